@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/**
+ * The single source of truth for the config file: validation, the TypeScript
+ * types (z.output) and the JSON Schema printed by `healthmesh schema`.
+ */
+
+/** A duration such as `500ms`, `10s`, `1m`; parsed to milliseconds. */
+export const duration = z
+  .union([z.string(), z.number()])
+  .meta({ description: 'Duration: 500ms, 10s, 1m, 1h30m, or a number of milliseconds' })
+  .transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: value,
+        message: `${JSON.stringify(value)} is not a duration (use e.g. 500ms, 10s, 1m)`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const positiveDuration = duration.refine((ms) => ms > 0, { message: 'must be greater than 0' });
+
+/** host:port, [v6]:port or a bare host. */
+const address = z
+  .string()
+  .min(1)
+  .meta({ description: 'host:port of the instance, e.g. 10.0.0.5:8080 or [::1]:9000' });
+
+/** Settings every check has; `defaults:` supplies any left out. */
+const timingFields = {
+  interval: positiveDuration.optional().meta({ description: 'Time between runs while healthy' }),
+  timeout: positiveDuration.optional().meta({ description: 'Limit of one attempt' }),
+  retries: z.number().int().min(0).max(10).optional().meta({ description: 'Extra attempts inside one run' }),
+  retry_backoff: duration.optional().meta({ description: 'Wait before the first retry; doubles each retry' }),
+  jitter: z.number().min(0).max(1).optional().meta({ description: 'Interval spread as a fraction (0.1 = ±10%)' }),
+  rise: z.number().int().min(1).max(100).optional().meta({ description: 'Consecutive better results to recover' }),
+  fall: z.number().int().min(1).max(100).optional().meta({ description: 'Consecutive worse results to fail' }),
+  unhealthy_interval: positiveDuration.optional().meta({ description: 'Interval while UNHEALTHY (default: interval)' }),
+  edge_interval: positiveDuration
+    .optional()
+    .meta({ description: 'Interval while a transition is pending or just happened (default: interval)' }),
+};
+
+const commonCheckFields = {
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"')
+    .optional()
+    .meta({ description: 'Check name, unique within the instance (default: the kind)' }),
+  ...timingFields,
+};
+
+/** `200`, `"2xx"`, `"200-299"`. */
+const statusMatcher = z.union([
+  z.number().int().min(100).max(599),
+  z.string().regex(/^([1-5]xx|[1-5]\d\d(-[1-5]\d\d)?)$/, 'use a code (200), a class ("2xx") or a range ("200-299")'),
+]);
+
+export const httpCheckSchema = z.strictObject({
+  kind: z.literal('http'),
+  ...commonCheckFields,
+  url: z.url().optional().meta({ description: 'Full URL; overrides scheme, instance address and path' }),
+  scheme: z.enum(['http', 'https']).default('http'),
+  path: z.string().startsWith('/').default('/'),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional().meta({ description: 'Request body to send' }),
+  expect_status: z.array(statusMatcher).min(1).default(['2xx']),
+  expect_body: z
+    .strictObject({
+      contains: z.string().optional(),
+      not_contains: z.string().optional(),
+      regex: z.string().optional(),
+      json: z
+        .array(z.strictObject({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) }))
+        .optional()
+        .meta({ description: 'JSON path ($.a.b[0]) → expected value' }),
+    })
+    .optional(),
+  max_body_bytes: z.number().int().min(0).max(64 * 1024 * 1024).default(64 * 1024),
+  degraded_after: positiveDuration.optional().meta({ description: 'Latency above this gives DEGRADED (slow)' }),
+  tls_verify: z.boolean().default(true),
+  tls_server_name: z.string().optional(),
+  follow_redirects: z.number().int().min(0).max(10).default(0).meta({ description: 'Redirects to follow (0 = none)' }),
+  reuse_connections: z.boolean().default(true),
+});
+
+export const tcpCheckSchema = z.strictObject({
+  kind: z.literal('tcp'),
+  ...commonCheckFields,
+  address: address.optional().meta({ description: 'host:port; default: the instance address' }),
+  port: z.number().int().min(1).max(65535).optional().meta({ description: 'Port on the instance host' }),
+  send: z.string().optional().meta({ description: 'Bytes to send after connecting (\\r\\n escapes allowed)' }),
+  expect: z.string().optional().meta({ description: 'Substring the banner/response must contain' }),
+  max_bytes: z.number().int().min(1).max(1024 * 1024).default(4096),
+  degraded_after: positiveDuration.optional(),
+});
+
+/** Every check kind's schema. Adding a kind: one entry here and one in checks/index.ts. */
+export const checkSchema = z.discriminatedUnion('kind', [httpCheckSchema, tcpCheckSchema], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? 'unknown or missing check kind (allowed: http, tcp)' : undefined,
+});
+
+const flapSchema = z.strictObject({
+  window: z.number().int().min(3).max(64).default(21),
+  low: z.number().min(0).max(1).default(0.05),
+  high: z.number().min(0).max(1).default(0.2),
+});
+
+const defaultsSchema = z.strictObject({
+  interval: positiveDuration.default(10_000),
+  timeout: positiveDuration.default(2_000),
+  retries: z.number().int().min(0).max(10).default(0),
+  retry_backoff: duration.default(200),
+  jitter: z.number().min(0).max(1).default(0.1),
+  rise: z.number().int().min(1).max(100).default(2),
+  fall: z.number().int().min(1).max(100).default(3),
+  unhealthy_interval: positiveDuration.optional(),
+  edge_interval: positiveDuration.optional(),
+  flap: flapSchema.prefault({}),
+});
+
+const instanceSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" and "-"').optional(),
+  address,
+  tags: z.array(z.string()).default([]),
+  weight: z.number().int().min(0).max(10_000).default(1),
+  zone: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).default({}),
+  checks: z.array(checkSchema).default([]).meta({ description: 'Checks of this instance only' }),
+});
+
+const serviceSchema = z.strictObject({
+  description: z.string().optional(),
+  min_healthy: z.number().int().min(0).default(1).meta({ description: 'Fewer HEALTHY instances → service UNHEALTHY' }),
+  instances: z.array(instanceSchema).default([]),
+  checks: z.array(checkSchema).default([]).meta({ description: 'Checks run against every instance' }),
+});
+
+const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'use host:port, e.g. 127.0.0.1:7400');
+
+export const configSchema = z.strictObject({
+  server: z.strictObject({ listen: listen.default('127.0.0.1:7400') }).prefault({}),
+  scheduler: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(100_000).default(512).meta({ description: 'Checks running at once' }),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    })
+    .prefault({}),
+  defaults: defaultsSchema.prefault({}),
+  services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type CheckConfig = z.output<typeof checkSchema>;
+export type HttpCheckConfig = z.output<typeof httpCheckSchema>;
+export type TcpCheckConfig = z.output<typeof tcpCheckSchema>;
+export type CheckKind = CheckConfig['kind'];
+export type ServiceConfig = z.output<typeof serviceSchema>;
+export type InstanceConfig = z.output<typeof instanceSchema>;
+export type Defaults = z.output<typeof defaultsSchema>;
+
+/** The JSON Schema of the config file (input side: what a user writes). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+}

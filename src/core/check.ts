@@ -1,0 +1,65 @@
+import type { Clock } from './clock.js';
+import type { ProbeOutcome } from './result.js';
+import type { CheckConfig, CheckKind } from '../config/schema.js';
+
+/** Flap detection thresholds, as shares of state changes (0..1). */
+export interface FlapSettings {
+  /** Number of recent results considered (Nagios uses 21). */
+  window: number;
+  /** Below this weighted change share a flapping check is cleared. */
+  low: number;
+  /** Above this weighted change share a check is marked flapping. */
+  high: number;
+}
+
+/** Scheduling and threshold settings of one check, all durations in ms. */
+export interface CheckTiming {
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  /** Wait before the first retry; doubles for each further retry. */
+  retryBackoffMs: number;
+  /** Interval spread as a fraction: each interval is interval × (1 ± jitter). */
+  jitter: number;
+  rise: number;
+  fall: number;
+  /** Interval while the check is UNHEALTHY. */
+  unhealthyIntervalMs: number;
+  /** Interval while a transition is pending or right after one. */
+  edgeIntervalMs: number;
+  flap: FlapSettings;
+}
+
+/** A fully resolved check, ready to schedule: defaults applied, target known. */
+export interface CheckSpec<C extends CheckConfig = CheckConfig> extends CheckTiming {
+  /** Unique id: service/instance/name. */
+  id: string;
+  name: string;
+  kind: CheckKind;
+  service: string;
+  instance: string;
+  /** The instance address (host:port) the check targets unless its config overrides it. */
+  address: string;
+  /** Kind-specific settings as validated by the schema. */
+  config: C;
+}
+
+/** What a runner gets for one attempt. */
+export interface RunContext {
+  /** Aborted at the attempt's timeout or when the check/scheduler stops. */
+  signal: AbortSignal;
+  clock: Clock;
+}
+
+/**
+ * A live check of one kind. `run` returns failures as data and should honour
+ * ctx.signal; one that does not is abandoned at the timeout anyway.
+ */
+export interface CheckRunner {
+  run(ctx: RunContext): Promise<ProbeOutcome>;
+  /** Release pooled connections, channels or workers. */
+  close?(): Promise<void> | void;
+}
+
+/** Builds a runner from a resolved spec. One per kind, collected in checks/index.ts. */
+export type CheckFactory<C extends CheckConfig = CheckConfig> = (spec: CheckSpec<C>) => CheckRunner;

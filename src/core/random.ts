@@ -1,0 +1,16 @@
+/** A source of uniform numbers in [0, 1), injected so tests are repeatable. */
+export type Random = () => number;
+
+export const realRandom: Random = Math.random;
+
+/** Deterministic generator (mulberry32) for tests and benchmarks. */
+export function seeded(seed: number): Random {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
