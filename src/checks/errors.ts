@@ -101,6 +101,8 @@ export function reasonFromError(err: unknown): Reason {
       if (r !== undefined) return r;
     }
     if (x.name === 'AbortError' || x.name === 'TimeoutError') return 'timeout';
+    // undici 7 leaves `code` undefined on some parser errors (numeric llhttp code looked up by name).
+    if (x.name === 'HTTPParserError') return 'protocol';
     // OpenSSL errors carry the library name; some lack a code we know.
     if (typeof x.library === 'string' && /SSL|TLS|X509/i.test(x.library)) return 'tls';
     // net.connect with autoSelectFamily reports every failed attempt in an AggregateError.

@@ -29,37 +29,66 @@ export interface SchedulerStats {
   runs: number;
   /** Attempts ended by their timeout. */
   timeouts: number;
-  /** Timed-out runners that have not settled yet: they ignored their abort and were abandoned. */
+  /** Abandoned runners (timed out or removed) that have not settled yet: they ignore their abort. */
   lingering: number;
   /** Start lag (actual start − due time) in ms. */
   lag: { p50: number; p99: number; max: number; mean: number; count: number };
 }
 
+/**
+ * The signal of one attempt, created only when the runner asks for it:
+ * AbortController is one of the costlier allocations on this path, and a
+ * runner that finishes synchronously never needs one.
+ */
+class AttemptContext implements RunContext {
+  private controller: AbortController | null = null;
+  private abortReason: Error | null = null;
+
+  constructor(readonly clock: Clock) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+type Phase = 'waiting' | 'attempt' | 'backoff' | 'removed';
+
 interface Entry extends HeapItem {
   spec: CheckSpec;
   runner: CheckRunner;
-  running: boolean;
-  removed: boolean;
-  /** Aborts the attempt in flight (timeout, removal, stop). */
-  controller: AbortController | null;
-  /** Wakes a retry backoff early on removal or stop. */
-  wake: (() => void) | null;
+  phase: Phase;
+  /** When the current run was due (fixed-rate cadence is kept from it). */
+  scheduledAt: number;
+  startedAt: number;
+  attempts: number;
+  /** Identifies the attempt in flight; a settle with another number is stale. */
+  attemptSeq: number;
+  ctx: AttemptContext | null;
 }
 
-const TIMEOUT_OUTCOME = (ms: number): ProbeOutcome => ({
-  status: 'UNHEALTHY',
-  reason: 'timeout',
-  output: `no answer within ${ms}ms`,
-});
+const ABORTED_REASON = new Error('check removed');
+const TIMEOUT_REASON = new Error('timeout');
 
 /**
- * Runs every check on its own schedule from one min-heap of due times and a
- * single armed timer. The heap is also the wait queue: when all concurrency
- * slots are busy, due checks stay in it and the oldest-due starts first when a
- * slot frees.
+ * Runs every check on its own schedule from one timer structure: two
+ * min-heaps and a single armed timer. `waiting` holds checks by due time and
+ * doubles as the wait queue (when all slots are busy the oldest-due starts
+ * first); `active` holds running attempts by deadline and retry backoffs by
+ * wake-up time, so timeouts cost no timer of their own.
  */
 export class Scheduler {
-  private readonly heap = new DueHeap<Entry>();
+  private readonly waiting = new DueHeap<Entry>();
+  private readonly active = new DueHeap<Entry>();
   private readonly entries = new Map<string, Entry>();
   private readonly lag = new LatencyHistogram();
   private timer: TimerHandle | null = null;
@@ -77,18 +106,21 @@ export class Scheduler {
     if (this.entries.has(spec.id)) throw new Error(`check ${spec.id} is already scheduled`);
     const spread = this.options.spreadFirstRun ?? true;
     const delay = firstDelayMs ?? (spread ? this.options.random() * spec.intervalMs : 0);
+    const due = this.options.clock.now() + delay;
     const entry: Entry = {
       spec,
       runner,
-      due: this.options.clock.now() + delay,
+      due,
       heapIndex: -1,
-      running: false,
-      removed: false,
-      controller: null,
-      wake: null,
+      phase: 'waiting',
+      scheduledAt: due,
+      startedAt: 0,
+      attempts: 0,
+      attemptSeq: 0,
+      ctx: null,
     };
     this.entries.set(spec.id, entry);
-    this.heap.push(entry);
+    this.waiting.push(entry);
     this.pump();
   }
 
@@ -97,10 +129,7 @@ export class Scheduler {
     const entry = this.entries.get(id);
     if (!entry) return false;
     this.entries.delete(id);
-    entry.removed = true;
-    this.heap.remove(entry);
-    entry.controller?.abort(new Error('check removed'));
-    entry.wake?.();
+    this.discard(entry, ABORTED_REASON);
     this.pump();
     await entry.runner.close?.();
     return true;
@@ -113,10 +142,10 @@ export class Scheduler {
   /** Run a check now instead of at its due time (no effect while it runs). */
   runNow(id: string): void {
     const entry = this.entries.get(id);
-    if (!entry || entry.running) return;
-    this.heap.remove(entry);
-    entry.due = this.options.clock.now();
-    this.heap.push(entry);
+    if (!entry || entry.phase !== 'waiting') return;
+    this.waiting.remove(entry);
+    entry.due = entry.scheduledAt = this.options.clock.now();
+    this.waiting.push(entry);
     this.pump();
   }
 
@@ -126,21 +155,15 @@ export class Scheduler {
     this.disarm();
     const all = [...this.entries.values()];
     this.entries.clear();
-    for (const entry of all) {
-      entry.removed = true;
-      this.heap.remove(entry);
-      entry.controller?.abort(new Error('scheduler stopped'));
-      entry.wake?.();
-    }
+    for (const entry of all) this.discard(entry, new Error('scheduler stopped'));
     await Promise.allSettled(all.map((e) => e.runner.close?.()));
   }
 
   stats(): SchedulerStats {
     const now = this.options.clock.now();
     let waiting = 0;
-    // Counting waiting checks would need a heap walk; the top tells whether any wait at all.
-    const top = this.heap.peek();
-    if (top && top.due <= now && this.running >= this.options.concurrency) waiting = this.countDue(now);
+    const top = this.waiting.peek();
+    if (top && top.due <= now) for (const e of this.entries.values()) if (e.phase === 'waiting' && e.due <= now) waiting++;
     return {
       checks: this.entries.size,
       running: this.running,
@@ -163,37 +186,53 @@ export class Scheduler {
     this.lag.reset();
   }
 
-  private countDue(now: number): number {
-    let n = 0;
-    for (const e of this.entries.values()) if (!e.running && e.due <= now) n++;
-    return n;
+  private discard(entry: Entry, reason: Error): void {
+    if (entry.phase === 'attempt') this.abandon(entry, reason);
+    if (entry.phase === 'attempt' || entry.phase === 'backoff') this.running--;
+    this.waiting.remove(entry);
+    this.active.remove(entry);
+    entry.phase = 'removed';
   }
 
-  /** Start every due check a slot allows, then arm the timer for the next one. */
+  /** Give up on the attempt in flight: abort it and ignore whatever it settles with later. */
+  private abandon(entry: Entry, reason: Error): void {
+    entry.attemptSeq++;
+    this.lingering++;
+    entry.ctx?.abort(reason);
+    entry.ctx = null;
+  }
+
+  /** Expire deadlines and backoffs, start every due check a slot allows, arm the timer. */
   private pump(): void {
     if (this.stopped) return;
     const { clock, concurrency } = this.options;
     const now = clock.now();
-    let top = this.heap.peek();
-    while (top && top.due <= now && this.running < concurrency) {
-      this.heap.pop();
-      this.start(top, now);
-      top = this.heap.peek();
+    let act = this.active.peek();
+    while (act && act.due <= now) {
+      this.active.pop();
+      if (act.phase === 'attempt') this.onDeadline(act);
+      else this.launch(act);
+      act = this.active.peek();
     }
-    this.arm(top);
+    let top = this.waiting.peek();
+    while (top && top.due <= now && this.running < concurrency) {
+      this.waiting.pop();
+      this.start(top, now);
+      top = this.waiting.peek();
+    }
+    let next = this.active.peek()?.due ?? Infinity;
+    // With every slot busy a finishing run calls pump(); waiting checks need no timer.
+    if (top && this.running < concurrency && top.due < next) next = top.due;
+    this.arm(next);
   }
 
-  private arm(top: Entry | undefined): void {
-    // With every slot busy, a finishing run calls pump(); no timer needed.
-    if (!top || this.running >= this.options.concurrency) {
-      this.disarm();
-      return;
-    }
-    if (this.timer !== null && this.timerDue <= top.due) return;
+  private arm(due: number): void {
+    if (due === Infinity) return this.disarm();
+    if (this.timer !== null && this.timerDue <= due) return;
     this.disarm();
     const { clock } = this.options;
-    this.timerDue = top.due;
-    this.timer = clock.setTimeout(this.onTimer, top.due - clock.now());
+    this.timerDue = due;
+    this.timer = clock.setTimeout(this.onTimer, due - clock.now());
   }
 
   private disarm(): void {
@@ -209,38 +248,79 @@ export class Scheduler {
   };
 
   private start(entry: Entry, now: number): void {
-    this.lag.record(now - entry.due);
-    entry.running = true;
+    this.lag.record(now - entry.scheduledAt);
     this.running++;
     this.runs++;
-    void this.execute(entry, now);
+    entry.startedAt = now;
+    entry.attempts = 0;
+    this.launch(entry);
   }
 
-  private async execute(entry: Entry, startedAt: number): Promise<void> {
+  /** Start one attempt; its deadline goes into the active heap. */
+  private launch(entry: Entry): void {
     const { clock } = this.options;
-    const spec = entry.spec;
-    let outcome = await this.attempt(entry);
-    let attempts = 1;
-    while (attempts <= spec.retries && !entry.removed && outcome.status !== 'HEALTHY' && outcome.status !== 'DEGRADED') {
-      await this.backoff(entry, spec.retryBackoffMs * 2 ** (attempts - 1));
-      if (entry.removed) break;
-      outcome = await this.attempt(entry);
-      attempts++;
+    entry.phase = 'attempt';
+    entry.attempts++;
+    const seq = ++entry.attemptSeq;
+    const ctx = new AttemptContext(clock);
+    entry.ctx = ctx;
+    entry.due = clock.now() + entry.spec.timeoutMs;
+    this.active.push(entry);
+    let promise: Promise<ProbeOutcome>;
+    try {
+      promise = entry.runner.run(ctx);
+    } catch (err) {
+      promise = Promise.reject(err);
     }
-    const finishedAt = clock.now();
-    entry.running = false;
-    this.running--;
-    if (entry.removed) {
-      this.pump();
+    promise.then(
+      (outcome) => this.settle(entry, seq, outcome),
+      (err: unknown) => this.settle(entry, seq, crashed(err)),
+    );
+  }
+
+  private settle(entry: Entry, seq: number, outcome: ProbeOutcome): void {
+    if (seq !== entry.attemptSeq || entry.phase !== 'attempt') {
+      this.lingering--; // an abandoned runner finally returned
       return;
     }
+    this.active.remove(entry);
+    entry.ctx = null;
+    this.conclude(entry, outcome);
+    this.pump();
+  }
+
+  private onDeadline(entry: Entry): void {
+    this.timeouts++;
+    this.abandon(entry, TIMEOUT_REASON);
+    this.conclude(entry, { status: 'UNHEALTHY', reason: 'timeout', output: `no answer within ${entry.spec.timeoutMs}ms` });
+  }
+
+  /** Retry after a backoff, or finish the run. */
+  private conclude(entry: Entry, outcome: ProbeOutcome): void {
+    const spec = entry.spec;
+    const failed = outcome.status === 'UNHEALTHY' || outcome.status === 'UNKNOWN';
+    if (failed && entry.attempts <= spec.retries) {
+      entry.phase = 'backoff';
+      entry.due = this.options.clock.now() + spec.retryBackoffMs * 2 ** (entry.attempts - 1);
+      this.active.push(entry);
+      return;
+    }
+    this.finish(entry, outcome);
+  }
+
+  private finish(entry: Entry, outcome: ProbeOutcome): void {
+    const { clock, random } = this.options;
+    const spec = entry.spec;
+    const finishedAt = clock.now();
+    this.running--;
+    entry.phase = 'waiting'; // before onResult, which may remove the check
     const result: CheckResult = {
       status: outcome.status,
       reason: outcome.reason,
       output: outcome.output,
-      durationMs: finishedAt - startedAt,
+      durationMs: finishedAt - entry.startedAt,
       observedAt: finishedAt,
-      attempts,
+      attempts: entry.attempts,
       metrics: outcome.metrics,
     };
     let interval = spec.intervalMs;
@@ -249,87 +329,17 @@ export class Scheduler {
     } catch {
       // A failing consumer must not stop the check's schedule.
     }
-    if (!entry.removed) {
-      const jittered = interval * (1 + spec.jitter * (2 * this.options.random() - 1));
-      // Fixed rate from the previous due time keeps the cadence; a run longer
-      // than its interval skips the missed ticks instead of bursting.
-      const due = entry.due + jittered;
-      entry.due = due > finishedAt ? due : finishedAt;
-      this.heap.push(entry);
-    }
-    this.pump();
-  }
-
-  /** One attempt bounded by the timeout; a runner that ignores the abort is abandoned. */
-  private attempt(entry: Entry): Promise<ProbeOutcome> {
-    const { clock } = this.options;
-    const timeoutMs = entry.spec.timeoutMs;
-    const controller = new AbortController();
-    entry.controller = controller;
-    return new Promise<ProbeOutcome>((resolve) => {
-      let settled = false;
-      const timer = clock.setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        this.timeouts++;
-        this.lingering++;
-        controller.abort(new Error('timeout'));
-        entry.controller = null;
-        resolve(TIMEOUT_OUTCOME(timeoutMs));
-      }, timeoutMs);
-      const ctx: RunContext = { signal: controller.signal, clock };
-      let promise: Promise<ProbeOutcome>;
-      try {
-        promise = entry.runner.run(ctx);
-      } catch (err) {
-        promise = Promise.reject(err);
-      }
-      promise.then(
-        (value) => {
-          if (settled) {
-            this.lingering--;
-            return;
-          }
-          settled = true;
-          clock.clearTimeout(timer);
-          entry.controller = null;
-          resolve(controller.signal.aborted && entry.removed ? abortedOutcome() : value);
-        },
-        (err: unknown) => {
-          if (settled) {
-            this.lingering--;
-            return;
-          }
-          settled = true;
-          clock.clearTimeout(timer);
-          entry.controller = null;
-          // Runners should never throw; if one does, it is a bug in the runner, not the target.
-          resolve({ status: 'UNKNOWN', reason: 'error', output: `check failed to run: ${errorText(err)}` });
-        },
-      );
-    });
-  }
-
-  private backoff(entry: Entry, ms: number): Promise<void> {
-    const { clock } = this.options;
-    return new Promise((resolve) => {
-      const timer = clock.setTimeout(() => {
-        entry.wake = null;
-        resolve();
-      }, ms);
-      entry.wake = () => {
-        clock.clearTimeout(timer);
-        entry.wake = null;
-        resolve();
-      };
-    });
+    if ((entry.phase as Phase) === 'removed') return;
+    const jittered = interval * (1 + spec.jitter * (2 * random() - 1));
+    // Fixed rate from the previous due time keeps the cadence; a run longer
+    // than its interval skips the missed ticks instead of bursting.
+    const due = entry.scheduledAt + jittered;
+    entry.due = entry.scheduledAt = due > finishedAt ? due : finishedAt;
+    this.waiting.push(entry);
   }
 }
 
-function abortedOutcome(): ProbeOutcome {
-  return { status: 'UNKNOWN', reason: 'aborted', output: 'check stopped' };
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+function crashed(err: unknown): ProbeOutcome {
+  // Runners should never throw; one that does has a bug, the target is not to blame.
+  return { status: 'UNKNOWN', reason: 'error', output: `check failed to run: ${err instanceof Error ? err.message : String(err)}` };
 }

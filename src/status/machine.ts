@@ -237,11 +237,12 @@ function nextFlap(prev: FlapState, status: HealthStatus, window: number): FlapSt
 function weightedShare(lo: number, hi: number, slots: number): number {
   if (lo === 0 && hi === 0) return 0;
   if (slots === 1) return lo & 1;
-  // Change at age a sits at position (slots-1-a) from the oldest; its weight
-  // rises linearly from OLDEST at position 0 to NEWEST at position slots-1.
-  const step = (FLAP_WEIGHT_NEWEST - FLAP_WEIGHT_OLDEST) / (slots - 1);
-  let ages = 0; // summed ages of the set bits, so the weights need one multiply
+  // Change at age a sits at position k = slots-1-a from the oldest; its
+  // weight rises linearly from OLDEST at k = 0 to NEWEST at k = slots-1.
+  // Summing the positions first (integers) and dividing once keeps the end
+  // weights exact, so a share can equal a configured threshold exactly.
   let n = 0;
+  let ages = 0;
   for (let w = lo; w !== 0; w &= w - 1) {
     ages += 31 - Math.clz32(w & -w);
     n++;
@@ -250,7 +251,7 @@ function weightedShare(lo: number, hi: number, slots: number): number {
     ages += 63 - Math.clz32(w & -w);
     n++;
   }
-  // Σ (OLDEST + step·(slots-1-a)) over the n set bits.
-  const sum = n * (FLAP_WEIGHT_OLDEST + step * (slots - 1)) - step * ages;
+  const positions = n * (slots - 1) - ages;
+  const sum = n * FLAP_WEIGHT_OLDEST + ((FLAP_WEIGHT_NEWEST - FLAP_WEIGHT_OLDEST) * positions) / (slots - 1);
   return sum / slots;
 }

@@ -1,0 +1,522 @@
+import { Client } from 'undici';
+import type { buildConnector, Dispatcher } from 'undici';
+import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
+import type { Clock } from '../core/clock.js';
+import { outcome, type ProbeOutcome } from '../core/result.js';
+import type { HttpCheckConfig } from '../config/schema.js';
+import { describeError, reasonFromError } from './errors.js';
+import { compileJsonPath, getJsonPath, MISSING, type JsonPath } from './jsonpath.js';
+
+/**
+ * HTTP(S) check on undici.
+ *
+ * This is the product's hot path, so everything that does not depend on the
+ * response is computed once in the factory (URL, origin, path, header list,
+ * status table, compiled regex and JSON paths, dispatch options), and a run
+ * allocates one small probe object that is at once the undici dispatch
+ * handler and the AbortSignal listener (`handleEvent`), so no closures are
+ * made per run. The response body is never buffered beyond `max_body_bytes`:
+ * past that the request is aborted, which destroys the connection.
+ */
+
+const USER_AGENT = 'healthmesh/0.1';
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Abort reason used when the body cap is reached (never surfaces in a result). */
+const BODY_CAP_REACHED = new Error('max_body_bytes reached');
+/** Abort reason used at the attempt timeout. */
+const TIMED_OUT = new Error('check timeout');
+
+interface JsonCondition {
+  path: string;
+  steps: JsonPath;
+  equals: string | number | boolean | null;
+}
+
+interface BodyConditions {
+  contains: string | undefined;
+  notContains: string | undefined;
+  regex: RegExp | undefined;
+  json: JsonCondition[];
+}
+
+/** Everything one check needs per run, computed once from its spec. */
+interface HttpPlan {
+  url: URL;
+  origin: string;
+  clientOptions: Client.Options;
+  request: Dispatcher.DispatchOptions;
+  headers: string[];
+  method: Dispatcher.HttpMethod;
+  body: Buffer | null;
+  reuse: boolean;
+  /** statusOk[code] === 1 when the code is accepted. */
+  statusOk: Uint8Array;
+  expectText: string;
+  conditions: BodyConditions | null;
+  maxBodyBytes: number;
+  degradedAfterMs: number | undefined;
+  followRedirects: number;
+  timeoutMs: number;
+}
+
+/** Builds an HTTP(S) runner; one undici Client per check, created here and closed in close(). */
+export const httpCheck: CheckFactory<HttpCheckConfig> = (spec) => {
+  let plan: HttpPlan;
+  try {
+    plan = compilePlan(spec);
+  } catch (err) {
+    return new InvalidHttpCheck(`invalid http check ${spec.id}: ${describeError(err)}`);
+  }
+  return new HttpCheckRunner(plan);
+};
+
+/** A check whose config cannot run (bad URL, regex or JSON path): every run says so. */
+class InvalidHttpCheck implements CheckRunner {
+  private readonly result: ProbeOutcome;
+  constructor(message: string) {
+    this.result = outcome.unknown('error', message);
+  }
+  run(): Promise<ProbeOutcome> {
+    return Promise.resolve(this.result);
+  }
+  close(): void {}
+}
+
+function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
+  const c = spec.config;
+  const url = new URL(c.url ?? `${c.scheme}://${spec.address}${c.path}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`unsupported scheme ${url.protocol} (use http or https)`);
+  }
+  const timeoutMs = spec.timeoutMs;
+
+  const headers: string[] = [];
+  let hasUserAgent = false;
+  let hasAuthorization = false;
+  for (const [name, value] of Object.entries(c.headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'user-agent') hasUserAgent = true;
+    if (lower === 'authorization') hasAuthorization = true;
+    headers.push(name, value);
+  }
+  if (!hasUserAgent) headers.push('user-agent', USER_AGENT);
+  if (!hasAuthorization && (url.username !== '' || url.password !== '')) {
+    const user = decodeURIComponent(url.username);
+    const pass = decodeURIComponent(url.password);
+    headers.push('authorization', `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`);
+  }
+
+  const body = c.body !== undefined && c.body !== '' ? Buffer.from(c.body) : null;
+  const reuse = c.reuse_connections;
+  const path = url.pathname + url.search;
+
+  const connect: buildConnector.BuildOptions = { rejectUnauthorized: c.tls_verify, timeout: timeoutMs };
+  if (c.tls_server_name !== undefined) connect.servername = c.tls_server_name;
+
+  return {
+    url,
+    origin: url.origin,
+    clientOptions: {
+      connect,
+      // Backstops only: the AbortSignal ends a run at its timeout.
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      pipelining: 1,
+    },
+    // Reused for every run: undici reads these options and does not keep or change them.
+    request: requestOptions(path, c.method, headers, body, reuse),
+    headers,
+    method: c.method,
+    body,
+    reuse,
+    statusOk: compileStatusTable(c.expect_status),
+    expectText: c.expect_status.join(', '),
+    conditions: compileConditions(c.expect_body),
+    maxBodyBytes: c.max_body_bytes,
+    degradedAfterMs: c.degraded_after,
+    followRedirects: c.follow_redirects,
+    timeoutMs,
+  };
+}
+
+function requestOptions(
+  path: string,
+  method: Dispatcher.HttpMethod,
+  headers: string[],
+  body: Buffer | null,
+  reuse: boolean,
+): Dispatcher.DispatchOptions {
+  const opts: Dispatcher.DispatchOptions = { path, method, headers, body };
+  // reset: undici sends `connection: close` and drops the socket after the response.
+  if (!reuse) opts.reset = true;
+  return opts;
+}
+
+/** A 600-entry table: table[status] is 1 for accepted codes. */
+export function compileStatusTable(matchers: readonly (number | string)[]): Uint8Array {
+  const table = new Uint8Array(600);
+  for (const m of matchers) {
+    let lo: number;
+    let hi: number;
+    if (typeof m === 'number') {
+      lo = hi = m;
+    } else if (/^[1-5]xx$/.test(m)) {
+      lo = Number(m[0]) * 100;
+      hi = lo + 99;
+    } else {
+      const dash = m.indexOf('-');
+      lo = Number(dash < 0 ? m : m.slice(0, dash));
+      hi = dash < 0 ? lo : Number(m.slice(dash + 1));
+    }
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo > hi) {
+      throw new Error(`bad expect_status ${JSON.stringify(m)}`);
+    }
+    for (let s = Math.max(lo, 0); s <= Math.min(hi, 599); s++) table[s] = 1;
+  }
+  return table;
+}
+
+function compileConditions(eb: HttpCheckConfig['expect_body']): BodyConditions | null {
+  if (!eb) return null;
+  const json = (eb.json ?? []).map((j) => ({ path: j.path, steps: compileJsonPath(j.path), equals: j.equals }));
+  const conditions: BodyConditions = {
+    contains: eb.contains,
+    notContains: eb.not_contains,
+    regex: eb.regex !== undefined ? new RegExp(eb.regex) : undefined,
+    json,
+  };
+  const any =
+    conditions.contains !== undefined ||
+    conditions.notContains !== undefined ||
+    conditions.regex !== undefined ||
+    json.length > 0;
+  return any ? conditions : null;
+}
+
+class HttpCheckRunner implements CheckRunner {
+  /** The check's one dispatcher; null after a timeout tore it down (recreated on next run). */
+  private client: Client | null = null;
+  private closed = false;
+
+  constructor(readonly plan: HttpPlan) {
+    this.client = new Client(plan.origin, plan.clientOptions);
+  }
+
+  run(ctx: RunContext): Promise<ProbeOutcome> {
+    if (this.closed) return Promise.resolve(outcome.unknown('aborted', 'check closed'));
+    if (ctx.signal.aborted) return Promise.resolve(outcome.unhealthy('timeout', 'aborted before start'));
+    return new Promise<ProbeOutcome>((resolve) => {
+      new HttpProbe(this, ctx.clock, ctx.signal, resolve).start();
+    });
+  }
+
+  /** The dispatcher for the check's own origin. */
+  dispatcher(): Client {
+    if (this.client === null) this.client = new Client(this.plan.origin, this.plan.clientOptions);
+    return this.client;
+  }
+
+  /**
+   * Drops the dispatcher after a timeout hit a request that undici had not yet
+   * put on a socket (connect still pending): undici cannot cancel that, and
+   * destroying the client is the only way to release the half-open socket now.
+   */
+  discardDispatcher(): void {
+    const c = this.client;
+    this.client = null;
+    if (c !== null) c.destroy().catch(ignore);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const c = this.client;
+    this.client = null;
+    if (c !== null) await c.destroy().catch(ignore);
+  }
+}
+
+function ignore(): void {}
+
+const PHASE_CONNECT = 'connecting';
+const PHASE_HEADERS = 'waiting for response headers';
+const PHASE_BODY = 'reading body';
+
+/**
+ * One run: the undici handler for the request (and any redirect hops) and the
+ * listener of the run's AbortSignal. Settles exactly once through finish().
+ */
+class HttpProbe implements Dispatcher.DispatchHandler {
+  private done = false;
+  private readonly t0: number;
+  private controller: Dispatcher.DispatchController | null = null;
+  private status = 0;
+  private received = 0;
+  private chunks: Buffer[] | null = null;
+  private collected = 0;
+  private collecting = false;
+  private capped = false;
+  private redirectTo: string | null = null;
+  private hops = 0;
+  private currentUrl: URL | null = null;
+  private hopClient: Client | null = null;
+  private phase = PHASE_CONNECT;
+
+  constructor(
+    private readonly runner: HttpCheckRunner,
+    private readonly clock: Clock,
+    private readonly signal: AbortSignal,
+    private readonly resolve: (o: ProbeOutcome) => void,
+  ) {
+    this.t0 = clock.now();
+  }
+
+  start(): void {
+    this.signal.addEventListener('abort', this);
+    this.dispatch(this.runner.dispatcher(), this.runner.plan.request);
+  }
+
+  private dispatch(d: Dispatcher, opts: Dispatcher.DispatchOptions): void {
+    try {
+      d.dispatch(opts, this);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** AbortSignal listener: the attempt timed out. */
+  handleEvent(): void {
+    if (this.done) return;
+    const elapsed = this.clock.now() - this.t0;
+    const onHopClient = this.hopClient !== null;
+    // finish() also destroys a cross-origin redirect's client.
+    this.finish(outcome.unhealthy('timeout', `timed out after ${formatMs(elapsed)} ${this.phase}`));
+    if (this.controller !== null) {
+      // Destroys the socket the request is on.
+      this.controller.abort(TIMED_OUT);
+    } else if (!onHopClient) {
+      this.runner.discardDispatcher();
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.done) {
+      controller.abort(TIMED_OUT);
+      return;
+    }
+    this.controller = controller;
+    this.phase = PHASE_HEADERS;
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (this.done) return;
+    this.status = statusCode;
+    this.phase = PHASE_BODY;
+    const plan = this.runner.plan;
+    if (this.hops < plan.followRedirects && REDIRECT_STATUSES.has(statusCode)) {
+      const loc = headers.location;
+      const location = Array.isArray(loc) ? loc[0] : loc;
+      if (location !== undefined && location !== '') {
+        this.redirectTo = location;
+        return;
+      }
+    }
+    // Only a response whose status passed is worth reading.
+    this.collecting = plan.conditions !== null && plan.statusOk[statusCode] === 1;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.done) return;
+    const cap = this.runner.plan.maxBodyBytes;
+    const before = this.received;
+    this.received = before + chunk.length;
+    if (this.collecting && this.collected < cap) {
+      const take = Math.min(chunk.length, cap - this.collected);
+      (this.chunks ??= []).push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      this.collected += take;
+    }
+    if (this.received > cap) {
+      // Judge on what we have and drop the connection rather than read on.
+      this.capped = true;
+      if (this.redirectTo !== null) {
+        this.redirectTo = null;
+        this.finish(outcome.unhealthy('body_too_large', `redirect response body over ${cap} bytes`));
+      } else {
+        this.judge();
+      }
+      controller.abort(BODY_CAP_REACHED);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.done) return;
+    if (this.redirectTo !== null) {
+      this.followRedirect(this.redirectTo);
+      return;
+    }
+    this.judge();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.done) return;
+    this.fail(err);
+  }
+
+  private fail(err: unknown): void {
+    if (this.done) return;
+    const metrics = this.status !== 0 ? { status_code: this.status } : undefined;
+    this.finish(outcome.unhealthy(reasonFromError(err), describeError(err), metrics));
+  }
+
+  private followRedirect(location: string): void {
+    const plan = this.runner.plan;
+    let next: URL;
+    try {
+      next = new URL(location, this.currentUrl ?? plan.url);
+    } catch {
+      this.finish(outcome.unhealthy('protocol', `HTTP ${this.status} with bad Location ${quote(location)}`));
+      return;
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      this.finish(outcome.unhealthy('protocol', `HTTP ${this.status} redirects to unsupported ${next.protocol}`));
+      return;
+    }
+    const status = this.status;
+    this.hops++;
+    this.currentUrl = next;
+    this.controller = null;
+    this.redirectTo = null;
+    this.status = 0;
+    this.received = 0;
+    this.phase = PHASE_CONNECT;
+
+    // 303, and 301/302 after a POST, turn into GET without body (what browsers do).
+    let method = plan.method;
+    let body = plan.body;
+    if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+      method = 'GET';
+      body = null;
+    }
+    const sameOrigin = next.origin === plan.origin;
+    let headers = plan.headers;
+    if (!sameOrigin) headers = dropCredentials(headers);
+
+    if (this.hopClient !== null) {
+      this.hopClient.destroy().catch(ignore);
+      this.hopClient = null;
+    }
+    let d: Dispatcher;
+    if (sameOrigin) {
+      d = this.runner.dispatcher();
+    } else {
+      this.hopClient = new Client(next.origin, plan.clientOptions);
+      d = this.hopClient;
+    }
+    this.dispatch(d, requestOptions(next.pathname + next.search, method, headers, body, plan.reuse));
+  }
+
+  private judge(): void {
+    const plan = this.runner.plan;
+    const status = this.status;
+    const metrics = { status_code: status };
+    if (plan.statusOk[status] !== 1) {
+      this.finish(outcome.unhealthy('status_mismatch', `HTTP ${status}, expected ${plan.expectText}`, metrics));
+      return;
+    }
+    if (plan.conditions !== null) {
+      const problem = checkBody(plan.conditions, this.bodyText(), this.capped, this.collected);
+      if (problem !== null) {
+        this.finish(outcome.unhealthy('body_mismatch', problem, metrics));
+        return;
+      }
+    }
+    const latency = this.clock.now() - this.t0;
+    if (plan.degradedAfterMs !== undefined && latency > plan.degradedAfterMs) {
+      this.finish(
+        outcome.degraded(
+          'slow',
+          `HTTP ${status} in ${formatMs(latency)}, over degraded_after ${formatMs(plan.degradedAfterMs)}`,
+          metrics,
+        ),
+      );
+      return;
+    }
+    this.finish(outcome.healthy(`HTTP ${status} in ${formatMs(latency)}`, metrics));
+  }
+
+  private bodyText(): string {
+    const chunks = this.chunks;
+    if (chunks === null) return '';
+    if (chunks.length === 1) return (chunks[0] as Buffer).toString('utf8');
+    return Buffer.concat(chunks, this.collected).toString('utf8');
+  }
+
+  private finish(result: ProbeOutcome): void {
+    if (this.done) return;
+    this.done = true;
+    this.chunks = null;
+    this.signal.removeEventListener('abort', this);
+    if (this.hopClient !== null) {
+      this.hopClient.destroy().catch(ignore);
+      this.hopClient = null;
+    }
+    this.resolve(result);
+  }
+}
+
+/** Null when every body condition holds, else one line saying which failed. */
+function checkBody(c: BodyConditions, body: string, capped: boolean, bytes: number): string | null {
+  const where = capped ? ` (first ${bytes} bytes)` : '';
+  if (c.contains !== undefined && !body.includes(c.contains)) {
+    return `body does not contain ${quote(c.contains)}${where}`;
+  }
+  if (c.notContains !== undefined && body.includes(c.notContains)) {
+    return `body contains ${quote(c.notContains)}`;
+  }
+  if (c.regex !== undefined && !c.regex.test(body)) {
+    return `body does not match /${c.regex.source}/${where}`;
+  }
+  if (c.json.length > 0) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body);
+    } catch {
+      return `body is not JSON${where}`;
+    }
+    for (const j of c.json) {
+      const actual = getJsonPath(doc, j.steps);
+      if (actual === MISSING) return `${j.path} not found in body`;
+      if (actual !== j.equals) {
+        return `${j.path} is ${clip(JSON.stringify(actual) ?? String(actual))}, expected ${JSON.stringify(j.equals)}`;
+      }
+    }
+  }
+  return null;
+}
+
+function dropCredentials(headers: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = (headers[i] as string).toLowerCase();
+    if (name === 'authorization' || name === 'cookie' || name === 'proxy-authorization' || name === 'host') continue;
+    out.push(headers[i] as string, headers[i + 1] as string);
+  }
+  return out;
+}
+
+function quote(s: string): string {
+  return JSON.stringify(clip(s));
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** `12.3 ms` below 100 ms, whole ms above. */
+function formatMs(ms: number): string {
+  return ms < 100 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
+}

@@ -1,0 +1,284 @@
+import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
+import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
+import type { Clock } from '../core/clock.js';
+import { outcome, type ProbeOutcome } from '../core/result.js';
+import type { TcpCheckConfig } from '../config/schema.js';
+import { describeError, reasonFromError } from './errors.js';
+
+/**
+ * TCP check: connect (Nagle off), optionally send bytes and read until an
+ * expected substring shows up. The socket is always destroyed at the end.
+ *
+ * Lean on purpose: the connect options and the send/expect buffers are built
+ * once per check; a run allocates one probe object, and socket events go to
+ * module-level functions (the probe hangs off the socket) instead of closures.
+ */
+
+/** Where to connect, parsed from `host:port`, `[v6]:port` or a bare host. */
+export interface HostPort {
+  host: string;
+  port: number | undefined;
+}
+
+/** Splits `host:port`, `[::1]:9000`, `[::1]`, `::1` or `host`. Throws on a bad port. */
+export function parseHostPort(address: string): HostPort {
+  let host: string;
+  let portText: string | undefined;
+  if (address.startsWith('[')) {
+    const close = address.indexOf(']');
+    if (close < 0) throw new Error(`bad address ${JSON.stringify(address)}: missing "]"`);
+    host = address.slice(1, close);
+    const rest = address.slice(close + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) throw new Error(`bad address ${JSON.stringify(address)}`);
+      portText = rest.slice(1);
+    }
+  } else {
+    const first = address.indexOf(':');
+    if (first >= 0 && first === address.lastIndexOf(':')) {
+      host = address.slice(0, first);
+      portText = address.slice(first + 1);
+    } else {
+      // No colon, or an unbracketed IPv6 literal: a host without port.
+      host = address;
+    }
+  }
+  if (host === '') throw new Error(`bad address ${JSON.stringify(address)}: empty host`);
+  let port: number | undefined;
+  if (portText !== undefined) {
+    port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+    if (!(port >= 1 && port <= 65535)) throw new Error(`bad port in ${JSON.stringify(address)}`);
+  }
+  return { host, port };
+}
+
+/** Turns the two-character sequences \r \n \t \0 \\ into the bytes they name. */
+export function unescapeBytes(s: string): string {
+  return s.replace(/\\([rnt0\\])/g, (_m, c: string) =>
+    c === 'r' ? '\r' : c === 'n' ? '\n' : c === 't' ? '\t' : c === '0' ? '\0' : '\\',
+  );
+}
+
+interface TcpPlan {
+  connectOptions: TcpNetConnectOpts;
+  target: string;
+  send: Buffer | null;
+  expect: Buffer | null;
+  expectText: string;
+  maxBytes: number;
+  degradedAfterMs: number | undefined;
+}
+
+/** Builds a TCP runner. Holds no socket between runs, so close() has nothing to release. */
+export const tcpCheck: CheckFactory<TcpCheckConfig> = (spec) => {
+  let plan: TcpPlan;
+  try {
+    plan = compilePlan(spec);
+  } catch (err) {
+    const result = outcome.unknown('error', `invalid tcp check ${spec.id}: ${describeError(err)}`);
+    return { run: () => Promise.resolve(result), close() {} };
+  }
+  return new TcpCheckRunner(plan);
+};
+
+function compilePlan(spec: CheckSpec<TcpCheckConfig>): TcpPlan {
+  const c = spec.config;
+  const { host, port: addrPort } = parseHostPort(c.address ?? spec.address);
+  const port = c.port ?? addrPort;
+  if (port === undefined) throw new Error(`no port in ${JSON.stringify(c.address ?? spec.address)} (set port)`);
+  const expectText = c.expect !== undefined ? unescapeBytes(c.expect) : '';
+  return {
+    // Shared by every run: net.connect only reads it.
+    connectOptions: { host, port, noDelay: true },
+    target: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    send: c.send !== undefined && c.send !== '' ? Buffer.from(unescapeBytes(c.send)) : null,
+    expect: expectText !== '' ? Buffer.from(expectText) : null,
+    expectText,
+    maxBytes: c.max_bytes,
+    degradedAfterMs: c.degraded_after,
+  };
+}
+
+class TcpCheckRunner implements CheckRunner {
+  constructor(readonly plan: TcpPlan) {}
+
+  run(ctx: RunContext): Promise<ProbeOutcome> {
+    if (ctx.signal.aborted) return Promise.resolve(outcome.unhealthy('timeout', 'aborted before start'));
+    return new Promise<ProbeOutcome>((resolve) => {
+      new TcpProbe(this.plan, ctx.clock, ctx.signal, resolve).start();
+    });
+  }
+
+  close(): void {}
+}
+
+const kProbe = Symbol('healthmesh.tcpProbe');
+type ProbeSocket = Socket & { [kProbe]: TcpProbe };
+
+function onConnect(this: ProbeSocket): void {
+  this[kProbe].connected();
+}
+function onData(this: ProbeSocket, chunk: Buffer): void {
+  this[kProbe].data(chunk);
+}
+function onEnd(this: ProbeSocket): void {
+  this[kProbe].peerClosed();
+}
+function onFinish(this: ProbeSocket): void {
+  this[kProbe].sent();
+}
+function onError(this: ProbeSocket, err: Error): void {
+  this[kProbe].failed(err);
+}
+
+const PHASE_CONNECT = 'connecting';
+const PHASE_SEND = 'sending';
+const PHASE_EXPECT = 'waiting for expected bytes';
+
+/** One run; also the listener of the run's AbortSignal. Settles once via finish(). */
+class TcpProbe {
+  private done = false;
+  private socket: ProbeSocket | null = null;
+  private readonly t0: number;
+  private phase = PHASE_CONNECT;
+  /** Bytes read so far, copied only when the expected text spans chunks. */
+  private buf: Buffer | null = null;
+  private len = 0;
+
+  constructor(
+    private readonly plan: TcpPlan,
+    private readonly clock: Clock,
+    private readonly signal: AbortSignal,
+    private readonly resolve: (o: ProbeOutcome) => void,
+  ) {
+    this.t0 = clock.now();
+  }
+
+  start(): void {
+    this.signal.addEventListener('abort', this);
+    let socket: ProbeSocket;
+    try {
+      socket = connect(this.plan.connectOptions) as ProbeSocket;
+    } catch (err) {
+      this.failed(err);
+      return;
+    }
+    socket[kProbe] = this;
+    this.socket = socket;
+    socket.on('error', onError);
+    socket.once('connect', onConnect);
+  }
+
+  /** AbortSignal listener: the attempt timed out. */
+  handleEvent(): void {
+    if (this.done) return;
+    const elapsed = this.clock.now() - this.t0;
+    this.finish(outcome.unhealthy('timeout', `timed out after ${formatMs(elapsed)} ${this.phase} (${this.plan.target})`));
+  }
+
+  connected(): void {
+    if (this.done) return;
+    const plan = this.plan;
+    const socket = this.socket as ProbeSocket;
+    if (plan.expect !== null) {
+      this.phase = PHASE_EXPECT;
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+      if (plan.send !== null) socket.write(plan.send);
+    } else if (plan.send !== null) {
+      // Healthy once the bytes are handed to the kernel, not merely queued.
+      this.phase = PHASE_SEND;
+      socket.once('finish', onFinish);
+      socket.end(plan.send);
+    } else {
+      this.pass('connected');
+    }
+  }
+
+  sent(): void {
+    if (!this.done) this.pass(`connected, sent ${this.plan.send?.length ?? 0} bytes`);
+  }
+
+  data(chunk: Buffer): void {
+    if (this.done) return;
+    const plan = this.plan;
+    const expect = plan.expect as Buffer;
+    const max = plan.maxBytes;
+    const room = max - this.len;
+    const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    let found: boolean;
+    if (this.len === 0) {
+      found = part.indexOf(expect) >= 0;
+      if (!found && part.length < max) {
+        this.buf = Buffer.allocUnsafe(max);
+        part.copy(this.buf, 0);
+      } else if (!found) {
+        this.buf = part;
+      }
+      this.len = part.length;
+    } else {
+      const buf = this.buf as Buffer;
+      part.copy(buf, this.len);
+      // Search only where a match can end inside the new bytes.
+      const from = Math.max(0, this.len - expect.length + 1);
+      this.len += part.length;
+      found = buf.subarray(0, this.len).indexOf(expect, from) >= 0;
+    }
+    if (found) {
+      this.pass(`found ${quote(plan.expectText)}`);
+    } else if (this.len >= max) {
+      this.finish(
+        outcome.unhealthy(
+          'banner_mismatch',
+          `no ${quote(plan.expectText)} in first ${this.len} bytes: ${preview(this.buf, this.len)}`,
+        ),
+      );
+    }
+  }
+
+  peerClosed(): void {
+    if (this.done) return;
+    const got = this.len === 0 ? 'nothing' : `${this.len} bytes: ${preview(this.buf, this.len)}`;
+    this.finish(outcome.unhealthy('banner_mismatch', `peer closed before ${quote(this.plan.expectText)}; got ${got}`));
+  }
+
+  failed(err: unknown): void {
+    if (this.done) return;
+    this.finish(outcome.unhealthy(reasonFromError(err), describeError(err)));
+  }
+
+  private pass(what: string): void {
+    const latency = this.clock.now() - this.t0;
+    const after = this.plan.degradedAfterMs;
+    if (after !== undefined && latency > after) {
+      this.finish(
+        outcome.degraded('slow', `${what} in ${formatMs(latency)}, over degraded_after ${formatMs(after)}`),
+      );
+    } else {
+      this.finish(outcome.healthy(`${what} in ${formatMs(latency)}`));
+    }
+  }
+
+  private finish(result: ProbeOutcome): void {
+    this.done = true;
+    this.signal.removeEventListener('abort', this);
+    this.buf = null;
+    // The 'error' listener stays: a destroyed socket may still report a late error.
+    this.socket?.destroy();
+    this.resolve(result);
+  }
+}
+
+function quote(s: string): string {
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
+}
+
+/** First bytes read, as a quoted printable string. */
+function preview(buf: Buffer | null, len: number): string {
+  if (buf === null || len === 0) return '""';
+  return quote(buf.toString('latin1', 0, Math.min(len, 60)));
+}
+
+function formatMs(ms: number): string {
+  return ms < 100 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { createRunner } from './checks/index.js';
+import { realClock } from './core/clock.js';
+import { isConfigError, isUsageError } from './core/errors.js';
+import { createLogger } from './core/logger.js';
+import type { CheckResult } from './core/result.js';
+import { nagiosExitCode } from './core/status.js';
+import { loadConfigFile } from './config/load.js';
+import { configJsonSchema } from './config/schema.js';
+import { specFromTarget, type CheckCommandOptions } from './cli/check-target.js';
+import { nagiosLine } from './cli/format.js';
+import { startDaemon } from './daemon.js';
+import { attemptWithTimeout } from './scheduler/attempt.js';
+import { VERSION } from './version.js';
+
+/** Exit code for a `check` that cannot run (Nagios UNKNOWN). */
+const EXIT_UNKNOWN = 3;
+
+function buildProgram(): Command {
+  const program = new Command('healthmesh')
+    .description('Service-health monitoring for service meshes')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('start')
+    .description('run the daemon: schedule every check of the config and serve the HTTP endpoints')
+    .option('-c, --config <file>', 'config file', 'healthmesh.yaml')
+    .option('-l, --listen <host:port>', 'HTTP listen address (overrides server.listen)')
+    .action(startCommand);
+
+  program
+    .command('check')
+    .description('run one check and exit with the Nagios code: 0 OK, 1 WARNING (DEGRADED), 2 CRITICAL (UNHEALTHY), 3 UNKNOWN')
+    .argument('<target>', 'http://host:port/path, https://..., tcp://host:port')
+    .option('-t, --timeout <duration>', 'give up after this long', '5s')
+    .option('-e, --expect-status <list>', 'accepted status codes, e.g. 200,204 or 2xx or 200-399 (default 2xx)')
+    .option('-H, --header <name:value>', 'request header (repeatable)', collect, [])
+    .option('-m, --method <method>', 'HTTP method (default GET)')
+    .option('--contains <text>', 'the body must contain this text')
+    .option('--degraded-after <duration>', 'slower than this → WARNING (DEGRADED)')
+    .option('-k, --insecure', 'do not verify TLS certificates')
+    .option('--json', 'print the result as JSON')
+    .action(checkCommand);
+
+  program
+    .command('validate')
+    .description('validate a config file: exit 0 when valid, 1 with every problem listed otherwise')
+    .argument('<file>', 'config file')
+    .action(validateCommand);
+
+  program.command('schema').description("print the config file's JSON Schema").action(() => {
+    process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+  });
+
+  program.addOption(new Option('--no-color', 'plain output').hideHelp());
+  return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function checkCommand(target: string, options: CheckCommandOptions & { json?: boolean }): Promise<void> {
+  let spec;
+  try {
+    spec = specFromTarget(target, options);
+  } catch (err) {
+    if (!isUsageError(err)) throw err;
+    process.stderr.write(`healthmesh check: ${err.message}\n`);
+    process.exitCode = EXIT_UNKNOWN;
+    return;
+  }
+  const runner = createRunner(spec);
+  const started = realClock.now();
+  const outcome = await attemptWithTimeout(runner, realClock, spec.timeoutMs);
+  const finished = realClock.now();
+  await runner.close?.();
+  const result: CheckResult = { ...outcome, durationMs: finished - started, observedAt: Math.round(finished), attempts: 1 };
+  const exitCode = nagiosExitCode(result.status);
+  if (options.json) process.stdout.write(`${JSON.stringify({ target, ...result, exitCode })}\n`);
+  else process.stdout.write(`${nagiosLine(result)}\n`);
+  process.exitCode = exitCode;
+}
+
+async function validateCommand(file: string): Promise<void> {
+  try {
+    const config = await loadConfigFile(file);
+    const services = Object.keys(config.services).length;
+    process.stdout.write(`${file}: valid (${services} service${services === 1 ? '' : 's'})\n`);
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+async function startCommand(options: { config: string; listen?: string }): Promise<void> {
+  let config;
+  try {
+    config = await loadConfigFile(options.config);
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const logger = createLogger(config.log);
+  const daemon = await startDaemon({ config, logger, listen: options.listen });
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${signal} received, stopping`);
+    // Never hang on shutdown: a stuck close must not outlive the promised second.
+    const guard = setTimeout(() => process.exit(0), 900);
+    guard.unref();
+    daemon.stop().then(
+      () => {
+        logger.flush?.();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  for (const sub of program.commands) sub.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        process.exitCode = 0;
+        return;
+      }
+      // Usage errors: Nagios UNKNOWN for `check`, 2 elsewhere (the usual "misuse" code).
+      process.exitCode = argv[2] === 'check' ? EXIT_UNKNOWN : 2;
+      return;
+    }
+    process.stderr.write(`healthmesh: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = argv[2] === 'check' ? EXIT_UNKNOWN : 1;
+  }
+}
+
+void main(process.argv);

@@ -1,0 +1,123 @@
+import { createRunner } from './checks/index.js';
+import type { CheckRunner, CheckSpec } from './core/check.js';
+import type { Clock } from './core/clock.js';
+import { EventBus } from './core/events.js';
+import type { HealthEvents } from './core/health-events.js';
+import type { Random } from './core/random.js';
+import type { CheckResult } from './core/result.js';
+import { initialState, next, type CheckState } from './status/machine.js';
+import { Scheduler, type SchedulerStats } from './scheduler/scheduler.js';
+
+/** Dependencies of the engine; all injected so tests control time and randomness. */
+export interface EngineOptions {
+  clock: Clock;
+  random: Random;
+  /** Most checks running at once. */
+  concurrency: number;
+  bus?: EventBus<HealthEvents>;
+  /** Override runner construction (tests, in-process custom checks). */
+  runnerFor?: (spec: CheckSpec) => CheckRunner;
+  spreadFirstRun?: boolean;
+}
+
+/** A check as the engine knows it: its spec and current state. */
+export interface CheckView {
+  spec: CheckSpec;
+  state: CheckState;
+}
+
+/**
+ * The run loop of healthmesh: schedules every check, feeds each result to
+ * the check's status machine, keeps the current state for O(1) reads and
+ * publishes results and transitions on the bus.
+ */
+export class Engine {
+  readonly bus: EventBus<HealthEvents>;
+  private readonly scheduler: Scheduler;
+  private readonly checks = new Map<string, CheckView>();
+
+  constructor(private readonly options: EngineOptions) {
+    this.bus = options.bus ?? new EventBus<HealthEvents>();
+    this.scheduler = new Scheduler({
+      clock: options.clock,
+      random: options.random,
+      concurrency: options.concurrency,
+      spreadFirstRun: options.spreadFirstRun,
+      onResult: this.onResult,
+    });
+  }
+
+  /** Start watching a check. */
+  add(spec: CheckSpec, firstDelayMs?: number): void {
+    if (this.checks.has(spec.id)) throw new Error(`duplicate check id ${spec.id}`);
+    const runner = (this.options.runnerFor ?? createRunner)(spec);
+    this.checks.set(spec.id, { spec, state: initialState(this.options.clock.now()) });
+    this.scheduler.add(spec, runner, firstDelayMs);
+    this.bus.emit('check-added', { spec });
+  }
+
+  /** Stop watching a check; its runner is closed. */
+  async remove(id: string): Promise<boolean> {
+    const view = this.checks.get(id);
+    if (!view) return false;
+    this.checks.delete(id);
+    await this.scheduler.remove(id);
+    this.bus.emit('check-removed', { spec: view.spec });
+    return true;
+  }
+
+  get(id: string): CheckView | undefined {
+    return this.checks.get(id);
+  }
+
+  /** Every check with its state (no copy: treat as read-only). */
+  all(): IterableIterator<CheckView> {
+    return this.checks.values();
+  }
+
+  get size(): number {
+    return this.checks.size;
+  }
+
+  runNow(id: string): void {
+    this.scheduler.runNow(id);
+  }
+
+  schedulerStats(): SchedulerStats {
+    return this.scheduler.stats();
+  }
+
+  resetLag(): void {
+    this.scheduler.resetLag();
+  }
+
+  /** Abort checks in flight and close every runner. */
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+  }
+
+  /** Apply the status machine and choose the next interval (Envoy's state-dependent intervals). */
+  private readonly onResult = (spec: CheckSpec, result: CheckResult): number => {
+    const view = this.checks.get(spec.id);
+    if (!view) return spec.intervalMs;
+    const step = next(view.state, result, spec);
+    const previous = view.state;
+    view.state = step.state;
+    const bus = this.bus;
+    if (bus.has('result')) bus.emit('result', { spec, result, state: step.state, transition: step.transition });
+    if (step.transition === 'changed') {
+      bus.emit('transition', { spec, from: step.from, to: step.state.status, result, state: step.state, at: result.observedAt });
+    }
+    if (step.state.flapping !== previous.flapping) {
+      bus.emit('flap', { spec, flapping: step.state.flapping, share: step.state.flap.share, at: result.observedAt });
+    }
+    return nextInterval(spec, step.state);
+  };
+}
+
+/** Edge interval near a transition, unhealthy interval while UNHEALTHY, else the normal one. */
+export function nextInterval(spec: CheckSpec, state: CheckState): number {
+  if (state.pending || state.justChanged) return spec.edgeIntervalMs;
+  if (state.status === 'UNHEALTHY') return spec.unhealthyIntervalMs;
+  return spec.intervalMs;
+}

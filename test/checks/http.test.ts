@@ -1,0 +1,478 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { httpCheck, compileStatusTable } from '../../src/checks/http.js';
+import { reasonFromError } from '../../src/checks/errors.js';
+import { compileJsonPath, getJsonPath, MISSING } from '../../src/checks/jsonpath.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { openFds, settleFds } from '../helpers/fds.js';
+import {
+  closedPort,
+  garbageServer,
+  hasPython,
+  httpServer,
+  hugeBodyServer,
+  neverAcceptingServer,
+  resetServer,
+  selfSignedHttpsServer,
+  silentServer,
+  trickleServer,
+  type RecordingServer,
+} from '../helpers/hostile.js';
+import { attempt, httpSpec, runOnce, runSeries, type HttpInput } from '../helpers/run-check.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+function track<T extends { close(): Promise<void> }>(server: T): T {
+  cleanups.push(() => server.close());
+  return server;
+}
+
+/** A recording server answering by path; everything else is 200 "hello". */
+async function app(): Promise<RecordingServer> {
+  const server = await httpServer((req, res) => {
+    const url = (req.url ?? '/').replace(/\?.*/, '');
+    if (url.startsWith('/status/')) {
+      res.statusCode = Number(url.slice('/status/'.length));
+      res.end('status page');
+    } else if (url === '/json') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'up', checks: [{ name: 'db', ok: true, lag: 3 }], note: null }));
+    } else if (url === '/slow') {
+      setTimeout(() => res.end('slow hello'), 120);
+    } else if (url === '/old') {
+      res.writeHead(301, { location: '/new' }).end('moved');
+    } else if (url === '/loop') {
+      res.writeHead(302, { location: '/loop' }).end();
+    } else if (url === '/see-other') {
+      res.writeHead(303, { location: '/new' }).end();
+    } else if (url === '/new') {
+      res.end('fresh content');
+    } else {
+      res.end('hello world');
+    }
+  });
+  return track(server);
+}
+
+function check(server: { address: string }, input: HttpInput = {}, timeoutMs = 500) {
+  return runOnce(httpCheck, httpSpec(server.address, input, timeoutMs));
+}
+
+describe('http check: status', () => {
+  it('is HEALTHY on 200 with the status code as a metric', async () => {
+    const s = await app();
+    const r = await check(s);
+    expect(r.status).toBe('HEALTHY');
+    expect(r.reason).toBe('ok');
+    expect(r.output).toMatch(/^HTTP 200 in /);
+    expect(r.metrics).toEqual({ status_code: 200 });
+  });
+
+  it('accepts a code listed exactly, by class and by range', async () => {
+    const s = await app();
+    expect((await check(s, { path: '/status/204', expect_status: [204] })).status).toBe('HEALTHY');
+    expect((await check(s, { path: '/status/418', expect_status: ['4xx'] })).status).toBe('HEALTHY');
+    expect((await check(s, { path: '/status/250', expect_status: ['200-299'] })).status).toBe('HEALTHY');
+    expect((await check(s, { path: '/status/503', expect_status: [200, '500-503'] })).status).toBe('HEALTHY');
+  });
+
+  it('goes UNHEALTHY status_mismatch with the code in output and metrics', async () => {
+    const s = await app();
+    const r = await check(s, { path: '/status/503' });
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'status_mismatch', metrics: { status_code: 503 } });
+    expect(r.output).toContain('503');
+    expect(r.output).toContain('2xx');
+    const edge = await check(s, { path: '/status/300', expect_status: ['200-299'] });
+    expect(edge.reason).toBe('status_mismatch');
+  });
+
+  it('compiles status matchers into a lookup table', () => {
+    const t = compileStatusTable([201, '3xx', '404-405']);
+    const ok = [...t.keys()].filter((k) => t[k] === 1);
+    expect(ok).toEqual([201, ...Array.from({ length: 100 }, (_, i) => 300 + i), 404, 405]);
+  });
+
+  it('uses config.url over scheme, address and path', async () => {
+    const s = await app();
+    const r = await runOnce(
+      httpCheck,
+      httpSpec('127.0.0.1:1', { url: `http://${s.address}/status/202?x=1`, expect_status: [202] }),
+    );
+    expect(r.status).toBe('HEALTHY');
+    expect(s.requests[0]?.url).toBe('/status/202?x=1');
+  });
+});
+
+describe('http check: body', () => {
+  it('passes and fails on contains / not_contains', async () => {
+    const s = await app();
+    expect((await check(s, { expect_body: { contains: 'hello' } })).status).toBe('HEALTHY');
+    const miss = await check(s, { expect_body: { contains: 'goodbye' } });
+    expect(miss).toMatchObject({ status: 'UNHEALTHY', reason: 'body_mismatch' });
+    expect(miss.output).toContain('goodbye');
+    expect((await check(s, { expect_body: { not_contains: 'error' } })).status).toBe('HEALTHY');
+    expect((await check(s, { expect_body: { not_contains: 'world' } })).reason).toBe('body_mismatch');
+  });
+
+  it('passes and fails on regex', async () => {
+    const s = await app();
+    expect((await check(s, { expect_body: { regex: '^hel+o\\s' } })).status).toBe('HEALTHY');
+    const r = await check(s, { expect_body: { regex: '^world' } });
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'body_mismatch' });
+  });
+
+  it('passes and fails on JSON path values', async () => {
+    const s = await app();
+    const ok = await check(s, {
+      path: '/json',
+      expect_body: {
+        json: [
+          { path: '$.status', equals: 'up' },
+          { path: '$.checks[0].ok', equals: true },
+          { path: '$.checks[0].lag', equals: 3 },
+          { path: '$.note', equals: null },
+        ],
+      },
+    });
+    expect(ok.status).toBe('HEALTHY');
+    const wrong = await check(s, { path: '/json', expect_body: { json: [{ path: '$.status', equals: 'down' }] } });
+    expect(wrong).toMatchObject({ status: 'UNHEALTHY', reason: 'body_mismatch' });
+    expect(wrong.output).toBe('$.status is "up", expected "down"');
+    const missing = await check(s, { path: '/json', expect_body: { json: [{ path: '$.checks[3].ok', equals: true } ] } });
+    expect(missing.reason).toBe('body_mismatch');
+    const notJson = await check(s, { expect_body: { json: [{ path: '$.a', equals: 1 }] } });
+    expect(notJson.output).toContain('not JSON');
+  });
+
+  it('does not judge the body of a response whose status failed', async () => {
+    const s = await app();
+    const r = await check(s, { path: '/status/500', expect_body: { contains: 'status page' } });
+    expect(r.reason).toBe('status_mismatch');
+  });
+
+  it('reports a bad regex or JSON path as UNKNOWN error on every run, without throwing', async () => {
+    const s = await app();
+    const r = await check(s, { expect_body: { regex: '([a-' } });
+    expect(r).toMatchObject({ status: 'UNKNOWN', reason: 'error' });
+    const p = await check(s, { expect_body: { json: [{ path: '$.a[x]', equals: 1 }] } });
+    expect(p).toMatchObject({ status: 'UNKNOWN', reason: 'error' });
+    expect(s.requests).toHaveLength(0);
+  });
+});
+
+describe('http check: latency', () => {
+  it('goes DEGRADED slow when latency exceeds degraded_after', async () => {
+    const s = await app();
+    const r = await check(s, { path: '/slow', degraded_after: 50 });
+    expect(r).toMatchObject({ status: 'DEGRADED', reason: 'slow', metrics: { status_code: 200 } });
+    expect((await check(s, { path: '/slow', degraded_after: 5000 })).status).toBe('HEALTHY');
+  });
+
+  it('times its latency with ctx.clock', async () => {
+    const clock = new FakeClock(0);
+    // The server takes "2 s" on the injected clock, no time on the wall clock.
+    const s = track(
+      await httpServer((_req, res) => {
+        clock.advance(2000);
+        res.end('ok');
+      }),
+    );
+    const runner = httpCheck(httpSpec(s.address, { degraded_after: 1000 }));
+    try {
+      const r = await runner.run({ signal: new AbortController().signal, clock });
+      expect(r).toMatchObject({ status: 'DEGRADED', reason: 'slow' });
+      expect(r.output).toContain('2000 ms');
+    } finally {
+      await runner.close?.();
+    }
+  });
+
+  it('does not turn an unhealthy result into DEGRADED', async () => {
+    const s = await app();
+    const r = await check(s, { path: '/slow', degraded_after: 10, expect_body: { contains: 'nope' } });
+    expect(r.reason).toBe('body_mismatch');
+  });
+});
+
+describe('http check: request', () => {
+  it('sends the configured method, headers and body', async () => {
+    const s = await app();
+    const r = await check(s, {
+      method: 'POST',
+      path: '/submit',
+      headers: { 'X-Probe': 'yes', 'content-type': 'text/plain' },
+      body: 'ping body',
+    });
+    expect(r.status).toBe('HEALTHY');
+    const seen = s.requests[0];
+    expect(seen).toMatchObject({ method: 'POST', url: '/submit', body: 'ping body' });
+    expect(seen?.headers['x-probe']).toBe('yes');
+    expect(seen?.headers['content-type']).toBe('text/plain');
+    expect(seen?.headers['content-length']).toBe('9');
+    expect(seen?.headers['user-agent']).toMatch(/^healthmesh\//);
+  });
+
+  it('sends HEAD without reading a body', async () => {
+    const s = await app();
+    const r = await check(s, { method: 'HEAD' });
+    expect(r.status).toBe('HEALTHY');
+    expect(s.requests[0]?.method).toBe('HEAD');
+  });
+
+  it('turns URL credentials into basic auth', async () => {
+    const s = await app();
+    await runOnce(httpCheck, httpSpec('x:1', { url: `http://me:s%40cret@${s.address}/` }));
+    expect(s.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('me:s@cret').toString('base64')}`);
+  });
+});
+
+describe('http check: redirects', () => {
+  it('does not follow a redirect by default: 301 fails expect 2xx', async () => {
+    const s = await app();
+    const r = await check(s, { path: '/old' });
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'status_mismatch', metrics: { status_code: 301 } });
+    expect(s.requests.map((q) => q.url)).toEqual(['/old']);
+  });
+
+  it('follows redirects when follow_redirects > 0', async () => {
+    const s = await app();
+    const r = await check(s, { path: '/old', follow_redirects: 1, expect_body: { contains: 'fresh' } });
+    expect(r.status).toBe('HEALTHY');
+    expect(s.requests.map((q) => q.url)).toEqual(['/old', '/new']);
+  });
+
+  it('stops after follow_redirects hops and judges the last response', async () => {
+    const s = await app();
+    const r = await check(s, { path: '/loop', follow_redirects: 3 });
+    expect(r).toMatchObject({ reason: 'status_mismatch', metrics: { status_code: 302 } });
+    expect(s.requests).toHaveLength(4);
+  });
+
+  it('turns POST into GET without body on 303', async () => {
+    const s = await app();
+    const r = await check(s, { path: '/see-other', method: 'POST', body: 'x', follow_redirects: 1 });
+    expect(r.status).toBe('HEALTHY');
+    expect(s.requests.map((q) => `${q.method} ${q.url} ${q.body}`)).toEqual(['POST /see-other x', 'GET /new ']);
+  });
+
+  it('follows a redirect to another origin without leaking its connection', async () => {
+    const target = await app();
+    const origin = track(
+      await httpServer((_req, res) => {
+        res.writeHead(302, { location: `http://${target.address}/new` }).end();
+      }),
+    );
+    const baseline = openFds();
+    const r = await check(origin, { follow_redirects: 2, headers: { authorization: 'Bearer t' } });
+    expect(r.status).toBe('HEALTHY');
+    expect(target.requests[0]?.url).toBe('/new');
+    expect(target.requests[0]?.headers.authorization).toBeUndefined();
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+});
+
+describe('http check: connections', () => {
+  it('keeps one connection for all runs with reuse_connections (default)', async () => {
+    const s = await app();
+    const baseline = openFds();
+    const results = await runSeries(httpCheck, httpSpec(s.address), 4);
+    expect(results.map((r) => r.status)).toEqual(['HEALTHY', 'HEALTHY', 'HEALTHY', 'HEALTHY']);
+    expect(s.connections()).toBe(1);
+    expect(s.requests.map((q) => q.connection)).toEqual([1, 1, 1, 1]);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('opens and closes one connection per run without reuse', async () => {
+    const s = await app();
+    const baseline = openFds();
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: false }));
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await attempt(runner, 500)).status).toBe('HEALTHY');
+        // Closed after each run, before close() is called.
+        expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+      }
+    } finally {
+      await runner.close?.();
+    }
+    expect(s.connections()).toBe(3);
+    expect(s.requests.map((q) => q.headers.connection)).toEqual(['close', 'close', 'close']);
+  });
+
+  it('keeps working after a timeout tore the connection down', async () => {
+    let slow = true;
+    const s = track(await httpServer((_req, res) => (slow ? setTimeout(() => res.end('late'), 400) : res.end('ok'))));
+    const runner = httpCheck(httpSpec(s.address));
+    try {
+      expect((await attempt(runner, 100)).reason).toBe('timeout');
+      slow = false;
+      expect((await attempt(runner, 500)).status).toBe('HEALTHY');
+    } finally {
+      await runner.close?.();
+    }
+  });
+
+  it('reports a run after close() as UNKNOWN aborted', async () => {
+    const s = await app();
+    const runner = httpCheck(httpSpec(s.address));
+    await runner.close?.();
+    expect(await attempt(runner, 300)).toMatchObject({ status: 'UNKNOWN', reason: 'aborted' });
+  });
+});
+
+describe('http check: hostile targets', () => {
+  it('times out on a server that accepts and never answers, releasing the socket', async () => {
+    const s = track(await silentServer());
+    const baseline = openFds();
+    const r = await check(s, {}, 300);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+    expect(r.output).toContain('waiting for response headers');
+    expect(r.elapsedMs).toBeLessThan(450);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('times out on a body trickling a byte a second while a body condition is set', async () => {
+    const s = track(await trickleServer());
+    const baseline = openFds();
+    const r = await check(s, { expect_body: { contains: 'never' } }, 400);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+    expect(r.output).toContain('reading body');
+    expect(r.elapsedMs).toBeLessThan(600);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('stops reading a 1 GB body at max_body_bytes and judges what it read', async () => {
+    const s = track(await hugeBodyServer());
+    const baseline = openFds();
+    const healthy = await check(s, {}, 2000);
+    expect(healthy).toMatchObject({ status: 'HEALTHY', reason: 'ok', metrics: { status_code: 200 } });
+    expect(healthy.elapsedMs).toBeLessThan(1000);
+    const sent = await s.disconnected;
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('judges body conditions on the first max_body_bytes of a 1 GB body', async () => {
+    const s = track(await hugeBodyServer());
+    const baseline = openFds();
+    const r = await check(s, { max_body_bytes: 1000, expect_body: { contains: 'b' } }, 2000);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'body_mismatch' });
+    expect(r.output).toContain('first 1000 bytes');
+    expect(r.elapsedMs).toBeLessThan(1000);
+    expect(await s.disconnected).toBeLessThan(64 * 1024 * 1024);
+    const pass = await check(s, { max_body_bytes: 1000, expect_body: { regex: '^a{1000}$' } }, 2000);
+    expect(pass.status).toBe('HEALTHY');
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('reports garbage bytes as protocol', async () => {
+    const s = track(await garbageServer());
+    const baseline = openFds();
+    const r = await check(s, {}, 500);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'protocol' });
+    expect(r.output).not.toMatch(/[\r\n]/);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('reports a reset connection as connect_reset', async () => {
+    const s = track(await resetServer());
+    const baseline = openFds();
+    const r = await check(s, {}, 500);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'connect_reset' });
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('reports a closed port as connect_refused', async () => {
+    const port = await closedPort();
+    const baseline = openFds();
+    const r = await check({ address: `127.0.0.1:${port}` }, {}, 500);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'connect_refused' });
+    expect(r.output).toContain('ECONNREFUSED');
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it.skipIf(!hasPython())('times out on a port that never accepts, releasing the pending connect', async () => {
+    const s = await neverAcceptingServer();
+    cleanups.push(() => s.close());
+    const baseline = openFds();
+    const r = await check(s, {}, 300);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+    expect(r.output).toContain('connecting');
+    expect(r.elapsedMs).toBeLessThan(450);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+});
+
+describe('http check: TLS', () => {
+  it('fails a self-signed certificate with tls when verifying, passes with tls_verify false', async () => {
+    const s = track(await selfSignedHttpsServer((_req, res) => res.end('secure hello')));
+    const baseline = openFds();
+    const strict = await check(s, { scheme: 'https' }, 2000);
+    expect(strict).toMatchObject({ status: 'UNHEALTHY', reason: 'tls' });
+    expect(strict.output).toContain('self-signed');
+    const lax = await check(s, { scheme: 'https', tls_verify: false, expect_body: { contains: 'secure' } }, 2000);
+    expect(lax).toMatchObject({ status: 'HEALTHY', reason: 'ok' });
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('sends tls_server_name as SNI', async () => {
+    const s = track(await selfSignedHttpsServer((_req, res) => res.end('ok')));
+    const r = await check(s, { scheme: 'https', tls_verify: false, tls_server_name: 'localhost' }, 2000);
+    expect(r.status).toBe('HEALTHY');
+    expect(s.requests[0]?.servername).toBe('localhost');
+  });
+});
+
+describe('http check: abort contract', () => {
+  it('resolves timeout at once when the signal is already aborted', async () => {
+    const s = await app();
+    const runner = httpCheck(httpSpec(s.address));
+    const ac = new AbortController();
+    ac.abort();
+    const r = await runner.run({ signal: ac.signal, clock: new FakeClock(0) });
+    await runner.close?.();
+    expect(r.reason).toBe('timeout');
+    expect(s.requests).toHaveLength(0);
+  });
+});
+
+describe('jsonpath', () => {
+  it('reads keys, indexes, quoted keys and negative indexes', () => {
+    const doc = { a: { b: [{ c: 1 }, { c: 2 }] }, 'odd key': 'x' };
+    expect(getJsonPath(doc, compileJsonPath('$.a.b[0].c'))).toBe(1);
+    expect(getJsonPath(doc, compileJsonPath('$.a.b[-1].c'))).toBe(2);
+    expect(getJsonPath(doc, compileJsonPath("$['odd key']"))).toBe('x');
+    expect(getJsonPath(doc, compileJsonPath('a.b[1].c'))).toBe(2);
+    expect(getJsonPath(doc, compileJsonPath('$'))).toBe(doc);
+    expect(getJsonPath(doc, compileJsonPath('$.a.b[5]'))).toBe(MISSING);
+    expect(getJsonPath(doc, compileJsonPath('$.a.x.y'))).toBe(MISSING);
+    expect(getJsonPath(doc, compileJsonPath('$.a.toString'))).toBe(MISSING);
+  });
+
+  it('rejects bad syntax', () => {
+    expect(() => compileJsonPath('$.a[x]')).toThrow(/invalid JSON path/);
+    expect(() => compileJsonPath('$.a.')).toThrow(/invalid JSON path/);
+    expect(() => compileJsonPath('$.a[0')).toThrow(/invalid JSON path/);
+  });
+});
+
+describe('error reasons', () => {
+  it('maps Node and undici codes', () => {
+    const e = (code: string) => Object.assign(new Error(code), { code });
+    expect(reasonFromError(e('ECONNREFUSED'))).toBe('connect_refused');
+    expect(reasonFromError(e('EPIPE'))).toBe('connect_reset');
+    expect(reasonFromError(e('UND_ERR_SOCKET'))).toBe('connect_reset');
+    expect(reasonFromError(e('EAI_AGAIN'))).toBe('dns');
+    expect(reasonFromError(e('ENETUNREACH'))).toBe('unreachable');
+    expect(reasonFromError(e('CERT_HAS_EXPIRED'))).toBe('tls');
+    expect(reasonFromError(e('ERR_SSL_WRONG_VERSION_NUMBER'))).toBe('tls');
+    expect(reasonFromError(e('HPE_INVALID_CONSTANT'))).toBe('protocol');
+    expect(reasonFromError(e('UND_ERR_HEADERS_TIMEOUT'))).toBe('timeout');
+    expect(reasonFromError(new DOMException('x', 'AbortError'))).toBe('timeout');
+    expect(reasonFromError(new TypeError('fetch failed', { cause: e('ENOTFOUND') }))).toBe('dns');
+    expect(reasonFromError(new AggregateError([e('ECONNREFUSED')]))).toBe('connect_refused');
+    expect(reasonFromError(e('SOMETHING_NEW'))).toBe('error');
+  });
+});

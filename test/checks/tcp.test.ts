@@ -1,0 +1,203 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseHostPort, tcpCheck, unescapeBytes } from '../../src/checks/tcp.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { openFds, settleFds } from '../helpers/fds.js';
+import { closedPort, hasPython, neverAcceptingServer, rawServer, silentServer } from '../helpers/hostile.js';
+import { attempt, runOnce, tcpSpec, type TcpInput } from '../helpers/run-check.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+function track<T extends { close(): Promise<void> }>(server: T): T {
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function check(address: string, input: TcpInput = {}, timeoutMs = 500) {
+  return runOnce(tcpCheck, tcpSpec(address, input, timeoutMs));
+}
+
+/** A server that greets with `banner` on connect and answers PING lines with PONG. */
+async function redis(banner = ''): Promise<Awaited<ReturnType<typeof rawServer>> & { received: string[] }> {
+  const received: string[] = [];
+  const s = await rawServer((socket) => {
+    if (banner) socket.write(banner);
+    socket.on('data', (d: Buffer) => {
+      received.push(d.toString('latin1'));
+      if (d.toString('latin1') === 'PING\r\n') socket.write('+PONG\r\n');
+    });
+  });
+  return Object.assign(track(s), { received });
+}
+
+describe('tcp check', () => {
+  it('is HEALTHY when the port accepts, and closes the connection at once', async () => {
+    const s = await redis();
+    const baseline = openFds();
+    const r = await check(s.address);
+    expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok' });
+    expect(r.output).toMatch(/^connected in /);
+    expect(s.connections()).toBe(1);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('reports a closed port as connect_refused', async () => {
+    const port = await closedPort();
+    const baseline = openFds();
+    const r = await check(`127.0.0.1:${port}`);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'connect_refused' });
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('uses config.port on the instance host, and config.address over the instance address', async () => {
+    const s = await redis();
+    const port = await closedPort();
+    expect((await check(`127.0.0.1:${port}`, { port: s.port })).status).toBe('HEALTHY');
+    expect((await check(`127.0.0.1:${port}`, { address: s.address })).status).toBe('HEALTHY');
+    expect((await check('127.0.0.1', { port: s.port })).status).toBe('HEALTHY');
+  });
+
+  it('connects to a bracketed IPv6 address', async () => {
+    const port = await closedPort();
+    // ::1 may be missing in a container; either way the target parsed and was tried.
+    const r = await check(`[::1]:${port}`);
+    expect(['connect_refused', 'unreachable']).toContain(r.reason);
+  });
+
+  it('matches an expected banner', async () => {
+    const s = await redis('+OK ready\r\n');
+    const r = await check(s.address, { expect: '+OK' });
+    expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok' });
+    expect(r.output).toContain('"+OK"');
+  });
+
+  it('sends `send` with escapes interpreted and matches the reply', async () => {
+    const s = await redis();
+    const baseline = openFds();
+    const r = await check(s.address, { send: 'PING\\r\\n', expect: 'PONG' });
+    expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok' });
+    expect(s.received.join('')).toBe('PING\r\n');
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('finds the expected text when it arrives split over several packets', async () => {
+    const s = track(
+      await rawServer((socket) => {
+        socket.setNoDelay(true);
+        const parts = ['SSH-2.0', '-Open', 'SSH_9.6\r\n'];
+        let i = 0;
+        const t = setInterval(() => {
+          const p = parts[i++];
+          if (p === undefined) clearInterval(t);
+          else socket.write(p);
+        }, 15);
+        socket.on('close', () => clearInterval(t));
+      }),
+    );
+    const r = await check(s.address, { expect: 'OpenSSH' });
+    expect(r.status).toBe('HEALTHY');
+  });
+
+  it('is HEALTHY after sending when there is nothing to expect', async () => {
+    const s = await redis();
+    const r = await check(s.address, { send: 'QUIT\\r\\n' });
+    expect(r.status).toBe('HEALTHY');
+    await new Promise((res) => setTimeout(res, 50));
+    expect(s.received.join('')).toBe('QUIT\r\n');
+  });
+
+  it('gives banner_mismatch when the peer closes without the expected text', async () => {
+    const s = track(await rawServer((socket) => socket.end('-ERR go away\r\n')));
+    const r = await check(s.address, { expect: '+OK' });
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'banner_mismatch' });
+    expect(r.output).toContain('-ERR go away');
+  });
+
+  it('gives banner_mismatch after max_bytes without the expected text', async () => {
+    const s = track(await rawServer((socket) => socket.write('x'.repeat(200))));
+    const baseline = openFds();
+    const r = await check(s.address, { expect: '+OK', max_bytes: 50 });
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'banner_mismatch' });
+    expect(r.output).toContain('first 50 bytes');
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('times out on a server that accepts and sends nothing while expect is set', async () => {
+    const s = track(await silentServer());
+    const baseline = openFds();
+    const r = await check(s.address, { expect: '+OK' }, 300);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+    expect(r.output).toContain('waiting for expected bytes');
+    expect(r.elapsedMs).toBeLessThan(450);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it.skipIf(!hasPython())('times out on a port that never accepts, releasing the socket', async () => {
+    const s = await neverAcceptingServer();
+    cleanups.push(() => s.close());
+    const baseline = openFds();
+    const r = await check(s.address, {}, 300);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+    expect(r.output).toContain('connecting');
+    expect(r.elapsedMs).toBeLessThan(450);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('goes DEGRADED slow when the run takes longer than degraded_after (on ctx.clock)', async () => {
+    const clock = new FakeClock(0);
+    const s = track(
+      await rawServer((socket) => {
+        clock.advance(300);
+        socket.write('+OK\r\n');
+      }),
+    );
+    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK', degraded_after: 100 }));
+    const r = await runner.run({ signal: new AbortController().signal, clock });
+    await runner.close?.();
+    expect(r).toMatchObject({ status: 'DEGRADED', reason: 'slow' });
+    expect(r.output).toContain('300 ms');
+  });
+
+  it('runs many times on one runner without keeping sockets', async () => {
+    const s = await redis('+OK\r\n');
+    const baseline = openFds();
+    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK' }));
+    for (let i = 0; i < 20; i++) expect((await attempt(runner, 500)).status).toBe('HEALTHY');
+    await runner.close?.();
+    expect(s.connections()).toBe(20);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('resolves timeout at once when the signal is already aborted', async () => {
+    const s = await redis();
+    const ac = new AbortController();
+    ac.abort();
+    const r = await tcpCheck(tcpSpec(s.address)).run({ signal: ac.signal, clock: new FakeClock(0) });
+    expect(r.reason).toBe('timeout');
+    expect(s.connections()).toBe(0);
+  });
+
+  it('reports an address without port as UNKNOWN error instead of throwing', async () => {
+    const r = await check('db.internal');
+    expect(r).toMatchObject({ status: 'UNKNOWN', reason: 'error' });
+    expect(r.output).toContain('no port');
+  });
+});
+
+describe('tcp address and escape parsing', () => {
+  it('parses host:port, [v6]:port and bare hosts', () => {
+    expect(parseHostPort('10.0.0.5:8080')).toEqual({ host: '10.0.0.5', port: 8080 });
+    expect(parseHostPort('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
+    expect(parseHostPort('[fe80::1]')).toEqual({ host: 'fe80::1', port: undefined });
+    expect(parseHostPort('::1')).toEqual({ host: '::1', port: undefined });
+    expect(parseHostPort('db')).toEqual({ host: 'db', port: undefined });
+    expect(() => parseHostPort('db:99999')).toThrow(/bad port/);
+    expect(() => parseHostPort('[::1')).toThrow(/missing/);
+  });
+
+  it('interprets \\r \\n \\t and \\\\', () => {
+    expect(unescapeBytes('a\\r\\n\\tb\\\\n')).toBe('a\r\n\tb\\n');
+  });
+});
