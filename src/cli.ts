@@ -3,14 +3,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { createRunner } from './checks/index.js';
 import { realClock } from './core/clock.js';
 import { isConfigError, isUsageError } from './core/errors.js';
-import { createLogger } from './core/logger.js';
 import type { CheckResult } from './core/result.js';
 import { nagiosExitCode } from './core/status.js';
 import { loadConfigFile } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
 import { specFromTarget, type CheckCommandOptions } from './cli/check-target.js';
 import { nagiosLine } from './cli/format.js';
-import { startDaemon } from './daemon.js';
 import { attemptWithTimeout } from './scheduler/attempt.js';
 import { VERSION } from './version.js';
 
@@ -106,6 +104,8 @@ async function startCommand(options: { config: string; listen?: string }): Promi
     process.exitCode = 1;
     return;
   }
+  // Loaded here so that `check` and `validate` start fast (no server, no logger).
+  const [{ createLogger }, { startDaemon }] = await Promise.all([import('./core/logger.js'), import('./daemon.js')]);
   const logger = createLogger(config.log);
   const daemon = await startDaemon({ config, logger, listen: options.listen });
   let stopping = false;
