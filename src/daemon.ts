@@ -7,6 +7,7 @@ import type { Config } from './config/schema.js';
 import { Engine } from './engine.js';
 import { checksFromConfig } from './registry/from-config.js';
 import { buildServer, parseListen } from './server/app.js';
+import { StatusRollup } from './status/rollup.js';
 import { VERSION } from './version.js';
 
 export interface DaemonOptions {
@@ -21,6 +22,8 @@ export interface DaemonOptions {
 /** A running daemon. */
 export interface Daemon {
   engine: Engine;
+  /** Instance, service and mesh statuses, kept current on transitions. */
+  rollup: StatusRollup;
   server: FastifyInstance;
   /** The address actually bound (port 0 resolved). */
   address: { host: string; port: number };
@@ -42,6 +45,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (severity(to) > severity(from) && from !== 'UNKNOWN') logger.warn(fields, message);
     else logger.info(fields, message);
   });
+  const rollup = new StatusRollup(
+    (service) => config.services[service]?.min_healthy ?? 1,
+    (change) => {
+      if (change.level === 'instance') return; // the check transition line already says it
+      const fields = { level: change.level, id: change.id, from: change.from, to: change.to, cause: change.cause };
+      const who = change.level === 'mesh' ? 'mesh' : `service ${change.id}`;
+      const message = `${who} ${change.from} → ${change.to} (after ${change.cause})`;
+      if (severity(change.to) > severity(change.from) && change.from !== 'UNKNOWN') logger.warn(fields, message);
+      else logger.info(fields, message);
+    },
+  );
+  rollup.attach(engine.bus);
   engine.bus.on('flap', ({ spec, flapping, share }) => {
     logger.warn({ check: spec.id, flapping, share }, `${spec.id} ${flapping ? 'is flapping' : 'stopped flapping'} (${Math.round(share * 100)}% changes)`);
   });
@@ -63,6 +78,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   return {
     engine,
+    rollup,
     server,
     address,
     async stop() {

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { StatusRollup, type RollupChange } from '../../src/status/rollup.js';
+import { fakeSpec } from '../helpers/spec.js';
+
+function spec(service: string, instance: string, name: string) {
+  return { ...fakeSpec(`${service}/${instance}/${name}`), service, instance, name };
+}
+
+describe('StatusRollup', () => {
+  it('rolls check transitions up to instance, service and mesh, reporting each change once', () => {
+    const changes: RollupChange[] = [];
+    const rollup = new StatusRollup(() => 2, (c) => changes.push(c));
+    const a1http = spec('api', 'a1', 'http');
+    const a1tcp = spec('api', 'a1', 'tcp');
+    const a2http = spec('api', 'a2', 'http');
+    rollup.track(a1http, 'HEALTHY', 1);
+    rollup.track(a1tcp, 'HEALTHY', 1);
+    rollup.track(a2http, 'HEALTHY', 1);
+    expect(rollup.instance('api', 'a1')).toBe('HEALTHY');
+    expect(rollup.service('api')).toBe('HEALTHY');
+    expect(rollup.meshStatus()).toBe('HEALTHY');
+
+    changes.length = 0;
+    rollup.track(a1tcp, 'DEGRADED', 2); // worst check wins for the instance
+    expect(rollup.instance('api', 'a1')).toBe('DEGRADED');
+    // 1 HEALTHY instance < min_healthy 2 → service UNHEALTHY
+    expect(rollup.service('api')).toBe('UNHEALTHY');
+    expect(changes.map((c) => `${c.level}:${c.id}:${c.from}->${c.to}:${c.cause}`)).toEqual([
+      'instance:api/a1:HEALTHY->DEGRADED:api/a1/tcp',
+      'service:api:HEALTHY->UNHEALTHY:api/a1/tcp',
+      'mesh:mesh:HEALTHY->UNHEALTHY:api/a1/tcp',
+    ]);
+  });
+
+  it('is DEGRADED, not UNHEALTHY, while enough instances stay HEALTHY', () => {
+    const rollup = new StatusRollup(() => 1);
+    rollup.track(spec('web', 'w1', 'http'), 'HEALTHY', 1);
+    rollup.track(spec('web', 'w2', 'http'), 'UNHEALTHY', 1);
+    expect(rollup.service('web')).toBe('DEGRADED');
+  });
+
+  it('forgets removed checks and instances', () => {
+    const rollup = new StatusRollup(() => 1);
+    const bad = spec('web', 'w2', 'http');
+    rollup.track(spec('web', 'w1', 'http'), 'HEALTHY', 1);
+    rollup.track(bad, 'UNHEALTHY', 1);
+    rollup.untrack(bad);
+    expect(rollup.service('web')).toBe('HEALTHY');
+    expect(rollup.instance('web', 'w2')).toBe('UNKNOWN');
+  });
+});
