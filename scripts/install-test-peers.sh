@@ -6,11 +6,14 @@ set -euo pipefail
 # command → Debian package that provides it
 declare -A NEEDED=(
   [openssl]=openssl
+  [/usr/lib/nagios/plugins/check_dummy]=monitoring-plugins-basic
+  [/usr/lib/nagios/plugins/check_curl]=monitoring-plugins-standard
+  [ping]=iputils-ping
 )
 
 missing=()
 for cmd in "${!NEEDED[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
+  { command -v "$cmd" >/dev/null 2>&1 || [ -x "$cmd" ]; } || missing+=("${NEEDED[$cmd]}")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then

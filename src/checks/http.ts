@@ -62,13 +62,11 @@ interface HttpPlan {
 
 /** Builds an HTTP(S) runner; one undici Client per check, created here and closed in close(). */
 export const httpCheck: CheckFactory<HttpCheckConfig> = (spec) => {
-  let plan: HttpPlan;
   try {
-    plan = compilePlan(spec);
+    return new HttpCheckRunner(compilePlan(spec));
   } catch (err) {
     return new InvalidHttpCheck(`invalid http check ${spec.id}: ${describeError(err)}`);
   }
-  return new HttpCheckRunner(plan);
 };
 
 /** A check whose config cannot run (bad URL, regex or JSON path): every run says so. */

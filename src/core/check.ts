@@ -31,7 +31,7 @@ export interface CheckTiming {
 }
 
 /** A fully resolved check, ready to schedule: defaults applied, target known. */
-export interface CheckSpec<C extends CheckConfig = CheckConfig> extends CheckTiming {
+export interface CheckSpec<C = CheckConfig> extends CheckTiming {
   /** Unique id: service/instance/name. */
   id: string;
   name: string;
@@ -62,4 +62,4 @@ export interface CheckRunner {
 }
 
 /** Builds a runner from a resolved spec. One per kind, collected in checks/index.ts. */
-export type CheckFactory<C extends CheckConfig = CheckConfig> = (spec: CheckSpec<C>) => CheckRunner;
+export type CheckFactory<C = CheckConfig> = (spec: CheckSpec<C>) => CheckRunner;

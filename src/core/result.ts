@@ -19,7 +19,39 @@ export type Reason =
   | 'slow'
   | 'protocol'
   | 'aborted'
-  | 'error';
+  | 'error'
+  // gRPC health protocol
+  | 'grpc_not_serving'
+  | 'grpc_service_unknown'
+  | 'grpc_unimplemented'
+  | 'grpc_error'
+  // DNS
+  | 'nxdomain'
+  | 'servfail'
+  | 'dns_refused'
+  | 'answer_mismatch'
+  // TLS certificates
+  | 'cert_expiring'
+  | 'cert_expired'
+  | 'cert_hostname'
+  | 'cert_untrusted'
+  // exec (Nagios plugin protocol)
+  | 'plugin_warning'
+  | 'plugin_critical'
+  | 'plugin_unknown'
+  | 'exec_failed'
+  // TTL heartbeats
+  | 'ttl_expired'
+  | 'ttl_warn'
+  | 'ttl_fail'
+  // thresholds (system, icmp, custom metrics)
+  | 'threshold_warning'
+  | 'threshold_critical'
+  | 'packet_loss'
+  // custom checks
+  | 'custom_failed'
+  | 'custom_crashed'
+  | 'memory_limit';
 
 /** The outcome of one check run. Checks return failures as data, never throw. */
 export interface CheckResult {

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# bench/probes: installs nginx and prometheus-blackbox-exporter (Debian) if
+# missing, builds, and runs dist/bench/probes.js, which starts its own nginx
+# and blackbox_exporter on free ports and kills them at the end.
+# Prints one JSON line on stdout; progress goes to stderr.
+#
+#   bash bench/probes.sh [--seconds 10] [--warmup 2] [--concurrency 64]
+#                        [--modes http-reused,http-new,tcp] [--only healthmesh,bare,blackbox] [--no-variants]
+#
+# NODE_OPTIONS is passed through (e.g. NODE_OPTIONS=--cpu-prof to profile).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export NGINX_BIN=/usr/sbin/nginx
+export BLACKBOX_BIN=/usr/bin/prometheus-blackbox-exporter
+
+missing=()
+[ -x "$NGINX_BIN" ] || missing+=(nginx)
+[ -x "$BLACKBOX_BIN" ] || missing+=(prometheus-blackbox-exporter)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "probes.sh: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+# The Debian packages may have started system services; they are not used
+# (the bench starts its own instances on free ports) and are left alone.
+
+[ -d node_modules/undici ] || npm ci --no-audit --no-fund >&2
+npx tsc -p . >&2
+
+# Children started by the bench append their pid here; anything still alive
+# when this script exits (even if node was killed hard) is killed by pid.
+PROBES_PIDFILE="$(mktemp -t healthmesh-probes-pids.XXXXXX)"
+export PROBES_PIDFILE
+cleanup() {
+  local pid cmd
+  while read -r pid; do
+    [ -n "$pid" ] || continue
+    # Only if that pid is still one of ours (pids get reused).
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    case "$cmd" in
+      "$NGINX_BIN "* | "$BLACKBOX_BIN "*) kill -KILL "$pid" 2>/dev/null || true ;;
+    esac
+  done <"$PROBES_PIDFILE"
+  rm -f "$PROBES_PIDFILE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Bounded: the bench has its own time limit; this is the outer backstop.
+timeout --signal=INT --kill-after=20 1800 node dist/bench/probes.js "$@"
