@@ -1,4 +1,7 @@
 import { createRunner } from './checks/index.js';
+import type { PushingRunner } from './checks/grpc.js';
+import { isTtlRunner, type HeartbeatStatus } from './checks/ttl.js';
+import { HealthmeshError } from './core/errors.js';
 import type { CheckRunner, CheckSpec } from './core/check.js';
 import type { Clock } from './core/clock.js';
 import { EventBus } from './core/events.js';
@@ -35,6 +38,7 @@ export class Engine {
   readonly bus: EventBus<HealthEvents>;
   private readonly scheduler: Scheduler;
   private readonly checks = new Map<string, CheckView>();
+  private readonly runners = new Map<string, CheckRunner>();
 
   constructor(private readonly options: EngineOptions) {
     this.bus = options.bus ?? new EventBus<HealthEvents>();
@@ -51,7 +55,10 @@ export class Engine {
   add(spec: CheckSpec, firstDelayMs?: number): void {
     if (this.checks.has(spec.id)) throw new Error(`duplicate check id ${spec.id}`);
     const runner = (this.options.runnerFor ?? createRunner)(spec);
+    // A runner that learns news between runs (gRPC Watch) gets its check run at once.
+    (runner as PushingRunner).onPush = () => this.scheduler.runNow(spec.id);
     this.checks.set(spec.id, { spec, state: initialState(this.options.clock.now()) });
+    this.runners.set(spec.id, runner);
     this.scheduler.add(spec, runner, firstDelayMs);
     this.bus.emit('check-added', { spec });
   }
@@ -61,6 +68,7 @@ export class Engine {
     const view = this.checks.get(id);
     if (!view) return false;
     this.checks.delete(id);
+    this.runners.delete(id);
     await this.scheduler.remove(id);
     this.bus.emit('check-removed', { spec: view.spec });
     return true;
@@ -77,6 +85,18 @@ export class Engine {
 
   get size(): number {
     return this.checks.size;
+  }
+
+  /**
+   * Record a heartbeat for a ttl check and evaluate it at once.
+   * Throws HealthmeshError `not_found` / `not_ttl` for a wrong id, TypeError for a bad status.
+   */
+  heartbeat(id: string, status: HeartbeatStatus, note?: string): void {
+    const runner = this.runners.get(id);
+    if (!runner) throw new HealthmeshError('not_found', `no check with id "${id}"`);
+    if (!isTtlRunner(runner)) throw new HealthmeshError('not_ttl', `check "${id}" is not a ttl check`);
+    runner.heartbeat(status, note, this.options.clock.now());
+    this.scheduler.runNow(id);
   }
 
   runNow(id: string): void {

@@ -74,6 +74,8 @@ interface Entry extends HeapItem {
   /** Identifies the attempt in flight; a settle with another number is stale. */
   attemptSeq: number;
   ctx: AttemptContext | null;
+  /** runNow() arrived while running: the next run is due as soon as this one ends. */
+  rerun: boolean;
 }
 
 const ABORTED_REASON = new Error('check removed');
@@ -118,6 +120,7 @@ export class Scheduler {
       attempts: 0,
       attemptSeq: 0,
       ctx: null,
+      rerun: false,
     };
     this.entries.set(spec.id, entry);
     this.waiting.push(entry);
@@ -139,10 +142,14 @@ export class Scheduler {
     return this.entries.has(id);
   }
 
-  /** Run a check now instead of at its due time (no effect while it runs). */
+  /** Run a check now instead of at its due time; while it runs, run it again right after. */
   runNow(id: string): void {
     const entry = this.entries.get(id);
-    if (!entry || entry.phase !== 'waiting') return;
+    if (!entry) return;
+    if (entry.phase !== 'waiting') {
+      entry.rerun = true;
+      return;
+    }
     this.waiting.remove(entry);
     entry.due = entry.scheduledAt = this.options.clock.now();
     this.waiting.push(entry);
@@ -333,7 +340,8 @@ export class Scheduler {
     const jittered = interval * (1 + spec.jitter * (2 * random() - 1));
     // Fixed rate from the previous due time keeps the cadence; a run longer
     // than its interval skips the missed ticks instead of bursting.
-    const due = entry.scheduledAt + jittered;
+    const due = entry.rerun ? finishedAt : entry.scheduledAt + jittered;
+    entry.rerun = false;
     entry.due = entry.scheduledAt = due > finishedAt ? due : finishedAt;
     this.waiting.push(entry);
   }

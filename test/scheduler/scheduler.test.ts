@@ -252,3 +252,24 @@ describe('Scheduler', () => {
     await scheduler.stop();
   });
 });
+
+describe('Scheduler.runNow while running', () => {
+  it('runs the check again right after the run in flight ends', async () => {
+    const clock = new FakeClock(0);
+    const starts: number[] = [];
+    const scheduler = new Scheduler({ clock, random: seeded(1), concurrency: 10, spreadFirstRun: false, onResult: (s) => s.intervalMs });
+    const runner: CheckRunner = {
+      run: () =>
+        new Promise((resolve) => {
+          starts.push(clock.now());
+          clock.setTimeout(() => resolve(HEALTHY), 100);
+        }),
+    };
+    scheduler.add(fakeSpec('p', { intervalMs: 60_000, timeoutMs: 1000 }), runner, 0);
+    await clock.advanceAsync(50, 10);
+    scheduler.runNow('p');
+    await clock.advanceAsync(200, 10);
+    expect(starts).toEqual([0, 100]);
+    await scheduler.stop();
+  });
+});
