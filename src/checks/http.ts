@@ -1,7 +1,8 @@
-import { Client } from 'undici';
-import type { buildConnector, Dispatcher } from 'undici';
+import type { Socket } from 'node:net';
+import { buildConnector, Client } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { outcome, type ProbeOutcome } from '../core/result.js';
 import type { HttpCheckConfig } from '../config/schema.js';
 import { describeError, reasonFromError } from './errors.js';
@@ -14,9 +15,14 @@ import { compileJsonPath, getJsonPath, MISSING, type JsonPath } from './jsonpath
  * response is computed once in the factory (URL, origin, path, header list,
  * status table, compiled regex and JSON paths, dispatch options), and a run
  * allocates one small probe object that is at once the undici dispatch
- * handler and the AbortSignal listener (`handleEvent`), so no closures are
- * made per run. The response body is never buffered beyond `max_body_bytes`:
- * past that the request is aborted, which destroys the connection.
+ * handler and the AbortSignal listener (`handleEvent`). The response body is
+ * never buffered beyond `max_body_bytes`: past that the request is aborted,
+ * which destroys the connection.
+ *
+ * The run's signal is read lazily (see armDelayMs): the scheduler creates an
+ * AbortController only when a runner reads ctx.signal, and creating it plus
+ * adding and removing the listener cost more CPU than the rest of our own
+ * per-probe work; most probes are done long before anyone could abort them.
  */
 
 const USER_AGENT = 'healthmesh/0.1';
@@ -26,6 +32,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const BODY_CAP_REACHED = new Error('max_body_bytes reached');
 /** Abort reason used at the attempt timeout. */
 const TIMED_OUT = new Error('check timeout');
+/** Error a pending connect is destroyed with at the timeout or at close(). */
+const CONNECT_ABORTED = Object.assign(new Error('connect aborted by healthmesh'), { code: 'ABORT_ERR' });
 
 interface JsonCondition {
   path: string;
@@ -44,6 +52,9 @@ interface BodyConditions {
 interface HttpPlan {
   url: URL;
   origin: string;
+  /** Socket options for undici's connector (TLS verification, SNI, connect timeout). */
+  connectOptions: buildConnector.BuildOptions;
+  /** Client options without `connect`: each runner adds its own tracking connector. */
   clientOptions: Client.Options;
   request: Dispatcher.DispatchOptions;
   headers: string[];
@@ -57,7 +68,8 @@ interface HttpPlan {
   maxBodyBytes: number;
   degradedAfterMs: number | undefined;
   followRedirects: number;
-  timeoutMs: number;
+  /** When a still-running probe starts listening to ctx.signal (ms after its start). */
+  armDelayMs: number;
 }
 
 /** Builds an HTTP(S) runner; one undici Client per check, created here and closed in close(). */
@@ -115,8 +127,8 @@ function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
   return {
     url,
     origin: url.origin,
+    connectOptions: connect,
     clientOptions: {
-      connect,
       // Backstops only: the AbortSignal ends a run at its timeout.
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
@@ -134,8 +146,18 @@ function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
     maxBodyBytes: c.max_body_bytes,
     degradedAfterMs: c.degraded_after,
     followRedirects: c.follow_redirects,
-    timeoutMs,
+    armDelayMs: armDelayMs(timeoutMs),
   };
+}
+
+/**
+ * How long a probe runs before it subscribes to its AbortSignal, in ms:
+ * at most 20 ms and well before the attempt timeout, so an abort at the
+ * timeout is always seen at once. An abort that comes earlier than this
+ * (check removed, scheduler stopped) is seen at most this late.
+ */
+export function armDelayMs(timeoutMs: number): number {
+  return Math.min(20, timeoutMs / 4);
 }
 
 function requestOptions(
@@ -192,45 +214,72 @@ function compileConditions(eb: HttpCheckConfig['expect_body']): BodyConditions |
   return any ? conditions : null;
 }
 
+/** undici's connector returns the socket it creates, though its type says void. */
+type SocketConnector = (options: buildConnector.Options, callback: buildConnector.Callback) => Socket | undefined;
+
 class HttpCheckRunner implements CheckRunner {
-  /** The check's one dispatcher; null after a timeout tore it down (recreated on next run). */
+  /** The check's one dispatcher; null after it was torn down (recreated on next run). */
   private client: Client | null = null;
   private closed = false;
+  /** Options for this runner's clients, with the tracking connector. */
+  readonly clientOptions: Client.Options;
+  /** The last socket undici asked our connector for (the one connecting, if any). */
+  private lastSocket: Socket | null = null;
 
   constructor(readonly plan: HttpPlan) {
-    this.client = new Client(plan.origin, plan.clientOptions);
+    const base = buildConnector(plan.connectOptions) as unknown as SocketConnector;
+    // One closure per runner; undici calls it only for new connections.
+    const connect: SocketConnector = (options, callback) => {
+      const socket = base(options, callback);
+      this.lastSocket = socket ?? null;
+      return socket;
+    };
+    this.clientOptions = { ...plan.clientOptions, connect: connect as buildConnector.connector };
+    this.client = new Client(plan.origin, this.clientOptions);
   }
 
   run(ctx: RunContext): Promise<ProbeOutcome> {
     if (this.closed) return Promise.resolve(outcome.unknown('aborted', 'check closed'));
-    if (ctx.signal.aborted) return Promise.resolve(outcome.unhealthy('timeout', 'aborted before start'));
     return new Promise<ProbeOutcome>((resolve) => {
-      new HttpProbe(this, ctx.clock, ctx.signal, resolve).start();
+      new HttpProbe(this, ctx, resolve).start();
     });
   }
 
   /** The dispatcher for the check's own origin. */
   dispatcher(): Client {
-    if (this.client === null) this.client = new Client(this.plan.origin, this.plan.clientOptions);
+    if (this.client === null) this.client = new Client(this.plan.origin, this.clientOptions);
     return this.client;
   }
 
   /**
-   * Drops the dispatcher after a timeout hit a request that undici had not yet
-   * put on a socket (connect still pending): undici cannot cancel that, and
-   * destroying the client is the only way to release the half-open socket now.
+   * A run timed out before undici put its request on a socket: the connect
+   * (DNS, TCP or TLS handshake) is still pending, and neither aborting the
+   * request nor destroying the client ends it before undici's connect timeout.
+   * Failing the connecting socket does, and leaves the client usable.
    */
-  discardDispatcher(): void {
-    const c = this.client;
-    this.client = null;
-    if (c !== null) c.destroy().catch(ignore);
+  abortConnect(): void {
+    const s = this.lastSocket;
+    if (s !== null && !s.destroyed) {
+      // With an error, so undici's connect callback runs and fails the queued request.
+      s.destroy(CONNECT_ABORTED);
+    } else {
+      // No socket to fail (should not happen): start over with a fresh client.
+      const c = this.client;
+      this.client = null;
+      if (c !== null) c.destroy().catch(ignore);
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const c = this.client;
     this.client = null;
-    if (c !== null) await c.destroy().catch(ignore);
+    const s = this.lastSocket;
+    this.lastSocket = null;
+    // Client first: it fails a run in flight as `aborted`; then end a connect it would wait for.
+    const destroyed = c !== null ? c.destroy().catch(ignore) : undefined;
+    if (s !== null && !s.destroyed) s.destroy(CONNECT_ABORTED);
+    await destroyed;
   }
 }
 
@@ -259,19 +308,37 @@ class HttpProbe implements Dispatcher.DispatchHandler {
   private currentUrl: URL | null = null;
   private hopClient: Client | null = null;
   private phase = PHASE_CONNECT;
+  private readonly clock: Clock;
+  /** Timer that arms the abort listener; null once fired or cleared. */
+  private armTimer: TimerHandle | null = null;
+  /** The signal listened to, once armed. */
+  private signal: AbortSignal | null = null;
 
   constructor(
     private readonly runner: HttpCheckRunner,
-    private readonly clock: Clock,
-    private readonly signal: AbortSignal,
+    private readonly ctx: RunContext,
     private readonly resolve: (o: ProbeOutcome) => void,
   ) {
-    this.t0 = clock.now();
+    this.clock = ctx.clock;
+    this.t0 = this.clock.now();
   }
 
   start(): void {
-    this.signal.addEventListener('abort', this);
+    this.armTimer = this.clock.setTimeout(() => this.arm(), this.runner.plan.armDelayMs);
     this.dispatch(this.runner.dispatcher(), this.runner.plan.request);
+  }
+
+  /** The probe is still running: from now on react to the run's signal. */
+  private arm(): void {
+    this.armTimer = null;
+    if (this.done) return;
+    const signal = this.ctx.signal;
+    if (signal.aborted) {
+      this.handleEvent();
+      return;
+    }
+    this.signal = signal;
+    signal.addEventListener('abort', this);
   }
 
   private dispatch(d: Dispatcher, opts: Dispatcher.DispatchOptions): void {
@@ -286,14 +353,13 @@ class HttpProbe implements Dispatcher.DispatchHandler {
   handleEvent(): void {
     if (this.done) return;
     const elapsed = this.clock.now() - this.t0;
-    const onHopClient = this.hopClient !== null;
-    // finish() also destroys a cross-origin redirect's client.
     this.finish(outcome.unhealthy('timeout', `timed out after ${formatMs(elapsed)} ${this.phase}`));
     if (this.controller !== null) {
       // Destroys the socket the request is on.
       this.controller.abort(TIMED_OUT);
-    } else if (!onHopClient) {
-      this.runner.discardDispatcher();
+    } else {
+      // Cross-origin redirect clients share the runner's connector, so this covers them too.
+      this.runner.abortConnect();
     }
   }
 
@@ -411,7 +477,7 @@ class HttpProbe implements Dispatcher.DispatchHandler {
     if (sameOrigin) {
       d = this.runner.dispatcher();
     } else {
-      this.hopClient = new Client(next.origin, plan.clientOptions);
+      this.hopClient = new Client(next.origin, this.runner.clientOptions);
       d = this.hopClient;
     }
     this.dispatch(d, requestOptions(next.pathname + next.search, method, headers, body, plan.reuse));
@@ -457,7 +523,11 @@ class HttpProbe implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.chunks = null;
-    this.signal.removeEventListener('abort', this);
+    if (this.armTimer !== null) {
+      this.clock.clearTimeout(this.armTimer);
+      this.armTimer = null;
+    }
+    if (this.signal !== null) this.signal.removeEventListener('abort', this);
     if (this.hopClient !== null) {
       this.hopClient.destroy().catch(ignore);
       this.hopClient = null;

@@ -1,6 +1,6 @@
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { outcome, type ProbeOutcome } from '../core/result.js';
 import type { TcpCheckConfig } from '../config/schema.js';
 import { describeError, reasonFromError } from './errors.js';
@@ -12,6 +12,8 @@ import { describeError, reasonFromError } from './errors.js';
  * Lean on purpose: the connect options and the send/expect buffers are built
  * once per check; a run allocates one probe object, and socket events go to
  * module-level functions (the probe hangs off the socket) instead of closures.
+ * Like the http check, a probe reads ctx.signal only once it has run for
+ * armDelayMs, which most never do.
  */
 
 /** Where to connect, parsed from `host:port`, `[v6]:port` or a bare host. */
@@ -59,6 +61,11 @@ export function unescapeBytes(s: string): string {
   );
 }
 
+/** When a still-running probe starts listening to ctx.signal, in ms (same rule as http's armDelayMs). */
+function armDelayMs(timeoutMs: number): number {
+  return Math.min(20, timeoutMs / 4);
+}
+
 interface TcpPlan {
   connectOptions: TcpNetConnectOpts;
   target: string;
@@ -67,6 +74,7 @@ interface TcpPlan {
   expectText: string;
   maxBytes: number;
   degradedAfterMs: number | undefined;
+  armDelayMs: number;
 }
 
 /** Builds a TCP runner. Holds no socket between runs, so close() has nothing to release. */
@@ -96,6 +104,7 @@ function compilePlan(spec: CheckSpec<TcpCheckConfig>): TcpPlan {
     expectText,
     maxBytes: c.max_bytes,
     degradedAfterMs: c.degraded_after,
+    armDelayMs: armDelayMs(spec.timeoutMs),
   };
 }
 
@@ -103,9 +112,8 @@ class TcpCheckRunner implements CheckRunner {
   constructor(readonly plan: TcpPlan) {}
 
   run(ctx: RunContext): Promise<ProbeOutcome> {
-    if (ctx.signal.aborted) return Promise.resolve(outcome.unhealthy('timeout', 'aborted before start'));
     return new Promise<ProbeOutcome>((resolve) => {
-      new TcpProbe(this.plan, ctx.clock, ctx.signal, resolve).start();
+      new TcpProbe(this.plan, ctx, resolve).start();
     });
   }
 
@@ -144,18 +152,23 @@ class TcpProbe {
   /** Bytes read so far, copied only when the expected text spans chunks. */
   private buf: Buffer | null = null;
   private len = 0;
+  private readonly clock: Clock;
+  /** Timer that arms the abort listener; null once fired or cleared. */
+  private armTimer: TimerHandle | null = null;
+  /** The signal listened to, once armed. */
+  private signal: AbortSignal | null = null;
 
   constructor(
     private readonly plan: TcpPlan,
-    private readonly clock: Clock,
-    private readonly signal: AbortSignal,
+    private readonly ctx: RunContext,
     private readonly resolve: (o: ProbeOutcome) => void,
   ) {
-    this.t0 = clock.now();
+    this.clock = ctx.clock;
+    this.t0 = this.clock.now();
   }
 
   start(): void {
-    this.signal.addEventListener('abort', this);
+    this.armTimer = this.clock.setTimeout(() => this.arm(), this.plan.armDelayMs);
     let socket: ProbeSocket;
     try {
       socket = connect(this.plan.connectOptions) as ProbeSocket;
@@ -169,11 +182,25 @@ class TcpProbe {
     socket.once('connect', onConnect);
   }
 
+  /** The probe is still running: from now on react to the run's signal. */
+  private arm(): void {
+    this.armTimer = null;
+    if (this.done) return;
+    const signal = this.ctx.signal;
+    if (signal.aborted) {
+      this.handleEvent();
+      return;
+    }
+    this.signal = signal;
+    signal.addEventListener('abort', this);
+  }
+
   /** AbortSignal listener: the attempt timed out. */
   handleEvent(): void {
     if (this.done) return;
     const elapsed = this.clock.now() - this.t0;
-    this.finish(outcome.unhealthy('timeout', `timed out after ${formatMs(elapsed)} ${this.phase} (${this.plan.target})`));
+    const what = `timed out after ${formatMs(elapsed)} ${this.phase} (${this.plan.target})`;
+    this.finish(outcome.unhealthy('timeout', what));
   }
 
   connected(): void {
@@ -261,7 +288,11 @@ class TcpProbe {
 
   private finish(result: ProbeOutcome): void {
     this.done = true;
-    this.signal.removeEventListener('abort', this);
+    if (this.armTimer !== null) {
+      this.clock.clearTimeout(this.armTimer);
+      this.armTimer = null;
+    }
+    if (this.signal !== null) this.signal.removeEventListener('abort', this);
     this.buf = null;
     // The 'error' listener stays: a destroyed socket may still report a late error.
     this.socket?.destroy();

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpCheck, compileStatusTable } from '../../src/checks/http.js';
+import { armDelayMs, compileStatusTable, httpCheck } from '../../src/checks/http.js';
 import { reasonFromError } from '../../src/checks/errors.js';
 import { compileJsonPath, getJsonPath, MISSING } from '../../src/checks/jsonpath.js';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock, realClock } from '../../src/core/clock.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import {
   closedPort,
@@ -56,9 +56,13 @@ async function app(): Promise<RecordingServer> {
   return track(server);
 }
 
-function check(server: { address: string }, input: HttpInput = {}, timeoutMs = 500) {
-  return runOnce(httpCheck, httpSpec(server.address, input, timeoutMs));
+/** Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
+function check(server: { address: string }, input: HttpInput = {}, timeoutMs = 500, abortMs = timeoutMs) {
+  return runOnce(httpCheck, httpSpec(server.address, input, timeoutMs), abortMs);
 }
+
+/** Slack for wall-clock bounds: test files run in parallel on a small machine. */
+const SLACK_MS = 250;
 
 describe('http check: status', () => {
   it('is HEALTHY on 200 with the status code as a metric', async () => {
@@ -314,6 +318,19 @@ describe('http check: connections', () => {
     }
   });
 
+  it('ends a run in flight as aborted when the check is closed, releasing its connect', async () => {
+    const s = track(await silentServer());
+    const baseline = openFds();
+    const runner = httpCheck(httpSpec(s.address, { scheme: 'https' }, 2000));
+    const pending = attempt(runner, 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    await runner.close?.();
+    const r = await pending;
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'aborted' });
+    expect(r.elapsedMs).toBeLessThan(50 + SLACK_MS);
+    expect(await settleFds(baseline, 1000)).toBeLessThanOrEqual(baseline);
+  });
+
   it('reports a run after close() as UNKNOWN aborted', async () => {
     const s = await app();
     const runner = httpCheck(httpSpec(s.address));
@@ -326,20 +343,21 @@ describe('http check: hostile targets', () => {
   it('times out on a server that accepts and never answers, releasing the socket', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
-    const r = await check(s, {}, 300);
+    // The signal, not undici's own timeouts (set to the 2 s spec timeout), ends the run.
+    const r = await check(s, {}, 2000, 300);
     expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
     expect(r.output).toContain('waiting for response headers');
-    expect(r.elapsedMs).toBeLessThan(450);
+    expect(r.elapsedMs).toBeLessThan(300 + SLACK_MS);
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
   it('times out on a body trickling a byte a second while a body condition is set', async () => {
     const s = track(await trickleServer());
     const baseline = openFds();
-    const r = await check(s, { expect_body: { contains: 'never' } }, 400);
+    const r = await check(s, { expect_body: { contains: 'never' } }, 2000, 400);
     expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
     expect(r.output).toContain('reading body');
-    expect(r.elapsedMs).toBeLessThan(600);
+    expect(r.elapsedMs).toBeLessThan(400 + SLACK_MS);
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
@@ -348,7 +366,7 @@ describe('http check: hostile targets', () => {
     const baseline = openFds();
     const healthy = await check(s, {}, 2000);
     expect(healthy).toMatchObject({ status: 'HEALTHY', reason: 'ok', metrics: { status_code: 200 } });
-    expect(healthy.elapsedMs).toBeLessThan(1000);
+    expect(healthy.elapsedMs).toBeLessThan(1000 + SLACK_MS);
     const sent = await s.disconnected;
     expect(sent).toBeLessThan(64 * 1024 * 1024);
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
@@ -360,11 +378,30 @@ describe('http check: hostile targets', () => {
     const r = await check(s, { max_body_bytes: 1000, expect_body: { contains: 'b' } }, 2000);
     expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'body_mismatch' });
     expect(r.output).toContain('first 1000 bytes');
-    expect(r.elapsedMs).toBeLessThan(1000);
+    expect(r.elapsedMs).toBeLessThan(1000 + SLACK_MS);
     expect(await s.disconnected).toBeLessThan(64 * 1024 * 1024);
     const pass = await check(s, { max_body_bytes: 1000, expect_body: { regex: '^a{1000}$' } }, 2000);
     expect(pass.status).toBe('HEALTHY');
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('times out on a TLS handshake that never completes, releasing the socket', async () => {
+    const s = track(await silentServer());
+    const baseline = openFds();
+    const runner = httpCheck(httpSpec(s.address, { scheme: 'https' }, 2000));
+    try {
+      const r = await attempt(runner, 300);
+      expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+      expect(r.output).toContain('connecting');
+      expect(r.elapsedMs).toBeLessThan(300 + SLACK_MS);
+      // Released at the timeout, before close(), and the runner stays usable.
+      expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+      expect((await attempt(runner, 300)).reason).toBe('timeout');
+    } finally {
+      await runner.close?.();
+    }
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+    expect(s.connections()).toBe(2);
   });
 
   it('reports garbage bytes as protocol', async () => {
@@ -393,16 +430,26 @@ describe('http check: hostile targets', () => {
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
-  it.skipIf(!hasPython())('times out on a port that never accepts, releasing the pending connect', async () => {
-    const s = await neverAcceptingServer();
-    cleanups.push(() => s.close());
-    const baseline = openFds();
-    const r = await check(s, {}, 300);
-    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
-    expect(r.output).toContain('connecting');
-    expect(r.elapsedMs).toBeLessThan(450);
-    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
-  });
+  it.skipIf(!hasPython())(
+    'times out on a port that never accepts, releasing the pending connect',
+    async () => {
+      const s = await neverAcceptingServer();
+      cleanups.push(() => s.close());
+      const baseline = openFds();
+      const runner = httpCheck(httpSpec(s.address, {}, 2000));
+      try {
+        const r = await attempt(runner, 300);
+        expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+        expect(r.output).toContain('connecting');
+        expect(r.elapsedMs).toBeLessThan(300 + SLACK_MS);
+        // Released at the timeout, not at close() nor at undici's 2 s connect timeout.
+        expect(await settleFds(baseline, 1000)).toBeLessThanOrEqual(baseline);
+      } finally {
+        await runner.close?.();
+      }
+    },
+    15_000,
+  );
 });
 
 describe('http check: TLS', () => {
@@ -426,15 +473,41 @@ describe('http check: TLS', () => {
 });
 
 describe('http check: abort contract', () => {
-  it('resolves timeout at once when the signal is already aborted', async () => {
+  it('does not read ctx.signal when the probe is done before the arm delay', async () => {
     const s = await app();
-    const runner = httpCheck(httpSpec(s.address));
+    const runner = httpCheck(httpSpec(s.address, {}, 2000));
+    let reads = 0;
+    const signal = new AbortController().signal;
+    const ctx = {
+      clock: realClock,
+      get signal() {
+        reads++;
+        return signal;
+      },
+    };
+    try {
+      // The first run connects; later ones reuse the connection and are quick.
+      await runner.run(ctx);
+      reads = 0;
+      for (let i = 0; i < 5; i++) expect((await runner.run(ctx)).status).toBe('HEALTHY');
+    } finally {
+      await runner.close?.();
+    }
+    expect(reads).toBe(0);
+  });
+
+  it('sees a signal aborted before the run within the arm delay', async () => {
+    const s = track(await silentServer());
+    const baseline = openFds();
+    const runner = httpCheck(httpSpec(s.address, {}, 2000));
     const ac = new AbortController();
     ac.abort();
-    const r = await runner.run({ signal: ac.signal, clock: new FakeClock(0) });
+    const t0 = performance.now();
+    const r = await runner.run({ signal: ac.signal, clock: realClock });
     await runner.close?.();
     expect(r.reason).toBe('timeout');
-    expect(s.requests).toHaveLength(0);
+    expect(performance.now() - t0).toBeLessThan(armDelayMs(2000) + SLACK_MS);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 });
 

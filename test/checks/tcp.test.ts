@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHostPort, tcpCheck, unescapeBytes } from '../../src/checks/tcp.js';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock, realClock } from '../../src/core/clock.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, hasPython, neverAcceptingServer, rawServer, silentServer } from '../helpers/hostile.js';
 import { attempt, runOnce, tcpSpec, type TcpInput } from '../helpers/run-check.js';
@@ -15,9 +15,13 @@ function track<T extends { close(): Promise<void> }>(server: T): T {
   return server;
 }
 
-function check(address: string, input: TcpInput = {}, timeoutMs = 500) {
-  return runOnce(tcpCheck, tcpSpec(address, input, timeoutMs));
+/** Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
+function check(address: string, input: TcpInput = {}, timeoutMs = 500, abortMs = timeoutMs) {
+  return runOnce(tcpCheck, tcpSpec(address, input, timeoutMs), abortMs);
 }
+
+/** Slack for wall-clock bounds: test files run in parallel on a small machine. */
+const SLACK_MS = 250;
 
 /** A server that greets with `banner` on connect and answers PING lines with PONG. */
 async function redis(banner = ''): Promise<Awaited<ReturnType<typeof rawServer>> & { received: string[] }> {
@@ -127,23 +131,27 @@ describe('tcp check', () => {
   it('times out on a server that accepts and sends nothing while expect is set', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
-    const r = await check(s.address, { expect: '+OK' }, 300);
+    const r = await check(s.address, { expect: '+OK' }, 2000, 300);
     expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
     expect(r.output).toContain('waiting for expected bytes');
-    expect(r.elapsedMs).toBeLessThan(450);
+    expect(r.elapsedMs).toBeLessThan(300 + SLACK_MS);
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
-  it.skipIf(!hasPython())('times out on a port that never accepts, releasing the socket', async () => {
-    const s = await neverAcceptingServer();
-    cleanups.push(() => s.close());
-    const baseline = openFds();
-    const r = await check(s.address, {}, 300);
-    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
-    expect(r.output).toContain('connecting');
-    expect(r.elapsedMs).toBeLessThan(450);
-    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
-  });
+  it.skipIf(!hasPython())(
+    'times out on a port that never accepts, releasing the socket',
+    async () => {
+      const s = await neverAcceptingServer();
+      cleanups.push(() => s.close());
+      const baseline = openFds();
+      const r = await check(s.address, {}, 2000, 300);
+      expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+      expect(r.output).toContain('connecting');
+      expect(r.elapsedMs).toBeLessThan(300 + SLACK_MS);
+      expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+    },
+    15_000,
+  );
 
   it('goes DEGRADED slow when the run takes longer than degraded_after (on ctx.clock)', async () => {
     const clock = new FakeClock(0);
@@ -170,13 +178,32 @@ describe('tcp check', () => {
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
-  it('resolves timeout at once when the signal is already aborted', async () => {
-    const s = await redis();
+  it('sees a signal aborted before the run within the arm delay', async () => {
+    const s = track(await silentServer());
+    const baseline = openFds();
     const ac = new AbortController();
     ac.abort();
-    const r = await tcpCheck(tcpSpec(s.address)).run({ signal: ac.signal, clock: new FakeClock(0) });
+    const t0 = performance.now();
+    const r = await tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000)).run({ signal: ac.signal, clock: realClock });
     expect(r.reason).toBe('timeout');
-    expect(s.connections()).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(20 + SLACK_MS);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('does not read ctx.signal when the probe is done before the arm delay', async () => {
+    const s = await redis('+OK\r\n');
+    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000));
+    let reads = 0;
+    const signal = new AbortController().signal;
+    const ctx = {
+      clock: realClock,
+      get signal() {
+        reads++;
+        return signal;
+      },
+    };
+    for (let i = 0; i < 5; i++) expect((await runner.run(ctx)).status).toBe('HEALTHY');
+    expect(reads).toBe(0);
   });
 
   it('reports an address without port as UNKNOWN error instead of throwing', async () => {

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -230,44 +230,34 @@ export function hasPython(): boolean {
 }
 
 /**
- * A port where connects hang: a listener (python3, backlog 0) that never
- * calls accept, whose accept queue is filled first so the kernel drops
- * further SYNs. The filler connections are held until close().
+ * A port where connects hang: a python3 listener with backlog 0 that never
+ * calls accept and fills its own accept queue with one connection, so the
+ * kernel drops every further SYN (Linux: queue full when backlog > 0 of 0).
  */
 export async function neverAcceptingServer(): Promise<{ port: number; address: string; close(): Promise<void> }> {
-  const child: ChildProcess = spawn(
-    'python3',
-    [
-      '-c',
-      'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()',
-    ],
-    { stdio: ['pipe', 'pipe', 'ignore'] },
-  );
+  const script = [
+    'import socket,sys',
+    's=socket.socket()',
+    's.bind(("127.0.0.1",0))',
+    's.listen(0)',
+    'c=socket.create_connection(s.getsockname())',
+    'print(s.getsockname()[1],flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const child: ChildProcess = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const exited = new Promise((r) => child.once('exit', r));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
+    child.once('exit', () => reject(new Error('python3 listener exited early')));
     child.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
   });
-  const fillers: Socket[] = [];
-  const close = async (): Promise<void> => {
-    for (const s of fillers) s.destroy();
-    child.stdin?.end();
-    child.kill();
-    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    close: async () => {
+      child.stdin?.end();
+      child.kill();
+      await exited;
+    },
   };
-  // Fill the accept queue until a connect no longer completes.
-  for (let i = 0; i < 16; i++) {
-    const s = connect(port, '127.0.0.1');
-    s.on('error', () => {});
-    fillers.push(s);
-    const ok = await new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(false), 150);
-      s.once('connect', () => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
-    if (!ok) return { port, address: `127.0.0.1:${port}`, close };
-  }
-  await close();
-  throw new Error('could not fill the accept queue');
 }
