@@ -31,7 +31,12 @@ function buildProgram(): Command {
   program
     .command('check')
     .description('run one check and exit with the Nagios code: 0 OK, 1 WARNING (DEGRADED), 2 CRITICAL (UNHEALTHY), 3 UNKNOWN')
-    .argument('<target>', 'http://host:port/path, https://..., tcp://host:port')
+    .argument(
+      '<target>',
+      'http://host:port/path, https://..., tcp://host:port, grpc://host:port[/service], grpcs://..., ' +
+        'dns://server[:port]/name?type=A|AAAA|CNAME|SRV|TXT|MX|NS, tls://host:port, or exec (then -- command args)',
+    )
+    .argument('[command...]', 'for exec: the plugin and its arguments, after --')
     .option('-t, --timeout <duration>', 'give up after this long', '5s')
     .option('-e, --expect-status <list>', 'accepted status codes, e.g. 200,204 or 2xx or 200-399 (default 2xx)')
     .option('-H, --header <name:value>', 'request header (repeatable)', collect, [])
@@ -39,6 +44,9 @@ function buildProgram(): Command {
     .option('--contains <text>', 'the body must contain this text')
     .option('--degraded-after <duration>', 'slower than this → WARNING (DEGRADED)')
     .option('-k, --insecure', 'do not verify TLS certificates')
+    .option('--warn-days <n>', 'tls: WARNING when the certificate expires within n days (default 30)')
+    .option('--critical-days <n>', 'tls: CRITICAL within n days (default 7)')
+    .option('--watch', 'grpc: use the streaming Watch call instead of Check')
     .option('--json', 'print the result as JSON')
     .action(checkCommand);
 
@@ -60,10 +68,10 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function checkCommand(target: string, options: CheckCommandOptions & { json?: boolean }): Promise<void> {
+async function checkCommand(target: string, commandArgs: string[], options: CheckCommandOptions & { json?: boolean }): Promise<void> {
   let spec;
   try {
-    spec = specFromTarget(target, options);
+    spec = specFromTarget(target, options, commandArgs);
   } catch (err) {
     if (!isUsageError(err)) throw err;
     process.stderr.write(`healthmesh check: ${err.message}\n`);
@@ -132,6 +140,11 @@ async function startCommand(options: { config: string; listen?: string }): Promi
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `healthmesh schema | head` closes the pipe early; that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram();
   program.exitOverride();
   for (const sub of program.commands) sub.exitOverride();

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { address, commonCheckFields, duration, positiveDuration } from './common.js';
+import { customCheckSchema } from './kinds/custom.js';
+import { dnsCheckSchema } from './kinds/dns.js';
+import { execCheckSchema } from './kinds/exec.js';
+import { grpcCheckSchema } from './kinds/grpc.js';
+import { icmpCheckSchema } from './kinds/icmp.js';
+import { systemCheckSchema } from './kinds/system.js';
+import { tlsCheckSchema } from './kinds/tls.js';
+import { ttlCheckSchema } from './kinds/ttl.js';
 
 /**
  * The single source of truth for the config file: validation, the TypeScript
@@ -53,9 +61,25 @@ export const tcpCheckSchema = z.strictObject({
 });
 
 /** Every check kind's schema. Adding a kind: one entry here and one in checks/index.ts. */
-export const checkSchema = z.discriminatedUnion('kind', [httpCheckSchema, tcpCheckSchema], {
+const kindSchemas = [
+  httpCheckSchema,
+  tcpCheckSchema,
+  grpcCheckSchema,
+  dnsCheckSchema,
+  tlsCheckSchema,
+  execCheckSchema,
+  ttlCheckSchema,
+  systemCheckSchema,
+  icmpCheckSchema,
+  customCheckSchema,
+] as const;
+
+/** Every check kind's name, in schema order. */
+export const CHECK_KINDS = kindSchemas.map((k) => k.shape.kind.value);
+
+export const checkSchema = z.discriminatedUnion('kind', kindSchemas, {
   error: (issue) =>
-    issue.code === 'invalid_union' ? 'unknown or missing check kind (allowed: http, tcp)' : undefined,
+    issue.code === 'invalid_union' ? `unknown or missing check kind (allowed: ${CHECK_KINDS.join(', ')})` : undefined,
 });
 
 const flapSchema = z.strictObject({
