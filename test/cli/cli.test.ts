@@ -94,9 +94,47 @@ describe('healthmesh check', () => {
   });
 });
 
+describe('healthmesh check, other kinds', () => {
+  const plugin = '/usr/lib/nagios/plugins/check_dummy';
+
+  it.each([
+    ['0', 0, /^OK - OK: fine/],
+    ['1', 1, /^WARNING - WARNING: fine/],
+    ['2', 2, /^CRITICAL - CRITICAL: fine/],
+    ['3', 3, /^UNKNOWN - UNKNOWN: fine/],
+  ])('runs a Nagios plugin with exec: check_dummy %s exits %d', async (code, exit, line) => {
+    const r = await runCli(['check', 'exec', '--', plugin, code, 'fine']);
+    expect(r.code).toBe(exit);
+    expect(r.stdout).toMatch(line);
+  });
+
+  it('exits 3 when exec has no command', async () => {
+    const r = await runCli(['check', 'exec']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/exec needs a command/);
+  });
+
+  it.each([
+    ['grpc', (p: number) => `grpc://127.0.0.1:${p}/svc`],
+    ['tls', (p: number) => `tls://127.0.0.1:${p}`],
+    ['tcp', (p: number) => `tcp://127.0.0.1:${p}`],
+  ])('reports a closed port as CRITICAL connect_refused for %s', async (_kind, target) => {
+    const r = await runCli(['check', target(closedPort), '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'UNHEALTHY', reason: 'connect_refused' });
+  });
+
+  it('rejects a dns target without a name and a bad record type', async () => {
+    expect((await runCli(['check', 'dns://127.0.0.1/'])).code).toBe(3);
+    const r = await runCli(['check', 'dns://127.0.0.1/example.com?type=BOGUS']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/type=BOGUS: use one of A, AAAA/);
+  });
+});
+
 describe('healthmesh validate, schema, --version', () => {
-  it('accepts the bundled example', async () => {
-    const r = await runCli(['validate', 'examples/healthmesh.yaml']);
+  it.each(['examples/healthmesh.yaml', 'examples/all-kinds.yaml'])('accepts the bundled example %s', async (file) => {
+    const r = await runCli(['validate', file]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
