@@ -8,9 +8,19 @@
  * progress on stderr. Every measurement runs alone, one after the other.
  *
  *   bash bench/probes.sh [--seconds 10]          (installs nginx + blackbox_exporter, builds, runs)
- *   node dist/bench/probes.js [--seconds 10] [--warmup 2] [--concurrency 64]
+ *   node dist/bench/probes.js [--seconds 10] [--warmup 2] [--concurrency 64] [--rounds 1]
  *        [--modes http-reused,http-new,tcp] [--only healthmesh,bare,blackbox] [--no-variants]
+ *
+ * With --rounds R every measurement is repeated R times, interleaved (all
+ * cases once per round), and the medians are reported: on a machine shared
+ * with other work the single figures swing by 2× or more. `backgroundCores`
+ * says how much other load there was in each window.
+ *
+ * Profile the probing process (healthmesh only, one mode):
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/probes.js --only healthmesh --modes http-reused
+ *   node dist/bench/lib/cpuprofile.js /tmp/prof/*.cpuprofile
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +33,7 @@ import { realRandom } from '../src/core/random.js';
 import { Engine } from '../src/engine.js';
 import { resolveCheck } from '../src/registry/from-config.js';
 import { bareHttpDispatch, bareHttpRawNet, bareHttpRequest, bareTcpConnect, type Load } from './lib/bare.js';
-import { killAllSync, procCpuMs, selfCpuMs, sleep, stopAll } from './lib/proc.js';
+import { killAllSync, procCpuMs, selfCpuMs, sleep, stopAll, systemBusyMs } from './lib/proc.js';
 import { startBlackbox, startNginx, type Running } from './lib/targets.js';
 
 const MODES = ['http-reused', 'http-new', 'tcp'] as const;
@@ -35,6 +45,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '1' },
     modes: { type: 'string', default: MODES.join(',') },
     only: { type: 'string', default: SIDES.join(',') },
     'no-variants': { type: 'boolean', default: false },
@@ -43,14 +54,18 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const concurrency = Number(values.concurrency);
+const rounds = Number(values.rounds);
 const modes = values.modes.split(',').map((m) => {
   if (!(MODES as readonly string[]).includes(m)) throw new Error(`unknown mode ${m} (use ${MODES.join(', ')})`);
   return m as Mode;
 });
 const only = new Set(values.only.split(','));
+for (const side of only) {
+  if (!(SIDES as readonly string[]).includes(side)) throw new Error(`unknown side ${side} in --only (use ${SIDES.join(', ')})`);
+}
 const variants = !values['no-variants'];
-if (!(seconds > 0) || !(warmup >= 0) || !(concurrency >= 1) || modes.length === 0) {
-  throw new Error('usage: probes.js [--seconds N>0] [--warmup N>=0] [--concurrency K>=1] [--modes http-reused,http-new,tcp]');
+if (!(seconds > 0) || !(warmup >= 0) || !(concurrency >= 1) || !(Number.isInteger(rounds) && rounds >= 1) || modes.length === 0) {
+  throw new Error('usage: probes.js [--seconds N>0] [--warmup N>=0] [--concurrency K>=1] [--rounds R>=1] [--modes http-reused,http-new,tcp]');
 }
 
 const HOST = '127.0.0.1';
@@ -70,8 +85,41 @@ interface Measurement {
   cpuShare: number;
   /** nginx CPU ms per probe over the same window (the target's own cost, for context). */
   nginxCpuMsPerProbe: number;
+  /**
+   * Cores busy with anything else on the machine over the window (whole
+   * machine minus this process, nginx and blackbox_exporter): other load
+   * competing for the CPUs makes the figures noisy.
+   */
+  backgroundCores: number;
   errors: number;
   lastError?: string;
+  /** cpuMsPerProbe of each round, when there are several (the figures above are medians). */
+  rounds?: number[];
+}
+
+/** Several rounds of one case: medians, except probes and errors (sums) and background (max). */
+function combine(ms: Measurement[] | undefined): Measurement | undefined {
+  if (!ms || ms.length === 0) return undefined;
+  if (ms.length === 1) return ms[0];
+  const med = (f: (m: Measurement) => number): number => median(ms.map(f));
+  const last = ms.findLast((m) => m.lastError !== undefined);
+  return {
+    probes: ms.reduce((a, m) => a + m.probes, 0),
+    probesPerSecond: Math.round(med((m) => m.probesPerSecond)),
+    cpuMsPerProbe: round(med((m) => m.cpuMsPerProbe), 4),
+    cpuShare: round(med((m) => m.cpuShare), 3),
+    nginxCpuMsPerProbe: round(med((m) => m.nginxCpuMsPerProbe), 4),
+    backgroundCores: Math.max(...ms.map((m) => m.backgroundCores)),
+    errors: ms.reduce((a, m) => a + m.errors, 0),
+    ...(last ? { lastError: last.lastError } : {}),
+    rounds: ms.map((m) => m.cpuMsPerProbe),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 const log = (msg: string): void => {
@@ -79,7 +127,8 @@ const log = (msg: string): void => {
 };
 
 // ---- lifecycle: every child is killed at the end, on error and on SIGINT/SIGTERM ----
-const dir = mkdtempSync(join(tmpdir(), 'healthmesh-probes-'));
+// Configs and logs of the children; bench/probes.sh passes its own temp dir (and removes it).
+const dir = mkdtempSync(join(process.env.PROBES_TMPDIR ?? tmpdir(), 'run-'));
 let cleaned = false;
 async function cleanup(): Promise<void> {
   if (cleaned) return;
@@ -94,8 +143,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     void cleanup().finally(() => process.exit(130));
   });
 }
-// Hard bound on the whole run: 3 × (warmup + seconds) per measurement + start-up, generous.
-const measurements = modes.length * 2 + (variants ? 3 : 0) + 2;
+// Hard bound on the whole run: (warmup + seconds + 10 s) per measurement + a minute, generous.
+const measurements = rounds * (modes.length * 2 + (variants ? 3 : 0) + 2);
 const hardLimit = setTimeout(
   () => {
     log('time limit reached: stopping');
@@ -118,6 +167,8 @@ async function main(): Promise<void> {
   const nginx = await startNginx(dir);
   log(`${nginx.version} on ${HOST}:${nginx.port} (pid ${nginx.child.pid}); ${seconds}s per measurement after ${warmup}s warm-up, ${concurrency} in flight`);
 
+  let blackboxPid = 0;
+  const ours = (): number => selfCpuMs() + procCpuMs(nginx.child.pid) + (blackboxPid ? procCpuMs(blackboxPid) : 0);
   const measure = async (label: string, start: () => Load, cpuMs: () => number): Promise<Measurement> => {
     const load = start();
     try {
@@ -125,12 +176,14 @@ async function main(): Promise<void> {
       const p0 = load.ok + load.bad;
       const e0 = load.bad;
       const n0 = procCpuMs(nginx.child.pid);
+      const s0 = systemBusyMs() - ours();
       const c0 = cpuMs();
       const t0 = performance.now();
       await sleep(seconds * 1000);
       const c1 = cpuMs();
       const t1 = performance.now();
       const n1 = procCpuMs(nginx.child.pid);
+      const s1 = systemBusyMs() - ours();
       const probes = load.ok + load.bad - p0;
       const errors = load.bad - e0;
       const wallMs = t1 - t0;
@@ -140,10 +193,11 @@ async function main(): Promise<void> {
         cpuMsPerProbe: round(probes > 0 ? (c1 - c0) / probes : NaN, 4),
         cpuShare: round((c1 - c0) / wallMs, 3),
         nginxCpuMsPerProbe: round(probes > 0 ? (n1 - n0) / probes : NaN, 4),
+        backgroundCores: round(Math.max(0, s1 - s0) / wallMs, 2),
         errors,
       };
       if (load.bad > 0) m.lastError = load.lastError;
-      log(`${label.padEnd(28)} ${String(m.probesPerSecond).padStart(7)} probes/s  ${m.cpuMsPerProbe.toFixed(4)} ms CPU/probe  (cpu ${Math.round(m.cpuShare * 100)}%, errors ${errors}${m.lastError ? `, last: ${m.lastError}` : ''})`);
+      log(`${label.padEnd(28)} ${String(m.probesPerSecond).padStart(7)} probes/s  ${m.cpuMsPerProbe.toFixed(4)} ms CPU/probe  (cpu ${Math.round(m.cpuShare * 100)}%, errors ${errors}${m.backgroundCores >= 0.1 ? `, other load ${m.backgroundCores} cores` : ''}${m.lastError ? `, last: ${m.lastError}` : ''})`);
       if (probes === 0) throw new Error(`${label}: no probe completed${load.lastError ? ` (${load.lastError})` : ''}`);
       return m;
     } finally {
@@ -152,48 +206,77 @@ async function main(): Promise<void> {
     }
   };
 
-  const healthmesh: Partial<Record<Mode, Measurement>> = {};
-  const bare: Partial<Record<Mode, Measurement & { variant: string }>> = {};
-  const bareVariants: Record<string, Measurement> = {};
   const origin = `http://${HOST}:${nginx.port}`;
-
-  for (const mode of modes) {
-    if (only.has('healthmesh')) {
-      healthmesh[mode] = await measure(`healthmesh ${mode}`, () => healthmeshLoad(mode, nginx.port), selfCpuMs);
-    }
-    if (only.has('bare')) {
-      if (mode === 'tcp') {
-        bare[mode] = { ...(await measure('bare tcp connect', () => bareTcpConnect(HOST, nginx.port, concurrency), selfCpuMs)), variant: 'net.connect+destroy' };
-      } else {
-        const reset = mode === 'http-new';
-        bare[mode] = {
-          ...(await measure(`bare ${mode} request`, () => bareHttpRequest(origin, concurrency, reset), selfCpuMs)),
-          variant: `undici Client.request${reset ? ' reset:true' : ''}`,
-        };
-        if (variants) {
-          bareVariants[`${mode}/dispatch`] = await measure(`bare ${mode} dispatch`, () => bareHttpDispatch(origin, concurrency, reset), selfCpuMs);
-          if (reset) bareVariants[`${mode}/raw-net`] = await measure(`bare ${mode} raw-net`, () => bareHttpRawNet(HOST, nginx.port, concurrency), selfCpuMs);
-        }
-      }
-    }
-  }
-
-  const blackbox: { http?: Measurement; tcp?: Measurement } = {};
   let bb: Running | null = null;
   if (only.has('blackbox')) {
+    // Started up front so every round can use it; idle between its own windows.
     bb = await startBlackbox(dir);
+    blackboxPid = bb.child.pid;
     log(`${bb.version} on ${HOST}:${bb.port} (pid ${bb.child.pid})`);
-    const bbPid = bb.child.pid;
-    const bbCpu = (): number => procCpuMs(bbPid);
+  }
+
+  /** One thing to measure; every round measures each case once, in this order. */
+  interface Case {
+    key: string;
+    label: string;
+    start: () => Load;
+    cpu: () => number;
+  }
+  const cases: Case[] = [];
+  for (const mode of modes) {
+    if (only.has('healthmesh')) {
+      cases.push({ key: `healthmesh/${mode}`, label: `healthmesh ${mode}`, start: () => healthmeshLoad(mode, nginx.port), cpu: selfCpuMs });
+    }
+    if (!only.has('bare')) continue;
+    if (mode === 'tcp') {
+      cases.push({ key: 'bare/tcp', label: 'bare tcp connect', start: () => bareTcpConnect(HOST, nginx.port, concurrency), cpu: selfCpuMs });
+      continue;
+    }
+    const reset = mode === 'http-new';
+    cases.push({ key: `bare/${mode}`, label: `bare ${mode} request`, start: () => bareHttpRequest(origin, concurrency, reset), cpu: selfCpuMs });
+    if (variants) {
+      cases.push({ key: `variant/${mode}/dispatch`, label: `bare ${mode} dispatch`, start: () => bareHttpDispatch(origin, concurrency, reset), cpu: selfCpuMs });
+      if (reset) cases.push({ key: `variant/${mode}/raw-net`, label: `bare ${mode} raw-net`, start: () => bareHttpRawNet(HOST, nginx.port, concurrency), cpu: selfCpuMs });
+    }
+  }
+  if (bb) {
+    const bbPort = bb.port;
+    const bbCpu = (): number => procCpuMs(blackboxPid);
     if (modes.some((m) => m.startsWith('http'))) {
       const path = `/probe?module=http_2xx&target=${encodeURIComponent(`${origin}/`)}`;
-      blackbox.http = await measure('blackbox_exporter http_2xx', () => blackboxLoad(bb!.port, path), bbCpu);
+      cases.push({ key: 'blackbox/http', label: 'blackbox_exporter http_2xx', start: () => blackboxLoad(bbPort, path), cpu: bbCpu });
     }
     if (modes.includes('tcp')) {
       const path = `/probe?module=tcp_connect&target=${encodeURIComponent(`${HOST}:${nginx.port}`)}`;
-      blackbox.tcp = await measure('blackbox_exporter tcp_connect', () => blackboxLoad(bb!.port, path), bbCpu);
+      cases.push({ key: 'blackbox/tcp', label: 'blackbox_exporter tcp_connect', start: () => blackboxLoad(bbPort, path), cpu: bbCpu });
     }
   }
+
+  const samples = new Map<string, Measurement[]>();
+  for (let r = 1; r <= rounds; r++) {
+    if (rounds > 1) log(`round ${r} of ${rounds}`);
+    for (const c of cases) {
+      const m = await measure(c.label, c.start, c.cpu);
+      samples.set(c.key, [...(samples.get(c.key) ?? []), m]);
+    }
+  }
+  const get = (key: string): Measurement | undefined => combine(samples.get(key));
+
+  const healthmesh: Partial<Record<Mode, Measurement>> = {};
+  const bare: Partial<Record<Mode, Measurement & { variant: string }>> = {};
+  const bareVariants: Record<string, Measurement> = {};
+  for (const mode of modes) {
+    const hm = get(`healthmesh/${mode}`);
+    if (hm) healthmesh[mode] = hm;
+    const b = get(`bare/${mode}`);
+    const variant = mode === 'tcp' ? 'net.connect+destroy' : `undici Client.request${mode === 'http-new' ? ' reset:true' : ''}`;
+    if (b) bare[mode] = { variant, ...b };
+    for (const v of ['dispatch', 'raw-net']) {
+      const m = get(`variant/${mode}/${v}`);
+      if (m) bareVariants[`${mode}/${v}`] = m;
+    }
+  }
+  const blackbox = { http: get('blackbox/http'), tcp: get('blackbox/tcp') };
 
   // ---- ratios and verdicts ----
   const ratio = (a: Measurement | undefined, b: Measurement | undefined): number | null =>
@@ -228,18 +311,25 @@ async function main(): Promise<void> {
   }
 
   const slim = (m: Measurement | undefined): object | undefined =>
-    m && { probesPerSecond: m.probesPerSecond, cpuMsPerProbe: m.cpuMsPerProbe, cpuShare: m.cpuShare, nginxCpuMsPerProbe: m.nginxCpuMsPerProbe, probes: m.probes, errors: m.errors, ...(m.lastError ? { lastError: m.lastError } : {}) };
+    m && { probesPerSecond: m.probesPerSecond, cpuMsPerProbe: m.cpuMsPerProbe, ...(m.rounds ? { rounds: m.rounds } : {}), cpuShare: m.cpuShare, nginxCpuMsPerProbe: m.nginxCpuMsPerProbe, backgroundCores: m.backgroundCores, probes: m.probes, errors: m.errors, ...(m.lastError ? { lastError: m.lastError } : {}) };
+
+  const all = [...Object.values(healthmesh), ...Object.values(bare), ...Object.values(bareVariants), blackbox.http, blackbox.tcp];
+  const maxBackgroundCores = Math.max(0, ...all.map((m) => m?.backgroundCores ?? 0));
+  if (maxBackgroundCores >= 0.2) log(`warning: other processes used up to ${maxBackgroundCores} cores during the measurements; figures are noisy`);
 
   console.log(
     JSON.stringify({
       bench: 'probes',
       seconds,
       warmupSeconds: warmup,
+      rounds,
       concurrency,
       cpus: cpus().length,
       node: process.version,
+      source: sourceState(),
       target: nginx.version,
       blackboxVersion: bb?.version,
+      maxBackgroundCores,
       healthmesh: mapValues(healthmesh, slim),
       bare: mapValues(bare, (m) => m && { variant: m.variant, ...slim(m) }),
       bareVariants: mapValues(bareVariants, slim),
@@ -304,6 +394,17 @@ function blackboxLoad(port: number, path: string): Load {
     await Promise.allSettled(clients.map((c) => c.destroy()));
   };
   return load;
+}
+
+/** Commit measured and whether src/ had uncommitted changes (read-only git calls; null outside a repo). */
+function sourceState(): { commit: string; srcDirty: boolean } | null {
+  const git = (args: string[]): string | null => {
+    const r = spawnSync('git', args, { encoding: 'utf8', timeout: 5000 });
+    return r.status === 0 ? r.stdout.trim() : null;
+  };
+  const commit = git(['rev-parse', '--short', 'HEAD']);
+  if (commit === null) return null;
+  return { commit, srcDirty: (git(['status', '--porcelain', '--', 'src']) ?? '') !== '' };
 }
 
 function mapValues<T, U>(o: Partial<Record<string, T>>, f: (v: T | undefined) => U): Record<string, U> {

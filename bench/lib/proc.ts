@@ -139,3 +139,12 @@ export async function waitForPort(child: Child, port: number, timeoutMs = 10_000
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** CPU ms spent by the whole machine, all cores, outside idle and iowait (from /proc/stat). */
+export function systemBusyMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return (busy * 1000) / TICKS;
+}
