@@ -9,6 +9,8 @@ declare -A NEEDED=(
   [/usr/lib/nagios/plugins/check_dummy]=monitoring-plugins-basic
   [/usr/lib/nagios/plugins/check_curl]=monitoring-plugins-standard
   [ping]=iputils-ping
+  [promtool]=prometheus
+  [prometheus]=prometheus
 )
 
 missing=()

@@ -101,7 +101,7 @@ const defaultsSchema = z.strictObject({
   flap: flapSchema.prefault({}),
 });
 
-const instanceSchema = z.strictObject({
+export const instanceSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" and "-"').optional(),
   address,
   tags: z.array(z.string()).default([]),
@@ -111,8 +111,19 @@ const instanceSchema = z.strictObject({
   checks: z.array(checkSchema).default([]).meta({ description: 'Checks of this instance only' }),
 });
 
-const serviceSchema = z.strictObject({
+/** Instances found in DNS SRV records, refreshed on an interval. */
+const dnsSrvDiscoverySchema = z.strictObject({
+  query: z.string().min(1).meta({ description: 'SRV name, e.g. _http._tcp.api.service.consul' }),
+  server: address.meta({ description: 'DNS server host:port to ask' }),
+  interval: positiveDuration.default(30_000).meta({ description: 'How often the records are read again' }),
+});
+
+export const serviceSchema = z.strictObject({
   description: z.string().optional(),
+  discover: z
+    .strictObject({ dns_srv: dnsSrvDiscoverySchema })
+    .optional()
+    .meta({ description: 'Discover instances besides the listed ones; each gets the service checks' }),
   min_healthy: z.number().int().min(0).default(1).meta({ description: 'Fewer HEALTHY instances → service UNHEALTHY' }),
   instances: z.array(instanceSchema).default([]),
   checks: z.array(checkSchema).default([]).meta({ description: 'Checks run against every instance' }),
@@ -146,6 +157,7 @@ export type CheckKind = CheckConfig['kind'];
 export type ServiceConfig = z.output<typeof serviceSchema>;
 export type InstanceConfig = z.output<typeof instanceSchema>;
 export type Defaults = z.output<typeof defaultsSchema>;
+export type DnsSrvDiscovery = z.output<typeof dnsSrvDiscoverySchema>;
 
 /** The JSON Schema of the config file (input side: what a user writes). */
 export function configJsonSchema(): unknown {

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckRunner } from '../../src/core/check.js';
+import { FakeClock, flushMicrotasks } from '../../src/core/clock.js';
+import { seeded } from '../../src/core/random.js';
+import { parseConfig } from '../../src/config/load.js';
+import { Engine } from '../../src/engine.js';
+import { Registry, type RegistrationStore, type StoredRegistration } from '../../src/registry/registry.js';
+
+const ok: CheckRunner = { run: async () => ({ status: 'HEALTHY', reason: 'ok', output: 'ok' }) };
+
+function memoryStore(): RegistrationStore & { rows: Map<string, StoredRegistration> } {
+  const rows = new Map<string, StoredRegistration>();
+  return {
+    rows,
+    putRegistration: async (r) => void rows.set(`${r.service}/${r.id}`, r),
+    deleteRegistration: async (k) => void rows.delete(`${k.service}/${k.id}`),
+    listRegistrations: async () => [...rows.values()],
+  };
+}
+
+function setup(yaml: string, store?: RegistrationStore) {
+  const clock = new FakeClock(1_000);
+  const engine = new Engine({ clock, random: seeded(1), concurrency: 10, spreadFirstRun: false, runnerFor: () => ok });
+  const config = parseConfig(yaml, { env: {} });
+  const registry = new Registry(engine, config, store, () => clock.now());
+  registry.applyConfig(config);
+  return { clock, engine, registry };
+}
+
+const base = `
+services:
+  api:
+    instances: [{ id: a1, address: "127.0.0.1:1" }, { id: a2, address: "127.0.0.1:2" }]
+    checks: [{ kind: tcp }]
+  web:
+    instances: [{ id: w1, address: "127.0.0.1:3" }]
+    checks: [{ kind: tcp, interval: 5s }]
+`;
+
+describe('Registry', () => {
+  it('reload touches only changed checks: unchanged ones keep their state', async () => {
+    const { engine, registry } = setup(base);
+    await flushMicrotasks();
+    expect(engine.get('api/a1/tcp')!.state.status).toBe('HEALTHY');
+    const next = parseConfig(base.replace('interval: 5s', 'interval: 7s').replace(', { id: a2, address: "127.0.0.1:2" }', ''), { env: {} });
+    const report = registry.applyConfig(next);
+    expect(report).toEqual({ added: 0, removed: 1, changed: 1, kept: 1 });
+    expect(engine.get('api/a1/tcp')!.state.status).toBe('HEALTHY'); // kept, with its state
+    expect(engine.get('api/a2/tcp')).toBeUndefined();
+    expect(engine.get('web/w1/tcp')!.spec.intervalMs).toBe(7000);
+    expect(engine.get('web/w1/tcp')!.state.status).toBe('UNKNOWN'); // changed: starts afresh
+  });
+
+  it('registers instances with their own checks plus the service checks, stores them and restores them', async () => {
+    const store = memoryStore();
+    const { engine, registry } = setup(base, store);
+    const rec = await registry.register({
+      service: 'api',
+      id: 'a9',
+      address: '127.0.0.1:9',
+      zone: 'z1',
+      checks: [{ kind: 'http', name: 'health', path: '/health' }],
+    });
+    expect(rec.checks.map((c) => c.id)).toEqual(['api/a9/tcp', 'api/a9/health']);
+    expect(engine.get('api/a9/health')).toBeDefined();
+    expect(store.rows.get('api/a9')).toMatchObject({ address: '127.0.0.1:9', zone: 'z1', registeredAt: 1000 });
+
+    // A new daemon on the same store gets the registration back.
+    const second = setup(base, store);
+    expect(await second.registry.restore()).toBe(1);
+    expect(second.engine.get('api/a9/health')).toBeDefined();
+    expect(second.registry.instance('a9')?.source).toBe('api');
+
+    expect(await registry.deregister('api/a9')).toBe(true);
+    expect(engine.get('api/a9/tcp')).toBeUndefined();
+    expect(store.rows.size).toBe(0);
+  });
+
+  it('rejects a registration naming the bad field, and refuses to replace config instances', async () => {
+    const { registry } = setup(base);
+    await expect(registry.register({ service: 'api', id: 'x', address: '' })).rejects.toThrow(/address/);
+    await expect(registry.register({ service: 'api', id: 'a1', address: '127.0.0.1:5' })).rejects.toThrow(/config file/);
+    await expect(registry.deregister('api/a1')).rejects.toThrow(/config file/);
+  });
+
+  it('keeps API instances across a reload and re-resolves their checks', async () => {
+    const { engine, registry } = setup(base);
+    await registry.register({ service: 'web', id: 'w9', address: '127.0.0.1:9' });
+    registry.applyConfig(parseConfig(base.replace('interval: 5s', 'interval: 9s'), { env: {} }));
+    expect(engine.get('web/w9/tcp')!.spec.intervalMs).toBe(9000);
+  });
+
+  it('follows discovered instances as the SRV records change', async () => {
+    const { engine, registry } = setup(base);
+    await registry.setDiscovered('web', [
+      { id: '10.0.0.1:80', address: '10.0.0.1:80', weight: 5 },
+      { id: '10.0.0.2:80', address: '10.0.0.2:80', weight: 5 },
+    ]);
+    expect(registry.instancesOf('web').map((r) => r.id)).toEqual(['w1', '10.0.0.1:80', '10.0.0.2:80']);
+    await registry.setDiscovered('web', [{ id: '10.0.0.2:80', address: '10.0.0.2:80', weight: 5 }]);
+    expect(registry.instancesOf('web').map((r) => r.id)).toEqual(['w1', '10.0.0.2:80']);
+    expect(engine.get('web/10.0.0.1:80/tcp')).toBeUndefined();
+  });
+
+  it('wakes blocking queries when membership changes', async () => {
+    const { registry } = setup(base);
+    const index = registry.index;
+    const waiting = registry.waitForChange(index, 10_000);
+    await registry.register({ service: 'api', id: 'n1', address: '127.0.0.1:7' });
+    expect(await waiting).toBeGreaterThan(index);
+  });
+});
