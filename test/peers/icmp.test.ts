@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { afterEach, describe, expect, it } from 'vitest';
+import { icmpCheck } from '../../src/checks/icmp.js';
+import { icmpCheckSchema, type IcmpCheckConfig } from '../../src/config/kinds/icmp.js';
+import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
+import { openFds, settleFds } from '../helpers/fds.js';
+import { attempt } from '../helpers/run-check.js';
+
+/**
+ * icmp check with the real iputils ping, on loopback only (127.0.0.1, ::1).
+ * Loss cases are covered by parser tests on captured outputs
+ * (test/checks/icmp.test.ts). A missing ping fails these tests.
+ */
+
+type IcmpInput = Omit<z.input<typeof icmpCheckSchema>, 'kind'>;
+
+function icmpSpec(input: IcmpInput, address = '127.0.0.1:8080', timeoutMs = 5000): CheckSpec<IcmpCheckConfig> {
+  return {
+    id: 'svc/i1/icmp',
+    name: 'icmp',
+    kind: 'icmp' as CheckSpec['kind'],
+    service: 'svc',
+    instance: 'i1',
+    address,
+    config: icmpCheckSchema.parse({ kind: 'icmp', ...input }),
+    intervalMs: 10_000,
+    timeoutMs,
+    retries: 0,
+    retryBackoffMs: 200,
+    jitter: 0,
+    rise: 1,
+    fall: 1,
+    unhealthyIntervalMs: 10_000,
+    edgeIntervalMs: 10_000,
+    flap: { window: 21, low: 0.05, high: 0.2 },
+  };
+}
+
+const runners: CheckRunner[] = [];
+afterEach(async () => {
+  while (runners.length > 0) await runners.pop()?.close?.();
+});
+
+function runner(input: IcmpInput, address?: string, timeoutMs?: number): CheckRunner {
+  const r = icmpCheck(icmpSpec(input, address, timeoutMs));
+  runners.push(r);
+  return r;
+}
+
+/** Pids of this process' children whose command is `ping`. */
+function pingChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (comm === 'ping' && ppid === process.pid) pids.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+
+function exists(pid: number): boolean {
+  try {
+    readFileSync(`/proc/${pid}/stat`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(predicate: () => boolean, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+describe('icmp check with iputils ping', () => {
+  it('has ping installed (fails, never skips, when it is missing)', () => {
+    expect(() => execFileSync('ping', ['-V'], { stdio: 'ignore' }), 'ping (apt install iputils-ping)').not.toThrow();
+  });
+
+  it('pings the instance host 127.0.0.1: HEALTHY with rtt metrics', async () => {
+    const baseline = openFds();
+    const r = await attempt(runner({ count: 3, packet_interval: '20ms' }), 5000);
+    expect(r).toMatchObject({
+      status: 'HEALTHY',
+      reason: 'ok',
+      metrics: { packets_transmitted: 3, packets_received: 3, packet_loss: 0 },
+    });
+    expect(r.output).toMatch(/^3\/3 replies from 127\.0\.0\.1, 0% loss, rtt avg [\d.]+ ms/);
+    for (const k of ['rtt_min_ms', 'rtt_avg_ms', 'rtt_max_ms', 'rtt_mdev_ms']) {
+      expect(r.metrics?.[k]).toBeGreaterThanOrEqual(0);
+      expect(r.metrics?.[k]).toBeLessThan(1000);
+    }
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('pings ::1 over IPv6 when the host is an IPv6 literal', async () => {
+    const r = await attempt(runner({ host: '::1', count: 2, packet_interval: '20ms' }, '[::1]:80'), 5000);
+    expect(r).toMatchObject({ status: 'HEALTHY', metrics: { packets_received: 2 } });
+    expect(r.output).toContain('from ::1');
+  });
+
+  it('is DEGRADED when the rtt is over rtt_warn (0 ms: any reply is over)', async () => {
+    const r = await attempt(runner({ count: 1, rtt_warn: 0 }), 5000);
+    expect(r).toMatchObject({ status: 'DEGRADED', reason: 'threshold_warning' });
+  });
+
+  it(
+    'an abort mid-ping returns timeout at once and the ping process is gone',
+    async () => {
+      const baseline = openFds();
+      const before = new Set(pingChildren());
+      // 50 packets 200 ms apart: ~10 s of ping, aborted after 700 ms.
+      const pending = attempt(runner({ count: 50, packet_interval: '200ms' }, undefined, 20_000), 700);
+      let pid: number | undefined;
+      await waitUntil(() => {
+        pid = pingChildren().find((p) => !before.has(p));
+        return pid !== undefined;
+      }, 2000);
+      expect(pid, 'a ping child process while the check runs').toBeDefined();
+      const r = await pending;
+      expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+      expect(r.elapsedMs).toBeLessThan(700 + 400);
+      // ping dies on SIGTERM; the grace is 500 ms, give it a second more.
+      expect(await waitUntil(() => !exists(pid as number), 1500)).toBe(true);
+      expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+    },
+    15_000,
+  );
+});
