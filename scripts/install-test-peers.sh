@@ -8,6 +8,7 @@ declare -A NEEDED=(
   [openssl]=openssl
   [/usr/lib/nagios/plugins/check_dummy]=monitoring-plugins-basic
   [/usr/lib/nagios/plugins/check_curl]=monitoring-plugins-standard
+  [/usr/lib/x86_64-linux-gnu/liburiparser.so.1]=liburiparser1
   [ping]=iputils-ping
   [promtool]=prometheus
   [prometheus]=prometheus

@@ -110,3 +110,43 @@ describe('Registry', () => {
     expect(await waiting).toBeGreaterThan(index);
   });
 });
+
+describe('DnsDiscovery', () => {
+  it('adds and removes instances as the SRV answer changes, and keeps them when a lookup fails', async () => {
+    const { DnsDiscovery } = await import('../../src/registry/dns-discovery.js');
+    const yaml = `${base}  disc:
+    discover: { dns_srv: { query: _http._tcp.disc, server: "127.0.0.1:53", interval: 10s } }
+    checks: [{ kind: tcp }]
+`;
+    const { clock, engine, registry } = setup(yaml);
+    let answer: Array<{ target: string; port: number; weight: number }> | Error = [
+      { target: 'a.disc.', port: 80, weight: 1 },
+      { target: 'b.disc.', port: 81, weight: 0 },
+    ];
+    let lookups = 0;
+    const discovery = new DnsDiscovery(registry, clock, undefined, async () => {
+      lookups++;
+      if (answer instanceof Error) throw answer;
+      return answer;
+    });
+    discovery.apply(parseConfig(yaml, { env: {} }));
+    await flushMicrotasks();
+    expect(registry.instancesOf('disc').map((r) => `${r.address}/${r.weight}`)).toEqual(['a.disc:80/1', 'b.disc:81/1']);
+    expect(engine.get('disc/a.disc:80/tcp')).toBeDefined();
+
+    answer = [{ target: 'b.disc.', port: 81, weight: 3 }];
+    clock.advance(10_000);
+    await flushMicrotasks();
+    expect(registry.instancesOf('disc').map((r) => r.address)).toEqual(['b.disc:81']);
+
+    answer = new Error('SERVFAIL');
+    clock.advance(10_000);
+    await flushMicrotasks();
+    expect(registry.instancesOf('disc').map((r) => r.address)).toEqual(['b.disc:81']);
+    discovery.stop();
+    const before = lookups;
+    clock.advance(30_000);
+    await flushMicrotasks();
+    expect(lookups).toBe(before);
+  });
+});
