@@ -16,15 +16,47 @@ export interface RollupChange {
   at: number;
 }
 
-interface InstanceNode {
-  checks: Map<string, HealthStatus>;
+interface CheckNode {
   status: HealthStatus;
+  /** EWMA of result success (1 HEALTHY, 0.5 DEGRADED, 0 otherwise). */
+  success: number;
+  /** EWMA of result duration, ms. */
+  latencyMs: number;
+  timeoutMs: number;
+  score: number;
+}
+
+interface InstanceNode {
+  checks: Map<string, CheckNode>;
+  status: HealthStatus;
+  score: number;
 }
 
 interface ServiceNode {
   minHealthy: number;
   instances: Map<string, InstanceNode>;
   status: HealthStatus;
+  /** Sum of instance scores, kept incrementally so the service score is O(1). */
+  scoreSum: number;
+  /** Instance counts by status, kept incrementally for list endpoints. */
+  counts: Record<HealthStatus, number>;
+}
+
+/** Weight of the newest result in the success and latency averages. */
+const EWMA_ALPHA = 0.2;
+const STATUS_BASE: Record<HealthStatus, number> = { HEALTHY: 100, DEGRADED: 70, UNKNOWN: 50, UNHEALTHY: 0 };
+
+/**
+ * Health score 0–100 of a check: the base of its status (HEALTHY 100,
+ * DEGRADED 70, UNKNOWN 50, UNHEALTHY 0), scaled by recent success
+ * (0.5 + 0.5 × EWMA of success) and by latency (1 while the EWMA latency is
+ * under a quarter of the timeout, falling linearly to 0.5 at the timeout).
+ * An instance scores its worst check; a service the mean of its instances.
+ */
+export function checkScore(status: HealthStatus, success: number, latencyMs: number, timeoutMs: number): number {
+  const quarter = timeoutMs / 4;
+  const slowness = Math.min(1, Math.max(0, (latencyMs - quarter) / (timeoutMs - quarter || 1)));
+  return Math.round(STATUS_BASE[status] * (0.5 + 0.5 * success) * (1 - 0.5 * slowness));
 }
 
 /**
@@ -47,6 +79,7 @@ export class StatusRollup {
       bus.on('check-added', ({ spec }) => this.track(spec, 'UNKNOWN', 0)),
       bus.on('check-removed', ({ spec }) => this.untrack(spec)),
       bus.on('transition', ({ spec, to, at }) => this.track(spec, to, at)),
+      bus.on('result', ({ spec, result }) => this.observe(spec, result.status, result.durationMs)),
     ];
     return () => offs.forEach((off) => off());
   }
@@ -55,16 +88,51 @@ export class StatusRollup {
   track(spec: CheckSpec, status: HealthStatus, at: number): void {
     let service = this.services.get(spec.service);
     if (!service) {
-      service = { minHealthy: this.minHealthy(spec.service), instances: new Map(), status: 'UNKNOWN' };
+      service = {
+        minHealthy: this.minHealthy(spec.service),
+        instances: new Map(),
+        status: 'UNKNOWN',
+        scoreSum: 0,
+        counts: { HEALTHY: 0, DEGRADED: 0, UNHEALTHY: 0, UNKNOWN: 0 },
+      };
       this.services.set(spec.service, service);
     }
     let instance = service.instances.get(spec.instance);
     if (!instance) {
-      instance = { checks: new Map(), status: 'UNKNOWN' };
+      instance = { checks: new Map(), status: 'UNKNOWN', score: 0 };
       service.instances.set(spec.instance, instance);
+      service.counts.UNKNOWN++;
     }
-    instance.checks.set(spec.id, status);
+    let check = instance.checks.get(spec.id);
+    if (!check) {
+      check = { status, success: 1, latencyMs: 0, timeoutMs: spec.timeoutMs, score: 0 };
+      instance.checks.set(spec.id, check);
+    }
+    check.status = status;
+    check.score = checkScore(status, check.success, check.latencyMs, check.timeoutMs);
+    this.rescore(service, instance);
     this.recompute(spec.service, service, spec.instance, instance, spec.id, at);
+  }
+
+  /** Fold one raw result into the check's success and latency averages (O(checks of the instance)). */
+  observe(spec: CheckSpec, status: HealthStatus, durationMs: number): void {
+    const service = this.services.get(spec.service);
+    const instance = service?.instances.get(spec.instance);
+    const check = instance?.checks.get(spec.id);
+    if (!service || !instance || !check) return;
+    const success = status === 'HEALTHY' ? 1 : status === 'DEGRADED' ? 0.5 : 0;
+    check.success += EWMA_ALPHA * (success - check.success);
+    check.latencyMs = check.latencyMs === 0 ? durationMs : check.latencyMs + EWMA_ALPHA * (durationMs - check.latencyMs);
+    check.score = checkScore(check.status, check.success, check.latencyMs, check.timeoutMs);
+    this.rescore(service, instance);
+  }
+
+  private rescore(service: ServiceNode, instance: InstanceNode): void {
+    let min = 100;
+    for (const c of instance.checks.values()) if (c.score < min) min = c.score;
+    if (instance.checks.size === 0) min = 0;
+    service.scoreSum += min - instance.score;
+    instance.score = min;
   }
 
   untrack(spec: CheckSpec): void {
@@ -72,7 +140,12 @@ export class StatusRollup {
     const instance = service?.instances.get(spec.instance);
     if (!service || !instance) return;
     instance.checks.delete(spec.id);
-    if (instance.checks.size === 0) service.instances.delete(spec.instance);
+    this.rescore(service, instance);
+    if (instance.checks.size === 0) {
+      service.instances.delete(spec.instance);
+      service.scoreSum -= instance.score;
+      service.counts[instance.status]--;
+    }
     this.recompute(spec.service, service, spec.instance, instance, spec.id, 0);
     if (service.instances.size === 0) {
       this.services.delete(spec.service);
@@ -88,14 +161,40 @@ export class StatusRollup {
     return this.services.get(name)?.status ?? 'UNKNOWN';
   }
 
+  /** Score 0–100 of an instance (its worst check); 0 when unknown. */
+  instanceScore(service: string, instance: string): number {
+    return this.services.get(service)?.instances.get(instance)?.score ?? 0;
+  }
+
+  /** Mean instance score of a service, O(1). */
+  serviceScore(name: string): number {
+    const svc = this.services.get(name);
+    if (!svc || svc.instances.size === 0) return 0;
+    return Math.round(svc.scoreSum / svc.instances.size);
+  }
+
+  /** Instance counts by status of a service, O(1). */
+  serviceCounts(name: string): Record<HealthStatus, number> {
+    return { ...(this.services.get(name)?.counts ?? { HEALTHY: 0, DEGRADED: 0, UNHEALTHY: 0, UNKNOWN: 0 }) };
+  }
+
+  /** Names of every service with at least one check. */
+  serviceNames(): string[] {
+    return [...this.services.keys()];
+  }
+
   meshStatus(): HealthStatus {
     return this.mesh;
   }
 
   private recompute(name: string, service: ServiceNode, instanceId: string, instance: InstanceNode, cause: string, at: number): void {
-    const instStatus = instanceStatus([...instance.checks.values()]);
+    const instStatus = instanceStatus([...instance.checks.values()].map((c) => c.status));
     if (instStatus !== instance.status) {
       this.onChange({ level: 'instance', id: `${name}/${instanceId}`, from: instance.status, to: instStatus, cause, at });
+      if (service.instances.has(instanceId)) {
+        service.counts[instance.status]--;
+        service.counts[instStatus]++;
+      }
       instance.status = instStatus;
     }
     const svcStatus = serviceStatus([...service.instances.values()].map((i) => i.status), service.minHealthy);

@@ -49,3 +49,34 @@ describe('StatusRollup', () => {
     expect(rollup.instance('web', 'w2')).toBe('UNKNOWN');
   });
 });
+
+describe('health score', () => {
+  it('is 100 for a fast healthy check, drops with failures and latency, and is 0 when UNHEALTHY', async () => {
+    const { checkScore } = await import('../../src/status/rollup.js');
+    expect(checkScore('HEALTHY', 1, 10, 2000)).toBe(100);
+    expect(checkScore('HEALTHY', 0.5, 10, 2000)).toBe(75);
+    expect(checkScore('HEALTHY', 1, 2000, 2000)).toBe(50);
+    expect(checkScore('DEGRADED', 1, 10, 2000)).toBe(70);
+    expect(checkScore('UNHEALTHY', 1, 10, 2000)).toBe(0);
+  });
+
+  it('keeps service scores and status counts in step with results and transitions', () => {
+    const rollup = new StatusRollup(() => 1);
+    const a = spec('web', 'w1', 'http');
+    const b = spec('web', 'w2', 'http');
+    rollup.track(a, 'HEALTHY', 1);
+    rollup.track(b, 'HEALTHY', 1);
+    rollup.observe(a, 'HEALTHY', 5);
+    rollup.observe(b, 'HEALTHY', 5);
+    expect(rollup.serviceScore('web')).toBe(100);
+    expect(rollup.serviceCounts('web')).toMatchObject({ HEALTHY: 2, UNHEALTHY: 0 });
+    rollup.observe(b, 'UNHEALTHY', 5);
+    rollup.track(b, 'UNHEALTHY', 2);
+    expect(rollup.instanceScore('web', 'w2')).toBe(0);
+    expect(rollup.serviceScore('web')).toBe(50);
+    expect(rollup.serviceCounts('web')).toMatchObject({ HEALTHY: 1, UNHEALTHY: 1 });
+    rollup.untrack(b);
+    expect(rollup.serviceScore('web')).toBe(100);
+    expect(rollup.serviceCounts('web')).toMatchObject({ HEALTHY: 1, UNHEALTHY: 0 });
+  });
+});
