@@ -115,7 +115,10 @@ async function startCommand(options: { config: string; listen?: string }): Promi
   // Loaded here so that `check` and `validate` start fast (no server, no logger).
   const [{ createLogger }, { startDaemon }] = await Promise.all([import('./core/logger.js'), import('./daemon.js')]);
   const logger = createLogger(config.log);
-  const daemon = await startDaemon({ config, logger, listen: options.listen });
+  const daemon = await startDaemon({ config, logger, listen: options.listen, configPath: options.config });
+  process.on('SIGHUP', () => {
+    daemon.reload().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed; the running config stays'));
+  });
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

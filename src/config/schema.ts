@@ -132,7 +132,27 @@ export const serviceSchema = z.strictObject({
 const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'use host:port, e.g. 127.0.0.1:7400');
 
 export const configSchema = z.strictObject({
-  server: z.strictObject({ listen: listen.default('127.0.0.1:7400') }).prefault({}),
+  server: z
+    .strictObject({
+      listen: listen.default('127.0.0.1:7400'),
+      token: z.string().min(16, 'use at least 16 characters').optional().meta({ description: 'Bearer token for mutating API calls (or HEALTHMESH_API_TOKEN)' }),
+      protect_reads: z.boolean().default(false).meta({ description: 'Require the token for reads too (not /livez, /readyz)' }),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      path: z.string().min(1).default('healthmesh.db').meta({ description: 'SQLite file (":memory:" keeps nothing)' }),
+      flush_interval: positiveDuration.default(1000).meta({ description: 'Results are written in one transaction this often' }),
+      retention: z
+        .strictObject({
+          results: positiveDuration.default(7 * 86_400_000),
+          minute_rollups: positiveDuration.default(30 * 86_400_000),
+          hour_rollups: positiveDuration.default(365 * 86_400_000),
+          transitions: positiveDuration.default(90 * 86_400_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   scheduler: z
     .strictObject({
       concurrency: z.number().int().min(1).max(100_000).default(512).meta({ description: 'Checks running at once' }),

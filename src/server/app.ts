@@ -1,20 +1,14 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Engine } from '../engine.js';
-
-/** What the HTTP server reads from. */
-export interface ServerDeps {
-  engine: Engine;
-  version: string;
-  /** False while starting up or shutting down: /readyz answers 503. */
-  isReady: () => boolean;
-}
+import { registerApi, type ApiDeps } from './api.js';
+import { errorHandler } from './errors.js';
 
 /**
- * The daemon's HTTP server. This issue serves the daemon's own probes; the
- * full API arrives with the daemon issue.
+ * The daemon's HTTP server: its own probes (/livez, /readyz), the mesh's
+ * /health, /metrics and the API. Errors are mapped in one handler.
  */
-export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+export function buildServer(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  app.setErrorHandler(errorHandler);
 
   app.get('/livez', async (_req, reply) => {
     reply.header('cache-control', 'no-store');
@@ -27,6 +21,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return { status: 'pass', checks: deps.engine.size };
   });
 
+  registerApi(app, deps);
   return app;
 }
 

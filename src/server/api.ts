@@ -1,0 +1,292 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { CheckResult } from '../core/result.js';
+import { HealthmeshError } from '../core/errors.js';
+import type { HealthStatus } from '../core/status.js';
+import { parseDuration } from '../config/duration.js';
+import type { Engine } from '../engine.js';
+import type { InstanceRecord, Registry } from '../registry/registry.js';
+import type { StatusRollup } from '../status/rollup.js';
+import { bearerMatches } from './auth.js';
+import type { TransitionLog } from './event-log.js';
+import { ttlBodySchema, buildOpenApi } from './openapi.js';
+
+/** Reads of stored history the API needs (the HistoryStore provides them). */
+export interface HistoryReader {
+  queryResults(q: { checkId: string; from?: number; to?: number; limit: number; cursor?: string }): Promise<{ items: unknown[]; nextCursor: string | null }>;
+}
+
+/** Everything the API reads from; each part is built and tested on its own. */
+export interface ApiDeps {
+  engine: Engine;
+  registry: Registry;
+  rollup: StatusRollup;
+  transitions: TransitionLog;
+  version: string;
+  isReady: () => boolean;
+  history?: HistoryReader;
+  metrics?: { contentType: string; render(): Promise<string> };
+  /** Bearer token for mutating endpoints (and reads when protectReads). */
+  token?: string;
+  protectReads?: boolean;
+  /** Ask the daemon to reload its config; resolves with what changed or rejects with the config error. */
+  reload?: () => Promise<unknown>;
+}
+
+const MAX_PAGE = 1000;
+const MAX_WAIT_MS = 5 * 60_000;
+
+const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(100),
+  cursor: z.string().optional(),
+});
+
+const instancesQuery = pageQuery.extend({
+  status: z.enum(['any', 'healthy', 'passing']).default('any'),
+  wait: z.string().optional(),
+  index: z.coerce.number().int().min(0).optional(),
+});
+
+const historyQuery = z.object({
+  from: z.coerce.number().optional(),
+  to: z.coerce.number().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(100),
+  cursor: z.string().optional(),
+});
+
+/** health+json status words (draft-inadarei-api-health-check). */
+const HEALTH_WORD: Record<HealthStatus, 'pass' | 'warn' | 'fail'> = { HEALTHY: 'pass', DEGRADED: 'warn', UNKNOWN: 'warn', UNHEALTHY: 'fail' };
+
+/**
+ * The daemon's HTTP API. Reads come from state kept current on events (the
+ * rollup, the engine's check states), never recomputed per item; list
+ * endpoints are paginated by keyset cursors.
+ */
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  const { engine, registry, rollup } = deps;
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!deps.token) return;
+    const mutating = request.method !== 'GET' && request.method !== 'HEAD';
+    const open = request.url === '/livez' || request.url === '/readyz';
+    if ((mutating || (deps.protectReads && !open)) && !bearerMatches(request.headers.authorization, deps.token)) {
+      reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+    }
+  });
+
+  app.get('/health', async (_req, reply) => {
+    const mesh = rollup.meshStatus();
+    const checks: Record<string, unknown[]> = {};
+    for (const name of rollup.serviceNames()) {
+      checks[`${name}:status`] = [
+        { componentId: name, componentType: 'service', status: HEALTH_WORD[rollup.service(name)], observedValue: rollup.serviceScore(name), observedUnit: 'score' },
+      ];
+    }
+    reply
+      .code(mesh === 'UNHEALTHY' ? 503 : 200)
+      .header('content-type', 'application/health+json')
+      .header('cache-control', 'no-store');
+    return { status: HEALTH_WORD[mesh], version: deps.version, description: `healthmesh mesh status ${mesh}`, checks };
+  });
+
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', metrics.contentType);
+      return metrics.render();
+    });
+  }
+
+  app.get('/api/v1/openapi.json', async () => buildOpenApi(deps.version));
+
+  app.get('/api/v1/services', async (request) => {
+    const q = pageQuery.parse(request.query);
+    const names = registry.serviceNames().sort();
+    const { items, nextCursor } = keysetPage(names, q.limit, q.cursor, (n) => n);
+    return {
+      items: items.map((name) => ({
+        name,
+        status: rollup.service(name),
+        score: rollup.serviceScore(name),
+        instances: rollup.serviceCounts(name),
+      })),
+      nextCursor,
+    };
+  });
+
+  app.get<{ Params: { service: string } }>('/api/v1/services/:service', async (request) => {
+    const name = request.params.service;
+    const instances = registry.instancesOf(name);
+    if (instances.length === 0 && !registry.serviceNames().includes(name)) throw new HealthmeshError('not_found', `no service "${name}"`);
+    return {
+      name,
+      status: rollup.service(name),
+      score: rollup.serviceScore(name),
+      minHealthy: registry.minHealthy(name),
+      counts: rollup.serviceCounts(name),
+      instances: instances.slice(0, MAX_PAGE).map((r) => instanceView(r, false)),
+    };
+  });
+
+  app.get<{ Params: { service: string } }>('/api/v1/services/:service/instances', async (request, reply) => {
+    const q = instancesQuery.parse(request.query);
+    const name = request.params.service;
+    if (q.index !== undefined && q.wait !== undefined) {
+      const waitMs = parseDuration(q.wait);
+      if (waitMs === undefined) throw new HealthmeshError('invalid', `wait: "${q.wait}" is not a duration (use e.g. 30s)`);
+      await registry.waitForChange(q.index, Math.min(waitMs, MAX_WAIT_MS));
+    }
+    const accepted = q.status === 'healthy' ? HEALTHY_ONLY : q.status === 'passing' ? PASSING : undefined;
+    const matching = registry.instancesOf(name).filter((r) => !accepted || accepted.has(rollup.instance(r.service, r.id)));
+    const { items, nextCursor } = keysetPage(matching, q.limit, q.cursor, (r) => r.id);
+    reply.header('x-healthmesh-index', String(registry.index));
+    return { index: registry.index, items: items.map((r) => instanceView(r, false)), nextCursor };
+  });
+
+  app.get('/api/v1/instances/*', async (request) => {
+    const key = decodeURIComponent((request.params as { '*': string })['*']);
+    const rec = registry.instance(key);
+    if (!rec) throw new HealthmeshError('not_found', `no instance "${key}" (use service/id when ids repeat across services)`);
+    return instanceView(rec, true);
+  });
+
+  app.post('/api/v1/instances', async (request, reply) => {
+    const rec = await registry.register(request.body);
+    reply.code(201);
+    return instanceView(rec, true);
+  });
+
+  app.delete('/api/v1/instances/*', async (request, reply) => {
+    const key = decodeURIComponent((request.params as { '*': string })['*']);
+    const rec = registry.instance(key);
+    if (!rec) throw new HealthmeshError('not_found', `no instance "${key}"`);
+    await registry.deregister(rec.key);
+    reply.code(204);
+  });
+
+  app.get('/api/v1/checks', async (request) => {
+    const q = pageQuery.parse(request.query);
+    const ids = [...engine.all()].map((v) => v.spec.id).sort();
+    const { items, nextCursor } = keysetPage(ids, q.limit, q.cursor, (id) => id);
+    return { items: items.map((id) => checkView(id)), nextCursor };
+  });
+
+  app.get('/api/v1/checks/*', async (request) => {
+    const path = decodeURIComponent((request.params as { '*': string })['*']);
+    if (path.endsWith('/history')) {
+      const id = path.slice(0, -'/history'.length);
+      requireCheck(id);
+      if (!deps.history) throw new HealthmeshError('not_found', 'history is not stored by this daemon');
+      const q = historyQuery.parse(request.query);
+      return deps.history.queryResults({ checkId: id, from: q.from, to: q.to, limit: q.limit, cursor: q.cursor });
+    }
+    requireCheck(path);
+    return checkView(path);
+  });
+
+  app.put('/api/v1/checks/*', async (request, reply) => {
+    const path = decodeURIComponent((request.params as { '*': string })['*']);
+    if (!path.endsWith('/ttl')) throw new HealthmeshError('not_found', `no route PUT ${request.url}`);
+    const id = path.slice(0, -'/ttl'.length);
+    const body = ttlBodySchema.parse(request.body ?? {});
+    engine.heartbeat(id, body.status, body.note);
+    reply.code(200);
+    return { check: id, accepted: body.status };
+  });
+
+  app.get('/api/v1/events', (request, reply) => streamTransitions(request, reply, deps.transitions));
+
+  if (deps.reload) {
+    const reload = deps.reload;
+    app.post('/api/v1/reload', async () => ({ reloaded: true, changes: await reload() }));
+  }
+
+  function requireCheck(id: string): void {
+    if (!engine.get(id)) throw new HealthmeshError('not_found', `no check "${id}"`);
+  }
+
+  function checkView(id: string): unknown {
+    const view = engine.get(id)!;
+    const { spec, state } = view;
+    return {
+      id,
+      kind: spec.kind,
+      service: spec.service,
+      instance: spec.instance,
+      status: state.status,
+      since: state.since,
+      flapping: state.flapping,
+      pending: state.pending,
+      consecutiveFailures: state.consecutiveFailures,
+      lastResult: state.lastResult ? resultView(state.lastResult) : null,
+      intervalMs: spec.intervalMs,
+      timeoutMs: spec.timeoutMs,
+    };
+  }
+
+  function instanceView(rec: InstanceRecord, withChecks: boolean): unknown {
+    return {
+      id: rec.id,
+      key: rec.key,
+      service: rec.service,
+      address: rec.address,
+      zone: rec.zone ?? null,
+      weight: rec.weight,
+      tags: rec.tags,
+      metadata: rec.metadata,
+      source: rec.source,
+      status: rollup.instance(rec.service, rec.id),
+      score: rollup.instanceScore(rec.service, rec.id),
+      checks: rec.checks.map((spec) => {
+        const state = engine.get(spec.id)?.state;
+        return withChecks
+          ? { id: spec.id, kind: spec.kind, status: state?.status ?? 'UNKNOWN', lastResult: state?.lastResult ? resultView(state.lastResult) : null }
+          : { id: spec.id, status: state?.status ?? 'UNKNOWN' };
+      }),
+    };
+  }
+}
+
+const HEALTHY_ONLY = new Set<HealthStatus>(['HEALTHY']);
+/** `passing` includes DEGRADED (it still serves), as Consul's "passing" filter does not. */
+const PASSING = new Set<HealthStatus>(['HEALTHY', 'DEGRADED']);
+
+function resultView(r: CheckResult): unknown {
+  return { status: r.status, reason: r.reason, output: r.output, durationMs: Math.round(r.durationMs * 1000) / 1000, observedAt: Math.round(r.observedAt), attempts: r.attempts, metrics: r.metrics };
+}
+
+/** Keyset pagination over a sorted in-memory list: the cursor is the last key of the previous page. */
+function keysetPage<T>(sorted: readonly T[], limit: number, cursor: string | undefined, key: (t: T) => string): { items: T[]; nextCursor: string | null } {
+  let start = 0;
+  if (cursor !== undefined) {
+    const after = Buffer.from(cursor, 'base64url').toString();
+    start = sorted.findIndex((t) => key(t) > after);
+    if (start < 0) start = sorted.length;
+  }
+  const items = sorted.slice(start, start + limit);
+  const more = start + limit < sorted.length;
+  return { items, nextCursor: more && items.length ? Buffer.from(key(items[items.length - 1]!)).toString('base64url') : null };
+}
+
+/** Server-Sent Events of transitions, replaying what a client missed after Last-Event-ID. */
+function streamTransitions(request: FastifyRequest, reply: FastifyReply, log: TransitionLog): void {
+  const header = request.headers['last-event-id'];
+  const query = (request.query as { last_event_id?: string }).last_event_id;
+  const lastId = Number(Array.isArray(header) ? header[0] : header ?? query ?? log.lastId);
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.write('retry: 2000\n\n');
+  const send = (t: { id: number }): void => {
+    res.write(`id: ${t.id}\nevent: transition\ndata: ${JSON.stringify(t)}\n\n`);
+  };
+  for (const t of log.since(Number.isFinite(lastId) ? lastId : log.lastId)) send(t);
+  const off = log.subscribe(send);
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  const close = (): void => {
+    clearInterval(keepAlive);
+    off();
+  };
+  request.raw.on('close', close);
+  res.on('error', close);
+}
