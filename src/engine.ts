@@ -51,10 +51,9 @@ export class Engine {
     });
   }
 
-  /** Start watching a check. */
-  add(spec: CheckSpec, firstDelayMs?: number): void {
+  /** Start watching a check; `runner` overrides the kind's (in-process library checks). */
+  add(spec: CheckSpec, firstDelayMs?: number, runner: CheckRunner = (this.options.runnerFor ?? createRunner)(spec)): void {
     if (this.checks.has(spec.id)) throw new Error(`duplicate check id ${spec.id}`);
-    const runner = (this.options.runnerFor ?? createRunner)(spec);
     // A runner that learns news between runs (gRPC Watch) gets its check run at once.
     (runner as PushingRunner).onPush = () => this.scheduler.runNow(spec.id);
     this.checks.set(spec.id, { spec, state: initialState(this.options.clock.now()) });

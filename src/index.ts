@@ -1,0 +1,20 @@
+/**
+ * healthmesh as a library: embed the engine in a Node service, add checks
+ * written as functions, and serve /health, /livez and /readyz.
+ */
+export { createHealthmesh, Healthmesh, healthHandler, healthRoutes } from './library.js';
+export type { HealthmeshOptions, LocalCheckOptions, HealthBody, HealthRouteOptions } from './library.js';
+export { startDaemon } from './daemon.js';
+export type { Daemon, DaemonOptions } from './daemon.js';
+export { Engine } from './engine.js';
+export { HealthStatus } from './core/status.js';
+export type { CheckResult, Reason, ProbeOutcome } from './core/result.js';
+export type { CheckSpec, CheckRunner, CheckFactory, RunContext } from './core/check.js';
+export { FakeClock, realClock } from './core/clock.js';
+export type { Clock } from './core/clock.js';
+export { parseConfig, loadConfigFile } from './config/load.js';
+export { configSchema, configJsonSchema } from './config/schema.js';
+export type { Config, ConfigInput } from './config/schema.js';
+export { ConfigError, HealthmeshError, isConfigError } from './core/errors.js';
+export { inProcessCheck } from './checks/custom.js';
+export type { CustomCheckReturn, CustomCheckContext } from './checks/custom.js';

@@ -1,0 +1,88 @@
+import express from 'express';
+import Fastify from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHealthmesh, healthHandler, healthRoutes, type Healthmesh } from '../src/index.js';
+
+const open: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of open.splice(0)) await close();
+});
+
+async function until(predicate: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function embedded(): { hm: Healthmesh; flags: { db: boolean; cache: boolean } } {
+  const flags = { db: true, cache: true };
+  const hm = createHealthmesh();
+  hm.addCheck('db', () => (flags.db ? { status: 'pass', output: 'db ok' } : { status: 'fail', output: 'db down' }), { interval: '50ms' });
+  hm.addCheck('cache', async () => ({ status: flags.cache ? 'HEALTHY' : 'UNHEALTHY' }), { interval: '50ms', critical: false });
+  open.push(() => hm.shutdown());
+  return { hm, flags };
+}
+
+describe('library mode', () => {
+  it('serves /health, /livez and /readyz in a fastify app, backed by in-process checks', async () => {
+    const { hm, flags } = embedded();
+    await hm.start();
+    const app = Fastify();
+    await app.register(healthRoutes, { healthmesh: hm });
+    open.push(() => app.close());
+    await until(() => [...hm.engine.all()].every((v) => v.state.status === 'HEALTHY'));
+    let res = await app.inject('/health');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('application/health+json');
+    expect(res.json()).toMatchObject({ status: 'pass', checks: { 'self/local/db': [{ status: 'pass', output: 'db ok' }] } });
+    expect((await app.inject('/readyz')).statusCode).toBe(200);
+
+    flags.cache = false; // not critical: warn, still ready
+    await until(() => hm.engine.get('self/local/cache')!.state.status === 'UNHEALTHY');
+    res = await app.inject('/health');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().status).toBe('warn');
+    expect((await app.inject('/readyz')).statusCode).toBe(200);
+
+    flags.db = false; // critical: fail and not ready
+    await until(() => hm.engine.get('self/local/db')!.state.status === 'UNHEALTHY');
+    expect((await app.inject('/health')).statusCode).toBe(503);
+    expect((await app.inject('/readyz')).statusCode).toBe(503);
+    expect((await app.inject('/livez')).statusCode).toBe(200);
+  });
+
+  it('works as express middleware and passes other routes through', async () => {
+    const { hm } = embedded();
+    await hm.start();
+    const app = express();
+    app.use(healthHandler(hm));
+    app.get('/hello', (_req, res) => void res.send('world'));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    open.push(() => new Promise((r) => server.close(() => r())));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await until(() => hm.isReady());
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/hello`)).text()).toBe('world');
+    expect((await (await fetch(`${base}/health`)).json()).status).toBe('pass');
+  });
+
+  it('fails readiness first on shutdown, then stops the checks after the drain', async () => {
+    const { hm } = embedded();
+    await hm.start();
+    await until(() => hm.isReady());
+    const stopping = hm.shutdown({ drainMs: 150 });
+    expect(hm.isReady()).toBe(false);
+    expect(hm.engine.schedulerStats().checks).toBe(2); // still checking while draining
+    await stopping;
+    expect(hm.engine.schedulerStats().checks).toBe(0);
+  });
+
+  it('rejects a bad interval naming the field', () => {
+    const hm = createHealthmesh();
+    expect(() => hm.addCheck('x', () => ({ status: 'pass' }), { interval: 'soon' })).toThrow(/interval: "soon" is not a duration/);
+  });
+});
