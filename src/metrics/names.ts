@@ -1,0 +1,245 @@
+/**
+ * Every Prometheus metric healthmesh exposes: name, type, labels and help
+ * text, in one place. Dashboards and alert rules key on these names, so
+ * never rename one; add a new family and retire the old one instead.
+ *
+ * Units follow Prometheus conventions: seconds and plain counts, counters end
+ * in `_total`. Status label values are the HealthStatus names (HEALTHY,
+ * DEGRADED, UNHEALTHY, UNKNOWN) as the HTTP API prints them.
+ *
+ * ## Labels and the cardinality bound
+ *
+ * Label values only ever come from configuration identifiers and code
+ * constants: `service` (service name), `service_instance` (instance id or
+ * its host:port), `check` (the check id, service/instance/name), `kind`
+ * (check kind), `status` (4 values), `reason` (a Reason code, see
+ * core/result.ts). Never a URL, an error text or a check's output line.
+ *
+ * The instance label is `service_instance`, not `instance`: Prometheus sets
+ * `instance` (and `job`) on every scraped series to identify the target, and
+ * renames a scraped `instance` label to `exported_instance`, so a query for
+ * `healthmesh_check_status{instance="a1"}` would silently match nothing.
+ *
+ * With C checks, I instances, S services, K kinds in use and R reason codes
+ * seen per service × kind (R ≤ {@link MAX_REASONS_PER_GROUP} + 1):
+ *
+ * | family                              | series                        |
+ * |-------------------------------------|-------------------------------|
+ * | healthmesh_check_status             | C × 4                         |
+ * | healthmesh_check_flapping           | C                             |
+ * | healthmesh_instance_status          | I × 4                         |
+ * | healthmesh_service_status           | S × 4                         |
+ * | healthmesh_mesh_status              | 4                             |
+ * | healthmesh_check_runs_total         | S × K                         |
+ * | healthmesh_check_failures_total     | S × K × R                     |
+ * | healthmesh_check_duration_seconds   | S × K × 16 (14 buckets, sum, count) |
+ * | scheduler / store / build info      | 11 / 5 / 1, constant          |
+ *
+ * so in total about 5·C + 4·I + 4·S + S·K·(17 + R) + 21 series, plus the process
+ * metrics (~100, constant). 10 000 checks on 2 500 instances of 50 services,
+ * 3 kinds, 5 reasons each: about 64 000 series. Per-check series are the bulk;
+ * counters and histograms are per service × kind on purpose, so that a
+ * thousand instances of one service cost one set of buckets, not a thousand.
+ *
+ * ## Process metrics
+ *
+ * prom-client's default metrics (CPU, memory, file descriptors, event-loop
+ * lag, GC, heap spaces, Node version) are registered under their standard,
+ * unprefixed names (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`,
+ * …): the community's Node.js dashboards and alerts key on exactly those, and
+ * Prometheus' `job` label already tells healthmesh apart from other Node
+ * processes. A service that embeds healthmesh and exposes its own default
+ * metrics passes `processMetrics: false`. The three gauges in
+ * {@link DROPPED_DEFAULT_METRICS} are removed: a gauge named `*_total` fails
+ * `promtool check metrics`, and each is the sum of the same gauge without
+ * the suffix (by type).
+ */
+
+import type { SchedulerStats } from '../scheduler/scheduler.js';
+
+/** The Prometheus metric types healthmesh emits. */
+export type FamilyType = 'counter' | 'gauge' | 'histogram' | 'summary';
+
+/** Name, type, label names and help text of one metric family. */
+export interface FamilySpec {
+  readonly name: string;
+  readonly type: FamilyType;
+  /** Label names of a sample, without `le` / `quantile` which the type adds. */
+  readonly labelNames: readonly string[];
+  readonly help: string;
+}
+
+const CHECK = ['service', 'service_instance', 'check', 'kind'] as const;
+
+/** Every healthmesh metric family. Process metrics are prom-client's (see above). */
+export const FAMILIES = {
+  // Per check, computed on scrape from the engine's current state.
+  checkStatus: {
+    name: 'healthmesh_check_status',
+    type: 'gauge',
+    labelNames: [...CHECK, 'status'],
+    help: 'Thresholded status of each check: 1 for its current status, 0 for the three others.',
+  },
+  checkFlapping: {
+    name: 'healthmesh_check_flapping',
+    type: 'gauge',
+    labelNames: CHECK,
+    help: 'Whether the check is flapping (1) or not (0), by weighted share of status changes.',
+  },
+  // Above check level, computed on scrape from the status rollup.
+  instanceStatus: {
+    name: 'healthmesh_instance_status',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance', 'status'],
+    help: 'Status of each instance (worst of its checks): 1 for its current status, 0 for the others.',
+  },
+  serviceStatus: {
+    name: 'healthmesh_service_status',
+    type: 'gauge',
+    labelNames: ['service', 'status'],
+    help: 'Status of each service (from its instances and min_healthy): 1 for its current status, 0 for the others.',
+  },
+  meshStatus: {
+    name: 'healthmesh_mesh_status',
+    type: 'gauge',
+    labelNames: ['status'],
+    help: 'Status of the whole mesh: 1 for its current status, 0 for the others.',
+  },
+  // Per service × kind, counted from the engine's result events.
+  checkRuns: {
+    name: 'healthmesh_check_runs_total',
+    type: 'counter',
+    labelNames: ['service', 'kind'],
+    help: 'Finished check runs (one per result, after retries).',
+  },
+  checkFailures: {
+    name: 'healthmesh_check_failures_total',
+    type: 'counter',
+    labelNames: ['service', 'kind', 'reason'],
+    help: 'Check runs whose result was not HEALTHY (DEGRADED, UNHEALTHY or UNKNOWN), by reason code.',
+  },
+  checkDuration: {
+    name: 'healthmesh_check_duration_seconds',
+    type: 'histogram',
+    labelNames: ['service', 'kind'],
+    help: 'Wall time of finished check runs in seconds, all attempts and retry backoffs included.',
+  },
+  // The scheduler, computed on scrape from Engine.schedulerStats().
+  schedulerChecks: {
+    name: 'healthmesh_scheduler_checks',
+    type: 'gauge',
+    labelNames: [],
+    help: 'Checks the scheduler runs.',
+  },
+  checksInFlight: {
+    name: 'healthmesh_checks_in_flight',
+    type: 'gauge',
+    labelNames: [],
+    help: 'Check runs holding a concurrency slot: an attempt in progress or a retry backoff.',
+  },
+  schedulerWaiting: {
+    name: 'healthmesh_scheduler_waiting_checks',
+    type: 'gauge',
+    labelNames: [],
+    help: 'Checks past their due time waiting for a concurrency slot.',
+  },
+  schedulerLingering: {
+    name: 'healthmesh_scheduler_lingering_runners',
+    type: 'gauge',
+    labelNames: [],
+    help: 'Abandoned runs (timed out or removed) whose runner has not returned yet: it ignores its abort signal.',
+  },
+  schedulerRuns: {
+    name: 'healthmesh_scheduler_runs_total',
+    type: 'counter',
+    labelNames: [],
+    help: 'Check runs started by the scheduler.',
+  },
+  schedulerTimeouts: {
+    name: 'healthmesh_scheduler_timeouts_total',
+    type: 'counter',
+    labelNames: [],
+    help: 'Check attempts ended by their timeout.',
+  },
+  schedulerLag: {
+    name: 'healthmesh_scheduler_lag_seconds',
+    type: 'summary',
+    labelNames: [],
+    help: 'Start lag of check runs (actual start minus due time) in seconds, quantiles since start-up.',
+  },
+  schedulerLagMax: {
+    name: 'healthmesh_scheduler_lag_max_seconds',
+    type: 'gauge',
+    labelNames: [],
+    help: 'Largest start lag of a check run since start-up, in seconds.',
+  },
+  // The history store, only when a storeStats callback is given.
+  storeLastFlush: {
+    name: 'healthmesh_store_last_flush_duration_seconds',
+    type: 'gauge',
+    labelNames: [],
+    help: 'Duration of the most recent history-store flush in seconds.',
+  },
+  storeFlushDuration: {
+    name: 'healthmesh_store_flush_duration_seconds',
+    type: 'summary',
+    labelNames: [],
+    help: 'History-store flushes: total time in seconds (_sum) and number of flushes (_count).',
+  },
+  storeRows: {
+    name: 'healthmesh_store_rows_written_total',
+    type: 'counter',
+    labelNames: [],
+    help: 'Rows written to the history store.',
+  },
+  storeDropped: {
+    name: 'healthmesh_store_rows_dropped_total',
+    type: 'counter',
+    labelNames: [],
+    help: 'Rows the history store dropped (queue full or write failed).',
+  },
+  buildInfo: {
+    name: 'healthmesh_build_info',
+    type: 'gauge',
+    labelNames: ['version'],
+    help: 'Always 1; the healthmesh version as a label.',
+  },
+} as const satisfies Record<string, FamilySpec>;
+
+/** Key of a family in {@link FAMILIES}. */
+export type FamilyKey = keyof typeof FAMILIES;
+
+/**
+ * Upper bounds (seconds) of the check duration histogram: 1 ms to 10 s in
+ * 1-2.5-5 steps. Probes on a LAN answer in 1-10 ms, across regions in
+ * 50-250 ms; timeouts are 1-10 s.
+ */
+export const CHECK_DURATION_BUCKETS_SECONDS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/** Quantiles exposed for the scheduler's start lag, by the SchedulerStats field that holds each. */
+export const SCHEDULER_LAG_QUANTILES = { p50: 0.5, p99: 0.99 } as const satisfies Partial<
+  Record<keyof SchedulerStats['lag'], number>
+>;
+
+/**
+ * Most distinct reason label values kept per service × kind. Reasons are code
+ * constants, so this is never reached in practice; it bounds the series if a
+ * runner ever passed through something unexpected.
+ */
+export const MAX_REASONS_PER_GROUP = 64;
+
+/** Reason label value for a reason that is not a plain code, or past the cap. */
+export const OTHER_REASON = 'other';
+
+/**
+ * prom-client default metrics that are removed right after registration:
+ * gauges with a `_total` suffix, which `promtool check metrics` rejects.
+ * Each equals `sum without (type) (<same name without _total>)`.
+ */
+export const DROPPED_DEFAULT_METRICS: readonly string[] = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
