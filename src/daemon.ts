@@ -7,11 +7,16 @@ import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { Engine } from './engine.js';
 import { DnsDiscovery } from './registry/dns-discovery.js';
-import { Registry, type ApplyReport, type RegistrationStore } from './registry/registry.js';
+import { Registry, type ApplyReport } from './registry/registry.js';
 import type { HistoryReader } from './server/api.js';
 import { buildServer, parseListen } from './server/app.js';
 import { TransitionLog } from './server/event-log.js';
 import { StatusRollup } from './status/rollup.js';
+import { createMetrics } from './metrics/metrics.js';
+import { openSqliteStore } from './store/sqlite.js';
+import { registrationStore } from './store/registrations.js';
+import type { HistoryStore } from './store/types.js';
+import { ResultWriter } from './store/writer.js';
 import { VERSION } from './version.js';
 
 export interface DaemonOptions {
@@ -23,15 +28,19 @@ export interface DaemonOptions {
   listen?: string;
   clock?: Clock;
   random?: Random;
-  /** Registrations and history; none keeps everything in memory only. */
-  store?: RegistrationStore & Partial<HistoryReader>;
-  metrics?: { contentType: string; render(): Promise<string> };
+  /** History and registrations; default: the SQLite file of config.storage.path. */
+  store?: HistoryStore;
 }
+
+/** How often old results are rolled up and expired rows deleted. */
+const MAINTAIN_EVERY_MS = 60_000;
 
 /** A running daemon. */
 export interface Daemon {
   engine: Engine;
   registry: Registry;
+  store: HistoryStore;
+  writer: ResultWriter;
   /** Instance, service and mesh statuses, kept current on transitions. */
   rollup: StatusRollup;
   server: FastifyInstance;
@@ -49,7 +58,25 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let config = options.config;
   const clock = options.clock ?? realClock;
   const engine = new Engine({ clock, random: options.random ?? realRandom, concurrency: config.scheduler.concurrency });
-  const registry = new Registry(engine, config, options.store, () => Math.round(clock.now()));
+  const store =
+    options.store ??
+    (await openSqliteStore({
+      path: config.storage.path,
+      retention: {
+        resultsMs: config.storage.retention.results,
+        minuteRollupsMs: config.storage.retention.minute_rollups,
+        hourRollupsMs: config.storage.retention.hour_rollups,
+        transitionsMs: config.storage.retention.transitions,
+      },
+    }));
+  const writer = new ResultWriter({
+    store,
+    clock,
+    flushIntervalMs: config.storage.flush_interval,
+    onError: (err) => logger.error({ err: (err as Error).message }, 'history flush failed; rows kept for the next flush'),
+  });
+  writer.attach(engine.bus);
+  const registry = new Registry(engine, config, registrationStore(store), () => Math.round(clock.now()));
   logTransitions(engine, logger);
   const rollup = new StatusRollup(
     (service) => registry.minHealthy(service),
@@ -69,6 +96,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const transitions = new TransitionLog();
   transitions.attach(engine.bus);
   const discovery = new DnsDiscovery(registry, clock, logger);
+  const metrics = createMetrics({
+    engine,
+    rollup,
+    storeStats: () => {
+      const w = writer.stats();
+      return { lastFlushMs: w.flushes ? w.lastFlushMs : null, rows: w.rowsWritten, dropped: w.droppedResults, flushes: w.flushes, flushMsTotal: w.avgFlushMs * w.flushes };
+    },
+    onError: (err, family) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect'),
+  });
+  let maintainTimer = clock.setTimeout(function maintain() {
+    store.maintain(Math.round(clock.now())).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'store maintenance failed'));
+    maintainTimer = clock.setTimeout(maintain, MAINTAIN_EVERY_MS);
+  }, MAINTAIN_EVERY_MS);
 
   async function reload(): Promise<ApplyReport> {
     if (!options.configPath) throw new Error('the daemon was started without a config file');
@@ -82,7 +122,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   let ready = false;
-  const history = options.store?.queryResults ? (options.store as HistoryReader) : undefined;
+  const history: HistoryReader = { queryResults: (q) => store.queryResults({ ...q, order: 'desc' }) };
   const server = buildServer({
     engine,
     registry,
@@ -91,7 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     version: VERSION,
     isReady: () => ready,
     history,
-    metrics: options.metrics,
+    metrics,
     token: config.server.token ?? process.env.HEALTHMESH_API_TOKEN,
     protectReads: config.server.protect_reads,
     reload: options.configPath ? reload : undefined,
@@ -113,6 +153,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   return {
     engine,
     registry,
+    store,
+    writer,
     rollup,
     server,
     address,
@@ -120,8 +162,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     async stop() {
       ready = false;
       discovery.stop();
+      clock.clearTimeout(maintainTimer);
       await engine.stop();
       await server.close();
+      await writer.close(); // the last results reach the store
+      await store.close();
     },
   };
 }

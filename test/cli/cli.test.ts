@@ -180,6 +180,7 @@ describe('healthmesh start', () => {
       file,
       `server: { listen: "127.0.0.1:\${PORT}" }
 log: { format: json }
+storage: { path: "${join(dir, 'hm.db')}" }
 defaults: { interval: 200ms, timeout: 500ms, rise: 1, fall: 1 }
 services:
   web:
