@@ -3,21 +3,34 @@ import { buildConnector, Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { outcome, type ProbeOutcome } from '../core/result.js';
+import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { HttpCheckConfig } from '../config/schema.js';
 import { describeError, reasonFromError } from './errors.js';
+import { compileHttp1Target, Http1Exchange, validateHeader, type Http1Target, type ResponseSink } from './http1.js';
 import { compileJsonPath, getJsonPath, MISSING, type JsonPath } from './jsonpath.js';
 
 /**
- * HTTP(S) check on undici.
+ * HTTP(S) check, on two clients:
+ *
+ * - plain `http:` with `reuse_connections: false` and `follow_redirects: 0`
+ *   (a new connection per probe, like blackbox_exporter) goes through the
+ *   lean HTTP/1.1 client of http1.ts: the request bytes are encoded once per
+ *   check, a probe is net.connect, one write and an incremental parser. On
+ *   that path undici's connection machinery and its `reset` handling cost
+ *   more CPU than everything else together.
+ * - everything else (https, kept-alive connections, redirects, which may
+ *   cross origins and schemes) goes through undici.
+ *
+ * Both share one judging code (ProbeBase): status table, body conditions on
+ * at most max_body_bytes, degraded_after, timeout handling and messages.
  *
  * This is the product's hot path, so everything that does not depend on the
  * response is computed once in the factory (URL, origin, path, header list,
- * status table, compiled regex and JSON paths, dispatch options), and a run
- * allocates one small probe object that is at once the undici dispatch
- * handler and the AbortSignal listener (`handleEvent`). The response body is
- * never buffered beyond `max_body_bytes`: past that the request is aborted,
- * which destroys the connection.
+ * status table, compiled regex and JSON paths, dispatch options or request
+ * bytes), and a run allocates one small probe object that is at once the
+ * client's handler and the AbortSignal listener (`handleEvent`). The
+ * response body is never buffered beyond `max_body_bytes`: past that the
+ * request is aborted, which destroys the connection.
  *
  * The run's signal is read lazily (see armDelayMs): the scheduler creates an
  * AbortController only when a runner reads ctx.signal, and creating it plus
@@ -70,12 +83,19 @@ interface HttpPlan {
   followRedirects: number;
   /** When a still-running probe starts listening to ctx.signal (ms after its start). */
   armDelayMs: number;
+  /** Set when the lean HTTP/1.1 client serves this check (see the top of this file). */
+  lean: Http1Target | null;
 }
 
-/** Builds an HTTP(S) runner; one undici Client per check, created here and closed in close(). */
+/**
+ * Builds an HTTP(S) runner: on the lean client for plain http without reuse
+ * or redirects, else with one undici Client per check, created here and
+ * closed in close().
+ */
 export const httpCheck: CheckFactory<HttpCheckConfig> = (spec) => {
   try {
-    return new HttpCheckRunner(compilePlan(spec));
+    const plan = compilePlan(spec);
+    return plan.lean !== null ? new LeanHttpRunner(plan, plan.lean) : new HttpCheckRunner(plan);
   } catch (err) {
     return new InvalidHttpCheck(`invalid http check ${spec.id}: ${describeError(err)}`);
   }
@@ -108,6 +128,8 @@ function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
     const lower = name.toLowerCase();
     if (lower === 'user-agent') hasUserAgent = true;
     if (lower === 'authorization') hasAuthorization = true;
+    // Here, not at each run: a header that cannot go on the wire makes the check invalid.
+    validateHeader(name, value);
     headers.push(name, value);
   }
   if (!hasUserAgent) headers.push('user-agent', USER_AGENT);
@@ -147,6 +169,11 @@ function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
     degradedAfterMs: c.degraded_after,
     followRedirects: c.follow_redirects,
     armDelayMs: armDelayMs(timeoutMs),
+    // Redirects stay on undici: a hop may change origin or scheme, and they are rare in health checks.
+    lean:
+      !reuse && url.protocol === 'http:' && c.follow_redirects === 0
+        ? compileHttp1Target(url, c.method, headers, body)
+        : null,
   };
 }
 
@@ -290,32 +317,32 @@ const PHASE_HEADERS = 'waiting for response headers';
 const PHASE_BODY = 'reading body';
 
 /**
- * One run: the undici handler for the request (and any redirect hops) and the
- * listener of the run's AbortSignal. Settles exactly once through finish().
+ * What every run shares, whichever client carries it: the lazily armed
+ * AbortSignal listener (`handleEvent`), body accounting under
+ * max_body_bytes, judging status and body, and settling exactly once
+ * through finish(). Both clients judge with this code, so they agree.
  */
-class HttpProbe implements Dispatcher.DispatchHandler {
-  private done = false;
-  private readonly t0: number;
-  private controller: Dispatcher.DispatchController | null = null;
-  private status = 0;
-  private received = 0;
+abstract class ProbeBase {
+  protected done = false;
+  protected readonly t0: number;
+  protected readonly clock: Clock;
+  /** Status of the response being read; 0 before its head. */
+  protected status = 0;
+  /** Body bytes received of the response being read. */
+  protected received = 0;
   private chunks: Buffer[] | null = null;
   private collected = 0;
-  private collecting = false;
-  private capped = false;
-  private redirectTo: string | null = null;
-  private hops = 0;
-  private currentUrl: URL | null = null;
-  private hopClient: Client | null = null;
-  private phase = PHASE_CONNECT;
-  private readonly clock: Clock;
+  /** Body bytes are kept for the body conditions. */
+  protected collecting = false;
+  /** max_body_bytes was reached: the body is judged on its first bytes. */
+  protected capped = false;
   /** Timer that arms the abort listener; null once fired or cleared. */
   private armTimer: TimerHandle | null = null;
   /** The signal listened to, once armed. */
   private signal: AbortSignal | null = null;
 
   constructor(
-    private readonly runner: HttpCheckRunner,
+    protected readonly plan: HttpPlan,
     private readonly ctx: RunContext,
     private readonly resolve: (o: ProbeOutcome) => void,
   ) {
@@ -323,9 +350,9 @@ class HttpProbe implements Dispatcher.DispatchHandler {
     this.t0 = this.clock.now();
   }
 
-  start(): void {
-    this.armTimer = this.clock.setTimeout(() => this.arm(), this.runner.plan.armDelayMs);
-    this.dispatch(this.runner.dispatcher(), this.runner.plan.request);
+  /** Call first in start(): from armDelayMs on, the probe listens to ctx.signal. */
+  protected armLater(): void {
+    this.armTimer = this.clock.setTimeout(() => this.arm(), this.plan.armDelayMs);
   }
 
   /** The probe is still running: from now on react to the run's signal. */
@@ -341,150 +368,62 @@ class HttpProbe implements Dispatcher.DispatchHandler {
     signal.addEventListener('abort', this);
   }
 
-  private dispatch(d: Dispatcher, opts: Dispatcher.DispatchOptions): void {
-    try {
-      d.dispatch(opts, this);
-    } catch (err) {
-      this.fail(err);
-    }
-  }
-
   /** AbortSignal listener: the attempt timed out. */
   handleEvent(): void {
     if (this.done) return;
     const elapsed = this.clock.now() - this.t0;
-    this.finish(outcome.unhealthy('timeout', `timed out after ${formatMs(elapsed)} ${this.phase}`));
-    if (this.controller !== null) {
-      // Destroys the socket the request is on.
-      this.controller.abort(TIMED_OUT);
-    } else {
-      // Cross-origin redirect clients share the runner's connector, so this covers them too.
-      this.runner.abortConnect();
-    }
+    this.finish(outcome.unhealthy('timeout', `timed out after ${formatMs(elapsed)} ${this.phase()}`));
+    this.cancel();
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    if (this.done) {
-      controller.abort(TIMED_OUT);
-      return;
-    }
-    this.controller = controller;
-    this.phase = PHASE_HEADERS;
-  }
+  /** What the run is waiting for, for the timeout message. */
+  protected abstract phase(): string;
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
-    if (this.done) return;
-    this.status = statusCode;
-    this.phase = PHASE_BODY;
-    const plan = this.runner.plan;
-    if (this.hops < plan.followRedirects && REDIRECT_STATUSES.has(statusCode)) {
-      const loc = headers.location;
-      const location = Array.isArray(loc) ? loc[0] : loc;
-      if (location !== undefined && location !== '') {
-        this.redirectTo = location;
-        return;
-      }
-    }
+  /** Called once the run timed out (already settled): stop the request and free its connection. */
+  protected abstract cancel(): void;
+
+  /** Called when the run settles, before it resolves: release what the run holds. */
+  protected abstract release(): void;
+
+  /** The final response's head: keep its body only when there is something to judge in it. */
+  protected responseHead(status: number): void {
+    this.status = status;
     // Only a response whose status passed is worth reading.
-    this.collecting = plan.conditions !== null && plan.statusOk[statusCode] === 1;
+    this.collecting = this.plan.conditions !== null && this.plan.statusOk[status] === 1;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.done) return;
-    const cap = this.runner.plan.maxBodyBytes;
-    const before = this.received;
-    this.received = before + chunk.length;
+  /**
+   * Body bytes chunk[start, end) arrived; `copy` when chunk is reused after
+   * this returns. True once the body is over max_body_bytes: the caller
+   * stops reading (and judges, or fails a redirect).
+   */
+  protected bodyBytes(chunk: Buffer, start: number, end: number, copy: boolean): boolean {
+    const cap = this.plan.maxBodyBytes;
+    const n = end - start;
+    this.received += n;
     if (this.collecting && this.collected < cap) {
-      const take = Math.min(chunk.length, cap - this.collected);
-      (this.chunks ??= []).push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      const take = Math.min(n, cap - this.collected);
+      let part = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
+      if (copy) part = Buffer.from(part);
+      (this.chunks ??= []).push(part);
       this.collected += take;
     }
-    if (this.received > cap) {
-      // Judge on what we have and drop the connection rather than read on.
-      this.capped = true;
-      if (this.redirectTo !== null) {
-        this.redirectTo = null;
-        this.finish(outcome.unhealthy('body_too_large', `redirect response body over ${cap} bytes`));
-      } else {
-        this.judge();
-      }
-      controller.abort(BODY_CAP_REACHED);
-    }
+    return this.received > cap;
   }
 
-  onResponseEnd(): void {
-    if (this.done) return;
-    if (this.redirectTo !== null) {
-      this.followRedirect(this.redirectTo);
-      return;
-    }
-    this.judge();
+  protected fail(err: unknown): void {
+    this.failWith(reasonFromError(err), describeError(err));
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    if (this.done) return;
-    this.fail(err);
-  }
-
-  private fail(err: unknown): void {
+  protected failWith(reason: Reason, message: string): void {
     if (this.done) return;
     const metrics = this.status !== 0 ? { status_code: this.status } : undefined;
-    this.finish(outcome.unhealthy(reasonFromError(err), describeError(err), metrics));
+    this.finish(outcome.unhealthy(reason, message, metrics));
   }
 
-  private followRedirect(location: string): void {
-    const plan = this.runner.plan;
-    let next: URL;
-    try {
-      next = new URL(location, this.currentUrl ?? plan.url);
-    } catch {
-      this.finish(outcome.unhealthy('protocol', `HTTP ${this.status} with bad Location ${quote(location)}`));
-      return;
-    }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      this.finish(outcome.unhealthy('protocol', `HTTP ${this.status} redirects to unsupported ${next.protocol}`));
-      return;
-    }
-    const status = this.status;
-    this.hops++;
-    this.currentUrl = next;
-    this.controller = null;
-    this.redirectTo = null;
-    this.status = 0;
-    this.received = 0;
-    this.phase = PHASE_CONNECT;
-
-    // 303, and 301/302 after a POST, turn into GET without body (what browsers do).
-    let method = plan.method;
-    let body = plan.body;
-    if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
-      method = 'GET';
-      body = null;
-    }
-    const sameOrigin = next.origin === plan.origin;
-    let headers = plan.headers;
-    if (!sameOrigin) headers = dropCredentials(headers);
-
-    if (this.hopClient !== null) {
-      this.hopClient.destroy().catch(ignore);
-      this.hopClient = null;
-    }
-    let d: Dispatcher;
-    if (sameOrigin) {
-      d = this.runner.dispatcher();
-    } else {
-      this.hopClient = new Client(next.origin, this.runner.clientOptions);
-      d = this.hopClient;
-    }
-    this.dispatch(d, requestOptions(next.pathname + next.search, method, headers, body, plan.reuse));
-  }
-
-  private judge(): void {
-    const plan = this.runner.plan;
+  /** Judges the response read: status, then body conditions, then latency. */
+  protected judge(): void {
+    const plan = this.plan;
     const status = this.status;
     const metrics = { status_code: status };
     if (plan.statusOk[status] !== 1) {
@@ -519,7 +458,13 @@ class HttpProbe implements Dispatcher.DispatchHandler {
     return Buffer.concat(chunks, this.collected).toString('utf8');
   }
 
-  private finish(result: ProbeOutcome): void {
+  /** Forgets the response read so far (a redirect hop starts a new one). */
+  protected resetResponse(): void {
+    this.status = 0;
+    this.received = 0;
+  }
+
+  protected finish(result: ProbeOutcome): void {
     if (this.done) return;
     this.done = true;
     this.chunks = null;
@@ -528,11 +473,262 @@ class HttpProbe implements Dispatcher.DispatchHandler {
       this.armTimer = null;
     }
     if (this.signal !== null) this.signal.removeEventListener('abort', this);
+    this.release();
+    this.resolve(result);
+  }
+}
+
+/**
+ * One run on undici: the handler for the request (and any redirect hops)
+ * and the listener of the run's AbortSignal. Settles exactly once through finish().
+ */
+class HttpProbe extends ProbeBase implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private redirectTo: string | null = null;
+  private hops = 0;
+  private currentUrl: URL | null = null;
+  private hopClient: Client | null = null;
+  private phaseText = PHASE_CONNECT;
+
+  constructor(
+    private readonly runner: HttpCheckRunner,
+    ctx: RunContext,
+    resolve: (o: ProbeOutcome) => void,
+  ) {
+    super(runner.plan, ctx, resolve);
+  }
+
+  start(): void {
+    this.armLater();
+    this.dispatch(this.runner.dispatcher(), this.plan.request);
+  }
+
+  private dispatch(d: Dispatcher, opts: Dispatcher.DispatchOptions): void {
+    try {
+      d.dispatch(opts, this);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  protected phase(): string {
+    return this.phaseText;
+  }
+
+  protected cancel(): void {
+    if (this.controller !== null) {
+      // Destroys the socket the request is on.
+      this.controller.abort(TIMED_OUT);
+    } else {
+      // Cross-origin redirect clients share the runner's connector, so this covers them too.
+      this.runner.abortConnect();
+    }
+  }
+
+  protected release(): void {
     if (this.hopClient !== null) {
       this.hopClient.destroy().catch(ignore);
       this.hopClient = null;
     }
-    this.resolve(result);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.done) {
+      controller.abort(TIMED_OUT);
+      return;
+    }
+    this.controller = controller;
+    this.phaseText = PHASE_HEADERS;
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (this.done) return;
+    this.phaseText = PHASE_BODY;
+    if (this.hops < this.plan.followRedirects && REDIRECT_STATUSES.has(statusCode)) {
+      const loc = headers.location;
+      const location = Array.isArray(loc) ? loc[0] : loc;
+      if (location !== undefined && location !== '') {
+        this.status = statusCode;
+        this.redirectTo = location;
+        return;
+      }
+    }
+    this.responseHead(statusCode);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.done) return;
+    if (!this.bodyBytes(chunk, 0, chunk.length, false)) return;
+    // Judge on what we have and drop the connection rather than read on.
+    this.capped = true;
+    if (this.redirectTo !== null) {
+      this.redirectTo = null;
+      this.finish(outcome.unhealthy('body_too_large', `redirect response body over ${this.plan.maxBodyBytes} bytes`));
+    } else {
+      this.judge();
+    }
+    controller.abort(BODY_CAP_REACHED);
+  }
+
+  onResponseEnd(): void {
+    if (this.done) return;
+    if (this.redirectTo !== null) {
+      this.followRedirect(this.redirectTo);
+      return;
+    }
+    this.judge();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.done) return;
+    this.fail(err);
+  }
+
+  private followRedirect(location: string): void {
+    const plan = this.plan;
+    let next: URL;
+    try {
+      next = new URL(location, this.currentUrl ?? plan.url);
+    } catch {
+      this.finish(outcome.unhealthy('protocol', `HTTP ${this.status} with bad Location ${quote(location)}`));
+      return;
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      this.finish(outcome.unhealthy('protocol', `HTTP ${this.status} redirects to unsupported ${next.protocol}`));
+      return;
+    }
+    const status = this.status;
+    this.hops++;
+    this.currentUrl = next;
+    this.controller = null;
+    this.redirectTo = null;
+    this.resetResponse();
+    this.phaseText = PHASE_CONNECT;
+
+    // 303, and 301/302 after a POST, turn into GET without body (what browsers do).
+    let method = plan.method;
+    let body = plan.body;
+    if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+      method = 'GET';
+      body = null;
+    }
+    const sameOrigin = next.origin === plan.origin;
+    let headers = plan.headers;
+    if (!sameOrigin) headers = dropCredentials(headers);
+
+    if (this.hopClient !== null) {
+      this.hopClient.destroy().catch(ignore);
+      this.hopClient = null;
+    }
+    let d: Dispatcher;
+    if (sameOrigin) {
+      d = this.runner.dispatcher();
+    } else {
+      this.hopClient = new Client(next.origin, this.runner.clientOptions);
+      d = this.hopClient;
+    }
+    this.dispatch(d, requestOptions(next.pathname + next.search, method, headers, body, plan.reuse));
+  }
+}
+
+/**
+ * The runner for plain http without connection reuse: every run is a new
+ * connection carrying the check's pre-encoded request (http1.ts). Holds no
+ * connection between runs; close() ends the runs in flight as `aborted`.
+ */
+class LeanHttpRunner implements CheckRunner {
+  private closed = false;
+  /** Runs in flight, an intrusive list (close() ends them): no allocation per run. */
+  inflight: LeanHttpProbe | null = null;
+
+  constructor(
+    readonly plan: HttpPlan,
+    readonly target: Http1Target,
+  ) {}
+
+  run(ctx: RunContext): Promise<ProbeOutcome> {
+    if (this.closed) return Promise.resolve(outcome.unknown('aborted', 'check closed'));
+    return new Promise<ProbeOutcome>((resolve) => {
+      new LeanHttpProbe(this, ctx, resolve).start();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (let p = this.inflight; p !== null; p = this.inflight) p.closed();
+  }
+}
+
+/**
+ * One run on the lean client: the exchange's sink and the listener of the
+ * run's AbortSignal. Settles exactly once through finish().
+ */
+class LeanHttpProbe extends ProbeBase implements ResponseSink {
+  private exchange: Http1Exchange | null = null;
+  /** Neighbours in the runner's in-flight list. */
+  prev: LeanHttpProbe | null = null;
+  next: LeanHttpProbe | null = null;
+
+  constructor(
+    private readonly runner: LeanHttpRunner,
+    ctx: RunContext,
+    resolve: (o: ProbeOutcome) => void,
+  ) {
+    super(runner.plan, ctx, resolve);
+  }
+
+  start(): void {
+    const head = this.runner.inflight;
+    this.next = head;
+    if (head !== null) head.prev = this;
+    this.runner.inflight = this;
+    this.armLater();
+    this.exchange = new Http1Exchange(this.runner.target, this);
+  }
+
+  /** The check was closed under this run. */
+  closed(): void {
+    this.finish(outcome.unhealthy('aborted', 'check closed while the probe was running'));
+  }
+
+  protected phase(): string {
+    return this.exchange?.phase() ?? PHASE_CONNECT;
+  }
+
+  // release() has destroyed the socket already.
+  protected cancel(): void {}
+
+  protected release(): void {
+    this.exchange?.destroy();
+    this.exchange = null;
+    const { prev, next } = this;
+    if (prev !== null) prev.next = next;
+    else this.runner.inflight = next;
+    if (next !== null) next.prev = prev;
+    this.prev = this.next = null;
+  }
+
+  onHead(status: number): void {
+    if (!this.done) this.responseHead(status);
+  }
+
+  onBody(chunk: Buffer, start: number, end: number): void {
+    // The exchange reads into a buffer shared by every socket: keep copies.
+    if (this.done || !this.bodyBytes(chunk, start, end, true)) return;
+    this.capped = true;
+    this.judge();
+  }
+
+  onEnd(): void {
+    if (!this.done) this.judge();
+  }
+
+  onFail(reason: Reason, message: string): void {
+    this.failWith(reason, message);
   }
 }
 

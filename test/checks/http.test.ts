@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { armDelayMs, compileStatusTable, httpCheck } from '../../src/checks/http.js';
 import { reasonFromError } from '../../src/checks/errors.js';
@@ -7,6 +9,7 @@ import { openFds, settleFds } from '../helpers/fds.js';
 import {
   closedPort,
   garbageServer,
+  rawServer,
   hasPython,
   httpServer,
   hugeBodyServer,
@@ -16,6 +19,7 @@ import {
   silentServer,
   trickleServer,
   type RecordingServer,
+  type TestServer,
 } from '../helpers/hostile.js';
 import { attempt, httpSpec, runOnce, runSeries, type HttpInput } from '../helpers/run-check.js';
 
@@ -56,15 +60,32 @@ async function app(): Promise<RecordingServer> {
   return track(server);
 }
 
-/** Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
-function check(server: { address: string }, input: HttpInput = {}, timeoutMs = 500, abortMs = timeoutMs) {
-  return runOnce(httpCheck, httpSpec(server.address, input, timeoutMs), abortMs);
+/**
+ * The check's two clients: with reuse_connections (default) every target goes
+ * through undici; without it, plain http goes through the lean HTTP/1.1
+ * client (https and redirects through undici with a new connection per run).
+ * Cases that hold for both run on each.
+ */
+const CLIENTS = [
+  { name: 'reuse on (undici)', reuse: true },
+  { name: 'reuse off (lean HTTP/1.1 client)', reuse: false },
+] as const;
+
+/** `check` for one client: runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
+function checker(reuse: boolean) {
+  return (server: { address: string }, input: HttpInput = {}, timeoutMs = 500, abortMs = timeoutMs) =>
+    runOnce(httpCheck, httpSpec(server.address, { reuse_connections: reuse, ...input }, timeoutMs), abortMs);
 }
+
+/** Runs once on the default client (undici, connection reuse on). */
+const check = checker(true);
 
 /** Slack for wall-clock bounds: test files run in parallel on a small machine. */
 const SLACK_MS = 250;
 
-describe('http check: status', () => {
+describe.each(CLIENTS)('http check: status, $name', ({ reuse }) => {
+  const check = checker(reuse);
+
   it('is HEALTHY on 200 with the status code as a metric', async () => {
     const s = await app();
     const r = await check(s);
@@ -102,14 +123,16 @@ describe('http check: status', () => {
     const s = await app();
     const r = await runOnce(
       httpCheck,
-      httpSpec('127.0.0.1:1', { url: `http://${s.address}/status/202?x=1`, expect_status: [202] }),
+      httpSpec('127.0.0.1:1', { url: `http://${s.address}/status/202?x=1`, expect_status: [202], reuse_connections: reuse }),
     );
     expect(r.status).toBe('HEALTHY');
     expect(s.requests[0]?.url).toBe('/status/202?x=1');
   });
 });
 
-describe('http check: body', () => {
+describe.each(CLIENTS)('http check: body, $name', ({ reuse }) => {
+  const check = checker(reuse);
+
   it('passes and fails on contains / not_contains', async () => {
     const s = await app();
     expect((await check(s, { expect_body: { contains: 'hello' } })).status).toBe('HEALTHY');
@@ -166,7 +189,9 @@ describe('http check: body', () => {
   });
 });
 
-describe('http check: latency', () => {
+describe.each(CLIENTS)('http check: latency, $name', ({ reuse }) => {
+  const check = checker(reuse);
+
   it('goes DEGRADED slow when latency exceeds degraded_after', async () => {
     const s = await app();
     const r = await check(s, { path: '/slow', degraded_after: 50 });
@@ -183,7 +208,7 @@ describe('http check: latency', () => {
         res.end('ok');
       }),
     );
-    const runner = httpCheck(httpSpec(s.address, { degraded_after: 1000 }));
+    const runner = httpCheck(httpSpec(s.address, { degraded_after: 1000, reuse_connections: reuse }));
     try {
       const r = await runner.run({ signal: new AbortController().signal, clock });
       expect(r).toMatchObject({ status: 'DEGRADED', reason: 'slow' });
@@ -200,7 +225,9 @@ describe('http check: latency', () => {
   });
 });
 
-describe('http check: request', () => {
+describe.each(CLIENTS)('http check: request, $name', ({ reuse }) => {
+  const check = checker(reuse);
+
   it('sends the configured method, headers and body', async () => {
     const s = await app();
     const r = await check(s, {
@@ -227,12 +254,14 @@ describe('http check: request', () => {
 
   it('turns URL credentials into basic auth', async () => {
     const s = await app();
-    await runOnce(httpCheck, httpSpec('x:1', { url: `http://me:s%40cret@${s.address}/` }));
+    await runOnce(httpCheck, httpSpec('x:1', { url: `http://me:s%40cret@${s.address}/`, reuse_connections: reuse }));
     expect(s.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('me:s@cret').toString('base64')}`);
   });
 });
 
-describe('http check: redirects', () => {
+describe.each(CLIENTS)('http check: redirects, $name', ({ reuse }) => {
+  const check = checker(reuse);
+
   it('does not follow a redirect by default: 301 fails expect 2xx', async () => {
     const s = await app();
     const r = await check(s, { path: '/old' });
@@ -331,6 +360,21 @@ describe('http check: connections', () => {
     expect(await settleFds(baseline, 1000)).toBeLessThanOrEqual(baseline);
   });
 
+  it('ends a lean-client run in flight as aborted when the check is closed, releasing its socket', async () => {
+    const s = track(await silentServer());
+    const baseline = openFds();
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: false }, 2000));
+    const pending = [attempt(runner, 2000), attempt(runner, 2000)];
+    await new Promise((r) => setTimeout(r, 50));
+    await runner.close?.();
+    for (const r of await Promise.all(pending)) {
+      expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'aborted' });
+      expect(r.elapsedMs).toBeLessThan(50 + SLACK_MS);
+    }
+    expect(await settleFds(baseline, 1000)).toBeLessThanOrEqual(baseline);
+    expect(await attempt(runner, 300)).toMatchObject({ status: 'UNKNOWN', reason: 'aborted' });
+  });
+
   it('reports a run after close() as UNKNOWN aborted', async () => {
     const s = await app();
     const runner = httpCheck(httpSpec(s.address));
@@ -339,7 +383,9 @@ describe('http check: connections', () => {
   });
 });
 
-describe('http check: hostile targets', () => {
+describe.each(CLIENTS)('http check: hostile targets, $name', ({ reuse }) => {
+  const check = checker(reuse);
+
   it('times out on a server that accepts and never answers, releasing the socket', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
@@ -388,7 +434,7 @@ describe('http check: hostile targets', () => {
   it('times out on a TLS handshake that never completes, releasing the socket', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
-    const runner = httpCheck(httpSpec(s.address, { scheme: 'https' }, 2000));
+    const runner = httpCheck(httpSpec(s.address, { scheme: 'https', reuse_connections: reuse }, 2000));
     try {
       const r = await attempt(runner, 300);
       expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
@@ -436,7 +482,7 @@ describe('http check: hostile targets', () => {
       const s = await neverAcceptingServer();
       cleanups.push(() => s.close());
       const baseline = openFds();
-      const runner = httpCheck(httpSpec(s.address, {}, 2000));
+      const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000));
       try {
         const r = await attempt(runner, 300);
         expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
@@ -450,6 +496,173 @@ describe('http check: hostile targets', () => {
     },
     15_000,
   );
+});
+
+/** A raw server answering every request with `response` (as latin1 bytes), then closing. */
+async function rawHttp(response: string | string[], close = true): Promise<TestServer> {
+  const parts = Array.isArray(response) ? response : [response];
+  return track(
+    await rawServer((socket) => {
+      socket.once('data', () => {
+        for (const p of parts) socket.write(Buffer.from(p, 'latin1'));
+        if (close) socket.end();
+      });
+    }),
+  );
+}
+
+describe.each(CLIENTS)('http check: response framing, $name', ({ reuse }) => {
+  const check = checker(reuse);
+
+  it('reads a chunked body and judges it', async () => {
+    const s = track(
+      await httpServer((_req, res) => {
+        res.write('first part, ');
+        setTimeout(() => res.end('second part'), 5);
+      }),
+    );
+    const r = await check(s, { expect_body: { regex: '^first part, second part$' } });
+    expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok' });
+  });
+
+  it('reads a body that runs until the connection closes', async () => {
+    const s = await rawHttp('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nold server, no length');
+    const r = await check(s, { expect_body: { contains: 'no length' } });
+    expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok' });
+  });
+
+  it('accepts 204 without a body and does not wait for one', async () => {
+    const s = await rawHttp('HTTP/1.1 204 No Content\r\nx-note: nothing here\r\n\r\n', false);
+    const r = await check(s, { expect_status: [204] }, 2000);
+    expect(r).toMatchObject({ status: 'HEALTHY', metrics: { status_code: 204 } });
+    expect(r.elapsedMs).toBeLessThan(SLACK_MS);
+  });
+
+  it('does not wait for the body of a HEAD response whose server keeps the connection open', async () => {
+    const s = await rawHttp('HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n', false);
+    const r = await check(s, { method: 'HEAD' }, 2000);
+    expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok' });
+    expect(r.elapsedMs).toBeLessThan(SLACK_MS);
+  });
+
+  it('reports a body cut short by the peer as connect_reset', async () => {
+    const s = await rawHttp('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly this');
+    const baseline = openFds();
+    const r = await check(s);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'connect_reset', metrics: { status_code: 200 } });
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('reports a close before any response as connect_reset', async () => {
+    const s = await rawHttp('');
+    expect(await check(s)).toMatchObject({ status: 'UNHEALTHY', reason: 'connect_reset' });
+  });
+
+  it('reports a bad chunk size, a bad content-length and a bare-LF head as protocol', async () => {
+    const chunk = await rawHttp('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n');
+    expect(await check(chunk)).toMatchObject({ status: 'UNHEALTHY', reason: 'protocol' });
+    const length = await rawHttp('HTTP/1.1 200 OK\r\ncontent-length: 2x\r\n\r\nok');
+    expect(await check(length)).toMatchObject({ status: 'UNHEALTHY', reason: 'protocol' });
+    const bareLf = await rawHttp('HTTP/1.1 200 OK\ncontent-length: 2\n\nok');
+    expect(await check(bareLf)).toMatchObject({ status: 'UNHEALTHY', reason: 'protocol' });
+  });
+
+  it('reports a non-HTTP banner (SSH on the port) as protocol without waiting for the timeout', async () => {
+    const s = await rawHttp('SSH-2.0-OpenSSH_9.6\r\n', false);
+    const r = await check(s, {}, 2000);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'protocol' });
+    expect(r.elapsedMs).toBeLessThan(SLACK_MS);
+  });
+
+  it('refuses a header value with CR/LF as an invalid check, sending nothing', async () => {
+    const s = await app();
+    const r = await check(s, { headers: { 'X-Evil': 'a\r\nInjected: 1' } });
+    expect(r).toMatchObject({ status: 'UNKNOWN', reason: 'error' });
+    expect(s.requests).toHaveLength(0);
+  });
+
+  it('connects to an IPv6 literal and sends it bracketed in Host', async () => {
+    const server = createServer((req, res) => res.end(`host=${req.headers.host}`));
+    const listening = await new Promise<boolean>((r) => {
+      server.once('error', () => r(false));
+      server.listen(0, '::1', () => r(true));
+    });
+    if (!listening) return; // no IPv6 loopback on this machine
+    cleanups.push(() => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
+    const { port } = server.address() as AddressInfo;
+    const r = await check({ address: `[::1]:${port}` }, { expect_body: { contains: `host=[::1]:${port}` } });
+    expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok' });
+  });
+
+  it('closes the connection after each run and says so in the request', async () => {
+    const s = await app();
+    const baseline = openFds();
+    const results = await runSeries(httpCheck, httpSpec(s.address, { reuse_connections: reuse }), 3);
+    expect(results.map((r) => r.status)).toEqual(['HEALTHY', 'HEALTHY', 'HEALTHY']);
+    expect(s.connections()).toBe(reuse ? 1 : 3);
+    if (!reuse) expect(s.requests.map((q) => q.headers.connection)).toEqual(['close', 'close', 'close']);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+});
+
+describe('http check: lean HTTP/1.1 client only', () => {
+  const lean = checker(false);
+
+  it('skips 1xx informational responses before the final one (undici fails them)', async () => {
+    const s = await rawHttp([
+      'HTTP/1.1 100 Continue\r\n\r\n',
+      'HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\n\r\n',
+      'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfinal',
+    ]);
+    const r = await lean(s, { expect_body: { contains: 'final' } });
+    expect(r).toMatchObject({ status: 'HEALTHY', metrics: { status_code: 200 } });
+  });
+
+  it('reports a response head over 16 KiB as protocol', async () => {
+    // undici reports UND_ERR_HEADERS_OVERFLOW, which errors.ts does not map yet (reason `error`).
+    const pad = `x-pad: ${'a'.repeat(1000)}\r\n`;
+    const s = await rawHttp(`HTTP/1.1 200 OK\r\n${pad.repeat(17)}content-length: 2\r\n\r\nok`, false);
+    const baseline = openFds();
+    const r = await lean(s, {}, 2000);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'protocol' });
+    expect(r.output).toContain('16384');
+    expect(r.elapsedMs).toBeLessThan(SLACK_MS);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('sends the request bytes it encoded once, and the same on every run', async () => {
+    const seen: string[] = [];
+    const s = track(
+      await rawServer((socket) => {
+        socket.once('data', (d: Buffer) => {
+          seen.push(d.toString('latin1'));
+          socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+        });
+      }),
+    );
+    const spec = httpSpec(s.address, { reuse_connections: false, path: '/h?x=1', headers: { 'X-Probe': 'yes' } });
+    const results = await runSeries(httpCheck, spec, 2);
+    expect(results.map((r) => r.status)).toEqual(['HEALTHY', 'HEALTHY']);
+    expect(seen[0]).toBe(
+      `GET /h?x=1 HTTP/1.1\r\nhost: ${s.address}\r\nX-Probe: yes\r\nuser-agent: healthmesh/0.1\r\nconnection: close\r\n\r\n`,
+    );
+    expect(seen[1]).toBe(seen[0]);
+  });
+
+  it('keeps the body it judges apart from the shared read buffer of other probes', async () => {
+    // Two targets answered at once: each check must judge its own body.
+    const a = await rawHttp('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nalpha!');
+    const b = await rawHttp('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nbravo!');
+    const runs = [];
+    for (let i = 0; i < 20; i++) {
+      runs.push(lean(a, { expect_body: { regex: '^alpha!$' } }), lean(b, { expect_body: { regex: '^bravo!$' } }));
+    }
+    const results = await Promise.all(runs);
+    expect(results.every((r) => r.status === 'HEALTHY')).toBe(true);
+  });
 });
 
 describe('http check: TLS', () => {
@@ -472,10 +685,10 @@ describe('http check: TLS', () => {
   });
 });
 
-describe('http check: abort contract', () => {
+describe.each(CLIENTS)('http check: abort contract, $name', ({ reuse }) => {
   it('does not read ctx.signal when the probe is done before the arm delay', async () => {
     const s = await app();
-    const runner = httpCheck(httpSpec(s.address, {}, 2000));
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000));
     let reads = 0;
     const signal = new AbortController().signal;
     const ctx = {
@@ -486,7 +699,7 @@ describe('http check: abort contract', () => {
       },
     };
     try {
-      // The first run connects; later ones reuse the connection and are quick.
+      // The first run connects and warms up; later ones are quick (and reuse the connection when on).
       await runner.run(ctx);
       reads = 0;
       for (let i = 0; i < 5; i++) expect((await runner.run(ctx)).status).toBe('HEALTHY');
@@ -499,7 +712,7 @@ describe('http check: abort contract', () => {
   it('sees a signal aborted before the run within the arm delay', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
-    const runner = httpCheck(httpSpec(s.address, {}, 2000));
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000));
     const ac = new AbortController();
     ac.abort();
     const t0 = performance.now();
