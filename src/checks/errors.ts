@@ -42,6 +42,7 @@ const CODE_REASONS: Readonly<Record<string, Reason>> = {
 
   UND_ERR_RES_EXCEEDED_MAX_SIZE: 'body_too_large',
 
+  UND_ERR_HEADERS_OVERFLOW: 'protocol',
   UND_ERR_INFO: 'protocol',
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'protocol',
   UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'protocol',
