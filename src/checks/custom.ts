@@ -6,6 +6,7 @@ import { outcome, type ProbeOutcome } from '../core/result.js';
 import type { HealthStatus } from '../core/status.js';
 import type { CustomCheckConfig } from '../config/kinds/custom.js';
 import { WorkerPools, type CustomCheckIdentity, type PoolJob, type PoolLease, type RunPayload, type WorkerReply } from './worker-pool.js';
+import { formatMs } from './probe-support.js';
 
 /**
  * Custom checks: the user's own code decides the status.
@@ -353,9 +354,4 @@ function clip(s: string): string {
 
 function clipShort(s: string): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
-
-/** `12.3 ms` below 100 ms, whole ms above. */
-function formatMs(ms: number): string {
-  return ms < 100 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
 }

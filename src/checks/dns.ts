@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { DnsCheckConfig, DnsRecordType } from '../config/kinds/dns.js';
 import { describeError, reasonFromError } from './errors.js';
-import { parseHostPort } from './tcp.js';
+import { formatHostPort, formatMs, parseHostPort } from './probe-support.js';
 
 /**
  * DNS check: one query of one record type, sent to one server with c-ares
@@ -125,12 +125,7 @@ interface ServerTarget {
 function parseServer(address: string): ServerTarget {
   const { host, port: given } = parseHostPort(address);
   const port = given ?? DNS_PORT;
-  return { host, port, text: formatServer(host, port), literal: isIP(host) !== 0 };
-}
-
-/** The form Resolver.setServers takes: `ip:port` or `[ipv6]:port`. */
-function formatServer(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return { host, port, text: formatHostPort(host, port), literal: isIP(host) !== 0 };
 }
 
 interface Expectations {
@@ -198,7 +193,7 @@ class DnsCheckRunner implements CheckRunner {
   ) {
     this.resolver = createResolver(timeoutMs);
     const server = plan.server;
-    if (server.literal) this.resolver.setServers([formatServer(server.host, server.port)]);
+    if (server.literal) this.resolver.setServers([formatHostPort(server.host, server.port)]);
   }
 
   run(ctx: RunContext): Promise<ProbeOutcome> {
@@ -219,7 +214,7 @@ class DnsCheckRunner implements CheckRunner {
   async lookupServer(now: number): Promise<void> {
     const server = this.plan.server;
     const { address } = await dnsPromises.lookup(server.host);
-    if (address !== this.serverIp) this.resolver.setServers([formatServer(address, server.port)]);
+    if (address !== this.serverIp) this.resolver.setServers([formatHostPort(address, server.port)]);
     this.serverIp = address;
     this.serverIpAt = now;
   }
@@ -443,7 +438,7 @@ export async function resolveSrv(
     let ip = target.host;
     if (!target.literal) ip = (await dnsPromises.lookup(target.host)).address;
     signal?.throwIfAborted();
-    resolver.setServers([formatServer(ip, target.port)]);
+    resolver.setServers([formatHostPort(ip, target.port)]);
     const records = await resolver.resolveSrv(name);
     return records.map((r) => ({ target: normName(r.name), port: r.port, priority: r.priority, weight: r.weight }));
   } finally {
@@ -470,8 +465,4 @@ function quote(s: string): string {
 
 function clip(s: string, max = 60): string {
   return s.length > max ? `${s.slice(0, max - 3)}...` : s;
-}
-
-function formatMs(ms: number): string {
-  return ms < 100 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
 }

@@ -4,8 +4,8 @@ import { outcome, type ProbeOutcome } from '../core/result.js';
 import type { ExecCheckConfig } from '../config/kinds/exec.js';
 import { describeError } from './errors.js';
 import { parsePluginOutput, perfMetrics, statusOfExitCode } from './nagios.js';
-import { armDelayMs, ProcessGroups, spawnOptions, type CommandEnd, type CommandPlan } from './process.js';
-import { parseHostPort } from './tcp.js';
+import { ProcessGroups, spawnOptions, type CommandEnd, type CommandPlan } from './process.js';
+import { armDelayMs, formatMs, parseHostPort } from './probe-support.js';
 
 /**
  * exec check: run a program that follows the Nagios plugin protocol (exit
@@ -215,8 +215,4 @@ function firstLine(buf: Buffer, cutBar = true): string {
 
 function clip(s: string): string {
   return s.length > MAX_OUTPUT_CHARS ? `${s.slice(0, MAX_OUTPUT_CHARS - 3)}...` : s;
-}
-
-function formatMs(ms: number): string {
-  return ms < 100 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
 }

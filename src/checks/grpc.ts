@@ -7,7 +7,7 @@ import { realRandom } from '../core/random.js';
 import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { GrpcCheckConfig } from '../config/kinds/grpc.js';
 import { describeError, reasonOfCode } from './errors.js';
-import { parseHostPort } from './tcp.js';
+import { formatHostPort, formatMs, parseHostPort } from './probe-support.js';
 
 /**
  * gRPC check: the standard health protocol (`grpc.health.v1.Health`) on
@@ -170,7 +170,7 @@ function compilePlan(spec: CheckSpec<GrpcCheckConfig>, lib: GrpcLib): GrpcPlan {
   const { host, port: addrPort } = parseHostPort(c.address ?? spec.address);
   const port = c.port ?? addrPort;
   if (port === undefined) throw new Error(`no port in ${JSON.stringify(c.address ?? spec.address)} (set port)`);
-  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const target = formatHostPort(host, port);
 
   const channelOptions: ChannelOptions = {
     // A connection of its own: checks stay independent and close() frees the socket.
@@ -700,8 +700,4 @@ function cleanDetails(details: string): string {
     .replace(/[\r\n]+/g, ' ')
     .trim()
     .slice(0, 300);
-}
-
-function formatMs(ms: number): string {
-  return ms < 100 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
 }

@@ -2,12 +2,12 @@ import type { Socket } from 'node:net';
 import { buildConnector, Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
 import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { HttpCheckConfig } from '../config/schema.js';
 import { describeError, reasonFromError } from './errors.js';
 import { compileHttp1Target, Http1Exchange, validateHeader, type Http1Target, type ResponseSink } from './http1.js';
 import { compileJsonPath, getJsonPath, MISSING, type JsonPath } from './jsonpath.js';
+import { armDelayMs, formatMs, LazyAbortProbe } from './probe-support.js';
 
 /**
  * HTTP(S) check, on two clients:
@@ -177,16 +177,6 @@ function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
   };
 }
 
-/**
- * How long a probe runs before it subscribes to its AbortSignal, in ms:
- * at most 20 ms and well before the attempt timeout, so an abort at the
- * timeout is always seen at once. An abort that comes earlier than this
- * (check removed, scheduler stopped) is seen at most this late.
- */
-export function armDelayMs(timeoutMs: number): number {
-  return Math.min(20, timeoutMs / 4);
-}
-
 function requestOptions(
   path: string,
   method: Dispatcher.HttpMethod,
@@ -322,10 +312,7 @@ const PHASE_BODY = 'reading body';
  * max_body_bytes, judging status and body, and settling exactly once
  * through finish(). Both clients judge with this code, so they agree.
  */
-abstract class ProbeBase {
-  protected done = false;
-  protected readonly t0: number;
-  protected readonly clock: Clock;
+abstract class ProbeBase extends LazyAbortProbe {
   /** Status of the response being read; 0 before its head. */
   protected status = 0;
   /** Body bytes received of the response being read. */
@@ -336,40 +323,17 @@ abstract class ProbeBase {
   protected collecting = false;
   /** max_body_bytes was reached: the body is judged on its first bytes. */
   protected capped = false;
-  /** Timer that arms the abort listener; null once fired or cleared. */
-  private armTimer: TimerHandle | null = null;
-  /** The signal listened to, once armed. */
-  private signal: AbortSignal | null = null;
 
   constructor(
     protected readonly plan: HttpPlan,
-    private readonly ctx: RunContext,
+    ctx: RunContext,
     private readonly resolve: (o: ProbeOutcome) => void,
   ) {
-    this.clock = ctx.clock;
-    this.t0 = this.clock.now();
-  }
-
-  /** Call first in start(): from armDelayMs on, the probe listens to ctx.signal. */
-  protected armLater(): void {
-    this.armTimer = this.clock.setTimeout(() => this.arm(), this.plan.armDelayMs);
-  }
-
-  /** The probe is still running: from now on react to the run's signal. */
-  private arm(): void {
-    this.armTimer = null;
-    if (this.done) return;
-    const signal = this.ctx.signal;
-    if (signal.aborted) {
-      this.handleEvent();
-      return;
-    }
-    this.signal = signal;
-    signal.addEventListener('abort', this);
+    super(ctx);
   }
 
   /** AbortSignal listener: the attempt timed out. */
-  handleEvent(): void {
+  override handleEvent(): void {
     if (this.done) return;
     const elapsed = this.clock.now() - this.t0;
     this.finish(outcome.unhealthy('timeout', `timed out after ${formatMs(elapsed)} ${this.phase()}`));
@@ -468,11 +432,7 @@ abstract class ProbeBase {
     if (this.done) return;
     this.done = true;
     this.chunks = null;
-    if (this.armTimer !== null) {
-      this.clock.clearTimeout(this.armTimer);
-      this.armTimer = null;
-    }
-    if (this.signal !== null) this.signal.removeEventListener('abort', this);
+    this.disarm();
     this.release();
     this.resolve(result);
   }
@@ -499,7 +459,7 @@ class HttpProbe extends ProbeBase implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    this.armLater();
+    this.armLater(this.plan.armDelayMs);
     this.dispatch(this.runner.dispatcher(), this.plan.request);
   }
 
@@ -686,7 +646,7 @@ class LeanHttpProbe extends ProbeBase implements ResponseSink {
     this.next = head;
     if (head !== null) head.prev = this;
     this.runner.inflight = this;
-    this.armLater();
+    this.armLater(this.plan.armDelayMs);
     this.exchange = new Http1Exchange(this.runner.target, this);
   }
 
@@ -778,9 +738,4 @@ function quote(s: string): string {
 
 function clip(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-/** `12.3 ms` below 100 ms, whole ms above. */
-function formatMs(ms: number): string {
-  return ms < 100 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
 }

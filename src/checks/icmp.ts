@@ -3,8 +3,8 @@ import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/c
 import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { IcmpCheckConfig } from '../config/kinds/icmp.js';
 import { describeError } from './errors.js';
-import { armDelayMs, ProcessGroups, spawnOptions, type CommandEnd, type CommandPlan } from './process.js';
-import { parseHostPort } from './tcp.js';
+import { ProcessGroups, spawnOptions, type CommandEnd, type CommandPlan } from './process.js';
+import { armDelayMs, parseHostPort } from './probe-support.js';
 
 /**
  * icmp check: the system `ping` (Debian iputils-ping: setuid-free, it holds

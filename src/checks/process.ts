@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { RunContext } from '../core/check.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { TimerHandle } from '../core/clock.js';
+import { LazyAbortProbe } from './probe-support.js';
 
 /**
  * Child processes for the checks that run programs (exec, icmp): spawn in a
@@ -78,11 +79,6 @@ export function spawnOptions(env: NodeJS.ProcessEnv, cwd?: string): SpawnOptions
   return options;
 }
 
-/** When a still-running command starts listening to ctx.signal, ms (the tcp/http rule). */
-export function armDelayMs(timeoutMs: number): number {
-  return Math.min(20, timeoutMs / 4);
-}
-
 /**
  * Sends `signal` to process group `pgid`. False when the group has no member
  * left (ESRCH); signal 0 only tests that.
@@ -132,17 +128,9 @@ function ignore(): void {}
 const CLOSED: CommandEnd = { type: 'closed' };
 
 /** One spawned command; also the listener of the run's AbortSignal. */
-class CommandRun {
+class CommandRun extends LazyAbortProbe {
   private child: ChildProcess | null = null;
   private pid = 0;
-  private readonly t0: number;
-  private readonly clock: Clock;
-  /** Timer that arms the abort listener; null once fired or cleared. */
-  private armTimer: TimerHandle | null = null;
-  /** The signal listened to, once armed. */
-  private signal: AbortSignal | null = null;
-  /** The result went out. */
-  private resolved = false;
   /** The group leader exited (reaped by Node). */
   private exited = false;
   private code: number | null = null;
@@ -163,12 +151,11 @@ class CommandRun {
 
   constructor(
     private readonly plan: CommandPlan,
-    private readonly ctx: RunContext,
+    ctx: RunContext,
     private readonly resolve: (end: CommandEnd) => void,
     private readonly live: Set<CommandRun>,
   ) {
-    this.clock = ctx.clock;
-    this.t0 = this.clock.now();
+    super(ctx);
   }
 
   start(): void {
@@ -187,7 +174,7 @@ class CommandRun {
     child.on('error', this.onError);
     if (child.pid === undefined) return; // ENOENT, EACCES…: 'error' follows on the next tick.
     this.pid = child.pid;
-    this.armTimer = this.clock.setTimeout(this.arm, this.plan.armDelayMs);
+    this.armLater(this.plan.armDelayMs);
     // A pipe error must never become an uncaught exception; 'close' still follows.
     (child.stdout as Readable).on('data', this.onStdout).on('error', ignore);
     (child.stderr as Readable).on('data', this.onStderr).on('error', ignore);
@@ -195,19 +182,9 @@ class CommandRun {
     child.on('close', this.onClose);
   }
 
-  /** Still running: from now on react to the run's signal. */
-  private readonly arm = (): void => {
-    this.armTimer = null;
-    if (this.resolved) return;
-    const signal = this.ctx.signal;
-    if (signal.aborted) return this.handleEvent();
-    this.signal = signal;
-    signal.addEventListener('abort', this);
-  };
-
   /** AbortSignal listener: the attempt timed out. */
-  handleEvent(): void {
-    if (this.resolved) return;
+  override handleEvent(): void {
+    if (this.done) return;
     this.settle({ type: 'timeout', stdout: this.stdout(), stderr: this.stderr(), elapsedMs: this.clock.now() - this.t0 });
     this.stopReading();
     this.terminate();
@@ -215,7 +192,7 @@ class CommandRun {
 
   /** ProcessGroups.close(): end the run now and wait until its group is gone. */
   cancel(): Promise<void> {
-    if (!this.resolved) {
+    if (!this.done) {
       this.settle(CLOSED);
       this.stopReading();
     }
@@ -264,7 +241,7 @@ class CommandRun {
 
   /** Leader exited and every pipe closed. */
   private readonly onClose = (): void => {
-    if (!this.resolved) {
+    if (!this.done) {
       this.settle({
         type: 'exited',
         code: this.code,
@@ -309,17 +286,13 @@ class CommandRun {
       this.graceTimer = undefined;
     }
     // After a timeout the pipes were destroyed; 'close' may not have come yet but nothing is left to read.
-    if (this.resolved) this.finish();
+    if (this.done) this.finish();
   }
 
   private settle(end: CommandEnd): void {
-    if (this.resolved) return;
-    this.resolved = true;
-    if (this.armTimer !== null) {
-      this.clock.clearTimeout(this.armTimer);
-      this.armTimer = null;
-    }
-    if (this.signal !== null) this.signal.removeEventListener('abort', this);
+    if (this.done) return;
+    this.done = true;
+    this.disarm();
     this.resolve(end);
   }
 

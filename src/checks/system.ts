@@ -1,11 +1,11 @@
 import { close as fsClose, open as fsOpen, read as fsRead, readFileSync, statfs as fsStatfs } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
 import { outcome, type ProbeOutcome } from '../core/result.js';
 import type { SystemCheckConfig } from '../config/kinds/system.js';
 import { describeError } from './errors.js';
 import { sanitizeLabel } from './nagios.js';
+import { armDelayMs, LazyAbortProbe } from './probe-support.js';
 
 /**
  * system check: CPU, memory, load and disk use of the machine the daemon
@@ -433,7 +433,7 @@ export const systemCheck: CheckFactory<SystemCheckConfig> = (spec) => createSyst
 
 /** A system runner over any source (tests pass fixture text). */
 export function createSystemCheck(spec: CheckSpec<SystemCheckConfig>, source: SystemSource): CheckRunner {
-  return new SystemCheckRunner(systemPlan(spec.config, source.cpuCount()), source, Math.min(20, spec.timeoutMs / 4));
+  return new SystemCheckRunner(systemPlan(spec.config, source.cpuCount()), source, armDelayMs(spec.timeoutMs));
 }
 
 class SystemCheckRunner implements CheckRunner {
@@ -509,22 +509,17 @@ class SystemCheckRunner implements CheckRunner {
  * only once it has run for `armDelayMs` (a run normally ends in ~0.2 ms),
  * so the scheduler never has to create the run's AbortController.
  */
-class SystemProbe {
-  private done = false;
-  private armTimer: TimerHandle | null = null;
-  private signal: AbortSignal | null = null;
-  private readonly clock: Clock;
-
+class SystemProbe extends LazyAbortProbe {
   constructor(
     private readonly runner: SystemCheckRunner,
-    private readonly ctx: RunContext,
+    ctx: RunContext,
     private readonly resolve: (o: ProbeOutcome) => void,
   ) {
-    this.clock = ctx.clock;
+    super(ctx);
   }
 
   start(): void {
-    this.armTimer = this.clock.setTimeout(this.arm, this.runner.armDelayMs);
+    this.armLater(this.runner.armDelayMs);
     let reads: Promise<(string | StatfsReading)[]>;
     try {
       reads = this.runner.reads();
@@ -535,18 +530,8 @@ class SystemProbe {
     reads.then(this.read, this.failed);
   }
 
-  /** Still running: from now on react to the run's signal. */
-  private readonly arm = (): void => {
-    this.armTimer = null;
-    if (this.done) return;
-    const signal = this.ctx.signal;
-    if (signal.aborted) return this.handleEvent();
-    this.signal = signal;
-    signal.addEventListener('abort', this);
-  };
-
   /** AbortSignal listener: a read hangs (a dead mount); the read settles later, unobserved. */
-  handleEvent(): void {
+  override handleEvent(): void {
     this.finish(outcome.unhealthy('timeout', 'timed out reading system figures (a mount not answering?)'));
   }
 
@@ -568,11 +553,7 @@ class SystemProbe {
   private finish(result: ProbeOutcome): void {
     if (this.done) return;
     this.done = true;
-    if (this.armTimer !== null) {
-      this.clock.clearTimeout(this.armTimer);
-      this.armTimer = null;
-    }
-    if (this.signal !== null) this.signal.removeEventListener('abort', this);
+    this.disarm();
     this.resolve(result);
   }
 }

@@ -1,9 +1,9 @@
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
 import { outcome, type ProbeOutcome } from '../core/result.js';
 import type { TcpCheckConfig } from '../config/schema.js';
 import { describeError, reasonFromError } from './errors.js';
+import { armDelayMs, formatHostPort, formatMs, LazyAbortProbe, parseHostPort } from './probe-support.js';
 
 /**
  * TCP check: connect (Nagle off), optionally send bytes and read until an
@@ -16,54 +16,11 @@ import { describeError, reasonFromError } from './errors.js';
  * armDelayMs, which most never do.
  */
 
-/** Where to connect, parsed from `host:port`, `[v6]:port` or a bare host. */
-export interface HostPort {
-  host: string;
-  port: number | undefined;
-}
-
-/** Splits `host:port`, `[::1]:9000`, `[::1]`, `::1` or `host`. Throws on a bad port. */
-export function parseHostPort(address: string): HostPort {
-  let host: string;
-  let portText: string | undefined;
-  if (address.startsWith('[')) {
-    const close = address.indexOf(']');
-    if (close < 0) throw new Error(`bad address ${JSON.stringify(address)}: missing "]"`);
-    host = address.slice(1, close);
-    const rest = address.slice(close + 1);
-    if (rest !== '') {
-      if (!rest.startsWith(':')) throw new Error(`bad address ${JSON.stringify(address)}`);
-      portText = rest.slice(1);
-    }
-  } else {
-    const first = address.indexOf(':');
-    if (first >= 0 && first === address.lastIndexOf(':')) {
-      host = address.slice(0, first);
-      portText = address.slice(first + 1);
-    } else {
-      // No colon, or an unbracketed IPv6 literal: a host without port.
-      host = address;
-    }
-  }
-  if (host === '') throw new Error(`bad address ${JSON.stringify(address)}: empty host`);
-  let port: number | undefined;
-  if (portText !== undefined) {
-    port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-    if (!(port >= 1 && port <= 65535)) throw new Error(`bad port in ${JSON.stringify(address)}`);
-  }
-  return { host, port };
-}
-
 /** Turns the two-character sequences \r \n \t \0 \\ into the bytes they name. */
 export function unescapeBytes(s: string): string {
   return s.replace(/\\([rnt0\\])/g, (_m, c: string) =>
     c === 'r' ? '\r' : c === 'n' ? '\n' : c === 't' ? '\t' : c === '0' ? '\0' : '\\',
   );
-}
-
-/** When a still-running probe starts listening to ctx.signal, in ms (same rule as http's armDelayMs). */
-function armDelayMs(timeoutMs: number): number {
-  return Math.min(20, timeoutMs / 4);
 }
 
 interface TcpPlan {
@@ -98,7 +55,7 @@ function compilePlan(spec: CheckSpec<TcpCheckConfig>): TcpPlan {
   return {
     // Shared by every run: net.connect only reads it.
     connectOptions: { host, port, noDelay: true },
-    target: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    target: formatHostPort(host, port),
     send: c.send !== undefined && c.send !== '' ? Buffer.from(unescapeBytes(c.send)) : null,
     expect: expectText !== '' ? Buffer.from(expectText) : null,
     expectText,
@@ -144,31 +101,23 @@ const PHASE_SEND = 'sending';
 const PHASE_EXPECT = 'waiting for expected bytes';
 
 /** One run; also the listener of the run's AbortSignal. Settles once via finish(). */
-class TcpProbe {
-  private done = false;
+class TcpProbe extends LazyAbortProbe {
   private socket: ProbeSocket | null = null;
-  private readonly t0: number;
   private phase = PHASE_CONNECT;
   /** Bytes read so far, copied only when the expected text spans chunks. */
   private buf: Buffer | null = null;
   private len = 0;
-  private readonly clock: Clock;
-  /** Timer that arms the abort listener; null once fired or cleared. */
-  private armTimer: TimerHandle | null = null;
-  /** The signal listened to, once armed. */
-  private signal: AbortSignal | null = null;
 
   constructor(
     private readonly plan: TcpPlan,
-    private readonly ctx: RunContext,
+    ctx: RunContext,
     private readonly resolve: (o: ProbeOutcome) => void,
   ) {
-    this.clock = ctx.clock;
-    this.t0 = this.clock.now();
+    super(ctx);
   }
 
   start(): void {
-    this.armTimer = this.clock.setTimeout(() => this.arm(), this.plan.armDelayMs);
+    this.armLater(this.plan.armDelayMs);
     let socket: ProbeSocket;
     try {
       socket = connect(this.plan.connectOptions) as ProbeSocket;
@@ -182,21 +131,8 @@ class TcpProbe {
     socket.once('connect', onConnect);
   }
 
-  /** The probe is still running: from now on react to the run's signal. */
-  private arm(): void {
-    this.armTimer = null;
-    if (this.done) return;
-    const signal = this.ctx.signal;
-    if (signal.aborted) {
-      this.handleEvent();
-      return;
-    }
-    this.signal = signal;
-    signal.addEventListener('abort', this);
-  }
-
   /** AbortSignal listener: the attempt timed out. */
-  handleEvent(): void {
+  override handleEvent(): void {
     if (this.done) return;
     const elapsed = this.clock.now() - this.t0;
     const what = `timed out after ${formatMs(elapsed)} ${this.phase} (${this.plan.target})`;
@@ -288,11 +224,7 @@ class TcpProbe {
 
   private finish(result: ProbeOutcome): void {
     this.done = true;
-    if (this.armTimer !== null) {
-      this.clock.clearTimeout(this.armTimer);
-      this.armTimer = null;
-    }
-    if (this.signal !== null) this.signal.removeEventListener('abort', this);
+    this.disarm();
     this.buf = null;
     // The 'error' listener stays: a destroyed socket may still report a late error.
     this.socket?.destroy();
@@ -308,8 +240,4 @@ function quote(s: string): string {
 function preview(buf: Buffer | null, len: number): string {
   if (buf === null || len === 0) return '""';
   return quote(buf.toString('latin1', 0, Math.min(len, 60)));
-}
-
-function formatMs(ms: number): string {
-  return ms < 100 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
 }

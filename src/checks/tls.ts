@@ -15,7 +15,7 @@ import type { Clock } from '../core/clock.js';
 import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { TlsCheckConfig } from '../config/kinds/tls.js';
 import { describeError, reasonFromError } from './errors.js';
-import { parseHostPort } from './tcp.js';
+import { formatHostPort, formatMs, parseHostPort } from './probe-support.js';
 
 /**
  * TLS certificate check: handshake with the endpoint, read the peer chain,
@@ -90,7 +90,7 @@ function compilePlan(spec: CheckSpec<TlsCheckConfig>): TlsPlan {
   }
   return {
     connectOptions,
-    target: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    target: formatHostPort(host, port),
     serverName,
     warnDays: c.warn_days,
     criticalDays: c.critical_days,
@@ -343,8 +343,4 @@ function formatDays(days: number): string {
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
-}
-
-function formatMs(ms: number): string {
-  return ms < 100 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
 }

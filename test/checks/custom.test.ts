@@ -1,58 +1,18 @@
-import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCustomCheckKind, inProcessCheck, resolveModulePath, toOutcome, type CustomCheckKind } from '../../src/checks/custom.js';
-import { customCheckSchema, type CustomCheckConfig } from '../../src/config/kinds/custom.js';
-import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
-import { openFds, settleFds } from '../helpers/fds.js';
+import { customCheckSchema } from '../../src/config/kinds/custom.js';
+import type { CheckRunner } from '../../src/core/check.js';
+import { openFds, settleFds, settleThreads, threadCount } from '../helpers/fds.js';
 import { attempt, type TimedOutcome } from '../helpers/run-check.js';
+import { customSpec, type CustomInput } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
-
-type CustomInput = Omit<z.input<typeof customCheckSchema>, 'kind'>;
 
 /** Absolute path of a fixture module in test/fixtures/custom. */
 function fixture(name: string): string {
   return fileURLToPath(new URL(`../fixtures/custom/${name}.mjs`, import.meta.url));
-}
-
-function customSpec(input: CustomInput, timeoutMs = 5000, name = 'custom'): CheckSpec<CustomCheckConfig> {
-  return {
-    id: `svc/i1/${name}`,
-    name,
-    kind: 'custom' as CheckSpec['kind'],
-    service: 'svc',
-    instance: 'i1',
-    address: '127.0.0.1:9',
-    config: customCheckSchema.parse({ kind: 'custom', ...input }),
-    intervalMs: 10_000,
-    timeoutMs,
-    retries: 0,
-    retryBackoffMs: 200,
-    jitter: 0,
-    rise: 1,
-    fall: 1,
-    unhealthyIntervalMs: 10_000,
-    edgeIntervalMs: 10_000,
-    flap: { window: 21, low: 0.05, high: 0.2 },
-  };
-}
-
-/** Threads of this process (main, V8 platform, libuv pool, one per worker). */
-function threadCount(): number {
-  return readdirSync('/proc/self/task').length;
-}
-
-async function settleThreads(atMost: number, withinMs = 3000): Promise<number> {
-  const deadline = Date.now() + withinMs;
-  let n = threadCount();
-  while (n > atMost && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 10));
-    n = threadCount();
-  }
-  return n;
 }
 
 /** Each test gets its own factory, so its pools and worker count are its own. */

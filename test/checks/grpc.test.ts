@@ -1,43 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import { describe, expect, it } from 'vitest';
 import { grpcCheck, unavailableReason, type PushingRunner } from '../../src/checks/grpc.js';
-import { grpcCheckSchema, type GrpcCheckConfig } from '../../src/config/kinds/grpc.js';
-import type { CheckKind } from '../../src/config/schema.js';
-import type { CheckSpec } from '../../src/core/check.js';
+import { grpcCheckSchema } from '../../src/config/kinds/grpc.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
+import { useCleanups } from '../helpers/cleanups.js';
 import { rawServer } from '../helpers/hostile.js';
 import { attempt } from '../helpers/run-check.js';
+import { grpcSpec } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
 
-type GrpcInput = Omit<z.input<typeof grpcCheckSchema>, 'kind'>;
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-function grpcSpec(address: string, input: GrpcInput = {}, timeoutMs = 500): CheckSpec<GrpcCheckConfig> {
-  return {
-    id: 'svc/i1/grpc',
-    name: 'grpc',
-    // The owner adds 'grpc' to CheckKind when wiring the kind in.
-    kind: 'grpc' as CheckKind,
-    service: 'svc',
-    instance: 'i1',
-    address,
-    config: grpcCheckSchema.parse({ kind: 'grpc', ...input }),
-    intervalMs: 10_000,
-    timeoutMs,
-    retries: 0,
-    retryBackoffMs: 200,
-    jitter: 0,
-    rise: 1,
-    fall: 1,
-    unhealthyIntervalMs: 10_000,
-    edgeIntervalMs: 10_000,
-    flap: { window: 21, low: 0.05, high: 0.2 },
-  };
-}
+const { cleanups } = useCleanups();
 
 describe('grpc check schema', () => {
   it('defaults to a plaintext Check of the whole server', () => {

@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { armDelayMs, compileStatusTable, httpCheck } from '../../src/checks/http.js';
+import { describe, expect, it } from 'vitest';
+import { compileStatusTable, httpCheck } from '../../src/checks/http.js';
 import { reasonFromError } from '../../src/checks/errors.js';
 import { compileJsonPath, getJsonPath, MISSING } from '../../src/checks/jsonpath.js';
+import { armDelayMs } from '../../src/checks/probe-support.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
+import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import {
   closedPort,
@@ -21,17 +23,10 @@ import {
   type RecordingServer,
   type TestServer,
 } from '../helpers/hostile.js';
-import { attempt, httpSpec, runOnce, runSeries, type HttpInput } from '../helpers/run-check.js';
+import { attempt, runOnce, runSeries } from '../helpers/run-check.js';
+import { httpSpec, type HttpInput } from '../helpers/spec.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-function track<T extends { close(): Promise<void> }>(server: T): T {
-  cleanups.push(() => server.close());
-  return server;
-}
+const { cleanups, track } = useCleanups();
 
 /** A recording server answering by path; everything else is 200 "hello". */
 async function app(): Promise<RecordingServer> {

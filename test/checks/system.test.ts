@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cpuBusyBetween,
@@ -13,37 +12,14 @@ import {
   type StatfsReading,
   type SystemSource,
 } from '../../src/checks/system.js';
-import { systemCheckSchema, type SystemCheckConfig } from '../../src/config/kinds/system.js';
-import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
+import { systemCheckSchema } from '../../src/config/kinds/system.js';
+import type { CheckRunner } from '../../src/core/check.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { attempt } from '../helpers/run-check.js';
+import { systemSpec, type SystemInput } from '../helpers/spec.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/proc/', import.meta.url));
 const fixture = (name: string): string => readFileSync(`${FIXTURES}${name}`, 'latin1');
-
-type SystemInput = Omit<z.input<typeof systemCheckSchema>, 'kind'>;
-
-function systemSpec(input: SystemInput = {}): CheckSpec<SystemCheckConfig> {
-  return {
-    id: 'svc/i1/system',
-    name: 'system',
-    kind: 'system' as CheckSpec['kind'],
-    service: 'svc',
-    instance: 'i1',
-    address: '127.0.0.1:1',
-    config: systemCheckSchema.parse({ kind: 'system', ...input }),
-    intervalMs: 10_000,
-    timeoutMs: 1000,
-    retries: 0,
-    retryBackoffMs: 200,
-    jitter: 0,
-    rise: 1,
-    fall: 1,
-    unhealthyIntervalMs: 10_000,
-    edgeIntervalMs: 10_000,
-    flap: { window: 21, low: 0.05, high: 0.2 },
-  };
-}
 
 /** `cpu` line with the given busy (user) and idle ticks. */
 const cpuLine = (busy: number, idle: number): string => `cpu  ${busy} 0 0 ${idle} 0 0 0 0 0 0\ncpu0 1 2 3 4\n`;

@@ -1,19 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseHostPort, tcpCheck, unescapeBytes } from '../../src/checks/tcp.js';
+import { describe, expect, it } from 'vitest';
+import { parseHostPort } from '../../src/checks/probe-support.js';
+import { tcpCheck, unescapeBytes } from '../../src/checks/tcp.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
+import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, hasPython, neverAcceptingServer, rawServer, silentServer } from '../helpers/hostile.js';
-import { attempt, runOnce, tcpSpec, type TcpInput } from '../helpers/run-check.js';
+import { attempt, runOnce } from '../helpers/run-check.js';
+import { tcpSpec, type TcpInput } from '../helpers/spec.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-function track<T extends { close(): Promise<void> }>(server: T): T {
-  cleanups.push(() => server.close());
-  return server;
-}
+const { cleanups, track } = useCleanups();
 
 /** Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
 function check(address: string, input: TcpInput = {}, timeoutMs = 500, abortMs = timeoutMs) {

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tlsCheck } from '../../src/checks/tls.js';
 import { tlsCheckSchema, type TlsCheckConfig } from '../../src/config/kinds/tls.js';
 import type { CheckSpec } from '../../src/core/check.js';
 import { FakeClock } from '../../src/core/clock.js';
+import { useCleanups } from '../helpers/cleanups.js';
 import { makeCa, makeLeaf, noHandshakeServer, pemDir, tlsServer, type CertServer, type KeyCert, type PemDir } from '../helpers/certs.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, garbageServer, rawServer } from '../helpers/hostile.js';
@@ -15,10 +16,7 @@ type TlsInput = Omit<z.input<typeof tlsCheckSchema>, 'kind'>;
 
 const DAY_MS = 86_400_000;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
+const { cleanups } = useCleanups();
 
 /** A tls CheckSpec for an instance at `address`; the config goes through the schema. */
 function tlsSpec(address: string, input: TlsInput = {}, timeoutMs = 2000): CheckSpec<TlsCheckConfig> {

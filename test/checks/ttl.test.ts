@@ -2,37 +2,12 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { inProcessCheck } from '../../src/checks/custom.js';
 import { isTtlRunner, NOTE_MAX_BYTES, ttlCheck, type TtlRunner } from '../../src/checks/ttl.js';
-import { defaultTtlInterval, ttlCheckSchema, type TtlCheckConfig } from '../../src/config/kinds/ttl.js';
-import type { CheckSpec } from '../../src/core/check.js';
+import { defaultTtlInterval, ttlCheckSchema } from '../../src/config/kinds/ttl.js';
 import { FakeClock } from '../../src/core/clock.js';
 import type { ProbeOutcome } from '../../src/core/result.js';
-
-type TtlInput = Omit<z.input<typeof ttlCheckSchema>, 'kind'>;
+import { ttlSpec, type TtlInput } from '../helpers/spec.js';
 
 const T0 = 1_700_000_000_000;
-
-function ttlSpec(input: TtlInput): CheckSpec<TtlCheckConfig> {
-  const config = ttlCheckSchema.parse({ kind: 'ttl', ...input });
-  return {
-    id: 'svc/i1/ttl',
-    name: 'ttl',
-    kind: 'ttl' as CheckSpec['kind'],
-    service: 'svc',
-    instance: 'i1',
-    address: '127.0.0.1:9',
-    config,
-    intervalMs: config.interval ?? 10_000,
-    timeoutMs: 1000,
-    retries: 0,
-    retryBackoffMs: 200,
-    jitter: 0,
-    rise: 1,
-    fall: 1,
-    unhealthyIntervalMs: config.interval ?? 10_000,
-    edgeIntervalMs: config.interval ?? 10_000,
-    flap: { window: 21, low: 0.05, high: 0.2 },
-  };
-}
 
 /** A ttl runner, its fake clock (at T0) and a run() that uses both. */
 function setup(input: TtlInput = { ttl: '30s' }): {

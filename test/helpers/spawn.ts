@@ -36,11 +36,17 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
   return { child, output: () => out };
 }
 
+/** True once predicate() holds, polling every `pollMs`; false when it still does not after `withinMs`. */
+export async function waitUntil(predicate: () => boolean, withinMs: number, pollMs = 20): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return true;
+}
+
 /** Resolve when predicate() holds, polling; reject after timeoutMs. */
 export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  if (!(await waitUntil(predicate, timeoutMs))) throw new Error(`timed out waiting for ${what}`);
 }

@@ -1,10 +1,11 @@
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import type { z } from 'zod';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dnsCheck, dnsReasonFromError, resolveSrv } from '../../src/checks/dns.js';
 import { dnsCheckSchema, type DnsCheckConfig } from '../../src/config/kinds/dns.js';
 import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
+import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { dnsServer, type DnsTestServer } from '../helpers/dns-server.js';
 import { attempt, type TimedOutcome } from '../helpers/run-check.js';
@@ -12,10 +13,7 @@ import { fakeSpec } from '../helpers/spec.js';
 
 type DnsInput = Omit<z.input<typeof dnsCheckSchema>, 'kind'>;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
+const { cleanups } = useCleanups();
 
 async function server(): Promise<DnsTestServer> {
   const s = await dnsServer();

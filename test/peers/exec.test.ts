@@ -2,14 +2,15 @@ import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { execCheck } from '../../src/checks/exec.js';
-import { execCheckSchema, type ExecCheckConfig } from '../../src/config/kinds/exec.js';
-import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
+import { execCheckSchema } from '../../src/config/kinds/exec.js';
+import type { CheckRunner } from '../../src/core/check.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, httpServer, rawServer } from '../helpers/hostile.js';
 import { attempt, type TimedOutcome } from '../helpers/run-check.js';
+import { execSpec, type ExecInput } from '../helpers/spec.js';
+import { waitUntil } from '../helpers/spawn.js';
 
 /**
  * exec check against Debian's monitoring-plugins (/usr/lib/nagios/plugins,
@@ -20,30 +21,6 @@ import { attempt, type TimedOutcome } from '../helpers/run-check.js';
 const PLUGINS = '/usr/lib/nagios/plugins';
 const plugin = (name: string): string => join(PLUGINS, name);
 const FIXTURES = fileURLToPath(new URL('../fixtures/exec/', import.meta.url));
-
-type ExecInput = Omit<z.input<typeof execCheckSchema>, 'kind'>;
-
-function execSpec(input: ExecInput, address = '127.0.0.1:1', timeoutMs = 5000): CheckSpec<ExecCheckConfig> {
-  return {
-    id: 'svc/i1/exec',
-    name: 'exec',
-    kind: 'exec' as CheckSpec['kind'],
-    service: 'svc',
-    instance: 'i1',
-    address,
-    config: execCheckSchema.parse({ kind: 'exec', ...input }),
-    intervalMs: 10_000,
-    timeoutMs,
-    retries: 0,
-    retryBackoffMs: 200,
-    jitter: 0,
-    rise: 1,
-    fall: 1,
-    unhealthyIntervalMs: 10_000,
-    edgeIntervalMs: 10_000,
-    flap: { window: 21, low: 0.05, high: 0.2 },
-  };
-}
 
 const runners: CheckRunner[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -78,15 +55,6 @@ const isDead = (pid: number): boolean => {
   const s = procState(pid);
   return s === undefined || s === 'Z' || s === 'X';
 };
-
-async function waitUntil(predicate: () => boolean, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 
 async function waitForFile(path: string, withinMs: number): Promise<string> {
   let text = '';

@@ -12,16 +12,14 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import { afterAll, describe, expect, it } from 'vitest';
 import { grpcCheck, type PushingRunner } from '../../src/checks/grpc.js';
-import { grpcCheckSchema, type GrpcCheckConfig } from '../../src/config/kinds/grpc.js';
-import type { CheckKind } from '../../src/config/schema.js';
-import type { CheckSpec } from '../../src/core/check.js';
 import type { ProbeOutcome } from '../../src/core/result.js';
+import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, garbageServer, selfSignedCert, silentServer } from '../helpers/hostile.js';
 import { attempt } from '../helpers/run-check.js';
+import { grpcSpec, type GrpcInput } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
 
 /**
@@ -31,35 +29,7 @@ import { waitFor } from '../helpers/spawn.js';
  * server that goes away and comes back on the same port.
  */
 
-type GrpcInput = Omit<z.input<typeof grpcCheckSchema>, 'kind'>;
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-function grpcSpec(address: string, input: GrpcInput = {}, timeoutMs = 1000): CheckSpec<GrpcCheckConfig> {
-  return {
-    id: 'svc/i1/grpc',
-    name: 'grpc',
-    // The owner adds 'grpc' to CheckKind when wiring the kind in.
-    kind: 'grpc' as CheckKind,
-    service: 'svc',
-    instance: 'i1',
-    address,
-    config: grpcCheckSchema.parse({ kind: 'grpc', ...input }),
-    intervalMs: 10_000,
-    timeoutMs,
-    retries: 0,
-    retryBackoffMs: 200,
-    jitter: 0,
-    rise: 1,
-    fall: 1,
-    unhealthyIntervalMs: 10_000,
-    edgeIntervalMs: 10_000,
-    flap: { window: 21, low: 0.05, high: 0.2 },
-  };
-}
+const { cleanups } = useCleanups();
 
 /** A runner closed after the test. */
 function runner(address: string, input: GrpcInput = {}, timeoutMs = 1000): PushingRunner {
@@ -512,7 +482,7 @@ describe('grpc check (Watch mode)', () => {
   it('close() cancels the stream and leaves no open file descriptors', async () => {
     const s = await healthServer();
     const baseline = openFds();
-    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }));
+    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }, 1000));
     expect((await attempt(r, 1000)).status).toBe('HEALTHY');
     expect(s.watchers()).toBe(1);
     await r.close?.();
@@ -525,7 +495,7 @@ describe('grpc check (Watch mode)', () => {
   it('close() stops reconnecting to a server that is gone', async () => {
     const port = await closedPort();
     const baseline = openFds();
-    const r = grpcCheck(grpcSpec(`127.0.0.1:${port}`, { mode: 'watch' }));
+    const r = grpcCheck(grpcSpec(`127.0.0.1:${port}`, { mode: 'watch' }, 1000));
     expect((await attempt(r, 1000)).reason).toBe('connect_refused');
     await r.close?.();
     // A server appearing later gets no Watch: the reconnect timer died with close().

@@ -1,42 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { icmpCheck } from '../../src/checks/icmp.js';
-import { icmpCheckSchema, type IcmpCheckConfig } from '../../src/config/kinds/icmp.js';
-import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
+import type { CheckRunner } from '../../src/core/check.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { attempt } from '../helpers/run-check.js';
+import { icmpSpec, type IcmpInput } from '../helpers/spec.js';
+import { waitUntil } from '../helpers/spawn.js';
 
 /**
  * icmp check with the real iputils ping, on loopback only (127.0.0.1, ::1).
  * Loss cases are covered by parser tests on captured outputs
  * (test/checks/icmp.test.ts). A missing ping fails these tests.
  */
-
-type IcmpInput = Omit<z.input<typeof icmpCheckSchema>, 'kind'>;
-
-function icmpSpec(input: IcmpInput, address = '127.0.0.1:8080', timeoutMs = 5000): CheckSpec<IcmpCheckConfig> {
-  return {
-    id: 'svc/i1/icmp',
-    name: 'icmp',
-    kind: 'icmp' as CheckSpec['kind'],
-    service: 'svc',
-    instance: 'i1',
-    address,
-    config: icmpCheckSchema.parse({ kind: 'icmp', ...input }),
-    intervalMs: 10_000,
-    timeoutMs,
-    retries: 0,
-    retryBackoffMs: 200,
-    jitter: 0,
-    rise: 1,
-    fall: 1,
-    unhealthyIntervalMs: 10_000,
-    edgeIntervalMs: 10_000,
-    flap: { window: 21, low: 0.05, high: 0.2 },
-  };
-}
 
 const runners: CheckRunner[] = [];
 afterEach(async () => {
@@ -73,15 +49,6 @@ function exists(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitUntil(predicate: () => boolean, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
 }
 
 describe('icmp check with iputils ping', () => {
@@ -127,13 +94,13 @@ describe('icmp check with iputils ping', () => {
       await waitUntil(() => {
         pid = pingChildren().find((p) => !before.has(p));
         return pid !== undefined;
-      }, 2000);
+      }, 2000, 10);
       expect(pid, 'a ping child process while the check runs').toBeDefined();
       const r = await pending;
       expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
       expect(r.elapsedMs).toBeLessThan(700 + 400);
       // ping dies on SIGTERM; the grace is 500 ms, give it a second more.
-      expect(await waitUntil(() => !exists(pid as number), 1500)).toBe(true);
+      expect(await waitUntil(() => !exists(pid as number), 1500, 10)).toBe(true);
       expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
     },
     15_000,
