@@ -1,0 +1,437 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeClock, flushMicrotasks } from '../../src/core/clock.js';
+import { EventBus } from '../../src/core/events.js';
+import type { HealthEvents } from '../../src/core/health-events.js';
+import { initialState } from '../../src/status/machine.js';
+import { openSqliteStore, SqliteHistoryStore } from '../../src/store/sqlite.js';
+import type { HistoryStore, WriteBatch } from '../../src/store/types.js';
+import { ResultWriter } from '../../src/store/writer.js';
+import { fakeSpec } from '../helpers/spec.js';
+import { waitFor } from '../helpers/spawn.js';
+import { result, runHistoryStoreContract, T0, transition } from './contract.js';
+
+const root = mkdtempSync(join(tmpdir(), 'healthmesh-store-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let fileNo = 0;
+const freshPath = (): string => join(root, `h${fileNo++}`, 'history.db');
+
+runHistoryStoreContract('sqlite', () => openSqliteStore({ path: freshPath() }), {
+  reopen: (closed) => openSqliteStore({ path: (closed as SqliteHistoryStore).path }),
+});
+
+/** Commits recorded in the WAL since it was last reset: frames with a non-zero "db size after commit" and the header's salts. */
+function walCommits(dbPath: string): number {
+  let wal: Buffer;
+  try {
+    wal = readFileSync(`${dbPath}-wal`);
+  } catch {
+    return 0;
+  }
+  if (wal.length < 32) return 0;
+  const pageSize = wal.readUInt32BE(8);
+  const salt1 = wal.readUInt32BE(16);
+  const salt2 = wal.readUInt32BE(20);
+  let commits = 0;
+  for (let off = 32; off + 24 + pageSize <= wal.length; off += 24 + pageSize) {
+    if (wal.readUInt32BE(off + 8) !== salt1 || wal.readUInt32BE(off + 12) !== salt2) break;
+    if (wal.readUInt32BE(off + 4) !== 0) commits++;
+  }
+  return commits;
+}
+
+describe('SqliteHistoryStore', () => {
+  it('runs in WAL mode with synchronous=NORMAL', async () => {
+    const store = await openSqliteStore({ path: freshPath() });
+    try {
+      expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+      await store.putRegistration({ id: 'x', service: 's', address: 'a:1', tags: [], weight: 1, metadata: {}, checks: [], registeredAt: 0 });
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(1); // back to NORMAL after a FULL registration write
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('commits a writer flush of thousands of rows as exactly one transaction', async () => {
+    const store = await openSqliteStore({ path: freshPath() });
+    const clock = new FakeClock(T0);
+    const writer = new ResultWriter({ store, clock, flushIntervalMs: 1000, maxBatch: 5000 });
+    try {
+      await store.write({ results: [result('s/i/warm', T0)], transitions: [] }); // schema and names in place
+      store.db.pragma('wal_checkpoint(TRUNCATE)');
+      expect(walCommits(store.path)).toBe(0);
+      for (let i = 0; i < 3000; i++) writer.addResult(result(`s/i${i % 50}/c${i % 3}`, T0 + i, { output: `row ${i}` }));
+      writer.addTransition(transition('s/i1/c1', T0 + 5, 'UNKNOWN', 'HEALTHY'));
+      clock.advance(1000);
+      await flushMicrotasks();
+      expect(writer.stats()).toMatchObject({ flushes: 1, lastFlushRows: 3001, bufferedResults: 0 });
+      expect(walCommits(store.path)).toBe(1);
+      expect((await store.stats()).results).toBe(3001);
+    } finally {
+      await writer.close();
+      await store.close();
+    }
+  });
+
+  it('copies the WAL back into the database file in a background worker', async () => {
+    const store = await openSqliteStore({ path: freshPath() });
+    try {
+      const before = statSync(store.path).size;
+      const rows = Array.from({ length: 20_000 }, (_, i) => result(`s/i${i % 100}/c`, T0 + i, { output: `row ${i}` }));
+      await store.write({ results: rows, transitions: [] });
+      // Far below wal_autocheckpoint, so only the worker can have grown the file.
+      expect(statSync(`${store.path}-wal`).size).toBeLessThan(25_000 * 4096);
+      await waitFor(() => statSync(store.path).size > before + 500_000, 10_000, 'a background checkpoint');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a database written by a newer schema, naming the fix', async () => {
+    const path = freshPath();
+    const store = await openSqliteStore({ path });
+    store.db.pragma('user_version = 99');
+    await store.close();
+    await expect(openSqliteStore({ path })).rejects.toThrow(/newer than this healthmesh supports.*upgrade healthmesh/);
+  });
+
+  it('reads names interned by another connection to the same file (CLI next to the daemon)', async () => {
+    const path = freshPath();
+    const daemon = await openSqliteStore({ path });
+    const cli = await openSqliteStore({ path });
+    try {
+      await daemon.write({ results: [result('late/x/y', T0, { reason: 'timeout', status: 'UNHEALTHY' })], transitions: [] });
+      const page = await cli.queryResults({ service: 'late' });
+      expect(page.items.map((r) => [r.checkId, r.reason, r.status])).toEqual([['late/x/y', 'timeout', 'UNHEALTHY']]);
+      expect((await cli.latestResults(['late/x/y'])).size).toBe(1);
+    } finally {
+      await cli.close();
+      await daemon.close();
+    }
+  });
+
+  it('yields to the event loop between maintenance chunks', async () => {
+    const store = await openSqliteStore({ path: freshPath() });
+    try {
+      const rows = Array.from({ length: 2000 }, (_, i) => result(`s/i/c${i % 20}`, T0 + i * 100));
+      await store.write({ results: rows, transitions: [] });
+      let ticks = 0;
+      let running = true;
+      const tick = (): void => {
+        ticks++;
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const report = await store.maintain(T0 + 2 * 3_600_000, { lateMs: 0, chunkRows: 100, retention: { resultsMs: 60_000 } });
+      running = false;
+      expect(report.deleted.results).toBe(2000);
+      expect(report.chunks).toBeGreaterThanOrEqual(20);
+      expect(ticks).toBeGreaterThanOrEqual(10);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/** A HistoryStore that records writes; `gate` makes writes wait, `failNext` makes one fail. */
+function recordingStore(clock?: FakeClock) {
+  const writes: WriteBatch[] = [];
+  const control = {
+    writes,
+    gate: null as Promise<void> | null,
+    failNext: false,
+    /** ms the fake clock moves during each write. */
+    writeMs: 0,
+  };
+  const notUsed = (): never => {
+    throw new Error('not used by the writer');
+  };
+  const store: HistoryStore = {
+    backend: 'recording',
+    async write(batch) {
+      if (control.gate) await control.gate;
+      if (control.failNext) {
+        control.failNext = false;
+        throw new Error('disk full');
+      }
+      if (clock && control.writeMs) clock.advance(control.writeMs);
+      writes.push({ results: [...batch.results], transitions: [...batch.transitions] });
+    },
+    queryResults: notUsed,
+    queryTransitions: notUsed,
+    queryRollups: notUsed,
+    latestResults: notUsed,
+    putRegistration: notUsed,
+    deleteRegistration: notUsed,
+    listRegistrations: notUsed,
+    maintain: notUsed,
+    stats: notUsed,
+    close: async () => {},
+  };
+  return { store, control };
+}
+
+const outputs = (batch: WriteBatch | undefined) => batch?.results.map((r) => r.output) ?? [];
+
+describe('ResultWriter', () => {
+  it('flushes flushIntervalMs after the first buffered row, all rows in one write', async () => {
+    const clock = new FakeClock(T0);
+    const { store, control } = recordingStore();
+    const writer = new ResultWriter({ store, clock, flushIntervalMs: 1000 });
+    writer.addResult(result('s/i/c', T0, { output: 'a' }));
+    clock.advance(400);
+    writer.addResult(result('s/i/c', T0, { output: 'b' }));
+    writer.addTransition(transition('s/i/c', T0, 'UNKNOWN', 'HEALTHY'));
+    clock.advance(599);
+    await flushMicrotasks();
+    expect(control.writes).toHaveLength(0);
+    clock.advance(1);
+    await flushMicrotasks();
+    expect(control.writes).toHaveLength(1);
+    expect(outputs(control.writes[0])).toEqual(['a', 'b']);
+    expect(control.writes[0]!.transitions).toHaveLength(1);
+    expect(clock.pendingTimers()).toBe(0); // idle: no timer armed
+  });
+
+  it('flushes at once when maxBatch rows wait, in writes of at most maxBatch rows', async () => {
+    const clock = new FakeClock(T0);
+    const { store, control } = recordingStore();
+    const writer = new ResultWriter({ store, clock, flushIntervalMs: 1000, maxBatch: 10 });
+    for (let i = 0; i < 25; i++) writer.addResult(result('s/i/c', T0, { output: String(i) }));
+    for (let i = 0; i < 3; i++) {
+      clock.advance(0);
+      await flushMicrotasks();
+    }
+    expect(control.writes.map((w) => w.results.length)).toEqual([10, 10]);
+    clock.advance(1000);
+    await flushMicrotasks();
+    expect(control.writes.map((w) => w.results.length)).toEqual([10, 10, 5]);
+    expect(control.writes.flatMap(outputs)).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
+  });
+
+  it('drops the oldest results beyond maxBuffered while the store is stuck, never transitions', async () => {
+    const clock = new FakeClock(T0);
+    const { store, control } = recordingStore();
+    let release!: () => void;
+    control.gate = new Promise((r) => (release = r));
+    const writer = new ResultWriter({ store, clock, flushIntervalMs: 1000, maxBatch: 10, maxBuffered: 100 });
+    for (let i = 0; i < 10; i++) writer.addResult(result('s/i/c', T0, { output: `first${i}` }));
+    clock.advance(0); // flush of 10 starts and hangs on the gate
+    for (let i = 0; i < 150; i++) writer.addResult(result('s/i/c', T0, { output: `r${i}` }));
+    for (let i = 0; i < 120; i++) writer.addTransition(transition('s/i/c', T0 + i, 'HEALTHY', 'UNHEALTHY'));
+    expect(writer.stats()).toMatchObject({ droppedResults: 50, bufferedResults: 110, bufferedTransitions: 120 });
+    release();
+    control.gate = null;
+    await writer.close();
+    const written = control.writes.flatMap(outputs);
+    expect(written).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `first${i}`),
+      ...Array.from({ length: 100 }, (_, i) => `r${i + 50}`),
+    ]);
+    expect(control.writes.reduce((n, w) => n + w.transitions.length, 0)).toBe(120);
+    expect(control.writes.every((w) => w.results.length + w.transitions.length <= 10)).toBe(true);
+  });
+
+  it('keeps the rows of a failed flush, reports the error and retries them in order', async () => {
+    const clock = new FakeClock(T0);
+    const { store, control } = recordingStore();
+    const errors: unknown[] = [];
+    const writer = new ResultWriter({ store, clock, flushIntervalMs: 1000, onError: (e) => errors.push(e) });
+    control.failNext = true;
+    writer.addResult(result('s/i/c', T0, { output: 'a' }));
+    clock.advance(1000);
+    await flushMicrotasks();
+    expect(errors).toHaveLength(1);
+    expect(writer.stats()).toMatchObject({ failedFlushes: 1, bufferedResults: 1, flushes: 0 });
+    writer.addResult(result('s/i/c', T0, { output: 'b' }));
+    clock.advance(1000);
+    await flushMicrotasks();
+    expect(control.writes.flatMap(outputs)).toEqual(['a', 'b']);
+  });
+
+  it('writes everything on close, then leaves no timer armed and ignores new rows', async () => {
+    const clock = new FakeClock(T0);
+    const { store, control } = recordingStore();
+    const writer = new ResultWriter({ store, clock, maxBatch: 4 });
+    for (let i = 0; i < 9; i++) writer.addResult(result('s/i/c', T0, { output: String(i) }));
+    await writer.close();
+    expect(control.writes.flatMap(outputs)).toHaveLength(9);
+    expect(clock.pendingTimers()).toBe(0);
+    writer.addResult(result('s/i/c', T0));
+    expect(writer.stats()).toMatchObject({ bufferedResults: 0, droppedResults: 1 });
+  });
+
+  it('reports flush timings and rows for metrics', async () => {
+    const clock = new FakeClock(T0);
+    const { store, control } = recordingStore(clock);
+    const flushes: unknown[] = [];
+    const writer = new ResultWriter({ store, clock, onFlush: (f) => flushes.push(f) });
+    control.writeMs = 10;
+    writer.addResult(result('s/i/c', T0));
+    await writer.flush();
+    control.writeMs = 30;
+    writer.addResult(result('s/i/c', T0));
+    writer.addResult(result('s/i/c', T0));
+    await writer.flush();
+    expect(writer.stats()).toMatchObject({ flushes: 2, rowsWritten: 3, lastFlushMs: 30, lastFlushRows: 2, avgFlushMs: 20, maxFlushMs: 30 });
+    expect(flushes).toEqual([
+      { results: 1, transitions: 0, ms: 10 },
+      { results: 2, transitions: 0, ms: 30 },
+    ]);
+  });
+
+  it('takes results and transitions from the engine bus, output cut to 1 KiB', async () => {
+    const clock = new FakeClock(T0);
+    const { store, control } = recordingStore();
+    const writer = new ResultWriter({ store, clock });
+    const bus = new EventBus<HealthEvents>();
+    const off = writer.attach(bus);
+    const spec = { ...fakeSpec('api/a1/http'), service: 'api', instance: 'a1', kind: 'http' as const };
+    const res = { status: 'UNHEALTHY' as const, reason: 'timeout' as const, durationMs: 5000, output: 'x'.repeat(4000), observedAt: T0 + 7 };
+    bus.emit('result', { spec, result: res, state: initialState(T0), transition: 'changed' });
+    bus.emit('transition', { spec, from: 'HEALTHY', to: 'UNHEALTHY', result: res, state: initialState(T0), at: T0 + 7 });
+    off();
+    bus.emit('result', { spec, result: res, state: initialState(T0), transition: 'unchanged' });
+    await writer.flush();
+    expect(control.writes).toHaveLength(1);
+    expect(control.writes[0]!.results).toEqual([
+      {
+        checkId: 'api/a1/http',
+        service: 'api',
+        instance: 'a1',
+        kind: 'http',
+        status: 'UNHEALTHY',
+        reason: 'timeout',
+        durationMs: 5000,
+        observedAt: T0 + 7,
+        attempts: 1,
+        output: 'x'.repeat(1024),
+        metrics: null,
+      },
+    ]);
+    expect(control.writes[0]!.transitions).toEqual([
+      { checkId: 'api/a1/http', service: 'api', instance: 'a1', from: 'HEALTHY', to: 'UNHEALTHY', reason: 'timeout', output: 'x'.repeat(1024), at: T0 + 7 },
+    ]);
+  });
+});
+
+// ------------------------------------------------------------------ crash simulation
+
+const srcRoot = fileURLToPath(new URL('../../src/', import.meta.url));
+/** Absolute path of the driver: an ESM specifier and a require() argument alike, from any directory. */
+const betterSqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+
+/**
+ * Transpile the store modules (and what they import from src/) to plain JS in
+ * `dir`, so a child process runs the current sources without a build step.
+ */
+function buildChildModules(dir: string, entries: string[]): void {
+  const todo = [...entries];
+  const done = new Set<string>();
+  while (todo.length) {
+    const file = todo.pop()!;
+    if (done.has(file)) continue;
+    done.add(file);
+    const js = ts
+      .transpileModule(readFileSync(file, 'utf8'), {
+        fileName: file,
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      })
+      .outputText.replace(/(['"])better-sqlite3\1/g, JSON.stringify(betterSqlite));
+    for (const m of js.matchAll(/(?:from\s+|import\s+)['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
+      todo.push(resolve(dirname(file), `${m[1]}.ts`));
+    }
+    const out = join(dir, relative(srcRoot, file)).replace(/\.ts$/, '.js');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, js);
+  }
+}
+
+/** Child: results through the writer (20 every 5 ms), registrations one after another, each acknowledged on stdout. */
+const CHILD = `
+import { openSqliteStore } from './store/sqlite.js';
+import { ResultWriter } from './store/writer.js';
+import { realClock } from './core/clock.js';
+const [path, flushMs] = process.argv.slice(2);
+const store = await openSqliteStore({ path });
+let flushed = 0;
+const writer = new ResultWriter({
+  store, clock: realClock, flushIntervalMs: Number(flushMs),
+  onFlush: (f) => { flushed += f.results; process.stdout.write('flushed ' + flushed + '\\n'); },
+});
+let seq = 0;
+setInterval(() => {
+  for (let i = 0; i < 20; i++, seq++) {
+    writer.addResult({ checkId: 'crash/i' + (seq % 4) + '/c', service: 'crash', instance: 'i' + (seq % 4), kind: 'tcp',
+      status: 'HEALTHY', reason: 'ok', durationMs: 1, observedAt: Date.now(), attempts: 1, output: String(seq), metrics: null });
+  }
+}, 5);
+for (let n = 0; ; n++) {
+  const id = 'reg-' + n;
+  await store.putRegistration({ id, service: 'crash', address: '10.0.0.1:' + n, tags: [], weight: 1, metadata: {}, checks: [{ kind: 'tcp' }], registeredAt: Date.now() });
+  process.stdout.write('ack ' + id + '\\n');
+  if (n % 3 === 0) await new Promise((r) => setTimeout(r, 2));
+}
+`;
+
+describe('SqliteHistoryStore crash safety', () => {
+  it('keeps every acknowledged registration and loses at most the last flush interval of results after SIGKILL', async () => {
+    const dir = join(root, 'crash');
+    buildChildModules(dir, [join(srcRoot, 'store/sqlite.ts'), join(srcRoot, 'store/writer.ts'), join(srcRoot, 'core/clock.ts')]);
+    writeFileSync(join(dir, 'child.mjs'), CHILD);
+    const dbPath = join(dir, 'db', 'history.db');
+    const flushMs = 200;
+    const child = spawn(process.execPath, [join(dir, 'child.mjs'), dbPath, String(flushMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const exited = new Promise<void>((r) => child.on('close', () => r()));
+    const count = (re: RegExp) => (out.match(re) ?? []).length;
+    try {
+      await waitFor(() => count(/^flushed /gm) >= 4 && count(/^ack /gm) >= 20, 20_000, 'child progress');
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw new Error(`${(e as Error).message}; stdout tail: ${out.slice(-300)}; stderr: ${err.slice(-2000)}`);
+    }
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    await exited;
+
+    const acked = [...out.matchAll(/^ack (\S+)$/gm)].map((m) => m[1]!);
+    const flushedCounts = [...out.matchAll(/^flushed (\d+)$/gm)].map((m) => Number(m[1]));
+    const store = await openSqliteStore({ path: dbPath });
+    try {
+      const ids = new Set((await store.listRegistrations()).map((r) => r.id));
+      expect(acked.filter((id) => !ids.has(id))).toEqual([]);
+
+      // Results: a gap-free prefix of what was generated, covering every acknowledged flush.
+      const seqs: number[] = [];
+      let cursor: string | null = null;
+      let maxAt = 0;
+      do {
+        const page = await store.queryResults({ service: 'crash', cursor, limit: 10_000 });
+        for (const r of page.items) {
+          seqs.push(Number(r.output));
+          maxAt = Math.max(maxAt, r.observedAt);
+        }
+        cursor = page.nextCursor;
+      } while (cursor);
+      seqs.sort((a, b) => a - b);
+      expect(seqs.every((s, i) => s === i)).toBe(true);
+      expect(seqs.length).toBeGreaterThanOrEqual(flushedCounts[flushedCounts.length - 1]!);
+      expect((await store.stats()).results).toBe(seqs.length);
+      // What is lost was generated after the last flush: about one interval (slack for a busy machine).
+      expect(killedAt - maxAt).toBeLessThan(flushMs + 1500);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+});
