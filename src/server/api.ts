@@ -34,6 +34,10 @@ export interface ApiDeps {
 }
 
 const MAX_PAGE = 1000;
+/** Longest time a cached instance list is served while the index stands still (scores drift). */
+const INSTANCE_CACHE_MS = 1000;
+/** Bound on cached answers (services × filters × pages). */
+const INSTANCE_CACHE_ENTRIES = 10_000;
 const MAX_WAIT_MS = 5 * 60_000;
 
 const pageQuery = z.object({
@@ -128,6 +132,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     };
   });
 
+  // The load balancers' question is asked far more often than its answer
+  // changes: serve the serialized answer until the registry index moves
+  // (membership or instance status) or it is a second old (scores drift).
+  const instanceCache = new Map<string, { index: number; at: number; body: string }>();
   app.get<{ Params: { service: string } }>('/api/v1/services/:service/instances', async (request, reply) => {
     const q = instancesQuery.parse(request.query);
     const name = request.params.service;
@@ -136,11 +144,19 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       if (waitMs === undefined) throw new HealthmeshError('invalid', `wait: "${q.wait}" is not a duration (use e.g. 30s)`);
       await registry.waitForChange(q.index, Math.min(waitMs, MAX_WAIT_MS));
     }
+    const index = registry.index;
+    reply.header('x-healthmesh-index', String(index)).header('content-type', 'application/json; charset=utf-8');
+    const key = `${name}|${q.status}|${q.limit}|${q.cursor ?? ''}`;
+    const now = Date.now();
+    const cached = instanceCache.get(key);
+    if (cached && cached.index === index && now - cached.at < INSTANCE_CACHE_MS) return cached.body;
     const accepted = q.status === 'healthy' ? HEALTHY_ONLY : q.status === 'passing' ? PASSING : undefined;
     const matching = registry.instancesOf(name).filter((r) => !accepted || accepted.has(rollup.instance(r.service, r.id)));
     const { items, nextCursor } = keysetPage(matching, q.limit, q.cursor, (r) => r.id);
-    reply.header('x-healthmesh-index', String(registry.index));
-    return { index: registry.index, items: items.map((r) => instanceView(r, false)), nextCursor };
+    const body = JSON.stringify({ index, items: items.map((r) => instanceView(r, false)), nextCursor });
+    if (instanceCache.size >= INSTANCE_CACHE_ENTRIES) instanceCache.clear();
+    instanceCache.set(key, { index, at: now, body });
+    return body;
   });
 
   app.get('/api/v1/instances/*', async (request) => {
