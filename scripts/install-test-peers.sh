@@ -16,7 +16,7 @@ declare -A NEEDED=(
 
 missing=()
 for cmd in "${!NEEDED[@]}"; do
-  { command -v "$cmd" >/dev/null 2>&1 || [ -x "$cmd" ]; } || missing+=("${NEEDED[$cmd]}")
+  { command -v "$cmd" >/dev/null 2>&1 || [ -e "$cmd" ]; } || missing+=("${NEEDED[$cmd]}")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then

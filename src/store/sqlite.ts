@@ -287,8 +287,21 @@ export class SqliteHistoryStore implements HistoryStore {
 
   // ---------------------------------------------------------------- names
 
-  /** (Re)load the interned names; called at open and when a ref is not known (another process wrote). */
+  /** Highest ref of each name table when the names were last loaded. */
+  private namesVersion = '';
+
+  /**
+   * Reload the names if another connection (a daemon next to this CLI) added
+   * some since the last load; a lookup of an unknown name costs one small
+   * query, not a reload.
+   */
+  private refreshNames(): void {
+    if (this.st.namesVersion.get() !== this.namesVersion) this.loadNames();
+  }
+
+  /** (Re)load the interned names; called at open, after a failed write and by refreshNames. */
   private loadNames(): void {
+    this.namesVersion = this.st.namesVersion.get() as string;
     this.checksByKey.clear();
     this.checksByRef.clear();
     this.servicesByName.clear();
@@ -362,7 +375,7 @@ export class SqliteHistoryStore implements HistoryStore {
   private checkOfRef(ref: number): CheckEntry {
     let entry = this.checksByRef.get(ref);
     if (!entry) {
-      this.loadNames();
+      this.refreshNames();
       entry = this.checksByRef.get(ref);
     }
     return entry ?? { ref, checkId: `#${ref}`, serviceRef: 0, service: '', instance: '', kind: '' };
@@ -371,19 +384,19 @@ export class SqliteHistoryStore implements HistoryStore {
   private reasonOfRef(ref: number): string {
     let reason = this.reasonsByRef.get(ref);
     if (reason === undefined) {
-      this.loadNames();
+      this.refreshNames();
       reason = this.reasonsByRef.get(ref);
     }
     return reason ?? 'error';
   }
 
   private checkRefOf(checkId: string): number | undefined {
-    if (!this.checksByKey.has(checkId)) this.loadNames();
+    if (!this.checksByKey.has(checkId)) this.refreshNames();
     return this.checksByKey.get(checkId)?.ref;
   }
 
   private serviceRefOf(service: string): number | undefined {
-    if (!this.servicesByName.has(service)) this.loadNames();
+    if (!this.servicesByName.has(service)) this.refreshNames();
     return this.servicesByName.get(service);
   }
 
@@ -535,7 +548,7 @@ export class SqliteHistoryStore implements HistoryStore {
     this.assertOpen();
     const out = new Map<string, ResultRecord>();
     if (checkIds.length === 0) return out;
-    if (checkIds.some((id) => !this.checksByKey.has(id))) this.loadNames();
+    if (checkIds.some((id) => !this.checksByKey.has(id))) this.refreshNames();
     const refs: number[] = [];
     for (const id of checkIds) {
       const entry = this.checksByKey.get(id);
@@ -964,6 +977,12 @@ function prepareStatements(db: Database.Database) {
       )
       .pluck(),
     countChecks: db.prepare('SELECT count(*) FROM checks').pluck(),
+    namesVersion: db
+      .prepare(
+        `SELECT ifnull((SELECT max(id) FROM checks), 0) || '/' || ifnull((SELECT max(id) FROM services), 0) || '/' ||
+                ifnull((SELECT max(id) FROM instances), 0) || '/' || ifnull((SELECT max(id) FROM reasons), 0)`,
+      )
+      .pluck(),
 
     resultsByCheck: pages('results', resultCols, 'check_ref', 'observed_at'),
     resultsByService: pages('results', resultCols, 'service_ref', 'observed_at'),
