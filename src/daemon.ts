@@ -79,7 +79,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const registry = new Registry(engine, config, registrationStore(store), () => Math.round(clock.now()));
   logTransitions(engine, logger);
   const rollup = new StatusRollup(
-    (service) => registry.minHealthy(service),
+    (service) => registry.rollupSettings(service),
     (change) => {
       if (change.level === 'instance') {
         registry.bump(); // an instance changing status changes what load balancers get

@@ -71,7 +71,7 @@ export class Healthmesh {
     this.clock = options.clock ?? realClock;
     this.engine = new Engine({ clock: this.clock, random: options.random ?? realRandom, concurrency: this.config.scheduler.concurrency, spreadFirstRun: false });
     this.registry = new Registry(this.engine, this.config, options.store, () => this.clock.now());
-    this.rollup = new StatusRollup((s) => this.registry.minHealthy(s));
+    this.rollup = new StatusRollup((s) => this.registry.rollupSettings(s));
     this.rollup.attach(this.engine.bus);
   }
 

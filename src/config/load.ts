@@ -142,6 +142,17 @@ function findKeyNode(doc: Document, path: PathPart[]): unknown {
 function crossChecks(config: Config): Array<{ path: PathPart[]; message: string }> {
   const problems: Array<{ path: PathPart[]; message: string }> = [];
   for (const [serviceName, service] of Object.entries(config.services)) {
+    service.depends_on.forEach((dep, i) => {
+      if (!config.services[dep]) problems.push({ path: ['services', serviceName, 'depends_on', i], message: `no service named "${dep}"` });
+      else if (dependsOnPath(config, dep, serviceName)) {
+        problems.push({ path: ['services', serviceName, 'depends_on', i], message: `"${dep}" depends on "${serviceName}" already: dependencies must not form a cycle` });
+      }
+    });
+    const quorumNeeded = (policy: string | undefined, quorum: number | undefined, at: PathPart[]) => {
+      if (policy === 'k_of_n' && quorum === undefined) problems.push({ path: at, message: 'check_policy k_of_n needs check_quorum: k' });
+    };
+    quorumNeeded(service.check_policy, service.check_quorum, ['services', serviceName, 'check_policy']);
+    service.instances.forEach((inst, i) => quorumNeeded(inst.check_policy, inst.check_quorum ?? service.check_quorum, ['services', serviceName, 'instances', i, 'check_policy']));
     const ids = new Map<string, number>();
     service.instances.forEach((inst, i) => {
       const id = inst.id ?? inst.address;
@@ -169,6 +180,14 @@ function crossChecks(config: Config): Array<{ path: PathPart[]; message: string 
     });
   }
   return problems;
+}
+
+/** Whether `from` reaches `to` through depends_on (a cycle if `to` then depends on `from`). */
+function dependsOnPath(config: Config, from: string, to: string, seen = new Set<string>()): boolean {
+  if (from === to) return true;
+  if (seen.has(from)) return false;
+  seen.add(from);
+  return (config.services[from]?.depends_on ?? []).some((next) => dependsOnPath(config, next, to, seen));
 }
 
 function valueAt(root: unknown, path: PathPart[]): unknown {

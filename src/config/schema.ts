@@ -101,7 +101,14 @@ const defaultsSchema = z.strictObject({
   flap: flapSchema.prefault({}),
 });
 
+/** How an instance combines its checks (see status/aggregate.ts). */
+const checkPolicy = z
+  .enum(['worst', 'all', 'any', 'k_of_n'])
+  .meta({ description: 'worst (default): most severe check; all: AND; any: OR; k_of_n: at least check_quorum checks HEALTHY' });
+
 export const instanceSchema = z.strictObject({
+  check_policy: checkPolicy.optional().meta({ description: "Overrides the service's check_policy" }),
+  check_quorum: z.number().int().min(1).optional(),
   id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" and "-"').optional(),
   address,
   tags: z.array(z.string()).default([]),
@@ -120,6 +127,12 @@ const dnsSrvDiscoverySchema = z.strictObject({
 
 export const serviceSchema = z.strictObject({
   description: z.string().optional(),
+  depends_on: z
+    .array(z.string())
+    .default([])
+    .meta({ description: 'Services this one needs: while one is UNHEALTHY this one is at most DEGRADED' }),
+  check_policy: checkPolicy.default('worst'),
+  check_quorum: z.number().int().min(1).optional().meta({ description: 'k for check_policy: k_of_n' }),
   discover: z
     .strictObject({ dns_srv: dnsSrvDiscoverySchema })
     .optional()

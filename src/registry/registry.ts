@@ -3,6 +3,8 @@ import type { CheckSpec } from '../core/check.js';
 import { HealthmeshError } from '../core/errors.js';
 import { instanceSchema, type CheckConfig, type Config, type Defaults } from '../config/schema.js';
 import type { Engine } from '../engine.js';
+import type { InstancePolicy } from '../status/aggregate.js';
+import type { ServicePolicy } from '../status/rollup.js';
 import { resolveCheck } from './from-config.js';
 
 /** Where an instance came from: the config file, the HTTP API / library, or DNS discovery. */
@@ -20,6 +22,8 @@ export interface InstanceRecord {
   zone?: string;
   metadata: Record<string, string>;
   source: InstanceSource;
+  /** How this instance combines its checks, when it overrides the service. */
+  policy?: InstancePolicy;
   /** The instance's own check configs (service checks come from the service). */
   ownChecks: CheckConfig[];
   checks: CheckSpec[];
@@ -66,6 +70,14 @@ interface ServiceEntry {
   name: string;
   minHealthy: number;
   checks: CheckConfig[];
+  dependsOn: string[];
+  policy: InstancePolicy;
+  quorum?: number;
+}
+
+function toPolicy(policy: string | undefined, quorum: number | undefined): InstancePolicy | undefined {
+  if (policy === 'k_of_n') return { k: quorum ?? 1 };
+  return policy as InstancePolicy | undefined;
 }
 
 /**
@@ -104,7 +116,14 @@ export class Registry {
     this.defaults = config.defaults;
     this.services.clear();
     for (const [name, svc] of Object.entries(config.services)) {
-      this.services.set(name, { name, minHealthy: svc.min_healthy, checks: svc.checks });
+      this.services.set(name, {
+        name,
+        minHealthy: svc.min_healthy,
+        checks: svc.checks,
+        dependsOn: svc.depends_on,
+        policy: toPolicy(svc.check_policy, svc.check_quorum) ?? 'worst',
+        quorum: svc.check_quorum,
+      });
     }
     const wanted = new Map<string, InstanceRecord>();
     for (const [service, svc] of Object.entries(config.services)) {
@@ -242,6 +261,16 @@ export class Registry {
     return this.services.get(service)?.minHealthy ?? 1;
   }
 
+  /** How the rollup treats a service: min_healthy, check policy per instance, dependencies. */
+  rollupSettings(service: string): ServicePolicy {
+    const entry = this.services.get(service);
+    return {
+      minHealthy: entry?.minHealthy ?? 1,
+      dependsOn: entry?.dependsOn ?? [],
+      policy: (instance) => this.instances.get(`${service}/${instance}`)?.policy ?? entry?.policy ?? 'worst',
+    };
+  }
+
   /** Resolve when the index moves past `index`, or after timeoutMs. */
   waitForChange(index: number, timeoutMs: number): Promise<number> {
     if (this.changeIndex > index) return Promise.resolve(this.changeIndex);
@@ -265,7 +294,18 @@ export class Registry {
   }
 
   private build(
-    reg: { id: string; service: string; address: string; tags?: string[]; weight?: number; zone?: string; metadata?: Record<string, string>; checks?: CheckConfig[] },
+    reg: {
+      id: string;
+      service: string;
+      address: string;
+      tags?: string[];
+      weight?: number;
+      zone?: string;
+      metadata?: Record<string, string>;
+      checks?: CheckConfig[];
+      check_policy?: string;
+      check_quorum?: number;
+    },
     source: InstanceSource,
     registeredAt = this.now(),
   ): InstanceRecord {
@@ -287,6 +327,7 @@ export class Registry {
       zone: reg.zone,
       metadata: reg.metadata ?? {},
       source,
+      policy: toPolicy(reg.check_policy, reg.check_quorum ?? this.services.get(reg.service)?.quorum),
       ownChecks,
       checks,
       registeredAt,

@@ -112,6 +112,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         name,
         status: rollup.service(name),
         score: rollup.serviceScore(name),
+        cause: rollup.serviceCause(name),
         instances: rollup.serviceCounts(name),
       })),
       nextCursor,
@@ -127,6 +128,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       status: rollup.service(name),
       score: rollup.serviceScore(name),
       minHealthy: registry.minHealthy(name),
+      cause: rollup.serviceCause(name),
       counts: rollup.serviceCounts(name),
       instances: instances.slice(0, MAX_PAGE).map((r) => instanceView(r, false)),
     };

@@ -3,8 +3,17 @@
  */
 import { severity, type HealthStatus } from '../core/status.js';
 
-/** How an instance combines its checks' statuses. Only 'worst' exists so far. */
-export type InstancePolicy = 'worst';
+/**
+ * How an instance combines its checks' statuses:
+ * - `worst` (default): the most severe status.
+ * - `all` (AND): HEALTHY when every check is; otherwise UNHEALTHY, so a
+ *   DEGRADED check fails the instance.
+ * - `any` (OR): HEALTHY when at least one check is; otherwise the best status.
+ * - `{ k }` (k of n): HEALTHY when at least k checks are HEALTHY, DEGRADED when
+ *   at least k are HEALTHY or DEGRADED, otherwise UNHEALTHY.
+ * With no result yet (every check UNKNOWN) the instance is UNKNOWN under all.
+ */
+export type InstancePolicy = 'worst' | 'all' | 'any' | { k: number };
 
 /**
  * Status of one instance from the statuses of its checks.
@@ -15,8 +24,20 @@ export type InstancePolicy = 'worst';
  * @returns UNKNOWN when the instance has no checks, else the worst status.
  */
 export function instanceStatus(checkStatuses: readonly HealthStatus[], policy: InstancePolicy = 'worst'): HealthStatus {
-  void policy; // one policy today; the parameter keeps call sites stable when more arrive
-  return worst(checkStatuses) ?? 'UNKNOWN';
+  if (policy === 'worst' || checkStatuses.length === 0) return worst(checkStatuses) ?? 'UNKNOWN';
+  let healthy = 0;
+  let degraded = 0;
+  let unknown = 0;
+  for (const s of checkStatuses) {
+    if (s === 'HEALTHY') healthy++;
+    else if (s === 'DEGRADED') degraded++;
+    else if (s === 'UNKNOWN') unknown++;
+  }
+  if (unknown === checkStatuses.length) return 'UNKNOWN';
+  if (policy === 'all') return healthy === checkStatuses.length ? 'HEALTHY' : 'UNHEALTHY';
+  if (policy === 'any') return healthy > 0 ? 'HEALTHY' : degraded > 0 ? 'DEGRADED' : unknown > 0 ? 'UNKNOWN' : 'UNHEALTHY';
+  if (healthy >= policy.k) return 'HEALTHY';
+  return healthy + degraded >= policy.k ? 'DEGRADED' : 'UNHEALTHY';
 }
 
 /**

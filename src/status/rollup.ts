@@ -2,7 +2,7 @@ import type { CheckSpec } from '../core/check.js';
 import type { EventBus } from '../core/events.js';
 import type { HealthEvents } from '../core/health-events.js';
 import type { HealthStatus } from '../core/status.js';
-import { instanceStatus, meshStatus, serviceStatus } from './aggregate.js';
+import { instanceStatus, meshStatus, serviceStatus, type InstancePolicy } from './aggregate.js';
 
 /** A status change above check level. */
 export interface RollupChange {
@@ -40,6 +40,19 @@ interface ServiceNode {
   scoreSum: number;
   /** Instance counts by status, kept incrementally for list endpoints. */
   counts: Record<HealthStatus, number>;
+  /** Status from the instances alone, before dependencies cap it. */
+  ownStatus: HealthStatus;
+  /** Why dependencies capped the status, or null. */
+  cause: string | null;
+}
+
+/** How a service is rolled up; looked up when its first check appears. */
+export interface ServicePolicy {
+  minHealthy: number;
+  /** How each instance combines its checks. */
+  policy?: (instance: string) => InstancePolicy;
+  /** Services this one needs: an UNHEALTHY dependency caps it at DEGRADED. */
+  dependsOn?: readonly string[];
 }
 
 /** Weight of the newest result in the success and latency averages. */
@@ -68,10 +81,18 @@ export class StatusRollup {
   private readonly services = new Map<string, ServiceNode>();
   private mesh: HealthStatus = 'UNKNOWN';
 
+  /** Reverse dependencies: service → services that depend on it. */
+  private dependents = new Map<string, Set<string>>();
+
   constructor(
-    private readonly minHealthy: (service: string) => number,
+    private readonly settingsOf: (service: string) => number | ServicePolicy,
     private readonly onChange: (change: RollupChange) => void = () => {},
   ) {}
+
+  private settings(service: string): ServicePolicy {
+    const s = this.settingsOf(service);
+    return typeof s === 'number' ? { minHealthy: s } : s;
+  }
 
   /** Follow an engine's bus: checks added and removed, transitions. */
   attach(bus: EventBus<HealthEvents>): () => void {
@@ -88,14 +109,22 @@ export class StatusRollup {
   track(spec: CheckSpec, status: HealthStatus, at: number): void {
     let service = this.services.get(spec.service);
     if (!service) {
+      const settings = this.settings(spec.service);
       service = {
-        minHealthy: this.minHealthy(spec.service),
+        minHealthy: settings.minHealthy,
         instances: new Map(),
         status: 'UNKNOWN',
         scoreSum: 0,
         counts: { HEALTHY: 0, DEGRADED: 0, UNHEALTHY: 0, UNKNOWN: 0 },
+        ownStatus: 'UNKNOWN',
+        cause: null,
       };
       this.services.set(spec.service, service);
+      for (const dep of settings.dependsOn ?? []) {
+        let set = this.dependents.get(dep);
+        if (!set) this.dependents.set(dep, (set = new Set()));
+        set.add(spec.service);
+      }
     }
     let instance = service.instances.get(spec.instance);
     if (!instance) {
@@ -188,7 +217,10 @@ export class StatusRollup {
   }
 
   private recompute(name: string, service: ServiceNode, instanceId: string, instance: InstanceNode, cause: string, at: number): void {
-    const instStatus = instanceStatus([...instance.checks.values()].map((c) => c.status));
+    const settings = this.settings(name); // read each time: a reload may change them
+    service.minHealthy = settings.minHealthy;
+    const policy = settings.policy?.(instanceId) ?? 'worst';
+    const instStatus = instanceStatus([...instance.checks.values()].map((c) => c.status), policy);
     if (instStatus !== instance.status) {
       this.onChange({ level: 'instance', id: `${name}/${instanceId}`, from: instance.status, to: instStatus, cause, at });
       if (service.instances.has(instanceId)) {
@@ -197,12 +229,37 @@ export class StatusRollup {
       }
       instance.status = instStatus;
     }
-    const svcStatus = serviceStatus([...service.instances.values()].map((i) => i.status), service.minHealthy);
-    if (svcStatus !== service.status) {
-      this.onChange({ level: 'service', id: name, from: service.status, to: svcStatus, cause, at });
-      service.status = svcStatus;
-      this.recomputeMesh(cause, at);
+    service.ownStatus = serviceStatus([...service.instances.values()].map((i) => i.status), service.minHealthy);
+    this.applyDependencies(name, service, cause, at, new Set());
+  }
+
+  /** Cap a service at DEGRADED while a dependency is UNHEALTHY; propagate to its dependents. */
+  private applyDependencies(name: string, service: ServiceNode, cause: string, at: number, seen: Set<string>): void {
+    if (seen.has(name)) return; // dependency cycles are rejected by the config; stay safe anyway
+    seen.add(name);
+    let status = service.ownStatus;
+    let why: string | null = null;
+    for (const dep of this.settings(name).dependsOn ?? []) {
+      if (this.service(dep) === 'UNHEALTHY' && status === 'HEALTHY') {
+        status = 'DEGRADED';
+        why = `dependency ${dep} is UNHEALTHY`;
+        break;
+      }
     }
+    service.cause = why;
+    if (status === service.status) return;
+    this.onChange({ level: 'service', id: name, from: service.status, to: status, cause: why ?? cause, at });
+    service.status = status;
+    this.recomputeMesh(cause, at);
+    for (const dependent of this.dependents.get(name) ?? []) {
+      const node = this.services.get(dependent);
+      if (node) this.applyDependencies(dependent, node, `${name} is ${status}`, at, seen);
+    }
+  }
+
+  /** Why a service's status is capped by a dependency, or null. */
+  serviceCause(name: string): string | null {
+    return this.services.get(name)?.cause ?? null;
   }
 
   private recomputeMesh(cause: string, at: number): void {

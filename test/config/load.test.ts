@@ -119,3 +119,22 @@ services:
     expect(problems('defaults: {}\n')).toEqual([expect.stringMatching(/services: required/)]);
   });
 });
+
+describe('depends_on and check policies', () => {
+  it('rejects unknown dependencies, cycles, and k_of_n without a quorum', () => {
+    const found = problems(`services:
+  a:
+    depends_on: [b]
+  b:
+    depends_on: [a, nope]
+    check_policy: k_of_n
+`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^3:services\.a\.depends_on\[0\]: "b" depends on "a" already/),
+        expect.stringMatching(/^5:services\.b\.depends_on\[1\]: no service named "nope"/),
+        expect.stringMatching(/^6:services\.b\.check_policy: check_policy k_of_n needs check_quorum/),
+      ]),
+    );
+  });
+});

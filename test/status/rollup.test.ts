@@ -80,3 +80,51 @@ describe('health score', () => {
     expect(rollup.serviceCounts('web')).toMatchObject({ HEALTHY: 1, UNHEALTHY: 0 });
   });
 });
+
+describe('check policies and dependencies', () => {
+  it.each([
+    ['worst', ['HEALTHY', 'DEGRADED'], 'DEGRADED'],
+    ['all', ['HEALTHY', 'DEGRADED'], 'UNHEALTHY'],
+    ['all', ['HEALTHY', 'HEALTHY'], 'HEALTHY'],
+    ['any', ['UNHEALTHY', 'HEALTHY'], 'HEALTHY'],
+    ['any', ['UNHEALTHY', 'DEGRADED'], 'DEGRADED'],
+    ['any', ['UNHEALTHY', 'UNHEALTHY'], 'UNHEALTHY'],
+    [{ k: 2 }, ['HEALTHY', 'HEALTHY', 'UNHEALTHY'], 'HEALTHY'],
+    [{ k: 2 }, ['HEALTHY', 'DEGRADED', 'UNHEALTHY'], 'DEGRADED'],
+    [{ k: 2 }, ['HEALTHY', 'UNHEALTHY', 'UNHEALTHY'], 'UNHEALTHY'],
+    ['all', ['UNKNOWN', 'UNKNOWN'], 'UNKNOWN'],
+  ] as const)('policy %j over %j gives %s', async (policy, statuses, expected) => {
+    const { instanceStatus } = await import('../../src/status/aggregate.js');
+    expect(instanceStatus(statuses, policy)).toBe(expected);
+  });
+
+  it('caps a service at DEGRADED while a dependency is UNHEALTHY, names the cause, and lifts the cap on recovery', () => {
+    const changes: RollupChange[] = [];
+    const rollup = new StatusRollup(
+      (s) => ({ minHealthy: 1, dependsOn: s === 'web' ? ['db'] : [] }),
+      (c) => changes.push(c),
+    );
+    const web = spec('web', 'w1', 'http');
+    const db = spec('db', 'd1', 'tcp');
+    rollup.track(web, 'HEALTHY', 1);
+    rollup.track(db, 'HEALTHY', 1);
+    expect(rollup.service('web')).toBe('HEALTHY');
+    rollup.track(db, 'UNHEALTHY', 2);
+    expect(rollup.service('web')).toBe('DEGRADED');
+    expect(rollup.serviceCause('web')).toBe('dependency db is UNHEALTHY');
+    expect(changes.find((c) => c.level === 'service' && c.id === 'web' && c.to === 'DEGRADED')).toMatchObject({ to: 'DEGRADED', cause: 'dependency db is UNHEALTHY' });
+    rollup.track(db, 'HEALTHY', 3);
+    expect(rollup.service('web')).toBe('HEALTHY');
+    expect(rollup.serviceCause('web')).toBeNull();
+  });
+
+  it('uses the per-instance policy the settings give', () => {
+    const rollup = new StatusRollup(() => ({ minHealthy: 1, policy: (i) => (i === 'w1' ? 'any' : 'worst') }));
+    rollup.track(spec('web', 'w1', 'a'), 'HEALTHY', 1);
+    rollup.track(spec('web', 'w1', 'b'), 'UNHEALTHY', 1);
+    rollup.track(spec('web', 'w2', 'a'), 'HEALTHY', 1);
+    rollup.track(spec('web', 'w2', 'b'), 'UNHEALTHY', 1);
+    expect(rollup.instance('web', 'w1')).toBe('HEALTHY');
+    expect(rollup.instance('web', 'w2')).toBe('UNHEALTHY');
+  });
+});
