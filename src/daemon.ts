@@ -6,6 +6,7 @@ import { severity } from './core/status.js';
 import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { Engine } from './engine.js';
+import { AutoDeregister } from './registry/auto-deregister.js';
 import { DnsDiscovery } from './registry/dns-discovery.js';
 import { Registry, type ApplyReport } from './registry/registry.js';
 import type { HistoryReader } from './server/api.js';
@@ -78,10 +79,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   writer.attach(engine.bus);
   const registry = new Registry(engine, config, registrationStore(store), () => Math.round(clock.now()));
   logTransitions(engine, logger);
+  const autoDeregister = new AutoDeregister(registry, clock, (service) => config.services[service]?.deregister_after, logger);
   const rollup = new StatusRollup(
     (service) => registry.rollupSettings(service),
     (change) => {
       if (change.level === 'instance') {
+        autoDeregister.onInstanceStatus(change.id, change.to);
         registry.bump(); // an instance changing status changes what load balancers get
         return; // the check transition line already says it
       }
@@ -162,6 +165,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     async stop() {
       ready = false;
       discovery.stop();
+      autoDeregister.stop();
       clock.clearTimeout(maintainTimer);
       await engine.stop();
       await server.close();

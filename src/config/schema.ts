@@ -133,6 +133,9 @@ export const serviceSchema = z.strictObject({
     .meta({ description: 'Services this one needs: while one is UNHEALTHY this one is at most DEGRADED' }),
   check_policy: checkPolicy.default('worst'),
   check_quorum: z.number().int().min(1).optional().meta({ description: 'k for check_policy: k_of_n' }),
+  deregister_after: positiveDuration
+    .optional()
+    .meta({ description: 'Remove instances registered at run time (API, discovery) that stay UNHEALTHY this long' }),
   discover: z
     .strictObject({ dns_srv: dnsSrvDiscoverySchema })
     .optional()

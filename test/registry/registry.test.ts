@@ -150,3 +150,26 @@ describe('DnsDiscovery', () => {
     expect(lookups).toBe(before);
   });
 });
+
+describe('AutoDeregister', () => {
+  it('removes an API instance that stays UNHEALTHY for deregister_after, never a config one', async () => {
+    const { AutoDeregister } = await import('../../src/registry/auto-deregister.js');
+    const { clock, engine, registry } = setup(base);
+    await registry.register({ service: 'api', id: 'r1', address: '127.0.0.1:9' });
+    const auto = new AutoDeregister(registry, clock, () => 30_000);
+    auto.onInstanceStatus('api/r1', 'UNHEALTHY');
+    auto.onInstanceStatus('api/a1', 'UNHEALTHY');
+    clock.advance(29_999);
+    expect(registry.instance('api/r1')).toBeDefined();
+    auto.onInstanceStatus('api/r1', 'HEALTHY'); // recovered: the countdown stops
+    auto.onInstanceStatus('api/r1', 'UNHEALTHY'); // and starts again from zero
+    clock.advance(29_999);
+    expect(registry.instance('api/r1')).toBeDefined();
+    clock.advance(1);
+    await flushMicrotasks();
+    expect(registry.instance('api/r1')).toBeUndefined();
+    expect(engine.get('api/r1/tcp')).toBeUndefined();
+    expect(registry.instance('api/a1')).toBeDefined();
+    auto.stop();
+  });
+});
