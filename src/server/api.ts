@@ -78,19 +78,24 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     }
   });
 
+  // Asked by every probe and load balancer: serialized once per registry index (at most a second old).
+  let healthCache: { index: number; at: number; code: number; body: string } | null = null;
   app.get('/health', async (_req, reply) => {
-    const mesh = rollup.meshStatus();
-    const checks: Record<string, unknown[]> = {};
-    for (const name of rollup.serviceNames()) {
-      checks[`${name}:status`] = [
-        { componentId: name, componentType: 'service', status: HEALTH_WORD[rollup.service(name)], observedValue: rollup.serviceScore(name), observedUnit: 'score' },
-      ];
+    const index = registry.index;
+    const now = Date.now();
+    if (!healthCache || healthCache.index !== index || now - healthCache.at >= INSTANCE_CACHE_MS) {
+      const mesh = rollup.meshStatus();
+      const checks: Record<string, unknown[]> = {};
+      for (const name of rollup.serviceNames()) {
+        checks[`${name}:status`] = [
+          { componentId: name, componentType: 'service', status: HEALTH_WORD[rollup.service(name)], observedValue: rollup.serviceScore(name), observedUnit: 'score' },
+        ];
+      }
+      const body = JSON.stringify({ status: HEALTH_WORD[mesh], version: deps.version, description: `healthmesh mesh status ${mesh}`, checks });
+      healthCache = { index, at: now, code: mesh === 'UNHEALTHY' ? 503 : 200, body };
     }
-    reply
-      .code(mesh === 'UNHEALTHY' ? 503 : 200)
-      .header('content-type', 'application/health+json')
-      .header('cache-control', 'no-store');
-    return { status: HEALTH_WORD[mesh], version: deps.version, description: `healthmesh mesh status ${mesh}`, checks };
+    reply.code(healthCache.code).header('content-type', 'application/health+json').header('cache-control', 'no-store');
+    return healthCache.body;
   });
 
   if (deps.metrics) {
