@@ -3,6 +3,7 @@ import type { CheckSpec } from '../core/check.js';
 import { HealthmeshError } from '../core/errors.js';
 import { instanceSchema, type CheckConfig, type Config, type Defaults } from '../config/schema.js';
 import type { Engine } from '../engine.js';
+import type { Registration } from '../store/types.js';
 import type { InstancePolicy } from '../status/aggregate.js';
 import type { ServicePolicy } from '../status/rollup.js';
 import { resolveCheck } from './from-config.js';
@@ -31,18 +32,8 @@ export interface InstanceRecord {
   registeredAt: number;
 }
 
-/** A registration as stored, so it survives a restart. */
-export interface StoredRegistration {
-  id: string;
-  service: string;
-  address: string;
-  tags: string[];
-  weight: number;
-  zone?: string;
-  metadata: Record<string, string>;
-  checks: unknown[];
-  registeredAt: number;
-}
+/** A registration as stored, so it survives a restart (the store's own record). */
+export type StoredRegistration = Registration;
 
 /** What the registry needs from the history store. */
 export interface RegistrationStore {
