@@ -14,6 +14,10 @@
  * Prints one JSON line.
  *
  *   npx tsc -p . && node dist/bench/store.js [--rows 10000000] [--checks 10000] [--writer-rows 500000] [--maintain]
+ *     [--writes worker|inline] [--sort-rows]
+ *
+ * writer.eventLoopStall* is the main thread's lateness during the writer
+ * phase, measured by a 10 ms interval: how long a scheduler tick could be held up.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +44,9 @@ const { values } = parseArgs({
     'max-batch': { type: 'string', default: '5000' },
     reuse: { type: 'boolean', default: false },
     checkpoints: { type: 'string', default: 'background' },
+    writes: { type: 'string', default: 'worker' },
+    'sort-rows': { type: 'boolean', default: false },
+    'max-in-flight': { type: 'string', default: '1' },
   },
 });
 const rows = Number(values.rows);
@@ -133,8 +140,11 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 const cacheSizeMb = Number(values['cache-mb']);
 const maxBatch = Number(values['max-batch']);
+const maxInFlight = Number(values['max-in-flight']);
 const checkpoints = values.checkpoints === 'inline' ? 'inline' : 'background';
-const store = await openSqliteStore({ path, cacheSizeMb, checkpoints });
+const writes = values.writes === 'inline' ? 'inline' : 'worker';
+const sortRows = values['sort-rows'];
+const store = await openSqliteStore({ path, cacheSizeMb, checkpoints, writes, sortRows });
 try {
   // --- bulk load: rows in time order, every check once per 10 s tick, big transactions.
   // With --reuse and --dir, a database loaded by an earlier run is kept (its time span is in meta).
@@ -167,15 +177,29 @@ try {
     store,
     clock: realClock,
     maxBatch,
+    maxInFlight,
     onError: (err) => writeErrors.set(String(err), (writeErrors.get(String(err)) ?? 0) + 1),
   });
   const writeStarted = performance.now();
+  // Event-loop stall monitor: a 10 ms interval; each tick's lateness is how long the main thread was blocked.
+  const lag = { max: 0, total: 0, ticks: 0, over5: 0 };
+  let lastTick = performance.now();
+  const monitor = setInterval(() => {
+    const now = performance.now();
+    const late = Math.max(0, now - lastTick - 10);
+    lastTick = now;
+    lag.max = Math.max(lag.max, late);
+    lag.total += late;
+    lag.ticks++;
+    if (late > 5) lag.over5++;
+  }, 10);
   let stalls = 0;
   for (let i = 0; i < writerRows; ) {
     const stats = writer.stats();
-    if (stats.bufferedResults > 2 * maxBatch) {
+    if (stats.bufferedResults > (1 + maxInFlight) * maxBatch) {
       stalls++;
-      await new Promise((r) => setImmediate(r));
+      // Sleep, not setImmediate: a spinning producer would take a core from a writer thread.
+      await new Promise((r) => setTimeout(r, 1));
       continue;
     }
     for (const end = Math.min(writerRows, i + 1000); i < end; i++) {
@@ -185,6 +209,7 @@ try {
     await new Promise((r) => setImmediate(r));
   }
   await writer.close();
+  clearInterval(monitor);
   const writeSeconds = (performance.now() - writeStarted) / 1000;
   const ws = writer.stats();
   const totalRows = Math.max(rows, loaded) + writerRows;
@@ -251,9 +276,12 @@ try {
           : { rows, seconds: round(loadSeconds, 1), rowsPerSecond: Math.round(rows / loadSeconds), batch: bulkBatch },
       cacheSizeMb,
       checkpoints,
+      writes,
+      sortRows,
       writer: {
         rows: writerRows,
         maxBatch,
+        maxInFlight,
         seconds: round(writeSeconds, 2),
         insertsPerSecond: Math.round(writerRows / writeSeconds),
         flushes: ws.flushes,
@@ -263,6 +291,10 @@ try {
         failedFlushes: ws.failedFlushes,
         ...(writeErrors.size ? { errors: Object.fromEntries(writeErrors) } : {}),
         producerStalls: stalls,
+        // Main-thread event-loop lateness during the writer phase (10 ms interval drift), ms.
+        eventLoopStallMaxMs: round(lag.max, 1),
+        eventLoopStallAvgMs: round(lag.ticks ? lag.total / lag.ticks : 0, 2),
+        eventLoopTicksLate5ms: lag.over5,
       },
       queryMs: {
         checkRangePage: page,

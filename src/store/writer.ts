@@ -20,6 +20,15 @@ export interface ResultWriterOptions {
   maxBatch?: number;
   /** Results buffered beyond this are dropped, oldest first (default 100 000). */
   maxBuffered?: number;
+  /**
+   * Flushes that may be in progress at once (default 1: flushes never
+   * overlap). With a store that commits off the main thread (SQLite
+   * `writes: 'worker'`), 2-4 lets the next full batch travel while one
+   * commits, and the store commits batches that queue up together, in fewer
+   * and larger transactions. A failed flush's rows go back to the front of
+   * the buffer, possibly after rows of a later flush were committed.
+   */
+  maxInFlight?: number;
   /** A flush failed; its rows stay buffered and are retried after flushIntervalMs. */
   onError?: (err: unknown) => void;
   /** A flush committed (for logs and metrics). */
@@ -142,8 +151,9 @@ export class ResultWriter {
   private readonly transitions = new Fifo<TransitionRecord>();
   private timer: TimerHandle | null = null;
   private timerAt = Infinity;
-  /** The flush in progress, if any; flushes never overlap. */
-  private inFlight: Promise<void> | null = null;
+  private readonly maxInFlight: number;
+  /** Flushes in progress (at most maxInFlight), each settling when its write settled. */
+  private readonly inFlight = new Set<Promise<void>>();
   private inFlightResults = 0;
   private inFlightTransitions = 0;
   private closed = false;
@@ -165,6 +175,7 @@ export class ResultWriter {
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.maxBatch = Math.max(1, options.maxBatch ?? 5000);
     this.maxBuffered = Math.max(1, options.maxBuffered ?? 100_000);
+    this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 1));
   }
 
   /** Subscribe to the bus's results and transitions; returns the unsubscribe function. */
@@ -211,15 +222,15 @@ export class ResultWriter {
   async flush(): Promise<void> {
     let remaining = this.results.length + this.transitions.length;
     while (remaining > 0) {
-      if (this.inFlight) {
-        await this.inFlight;
+      if (this.inFlight.size >= this.maxInFlight) {
+        await Promise.race(this.inFlight);
         continue;
       }
       const wrote = await this.flushBatch(true);
       if (wrote === 0) break;
       remaining -= wrote;
     }
-    if (this.inFlight) await this.inFlight;
+    await Promise.all(this.inFlight);
   }
 
   /** Stop taking rows, write what is buffered, detach from the bus. */
@@ -228,7 +239,7 @@ export class ResultWriter {
     this.disarm();
     try {
       // Loop: rows added directly (not from the bus) while flushing are written too.
-      while (this.results.length + this.transitions.length > 0 || this.inFlight) await this.flush();
+      while (this.results.length + this.transitions.length > 0 || this.inFlight.size) await this.flush();
     } finally {
       this.closed = true;
       this.disarm();
@@ -253,7 +264,7 @@ export class ResultWriter {
 
   /** Arm the flush timer for the rows just added: at once when a batch is full, else after the interval. */
   private scheduled(): void {
-    if (this.inFlight) return; // the flush in progress re-arms when it ends
+    if (this.inFlight.size >= this.maxInFlight) return; // a flush in progress re-arms when it ends
     const full = this.results.length + this.transitions.length >= this.maxBatch;
     this.arm(full ? 0 : this.flushIntervalMs);
   }
@@ -285,7 +296,7 @@ export class ResultWriter {
    * timer for what is left: at once if a full batch waits, else after the interval.
    */
   private async flushBatch(rethrow: boolean): Promise<number> {
-    if (this.inFlight) return 0;
+    if (this.inFlight.size >= this.maxInFlight) return 0;
     const transitions = this.transitions.take(this.maxBatch);
     const results = this.results.take(this.maxBatch - transitions.length);
     const rows = results.length + transitions.length;
@@ -293,9 +304,12 @@ export class ResultWriter {
     this.disarm();
     let failure: unknown = null;
     let settle!: () => void;
-    this.inFlight = new Promise<void>((resolve) => (settle = resolve));
-    this.inFlightResults = results.length;
-    this.inFlightTransitions = transitions.length;
+    const flight = new Promise<void>((resolve) => (settle = resolve));
+    this.inFlight.add(flight);
+    this.inFlightResults += results.length;
+    this.inFlightTransitions += transitions.length;
+    // Room for another flush and a full batch waiting: let it start while this one commits.
+    if (this.inFlight.size < this.maxInFlight && this.results.length + this.transitions.length >= this.maxBatch) this.arm(0);
     const started = this.clock.now();
     try {
       await this.store.write({ results, transitions });
@@ -320,9 +334,9 @@ export class ResultWriter {
         this.counters.dropped += over;
       }
     } finally {
-      this.inFlight = null;
-      this.inFlightResults = 0;
-      this.inFlightTransitions = 0;
+      this.inFlight.delete(flight);
+      this.inFlightResults -= results.length;
+      this.inFlightTransitions -= transitions.length;
       settle();
     }
     if (failure !== null) {

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { realClock } from '../../src/core/clock.js';
+import { openSqliteStore, SqliteHistoryStore } from '../../src/store/sqlite.js';
+import { ResultWriter } from '../../src/store/writer.js';
+import { result, runHistoryStoreContract, T0, transition } from './contract.js';
+
+const root = mkdtempSync(join(tmpdir(), 'healthmesh-store-worker-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let fileNo = 0;
+const freshPath = (): string => join(root, `w${fileNo++}`, 'history.db');
+
+runHistoryStoreContract('sqlite, writer thread', () => openSqliteStore({ path: freshPath(), writes: 'worker' }), {
+  reopen: (closed) => openSqliteStore({ path: (closed as SqliteHistoryStore).path, writes: 'worker' }),
+});
+runHistoryStoreContract('sqlite, writer thread, sorted rows', () =>
+  openSqliteStore({ path: freshPath(), writes: 'worker', sortRows: true }),
+);
+
+describe('SqliteHistoryStore writer thread', () => {
+  it('writes on its own thread: the main thread runs while a batch commits', async () => {
+    const store = await openSqliteStore({ path: freshPath(), writes: 'worker' });
+    try {
+      const rows = Array.from({ length: 50_000 }, (_, i) => result(`s/i${i % 500}/c`, T0 + i, { output: `row ${i}` }));
+      let ticks = 0;
+      let running = true;
+      const tick = (): void => {
+        ticks++;
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      await store.write({ results: rows, transitions: [transition('s/i1/c', T0, 'UNKNOWN', 'HEALTHY')] });
+      running = false;
+      expect(ticks).toBeGreaterThan(1);
+      expect((await store.stats()).results).toBe(50_000);
+      expect((await store.queryTransitions({ checkId: 's/i1/c' })).items).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('commits writes queued together, each all-or-nothing; a failing batch fails alone', async () => {
+    const store = await openSqliteStore({ path: freshPath(), writes: 'worker' });
+    try {
+      await store.write({ results: [result('s/i/warm', T0)], transitions: [] });
+      // A metrics value that cannot be stored: JSON.stringify of a BigInt throws inside the transaction.
+      const bad = result('s/i/bad', T0 + 1, { metrics: { n: 1n as unknown as number } });
+      const writes = [
+        store.write({ results: [result('s/i/a', T0 + 1)], transitions: [] }),
+        store.write({ results: [result('s/i/b', T0 + 2), bad], transitions: [] }),
+        store.write({ results: [result('s/i/c', T0 + 3)], transitions: [] }),
+      ];
+      const settled = await Promise.allSettled(writes);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((await store.stats()).results).toBe(3);
+      expect((await store.queryResults({ service: 's' })).items.map((r) => r.checkId)).toEqual(['s/i/warm', 's/i/a', 's/i/c']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('follows kind changes made by the writer thread in the main thread cache', async () => {
+    const store = await openSqliteStore({ path: freshPath(), writes: 'worker' });
+    try {
+      await store.write({ results: [result('s/i/c', T0, { kind: 'tcp' })], transitions: [] });
+      expect((await store.queryResults({ checkId: 's/i/c' })).items[0]!.kind).toBe('tcp');
+      await store.write({ results: [result('s/i/c', T0 + 1, { kind: 'http' })], transitions: [] });
+      expect((await store.queryResults({ checkId: 's/i/c' })).items.map((r) => r.kind)).toEqual(['http', 'http']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('close() commits writes posted before it, then ends its threads', async () => {
+    const path = freshPath();
+    const store = await openSqliteStore({ path, writes: 'worker' });
+    const writer = new ResultWriter({ store, clock: realClock, maxBatch: 1000 });
+    for (let i = 0; i < 5000; i++) writer.addResult(result(`s/i${i % 7}/c`, T0 + i));
+    const pending = store.write({ results: [result('s/i/last', T0)], transitions: [] });
+    await writer.close();
+    expect(store.liveThreads()).toBe(2); // writer and checkpointer
+    await store.close();
+    await pending;
+    expect(store.liveThreads()).toBe(0);
+    await expect(store.write({ results: [result('s/i/x', T0)], transitions: [] })).rejects.toThrow(/closed/);
+    const again = await openSqliteStore({ path });
+    try {
+      expect((await again.stats()).results).toBe(5001);
+    } finally {
+      await again.close();
+    }
+    expect(again.liveThreads()).toBe(0);
+  });
+});
