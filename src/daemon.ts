@@ -63,6 +63,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     options.store ??
     (await openSqliteStore({
       path: config.storage.path,
+      // Commits happen in a writer thread so a flush never stalls the scheduler.
+      writes: 'worker',
+      sortRows: true,
       retention: {
         resultsMs: config.storage.retention.results,
         minuteRollupsMs: config.storage.retention.minute_rollups,
@@ -74,6 +77,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store,
     clock,
     flushIntervalMs: config.storage.flush_interval,
+    maxInFlight: 4,
     onError: (err) => logger.error({ err: (err as Error).message }, 'history flush failed; rows kept for the next flush'),
   });
   writer.attach(engine.bus);
