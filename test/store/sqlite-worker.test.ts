@@ -15,9 +15,9 @@ const freshPath = (): string => join(root, `w${fileNo++}`, 'history.db');
 runHistoryStoreContract('sqlite, writer thread', () => openSqliteStore({ path: freshPath(), writes: 'worker' }), {
   reopen: (closed) => openSqliteStore({ path: (closed as SqliteHistoryStore).path, writes: 'worker' }),
 });
-runHistoryStoreContract('sqlite, writer thread, sorted rows', () =>
-  openSqliteStore({ path: freshPath(), writes: 'worker', sortRows: true }),
-);
+runHistoryStoreContract('sqlite, writer thread, sorted rows', () => openSqliteStore({ path: freshPath(), writes: 'worker', sortRows: true }), {
+  reopen: (closed) => openSqliteStore({ path: (closed as SqliteHistoryStore).path, writes: 'worker', sortRows: true }),
+});
 
 describe('SqliteHistoryStore writer thread', () => {
   it('writes on its own thread: the main thread runs while a batch commits', async () => {
