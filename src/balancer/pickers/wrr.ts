@@ -1,0 +1,97 @@
+/**
+ * Smooth weighted round robin as an earliest-deadline-first schedule, after
+ * Envoy's EdfScheduler: an instance of weight w has deadlines 1/w, 2/w, 3/w…;
+ * each pick takes the earliest (ties: lower slot first) and moves it to its
+ * next deadline. O(log n) per pick with a binary min-heap of slots.
+ *
+ * Deadlines are computed as (k + 1) / w from a pick count k instead of being
+ * accumulated, so equal rational deadlines compare exactly equal and, with
+ * integer weights, every run of W = Σw picks starting at a cycle boundary
+ * gives each instance exactly w picks.
+ */
+import type { Instance, Picker, PickerOptions } from '../types.js';
+import { Membership } from './membership.js';
+
+/** Earliest-deadline-first weighted round robin. */
+export class WrrPicker implements Picker {
+  private readonly m: Membership;
+  /** Min-heap of slots ordered by (deadline, slot). */
+  private heap = new Int32Array(0);
+  private heapSize = 0;
+  /** Next deadline per slot, in units of "cycles" (1 = one full round). */
+  private deadline = new Float64Array(0);
+  /** Picks so far per slot since the schedule was (re)built. */
+  private count = new Float64Array(0);
+
+  constructor(instances: readonly Instance[], options: Pick<PickerOptions, 'weight'> = {}) {
+    this.m = new Membership(options.weight);
+    this.update(instances);
+  }
+
+  pick(_key?: string): Instance | undefined {
+    if (this.heapSize === 0) return undefined;
+    const top = this.heap[0]!;
+    const k = this.count[top]! + 1;
+    this.count[top] = k;
+    this.deadline[top] = (k + 1) / this.m.weights[top]!;
+    this.siftDown(0);
+    return this.m.instances[top];
+  }
+
+  update(instances: readonly Instance[]): void {
+    this.m.set(instances);
+    this.rebuild();
+  }
+
+  /**
+   * Rebuild the schedule from new effective weights. Like Envoy, the schedule
+   * restarts: deadlines do not carry over, since they only mean something
+   * relative to the old weights.
+   */
+  reweight(): void {
+    this.m.reweight();
+    this.rebuild();
+  }
+
+  private rebuild(): void {
+    const n = this.m.size;
+    this.deadline = new Float64Array(n);
+    this.count = new Float64Array(n);
+    this.heap = new Int32Array(this.m.eligibleCount);
+    this.heapSize = this.m.eligibleCount;
+    for (let i = 0; i < this.heapSize; i++) {
+      const s = this.m.eligible[i]!;
+      this.heap[i] = s;
+      this.deadline[s] = 1 / this.m.weights[s]!;
+    }
+    for (let i = (this.heapSize >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    const dl = this.deadline;
+    const n = this.heapSize;
+    const s = heap[i]!;
+    const d = dl[s]!;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let cs = heap[c]!;
+      let cd = dl[cs]!;
+      if (c + 1 < n) {
+        const rs = heap[c + 1]!;
+        const rd = dl[rs]!;
+        if (rd < cd || (rd === cd && rs < cs)) {
+          c++;
+          cs = rs;
+          cd = rd;
+        }
+      }
+      if (cd < d || (cd === d && cs < s)) {
+        heap[i] = cs;
+        i = c;
+      } else break;
+    }
+    heap[i] = s;
+  }
+}
