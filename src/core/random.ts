@@ -5,9 +5,11 @@ export const realRandom: Random = Math.random;
 
 /** Deterministic generator (mulberry32) for tests and benchmarks. */
 export function seeded(seed: number): Random {
-  let a = seed >>> 0;
+  // State in a typed array: a closure number above the small-integer range
+  // would be boxed, allocating on every call of a hot picker.
+  const state = new Uint32Array([seed >>> 0]);
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
+    const a = (state[0] = (state[0]! + 0x6d2b79f5) >>> 0);
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
