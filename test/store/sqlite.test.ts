@@ -7,12 +7,13 @@ import { EventBus } from '../../src/core/events.js';
 import type { HealthEvents } from '../../src/core/health-events.js';
 import { initialState } from '../../src/status/machine.js';
 import { openSqliteStore, SqliteHistoryStore } from '../../src/store/sqlite.js';
-import type { HistoryStore, WriteBatch } from '../../src/store/types.js';
+import type { WriteBatch } from '../../src/store/types.js';
 import { ResultWriter } from '../../src/store/writer.js';
 import { fakeSpec } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
 import { result, runHistoryStoreContract, T0, transition } from './contract.js';
 import { crashSafetyTest } from './crash-harness.js';
+import { writeOnlyStore } from './write-only-store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'healthmesh-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -147,31 +148,15 @@ function recordingStore(clock?: FakeClock) {
     /** ms the fake clock moves during each write. */
     writeMs: 0,
   };
-  const notUsed = (): never => {
-    throw new Error('not used by the writer');
-  };
-  const store: HistoryStore = {
-    backend: 'recording',
-    async write(batch) {
-      if (control.gate) await control.gate;
-      if (control.failNext) {
-        control.failNext = false;
-        throw new Error('disk full');
-      }
-      if (clock && control.writeMs) clock.advance(control.writeMs);
-      writes.push({ results: [...batch.results], transitions: [...batch.transitions] });
-    },
-    queryResults: notUsed,
-    queryTransitions: notUsed,
-    queryRollups: notUsed,
-    latestResults: notUsed,
-    putRegistration: notUsed,
-    deleteRegistration: notUsed,
-    listRegistrations: notUsed,
-    maintain: notUsed,
-    stats: notUsed,
-    close: async () => {},
-  };
+  const store = writeOnlyStore('recording', async (batch) => {
+    if (control.gate) await control.gate;
+    if (control.failNext) {
+      control.failNext = false;
+      throw new Error('disk full');
+    }
+    if (clock && control.writeMs) clock.advance(control.writeMs);
+    writes.push({ results: [...batch.results], transitions: [...batch.transitions] });
+  });
   return { store, control };
 }
 

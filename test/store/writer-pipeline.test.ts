@@ -1,32 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from '../../src/core/clock.js';
-import type { HistoryStore, WriteBatch } from '../../src/store/types.js';
+import type { WriteBatch } from '../../src/store/types.js';
 import { ResultWriter } from '../../src/store/writer.js';
 import { result, T0 } from './contract.js';
+import { writeOnlyStore } from './write-only-store.js';
 
 /** A store whose writes stay pending until released, in call order. */
 function heldStore() {
   const writes: { batch: WriteBatch; release: () => void; fail: (e: Error) => void }[] = [];
-  const notUsed = (): never => {
-    throw new Error('not used by the writer');
-  };
-  const store: HistoryStore = {
-    backend: 'held',
-    write: (batch) =>
+  const store = writeOnlyStore(
+    'held',
+    (batch) =>
       new Promise<void>((release, fail) => {
         writes.push({ batch: { results: [...batch.results], transitions: [...batch.transitions] }, release, fail });
       }),
-    queryResults: notUsed,
-    queryTransitions: notUsed,
-    queryRollups: notUsed,
-    latestResults: notUsed,
-    putRegistration: notUsed,
-    deleteRegistration: notUsed,
-    listRegistrations: notUsed,
-    maintain: notUsed,
-    stats: notUsed,
-    close: async () => {},
-  };
+  );
   return { store, writes };
 }
 
