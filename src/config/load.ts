@@ -179,6 +179,11 @@ function crossChecks(config: Config): Array<{ path: PathPart[]; message: string 
       }
     });
   }
+  config.proxy?.routes.forEach((route, i) => {
+    if (!config.services[route.service]) {
+      problems.push({ path: ['proxy', 'routes', i, 'service'], message: `no service named "${route.service}" (define it under services:)` });
+    }
+  });
   return problems;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { balancerSchema, proxySchema } from './balancer.js';
 import { address, commonCheckFields, duration, positiveDuration } from './common.js';
 import { customCheckSchema } from './kinds/custom.js';
 import { dnsCheckSchema } from './kinds/dns.js';
@@ -143,6 +144,7 @@ export const serviceSchema = z.strictObject({
   min_healthy: z.number().int().min(0).default(1).meta({ description: 'Fewer HEALTHY instances → service UNHEALTHY' }),
   instances: z.array(instanceSchema).default([]),
   checks: z.array(checkSchema).default([]).meta({ description: 'Checks run against every instance' }),
+  balancer: balancerSchema.prefault({}).meta({ description: 'How traffic to this service is balanced (proxy, library, balancer API)' }),
 });
 
 const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'use host:port, e.g. 127.0.0.1:7400');
@@ -181,6 +183,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   defaults: defaultsSchema.prefault({}),
+  proxy: proxySchema.optional().meta({ description: 'Reverse proxy for `healthmesh proxy`: routes to services' }),
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
 });
 
