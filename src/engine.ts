@@ -39,6 +39,8 @@ export class Engine {
   private readonly scheduler: Scheduler;
   private readonly checks = new Map<string, CheckView>();
   private readonly runners = new Map<string, CheckRunner>();
+  /** Interval stretch by `service/instance` while real traffic to it succeeds (balancer/local-feed.ts). */
+  private readonly stretch = new Map<string, { factor: number; until: number }>();
 
   constructor(private readonly options: EngineOptions) {
     this.bus = options.bus ?? new EventBus<HealthEvents>();
@@ -98,6 +100,21 @@ export class Engine {
     this.scheduler.runNow(id);
   }
 
+  /**
+   * Stretch the interval of an instance's checks by `factor` while they are
+   * HEALTHY and settled, until epoch ms `until`: passive evidence (real
+   * traffic succeeding) stands in for some probes.
+   */
+  stretchIntervals(instanceKey: string, factor: number, until: number): void {
+    if (factor > 1) this.stretch.set(instanceKey, { factor, until });
+    else this.stretch.delete(instanceKey);
+  }
+
+  /** End a stretch at once; returns whether there was one (the caller may then run the checks now). */
+  clearStretch(instanceKey: string): boolean {
+    return this.stretch.delete(instanceKey);
+  }
+
   runNow(id: string): void {
     this.scheduler.runNow(id);
   }
@@ -130,7 +147,16 @@ export class Engine {
     if (step.state.flapping !== previous.flapping) {
       bus.emit('flap', { spec, flapping: step.state.flapping, share: step.state.flap.share, at: result.observedAt });
     }
-    return nextInterval(spec, step.state);
+    const interval = nextInterval(spec, step.state);
+    if (this.stretch.size === 0 || interval !== spec.intervalMs || step.state.status !== 'HEALTHY') return interval;
+    const key = `${spec.service}/${spec.instance}`;
+    const stretch = this.stretch.get(key);
+    if (!stretch) return interval;
+    if (this.options.clock.now() >= stretch.until) {
+      this.stretch.delete(key);
+      return interval;
+    }
+    return interval * stretch.factor;
   };
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Feeds a {@link BalancerSet} from the in-process engine: membership from the
+ * registry, statuses and scores from the rollup. It listens to the engine's
+ * bus (checks added or removed, transitions, results) and refreshes only the
+ * service concerned, coalesced to once per microtask turn, so a reload of a
+ * thousand checks is one refresh per service. Scores drift with every result,
+ * so they are also refreshed on a timer.
+ *
+ * It also closes the loop from passive to active health: while real traffic
+ * to an instance keeps succeeding its checks run `adaptive_interval.stretch`
+ * times less often; on the first passive failure the stretch ends and its
+ * checks run at once.
+ */
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Engine } from '../engine.js';
+import type { Registry } from '../registry/registry.js';
+import type { StatusRollup } from '../status/rollup.js';
+import type { BalancerSet } from './balancer-set.js';
+import type { BalancerEvent, UpstreamMember } from './service-balancer.js';
+
+/** What the feed reads. */
+export interface LocalFeedDeps {
+  set: BalancerSet;
+  engine: Pick<Engine, 'bus' | 'stretchIntervals' | 'clearStretch' | 'runNow'>;
+  registry: Pick<Registry, 'instancesOf' | 'instance'>;
+  rollup: Pick<StatusRollup, 'instance' | 'instanceScore'>;
+  clock: Clock;
+  /** Stretch settings of a service (from its balancer config). */
+  stretchOf: (service: string) => { stretch: number; minSuccesses: number } | undefined;
+  /** How often scores are re-read, ms (default 2000). */
+  scoreRefreshMs?: number;
+}
+
+/** Follows the engine and keeps every balancer's members current. */
+export class LocalFeed {
+  private readonly dirty = new Set<string>();
+  private flushQueued = false;
+  private offs: Array<() => void> = [];
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: LocalFeedDeps) {}
+
+  /** Fill every balancer now and follow the engine from here on. */
+  start(): void {
+    const { engine, set } = this.deps;
+    this.offs = [
+      engine.bus.on('check-added', ({ spec }) => this.markDirty(spec.service)),
+      engine.bus.on('check-removed', ({ spec }) => this.markDirty(spec.service)),
+      // The rollup follows the same bus and was attached first, so it is current here.
+      engine.bus.on('transition', ({ spec }) => this.markDirty(spec.service)),
+      engine.bus.on('result', ({ spec, result }) => {
+        if (result.status === 'HEALTHY') set.balancer(spec.service)?.activeCheckPassed(spec.instance);
+      }),
+      set.on(this.onBalancerEvent),
+    ];
+    this.refreshAll();
+    const every = this.deps.scoreRefreshMs ?? 2000;
+    const tick = (): void => {
+      this.refreshAll();
+      this.timer = this.deps.clock.setTimeout(tick, every);
+    };
+    this.timer = this.deps.clock.setTimeout(tick, every);
+  }
+
+  /** Refresh one service's members now. */
+  refresh(service: string): void {
+    const { registry, rollup, set } = this.deps;
+    const members: UpstreamMember[] = registry.instancesOf(service).map((r) => ({
+      id: r.id,
+      address: r.address,
+      weight: r.weight,
+      ...(r.zone !== undefined ? { zone: r.zone } : {}),
+      status: rollup.instance(r.service, r.id),
+      score: rollup.instanceScore(r.service, r.id),
+    }));
+    set.setMembers(service, members);
+  }
+
+  refreshAll(): void {
+    for (const service of this.deps.set.services()) this.refresh(service);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const off of this.offs) off();
+    this.offs = [];
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private markDirty(service: string): void {
+    if (!this.deps.set.balancer(service)) return;
+    this.dirty.add(service);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      if (this.stopped) return;
+      const services = [...this.dirty];
+      this.dirty.clear();
+      for (const s of services) this.refresh(s);
+    });
+  }
+
+  private readonly onBalancerEvent = (event: BalancerEvent): void => {
+    if (event.type !== 'passive') return;
+    const settings = this.deps.stretchOf(event.service);
+    if (!settings || settings.stretch <= 1) return;
+    const key = `${event.service}/${event.id}`;
+    const { engine, registry } = this.deps;
+    if (event.healthy) {
+      const specs = registry.instance(key)?.checks ?? [];
+      // Good for a few stretched intervals; renewed every min_successes successes.
+      const longest = specs.reduce((max, s) => Math.max(max, s.intervalMs), 0);
+      engine.stretchIntervals(key, settings.stretch, event.at + 2 * longest * settings.stretch);
+    } else if (engine.clearStretch(key)) {
+      for (const spec of registry.instance(key)?.checks ?? []) engine.runNow(spec.id);
+    }
+  };
+}

@@ -1,0 +1,490 @@
+/**
+ * The balancer of one service: active health (statuses and scores pushed in
+ * by a feed), passive health (breaker and outlier detection fed by request
+ * outcomes), slow start, zone preference and panic mode, over one picker.
+ *
+ * The picker's membership is rebuilt only when something that decides it
+ * changes (a member, a status, an ejection, a breaker opening or closing, the
+ * slow-start ramp); a pick is the picker's O(1)/O(log n) pick plus a flag
+ * test, and allocates nothing.
+ */
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Random } from '../core/random.js';
+import type { HealthStatus } from '../core/status.js';
+import type { BalancerConfig } from '../config/balancer.js';
+import type { AttemptOutcome, PickedUpstream, UpstreamBalancer } from '../proxy/upstreams.js';
+import { exponentialBackoff } from './backoff.js';
+import { CircuitBreaker, type BreakerState } from './breaker.js';
+import { OutlierDetection, type OutlierChange, type OutlierExplanation } from './outlier.js';
+import { pickerKinds } from './pickers/index.js';
+import { LeastLatencyPicker } from './pickers/least-latency.js';
+import { P2cPicker } from './pickers/p2c.js';
+import { slowStartFactor } from './slow-start.js';
+import { consecutiveFailures, failureRatio } from './trip.js';
+import type { Instance, Picker } from './types.js';
+
+/** An instance as the feed describes it: identity, place and active health. */
+export interface UpstreamMember {
+  /** Instance id, unique within the service. */
+  readonly id: string;
+  /** host:port. */
+  readonly address: string;
+  /** Configured weight (0 = drain: never picked). */
+  readonly weight: number;
+  readonly zone?: string;
+  /** Status from the active checks. HEALTHY and DEGRADED take traffic. */
+  readonly status: HealthStatus;
+  /** Health score 0–100 (see status/rollup.ts). */
+  readonly score: number;
+}
+
+/** What the balancer tells its owner (metrics, adaptive intervals, logs). */
+export type BalancerEvent =
+  | { readonly type: 'outlier'; readonly service: string; readonly change: OutlierChange }
+  | { readonly type: 'breaker'; readonly service: string; readonly id: string; readonly from: BreakerState['kind']; readonly to: BreakerState['kind']; readonly at: number; readonly figures?: Record<string, number> }
+  | { readonly type: 'panic'; readonly service: string; readonly panic: boolean; readonly healthyShare: number; readonly at: number }
+  /** Real traffic to `id` has succeeded `streak` times in a row (healthy), or failed after such a streak. */
+  | { readonly type: 'passive'; readonly service: string; readonly id: string; readonly healthy: boolean; readonly at: number };
+
+/** Options of {@link ServiceBalancer}. */
+export interface ServiceBalancerOptions {
+  service: string;
+  config: BalancerConfig;
+  clock: Clock;
+  random: Random;
+  onEvent?: (event: BalancerEvent) => void;
+}
+
+/** One instance in the balancer's snapshot (GET /api/v1/services/:service/balancer). */
+export interface MemberSnapshot {
+  id: string;
+  address: string;
+  zone: string | null;
+  status: HealthStatus;
+  score: number;
+  /** Whether it may take traffic outside panic: active-healthy, not ejected, breaker not open, weight > 0. */
+  usable: boolean;
+  /** In the picker's membership right now (usable and in the chosen zone, or anything in panic). */
+  inRotation: boolean;
+  weight: number;
+  /** Weight the picker uses: weight × score factor × slow-start factor. */
+  effectiveWeight: number;
+  /** Slow-start factor 0..1 and when the ramp ends (epoch ms), or null when not ramping. */
+  slowStart: { factor: number; endsAt: number } | null;
+  inFlight: number;
+  picks: number;
+  successes: number;
+  failures: number;
+  breaker: { state: BreakerState['kind']; opens: number; reopensAt: number | null } | null;
+  outlier: OutlierExplanation | null;
+}
+
+/** Live state of one service's balancer. */
+export interface BalancerSnapshot {
+  service: string;
+  picker: BalancerConfig['picker'];
+  /** Balancing over every instance because too few are usable. */
+  panic: boolean;
+  /** Usable instances / all instances with weight > 0, 0..1. */
+  healthyShare: number;
+  panicThreshold: number;
+  zone: { local: string; usingLocal: boolean } | null;
+  instances: MemberSnapshot[];
+}
+
+/** A member with the object the picker returns; kept across rebuilds while its identity is unchanged. */
+interface Node extends Instance, PickedUpstream {
+  readonly id: string;
+  readonly address: string;
+  readonly weight: number;
+  readonly zone?: string;
+}
+
+interface MemberState {
+  node: Node;
+  status: HealthStatus;
+  score: number;
+  activeHealthy: boolean;
+  /** Epoch ms when the slow-start ramp began, or null. */
+  rampFrom: number | null;
+  breaker: CircuitBreaker | null;
+  breakerKind: BreakerState['kind'];
+  inRotation: boolean;
+  inFlight: number;
+  picks: number;
+  successes: number;
+  failures: number;
+  passiveStreak: number;
+}
+
+const takesTraffic = (s: HealthStatus): boolean => s === 'HEALTHY' || s === 'DEGRADED';
+
+/** Health-aware balancer of one service; implements the proxy's {@link UpstreamBalancer}. */
+export class ServiceBalancer implements UpstreamBalancer {
+  readonly service: string;
+  private readonly config: BalancerConfig;
+  private readonly clock: Clock;
+  private readonly onEvent: (event: BalancerEvent) => void;
+  private readonly members = new Map<string, MemberState>();
+  private readonly picker: Picker;
+  private readonly outlier: OutlierDetection | null;
+  private panic = false;
+  private healthyShare = 0;
+  private usingLocalZone = false;
+  private initialised = false;
+  private rampTimer: TimerHandle | undefined;
+  private breakerTimer: { handle: TimerHandle; at: number } | undefined;
+  /** The picker's membership, for the fallback scan when picks keep hitting excluded ids. */
+  private rotation: Node[] = [];
+  private closed = false;
+  /** A rebuild is running; a nested request (a breaker reopening while it reads states) repeats it once. */
+  private rebuilding = false;
+  private rebuildAgain = false;
+
+  constructor(options: ServiceBalancerOptions) {
+    this.service = options.service;
+    this.config = options.config;
+    this.clock = options.clock;
+    this.onEvent = options.onEvent ?? (() => {});
+    this.picker = pickerKinds[this.config.picker]([], { clock: this.clock, random: options.random, weight: this.weightOf });
+    const o = this.config.outlier;
+    this.outlier = o.enabled
+      ? new OutlierDetection({
+          clock: this.clock,
+          config: {
+            intervalMs: o.interval,
+            baseEjectionTimeMs: o.base_ejection_time,
+            maxEjectionTimeMs: o.max_ejection_time,
+            maxEjectionPercent: o.max_ejection_percent,
+            consecutive5xx: o.consecutive_5xx,
+            consecutiveGatewayFailure: o.consecutive_gateway_failure,
+            successRate: o.success_rate && { minimumHosts: o.success_rate.minimum_hosts, requestVolume: o.success_rate.request_volume, stdevFactor: o.success_rate.stdev_factor },
+            failurePercentage: o.failure_percentage && { threshold: o.failure_percentage.threshold, minimumHosts: o.failure_percentage.minimum_hosts, requestVolume: o.failure_percentage.request_volume },
+            unejectOnActiveHealthy: o.uneject_on_active_healthy,
+          },
+          onChange: this.onOutlierChange,
+        })
+      : null;
+    this.outlier?.start();
+  }
+
+  /**
+   * Replace the members and their active health. Ids that stay keep their
+   * breaker, outlier history and counters. An instance that starts taking
+   * traffic after the first call ramps up under slow start.
+   */
+  setMembers(list: readonly UpstreamMember[]): void {
+    const now = this.clock.now();
+    const seen = new Set<string>();
+    for (const m of list) {
+      seen.add(m.id);
+      let st = this.members.get(m.id);
+      if (st && (st.node.address !== m.address || st.node.weight !== m.weight || st.node.zone !== m.zone)) {
+        st.node = makeNode(m);
+      }
+      if (!st) {
+        st = {
+          node: makeNode(m),
+          status: m.status,
+          score: m.score,
+          activeHealthy: false,
+          rampFrom: null,
+          breaker: this.makeBreaker(m.id),
+          breakerKind: 'closed',
+          inRotation: false,
+          inFlight: 0,
+          picks: 0,
+          successes: 0,
+          failures: 0,
+          passiveStreak: 0,
+        };
+        this.members.set(m.id, st);
+        this.outlier?.addHost(m.id);
+      }
+      const healthy = takesTraffic(m.status);
+      if (healthy && !st.activeHealthy && this.initialised) st.rampFrom = now;
+      if (healthy && this.outlier?.isEjected(m.id) && m.status === 'HEALTHY' && st.status !== 'HEALTHY') this.outlier.onActiveHealthy(m.id);
+      st.activeHealthy = healthy;
+      st.status = m.status;
+      st.score = m.score;
+    }
+    for (const id of [...this.members.keys()]) {
+      if (!seen.has(id)) {
+        this.members.delete(id);
+        this.outlier?.removeHost(id);
+      }
+    }
+    this.initialised = true;
+    this.rebuild();
+  }
+
+  /** An active check of `id` passed: an ejected instance may return early (outlier.uneject_on_active_healthy). */
+  activeCheckPassed(id: string): void {
+    if (this.members.has(id) && this.outlier?.isEjected(id)) this.outlier.onActiveHealthy(id);
+  }
+
+  pick(key?: string, exclude?: ReadonlySet<string>): PickedUpstream | undefined {
+    for (let tries = 0; tries < 3; tries++) {
+      const node = this.picker.pick(key) as Node | undefined;
+      if (node === undefined) return undefined;
+      if (exclude !== undefined && exclude.has(node.id)) continue;
+      if (this.admit(node)) return node;
+    }
+    // Picks keep landing on excluded or refusing instances (a hash key, few members): scan.
+    for (const node of this.rotation) {
+      if (exclude !== undefined && exclude.has(node.id)) continue;
+      if (this.admit(node)) return node;
+    }
+    return undefined;
+  }
+
+  report(id: string, outcome: AttemptOutcome): void {
+    const st = this.members.get(id);
+    if (!st) return; // left while the request was in flight
+    this.end(st);
+    if (outcome.ok) st.successes++;
+    else st.failures++;
+    if (this.picker instanceof LeastLatencyPicker) this.picker.observe(id, outcome.latencyMs);
+    st.breaker?.report({ ok: outcome.ok, latencyMs: outcome.latencyMs });
+    this.outlier?.report(id, outcome.status ?? 503);
+    this.notePassive(st, outcome.ok);
+  }
+
+  release(id: string): void {
+    const st = this.members.get(id);
+    if (st) this.end(st);
+  }
+
+  /** The live state, for the API and metrics. */
+  snapshot(): BalancerSnapshot {
+    const now = this.clock.now();
+    const instances: MemberSnapshot[] = [];
+    for (const st of this.members.values()) {
+      const b = st.breaker?.state;
+      const ramp = this.rampFactor(st, now);
+      instances.push({
+        id: st.node.id,
+        address: st.node.address,
+        zone: st.node.zone ?? null,
+        status: st.status,
+        score: st.score,
+        usable: this.usable(st),
+        inRotation: st.inRotation,
+        weight: st.node.weight,
+        effectiveWeight: st.inRotation ? this.weightOf(st.node) : 0,
+        slowStart: ramp < 1 && st.rampFrom !== null ? { factor: ramp, endsAt: st.rampFrom + this.config.slow_start.window } : null,
+        inFlight: st.inFlight,
+        picks: st.picks,
+        successes: st.successes,
+        failures: st.failures,
+        breaker: b ? { state: b.kind, opens: b.opens, reopensAt: b.kind === 'open' ? b.reopensAt : null } : null,
+        outlier: this.outlier ? this.outlier.explain(st.node.id) : null,
+      });
+    }
+    return {
+      service: this.service,
+      picker: this.config.picker,
+      panic: this.panic,
+      healthyShare: this.healthyShare,
+      panicThreshold: this.config.panic_threshold / 100,
+      zone: this.config.zone ? { local: this.config.zone.local, usingLocal: this.usingLocalZone } : null,
+      instances,
+    };
+  }
+
+  /** Whether the service balances over every instance (panic mode). */
+  get inPanic(): boolean {
+    return this.panic;
+  }
+
+  /** Stop every timer. */
+  close(): void {
+    this.closed = true;
+    this.outlier?.stop();
+    if (this.rampTimer !== undefined) this.clock.clearTimeout(this.rampTimer);
+    if (this.breakerTimer !== undefined) this.clock.clearTimeout(this.breakerTimer.handle);
+    this.rampTimer = undefined;
+    this.breakerTimer = undefined;
+  }
+
+  // --- membership -----------------------------------------------------------
+
+  private usable(st: MemberState): boolean {
+    return st.node.weight > 0 && st.activeHealthy && st.breakerKind !== 'open' && !(this.outlier?.isEjected(st.node.id) ?? false);
+  }
+
+  /** Recompute who is in rotation: usable members, the local zone if it has enough, everything in panic. */
+  private rebuild(): void {
+    if (this.closed) return;
+    if (this.rebuilding) {
+      this.rebuildAgain = true;
+      return;
+    }
+    this.rebuilding = true;
+    try {
+      do {
+        this.rebuildAgain = false;
+        this.rebuildOnce();
+      } while (this.rebuildAgain);
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+
+  private rebuildOnce(): void {
+    const now = this.clock.now();
+    const weighted: MemberState[] = [];
+    const usable: MemberState[] = [];
+    for (const st of this.members.values()) {
+      this.syncBreaker(st);
+      if (st.node.weight <= 0) continue;
+      weighted.push(st);
+      if (this.usable(st)) usable.push(st);
+    }
+    let chosen = usable;
+    const zone = this.config.zone;
+    this.usingLocalZone = false;
+    if (zone) {
+      const local = weighted.filter((st) => st.node.zone === zone.local);
+      const localUsable = usable.filter((st) => st.node.zone === zone.local);
+      if (local.length > 0 && localUsable.length > 0 && (100 * localUsable.length) / local.length >= zone.min_healthy_percent) {
+        chosen = localUsable;
+        this.usingLocalZone = true;
+      }
+    }
+    const share = weighted.length ? usable.length / weighted.length : 0;
+    const panic = weighted.length > 0 && this.config.panic_threshold > 0 && share * 100 < this.config.panic_threshold;
+    if (panic) chosen = weighted;
+    if (panic !== this.panic) this.onEvent({ type: 'panic', service: this.service, panic, healthyShare: share, at: now });
+    this.panic = panic;
+    this.healthyShare = share;
+    for (const st of this.members.values()) st.inRotation = false;
+    for (const st of chosen) st.inRotation = true;
+    this.rotation = chosen.map((st) => st.node);
+    this.picker.update(this.rotation);
+    this.armRamp(now);
+    this.armBreakerReopen();
+  }
+
+  /** Effective weight: configured × score factor × slow-start factor (evaluated on rebuild, not per pick). */
+  private readonly weightOf = (inst: Instance): number => {
+    const st = this.members.get(inst.id);
+    if (!st) return 0;
+    const scoreFactor = this.config.use_score ? Math.max(0.05, st.score / 100) : 1;
+    return st.node.weight * scoreFactor * this.rampFactor(st, this.clock.now());
+  };
+
+  private rampFactor(st: MemberState, now: number): number {
+    const s = this.config.slow_start;
+    if (st.rampFrom === null || s.window <= 0) return 1;
+    const f = slowStartFactor(st.rampFrom, now, { windowMs: s.window, aggression: s.aggression, minFactor: s.min_weight_percent / 100 });
+    if (f >= 1) st.rampFrom = null;
+    return f;
+  }
+
+  /** While anyone ramps, reweight 20 times over the window. */
+  private armRamp(now: number): void {
+    if (this.rampTimer !== undefined) return;
+    let ramping = false;
+    for (const st of this.members.values()) if (st.inRotation && this.rampFactor(st, now) < 1) ramping = true;
+    if (!ramping) return;
+    this.rampTimer = this.clock.setTimeout(() => {
+      this.rampTimer = undefined;
+      this.picker.reweight();
+      this.armRamp(this.clock.now());
+    }, Math.max(50, this.config.slow_start.window / 20));
+  }
+
+  // --- breakers --------------------------------------------------------------
+
+  private makeBreaker(id: string): CircuitBreaker | null {
+    const b = this.config.breaker;
+    if (!b.enabled) return null;
+    const trip =
+      b.trip === 'ratio'
+        ? failureRatio({ clock: this.clock, windowMs: b.window, threshold: b.failure_ratio, minRequests: b.min_requests })
+        : consecutiveFailures({ threshold: b.consecutive_failures });
+    return new CircuitBreaker({
+      clock: this.clock,
+      trip,
+      backoff: exponentialBackoff({ baseMs: b.open_for, maxMs: b.max_open_for }),
+      halfOpenMaxTrials: b.half_open_trials,
+      ...(b.slow_call !== undefined ? { slowCallMs: b.slow_call } : {}),
+      onStateChange: (change) => {
+        const st = this.members.get(id);
+        if (!st || st.breaker === null) return;
+        const wasOpen = st.breakerKind === 'open';
+        st.breakerKind = change.to.kind;
+        this.onEvent({ type: 'breaker', service: this.service, id, from: change.from.kind, to: change.to.kind, at: change.at, ...(change.figures ? { figures: change.figures } : {}) });
+        // Open ↔ not open changes who may be picked.
+        if (wasOpen !== (change.to.kind === 'open')) this.rebuild();
+      },
+    });
+  }
+
+  /** Read the breaker's state so open → half-open (lazy in the breaker) is seen. */
+  private syncBreaker(st: MemberState): void {
+    if (st.breaker) st.breakerKind = st.breaker.state.kind;
+  }
+
+  /** One timer at the earliest reopen time among open breakers; it rebuilds so half-open members get trials. */
+  private armBreakerReopen(): void {
+    let earliest = Infinity;
+    for (const st of this.members.values()) {
+      const s = st.breaker?.state;
+      if (s?.kind === 'open' && s.reopensAt < earliest) earliest = s.reopensAt;
+    }
+    if (this.breakerTimer && this.breakerTimer.at === earliest) return;
+    if (this.breakerTimer) this.clock.clearTimeout(this.breakerTimer.handle);
+    this.breakerTimer = undefined;
+    if (earliest === Infinity) return;
+    const handle = this.clock.setTimeout(() => {
+      this.breakerTimer = undefined;
+      this.rebuild();
+    }, Math.max(0, earliest - this.clock.now()));
+    this.breakerTimer = { handle, at: earliest };
+  }
+
+  /** Count a pick; a half-open breaker lets only its trial calls through. */
+  private admit(node: Node): boolean {
+    const st = this.members.get(node.id);
+    if (!st) return false;
+    if (st.breaker !== null && st.breakerKind !== 'closed' && !this.panic && !st.breaker.tryAcquire()) return false;
+    st.picks++;
+    st.inFlight++;
+    if (this.picker instanceof P2cPicker) this.picker.begin(node.id);
+    return true;
+  }
+
+  private end(st: MemberState): void {
+    if (st.inFlight > 0) st.inFlight--;
+    if (this.picker instanceof P2cPicker) this.picker.end(st.node.id);
+  }
+
+  // --- passive evidence -------------------------------------------------------
+
+  private readonly onOutlierChange = (change: OutlierChange): void => {
+    this.onEvent({ type: 'outlier', service: this.service, change });
+    if (change.type === 'uneject') {
+      const st = this.members.get(change.id);
+      if (st && st.activeHealthy) st.rampFrom = change.at; // back from ejection: ramp up again
+    }
+    if (change.type !== 'uneject' || change.cause !== 'removed') this.rebuild();
+  };
+
+  private notePassive(st: MemberState, ok: boolean): void {
+    const need = this.config.adaptive_interval.min_successes;
+    if (ok) {
+      st.passiveStreak++;
+      // Every `need` successes, so a stretch based on it can be renewed.
+      if (st.passiveStreak % need === 0) this.onEvent({ type: 'passive', service: this.service, id: st.node.id, healthy: true, at: this.clock.now() });
+    } else {
+      if (st.passiveStreak >= need) this.onEvent({ type: 'passive', service: this.service, id: st.node.id, healthy: false, at: this.clock.now() });
+      st.passiveStreak = 0;
+    }
+  }
+}
+
+function makeNode(m: UpstreamMember): Node {
+  return Object.freeze({ id: m.id, address: m.address, weight: m.weight, ...(m.zone !== undefined ? { zone: m.zone } : {}) });
+}
