@@ -6,6 +6,9 @@ import { severity } from './core/status.js';
 import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { Engine } from './engine.js';
+import { BalancerSet, balancerConfigs } from './balancer/balancer-set.js';
+import { LocalFeed } from './balancer/local-feed.js';
+import { registerBalancerMetrics } from './metrics/balancer-metrics.js';
 import { AutoDeregister } from './registry/auto-deregister.js';
 import { DnsDiscovery } from './registry/dns-discovery.js';
 import { Registry, type ApplyReport } from './registry/registry.js';
@@ -44,6 +47,10 @@ export interface Daemon {
   writer: ResultWriter;
   /** Instance, service and mesh statuses, kept current on transitions. */
   rollup: StatusRollup;
+  /** A health-aware balancer per service, fed by the engine (the proxy and the balancer API use them). */
+  balancers: BalancerSet;
+  /** The Prometheus registry behind /metrics (the proxy adds its families here). */
+  metricsRegistry: import('prom-client').Registry;
   server: FastifyInstance;
   /** The address actually bound (port 0 resolved). */
   address: { host: string; port: number };
@@ -112,6 +119,28 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     onError: (err, family) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect'),
   });
+  const balancers = new BalancerSet({ clock, random: options.random ?? realRandom });
+  balancers.configure(balancerConfigs(config));
+  balancers.on((event) => {
+    if (event.type === 'outlier' && event.change.type === 'eject') {
+      logger.warn({ service: event.service, instance: event.change.id, detector: event.change.detector, figures: event.change.figures }, `${event.service}/${event.change.id} ejected by ${event.change.detector}`);
+    } else if (event.type === 'panic') {
+      logger.warn({ service: event.service, panic: event.panic, healthyShare: event.healthyShare }, `${event.service} ${event.panic ? 'enters' : 'leaves'} panic mode (${Math.round(event.healthyShare * 100)}% usable)`);
+    }
+  });
+  const feed = new LocalFeed({
+    set: balancers,
+    engine,
+    registry,
+    rollup,
+    clock,
+    stretchOf: (service) => {
+      const a = config.services[service]?.balancer.adaptive_interval;
+      return a && { stretch: a.stretch, minSuccesses: a.min_successes };
+    },
+  });
+  feed.start();
+  const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, (err, family) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect'));
   let maintainTimer = clock.setTimeout(function maintain() {
     store.maintain(Math.round(clock.now())).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'store maintenance failed'));
     maintainTimer = clock.setTimeout(maintain, MAINTAIN_EVERY_MS);
@@ -124,6 +153,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     config = next;
     const report = registry.applyConfig(next);
     discovery.apply(next);
+    for (const service of balancers.configure(balancerConfigs(next))) feed.refresh(service);
     logger.info(report, `config reloaded: ${report.added} checks added, ${report.removed} removed, ${report.changed} changed, ${report.kept} kept`);
     return report;
   }
@@ -139,6 +169,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     isReady: () => ready,
     history,
     metrics,
+    balancers,
     token: config.server.token ?? process.env.HEALTHMESH_API_TOKEN,
     protectReads: config.server.protect_reads,
     reload: options.configPath ? reload : undefined,
@@ -163,11 +194,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store,
     writer,
     rollup,
+    balancers,
+    metricsRegistry: metrics.registry,
     server,
     address,
     reload,
     async stop() {
       ready = false;
+      feed.stop();
+      balancers.close();
+      offBalancerMetrics();
       discovery.stop();
       autoDeregister.stop();
       clock.clearTimeout(maintainTimer);

@@ -36,6 +36,7 @@ import {
   type FamilySpec,
   type FamilyType,
 } from './names.js';
+import { ComputedFamily, NO_LABELS, type Labels, type Sample } from './computed.js';
 
 /**
  * What the history store reports about its writes, read on every scrape.
@@ -100,23 +101,6 @@ export interface Metrics {
   detach(): void;
 }
 
-type Labels = Readonly<Record<string, string | number>>;
-
-/** One sample as prom-client's Registry formats it. */
-interface Sample {
-  value: number;
-  /** Labels of this sample only (`status`, `le`, `reason`). */
-  labels: Labels;
-  /**
-   * Labels shared by many samples, kept as one long-lived object per check or
-   * group: the Registry formats such an object once and caches the string.
-   */
-  sharedLabels?: Labels;
-  /** For histogram and summary parts: name_bucket, name_sum, name_count. */
-  metricName?: string;
-}
-
-const NO_LABELS: Labels = Object.freeze({});
 const STATUS_LABELS: Record<HealthStatus, Labels> = {
   HEALTHY: Object.freeze({ status: 'HEALTHY' }),
   DEGRADED: Object.freeze({ status: 'DEGRADED' }),
@@ -131,60 +115,6 @@ const LAG_QUANTILES = Object.entries(SCHEDULER_LAG_QUANTILES).map(([field, quant
 }));
 /** A reason label value must look like a Reason code; anything else becomes OTHER_REASON. */
 const REASON_SHAPE = /^[a-z][a-z0-9_]{0,63}$/;
-
-/**
- * A metric family whose samples are computed when the Registry asks. It
- * implements the contract prom-client's Registry relies on for every metric
- * (`name`, `help`, `type`, `aggregator`, `get()`, `reset()` and the optional
- * `getForPromString()` that Histogram also uses), so it sits in the registry
- * beside prom-client's own metrics.
- */
-class ComputedFamily {
-  /** Writable: an OpenMetrics registry strips `_total` from counter names at render time. */
-  name: string;
-  readonly help: string;
-  readonly type: FamilyType;
-  readonly labelNames: readonly string[];
-  readonly aggregator = 'sum';
-
-  constructor(
-    spec: FamilySpec,
-    private readonly sample: (out: Sample[]) => void,
-    private readonly onError: (err: unknown, family: string) => void,
-  ) {
-    this.name = spec.name;
-    this.help = spec.help;
-    this.type = spec.type;
-    this.labelNames = spec.labelNames;
-  }
-
-  /** Samples with shared labels kept apart (the fast path of Registry.metrics()). */
-  async getForPromString(): Promise<{ name: string; help: string; type: FamilyType; values: Sample[]; aggregator: string }> {
-    const values: Sample[] = [];
-    try {
-      this.sample(values);
-    } catch (err) {
-      // One broken source must not fail the whole scrape; the family is left empty.
-      values.length = 0;
-      this.onError(err, this.name);
-    }
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
-  }
-
-  /** Samples with every label on the sample, as getMetricsAsJSON() expects. */
-  async get(): Promise<{ name: string; help: string; type: FamilyType; values: Sample[]; aggregator: string }> {
-    const data = await this.getForPromString();
-    data.values = data.values.map(({ value, labels, sharedLabels, metricName }) => ({
-      value,
-      labels: sharedLabels ? { ...sharedLabels, ...labels } : { ...labels },
-      ...(metricName === undefined ? {} : { metricName }),
-    }));
-    return data;
-  }
-
-  /** Values come from their sources; Registry.resetMetrics() has nothing to clear. */
-  reset(): void {}
-}
 
 /** Failures of one reason in one service × kind. */
 interface FailureCell {

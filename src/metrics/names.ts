@@ -34,6 +34,8 @@
  * | healthmesh_check_failures_total     | S × K × R                     |
  * | healthmesh_check_duration_seconds   | S × K × 16 (14 buckets, sum, count) |
  * | scheduler / store / build info      | 11 / 5 / 1, constant          |
+ * | healthmesh_balancer_* per instance  | I × (5 + 3 states + ≤ 4 detectors) |
+ * | healthmesh_balancer_* per service   | S × 2                         |
  *
  * so in total about 5·C + 4·I + 4·S + S·K·(17 + R) + 21 series, plus the process
  * metrics (~100, constant). 10 000 checks on 2 500 instances of 50 services,
@@ -197,6 +199,61 @@ export const FAMILIES = {
     type: 'counter',
     labelNames: [],
     help: 'Rows the history store dropped (queue full or write failed).',
+  },
+  // Load balancing (balancer/), computed on scrape from each service's balancer snapshot.
+  balancerPicks: {
+    name: 'healthmesh_balancer_picks_total',
+    type: 'counter',
+    labelNames: ['service', 'service_instance'],
+    help: 'Times the balancer chose the instance for a request attempt.',
+  },
+  balancerEjected: {
+    name: 'healthmesh_balancer_ejected',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: 'Whether outlier detection has ejected the instance now (1) or not (0).',
+  },
+  balancerEjections: {
+    name: 'healthmesh_balancer_ejections_total',
+    type: 'counter',
+    labelNames: ['service', 'service_instance', 'detector'],
+    help: 'Outlier ejections by detector (consecutive_5xx, consecutive_gateway_failure, success_rate, failure_percentage).',
+  },
+  balancerBreakerState: {
+    name: 'healthmesh_balancer_breaker_state',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance', 'state'],
+    help: 'Circuit breaker state of the instance: 1 for its current state (closed, open, half-open), 0 for the others.',
+  },
+  balancerBreakerOpens: {
+    name: 'healthmesh_balancer_breaker_opens_total',
+    type: 'counter',
+    labelNames: ['service', 'service_instance'],
+    help: 'Times the instance circuit breaker opened.',
+  },
+  balancerWeight: {
+    name: 'healthmesh_balancer_effective_weight',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: 'Weight the picker uses now: configured weight × health-score factor × slow-start factor; 0 when out of rotation.',
+  },
+  balancerSlowStart: {
+    name: 'healthmesh_balancer_slow_start_factor',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: 'Slow-start ramp factor of the instance, 0..1 (1 when not ramping).',
+  },
+  balancerPanic: {
+    name: 'healthmesh_balancer_panic',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'Whether the service balances over all instances because too few are usable (1) or not (0).',
+  },
+  balancerHealthyShare: {
+    name: 'healthmesh_balancer_healthy_share',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'Share of the service instances that may take traffic (active-healthy, not ejected, breaker not open), 0..1.',
   },
   buildInfo: {
     name: 'healthmesh_build_info',

@@ -4,12 +4,13 @@ import type { CheckResult } from '../core/result.js';
 import { HealthmeshError } from '../core/errors.js';
 import type { HealthStatus } from '../core/status.js';
 import { parseDuration } from '../config/duration.js';
+import type { BalancerSet } from '../balancer/balancer-set.js';
 import type { Engine } from '../engine.js';
 import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
 import { bearerMatches } from './auth.js';
 import type { TransitionLog } from './event-log.js';
-import { ttlBodySchema, buildOpenApi } from './openapi.js';
+import { balancerReportsSchema, ttlBodySchema, buildOpenApi } from './openapi.js';
 
 /** Reads of stored history the API needs (the HistoryStore provides them). */
 export interface HistoryReader {
@@ -26,6 +27,8 @@ export interface ApiDeps {
   isReady: () => boolean;
   history?: HistoryReader;
   metrics?: { contentType: string; render(): Promise<string> };
+  /** Per-service balancers: their live state, and passive outcomes reported by clients. */
+  balancers?: Pick<BalancerSet, 'snapshot' | 'balancer'>;
   /** Bearer token for mutating endpoints (and reads when protectReads). */
   token?: string;
   protectReads?: boolean;
@@ -164,6 +167,28 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (instanceCache.size >= INSTANCE_CACHE_ENTRIES) instanceCache.clear();
     instanceCache.set(key, { index, at: now, body });
     return body;
+  });
+
+  const balancerOf = (service: string) => {
+    const balancer = deps.balancers?.balancer(service);
+    if (!balancer) throw new HealthmeshError('not_found', `no service "${service}" with a balancer`);
+    return balancer;
+  };
+
+  app.get<{ Params: { service: string } }>('/api/v1/services/:service/balancer', async (request) => {
+    balancerOf(request.params.service);
+    return deps.balancers!.snapshot(request.params.service);
+  });
+
+  app.post<{ Params: { service: string } }>('/api/v1/services/:service/balancer/reports', async (request, reply) => {
+    const balancer = balancerOf(request.params.service);
+    const { reports } = balancerReportsSchema.parse(request.body);
+    const known = new Set(balancer.snapshot().instances.map((m) => m.id));
+    reports.forEach((r, i) => {
+      if (!known.has(r.instance)) throw new HealthmeshError('invalid', `reports[${i}].instance: no instance "${r.instance}" in service "${request.params.service}"`);
+    });
+    for (const r of reports) balancer.report(r.instance, { ok: r.ok, latencyMs: r.latency_ms, ...(r.status !== undefined ? { status: r.status } : {}) });
+    return reply.code(202).send({ accepted: reports.length });
   });
 
   app.get('/api/v1/instances/*', async (request) => {

@@ -7,6 +7,21 @@ export const ttlBodySchema = z.strictObject({
   note: z.string().max(4096).optional(),
 });
 
+/** Outcomes of real requests, reported by a client that balances on its own (POST …/balancer/reports). */
+export const balancerReportsSchema = z.strictObject({
+  reports: z
+    .array(
+      z.strictObject({
+        instance: z.string().min(1),
+        ok: z.boolean(),
+        latency_ms: z.number().min(0).max(3_600_000),
+        status: z.number().int().min(100).max(599).optional().meta({ description: 'HTTP status; leave out for a transport failure (counts as 503)' }),
+      }),
+    )
+    .min(1)
+    .max(1000),
+});
+
 const json = (schema: z.ZodType): unknown => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
 /**
@@ -24,7 +39,7 @@ export function buildOpenApi(version: string): unknown {
     openapi: '3.1.0',
     info: { title: 'healthmesh', version },
     components: {
-      schemas: { Registration: json(registrationSchema), TtlUpdate: json(ttlBodySchema) },
+      schemas: { Registration: json(registrationSchema), TtlUpdate: json(ttlBodySchema), BalancerReports: json(balancerReportsSchema) },
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     },
     paths: {
@@ -44,6 +59,17 @@ export function buildOpenApi(version: string): unknown {
             { name: 'wait', in: 'query', schema: { type: 'string' }, description: 'Longest wait, e.g. 30s (max 5m)' },
           ],
           responses: { 200: ok('a page; header X-Healthmesh-Index') },
+        },
+      },
+      '/api/v1/services/{service}/balancer': {
+        get: { summary: 'Live balancer state: panic, healthy share, per instance rotation, weights, breaker, ejection with its figures', responses: { 200: ok('the state'), 404: ok('unknown service') } },
+      },
+      '/api/v1/services/{service}/balancer/reports': {
+        post: {
+          summary: 'Report outcomes of real requests (passive health) for a client that balances on its own',
+          security: [{ bearer: [] }],
+          requestBody: { content: { 'application/json': { schema: ref('BalancerReports') } } },
+          responses: { 202: ok('applied'), 400: ok('invalid, the field is named'), 404: ok('unknown service') },
         },
       },
       '/api/v1/instances': {
