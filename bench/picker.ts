@@ -23,6 +23,8 @@ import { seeded } from '../src/core/random.js';
 import { pickerKinds, type PickerKind } from '../src/balancer/pickers/index.js';
 import type { Instance, Picker } from '../src/balancer/types.js';
 import type { Random } from '../src/core/random.js';
+import { balancerSchema } from '../src/config/balancer.js';
+import { ServiceBalancer } from '../src/balancer/service-balancer.js';
 
 /** mulberry32 with its state in a typed array: no HeapNumber per call. */
 function typedSeeded(seed: number): Random {
@@ -101,6 +103,50 @@ for (const n of [10, 10_000]) {
     });
   }
 }
+// The whole balancer around a picker: pick + release (what a proxy does per attempt
+// before the outcome), and pick + report (breaker, outlier and latency bookkeeping too).
+const balancerResults: Record<string, unknown>[] = [];
+for (const n of [10, 10_000]) {
+  for (const picker of ['wrr', 'p2c', 'least-latency'] as const) {
+    if (values.only !== undefined && values.only !== picker) continue;
+    const b = new ServiceBalancer({ service: 'bench', config: balancerSchema.parse({ picker }), clock: realClock, random: makeRandom(42) });
+    b.setMembers(Array.from({ length: n }, (_, i) => ({ id: `i${i}`, address: `10.0.${i >> 8}.${i & 255}:8080`, weight: 1 + (i % 5), status: 'HEALTHY' as const, score: 100 })));
+    const ok = { ok: true, latencyMs: 1, status: 200 };
+    const loop = (count: number, withReport: boolean): void => {
+      for (let i = 0; i < count; i++) {
+        const p = b.pick()!;
+        if (withReport) b.report(p.id, ok);
+        else b.release(p.id);
+        sink += p.address.length;
+      }
+    };
+    for (const withReport of [false, true]) {
+      loop(500_000, withReport);
+      const count = Math.min(PICKS, 2_000_000);
+      const t0 = performance.now();
+      loop(count, withReport);
+      const secs = (performance.now() - t0) / 1000;
+      gc?.();
+      gc?.();
+      await settle();
+      const gcBefore = gcCount;
+      const h0 = process.memoryUsage().heapUsed;
+      loop(200_000, withReport);
+      const h1 = process.memoryUsage().heapUsed;
+      await settle();
+      balancerResults.push({
+        picker,
+        instances: n,
+        op: withReport ? 'pick+report' : 'pick+release',
+        opsPerSec: Math.round(count / secs),
+        nsPerOp: Number(((secs * 1e9) / count).toFixed(1)),
+        bytesPerOp: Number(((h1 - h0) / 200_000).toFixed(3)),
+        gcDuringAllocWindow: gcCount - gcBefore,
+      });
+    }
+    b.close();
+  }
+}
 obs.disconnect();
 console.log(
   JSON.stringify({
@@ -111,6 +157,7 @@ console.log(
     random: values.random,
     gcExposed: gc !== undefined,
     results,
+    balancer: balancerResults,
     sink: sink > 0,
   }),
 );

@@ -176,6 +176,8 @@ export class OutlierDetection {
   private readonly onChange: ((c: OutlierChange) => void) | undefined;
   private readonly hosts = new Map<string, HostMonitor>();
   private sweepTimer: TimerHandle | undefined;
+  /** Soonest returnsAt among current ejections (may be stale-early, never late). */
+  private earliestReturn = Infinity;
 
   constructor(opts: OutlierDetectionOptions) {
     this.clock = opts.clock;
@@ -364,9 +366,18 @@ export class OutlierDetection {
 
   /** Return instances whose time is up even if their timer was cleared by stop() or has not fired yet. */
   private expire(): void {
+    // Called on every report: O(1) until some ejection is due.
     const now = this.clock.now();
-    for (const [id, h] of this.hosts) if (h.ejection && now >= h.ejection.returnsAt) this.uneject(id, h, 'time');
+    if (now < this.earliestReturn) return;
+    let earliest = Infinity;
+    for (const [id, h] of this.hosts) {
+      if (!h.ejection) continue;
+      if (now >= h.ejection.returnsAt) this.uneject(id, h, 'time');
+      else if (h.ejection.returnsAt < earliest) earliest = h.ejection.returnsAt;
+    }
+    this.earliestReturn = earliest;
   }
+
 
   private host(id: string): HostMonitor {
     const h = this.hosts.get(id);
@@ -390,6 +401,7 @@ export class OutlierDetection {
     }, durationMs);
     const full = { ...figures, ejectionTimeMs: durationMs };
     h.ejection = { detector, figures: full, at: now, returnsAt, timer };
+    if (returnsAt < this.earliestReturn) this.earliestReturn = returnsAt;
     h.last = { detector, figures: full };
     h.consecutive5xx = 0;
     h.consecutiveGateway = 0;
