@@ -29,6 +29,14 @@ function buildProgram(): Command {
     .action(startCommand);
 
   program
+    .command('proxy')
+    .description('run the reverse proxy: route requests to the healthy instances of services (and run the daemon, unless --follow)')
+    .option('-c, --config <file>', 'config file (with a proxy: section)', 'healthmesh.yaml')
+    .option('-l, --listen <host:port>', 'proxy listen address (overrides proxy.listen)')
+    .option('-f, --follow <url>', 'follow a running daemon (e.g. http://127.0.0.1:7400) instead of running checks here')
+    .action(proxyCommand);
+
+  program
     .command('check')
     .description('run one check and exit with the Nagios code: 0 OK, 1 WARNING (DEGRADED), 2 CRITICAL (UNHEALTHY), 3 UNKNOWN')
     .argument(
@@ -119,15 +127,44 @@ async function startCommand(options: { config: string; listen?: string }): Promi
   process.on('SIGHUP', () => {
     daemon.reload().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed; the running config stays'));
   });
+  onShutdown(logger, () => daemon.stop());
+}
+
+async function proxyCommand(options: { config: string; listen?: string; follow?: string }): Promise<void> {
+  let config;
+  try {
+    config = await loadConfigFile(options.config);
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (!config.proxy) {
+    process.stderr.write(`${options.config}: no proxy: section (give proxy.listen and proxy.routes; see README, "Proxy")\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const [{ createLogger }, { runProxy }] = await Promise.all([import('./core/logger.js'), import('./cli/proxy-command.js')]);
+  const logger = createLogger(config.log);
+  const running = await runProxy({ config, logger, configPath: options.config, ...(options.listen ? { listen: options.listen } : {}), ...(options.follow ? { follow: options.follow } : {}) });
+  if (running.reload) {
+    const reload = running.reload;
+    process.on('SIGHUP', () => void reload().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed; the running config stays')));
+  }
+  onShutdown(logger, () => running.stop());
+}
+
+/** Stop within a second on SIGINT/SIGTERM, whatever hangs. */
+function onShutdown(logger: import('./core/logger.js').Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, `${signal} received, stopping`);
-    // Never hang on shutdown: a stuck close must not outlive the promised second.
     const guard = setTimeout(() => process.exit(0), 900);
     guard.unref();
-    daemon.stop().then(
+    stop().then(
       () => {
         logger.flush?.();
         process.exit(0);
