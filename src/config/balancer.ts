@@ -101,7 +101,7 @@ export const balancerSchema = z.strictObject({
 const routeSchema = z
   .strictObject({
     host: z.string().min(1).optional().meta({ description: 'Match the Host header (without port); "*.example.com" matches subdomains' }),
-    path_prefix: z.string().startsWith('/').optional().meta({ description: 'Match paths starting with this' }),
+    path_prefix: z.string().startsWith('/', 'start with "/", e.g. /api').optional().meta({ description: 'Match paths starting with this' }),
     service: z.string().min(1).meta({ description: 'Service whose instances serve the route' }),
     strip_prefix: z.boolean().default(false).meta({ description: 'Remove path_prefix before forwarding' }),
   })

@@ -133,7 +133,7 @@ describe('healthmesh check, other kinds', () => {
 });
 
 describe('healthmesh validate, schema, --version', () => {
-  it.each(['examples/healthmesh.yaml', 'examples/all-kinds.yaml'])('accepts the bundled example %s', async (file) => {
+  it.each(['examples/healthmesh.yaml', 'examples/all-kinds.yaml', 'examples/proxy.yaml'])('accepts the bundled example %s', async (file) => {
     const r = await runCli(['validate', file]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
