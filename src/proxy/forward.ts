@@ -6,7 +6,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { TimerHandle } from '../core/clock.js';
+import type { DeadlineEntry } from './deadlines.js';
 import type { InstanceCells } from './metrics.js';
 import type { PickedUpstream } from './upstreams.js';
 
@@ -33,6 +33,8 @@ export interface AttemptOwner {
   onEnd(a: Attempt): void;
   /** The upstream failed after headers were relayed: the client response must be broken, not ended. */
   onBodyError(a: Attempt, err: Error): void;
+  /** No response headers within the timeout. */
+  timedOut(a: Attempt): void;
 }
 
 /**
@@ -43,10 +45,13 @@ export interface AttemptOwner {
 export const DISCARD_LIMIT_BYTES = 128 * 1024;
 
 /** One attempt to one instance. */
-export class Attempt implements Dispatcher.DispatchHandler {
+export class Attempt implements Dispatcher.DispatchHandler, DeadlineEntry {
   state = AttemptState.Pending;
-  /** Timer of the header timeout; cleared when the attempt settles. */
-  timer: TimerHandle | undefined = undefined;
+  // Header timeout, kept by the proxy's DeadlineQueue.
+  deadline = 0;
+  prevDeadline: Attempt | undefined = undefined;
+  nextDeadline: Attempt | undefined = undefined;
+  queued = false;
   /** The balancer has been told (report or release). */
   settled = false;
   private abortFn: ((err?: Error) => void) | undefined = undefined;
@@ -59,7 +64,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
   };
 
   constructor(
-    private readonly owner: AttemptOwner,
+    readonly owner: AttemptOwner,
     readonly upstream: PickedUpstream,
     readonly cells: InstanceCells,
     /** clock.now() when the attempt started, ms. */

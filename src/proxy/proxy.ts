@@ -16,6 +16,7 @@ import { Pool } from 'undici';
 import type { ProxyConfig } from '../config/balancer.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { DeadlineQueue } from './deadlines.js';
 import { Attempt, AttemptState, BodyTooLargeError, classifyError, RequestBody, type AttemptOwner, type FailureKind } from './forward.js';
 import { clientResponseHeaders, upstreamRequestHead } from './headers.js';
 import { CODE_ERROR, codeClass, ProxyMetrics, type ServiceCells } from './metrics.js';
@@ -127,12 +128,13 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 class ProxyCore {
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly timeoutMs: number;
   readonly maxRetries: number;
   readonly retryOn: number;
   readonly maxBody: number;
   readonly via: string | undefined;
   readonly metrics = new ProxyMetrics();
+  /** Header timeouts of all attempts in flight. */
+  readonly deadlines: DeadlineQueue<Attempt>;
   readonly counts: ProxyStats = {
     requests: 0,
     attempts: 0,
@@ -165,7 +167,7 @@ class ProxyCore {
     this.logger = options.logger;
     this.upstreams = options.upstreams;
     this.routes = compileRoutes(config.routes);
-    this.timeoutMs = config.timeout;
+    this.deadlines = new DeadlineQueue<Attempt>(this.clock, config.timeout, (a) => a.owner.timedOut(a));
     this.maxRetries = config.retries.attempts;
     this.retryOn = config.retries.on.reduce((bits, on) => bits | (ON_BITS[on] ?? 0), 0);
     this.maxBody = config.max_body_bytes ?? Number.POSITIVE_INFINITY;
@@ -247,6 +249,7 @@ class ProxyCore {
   async close(server: Server): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.deadlines.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await closed;
@@ -304,9 +307,10 @@ class Exchange implements AttemptOwner {
     else this.firstId = picked.id;
     const cells = this.svc.instance(picked.id);
     cells.start();
-    const a = new Attempt(this, picked, cells, core.clock.now());
+    const now = core.clock.now();
+    const a = new Attempt(this, picked, cells, now);
     this.current = a;
-    a.timer = core.clock.setTimeout(() => this.timedOut(a), core.timeoutMs);
+    core.deadlines.add(a, now);
     core.pool(picked.address).dispatch(
       { path: this.match.path, method: this.method, headers: this.headers, body: this.body ?? null },
       a,
@@ -317,7 +321,7 @@ class Exchange implements AttemptOwner {
   private settle(a: Attempt, status: number | undefined): void {
     if (a.settled) return;
     a.settled = true;
-    this.core.clock.clearTimeout(a.timer);
+    this.core.deadlines.remove(a);
     const ms = this.core.clock.now() - a.startedAt;
     if (status === undefined) {
       a.cells.end(CODE_ERROR, ms);
@@ -332,7 +336,7 @@ class Exchange implements AttemptOwner {
   private release(a: Attempt): void {
     if (a.settled) return;
     a.settled = true;
-    this.core.clock.clearTimeout(a.timer);
+    this.core.deadlines.remove(a);
     a.cells.inFlight--;
     this.balancer.release(a.upstream.id);
   }
@@ -427,7 +431,7 @@ class Exchange implements AttemptOwner {
     this.failed(kind, err, a);
   }
 
-  private timedOut(a: Attempt): void {
+  timedOut(a: Attempt): void {
     if (a.settled || a.state !== AttemptState.Pending) return;
     a.state = AttemptState.Done;
     this.settle(a, undefined);
