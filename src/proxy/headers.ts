@@ -82,6 +82,10 @@ export function upstreamRequestHead(raw: readonly string[], info: ForwardInfo): 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
+    if (named === undefined && !mayBeSpecial(name)) {
+      out.push(name, value);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (isHopByHop(lower) || lower === 'expect' || (named !== undefined && named.has(lower))) {
       if (lower === 'transfer-encoding') chunked = true;
@@ -105,6 +109,21 @@ export function upstreamRequestHead(raw: readonly string[], info: ForwardInfo): 
 }
 
 /**
+ * Whether a header name of this length and first character can be one the
+ * proxy looks at (hop-by-hop, Expect, Host, Content-Length, x-forwarded-*,
+ * Via): lets the common headers (Accept, User-Agent, Date, ...) skip the
+ * lower-casing and set lookups. Lengths: te 2, via 3, host 4, expect 6,
+ * trailer/upgrade 7, connection/keep-alive 10, content-length 14,
+ * x-forwarded-for 15, x-forwarded-host 16, transfer-encoding/x-forwarded-proto 17;
+ * proxy-* any length from 6.
+ */
+export function mayBeSpecial(name: string): boolean {
+  const n = name.length;
+  if (n >= 6 && (name.charCodeAt(0) | 32) === 112) return true; // 'p': proxy-*
+  return n === 2 || n === 3 || n === 4 || n === 6 || n === 7 || n === 10 || (n >= 14 && n <= 17);
+}
+
+/**
  * The client response's headers from undici's raw response headers (Buffers,
  * flat): hop-by-hop and Connection-named headers removed. node:http adds the
  * client connection's own Connection / Keep-Alive / Transfer-Encoding.
@@ -113,31 +132,43 @@ export function upstreamRequestHead(raw: readonly string[], info: ForwardInfo): 
 export function clientResponseHeaders(raw: readonly Buffer[], via?: string): string[] {
   const out: string[] = [];
   let named: Set<string> | undefined;
-  let viaSeen = false;
+  let viaAt = -1;
   for (let i = 0; i < raw.length; i += 2) {
     // latin1: header bytes map one to one, as node:http reads them.
     const name = raw[i]!.toString('latin1');
     const value = raw[i + 1]!.toString('latin1');
+    if (mayBeSpecial(name)) {
+      const lower = name.toLowerCase();
+      if (isHopByHop(lower)) {
+        // "keep-alive" and "close" name no header beyond the hop-by-hop ones; anything else is rare and filtered below.
+        if (lower === 'connection') {
+          for (const t of value.split(',')) {
+            const token = t.trim().toLowerCase();
+            if (token !== '' && token !== 'keep-alive' && token !== 'close') (named ??= new Set()).add(token);
+          }
+        }
+        continue;
+      }
+      if (lower === 'via') viaAt = out.length;
+    }
     out.push(name, value);
   }
-  for (let i = 0; i < out.length; i += 2) {
-    if (out[i]!.length === 10 && out[i]!.toLowerCase() === 'connection') {
-      named = connectionTokens(out);
-      break;
+  if (named !== undefined) {
+    let w = 0;
+    for (let i = 0; i < out.length; i += 2) {
+      if (named.has(out[i]!.toLowerCase())) {
+        if (i === viaAt) viaAt = -1;
+        continue;
+      }
+      if (i === viaAt) viaAt = w;
+      out[w++] = out[i]!;
+      out[w++] = out[i + 1]!;
     }
+    out.length = w;
   }
-  let w = 0;
-  for (let i = 0; i < out.length; i += 2) {
-    const lower = out[i]!.toLowerCase();
-    if (isHopByHop(lower) || (named !== undefined && named.has(lower))) continue;
-    if (via !== undefined && lower === 'via') {
-      out[i + 1] = `${out[i + 1]}, ${via}`;
-      viaSeen = true;
-    }
-    out[w++] = out[i]!;
-    out[w++] = out[i + 1]!;
+  if (via !== undefined) {
+    if (viaAt >= 0) out[viaAt + 1] = `${out[viaAt + 1]}, ${via}`;
+    else out.push('via', via);
   }
-  out.length = w;
-  if (via !== undefined && !viaSeen) out.push('via', via);
   return out;
 }

@@ -82,3 +82,22 @@ describe('client response headers', () => {
     expect(clientResponseHeaders(b(['Via', '1.1 up']), '1.1 hm')).toEqual(['Via', '1.1 up, 1.1 hm']);
   });
 });
+
+describe('header name pre-filter', () => {
+  it('lets every name the proxy handles through', async () => {
+    const { mayBeSpecial } = await import('../../src/proxy/headers.js');
+    for (const n of ['TE', 'Via', 'Host', 'Expect', 'Trailer', 'Upgrade', 'Connection', 'Keep-Alive', 'Content-Length', 'X-Forwarded-For', 'X-Forwarded-Host', 'Transfer-Encoding', 'X-Forwarded-Proto', 'Proxy-Connection', 'proxy-authorization', 'PROXY-X']) {
+      expect(mayBeSpecial(n), n).toBe(true);
+    }
+    expect(mayBeSpecial('Accept-Language')).toBe(true); // same length as one handled: checked, kept
+    expect(mayBeSpecial('Date')).toBe(true);
+    expect(mayBeSpecial('Server')).toBe(true);
+    expect(mayBeSpecial('Content-Type')).toBe(false);
+    expect(mayBeSpecial('Cache-Control')).toBe(false);
+  });
+
+  it('drops a response header named by Connection, and keeps via in place', () => {
+    const out = clientResponseHeaders(b(['X-A', '1', 'Connection', 'keep-alive, X-A', 'Via', '1.1 up', 'X-B', '2']), '1.1 hm');
+    expect(out).toEqual(['Via', '1.1 up, 1.1 hm', 'X-B', '2']);
+  });
+});
