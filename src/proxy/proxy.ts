@@ -189,6 +189,12 @@ class ProxyCore {
     const head = upstreamRequestHead(req.rawHeaders, { clientIp, proto: 'http', via: this.via });
     const target = req.url ?? '/';
     const hasBody = head.contentLength > 0 || head.chunked;
+    if (target.charCodeAt(0) !== 47) {
+      // Absolute-form (`GET http://h/p`) and asterisk-form targets are for forward proxies; a reverse proxy refuses them
+      // rather than forward a path the upstream client would reject (and blame the upstream for it).
+      sendError(res, hasBody, 400, { error: 'bad_request_target', path: clip(target) });
+      return;
+    }
     const match = this.routes.match(head.host, target);
     if (match === undefined) {
       this.counts.failures.noRoute++;

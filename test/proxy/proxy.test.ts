@@ -391,3 +391,56 @@ describe('proxy accounting', () => {
     await waitFor(() => (data.match(/HTTP\/1.1 200/g) ?? []).length === 2, 'two responses on one connection');
   });
 });
+
+describe('proxy against hostile clients', () => {
+  it('answers 400 to an absolute-form target without calling the upstream', async () => {
+    const up = await named('u');
+    const balancer = rr({ id: 'u', address: up.address });
+    const proxy = track(await proxyFor(proxyConfig({ routes: [{ host: 'svc.test', service: 's' }] }), upstreamsOf({ s: balancer })));
+    const sock = connect(proxy.address.port, '127.0.0.1');
+    cleanups.push(() => void sock.destroy());
+    let data = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (data += d));
+    sock.write('GET http://svc.test/x HTTP/1.1\r\nHost: svc.test\r\n\r\n');
+    await waitFor(() => data.includes('bad_request_target'), 'a 400');
+    expect(data).toMatch(/^HTTP\/1.1 400/);
+    expect(balancer.calls).toEqual([]);
+  });
+
+  it('survives a client that resets in the middle of its chunked upload, and releases the instance', async () => {
+    let upstreamClosed = false;
+    const sink = track(
+      await startUpstream((req, res) => {
+        req.resume();
+        req.on('end', () => res.end('ok'));
+        req.on('close', () => (upstreamClosed = true));
+      }),
+    );
+    const balancer = rr({ id: 'u', address: sink.address });
+    const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: balancer })));
+    const sock = connect(proxy.address.port, '127.0.0.1');
+    sock.on('error', () => {});
+    sock.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    await waitFor(() => sink.requests.length === 1, 'the upstream to get the request');
+    sock.resetAndDestroy();
+    await waitFor(() => upstreamClosed, 'the upstream request to close');
+    await waitFor(() => balancer.calls.length === 2, 'the release');
+    expect(balancer.calls.map((c) => c.op)).toEqual(['pick', 'release']);
+    // and still serving
+    expect((await fetchVia(proxy, '/')).status).toBe(200);
+  });
+
+  it('survives a client that sends a body shorter than its Content-Length and goes away', async () => {
+    const sink = track(await startUpstream((req, res) => req.on('end', () => res.end('done')).resume()));
+    const balancer = rr({ id: 'u', address: sink.address });
+    const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: balancer })));
+    const sock = connect(proxy.address.port, '127.0.0.1');
+    sock.on('error', () => {});
+    sock.write('PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort');
+    await waitFor(() => sink.requests.length === 1, 'the upstream to get the request');
+    sock.end();
+    await waitFor(() => balancer.calls.length === 2, 'the release');
+    expect(balancer.unbalanced()).toEqual([]);
+  });
+});
