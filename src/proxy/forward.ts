@@ -58,10 +58,7 @@ export class Attempt implements Dispatcher.DispatchHandler, DeadlineEntry {
   private abortReason: Error | undefined = undefined;
   private resumeFn: (() => void) | undefined = undefined;
   private discarded = 0;
-  /** Bound once: the 'drain' listener when the client was slow. */
-  readonly resume = (): void => {
-    this.resumeFn?.();
-  };
+  private resumeBound: (() => void) | undefined = undefined;
 
   constructor(
     readonly owner: AttemptOwner,
@@ -70,6 +67,11 @@ export class Attempt implements Dispatcher.DispatchHandler, DeadlineEntry {
     /** clock.now() when the attempt started, ms. */
     readonly startedAt: number,
   ) {}
+
+  /** The 'drain' listener that resumes reading the upstream body after the client was slow; made on first use. */
+  get resume(): () => void {
+    return (this.resumeBound ??= () => this.resumeFn?.());
+  }
 
   /** Abort the upstream request (now, or as soon as undici hands over the abort function). Idempotent. */
   abort(reason: Error): void {

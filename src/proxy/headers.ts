@@ -41,10 +41,8 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   return tokens;
 }
 
-/** What the upstream request's headers are built from. */
+/** What the upstream request's headers get besides the client's address (one object per proxy). */
 export interface ForwardInfo {
-  /** The client's IP address (socket.remoteAddress). */
-  clientIp: string;
   /** Scheme the client used to reach the proxy: `http` (the proxy listens in plain HTTP). */
   proto: string;
   /** `Via` value to append (e.g. `1.1 healthmesh`); undefined to add none. */
@@ -69,9 +67,10 @@ export interface RequestHead {
  * hop-by-hop and Connection-named headers removed, `Expect` removed (node:http
  * answers 100-continue itself; undici refuses the header), Host kept as
  * received, `x-forwarded-for` appended to, `x-forwarded-proto` and
- * `x-forwarded-host` set, `via` appended when asked.
+ * `x-forwarded-host` set, `via` appended when asked. `clientIp` is
+ * socket.remoteAddress.
  */
-export function upstreamRequestHead(raw: readonly string[], info: ForwardInfo): RequestHead {
+export function upstreamRequestHead(raw: readonly string[], clientIp: string, info: ForwardInfo): RequestHead {
   const named = connectionTokens(raw);
   const out: string[] = [];
   let xff: string | undefined;
@@ -100,7 +99,7 @@ export function upstreamRequestHead(raw: readonly string[], info: ForwardInfo): 
     else if (lower === 'content-length') contentLength = Number(value);
     out.push(name, value);
   }
-  out.push('x-forwarded-for', xff === undefined ? info.clientIp : `${xff}, ${info.clientIp}`);
+  out.push('x-forwarded-for', xff === undefined ? clientIp : `${xff}, ${clientIp}`);
   out.push('x-forwarded-proto', info.proto);
   if (host !== undefined) out.push('x-forwarded-host', host);
   if (info.via !== undefined) out.push('via', via === undefined ? info.via : `${via}, ${info.via}`);

@@ -132,6 +132,8 @@ class ProxyCore {
   readonly retryOn: number;
   readonly maxBody: number;
   readonly via: string | undefined;
+  /** What every upstream request's headers get besides the client's address. */
+  private readonly forward: { proto: string; via?: string };
   readonly metrics = new ProxyMetrics();
   /** Header timeouts of all attempts in flight. */
   readonly deadlines: DeadlineQueue<Attempt>;
@@ -172,6 +174,7 @@ class ProxyCore {
     this.retryOn = config.retries.on.reduce((bits, on) => bits | (ON_BITS[on] ?? 0), 0);
     this.maxBody = config.max_body_bytes ?? Number.POSITIVE_INFINITY;
     this.via = options.via;
+    this.forward = options.via === undefined ? { proto: 'http' } : { proto: 'http', via: options.via };
     this.bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 300_000;
     this.budgetOptions = {
       budgetPercent: config.retries.budget_percent,
@@ -186,7 +189,7 @@ class ProxyCore {
     // We relay the upstream's Date; node:http would add a second one.
     res.sendDate = false;
     const clientIp = req.socket.remoteAddress ?? '';
-    const head = upstreamRequestHead(req.rawHeaders, { clientIp, proto: 'http', via: this.via });
+    const head = upstreamRequestHead(req.rawHeaders, clientIp, this.forward);
     const target = req.url ?? '/';
     const hasBody = head.contentLength > 0 || head.chunked;
     if (target.charCodeAt(0) !== 47) {

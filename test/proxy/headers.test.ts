@@ -21,7 +21,7 @@ describe('upstream request headers', () => {
         'Cookie', 'c=1',
         'Cookie', 'd=2',
       ],
-      { clientIp: '10.0.0.9', proto: 'http' },
+      '10.0.0.9', { proto: 'http' },
     );
     expect(head.headers).toEqual([
       'Host', 'svc.test:8080',
@@ -40,7 +40,7 @@ describe('upstream request headers', () => {
   it('appends to x-forwarded-for and via, replaces proto and host', () => {
     const head = upstreamRequestHead(
       ['host', 'h', 'X-Forwarded-For', '1.1.1.1', 'x-forwarded-for', '2.2.2.2', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'evil', 'Via', '1.0 edge'],
-      { clientIp: '3.3.3.3', proto: 'http', via: '1.1 healthmesh' },
+      '3.3.3.3', { proto: 'http', via: '1.1 healthmesh' },
     );
     expect(head.headers).toEqual([
       'host', 'h',
@@ -52,8 +52,8 @@ describe('upstream request headers', () => {
   });
 
   it('reads content-length and transfer-encoding', () => {
-    expect(upstreamRequestHead(['Content-Length', '12'], { clientIp: 'x', proto: 'http' }).contentLength).toBe(12);
-    const chunked = upstreamRequestHead(['Transfer-Encoding', 'chunked'], { clientIp: 'x', proto: 'http' });
+    expect(upstreamRequestHead(['Content-Length', '12'], 'x', { proto: 'http' }).contentLength).toBe(12);
+    const chunked = upstreamRequestHead(['Transfer-Encoding', 'chunked'], 'x', { proto: 'http' });
     expect(chunked.chunked).toBe(true);
     expect(chunked.headers).not.toContain('Transfer-Encoding');
   });

@@ -321,6 +321,44 @@ describe('proxy timeouts, aborts and hostile upstreams', () => {
   });
 });
 
+describe('proxy against more hostile upstreams', () => {
+  it('answers 502 to response headers over undici\'s limit and does not retry it (a protocol error is not in retries.on)', async () => {
+    const { rawServer } = await import('../helpers/hostile.js');
+    const huge = track(
+      await rawServer((s) => s.once('data', () => s.write(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`))),
+    );
+    const good = await named('good');
+    const only = rr({ id: 'huge', address: huge.address });
+    const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: only })));
+    const r = await fetchVia(proxy, '/');
+    expect(r.status).toBe(502);
+    expect(only.unbalanced()).toEqual([]);
+    const two = rr({ id: 'huge', address: huge.address }, { id: 'good', address: good.address });
+    const proxy2 = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], retries: { on: ['reset'] } }), upstreamsOf({ s: two })));
+    const r2 = await fetchVia(proxy2, '/');
+    // header overflow is a protocol error, not one of retries.on: relayed as 502, not retried
+    expect(r2.status).toBe(502);
+  });
+
+  it('answers 504 to an upstream that trickles its headers past the timeout', async () => {
+    const { rawServer } = await import('../helpers/hostile.js');
+    const trickle = track(
+      await rawServer((s) =>
+        s.once('data', () => {
+          s.write('HTTP/1.1 200 OK\r\n');
+          const t = setInterval(() => (s.writable ? s.write('X-A: b\r\n') : clearInterval(t)), 20);
+          s.on('close', () => clearInterval(t));
+        }),
+      ),
+    );
+    const balancer = rr({ id: 't', address: trickle.address });
+    const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], timeout: 300 }), upstreamsOf({ s: balancer })));
+    const r = await fetchVia(proxy, '/');
+    expect(r.status).toBe(504);
+    expect(balancer.unbalanced()).toEqual([]);
+  });
+});
+
 describe('proxy max_body_bytes', () => {
   it('answers 413 at once for a content-length above the limit, without calling the upstream', async () => {
     const up = await named('up');
