@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     const out = {
       bench: 'proxy',
       node: process.version,
-      nginx: hap.nginxVersion ?? nginx.version,
+      nginx: nginx.version,
       haproxy: hap.version,
       wrk: { threads, connections, seconds, warmup, c1Seconds },
       bodyBytes,
@@ -200,6 +200,9 @@ async function main(): Promise<void> {
       c1Overhead,
       p99OverheadMs: summary.p99OverheadMs,
       throughputVsHaproxy: summary.throughputVsHaproxy,
+      // On a shared 2-core machine the p99 of the direct run itself jumps by 10 ms and more when other work runs; a
+      // negative or widely spread overhead says the p99 figures of this run measure that, not the proxies.
+      p99Noisy: Math.min(...all.map((x) => x.p99OverheadMs)) < 0 || spread((x) => x.p99OverheadMs)[1] - spread((x) => x.p99OverheadMs)[0] > 2,
       targets: TARGETS,
       met: {
         p99OverheadMs: summary.p99OverheadMs < TARGETS.p99OverheadMs,
@@ -330,7 +333,7 @@ async function startHealthmesh(upstreamPort: number, profDir: string | undefined
 }
 
 /** HAProxy in http mode, one thread, keep-alive and connection reuse to the server. */
-async function startHaproxy(dir: string, upstreamPort: number): Promise<{ port: number; child: Child; version: string; nginxVersion?: string }> {
+async function startHaproxy(dir: string, upstreamPort: number): Promise<{ port: number; child: Child; version: string }> {
   const bin = process.env.HAPROXY_BIN ?? '/usr/sbin/haproxy';
   const port = await freePort();
   const conf = join(dir, 'haproxy.cfg');
