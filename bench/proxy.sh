@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/proxy: installs haproxy, wrk and nginx (Debian) if missing, builds,
+# and runs dist/bench/proxy.js, which starts nginx (the upstream), the
+# healthmesh proxy and haproxy on free ports, measures all three with wrk
+# and stops them at the end. Prints one JSON line on stdout; progress goes
+# to stderr.
+#
+#   bash bench/proxy.sh [--seconds 10] [--warmup 2] [--connections 32] [--threads 1] [--rounds 3]
+#                       [--c1-seconds 5] [--body-bytes 1024] [--prof-dir DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export NGINX_BIN=/usr/sbin/nginx
+export HAPROXY_BIN=/usr/sbin/haproxy
+
+missing=()
+[ -x "$NGINX_BIN" ] || missing+=(nginx)
+[ -x "$HAPROXY_BIN" ] || missing+=(haproxy)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "proxy.sh: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+# The Debian packages may have started system services; they are not used
+# (the bench starts its own instances on free ports) and are left alone.
+
+[ -d node_modules/undici ] || npm ci --no-audit --no-fund >&2
+npx tsc -p . >&2
+
+# Children started by the bench append their pid here; anything still alive
+# when this script exits (even if node was killed hard) is killed by pid.
+PROBES_TMPDIR="$(mktemp -d -t healthmesh-bench-proxy.XXXXXX)"
+PROBES_PIDFILE="$PROBES_TMPDIR/pids"
+: >"$PROBES_PIDFILE"
+export PROBES_TMPDIR PROBES_PIDFILE
+BENCH_JS="$PWD/dist/bench/proxy.js"
+cleanup() {
+  local pid cmd
+  while read -r pid; do
+    [ -n "$pid" ] || continue
+    # Only if that pid is still one of ours (pids get reused).
+    [ -r "/proc/$pid/cmdline" ] || continue
+    cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)"
+    case "$cmd" in
+      "$NGINX_BIN "* | "$HAPROXY_BIN "* | *"$BENCH_JS --serve "*) kill -KILL "$pid" 2>/dev/null || true ;;
+    esac
+  done <"$PROBES_PIDFILE"
+  rm -rf "$PROBES_TMPDIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Bounded: the bench stops itself past its own budget (rounds × runs + a minute);
+# this limit is only the outer backstop.
+timeout --signal=INT --kill-after=20 3600 node dist/bench/proxy.js "$@"

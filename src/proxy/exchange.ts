@@ -1,0 +1,295 @@
+/**
+ * One client request through the proxy: its attempts (pick, dispatch,
+ * report or release, each exactly once), retries within the budget, the
+ * response relayed with backpressure, and the proxy's own error answers.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Pool } from 'undici';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { DeadlineQueue } from './deadlines.js';
+import { Attempt, AttemptState, BodyTooLargeError, classifyError, type AttemptOwner, type FailureKind, type RequestBody } from './forward.js';
+import { clientResponseHeaders } from './headers.js';
+import { CODE_ERROR, codeClass, type ProxyMetrics, type ServiceCells } from './metrics.js';
+import type { ProxyStats } from './proxy.js';
+import type { RetryBudget } from './retry-budget.js';
+import type { RouteMatch } from './routes.js';
+import type { PickedUpstream, UpstreamBalancer } from './upstreams.js';
+
+/** What an exchange uses of the proxy it runs in (proxy.ts' ProxyCore). */
+export interface ExchangeContext {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly counts: ProxyStats;
+  readonly metrics: ProxyMetrics;
+  readonly deadlines: DeadlineQueue<Attempt>;
+  /** Extra attempts allowed (retries.attempts). */
+  readonly maxRetries: number;
+  /** retries.on as bits (see ON_BITS). */
+  readonly retryOn: number;
+  /** max_body_bytes, or Infinity. */
+  readonly maxBody: number;
+  readonly via: string | undefined;
+  budget(service: string): RetryBudget;
+  pool(address: string): Pool;
+}
+
+/** `exclude` of first attempts: nothing tried yet (shared, never written). */
+const EMPTY: ReadonlySet<string> = new Set();
+/** Abort reason when the client went away. */
+const CLIENT_GONE = new Error('client went away');
+/** Abort reason when response headers did not come within the timeout. */
+const TIMED_OUT = new Error('upstream timeout');
+
+/** Retry triggers as bits, tested on the hot path without string compares. */
+export const ON_BITS: Record<string, number> = { 'connect-failure': 1, reset: 2, timeout: 4, '502': 8, '503': 16, '504': 32 };
+function statusBit(status: number): number {
+  return status === 502 ? 8 : status === 503 ? 16 : status === 504 ? 32 : 0;
+}
+function kindBit(kind: FailureKind): number {
+  return kind === 'connect-failure' ? 1 : kind === 'reset' ? 2 : kind === 'timeout' ? 4 : 0;
+}
+
+/** One client request and its attempts. */
+export class Exchange implements AttemptOwner {
+  private readonly svc: ServiceCells;
+  private readonly budget: RetryBudget;
+  /** Instance of the first attempt; the set of tried ones is only built when a retry is considered. */
+  private firstId = '';
+  private tried: Set<string> | undefined = undefined;
+  private attempts = 0;
+  private current: Attempt | undefined = undefined;
+  private clientGone = false;
+  private readonly onClose = (): void => this.clientClosed();
+
+  constructor(
+    private readonly core: ExchangeContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly match: RouteMatch,
+    private readonly method: string,
+    private readonly headers: string[],
+    private readonly body: RequestBody | undefined,
+    private readonly balancer: UpstreamBalancer,
+    private readonly retryable: boolean,
+    private readonly key: string,
+  ) {
+    this.svc = core.metrics.service(match.service);
+    this.budget = core.budget(match.service);
+  }
+
+  start(): void {
+    this.res.once('close', this.onClose);
+    this.budget.recordRequest();
+    const picked = this.balancer.pick(this.key, EMPTY);
+    if (picked === undefined) {
+      this.core.counts.failures.noHealthyUpstream++;
+      this.error(503, { error: 'no_healthy_upstream', service: this.match.service });
+      return;
+    }
+    this.send(picked);
+  }
+
+  /** Send one attempt to `picked`. */
+  private send(picked: PickedUpstream): void {
+    const core = this.core;
+    core.counts.attempts++;
+    this.attempts++;
+    if (this.tried !== undefined) this.tried.add(picked.id);
+    else this.firstId = picked.id;
+    const cells = this.svc.instance(picked.id);
+    cells.start();
+    const now = core.clock.now();
+    const a = new Attempt(this, picked, cells, now);
+    this.current = a;
+    core.deadlines.add(a, now);
+    core.pool(picked.address).dispatch(
+      { path: this.match.path, method: this.method, headers: this.headers, body: this.body ?? null },
+      a,
+    );
+  }
+
+  /** Tell the balancer and the metrics how the attempt went; exactly once per attempt. */
+  private settle(a: Attempt, status: number | undefined): void {
+    if (a.settled) return;
+    a.settled = true;
+    this.core.deadlines.remove(a);
+    const ms = this.core.clock.now() - a.startedAt;
+    if (status === undefined) {
+      a.cells.end(CODE_ERROR, ms);
+      this.balancer.report(a.upstream.id, { ok: false, latencyMs: ms });
+    } else {
+      a.cells.end(codeClass(status), ms);
+      this.balancer.report(a.upstream.id, { ok: status < 500, latencyMs: ms, status });
+    }
+  }
+
+  /** The attempt ends without an outcome: the client went away. */
+  private release(a: Attempt): void {
+    if (a.settled) return;
+    a.settled = true;
+    this.core.deadlines.remove(a);
+    a.cells.inFlight--;
+    this.balancer.release(a.upstream.id);
+  }
+
+  /**
+   * The next instance for a retry after a failure of kind `bit`, with the
+   * retry counted; undefined when no retry may go out (not retryable, out of
+   * attempts, no other instance, budget exhausted).
+   */
+  private nextForRetry(bit: number): PickedUpstream | undefined {
+    const core = this.core;
+    if (!this.retryable || this.clientGone || (core.retryOn & bit) === 0 || this.attempts > core.maxRetries) return undefined;
+    if (!this.budget.allows()) {
+      core.counts.budgetExhausted++;
+      this.svc.budgetExhausted++;
+      return undefined;
+    }
+    const tried = (this.tried ??= new Set([this.firstId]));
+    const next = this.balancer.pick(this.key, tried);
+    if (next === undefined) return undefined;
+    if (tried.has(next.id)) {
+      // Only an instance already tried is left: each retry goes to another instance.
+      this.balancer.release(next.id);
+      return undefined;
+    }
+    this.budget.tryRetry();
+    core.counts.retries++;
+    this.svc.retries++;
+    return next;
+  }
+
+  onResponse(a: Attempt, status: number, raw: Buffer[], statusText: string): boolean {
+    this.settle(a, status);
+    if (status >= 500) this.core.counts.failures.status5xx++;
+    const bit = statusBit(status);
+    if (bit !== 0) {
+      const next = this.nextForRetry(bit);
+      if (next !== undefined) {
+        this.send(next);
+        return false;
+      }
+    }
+    if (this.clientGone) return false;
+    try {
+      this.res.writeHead(status, statusText || undefined, clientResponseHeaders(raw, this.core.via));
+    } catch (err) {
+      // A header node:http refuses to write (invalid characters): the upstream is at fault.
+      this.core.counts.failures.protocol++;
+      this.core.logger.debug({ err, upstream: a.upstream.id }, 'proxy: upstream response headers not relayable');
+      a.abort(err as Error);
+      this.error(502, { error: 'upstream_protocol_error', service: this.match.service });
+      return false;
+    }
+    return true;
+  }
+
+  onBody(a: Attempt, chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', a.resume);
+    return false;
+  }
+
+  onEnd(): void {
+    this.res.end();
+  }
+
+  onBodyError(a: Attempt, err: Error): void {
+    if (this.clientGone) return;
+    this.core.counts.failures.midBody++;
+    this.core.logger.debug({ err, upstream: a.upstream.id }, 'proxy: upstream failed mid-body');
+    // Broken off, not ended: the client must see a truncated response, never a complete-looking one.
+    this.res.destroy();
+  }
+
+  onFailure(a: Attempt, err: Error): void {
+    if (this.clientGone || a.settled) return;
+    const body = this.body;
+    if (body?.exceeded === true || err instanceof BodyTooLargeError) {
+      this.release(a);
+      this.core.counts.failures.bodyTooLarge++;
+      this.error(413, { error: 'body_too_large', limit: this.core.maxBody });
+      return;
+    }
+    const kind = classifyError(err);
+    if (kind === 'request-body') {
+      // The client's body ended short of its Content-Length: not the upstream's fault.
+      this.release(a);
+      this.error(400, { error: 'bad_request_body' });
+      return;
+    }
+    this.settle(a, undefined);
+    this.failed(kind, err, a);
+  }
+
+  timedOut(a: Attempt): void {
+    if (a.settled || a.state !== AttemptState.Pending) return;
+    a.state = AttemptState.Done;
+    this.settle(a, undefined);
+    a.abort(TIMED_OUT);
+    this.failed('timeout', TIMED_OUT, a);
+  }
+
+  /** An attempt failed before headers: retry it or answer 502/504. */
+  private failed(kind: FailureKind, err: Error, a: Attempt): void {
+    const f = this.core.counts.failures;
+    if (kind === 'connect-failure') f.connectFailure++;
+    else if (kind === 'reset') f.reset++;
+    else if (kind === 'timeout') f.timeout++;
+    else f.protocol++;
+    this.core.logger.debug({ err, kind, upstream: a.upstream.id, service: this.match.service }, 'proxy: upstream attempt failed');
+    const next = this.nextForRetry(kindBit(kind));
+    if (next !== undefined) {
+      this.send(next);
+      return;
+    }
+    if (kind === 'timeout') this.error(504, { error: 'upstream_timeout', service: this.match.service });
+    else this.error(502, { error: kind === 'connect-failure' ? 'upstream_connect_failure' : kind === 'reset' ? 'upstream_reset' : 'upstream_protocol_error', service: this.match.service });
+  }
+
+  private error(status: number, body: Record<string, string | number>): void {
+    if (this.clientGone) return;
+    sendError(this.res, this.body !== undefined && !this.req.complete, status, body);
+  }
+
+  private clientClosed(): void {
+    if (this.res.writableFinished) return;
+    this.clientGone = true;
+    this.core.counts.failures.clientAbort++;
+    const a = this.current;
+    if (a !== undefined && a.state !== AttemptState.Done) {
+      this.release(a);
+      a.state = AttemptState.Done;
+      a.abort(CLIENT_GONE);
+    }
+    this.body?.destroy();
+  }
+}
+
+/** Longest host or path echoed in an error body, characters. */
+const CLIP = 200;
+export function clip(s: string): string {
+  return s.length > CLIP ? `${s.slice(0, CLIP)}…` : s;
+}
+
+/**
+ * Answer with a JSON error. When the request body is not fully read the
+ * connection is closed after the answer rather than reading (maybe 1 GB of)
+ * body only to keep it alive. Headers already sent: the response is broken off.
+ */
+export function sendError(res: ServerResponse, bodyPending: boolean, status: number, body: Record<string, string | number>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (res.destroyed) return;
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  };
+  if (bodyPending) headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(text);
+}
