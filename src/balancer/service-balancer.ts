@@ -122,6 +122,7 @@ const takesTraffic = (s: HealthStatus): boolean => s === 'HEALTHY' || s === 'DEG
 /** Health-aware balancer of one service; implements the proxy's {@link UpstreamBalancer}. */
 export class ServiceBalancer implements UpstreamBalancer {
   readonly service: string;
+  readonly hashHeader: string | undefined;
   private readonly config: BalancerConfig;
   private readonly clock: Clock;
   private readonly onEvent: (event: BalancerEvent) => void;
@@ -144,6 +145,7 @@ export class ServiceBalancer implements UpstreamBalancer {
   constructor(options: ServiceBalancerOptions) {
     this.service = options.service;
     this.config = options.config;
+    this.hashHeader = options.config.hash_key?.toLowerCase();
     this.clock = options.clock;
     this.onEvent = options.onEvent ?? (() => {});
     this.picker = pickerKinds[this.config.picker]([], { clock: this.clock, random: options.random, weight: this.weightOf });

@@ -36,6 +36,8 @@
  * | scheduler / store / build info      | 11 / 5 / 1, constant          |
  * | healthmesh_balancer_* per instance  | I × (5 + 3 states + ≤ 4 detectors) |
  * | healthmesh_balancer_* per service   | S × 2                         |
+ * | healthmesh_proxy_* per instance     | I × (≤ 5 code classes + 1)    |
+ * | healthmesh_proxy_* per service      | S × (17 buckets + 2) + 1      |
  *
  * so in total about 5·C + 4·I + 4·S + S·K·(17 + R) + 21 series, plus the process
  * metrics (~100, constant). 10 000 checks on 2 500 instances of 50 services,
@@ -255,6 +257,44 @@ export const FAMILIES = {
     labelNames: ['service'],
     help: 'Share of the service instances that may take traffic (active-healthy, not ejected, breaker not open), 0..1.',
   },
+  // The reverse proxy (proxy/), counted into plain cells per request and published on scrape.
+  // `code` is the status class (2xx…5xx) or `error` for a transport failure or timeout.
+  proxyUpstreamRequests: {
+    name: 'healthmesh_proxy_upstream_requests_total',
+    type: 'counter',
+    labelNames: ['service', 'service_instance', 'code'],
+    help: 'Upstream attempts (first tries and retries) by outcome: status class of the response, or error for a transport failure or timeout.',
+  },
+  proxyAttemptDuration: {
+    name: 'healthmesh_proxy_upstream_attempt_duration_seconds',
+    type: 'histogram',
+    labelNames: ['service'],
+    help: 'Time of one upstream attempt until response headers or failure, seconds.',
+  },
+  proxyRetries: {
+    name: 'healthmesh_proxy_retries_total',
+    type: 'counter',
+    labelNames: ['service'],
+    help: 'Retries sent, each to another instance than the attempts before it.',
+  },
+  proxyBudgetExhausted: {
+    name: 'healthmesh_proxy_retry_budget_exhausted_total',
+    type: 'counter',
+    labelNames: ['service'],
+    help: 'Retries that would have been sent but the retry budget refused.',
+  },
+  proxyInFlight: {
+    name: 'healthmesh_proxy_upstream_requests_in_flight',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: 'Upstream attempts in flight, until response headers or failure (counted as the balancer counts them).',
+  },
+  proxyUnrouted: {
+    name: 'healthmesh_proxy_unrouted_requests_total',
+    type: 'counter',
+    labelNames: [],
+    help: 'Requests that matched no route (answered 404).',
+  },
   buildInfo: {
     name: 'healthmesh_build_info',
     type: 'gauge',
@@ -299,4 +339,12 @@ export const DROPPED_DEFAULT_METRICS: readonly string[] = [
   'nodejs_active_handles_total',
   'nodejs_active_requests_total',
   'nodejs_active_resources_total',
+];
+
+/**
+ * Upper bounds (seconds) of the attempt duration histogram: 0.5 ms to 30 s
+ * (the default proxy timeout). Attempts on a LAN take 0.5-5 ms.
+ */
+export const PROXY_ATTEMPT_BUCKETS_SECONDS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];

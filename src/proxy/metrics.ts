@@ -1,13 +1,13 @@
 /**
- * The proxy's Prometheus families (names in metric-names.ts), counted into
+ * The proxy's Prometheus families (names in src/metrics/names.ts), counted into
  * plain numeric cells on the request path and published on scrape, as
  * src/metrics/metrics.ts does: prom-client's Counter/Histogram children
  * rebuild a label key and allocate on every inc(), about 1 µs, which is a
  * real share of a proxied request's budget.
  */
 import type { Metric, Registry } from 'prom-client';
-import { ATTEMPT_DURATION_BUCKETS_SECONDS, PROXY_FAMILIES } from './metric-names.js';
-import type { FamilySpec } from '../metrics/names.js';
+import { ComputedFamily, type Sample } from '../metrics/computed.js';
+import { FAMILIES, PROXY_ATTEMPT_BUCKETS_SECONDS as ATTEMPT_DURATION_BUCKETS_SECONDS, type FamilySpec } from '../metrics/names.js';
 
 /** Outcome classes of an attempt: index into InstanceCells.codes. */
 export const CODE_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'error'] as const;
@@ -93,10 +93,17 @@ export class ProxyMetrics {
 
   /** Register every family in `registry` (a private one: the caller never passes prom-client's global). */
   register(registry: Registry): void {
-    const f = PROXY_FAMILIES;
+    const f = {
+      upstreamRequests: FAMILIES.proxyUpstreamRequests,
+      attemptDuration: FAMILIES.proxyAttemptDuration,
+      retries: FAMILIES.proxyRetries,
+      budgetExhausted: FAMILIES.proxyBudgetExhausted,
+      inFlight: FAMILIES.proxyInFlight,
+      unrouted: FAMILIES.proxyUnrouted,
+    };
     const all = (): ServiceCells[] => [...this.services.values()];
     const add = (spec: FamilySpec, sample: (out: Sample[]) => void): void => {
-      registry.registerMetric(new Family(spec, sample) as unknown as Metric);
+      registry.registerMetric(new ComputedFamily(spec, sample, () => {}) as unknown as Metric);
     };
     add(f.upstreamRequests, (out) => {
       for (const s of all()) {
@@ -134,38 +141,4 @@ export class ProxyMetrics {
       out.push({ value: this.unrouted, labels: {} });
     });
   }
-}
-
-interface Sample {
-  value: number;
-  labels: Record<string, string | number>;
-  metricName?: string;
-}
-
-/** A family computed on scrape: the part of prom-client's Metric contract the Registry uses. */
-class Family {
-  readonly name: string;
-  readonly help: string;
-  readonly type: string;
-  readonly labelNames: readonly string[];
-  readonly aggregator = 'sum';
-
-  constructor(
-    spec: FamilySpec,
-    private readonly sample: (out: Sample[]) => void,
-  ) {
-    this.name = spec.name;
-    this.help = spec.help;
-    this.type = spec.type;
-    this.labelNames = spec.labelNames;
-  }
-
-  async get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: string }> {
-    const values: Sample[] = [];
-    this.sample(values);
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
-  }
-
-  /** Values come from the cells; Registry.resetMetrics() has nothing to clear. */
-  reset(): void {}
 }

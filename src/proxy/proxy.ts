@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { Pool } from 'undici';
 import type { ProxyConfig } from '../config/balancer.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { DeadlineQueue } from './deadlines.js';
 import { clip, Exchange, ON_BITS, sendError, type ExchangeContext } from './exchange.js';
@@ -76,7 +76,12 @@ export interface RunningProxy {
   /** Stop accepting, break off requests in flight, close every upstream connection. */
   close(): Promise<void>;
   stats(): ProxyStats;
+  /** Upstream addresses with an open connection pool; idle ones are closed by a periodic sweep. */
+  upstreamPools(): string[];
 }
+
+/** Period of the idle-pool sweep, ms: a pool unused for one to two periods is closed. */
+const POOL_SWEEP_MS = 60_000;
 
 /** Methods retried when the request has no body (RFC 9110 idempotent, without TRACE). */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -108,6 +113,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   return {
     address: { host: addr.address, port: addr.port },
     stats: () => core.snapshot(),
+    upstreamPools: () => core.poolAddresses(),
     close: () => (closing ??= core.close(server)),
   };
 }
@@ -146,6 +152,10 @@ class ProxyCore implements ExchangeContext {
   private readonly routes: RouteTable;
   private readonly upstreams: ProxyUpstreams;
   private readonly pools = new Map<string, Pool>();
+  /** Sweep generation in which each pool was last used; pools idle for a whole sweep period are closed. */
+  private readonly poolGen = new Map<string, number>();
+  private gen = 0;
+  private sweepTimer: TimerHandle | undefined;
   private readonly budgets = new Map<string, RetryBudget>();
   private readonly bodyIdleTimeoutMs: number;
   private readonly budgetOptions: { budgetPercent: number; minPerSecond: number; windowMs: number };
@@ -170,6 +180,31 @@ class ProxyCore implements ExchangeContext {
       windowMs: options.retryBudgetWindowMs ?? 10_000,
     };
     if (options.registry) this.metrics.register(options.registry);
+    this.sweepTimer = this.clock.setTimeout(this.sweepPools, POOL_SWEEP_MS);
+  }
+
+  /**
+   * Close the pools of addresses nobody sent to for a whole period (an
+   * instance that left its service, an address that changed), so their
+   * connections do not stay open for ever.
+   */
+  private readonly sweepPools = (): void => {
+    if (this.closed) return;
+    for (const [address, pool] of this.pools) {
+      const stats = pool.stats;
+      if ((this.poolGen.get(address) ?? -1) < this.gen && stats.running === 0 && stats.pending === 0) {
+        this.pools.delete(address);
+        this.poolGen.delete(address);
+        pool.close().catch(() => undefined);
+      }
+    }
+    this.gen++;
+    this.sweepTimer = this.clock.setTimeout(this.sweepPools, POOL_SWEEP_MS);
+  };
+
+  /** Upstream addresses with an open pool (tests, stats). */
+  poolAddresses(): string[] {
+    return [...this.pools.keys()];
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -211,7 +246,9 @@ class ProxyCore implements ExchangeContext {
       req.pipe(body);
     }
     const retryable = !hasBody && RETRYABLE_METHODS.has(method);
-    const exchange = new Exchange(this, req, res, match, method, head.headers, body, balancer, retryable, clientIp);
+    const hashed = balancer.hashHeader === undefined ? undefined : req.headers[balancer.hashHeader];
+    const key = typeof hashed === 'string' ? hashed : clientIp;
+    const exchange = new Exchange(this, req, res, match, method, head.headers, body, balancer, retryable, key);
     exchange.start();
   }
 
@@ -236,6 +273,7 @@ class ProxyCore implements ExchangeContext {
       });
       this.pools.set(address, p);
     }
+    if (this.poolGen.get(address) !== this.gen) this.poolGen.set(address, this.gen);
     return p;
   }
 
@@ -247,6 +285,7 @@ class ProxyCore implements ExchangeContext {
     if (this.closed) return;
     this.closed = true;
     this.deadlines.close();
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await closed;

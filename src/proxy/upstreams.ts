@@ -25,6 +25,11 @@ export interface PickedUpstream {
 /** The balancer of one service, as the proxy uses it. */
 export interface UpstreamBalancer {
   /**
+   * Request header whose value is the hash key (consistent-hash pickers);
+   * undefined: the client address is the key.
+   */
+  readonly hashHeader?: string;
+  /**
    * An instance for this attempt, avoiding the ids in `exclude` (instances
    * already tried by this request) when any other can be picked. Counts as a
    * request in flight until report() or release().

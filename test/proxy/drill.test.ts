@@ -16,6 +16,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { parseExposition, promtoolCheckMetrics, valueOf } from '../helpers/prometheus.js';
 import { waitFor } from '../helpers/spawn.js';
 
 const { cleanups } = useCleanups();
@@ -150,7 +151,18 @@ describe('failure drill through the proxy', () => {
     expect(killed.served.u1 ?? 0).toBeLessThan(700);
     await waitFor(() => !member('u1').usable, 5_000, 'u1 out of rotation');
 
+    // The figures behind the verdict, for the issue note and for whoever debugs a failure.
+    console.info(JSON.stringify({ drill: { total, failed, slow: slow.served, flaky: { ...flaky.served, statuses: flaky.statuses }, back: back.served, killed: { ...killed.served, statuses: killed.statuses }, ejections: member('u3').outlier!.timesEjected, stats: proxy.stats() } }));
     expect(total).toBeGreaterThan(5000); // the loop ran to its count, not to its deadline
     expect(failed / total).toBeLessThan(0.001);
+
+    // What happened is visible in /metrics, and the exposition is valid.
+    const text = await fetch(`http://127.0.0.1:${daemon.address.port}/metrics`).then((r) => r.text());
+    const samples = parseExposition(text);
+    expect(valueOf(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'u3', detector: 'consecutive_5xx' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(samples, 'healthmesh_proxy_retries_total', { service: 'api' })).toBeGreaterThan(0);
+    expect(valueOf(samples, 'healthmesh_proxy_upstream_requests_total', { service: 'api', service_instance: 'u2', code: '2xx' })).toBeGreaterThan(100);
+    const check = promtoolCheckMetrics(text);
+    expect(check.output).toBe('');
   });
 });

@@ -359,6 +359,23 @@ describe('proxy against more hostile upstreams', () => {
   });
 });
 
+describe('proxy upstream pools', () => {
+  it('closes the pool of an address nobody sent to for a whole sweep period, and opens it again when needed (fake clock)', async () => {
+    const a = await named('a');
+    const clock = new FakeClock(0);
+    const config = proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] });
+    const proxy = track(await startProxy({ config, upstreams: upstreamsOf({ s: rr({ id: 'a', address: a.address }) }), clock, logger: silentLogger }));
+    expect((await fetchVia(proxy, '/')).body).toBe('a');
+    expect(proxy.upstreamPools()).toEqual([a.address]);
+    clock.advance(60_000); // used in this period: kept
+    expect(proxy.upstreamPools()).toEqual([a.address]);
+    clock.advance(60_000); // idle for a whole period: closed
+    expect(proxy.upstreamPools()).toEqual([]);
+    expect((await fetchVia(proxy, '/')).body).toBe('a');
+    expect(proxy.upstreamPools()).toEqual([a.address]);
+  });
+});
+
 describe('proxy max_body_bytes', () => {
   it('answers 413 at once for a content-length above the limit, without calling the upstream', async () => {
     const up = await named('up');
