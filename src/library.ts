@@ -10,6 +10,9 @@ import { configSchema, type Config, type ConfigInput } from './config/schema.js'
 import { customCheckSchema } from './config/kinds/custom.js';
 import { parseDuration } from './config/duration.js';
 import { Engine } from './engine.js';
+import { BalancerSet, balancerConfigs } from './balancer/balancer-set.js';
+import { LocalFeed } from './balancer/local-feed.js';
+import type { ServiceBalancer } from './balancer/service-balancer.js';
 import { resolveCheck } from './registry/from-config.js';
 import { Registry, type InstanceRecord, type RegistrationStore } from './registry/registry.js';
 import { StatusRollup } from './status/rollup.js';
@@ -60,6 +63,9 @@ export class Healthmesh {
   readonly engine: Engine;
   readonly registry: Registry;
   readonly rollup: StatusRollup;
+  /** A health-aware balancer per configured service (see README, "Load balancing"). */
+  readonly balancers: BalancerSet;
+  private readonly feed: LocalFeed;
   private readonly config: Config;
   private readonly clock: Clock;
   private ready = false;
@@ -73,10 +79,35 @@ export class Healthmesh {
     this.registry = new Registry(this.engine, this.config, options.store, () => this.clock.now());
     this.rollup = new StatusRollup((s) => this.registry.rollupSettings(s));
     this.rollup.attach(this.engine.bus);
+    this.balancers = new BalancerSet({ clock: this.clock, random: options.random ?? realRandom });
+    this.balancers.configure(balancerConfigs(this.config));
+    this.feed = new LocalFeed({
+      set: this.balancers,
+      engine: this.engine,
+      registry: this.registry,
+      rollup: this.rollup,
+      clock: this.clock,
+      stretchOf: (service) => {
+        const a = this.config.services[service]?.balancer.adaptive_interval;
+        return a && { stretch: a.stretch, minSuccesses: a.min_successes };
+      },
+    });
+  }
+
+  /**
+   * The balancer of a configured service: `pick()` an instance for a request,
+   * then `report(id, { ok, latencyMs, status })` (or `release(id)`) when it ends.
+   * Throws for a service that is not in the config.
+   */
+  balancer(service: string): ServiceBalancer {
+    const b = this.balancers.balancer(service);
+    if (!b) throw new TypeError(`no service "${service}" in the config (known: ${this.balancers.services().join(', ') || 'none'})`);
+    return b;
   }
 
   /** Start the checks of the config (and stored registrations). */
   async start(): Promise<void> {
+    this.feed.start();
     this.registry.applyConfig(this.config);
     await this.registry.restore();
     this.ready = true;
@@ -155,6 +186,8 @@ export class Healthmesh {
     this.shuttingDown = true;
     const drainMs = options.drainMs ?? 0;
     if (drainMs > 0) await new Promise<void>((r) => this.clock.setTimeout(r, drainMs));
+    this.feed.stop();
+    this.balancers.close();
     await this.engine.stop();
   }
 }

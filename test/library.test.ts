@@ -86,3 +86,38 @@ describe('library mode', () => {
     expect(() => hm.addCheck('x', () => ({ status: 'pass' }), { interval: 'soon' })).toThrow(/interval: "soon" is not a duration/);
   });
 });
+
+describe('library: balancing outgoing requests', () => {
+  it('picks only healthy instances of a service, and real request outcomes trip the breaker', async () => {
+    const { createServer } = await import('node:http');
+    const up = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
+    const upPort = (up.address() as AddressInfo).port;
+    open.push(() => new Promise<void>((r) => up.close(() => r())));
+    const hm = createHealthmesh({
+      config: {
+        defaults: { interval: '50ms', timeout: '500ms', rise: 1, fall: 1, jitter: 0 },
+        services: {
+          api: {
+            instances: [
+              { id: 'up', address: `127.0.0.1:${upPort}` },
+              { id: 'down', address: '127.0.0.1:1' },
+            ],
+            checks: [{ kind: 'tcp' }],
+            balancer: { panic_threshold: 0, breaker: { consecutive_failures: 2, open_for: '1m' } },
+          },
+        },
+      },
+    });
+    open.push(() => hm.shutdown());
+    await hm.start();
+    const b = hm.balancer('api');
+    await until(() => b.snapshot().instances.find((m) => m.id === 'up')!.usable && b.snapshot().instances.find((m) => m.id === 'down')!.status === 'UNHEALTHY');
+    const picked = new Set(Array.from({ length: 20 }, () => b.pick()!.id));
+    expect([...picked]).toEqual(['up']);
+    for (let i = 0; i < 2; i++) b.report('up', { ok: false, latencyMs: 3, status: 502 });
+    expect(b.snapshot().instances.find((m) => m.id === 'up')!.breaker!.state).toBe('open');
+    expect(b.pick()).toBeUndefined(); // nothing usable and panic off
+    expect(() => hm.balancer('nope')).toThrow(/no service "nope"/);
+  });
+});
