@@ -7,7 +7,7 @@ import type { Metric, Registry } from 'prom-client';
 import type { BalancerSet } from '../balancer/balancer-set.js';
 import type { BalancerEvent } from '../balancer/service-balancer.js';
 import { ComputedFamily, NO_LABELS, type Labels, type Sample } from './computed.js';
-import { FAMILIES, type FamilySpec } from './names.js';
+import { BALANCER_FAMILIES, type FamilySpec } from './names.js';
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 const BREAKER_LABELS = BREAKER_STATES.map((state) => Object.freeze({ state }));
@@ -47,12 +47,12 @@ export function registerBalancerMetrics(registry: Registry, set: BalancerSet, on
       }
     });
 
-  perInstance(FAMILIES.balancerPicks, (m) => m.picks);
-  perInstance(FAMILIES.balancerEjected, (m) => (m.outlier?.ejected ? 1 : 0));
-  perInstance(FAMILIES.balancerBreakerOpens, (m) => m.breaker?.opens ?? 0);
-  perInstance(FAMILIES.balancerWeight, (m) => m.effectiveWeight);
-  perInstance(FAMILIES.balancerSlowStart, (m) => m.slowStart?.factor ?? 1);
-  add(FAMILIES.balancerBreakerState, (out) => {
+  perInstance(BALANCER_FAMILIES.balancerPicks, (m) => m.picks);
+  perInstance(BALANCER_FAMILIES.balancerEjected, (m) => (m.outlier?.ejected ? 1 : 0));
+  perInstance(BALANCER_FAMILIES.balancerBreakerOpens, (m) => m.breaker?.opens ?? 0);
+  perInstance(BALANCER_FAMILIES.balancerWeight, (m) => m.effectiveWeight);
+  perInstance(BALANCER_FAMILIES.balancerSlowStart, (m) => m.slowStart?.factor ?? 1);
+  add(BALANCER_FAMILIES.balancerBreakerState, (out) => {
     for (const snap of snapshots()) {
       if (!snap) continue;
       for (const m of snap.instances) {
@@ -62,7 +62,7 @@ export function registerBalancerMetrics(registry: Registry, set: BalancerSet, on
       }
     }
   });
-  add(FAMILIES.balancerEjections, (out) => {
+  add(BALANCER_FAMILIES.balancerEjections, (out) => {
     const present = new Map(snapshots().flatMap((snap) => (snap ? [[snap.service, new Set(snap.instances.map((m) => m.id))] as const] : [])));
     for (const [service, byInstance] of ejections) {
       for (const [instance, byDetector] of byInstance) {
@@ -74,10 +74,10 @@ export function registerBalancerMetrics(registry: Registry, set: BalancerSet, on
       }
     }
   });
-  add(FAMILIES.balancerPanic, (out) => {
+  add(BALANCER_FAMILIES.balancerPanic, (out) => {
     for (const snap of snapshots()) if (snap) out.push({ value: snap.panic ? 1 : 0, labels: NO_LABELS, sharedLabels: { service: snap.service } });
   });
-  add(FAMILIES.balancerHealthyShare, (out) => {
+  add(BALANCER_FAMILIES.balancerHealthyShare, (out) => {
     for (const snap of snapshots()) if (snap) out.push({ value: snap.healthyShare, labels: NO_LABELS, sharedLabels: { service: snap.service } });
   });
 

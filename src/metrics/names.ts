@@ -75,7 +75,7 @@ export interface FamilySpec {
 
 const CHECK = ['service', 'service_instance', 'check', 'kind'] as const;
 
-/** Every healthmesh metric family. Process metrics are prom-client's (see above). */
+/** The engine's metric families (metrics.ts). Process metrics are prom-client's (see above); balancer and proxy families follow. */
 export const FAMILIES = {
   // Per check, computed on scrape from the engine's current state.
   checkStatus: {
@@ -202,6 +202,16 @@ export const FAMILIES = {
     labelNames: [],
     help: 'Rows the history store dropped (queue full or write failed).',
   },
+  buildInfo: {
+    name: 'healthmesh_build_info',
+    type: 'gauge',
+    labelNames: ['version'],
+    help: 'Always 1; the healthmesh version as a label.',
+  },
+} as const satisfies Record<string, FamilySpec>;
+
+/** Families of the load balancers (metrics/balancer-metrics.ts), registered where balancers run. */
+export const BALANCER_FAMILIES = {
   // Load balancing (balancer/), computed on scrape from each service's balancer snapshot.
   balancerPicks: {
     name: 'healthmesh_balancer_picks_total',
@@ -257,6 +267,10 @@ export const FAMILIES = {
     labelNames: ['service'],
     help: 'Share of the service instances that may take traffic (active-healthy, not ejected, breaker not open), 0..1.',
   },
+} as const satisfies Record<string, FamilySpec>;
+
+/** Families of the reverse proxy (proxy/metrics.ts), registered by `healthmesh proxy`. */
+export const PROXY_FAMILIES = {
   // The reverse proxy (proxy/), counted into plain cells per request and published on scrape.
   // `code` is the status class (2xx…5xx) or `error` for a transport failure or timeout.
   proxyUpstreamRequests: {
@@ -294,12 +308,6 @@ export const FAMILIES = {
     type: 'counter',
     labelNames: [],
     help: 'Requests that matched no route (answered 404).',
-  },
-  buildInfo: {
-    name: 'healthmesh_build_info',
-    type: 'gauge',
-    labelNames: ['version'],
-    help: 'Always 1; the healthmesh version as a label.',
   },
 } as const satisfies Record<string, FamilySpec>;
 

@@ -7,7 +7,7 @@
  */
 import type { Metric, Registry } from 'prom-client';
 import { ComputedFamily, type Sample } from '../metrics/computed.js';
-import { FAMILIES, PROXY_ATTEMPT_BUCKETS_SECONDS as ATTEMPT_DURATION_BUCKETS_SECONDS, type FamilySpec } from '../metrics/names.js';
+import { PROXY_FAMILIES, PROXY_ATTEMPT_BUCKETS_SECONDS as ATTEMPT_DURATION_BUCKETS_SECONDS, type FamilySpec } from '../metrics/names.js';
 
 /** Outcome classes of an attempt: index into InstanceCells.codes. */
 export const CODE_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'error'] as const;
@@ -94,12 +94,12 @@ export class ProxyMetrics {
   /** Register every family in `registry` (a private one: the caller never passes prom-client's global). */
   register(registry: Registry): void {
     const f = {
-      upstreamRequests: FAMILIES.proxyUpstreamRequests,
-      attemptDuration: FAMILIES.proxyAttemptDuration,
-      retries: FAMILIES.proxyRetries,
-      budgetExhausted: FAMILIES.proxyBudgetExhausted,
-      inFlight: FAMILIES.proxyInFlight,
-      unrouted: FAMILIES.proxyUnrouted,
+      upstreamRequests: PROXY_FAMILIES.proxyUpstreamRequests,
+      attemptDuration: PROXY_FAMILIES.proxyAttemptDuration,
+      retries: PROXY_FAMILIES.proxyRetries,
+      budgetExhausted: PROXY_FAMILIES.proxyBudgetExhausted,
+      inFlight: PROXY_FAMILIES.proxyInFlight,
+      unrouted: PROXY_FAMILIES.proxyUnrouted,
     };
     const all = (): ServiceCells[] => [...this.services.values()];
     const add = (spec: FamilySpec, sample: (out: Sample[]) => void): void => {
