@@ -8,11 +8,13 @@
  * - Names are interned: services, instances, checks and reasons live in small
  *   lookup tables; a result row holds integer refs, the status as an integer
  *   code (types.ts STATUS_CODE), the duration in µs and the epoch ms time.
- * - results are indexed by (check_ref, observed_at) and (service_ref,
- *   observed_at); SQLite appends the rowid to every index entry, so both
- *   serve keyset pages on (time, rowid) without a sort. An instance query
- *   runs the check index once per check of the instance (LIMIT page+1 each)
- *   and merges: cost grows with checks per instance, not with history.
+ * - results are indexed by (minute, check_ref, observed_at) and (service_ref,
+ *   observed_at) (sqlite-schema.ts says why the minute leads). SQLite appends
+ *   the rowid to every index entry, so both serve keyset pages on (time,
+ *   rowid) without a sort; a check's page walks the minutes listed in
+ *   `buckets`, one index seek each. An instance query runs the check page
+ *   once per check of the instance (LIMIT page+1 each) and merges: cost grows
+ *   with checks per instance, not with history.
  * - `buckets` remembers, for every minute and hour bucket written, the rowid
  *   range its rows fell in and a generation bumped by each write touching it.
  *   Rollups scan that rowid range (sequential, no time index needed) and
@@ -33,10 +35,11 @@
  * the main connection (synchronous=FULL, durable before they resolve); they
  * and maintenance may wait (busy_timeout) for a worker transaction to end.
  *
- * Write cost (bench/store.ts): a flush dirties about one 4 KiB index page per
- * result when the checks outnumber the rows of a batch (the tail of each
- * check's range in the check index), i.e. ~1.2 WAL frames per row with 10k
- * checks and 5000-row flushes. That, not SQL or JS, bounds the sustained rate.
+ * Write cost (bench/store.ts): a flush appends to the table, to the current
+ * minute's few leaf pages of the check index and to each service's tail in
+ * the service index; with 10k checks and 100 services, well under 0.1 dirty
+ * page (WAL frame) per row, where the (check, time) index of schema 1 cost
+ * ~0.5 (one tail page per check per transaction).
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
@@ -45,6 +48,7 @@ import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HealthmeshError, UsageError } from '../core/errors.js';
 import { BucketAccumulator } from './rollup-math.js';
+import { MIGRATIONS, minuteOf, MINUTE_MS, SCHEMA, SCHEMA_VERSION } from './sqlite-schema.js';
 import { WRITE_WORKER_SOURCE } from './sqlite-write-worker.js';
 import {
   DEFAULT_PAGE,
@@ -69,6 +73,8 @@ import {
   type TransitionRecord,
   type WriteBatch,
 } from './types.js';
+
+export { SCHEMA_VERSION } from './sqlite-schema.js';
 
 /** Options of the SQLite backend. */
 export interface SqliteStoreOptions {
@@ -141,85 +147,6 @@ parentPort.on('message', (msg) => {
   pending = true;
   if (!scheduled) { scheduled = true; setImmediate(run); }
 });
-`;
-
-/** Version of SCHEMA, kept in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-INSERT INTO meta (key, value) VALUES
-  ('results', 0), ('transitions', 0), ('rollups_minute', 0), ('rollups_hour', 0), ('raw_horizon', -9007199254740991);
-
-CREATE TABLE services (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE instances (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL, name TEXT NOT NULL, UNIQUE (service_id, name));
-CREATE INDEX instances_name ON instances (name);
-CREATE TABLE checks (
-  id INTEGER PRIMARY KEY, check_id TEXT NOT NULL UNIQUE,
-  service_id INTEGER NOT NULL, instance_id INTEGER NOT NULL, kind TEXT NOT NULL
-);
-CREATE INDEX checks_instance ON checks (instance_id);
-CREATE TABLE reasons (id INTEGER PRIMARY KEY, reason TEXT NOT NULL UNIQUE);
-
-CREATE TABLE results (
-  id INTEGER PRIMARY KEY,
-  check_ref INTEGER NOT NULL,
-  service_ref INTEGER NOT NULL,
-  observed_at INTEGER NOT NULL,
-  status INTEGER NOT NULL,
-  reason_ref INTEGER NOT NULL,
-  duration_us INTEGER NOT NULL,
-  attempts INTEGER NOT NULL,
-  output TEXT NOT NULL,
-  metrics TEXT
-);
-CREATE INDEX results_check_time ON results (check_ref, observed_at);
-CREATE INDEX results_service_time ON results (service_ref, observed_at);
-
-CREATE TABLE transitions (
-  id INTEGER PRIMARY KEY,
-  check_ref INTEGER NOT NULL,
-  service_ref INTEGER NOT NULL,
-  at INTEGER NOT NULL,
-  from_status INTEGER NOT NULL,
-  to_status INTEGER NOT NULL,
-  reason_ref INTEGER NOT NULL,
-  output TEXT NOT NULL
-);
-CREATE INDEX transitions_check_time ON transitions (check_ref, at);
-CREATE INDEX transitions_service_time ON transitions (service_ref, at);
-CREATE INDEX transitions_time ON transitions (at);
-
-CREATE TABLE rollups_minute (
-  check_ref INTEGER NOT NULL, bucket INTEGER NOT NULL,
-  count INTEGER NOT NULL, failures INTEGER NOT NULL,
-  min_us INTEGER NOT NULL, sum_us INTEGER NOT NULL, p95_us INTEGER NOT NULL, max_us INTEGER NOT NULL,
-  healthy INTEGER NOT NULL, degraded INTEGER NOT NULL, unhealthy INTEGER NOT NULL, unknown INTEGER NOT NULL,
-  PRIMARY KEY (check_ref, bucket)
-);
-CREATE INDEX rollups_minute_bucket ON rollups_minute (bucket);
-CREATE TABLE rollups_hour (
-  check_ref INTEGER NOT NULL, bucket INTEGER NOT NULL,
-  count INTEGER NOT NULL, failures INTEGER NOT NULL,
-  min_us INTEGER NOT NULL, sum_us INTEGER NOT NULL, p95_us INTEGER NOT NULL, max_us INTEGER NOT NULL,
-  healthy INTEGER NOT NULL, degraded INTEGER NOT NULL, unhealthy INTEGER NOT NULL, unknown INTEGER NOT NULL,
-  PRIMARY KEY (check_ref, bucket)
-);
-CREATE INDEX rollups_hour_bucket ON rollups_hour (bucket);
-
--- resolution 0 = minute, 1 = hour; rows of the bucket have rowids in [min_id, max_id].
-CREATE TABLE buckets (
-  resolution INTEGER NOT NULL, start INTEGER NOT NULL,
-  min_id INTEGER NOT NULL, max_id INTEGER NOT NULL,
-  gen INTEGER NOT NULL, rolled_gen INTEGER NOT NULL,
-  PRIMARY KEY (resolution, start)
-) WITHOUT ROWID;
-
-CREATE TABLE registrations (
-  id TEXT PRIMARY KEY, service TEXT NOT NULL, address TEXT NOT NULL,
-  tags TEXT NOT NULL, weight REAL NOT NULL, zone TEXT, metadata TEXT NOT NULL,
-  checks TEXT NOT NULL, registered_at INTEGER NOT NULL
-) WITHOUT ROWID;
 `;
 
 const RES_CODE: Record<Resolution, number> = { minute: 0, hour: 1 };
@@ -335,7 +262,8 @@ export class SqliteHistoryStore implements HistoryStore {
       );
     }
     this.db.transaction(() => {
-      this.db.exec(SCHEMA);
+      if (version === 0) this.db.exec(SCHEMA);
+      else for (const step of MIGRATIONS.slice(version - 1)) this.db.exec(step);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -734,11 +662,18 @@ export class SqliteHistoryStore implements HistoryStore {
     const to = query.to ?? MAX_TIME;
     const target = this.resolve(query);
     const run = (stmts: PageStatements, key: number): Row[] => {
-      const n = limit + 1;
-      if (order === 'asc') {
-        return (cursor ? stmts.ascAfter.raw().all(key, from, to, cursor[0], cursor[1], n) : stmts.asc.raw().all(key, from, to, n)) as Row[];
+      const args: number[] = [key];
+      if (stmts.byMinute) {
+        // Only minutes that can hold a row of this page: [lo, hi) in time, the cursor included.
+        const lo = cursor && order === 'asc' ? Math.max(from, cursor[0]) : from;
+        const hi = cursor && order === 'desc' ? Math.min(to, cursor[0] + 1) : to;
+        args.push(lo - MINUTE_MS, hi);
       }
-      return (cursor ? stmts.descAfter.raw().all(key, from, to, cursor[0], cursor[1], n) : stmts.desc.raw().all(key, from, to, n)) as Row[];
+      args.push(from, to);
+      if (cursor) args.push(cursor[0], cursor[1]);
+      args.push(limit + 1);
+      const stmt = order === 'asc' ? (cursor ? stmts.ascAfter : stmts.asc) : cursor ? stmts.descAfter : stmts.desc;
+      return stmt.raw().all(...args) as Row[];
     };
     let rows: Row[];
     if (target.by === 'none') rows = [];
@@ -1073,6 +1008,30 @@ function prepareStatements(db: Database.Database) {
     deleteBucket: db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE bucket = ? LIMIT ?)`),
     deleteOld: db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE bucket < ? LIMIT ?)`),
   });
+  /**
+   * Keyset pages of results by check (index results_minute_check, see
+   * sqlite-schema.ts): the outer loop walks the minutes of `buckets` in page
+   * order, each one index seek for the check, so rows come out in order
+   * without a sort and LIMIT stops the walk. Parameters: check ref, bucket
+   * start bounds (both exclusive, ms), from, to, [cursor time, cursor id,] limit.
+   */
+  const minutePages = () => {
+    const cols = resultCols
+      .split(', ')
+      .map((c) => `r.${c}`)
+      .join(', ');
+    const page = (desc: boolean, after: boolean) => {
+      const dir = desc ? ' DESC' : '';
+      const keyset = after ? ` AND (r.observed_at, r.id) ${desc ? '<' : '>'} (?, ?)` : '';
+      return db.prepare(
+        `SELECT ${cols} FROM buckets b CROSS JOIN results r
+           ON ${minuteOf('r.observed_at')} = b.start / ${MINUTE_MS} AND r.check_ref = ?
+         WHERE b.resolution = 0 AND b.start > ? AND b.start < ? AND r.observed_at >= ? AND r.observed_at < ?${keyset}
+         ORDER BY b.start${dir}, r.observed_at${dir}, r.id${dir} LIMIT ?`,
+      );
+    };
+    return { asc: page(false, false), ascAfter: page(false, true), desc: page(true, false), descAfter: page(true, true), byMinute: true };
+  };
   return {
     insertResult: db.prepare(
       'INSERT INTO results (check_ref, service_ref, observed_at, status, reason_ref, duration_us, attempts, output, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -1125,16 +1084,19 @@ function prepareStatements(db: Database.Database) {
       )
       .pluck(),
 
-    resultsByCheck: pages('results', resultCols, 'check_ref', 'observed_at'),
+    resultsByCheck: minutePages(),
     resultsByService: pages('results', resultCols, 'service_ref', 'observed_at'),
     transitionsByCheck: pages('transitions', transitionCols, 'check_ref', 'at'),
     transitionsByService: pages('transitions', transitionCols, 'service_ref', 'at'),
-    // json_each yields the refs; the correlated subquery walks the check index backwards once per ref.
+    // json_each yields the refs; the correlated subquery walks the minutes back from the newest,
+    // one index seek each, until one holds a row of the check (so a check silent for days costs more).
     latest: db
       .prepare(
         `SELECT r.${resultCols.split(', ').join(', r.')} FROM json_each(?) j
          JOIN results r ON r.id = (
-           SELECT id FROM results WHERE check_ref = j.value ORDER BY observed_at DESC, id DESC LIMIT 1)`,
+           SELECT r2.id FROM buckets b CROSS JOIN results r2
+             ON ${minuteOf('r2.observed_at')} = b.start / ${MINUTE_MS} AND r2.check_ref = j.value
+           WHERE b.resolution = 0 ORDER BY b.start DESC, r2.observed_at DESC, r2.id DESC LIMIT 1)`,
       )
       .raw(),
 
@@ -1225,6 +1187,8 @@ interface PageStatements {
   ascAfter: Database.Statement;
   desc: Database.Statement;
   descAfter: Database.Statement;
+  /** Statements of `minutePages`: they take the bucket start bounds after the key. */
+  byMinute?: boolean;
 }
 
 function mod(a: number, n: number): number {
