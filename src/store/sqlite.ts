@@ -8,10 +8,10 @@
  * - Names are interned: services, instances, checks and reasons live in small
  *   lookup tables; a result row holds integer refs, the status as an integer
  *   code (types.ts STATUS_CODE), the duration in µs and the epoch ms time.
- * - results are indexed by (minute, check_ref, observed_at) and (service_ref,
- *   observed_at) (sqlite-schema.ts says why the minute leads). SQLite appends
- *   the rowid to every index entry, so both serve keyset pages on (time,
- *   rowid) without a sort; a check's page walks the minutes listed in
+ * - results are indexed by (minute, check_ref, observed_at) and (minute,
+ *   service_ref, observed_at) (sqlite-schema.ts says why the minute leads).
+ *   SQLite appends the rowid to every index entry, so both serve keyset pages
+ *   on (time, rowid) without a sort; a page walks the minutes listed in
  *   `buckets`, one index seek each. An instance query runs the check page
  *   once per check of the instance (LIMIT page+1 each) and merges: cost grows
  *   with checks per instance, not with history.
@@ -35,11 +35,11 @@
  * the main connection (synchronous=FULL, durable before they resolve); they
  * and maintenance may wait (busy_timeout) for a worker transaction to end.
  *
- * Write cost (bench/store.ts): a flush appends to the table, to the current
- * minute's few leaf pages of the check index and to each service's tail in
- * the service index; with 10k checks and 100 services, well under 0.1 dirty
- * page (WAL frame) per row, where the (check, time) index of schema 1 cost
- * ~0.5 (one tail page per check per transaction).
+ * Write cost (bench/store.ts): a flush appends to the table and to the
+ * current minute's few leaf pages of each index: well under 0.1 dirty page
+ * (WAL frame) per row whatever the number of checks and services, where the
+ * (check, time) index of schema 1 cost ~0.5 with 10k checks (one tail page
+ * per check per transaction).
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
@@ -1009,13 +1009,13 @@ function prepareStatements(db: Database.Database) {
     deleteOld: db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE bucket < ? LIMIT ?)`),
   });
   /**
-   * Keyset pages of results by check (index results_minute_check, see
-   * sqlite-schema.ts): the outer loop walks the minutes of `buckets` in page
-   * order, each one index seek for the check, so rows come out in order
-   * without a sort and LIMIT stops the walk. Parameters: check ref, bucket
+   * Keyset pages of results by check or service (indexes results_minute_*,
+   * see sqlite-schema.ts): the outer loop walks the minutes of `buckets` in
+   * page order, each one index seek for the key, so rows come out in order
+   * without a sort and LIMIT stops the walk. Parameters: key ref, bucket
    * start bounds (both exclusive, ms), from, to, [cursor time, cursor id,] limit.
    */
-  const minutePages = () => {
+  const minutePages = (key: 'check_ref' | 'service_ref') => {
     const cols = resultCols
       .split(', ')
       .map((c) => `r.${c}`)
@@ -1025,7 +1025,7 @@ function prepareStatements(db: Database.Database) {
       const keyset = after ? ` AND (r.observed_at, r.id) ${desc ? '<' : '>'} (?, ?)` : '';
       return db.prepare(
         `SELECT ${cols} FROM buckets b CROSS JOIN results r
-           ON ${minuteOf('r.observed_at')} = b.start / ${MINUTE_MS} AND r.check_ref = ?
+           ON ${minuteOf('r.observed_at')} = b.start / ${MINUTE_MS} AND r.${key} = ?
          WHERE b.resolution = 0 AND b.start > ? AND b.start < ? AND r.observed_at >= ? AND r.observed_at < ?${keyset}
          ORDER BY b.start${dir}, r.observed_at${dir}, r.id${dir} LIMIT ?`,
       );
@@ -1084,8 +1084,8 @@ function prepareStatements(db: Database.Database) {
       )
       .pluck(),
 
-    resultsByCheck: minutePages(),
-    resultsByService: pages('results', resultCols, 'service_ref', 'observed_at'),
+    resultsByCheck: minutePages('check_ref'),
+    resultsByService: minutePages('service_ref'),
     transitionsByCheck: pages('transitions', transitionCols, 'check_ref', 'at'),
     transitionsByService: pages('transitions', transitionCols, 'service_ref', 'at'),
     // json_each yields the refs; the correlated subquery walks the minutes back from the newest,

@@ -105,8 +105,10 @@ describe('SqliteHistoryStore', () => {
     const old = await openSqliteStore({ path });
     const rows = Array.from({ length: 600 }, (_, i) => result(`s/i${i % 3}/c`, T0 + i * 1000, { output: `row ${i}` }));
     await old.write({ results: rows, transitions: [transition('s/i1/c', T0, 'UNKNOWN', 'HEALTHY')] });
-    // Put the file back into its schema-1 shape: the only difference is the check index.
-    old.db.exec(`DROP INDEX results_minute_check; CREATE INDEX results_check_time ON results (check_ref, observed_at)`);
+    // Put the file back into its schema-1 shape: only the two results indexes differ.
+    old.db.exec(`DROP INDEX results_minute_check; DROP INDEX results_minute_service;
+      CREATE INDEX results_check_time ON results (check_ref, observed_at);
+      CREATE INDEX results_service_time ON results (service_ref, observed_at);`);
     old.db.pragma('user_version = 1');
     await old.close();
 
@@ -114,8 +116,7 @@ describe('SqliteHistoryStore', () => {
     try {
       expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       const indexes = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'results'").pluck().all();
-      expect(indexes).toContain('results_minute_check');
-      expect(indexes).not.toContain('results_check_time');
+      expect(indexes.sort()).toEqual(['results_minute_check', 'results_minute_service']);
       // Rows of s/i1/c are i = 1, 4, 7, ... at T0 + i s; from T0 + 60 s that is i = 61 + 3k.
       const range = { checkId: 's/i1/c', from: T0 + 60_000, to: T0 + 600_000, limit: 50 };
       const page = await store.queryResults(range);
@@ -125,13 +126,15 @@ describe('SqliteHistoryStore', () => {
       const back = await store.queryResults({ ...range, order: 'desc', limit: 3 });
       expect(back.items.map((r) => r.output)).toEqual(['row 598', 'row 595', 'row 592']);
       expect((await store.latestResults(['s/i2/c'])).get('s/i2/c')?.output).toBe('row 599');
+      const servicePage = await store.queryResults({ service: 's', from: T0 + 1000, order: 'desc', limit: 2 });
+      expect(servicePage.items.map((r) => r.output)).toEqual(['row 599', 'row 598']);
       expect((await store.stats()).results).toBe(600);
     } finally {
       await store.close();
     }
   });
 
-  it('pages a check through the minute-led index without sorting', async () => {
+  it('pages a check or a service through the minute-led indexes without sorting', async () => {
     const store = await openSqliteStore({ path: freshPath() });
     try {
       const plan = (sql: string): string =>
@@ -139,9 +142,11 @@ describe('SqliteHistoryStore', () => {
           .map((r) => r.detail)
           .join(' | ');
       const st = (store as unknown as { st: Record<string, { asc: { source: string }; descAfter: { source: string } }> }).st;
-      for (const sql of [st.resultsByCheck!.asc.source, st.resultsByCheck!.descAfter.source]) {
-        expect(plan(sql)).toMatch(/USING INDEX results_minute_check \(<expr>=\? AND check_ref=\?/);
-        expect(plan(sql)).not.toMatch(/TEMP B-TREE/);
+      for (const [by, key] of [['resultsByCheck', 'check'], ['resultsByService', 'service']] as const) {
+        for (const sql of [st[by]!.asc.source, st[by]!.descAfter.source]) {
+          expect(plan(sql)).toMatch(new RegExp(`USING INDEX results_minute_${key} \\(<expr>=\\? AND ${key}_ref=\\?`));
+          expect(plan(sql)).not.toMatch(/TEMP B-TREE/);
+        }
       }
     } finally {
       await store.close();
