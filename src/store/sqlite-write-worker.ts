@@ -9,8 +9,9 @@
  * bookkeeping of minute/hour buckets and counters; keep the two in step).
  *
  * Protocol: the main thread posts a batch as parts `{ id, results,
- * transitions, last }` (slices of a few hundred rows, so no single structured
- * clone holds the main thread for long); at the `last` part the batch is
+ * transitions, last }` (a few hundred rows each, so no single message holds
+ * the main thread for long; `results` in columns, see sqlite-write-message.ts
+ * for the layout and keep the two in step); at the `last` part the batch is
  * queued, and the worker answers
  * `{ id, ok: true, kinds }` once the batch is committed (`kinds`: check ids
  * whose stored kind this batch changed, so the main thread's name cache
@@ -32,6 +33,9 @@ const Database = require(workerData.driver);
 const STATUS_CODE = { HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2, UNKNOWN: 3 };
 const OUTPUT_MAX_BYTES = 1024;
 const maxGroupRows = workerData.maxGroupRows;
+// Layout of an encoded part (sqlite-write-message.ts).
+const NUMS_PER_ROW = 4;
+const REFS_PER_ROW = 7;
 const sortRows = workerData.sortRows;
 
 function truncateOutput(s) {
@@ -142,11 +146,15 @@ function writeGroup(batches) {
   let nResults = 0;
   let nTransitions = 0;
   for (const batch of batches) {
-    for (const r of batch.results) {
-      const check = internCheck(r.checkId, r.service, r.instance, r.kind);
-      rows.push({ check, t: Math.floor(r.observedAt), r });
+    for (const part of batch.parts) {
+      const { n, nums, refs, strs } = part;
+      for (let k = 0; k < n; k++) {
+        const b = k * REFS_PER_ROW;
+        const check = internCheck(strs[refs[b]], strs[refs[b + 1]], strs[refs[b + 2]], strs[refs[b + 3]]);
+        rows.push({ check, t: Math.floor(nums[k * NUMS_PER_ROW]), part, k });
+      }
     }
-    nResults += batch.results.length;
+    nResults += batch.rows;
     nTransitions += batch.transitions.length;
   }
   // Array.prototype.sort is stable: rows of one check keep their order.
@@ -154,17 +162,20 @@ function writeGroup(batches) {
   const minutes = new Map();
   let lastStart = NaN;
   let last;
-  for (const { check, t, r } of rows) {
+  for (const { check, t, part, k } of rows) {
+    const { nums, refs, strs } = part;
+    const a = k * NUMS_PER_ROW;
+    const b = k * REFS_PER_ROW;
     const info = st.insertResult.run(
       check.ref,
       check.serviceRef,
       t,
-      STATUS_CODE[r.status] ?? 3,
-      internReason(r.reason),
-      Math.max(0, Math.round(r.durationMs * 1000)),
-      r.attempts ?? 1,
-      truncateOutput(r.output ?? ''),
-      r.metrics ? JSON.stringify(r.metrics) : null,
+      nums[a + 3],
+      internReason(strs[refs[b + 4]]),
+      Math.max(0, Math.round(nums[a + 1] * 1000)),
+      nums[a + 2],
+      truncateOutput(strs[refs[b + 5]]),
+      refs[b + 6] < 0 ? null : strs[refs[b + 6]],
     );
     const id = Number(info.lastInsertRowid);
     const start = t - mod(t, 60000);
@@ -231,7 +242,7 @@ const queue = [];
 const partial = new Map();
 let scheduled = false;
 let stopping = false;
-const rowsOf = (m) => m.batch.results.length + m.batch.transitions.length;
+const rowsOf = (m) => m.batch.rows + m.batch.transitions.length;
 
 function drain() {
   scheduled = false;
@@ -272,8 +283,9 @@ parentPort.on('message', (msg) => {
     return;
   } else {
     let batch = partial.get(msg.id);
-    if (!batch) batch = { results: [], transitions: [] };
-    for (const r of msg.results) batch.results.push(r);
+    if (!batch) batch = { parts: [], rows: 0, transitions: [] };
+    batch.parts.push(msg.results);
+    batch.rows += msg.results.n;
     for (const t of msg.transitions) batch.transitions.push(t);
     if (!msg.last) {
       partial.set(msg.id, batch);
