@@ -4,7 +4,7 @@
  * survives a crash of the process; an OS crash may lose the last batches) and
  * `synchronous=FULL` for registrations (fsync before the API acknowledges).
  *
- * Storage layout (see SCHEMA below):
+ * Storage layout (SCHEMA in sqlite-schema.ts):
  * - Names are interned: services, instances, checks and reasons live in small
  *   lookup tables; a result row holds integer refs, the status as an integer
  *   code (types.ts STATUS_CODE), the duration in µs and the epoch ms time.
