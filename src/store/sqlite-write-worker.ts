@@ -6,7 +6,8 @@
  *
  * It owns its own connection to the same file (WAL, synchronous=NORMAL) and
  * runs the write transaction of sqlite.ts `writeRows` (same SQL, same
- * bookkeeping of minute/hour buckets and counters; keep the two in step).
+ * bookkeeping of minute/hour buckets, checks.last_minute and counters; keep
+ * the two in step).
  *
  * Protocol: the main thread posts a batch as parts `{ id, results,
  * transitions, last }` (a few hundred rows each, so no single message holds
@@ -68,11 +69,12 @@ const st = {
   insertInstance: db.prepare('INSERT OR IGNORE INTO instances (service_id, name) VALUES (?, ?)'),
   instanceId: db.prepare('SELECT id FROM instances WHERE service_id = ? AND name = ?').pluck(),
   insertCheck: db.prepare('INSERT OR IGNORE INTO checks (check_id, service_id, instance_id, kind) VALUES (?, ?, ?, ?)'),
-  checkRow: db.prepare('SELECT id, service_id, instance_id, kind FROM checks WHERE check_id = ?').raw(),
+  checkRow: db.prepare('SELECT id, service_id, instance_id, kind, last_minute FROM checks WHERE check_id = ?').raw(),
+  advanceLastMinute: db.prepare('UPDATE checks SET last_minute = ? WHERE id = ? AND (last_minute IS NULL OR last_minute < ?)'),
   updateKind: db.prepare('UPDATE checks SET kind = ? WHERE id = ?'),
   insertReason: db.prepare('INSERT OR IGNORE INTO reasons (reason) VALUES (?)'),
   reasonId: db.prepare('SELECT id FROM reasons WHERE reason = ?').pluck(),
-  allChecks: db.prepare('SELECT check_id, id, service_id, kind FROM checks').raw(),
+  allChecks: db.prepare('SELECT check_id, id, service_id, kind, last_minute FROM checks').raw(),
   allServices: db.prepare('SELECT name, id FROM services').raw(),
   allInstances: db.prepare('SELECT service_id, name, id FROM instances').raw(),
   allReasons: db.prepare('SELECT reason, id FROM reasons').raw(),
@@ -84,7 +86,7 @@ const instances = new Map();
 const reasons = new Map();
 function loadNames() {
   checks.clear(); services.clear(); instances.clear(); reasons.clear();
-  for (const [checkId, ref, serviceRef, kind] of st.allChecks.all()) checks.set(checkId, { ref, serviceRef, kind });
+  for (const [checkId, ref, serviceRef, kind, lastMinute] of st.allChecks.all()) checks.set(checkId, { ref, serviceRef, kind, lastMinute });
   for (const [name, id] of st.allServices.all()) services.set(name, id);
   for (const [sid, name, id] of st.allInstances.all()) instances.set(sid + '\u0000' + name, id);
   for (const [reason, id] of st.allReasons.all()) reasons.set(reason, id);
@@ -119,7 +121,7 @@ function internCheck(checkId, service, instance, kind) {
   }
   st.insertCheck.run(checkId, serviceRef, instanceRef, kind);
   const row = st.checkRow.get(checkId);
-  const entry = { ref: row[0], serviceRef: row[1], kind: row[3] };
+  const entry = { ref: row[0], serviceRef: row[1], kind: row[3], lastMinute: row[4] };
   checks.set(checkId, entry);
   if (entry.kind !== kind) {
     // Another connection interned it first with another kind: the newest kind written wins.
@@ -162,6 +164,8 @@ function writeGroup(batches) {
   const minutes = new Map();
   let lastStart = NaN;
   let last;
+  // Checks whose checks.last_minute this transaction moves forward (reloaded with the names on a rollback).
+  const advanced = new Set();
   for (const { check, t, part, k } of rows) {
     const { nums, refs, strs } = part;
     const a = k * NUMS_PER_ROW;
@@ -179,6 +183,10 @@ function writeGroup(batches) {
     );
     const id = Number(info.lastInsertRowid);
     const start = t - mod(t, 60000);
+    if (check.lastMinute === null || start > check.lastMinute) {
+      check.lastMinute = start;
+      advanced.add(check);
+    }
     if (start !== lastStart) {
       lastStart = start;
       last = minutes.get(start);
@@ -199,6 +207,7 @@ function writeGroup(batches) {
     }
   }
   for (const [start, range] of hours) st.touchBucket.run(1, start, range[0], range[1]);
+  for (const check of advanced) st.advanceLastMinute.run(check.lastMinute, check.ref, check.lastMinute);
   for (const batch of batches) {
     for (const tr of batch.transitions) {
       const known = checks.get(tr.checkId);

@@ -163,6 +163,8 @@ interface CheckEntry {
   service: string;
   instance: string;
   kind: string;
+  /** checks.last_minute as this connection last wrote or read it (ms, null: no result yet). */
+  lastMinute: number | null;
 }
 
 /** A selector resolved to refs: one index range, several to merge, or nothing. */
@@ -297,15 +299,16 @@ export class SqliteHistoryStore implements HistoryStore {
     for (const [sid, name, id] of this.st.allInstances.all() as [number, string, number][]) {
       this.instancesByKey.set(`${sid}\u0000${name}`, id);
     }
-    for (const [ref, checkId, serviceRef, service, instance, kind] of this.st.allChecks.all() as [
+    for (const [ref, checkId, serviceRef, service, instance, kind, lastMinute] of this.st.allChecks.all() as [
       number,
       string,
       number,
       string,
       string,
       string,
+      number | null,
     ][]) {
-      const entry = { ref, checkId, serviceRef, service, instance, kind };
+      const entry = { ref, checkId, serviceRef, service, instance, kind, lastMinute };
       this.checksByKey.set(checkId, entry);
       this.checksByRef.set(ref, entry);
     }
@@ -339,8 +342,8 @@ export class SqliteHistoryStore implements HistoryStore {
       this.instancesByKey.set(instanceKey, instanceRef);
     }
     this.st.insertCheck.run(checkId, serviceRef, instanceRef, kind);
-    const row = this.st.checkRow.get(checkId) as [number, number, number, string];
-    const entry: CheckEntry = { ref: row[0], checkId, serviceRef: row[1], service, instance, kind: row[3] };
+    const row = this.st.checkRow.get(checkId) as [number, number, number, string, number | null];
+    const entry: CheckEntry = { ref: row[0], checkId, serviceRef: row[1], service, instance, kind: row[3], lastMinute: row[4] };
     this.checksByKey.set(checkId, entry);
     this.checksByRef.set(entry.ref, entry);
     return entry;
@@ -363,7 +366,7 @@ export class SqliteHistoryStore implements HistoryStore {
       this.refreshNames();
       entry = this.checksByRef.get(ref);
     }
-    return entry ?? { ref, checkId: `#${ref}`, serviceRef: 0, service: '', instance: '', kind: '' };
+    return entry ?? { ref, checkId: `#${ref}`, serviceRef: 0, service: '', instance: '', kind: '', lastMinute: null };
   }
 
   private reasonOfRef(ref: number): string {
@@ -482,6 +485,7 @@ export class SqliteHistoryStore implements HistoryStore {
     const minutes = new Map<number, [number, number]>();
     let lastStart = NaN;
     let last: [number, number] | undefined;
+    const advanced = new Set<CheckEntry>();
     for (const r of batch.results) {
       const check = this.internCheck(r.checkId, r.service, r.instance, r.kind);
       const t = Math.floor(r.observedAt);
@@ -498,6 +502,10 @@ export class SqliteHistoryStore implements HistoryStore {
       );
       const id = Number(info.lastInsertRowid);
       const start = t - mod(t, 60_000);
+      if (check.lastMinute === null || start > check.lastMinute) {
+        check.lastMinute = start;
+        advanced.add(check);
+      }
       if (start !== lastStart) {
         lastStart = start;
         last = minutes.get(start);
@@ -518,6 +526,7 @@ export class SqliteHistoryStore implements HistoryStore {
       }
     }
     for (const [start, range] of hours) st.touchBucket.run(1, start, range[0], range[1]);
+    for (const check of advanced) st.advanceLastMinute.run(check.lastMinute, check.ref, check.lastMinute);
 
     for (const t of batch.transitions) {
       const check = this.internCheck(t.checkId, t.service, t.instance, this.checksByKey.get(t.checkId)?.kind ?? 'unknown');
@@ -1056,13 +1065,15 @@ function prepareStatements(db: Database.Database) {
     insertInstance: db.prepare('INSERT OR IGNORE INTO instances (service_id, name) VALUES (?, ?)'),
     instanceId: db.prepare('SELECT id FROM instances WHERE service_id = ? AND name = ?').pluck(),
     insertCheck: db.prepare('INSERT OR IGNORE INTO checks (check_id, service_id, instance_id, kind) VALUES (?, ?, ?, ?)'),
-    checkRow: db.prepare('SELECT id, service_id, instance_id, kind FROM checks WHERE check_id = ?').raw(),
+    checkRow: db.prepare('SELECT id, service_id, instance_id, kind, last_minute FROM checks WHERE check_id = ?').raw(),
+    // Only forward: a late row does not move it back, nor does a stale cache.
+    advanceLastMinute: db.prepare('UPDATE checks SET last_minute = ? WHERE id = ? AND (last_minute IS NULL OR last_minute < ?)'),
     updateKind: db.prepare('UPDATE checks SET kind = ? WHERE id = ?'),
     insertReason: db.prepare('INSERT OR IGNORE INTO reasons (reason) VALUES (?)'),
     reasonId: db.prepare('SELECT id FROM reasons WHERE reason = ?').pluck(),
     allChecks: db
       .prepare(
-        `SELECT c.id, c.check_id, c.service_id, s.name, i.name, c.kind
+        `SELECT c.id, c.check_id, c.service_id, s.name, i.name, c.kind, c.last_minute
          FROM checks c JOIN services s ON s.id = c.service_id JOIN instances i ON i.id = c.instance_id`,
       )
       .raw(),
@@ -1090,15 +1101,17 @@ function prepareStatements(db: Database.Database) {
     resultsByService: minutePages('service_ref'),
     transitionsByCheck: pages('transitions', transitionCols, 'check_ref', 'at'),
     transitionsByService: pages('transitions', transitionCols, 'service_ref', 'at'),
-    // json_each yields the refs; the correlated subquery walks the minutes back from the newest,
-    // one index seek each, until one holds a row of the check (so a check silent for days costs more).
+    // json_each yields the refs; the correlated subquery walks the minutes back from the check's
+    // last_minute, one index seek each: the first one holds its newest row (unless retention took it).
     latest: db
       .prepare(
         `SELECT r.${resultCols.split(', ').join(', r.')} FROM json_each(?) j
+         JOIN checks c ON c.id = j.value
          JOIN results r ON r.id = (
            SELECT r2.id FROM buckets b CROSS JOIN results r2
-             ON ${minuteOf('r2.observed_at')} = b.start / ${MINUTE_MS} AND r2.check_ref = j.value
-           WHERE b.resolution = 0 ORDER BY b.start DESC, r2.observed_at DESC, r2.id DESC LIMIT 1)`,
+             ON ${minuteOf('r2.observed_at')} = b.start / ${MINUTE_MS} AND r2.check_ref = c.id
+           WHERE b.resolution = 0 AND b.start <= c.last_minute
+           ORDER BY b.start DESC, r2.observed_at DESC, r2.id DESC LIMIT 1)`,
       )
       .raw(),
 

@@ -108,7 +108,8 @@ describe('SqliteHistoryStore', () => {
     // Put the file back into its schema-1 shape: only the two results indexes differ.
     old.db.exec(`DROP INDEX results_minute_check; DROP INDEX results_minute_service;
       CREATE INDEX results_check_time ON results (check_ref, observed_at);
-      CREATE INDEX results_service_time ON results (service_ref, observed_at);`);
+      CREATE INDEX results_service_time ON results (service_ref, observed_at);
+      ALTER TABLE checks DROP COLUMN last_minute;`);
     old.db.pragma('user_version = 1');
     await old.close();
 
