@@ -2,7 +2,8 @@
  * On-disk layout of the SQLite history store (sqlite.ts): the schema of a new
  * file, its version and the steps that bring an older file up to it.
  *
- * Why results are indexed by (minute, check, time) and not (check, time): at
+ * Why results are indexed by (minute, check, time in the minute) and not
+ * (check, time): at
  * 10M rows a (check, time) index has every check's newest entries on its own
  * leaf page, so a flush with one row for each of 10k checks dirties ~10k index
  * pages, each written to the WAL and copied back by the checkpointer
@@ -27,7 +28,16 @@ export const MINUTE_MS = 60_000;
  * the index, or SQLite does not use it.
  */
 export function minuteOf(col: string): string {
-  return `((${col} - ((${col} % ${MINUTE_MS}) + ${MINUTE_MS}) % ${MINUTE_MS}) / ${MINUTE_MS})`;
+  return `((${col} - ${offsetOf(col)}) / ${MINUTE_MS})`;
+}
+
+/**
+ * SQL of the time column `col` within its minute, ms (0-59 999). The indexes
+ * keep it instead of the full time: 3 bytes an entry instead of 6 (~7 B/row
+ * over both indexes, measured), and (minute, offset) orders like the time.
+ */
+export function offsetOf(col: string): string {
+  return `(((${col} % ${MINUTE_MS}) + ${MINUTE_MS}) % ${MINUTE_MS})`;
 }
 
 /** Schema of a new file (at SCHEMA_VERSION). */
@@ -61,8 +71,8 @@ CREATE TABLE results (
   output TEXT NOT NULL,
   metrics TEXT
 );
-CREATE INDEX results_minute_check ON results (${minuteOf('observed_at')}, check_ref, observed_at);
-CREATE INDEX results_minute_service ON results (${minuteOf('observed_at')}, service_ref, observed_at);
+CREATE INDEX results_minute_check ON results (${minuteOf('observed_at')}, check_ref, ${offsetOf('observed_at')});
+CREATE INDEX results_minute_service ON results (${minuteOf('observed_at')}, service_ref, ${offsetOf('observed_at')});
 
 CREATE TABLE transitions (
   id INTEGER PRIMARY KEY,
@@ -124,6 +134,6 @@ export const MIGRATIONS: readonly string[] = [
    UPDATE checks SET last_minute = last_minute - ((last_minute % ${MINUTE_MS}) + ${MINUTE_MS}) % ${MINUTE_MS};
    DROP INDEX IF EXISTS results_check_time;
    DROP INDEX IF EXISTS results_service_time;
-   CREATE INDEX results_minute_check ON results (${minuteOf('observed_at')}, check_ref, observed_at);
-   CREATE INDEX results_minute_service ON results (${minuteOf('observed_at')}, service_ref, observed_at);`,
+   CREATE INDEX results_minute_check ON results (${minuteOf('observed_at')}, check_ref, ${offsetOf('observed_at')});
+   CREATE INDEX results_minute_service ON results (${minuteOf('observed_at')}, service_ref, ${offsetOf('observed_at')});`,
 ];

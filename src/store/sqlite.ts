@@ -49,7 +49,7 @@ import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HealthmeshError, UsageError } from '../core/errors.js';
 import { BucketAccumulator } from './rollup-math.js';
-import { MIGRATIONS, minuteOf, MINUTE_MS, SCHEMA, SCHEMA_VERSION } from './sqlite-schema.js';
+import { MIGRATIONS, minuteOf, MINUTE_MS, offsetOf, SCHEMA, SCHEMA_VERSION } from './sqlite-schema.js';
 import { encodeResults } from './sqlite-write-message.js';
 import { WRITE_WORKER_SOURCE } from './sqlite-write-worker.js';
 import {
@@ -678,7 +678,9 @@ export class SqliteHistoryStore implements HistoryStore {
         // Only minutes that can hold a row of this page: [lo, hi) in time, the cursor included.
         const lo = cursor && order === 'asc' ? Math.max(from, cursor[0]) : from;
         const hi = cursor && order === 'desc' ? Math.min(to, cursor[0] + 1) : to;
-        args.push(lo - MINUTE_MS, hi);
+        const loOffset = mod(lo, MINUTE_MS);
+        const hiOffset = mod(hi, MINUTE_MS);
+        args.push(lo - MINUTE_MS, hi, lo - loOffset, loOffset, hi - hiOffset, hiOffset);
       }
       args.push(from, to);
       if (cursor) args.push(cursor[0], cursor[1]);
@@ -1023,8 +1025,12 @@ function prepareStatements(db: Database.Database) {
    * Keyset pages of results by check or service (indexes results_minute_*,
    * see sqlite-schema.ts): the outer loop walks the minutes of `buckets` in
    * page order, each one index seek for the key, so rows come out in order
-   * without a sort and LIMIT stops the walk. Parameters: key ref, bucket
-   * start bounds (both exclusive, ms), from, to, [cursor time, cursor id,] limit.
+   * without a sort and LIMIT stops the walk. In the first and last minute
+   * the offset bounds let the seek start at the page's edge (the indexes hold
+   * the time in the minute, not the time). Parameters: key ref, bucket start
+   * bounds (both exclusive, ms), first minute's start and lowest offset, last
+   * minute's start and offset bound (exclusive), from, to, [cursor time,
+   * cursor id,] limit.
    */
   const minutePages = (key: 'check_ref' | 'service_ref') => {
     const cols = resultCols
@@ -1034,11 +1040,15 @@ function prepareStatements(db: Database.Database) {
     const page = (desc: boolean, after: boolean) => {
       const dir = desc ? ' DESC' : '';
       const keyset = after ? ` AND (r.observed_at, r.id) ${desc ? '<' : '>'} (?, ?)` : '';
+      const offset = offsetOf('r.observed_at');
       return db.prepare(
         `SELECT ${cols} FROM buckets b CROSS JOIN results r
            ON ${minuteOf('r.observed_at')} = b.start / ${MINUTE_MS} AND r.${key} = ?
-         WHERE b.resolution = 0 AND b.start > ? AND b.start < ? AND r.observed_at >= ? AND r.observed_at < ?${keyset}
-         ORDER BY b.start${dir}, r.observed_at${dir}, r.id${dir} LIMIT ?`,
+         WHERE b.resolution = 0 AND b.start > ? AND b.start < ?
+           AND ${offset} >= CASE WHEN b.start = ? THEN ? ELSE 0 END
+           AND ${offset} < CASE WHEN b.start = ? THEN ? ELSE ${MINUTE_MS} END
+           AND r.observed_at >= ? AND r.observed_at < ?${keyset}
+         ORDER BY b.start${dir}, ${offset}${dir}, r.id${dir} LIMIT ?`,
       );
     };
     return { asc: page(false, false), ascAfter: page(false, true), desc: page(true, false), descAfter: page(true, true), byMinute: true };
@@ -1111,7 +1121,7 @@ function prepareStatements(db: Database.Database) {
            SELECT r2.id FROM buckets b CROSS JOIN results r2
              ON ${minuteOf('r2.observed_at')} = b.start / ${MINUTE_MS} AND r2.check_ref = c.id
            WHERE b.resolution = 0 AND b.start <= c.last_minute
-           ORDER BY b.start DESC, r2.observed_at DESC, r2.id DESC LIMIT 1)`,
+           ORDER BY b.start DESC, ${offsetOf('r2.observed_at')} DESC, r2.id DESC LIMIT 1)`,
       )
       .raw(),
 

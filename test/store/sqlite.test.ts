@@ -145,7 +145,7 @@ describe('SqliteHistoryStore', () => {
       const st = (store as unknown as { st: Record<string, { asc: { source: string }; descAfter: { source: string } }> }).st;
       for (const [by, key] of [['resultsByCheck', 'check'], ['resultsByService', 'service']] as const) {
         for (const sql of [st[by]!.asc.source, st[by]!.descAfter.source]) {
-          expect(plan(sql)).toMatch(new RegExp(`USING INDEX results_minute_${key} \\(<expr>=\\? AND ${key}_ref=\\?`));
+          expect(plan(sql)).toMatch(new RegExp(`USING INDEX results_minute_${key} \\(<expr>=\\? AND ${key}_ref=\\? AND <expr>>\\? AND <expr><\\?\\)`));
           expect(plan(sql)).not.toMatch(/TEMP B-TREE/);
         }
       }
