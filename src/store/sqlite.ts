@@ -8,11 +8,11 @@
  * - Names are interned: services, instances, checks and reasons live in small
  *   lookup tables; a result row holds integer refs, the status as an integer
  *   code (types.ts STATUS_CODE), the duration in µs and the epoch ms time.
- * - results are indexed by (minute, check_ref, observed_at) and (minute,
- *   service_ref, observed_at) (sqlite-schema.ts says why the minute leads).
- *   SQLite appends the rowid to every index entry, so both serve keyset pages
- *   on (time, rowid) without a sort; a page walks the minutes listed in
- *   `buckets`, one index seek each. An instance query runs the check page
+ * - results are indexed by (minute, check_ref, ms in the minute) and (minute,
+ *   service_ref, ms in the minute) (sqlite-schema.ts says why the minute
+ *   leads). SQLite appends the rowid to every index entry, so both serve
+ *   keyset pages on (time, rowid) without a sort; a page walks the minutes
+ *   listed in `buckets`, one index seek each. An instance query runs the check page
  *   once per check of the instance (LIMIT page+1 each) and merges: cost grows
  *   with checks per instance, not with history.
  * - `buckets` remembers, for every minute and hour bucket written, the rowid
