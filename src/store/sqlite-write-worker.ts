@@ -6,11 +6,13 @@
  *
  * It owns its own connection to the same file (WAL, synchronous=NORMAL) and
  * runs the write transaction of sqlite.ts `writeRows` (same SQL, same
- * bookkeeping of minute/hour buckets and counters; keep the two in step).
+ * bookkeeping of minute/hour buckets, checks.last_minute and counters; keep
+ * the two in step).
  *
  * Protocol: the main thread posts a batch as parts `{ id, results,
- * transitions, last }` (slices of a few hundred rows, so no single structured
- * clone holds the main thread for long); at the `last` part the batch is
+ * transitions, last }` (a few hundred rows each, so no single message holds
+ * the main thread for long; `results` in columns, see sqlite-write-message.ts
+ * for the layout and keep the two in step); at the `last` part the batch is
  * queued, and the worker answers
  * `{ id, ok: true, kinds }` once the batch is committed (`kinds`: check ids
  * whose stored kind this batch changed, so the main thread's name cache
@@ -32,6 +34,9 @@ const Database = require(workerData.driver);
 const STATUS_CODE = { HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2, UNKNOWN: 3 };
 const OUTPUT_MAX_BYTES = 1024;
 const maxGroupRows = workerData.maxGroupRows;
+// Layout of an encoded part (sqlite-write-message.ts).
+const NUMS_PER_ROW = 4;
+const REFS_PER_ROW = 7;
 const sortRows = workerData.sortRows;
 
 function truncateOutput(s) {
@@ -64,11 +69,12 @@ const st = {
   insertInstance: db.prepare('INSERT OR IGNORE INTO instances (service_id, name) VALUES (?, ?)'),
   instanceId: db.prepare('SELECT id FROM instances WHERE service_id = ? AND name = ?').pluck(),
   insertCheck: db.prepare('INSERT OR IGNORE INTO checks (check_id, service_id, instance_id, kind) VALUES (?, ?, ?, ?)'),
-  checkRow: db.prepare('SELECT id, service_id, instance_id, kind FROM checks WHERE check_id = ?').raw(),
+  checkRow: db.prepare('SELECT id, service_id, instance_id, kind, last_minute FROM checks WHERE check_id = ?').raw(),
+  advanceLastMinute: db.prepare('UPDATE checks SET last_minute = ? WHERE id = ? AND (last_minute IS NULL OR last_minute < ?)'),
   updateKind: db.prepare('UPDATE checks SET kind = ? WHERE id = ?'),
   insertReason: db.prepare('INSERT OR IGNORE INTO reasons (reason) VALUES (?)'),
   reasonId: db.prepare('SELECT id FROM reasons WHERE reason = ?').pluck(),
-  allChecks: db.prepare('SELECT check_id, id, service_id, kind FROM checks').raw(),
+  allChecks: db.prepare('SELECT check_id, id, service_id, kind, last_minute FROM checks').raw(),
   allServices: db.prepare('SELECT name, id FROM services').raw(),
   allInstances: db.prepare('SELECT service_id, name, id FROM instances').raw(),
   allReasons: db.prepare('SELECT reason, id FROM reasons').raw(),
@@ -80,7 +86,7 @@ const instances = new Map();
 const reasons = new Map();
 function loadNames() {
   checks.clear(); services.clear(); instances.clear(); reasons.clear();
-  for (const [checkId, ref, serviceRef, kind] of st.allChecks.all()) checks.set(checkId, { ref, serviceRef, kind });
+  for (const [checkId, ref, serviceRef, kind, lastMinute] of st.allChecks.all()) checks.set(checkId, { ref, serviceRef, kind, lastMinute });
   for (const [name, id] of st.allServices.all()) services.set(name, id);
   for (const [sid, name, id] of st.allInstances.all()) instances.set(sid + '\u0000' + name, id);
   for (const [reason, id] of st.allReasons.all()) reasons.set(reason, id);
@@ -115,7 +121,7 @@ function internCheck(checkId, service, instance, kind) {
   }
   st.insertCheck.run(checkId, serviceRef, instanceRef, kind);
   const row = st.checkRow.get(checkId);
-  const entry = { ref: row[0], serviceRef: row[1], kind: row[3] };
+  const entry = { ref: row[0], serviceRef: row[1], kind: row[3], lastMinute: row[4] };
   checks.set(checkId, entry);
   if (entry.kind !== kind) {
     // Another connection interned it first with another kind: the newest kind written wins.
@@ -142,11 +148,15 @@ function writeGroup(batches) {
   let nResults = 0;
   let nTransitions = 0;
   for (const batch of batches) {
-    for (const r of batch.results) {
-      const check = internCheck(r.checkId, r.service, r.instance, r.kind);
-      rows.push({ check, t: Math.floor(r.observedAt), r });
+    for (const part of batch.parts) {
+      const { n, nums, refs, strs } = part;
+      for (let k = 0; k < n; k++) {
+        const b = k * REFS_PER_ROW;
+        const check = internCheck(strs[refs[b]], strs[refs[b + 1]], strs[refs[b + 2]], strs[refs[b + 3]]);
+        rows.push({ check, t: Math.floor(nums[k * NUMS_PER_ROW]), part, k });
+      }
     }
-    nResults += batch.results.length;
+    nResults += batch.rows;
     nTransitions += batch.transitions.length;
   }
   // Array.prototype.sort is stable: rows of one check keep their order.
@@ -154,20 +164,29 @@ function writeGroup(batches) {
   const minutes = new Map();
   let lastStart = NaN;
   let last;
-  for (const { check, t, r } of rows) {
+  // Checks whose checks.last_minute this transaction moves forward (reloaded with the names on a rollback).
+  const advanced = new Set();
+  for (const { check, t, part, k } of rows) {
+    const { nums, refs, strs } = part;
+    const a = k * NUMS_PER_ROW;
+    const b = k * REFS_PER_ROW;
     const info = st.insertResult.run(
       check.ref,
       check.serviceRef,
       t,
-      STATUS_CODE[r.status] ?? 3,
-      internReason(r.reason),
-      Math.max(0, Math.round(r.durationMs * 1000)),
-      r.attempts ?? 1,
-      truncateOutput(r.output ?? ''),
-      r.metrics ? JSON.stringify(r.metrics) : null,
+      nums[a + 3],
+      internReason(strs[refs[b + 4]]),
+      Math.max(0, Math.round(nums[a + 1] * 1000)),
+      nums[a + 2],
+      truncateOutput(strs[refs[b + 5]]),
+      refs[b + 6] < 0 ? null : strs[refs[b + 6]],
     );
     const id = Number(info.lastInsertRowid);
     const start = t - mod(t, 60000);
+    if (check.lastMinute === null || start > check.lastMinute) {
+      check.lastMinute = start;
+      advanced.add(check);
+    }
     if (start !== lastStart) {
       lastStart = start;
       last = minutes.get(start);
@@ -188,6 +207,7 @@ function writeGroup(batches) {
     }
   }
   for (const [start, range] of hours) st.touchBucket.run(1, start, range[0], range[1]);
+  for (const check of advanced) st.advanceLastMinute.run(check.lastMinute, check.ref, check.lastMinute);
   for (const batch of batches) {
     for (const tr of batch.transitions) {
       const known = checks.get(tr.checkId);
@@ -231,7 +251,7 @@ const queue = [];
 const partial = new Map();
 let scheduled = false;
 let stopping = false;
-const rowsOf = (m) => m.batch.results.length + m.batch.transitions.length;
+const rowsOf = (m) => m.batch.rows + m.batch.transitions.length;
 
 function drain() {
   scheduled = false;
@@ -272,8 +292,9 @@ parentPort.on('message', (msg) => {
     return;
   } else {
     let batch = partial.get(msg.id);
-    if (!batch) batch = { results: [], transitions: [] };
-    for (const r of msg.results) batch.results.push(r);
+    if (!batch) batch = { parts: [], rows: 0, transitions: [] };
+    batch.parts.push(msg.results);
+    batch.rows += msg.results.n;
     for (const t of msg.transitions) batch.transitions.push(t);
     if (!msg.last) {
       partial.set(msg.id, batch);

@@ -4,15 +4,17 @@
  * survives a crash of the process; an OS crash may lose the last batches) and
  * `synchronous=FULL` for registrations (fsync before the API acknowledges).
  *
- * Storage layout (see SCHEMA below):
+ * Storage layout (SCHEMA in sqlite-schema.ts):
  * - Names are interned: services, instances, checks and reasons live in small
  *   lookup tables; a result row holds integer refs, the status as an integer
  *   code (types.ts STATUS_CODE), the duration in µs and the epoch ms time.
- * - results are indexed by (check_ref, observed_at) and (service_ref,
- *   observed_at); SQLite appends the rowid to every index entry, so both
- *   serve keyset pages on (time, rowid) without a sort. An instance query
- *   runs the check index once per check of the instance (LIMIT page+1 each)
- *   and merges: cost grows with checks per instance, not with history.
+ * - results are indexed by (minute, check_ref, ms in the minute) and (minute,
+ *   service_ref, ms in the minute) (sqlite-schema.ts says why the minute
+ *   leads). SQLite appends the rowid to every index entry, so both serve
+ *   keyset pages on (time, rowid) without a sort; a page walks the minutes
+ *   listed in `buckets`, one index seek each. An instance query runs the check page
+ *   once per check of the instance (LIMIT page+1 each) and merges: cost grows
+ *   with checks per instance, not with history.
  * - `buckets` remembers, for every minute and hour bucket written, the rowid
  *   range its rows fell in and a generation bumped by each write touching it.
  *   Rollups scan that rowid range (sequential, no time index needed) and
@@ -28,15 +30,17 @@
  *
  * With `writes: 'worker'` the result/transition transaction runs on a
  * writer thread instead (sqlite-write-worker.ts, its own connection): the
- * main thread only clones the batch into messages (in 500-row parts) and
+ * main thread only encodes the batch into messages (500-row parts in
+ * columns, sqlite-write-message.ts) and
  * `write` resolves when the worker reports the commit. Registrations stay on
  * the main connection (synchronous=FULL, durable before they resolve); they
  * and maintenance may wait (busy_timeout) for a worker transaction to end.
  *
- * Write cost (bench/store.ts): a flush dirties about one 4 KiB index page per
- * result when the checks outnumber the rows of a batch (the tail of each
- * check's range in the check index), i.e. ~1.2 WAL frames per row with 10k
- * checks and 5000-row flushes. That, not SQL or JS, bounds the sustained rate.
+ * Write cost (bench/store.ts): a flush appends to the table and to the
+ * current minute's few leaf pages of each index: well under 0.1 dirty page
+ * (WAL frame) per row whatever the number of checks and services, where the
+ * (check, time) index of schema 1 cost ~0.5 with 10k checks (one tail page
+ * per check per transaction).
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
@@ -45,6 +49,8 @@ import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HealthmeshError, UsageError } from '../core/errors.js';
 import { BucketAccumulator } from './rollup-math.js';
+import { MIGRATIONS, minuteOf, MINUTE_MS, offsetOf, SCHEMA, SCHEMA_VERSION } from './sqlite-schema.js';
+import { encodeResults } from './sqlite-write-message.js';
 import { WRITE_WORKER_SOURCE } from './sqlite-write-worker.js';
 import {
   DEFAULT_PAGE,
@@ -69,6 +75,8 @@ import {
   type TransitionRecord,
   type WriteBatch,
 } from './types.js';
+
+export { SCHEMA_VERSION } from './sqlite-schema.js';
 
 /** Options of the SQLite backend. */
 export interface SqliteStoreOptions {
@@ -143,85 +151,6 @@ parentPort.on('message', (msg) => {
 });
 `;
 
-/** Version of SCHEMA, kept in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-INSERT INTO meta (key, value) VALUES
-  ('results', 0), ('transitions', 0), ('rollups_minute', 0), ('rollups_hour', 0), ('raw_horizon', -9007199254740991);
-
-CREATE TABLE services (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE instances (id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL, name TEXT NOT NULL, UNIQUE (service_id, name));
-CREATE INDEX instances_name ON instances (name);
-CREATE TABLE checks (
-  id INTEGER PRIMARY KEY, check_id TEXT NOT NULL UNIQUE,
-  service_id INTEGER NOT NULL, instance_id INTEGER NOT NULL, kind TEXT NOT NULL
-);
-CREATE INDEX checks_instance ON checks (instance_id);
-CREATE TABLE reasons (id INTEGER PRIMARY KEY, reason TEXT NOT NULL UNIQUE);
-
-CREATE TABLE results (
-  id INTEGER PRIMARY KEY,
-  check_ref INTEGER NOT NULL,
-  service_ref INTEGER NOT NULL,
-  observed_at INTEGER NOT NULL,
-  status INTEGER NOT NULL,
-  reason_ref INTEGER NOT NULL,
-  duration_us INTEGER NOT NULL,
-  attempts INTEGER NOT NULL,
-  output TEXT NOT NULL,
-  metrics TEXT
-);
-CREATE INDEX results_check_time ON results (check_ref, observed_at);
-CREATE INDEX results_service_time ON results (service_ref, observed_at);
-
-CREATE TABLE transitions (
-  id INTEGER PRIMARY KEY,
-  check_ref INTEGER NOT NULL,
-  service_ref INTEGER NOT NULL,
-  at INTEGER NOT NULL,
-  from_status INTEGER NOT NULL,
-  to_status INTEGER NOT NULL,
-  reason_ref INTEGER NOT NULL,
-  output TEXT NOT NULL
-);
-CREATE INDEX transitions_check_time ON transitions (check_ref, at);
-CREATE INDEX transitions_service_time ON transitions (service_ref, at);
-CREATE INDEX transitions_time ON transitions (at);
-
-CREATE TABLE rollups_minute (
-  check_ref INTEGER NOT NULL, bucket INTEGER NOT NULL,
-  count INTEGER NOT NULL, failures INTEGER NOT NULL,
-  min_us INTEGER NOT NULL, sum_us INTEGER NOT NULL, p95_us INTEGER NOT NULL, max_us INTEGER NOT NULL,
-  healthy INTEGER NOT NULL, degraded INTEGER NOT NULL, unhealthy INTEGER NOT NULL, unknown INTEGER NOT NULL,
-  PRIMARY KEY (check_ref, bucket)
-);
-CREATE INDEX rollups_minute_bucket ON rollups_minute (bucket);
-CREATE TABLE rollups_hour (
-  check_ref INTEGER NOT NULL, bucket INTEGER NOT NULL,
-  count INTEGER NOT NULL, failures INTEGER NOT NULL,
-  min_us INTEGER NOT NULL, sum_us INTEGER NOT NULL, p95_us INTEGER NOT NULL, max_us INTEGER NOT NULL,
-  healthy INTEGER NOT NULL, degraded INTEGER NOT NULL, unhealthy INTEGER NOT NULL, unknown INTEGER NOT NULL,
-  PRIMARY KEY (check_ref, bucket)
-);
-CREATE INDEX rollups_hour_bucket ON rollups_hour (bucket);
-
--- resolution 0 = minute, 1 = hour; rows of the bucket have rowids in [min_id, max_id].
-CREATE TABLE buckets (
-  resolution INTEGER NOT NULL, start INTEGER NOT NULL,
-  min_id INTEGER NOT NULL, max_id INTEGER NOT NULL,
-  gen INTEGER NOT NULL, rolled_gen INTEGER NOT NULL,
-  PRIMARY KEY (resolution, start)
-) WITHOUT ROWID;
-
-CREATE TABLE registrations (
-  id TEXT PRIMARY KEY, service TEXT NOT NULL, address TEXT NOT NULL,
-  tags TEXT NOT NULL, weight REAL NOT NULL, zone TEXT, metadata TEXT NOT NULL,
-  checks TEXT NOT NULL, registered_at INTEGER NOT NULL
-) WITHOUT ROWID;
-`;
-
 const RES_CODE: Record<Resolution, number> = { minute: 0, hour: 1 };
 const ROLLUP_TABLE: Record<Resolution, string> = { minute: 'rollups_minute', hour: 'rollups_hour' };
 const MIN_TIME = -Number.MAX_SAFE_INTEGER;
@@ -234,6 +163,8 @@ interface CheckEntry {
   service: string;
   instance: string;
   kind: string;
+  /** checks.last_minute as this connection last wrote or read it (ms, null: no result yet). */
+  lastMinute: number | null;
 }
 
 /** A selector resolved to refs: one index range, several to merge, or nothing. */
@@ -335,7 +266,8 @@ export class SqliteHistoryStore implements HistoryStore {
       );
     }
     this.db.transaction(() => {
-      this.db.exec(SCHEMA);
+      if (version === 0) this.db.exec(SCHEMA);
+      else for (const step of MIGRATIONS.slice(version - 1)) this.db.exec(step);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -367,15 +299,16 @@ export class SqliteHistoryStore implements HistoryStore {
     for (const [sid, name, id] of this.st.allInstances.all() as [number, string, number][]) {
       this.instancesByKey.set(`${sid}\u0000${name}`, id);
     }
-    for (const [ref, checkId, serviceRef, service, instance, kind] of this.st.allChecks.all() as [
+    for (const [ref, checkId, serviceRef, service, instance, kind, lastMinute] of this.st.allChecks.all() as [
       number,
       string,
       number,
       string,
       string,
       string,
+      number | null,
     ][]) {
-      const entry = { ref, checkId, serviceRef, service, instance, kind };
+      const entry = { ref, checkId, serviceRef, service, instance, kind, lastMinute };
       this.checksByKey.set(checkId, entry);
       this.checksByRef.set(ref, entry);
     }
@@ -409,8 +342,8 @@ export class SqliteHistoryStore implements HistoryStore {
       this.instancesByKey.set(instanceKey, instanceRef);
     }
     this.st.insertCheck.run(checkId, serviceRef, instanceRef, kind);
-    const row = this.st.checkRow.get(checkId) as [number, number, number, string];
-    const entry: CheckEntry = { ref: row[0], checkId, serviceRef: row[1], service, instance, kind: row[3] };
+    const row = this.st.checkRow.get(checkId) as [number, number, number, string, number | null];
+    const entry: CheckEntry = { ref: row[0], checkId, serviceRef: row[1], service, instance, kind: row[3], lastMinute: row[4] };
     this.checksByKey.set(checkId, entry);
     this.checksByRef.set(entry.ref, entry);
     return entry;
@@ -433,7 +366,7 @@ export class SqliteHistoryStore implements HistoryStore {
       this.refreshNames();
       entry = this.checksByRef.get(ref);
     }
-    return entry ?? { ref, checkId: `#${ref}`, serviceRef: 0, service: '', instance: '', kind: '' };
+    return entry ?? { ref, checkId: `#${ref}`, serviceRef: 0, service: '', instance: '', kind: '', lastMinute: null };
   }
 
   private reasonOfRef(ref: number): string {
@@ -492,7 +425,7 @@ export class SqliteHistoryStore implements HistoryStore {
     });
     this.posting = this.posting.then(() =>
       postParts(worker, id, batch).catch((err: unknown) => {
-        // Not cloneable (say, a function in metrics): the worker drops the parts it got.
+        // Not encodable (a BigInt in metrics) or not cloneable: the worker drops the parts it got.
         worker.postMessage({ id, abort: true });
         const pending = this.pendingWrites.get(id);
         this.pendingWrites.delete(id);
@@ -552,6 +485,7 @@ export class SqliteHistoryStore implements HistoryStore {
     const minutes = new Map<number, [number, number]>();
     let lastStart = NaN;
     let last: [number, number] | undefined;
+    const advanced = new Set<CheckEntry>();
     for (const r of batch.results) {
       const check = this.internCheck(r.checkId, r.service, r.instance, r.kind);
       const t = Math.floor(r.observedAt);
@@ -568,6 +502,10 @@ export class SqliteHistoryStore implements HistoryStore {
       );
       const id = Number(info.lastInsertRowid);
       const start = t - mod(t, 60_000);
+      if (check.lastMinute === null || start > check.lastMinute) {
+        check.lastMinute = start;
+        advanced.add(check);
+      }
       if (start !== lastStart) {
         lastStart = start;
         last = minutes.get(start);
@@ -588,6 +526,7 @@ export class SqliteHistoryStore implements HistoryStore {
       }
     }
     for (const [start, range] of hours) st.touchBucket.run(1, start, range[0], range[1]);
+    for (const check of advanced) st.advanceLastMinute.run(check.lastMinute, check.ref, check.lastMinute);
 
     for (const t of batch.transitions) {
       const check = this.internCheck(t.checkId, t.service, t.instance, this.checksByKey.get(t.checkId)?.kind ?? 'unknown');
@@ -734,11 +673,20 @@ export class SqliteHistoryStore implements HistoryStore {
     const to = query.to ?? MAX_TIME;
     const target = this.resolve(query);
     const run = (stmts: PageStatements, key: number): Row[] => {
-      const n = limit + 1;
-      if (order === 'asc') {
-        return (cursor ? stmts.ascAfter.raw().all(key, from, to, cursor[0], cursor[1], n) : stmts.asc.raw().all(key, from, to, n)) as Row[];
+      const args: number[] = [key];
+      if (stmts.byMinute) {
+        // Only minutes that can hold a row of this page: [lo, hi) in time, the cursor included.
+        const lo = cursor && order === 'asc' ? Math.max(from, cursor[0]) : from;
+        const hi = cursor && order === 'desc' ? Math.min(to, cursor[0] + 1) : to;
+        const loOffset = mod(lo, MINUTE_MS);
+        const hiOffset = mod(hi, MINUTE_MS);
+        args.push(lo - MINUTE_MS, hi, lo - loOffset, loOffset, hi - hiOffset, hiOffset);
       }
-      return (cursor ? stmts.descAfter.raw().all(key, from, to, cursor[0], cursor[1], n) : stmts.desc.raw().all(key, from, to, n)) as Row[];
+      args.push(from, to);
+      if (cursor) args.push(cursor[0], cursor[1]);
+      args.push(limit + 1);
+      const stmt = order === 'asc' ? (cursor ? stmts.ascAfter : stmts.asc) : cursor ? stmts.descAfter : stmts.desc;
+      return stmt.raw().all(...args) as Row[];
     };
     let rows: Row[];
     if (target.by === 'none') rows = [];
@@ -1073,6 +1021,38 @@ function prepareStatements(db: Database.Database) {
     deleteBucket: db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE bucket = ? LIMIT ?)`),
     deleteOld: db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE bucket < ? LIMIT ?)`),
   });
+  /**
+   * Keyset pages of results by check or service (indexes results_minute_*,
+   * see sqlite-schema.ts): the outer loop walks the minutes of `buckets` in
+   * page order, each one index seek for the key, so rows come out in order
+   * without a sort and LIMIT stops the walk. In the first and last minute
+   * the offset bounds let the seek start at the page's edge (the indexes hold
+   * the time in the minute, not the time). Parameters: key ref, bucket start
+   * bounds (both exclusive, ms), first minute's start and lowest offset, last
+   * minute's start and offset bound (exclusive), from, to, [cursor time,
+   * cursor id,] limit.
+   */
+  const minutePages = (key: 'check_ref' | 'service_ref') => {
+    const cols = resultCols
+      .split(', ')
+      .map((c) => `r.${c}`)
+      .join(', ');
+    const page = (desc: boolean, after: boolean) => {
+      const dir = desc ? ' DESC' : '';
+      const keyset = after ? ` AND (r.observed_at, r.id) ${desc ? '<' : '>'} (?, ?)` : '';
+      const offset = offsetOf('r.observed_at');
+      return db.prepare(
+        `SELECT ${cols} FROM buckets b CROSS JOIN results r
+           ON ${minuteOf('r.observed_at')} = b.start / ${MINUTE_MS} AND r.${key} = ?
+         WHERE b.resolution = 0 AND b.start > ? AND b.start < ?
+           AND ${offset} >= CASE WHEN b.start = ? THEN ? ELSE 0 END
+           AND ${offset} < CASE WHEN b.start = ? THEN ? ELSE ${MINUTE_MS} END
+           AND r.observed_at >= ? AND r.observed_at < ?${keyset}
+         ORDER BY b.start${dir}, ${offset}${dir}, r.id${dir} LIMIT ?`,
+      );
+    };
+    return { asc: page(false, false), ascAfter: page(false, true), desc: page(true, false), descAfter: page(true, true), byMinute: true };
+  };
   return {
     insertResult: db.prepare(
       'INSERT INTO results (check_ref, service_ref, observed_at, status, reason_ref, duration_us, attempts, output, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -1095,13 +1075,15 @@ function prepareStatements(db: Database.Database) {
     insertInstance: db.prepare('INSERT OR IGNORE INTO instances (service_id, name) VALUES (?, ?)'),
     instanceId: db.prepare('SELECT id FROM instances WHERE service_id = ? AND name = ?').pluck(),
     insertCheck: db.prepare('INSERT OR IGNORE INTO checks (check_id, service_id, instance_id, kind) VALUES (?, ?, ?, ?)'),
-    checkRow: db.prepare('SELECT id, service_id, instance_id, kind FROM checks WHERE check_id = ?').raw(),
+    checkRow: db.prepare('SELECT id, service_id, instance_id, kind, last_minute FROM checks WHERE check_id = ?').raw(),
+    // Only forward: a late row does not move it back, nor does a stale cache.
+    advanceLastMinute: db.prepare('UPDATE checks SET last_minute = ? WHERE id = ? AND (last_minute IS NULL OR last_minute < ?)'),
     updateKind: db.prepare('UPDATE checks SET kind = ? WHERE id = ?'),
     insertReason: db.prepare('INSERT OR IGNORE INTO reasons (reason) VALUES (?)'),
     reasonId: db.prepare('SELECT id FROM reasons WHERE reason = ?').pluck(),
     allChecks: db
       .prepare(
-        `SELECT c.id, c.check_id, c.service_id, s.name, i.name, c.kind
+        `SELECT c.id, c.check_id, c.service_id, s.name, i.name, c.kind, c.last_minute
          FROM checks c JOIN services s ON s.id = c.service_id JOIN instances i ON i.id = c.instance_id`,
       )
       .raw(),
@@ -1125,16 +1107,21 @@ function prepareStatements(db: Database.Database) {
       )
       .pluck(),
 
-    resultsByCheck: pages('results', resultCols, 'check_ref', 'observed_at'),
-    resultsByService: pages('results', resultCols, 'service_ref', 'observed_at'),
+    resultsByCheck: minutePages('check_ref'),
+    resultsByService: minutePages('service_ref'),
     transitionsByCheck: pages('transitions', transitionCols, 'check_ref', 'at'),
     transitionsByService: pages('transitions', transitionCols, 'service_ref', 'at'),
-    // json_each yields the refs; the correlated subquery walks the check index backwards once per ref.
+    // json_each yields the refs; the correlated subquery walks the minutes back from the check's
+    // last_minute, one index seek each: the first one holds its newest row (unless retention took it).
     latest: db
       .prepare(
         `SELECT r.${resultCols.split(', ').join(', r.')} FROM json_each(?) j
+         JOIN checks c ON c.id = j.value
          JOIN results r ON r.id = (
-           SELECT id FROM results WHERE check_ref = j.value ORDER BY observed_at DESC, id DESC LIMIT 1)`,
+           SELECT r2.id FROM buckets b CROSS JOIN results r2
+             ON ${minuteOf('r2.observed_at')} = b.start / ${MINUTE_MS} AND r2.check_ref = c.id
+           WHERE b.resolution = 0 AND b.start <= c.last_minute
+           ORDER BY b.start DESC, ${offsetOf('r2.observed_at')} DESC, r2.id DESC LIMIT 1)`,
       )
       .raw(),
 
@@ -1188,25 +1175,20 @@ function startCheckpointer(path: string): Worker {
 }
 
 /**
- * Rows per message to the writer thread. A structured clone of a result costs
- * ~1.5 µs on the main thread here, so a 5000-row batch in one message would
- * hold it ~8 ms; parts of 500 rows with a yield between them keep each turn
- * under ~1 ms.
+ * Rows per message to the writer thread. Encoding a part (sqlite-write-message.ts)
+ * costs the main thread well under 1 µs a row; parts of 500 rows with a
+ * yield between them keep each turn short however large the batch.
  */
 const PART_ROWS = 500;
 
-/** Post one batch to the writer thread in parts, yielding to the event loop between parts. */
+/** Post one batch to the writer thread in encoded parts, yielding to the event loop between parts. */
 async function postParts(worker: Worker, id: number, batch: WriteBatch): Promise<void> {
   const { results, transitions } = batch;
   const none: never[] = [];
   for (let i = 0; ; i += PART_ROWS) {
     const last = i + PART_ROWS >= results.length;
-    worker.postMessage({
-      id,
-      results: i === 0 && last ? results : results.slice(i, i + PART_ROWS),
-      transitions: last ? transitions : none,
-      last,
-    });
+    const part = encodeResults(results, i, Math.min(results.length, i + PART_ROWS));
+    worker.postMessage({ id, results: part, transitions: last ? transitions : none, last }, [part.nums.buffer, part.refs.buffer]);
     if (last) return;
     await yieldNow();
   }
@@ -1225,6 +1207,8 @@ interface PageStatements {
   ascAfter: Database.Statement;
   desc: Database.Statement;
   descAfter: Database.Statement;
+  /** Statements of `minutePages`: they take the bucket start bounds after the key. */
+  byMinute?: boolean;
 }
 
 function mod(a: number, n: number): number {

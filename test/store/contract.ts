@@ -267,6 +267,21 @@ export function runHistoryStoreContract(
           expect((await store.latestResults([])).size).toBe(0);
         }),
       );
+
+      it(
+        'latestResults finds a check silent for hours while others write, and a late row minutes back does not replace its newest',
+        withStore(async (store) => {
+          await store.write({ results: [result('s/quiet/c', T0 + 30_000, { output: 'quiet-last' })], transitions: [] });
+          for (let m = 1; m <= 180; m += 30) {
+            const rows = Array.from({ length: 30 }, (_, k) => result('s/busy/c', T0 + (m + k) * MIN, { output: `busy ${m + k}` }));
+            await store.write({ results: rows, transitions: [] });
+          }
+          await store.write({ results: [result('s/busy/c', T0 + 5 * MIN, { output: 'busy late' })], transitions: [] });
+          const latest = await store.latestResults(['s/quiet/c', 's/busy/c']);
+          expect(latest.get('s/quiet/c')!.output).toBe('quiet-last');
+          expect(latest.get('s/busy/c')!.output).toBe('busy 180');
+        }),
+      );
     });
 
     describe('transitions', () => {

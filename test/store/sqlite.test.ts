@@ -6,7 +6,7 @@ import { FakeClock, flushMicrotasks } from '../../src/core/clock.js';
 import { EventBus } from '../../src/core/events.js';
 import type { HealthEvents } from '../../src/core/health-events.js';
 import { initialState } from '../../src/status/machine.js';
-import { openSqliteStore, SqliteHistoryStore } from '../../src/store/sqlite.js';
+import { openSqliteStore, SCHEMA_VERSION, SqliteHistoryStore } from '../../src/store/sqlite.js';
 import type { WriteBatch } from '../../src/store/types.js';
 import { ResultWriter } from '../../src/store/writer.js';
 import { fakeSpec } from '../helpers/spec.js';
@@ -98,6 +98,60 @@ describe('SqliteHistoryStore', () => {
     store.db.pragma('user_version = 99');
     await store.close();
     await expect(openSqliteStore({ path })).rejects.toThrow(/newer than this healthmesh supports.*upgrade healthmesh/);
+  });
+
+  it('opens a schema-1 file ((check, time) index): migrates it to the minute-led index, history intact', async () => {
+    const path = freshPath();
+    const old = await openSqliteStore({ path });
+    const rows = Array.from({ length: 600 }, (_, i) => result(`s/i${i % 3}/c`, T0 + i * 1000, { output: `row ${i}` }));
+    await old.write({ results: rows, transitions: [transition('s/i1/c', T0, 'UNKNOWN', 'HEALTHY')] });
+    // Put the file back into its schema-1 shape: only the two results indexes differ.
+    old.db.exec(`DROP INDEX results_minute_check; DROP INDEX results_minute_service;
+      CREATE INDEX results_check_time ON results (check_ref, observed_at);
+      CREATE INDEX results_service_time ON results (service_ref, observed_at);
+      ALTER TABLE checks DROP COLUMN last_minute;`);
+    old.db.pragma('user_version = 1');
+    await old.close();
+
+    const store = await openSqliteStore({ path });
+    try {
+      expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      const indexes = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'results'").pluck().all();
+      expect(indexes.sort()).toEqual(['results_minute_check', 'results_minute_service']);
+      // Rows of s/i1/c are i = 1, 4, 7, ... at T0 + i s; from T0 + 60 s that is i = 61 + 3k.
+      const range = { checkId: 's/i1/c', from: T0 + 60_000, to: T0 + 600_000, limit: 50 };
+      const page = await store.queryResults(range);
+      expect(page.items.map((r) => r.observedAt)).toEqual(Array.from({ length: 50 }, (_, k) => T0 + 61_000 + 3000 * k));
+      const next = await store.queryResults({ ...range, cursor: page.nextCursor! });
+      expect(next.items.map((r) => r.output)).toEqual(Array.from({ length: 50 }, (_, k) => `row ${61 + 3 * (50 + k)}`));
+      const back = await store.queryResults({ ...range, order: 'desc', limit: 3 });
+      expect(back.items.map((r) => r.output)).toEqual(['row 598', 'row 595', 'row 592']);
+      expect((await store.latestResults(['s/i2/c'])).get('s/i2/c')?.output).toBe('row 599');
+      const servicePage = await store.queryResults({ service: 's', from: T0 + 1000, order: 'desc', limit: 2 });
+      expect(servicePage.items.map((r) => r.output)).toEqual(['row 599', 'row 598']);
+      expect((await store.stats()).results).toBe(600);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('pages a check or a service through the minute-led indexes without sorting', async () => {
+    const store = await openSqliteStore({ path: freshPath() });
+    try {
+      const plan = (sql: string): string =>
+        (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array(sql.split('?').length - 1).fill(0)) as { detail: string }[])
+          .map((r) => r.detail)
+          .join(' | ');
+      const st = (store as unknown as { st: Record<string, { asc: { source: string }; descAfter: { source: string } }> }).st;
+      for (const [by, key] of [['resultsByCheck', 'check'], ['resultsByService', 'service']] as const) {
+        for (const sql of [st[by]!.asc.source, st[by]!.descAfter.source]) {
+          expect(plan(sql)).toMatch(new RegExp(`USING INDEX results_minute_${key} \\(<expr>=\\? AND ${key}_ref=\\? AND <expr>>\\? AND <expr><\\?\\)`));
+          expect(plan(sql)).not.toMatch(/TEMP B-TREE/);
+        }
+      }
+    } finally {
+      await store.close();
+    }
   });
 
   it('reads names interned by another connection to the same file (CLI next to the daemon)', async () => {
