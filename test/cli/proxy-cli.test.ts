@@ -55,17 +55,18 @@ proxy:
     await waitFor(() => listenFrom(output(), 'proxy serving') !== undefined, 10_000, 'the proxy to listen');
     const proxy = listenFrom(output(), 'proxy serving')!;
     const admin = listenFrom(output(), 'healthmesh')!;
-    let body = '';
-    // The first answers may come before the check has run (503 no_healthy_upstream is not expected: panic routes to all).
-    for (let i = 0; i < 50 && body !== 'u1 /hello'; i++) {
-      body = await fetch(`http://${proxy}/api/hello`).then((r) => r.text());
-      if (body !== 'u1 /hello') await new Promise((r) => setTimeout(r, 100));
+    // Until the first check passes every instance is UNKNOWN and the balancer is in panic; wait for the check.
+    let usable = false;
+    for (let i = 0; i < 100 && !usable; i++) {
+      const state = await fetch(`http://${admin}/api/v1/services/api/balancer`).then((r) => r.json());
+      usable = state.instances[0]?.usable === true && state.panic === false;
+      if (!usable) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(body).toBe('u1 /hello');
+    expect(usable).toBe(true);
+    expect(await fetch(`http://${proxy}/api/hello`).then((r) => r.text())).toBe('u1 /hello');
     const unrouted = await fetch(`http://${proxy}/other`);
     expect(unrouted.status).toBe(404);
-    const state = await fetch(`http://${admin}/api/v1/services/api/balancer`).then((r) => r.json());
-    expect(state.instances[0]).toMatchObject({ id: 'u1', usable: true });
+    expect(await unrouted.json()).toMatchObject({ error: 'no_route', path: '/other' });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const sentAt = Date.now();
     child.kill('SIGTERM');
