@@ -6,7 +6,7 @@ import { isConfigError, isUsageError } from './core/errors.js';
 import type { CheckResult } from './core/result.js';
 import { nagiosExitCode } from './core/status.js';
 import { loadConfigFile } from './config/load.js';
-import { configJsonSchema } from './config/schema.js';
+import { configJsonSchema, type Config } from './config/schema.js';
 import { specFromTarget, type CheckCommandOptions } from './cli/check-target.js';
 import { nagiosLine } from './cli/format.js';
 import { attemptWithTimeout } from './scheduler/attempt.js';
@@ -111,15 +111,8 @@ async function validateCommand(file: string): Promise<void> {
 }
 
 async function startCommand(options: { config: string; listen?: string }): Promise<void> {
-  let config;
-  try {
-    config = await loadConfigFile(options.config);
-  } catch (err) {
-    if (!isConfigError(err)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exitCode = 1;
-    return;
-  }
+  const config = await loadConfigOrReport(options.config);
+  if (!config) return;
   // Loaded here so that `check` and `validate` start fast (no server, no logger).
   const [{ createLogger }, { startDaemon }] = await Promise.all([import('./core/logger.js'), import('./daemon.js')]);
   const logger = createLogger(config.log);
@@ -131,15 +124,8 @@ async function startCommand(options: { config: string; listen?: string }): Promi
 }
 
 async function proxyCommand(options: { config: string; listen?: string; follow?: string }): Promise<void> {
-  let config;
-  try {
-    config = await loadConfigFile(options.config);
-  } catch (err) {
-    if (!isConfigError(err)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exitCode = 1;
-    return;
-  }
+  const config = await loadConfigOrReport(options.config);
+  if (!config) return;
   if (!config.proxy) {
     process.stderr.write(`${options.config}: no proxy: section (give proxy.listen and proxy.routes; see README, "Proxy")\n`);
     process.exitCode = 1;
@@ -153,6 +139,18 @@ async function proxyCommand(options: { config: string; listen?: string; follow?:
     process.on('SIGHUP', () => void reload().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed; the running config stays')));
   }
   onShutdown(logger, () => running.stop());
+}
+
+/** The config file, or undefined after printing its problems (exit code 1). */
+async function loadConfigOrReport(path: string): Promise<Config | undefined> {
+  try {
+    return await loadConfigFile(path);
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
 }
 
 /** Stop within a second on SIGINT/SIGTERM, whatever hangs. */

@@ -128,17 +128,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger.warn({ service: event.service, panic: event.panic, healthyShare: event.healthyShare }, `${event.service} ${event.panic ? 'enters' : 'leaves'} panic mode (${Math.round(event.healthyShare * 100)}% usable)`);
     }
   });
-  const feed = new LocalFeed({
-    set: balancers,
-    engine,
-    registry,
-    rollup,
-    clock,
-    stretchOf: (service) => {
-      const a = config.services[service]?.balancer.adaptive_interval;
-      return a && { stretch: a.stretch, minSuccesses: a.min_successes };
-    },
-  });
+  const feed = new LocalFeed({ set: balancers, engine, registry, rollup, clock });
   feed.start();
   const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, (err, family) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect'));
   let maintainTimer = clock.setTimeout(function maintain() {

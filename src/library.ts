@@ -81,17 +81,7 @@ export class Healthmesh {
     this.rollup.attach(this.engine.bus);
     this.balancers = new BalancerSet({ clock: this.clock, random: options.random ?? realRandom });
     this.balancers.configure(balancerConfigs(this.config));
-    this.feed = new LocalFeed({
-      set: this.balancers,
-      engine: this.engine,
-      registry: this.registry,
-      rollup: this.rollup,
-      clock: this.clock,
-      stretchOf: (service) => {
-        const a = this.config.services[service]?.balancer.adaptive_interval;
-        return a && { stretch: a.stretch, minSuccesses: a.min_successes };
-      },
-    });
+    this.feed = new LocalFeed({ set: this.balancers, engine: this.engine, registry: this.registry, rollup: this.rollup, clock: this.clock });
   }
 
   /**

@@ -19,7 +19,7 @@ export interface BalancerSetOptions {
 
 /** Balancers by service name. */
 export class BalancerSet implements ProxyUpstreams {
-  private readonly balancers = new Map<string, { balancer: ServiceBalancer; configJson: string }>();
+  private readonly balancers = new Map<string, { balancer: ServiceBalancer; config: BalancerConfig; configJson: string }>();
   private readonly listeners = new Set<(event: BalancerEvent) => void>();
 
   constructor(private readonly options: BalancerSetOptions) {
@@ -46,7 +46,7 @@ export class BalancerSet implements ProxyUpstreams {
       if (entry?.configJson === configJson) continue;
       entry?.balancer.close();
       const balancer = new ServiceBalancer({ service, config, clock: this.options.clock, random: this.options.random, onEvent: this.emit });
-      this.balancers.set(service, { balancer, configJson });
+      this.balancers.set(service, { balancer, config, configJson });
       fresh.push(service);
     }
     return fresh;
@@ -59,6 +59,11 @@ export class BalancerSet implements ProxyUpstreams {
   /** Set a service's members (ignored for a service without a balancer). */
   setMembers(service: string, members: readonly UpstreamMember[]): void {
     this.balancers.get(service)?.balancer.setMembers(members);
+  }
+
+  /** The config a service's balancer runs with. */
+  configOf(service: string): BalancerConfig | undefined {
+    return this.balancers.get(service)?.config;
   }
 
   services(): string[] {

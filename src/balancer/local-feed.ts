@@ -25,8 +25,6 @@ export interface LocalFeedDeps {
   registry: Pick<Registry, 'instancesOf' | 'instance'>;
   rollup: Pick<StatusRollup, 'instance' | 'instanceScore'>;
   clock: Clock;
-  /** Stretch settings of a service (from its balancer config). */
-  stretchOf: (service: string) => { stretch: number; minSuccesses: number } | undefined;
   /** How often scores are re-read, ms (default 2000). */
   scoreRefreshMs?: number;
 }
@@ -105,7 +103,7 @@ export class LocalFeed {
 
   private readonly onBalancerEvent = (event: BalancerEvent): void => {
     if (event.type !== 'passive') return;
-    const settings = this.deps.stretchOf(event.service);
+    const settings = this.deps.set.configOf(event.service)?.adaptive_interval;
     if (!settings || settings.stretch <= 1) return;
     const key = `${event.service}/${event.id}`;
     const { engine, registry } = this.deps;

@@ -46,10 +46,6 @@ function setup() {
     registry,
     rollup,
     clock,
-    stretchOf: (s) => {
-      const a = config.services[s]?.balancer.adaptive_interval;
-      return a && { stretch: a.stretch, minSuccesses: a.min_successes };
-    },
   });
   feed.start();
   registry.applyConfig(config);

@@ -41,7 +41,7 @@ async function setup() {
   rollup.attach(engine.bus);
   const balancers = new BalancerSet({ clock, random: seeded(3) });
   balancers.configure(balancerConfigs(config));
-  const feed = new LocalFeed({ set: balancers, engine, registry, rollup, clock, stretchOf: () => undefined });
+  const feed = new LocalFeed({ set: balancers, engine, registry, rollup, clock });
   feed.start();
   const transitions = new TransitionLog(100);
   transitions.attach(engine.bus);
