@@ -117,6 +117,9 @@ interface MemberState {
   passiveStreak: number;
 }
 
+/** Score change (0–100) that makes a member's weight be re-evaluated. */
+const SCORE_STEP = 5;
+
 const takesTraffic = (s: HealthStatus): boolean => s === 'HEALTHY' || s === 'DEGRADED';
 
 /** Health-aware balancer of one service; implements the proxy's {@link UpstreamBalancer}. */
@@ -178,11 +181,14 @@ export class ServiceBalancer implements UpstreamBalancer {
   setMembers(list: readonly UpstreamMember[]): void {
     const now = this.clock.now();
     const seen = new Set<string>();
+    // Feeds call this often (every transition, and on a timer for drifting scores): rebuild only on real change.
+    let changed = !this.initialised;
     for (const m of list) {
       seen.add(m.id);
       let st = this.members.get(m.id);
       if (st && (st.node.address !== m.address || st.node.weight !== m.weight || st.node.zone !== m.zone)) {
         st.node = makeNode(m);
+        changed = true;
       }
       if (!st) {
         st = {
@@ -202,22 +208,29 @@ export class ServiceBalancer implements UpstreamBalancer {
         };
         this.members.set(m.id, st);
         this.outlier?.addHost(m.id);
+        changed = true;
       }
       const healthy = takesTraffic(m.status);
       if (healthy && !st.activeHealthy && this.initialised) st.rampFrom = now;
       if (healthy && this.outlier?.isEjected(m.id) && m.status === 'HEALTHY' && st.status !== 'HEALTHY') this.outlier.onActiveHealthy(m.id);
+      if (healthy !== st.activeHealthy || m.status !== st.status) changed = true;
+      // A score step below SCORE_STEP would move weights by under 5 %: not worth a rebuild.
+      if (this.config.use_score && Math.abs(m.score - st.score) >= SCORE_STEP) {
+        st.score = m.score;
+        changed = true;
+      } else if (!this.config.use_score) st.score = m.score;
       st.activeHealthy = healthy;
       st.status = m.status;
-      st.score = m.score;
     }
     for (const id of [...this.members.keys()]) {
       if (!seen.has(id)) {
         this.members.delete(id);
         this.outlier?.removeHost(id);
+        changed = true;
       }
     }
     this.initialised = true;
-    this.rebuild();
+    if (changed) this.rebuild();
   }
 
   /** An active check of `id` passed: an ejected instance may return early (outlier.uneject_on_active_healthy). */
@@ -362,8 +375,11 @@ export class ServiceBalancer implements UpstreamBalancer {
     this.healthyShare = share;
     for (const st of this.members.values()) st.inRotation = false;
     for (const st of chosen) st.inRotation = true;
-    this.rotation = chosen.map((st) => st.node);
-    this.picker.update(this.rotation);
+    const rotation = chosen.map((st) => st.node);
+    // Same members in the same order: only weights may have moved (a Maglev table costs ~0.5 s at 10k to rebuild).
+    if (sameNodes(rotation, this.rotation)) this.picker.reweight();
+    else this.picker.update(rotation);
+    this.rotation = rotation;
     this.armRamp(now);
     this.armBreakerReopen();
   }
@@ -485,6 +501,12 @@ export class ServiceBalancer implements UpstreamBalancer {
       st.passiveStreak = 0;
     }
   }
+}
+
+function sameNodes(a: readonly Node[], b: readonly Node[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function makeNode(m: UpstreamMember): Node {

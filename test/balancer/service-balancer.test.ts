@@ -52,6 +52,19 @@ describe('ServiceBalancer: active health', () => {
     expect(load(b, 400)).toEqual({ i1: 300, i2: 100 });
   });
 
+  it('does not restart the schedule when a feed repeats the same members, or scores drift under 5 points', () => {
+    const members = [member('i1', 'HEALTHY', { weight: 3 }), member('i2', 'HEALTHY', { weight: 1 })];
+    const { b } = build(quiet, members);
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 400; i++) {
+      b.setMembers(members.map((m) => ({ ...m, score: 100 - (i % 4) })));
+      const p = b.pick()!;
+      counts[p.id] = (counts[p.id] ?? 0) + 1;
+      b.release(p.id);
+    }
+    expect(counts).toEqual({ i1: 300, i2: 100 }); // a restart before every pick would give i1 all 400
+  });
+
   it('scales weights by health score when use_score is on', () => {
     const { b } = build(quiet, [member('i1', 'HEALTHY', { score: 100 }), member('i2', 'HEALTHY', { score: 50 })]);
     const c = load(b, 300);
