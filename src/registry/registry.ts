@@ -80,6 +80,8 @@ function toPolicy(policy: string | undefined, quorum: number | undefined): Insta
 export class Registry {
   private readonly services = new Map<string, ServiceEntry>();
   private readonly instances = new Map<string, InstanceRecord>();
+  /** The same records by service, so a service's instances cost its size, not the mesh's. */
+  private readonly byService = new Map<string, Map<string, InstanceRecord>>();
   private defaults: Defaults;
   private changeIndex = 1;
   private waiters = new Set<() => void>();
@@ -150,7 +152,8 @@ export class Registry {
       }
     }
     this.instances.clear();
-    for (const [key, rec] of wanted) this.instances.set(key, rec);
+    this.byService.clear();
+    for (const rec of wanted.values()) this.indexRecord(rec);
     this.bump();
     return report;
   }
@@ -235,7 +238,8 @@ export class Registry {
 
   /** Instances of a service, in registration order. */
   instancesOf(service: string): InstanceRecord[] {
-    return [...this.instances.values()].filter((r) => r.service === service);
+    const records = this.byService.get(service);
+    return records ? [...records.values()] : [];
   }
 
   allInstances(): IterableIterator<InstanceRecord> {
@@ -325,14 +329,24 @@ export class Registry {
     };
   }
 
-  private addInstance(rec: InstanceRecord): void {
+  private indexRecord(rec: InstanceRecord): void {
     this.instances.set(rec.key, rec);
+    let service = this.byService.get(rec.service);
+    if (!service) this.byService.set(rec.service, (service = new Map()));
+    service.set(rec.key, rec);
+  }
+
+  private addInstance(rec: InstanceRecord): void {
+    this.indexRecord(rec);
     for (const spec of rec.checks) this.engine.add(spec);
     this.bump();
   }
 
   private async removeInstance(rec: InstanceRecord): Promise<void> {
     this.instances.delete(rec.key);
+    const service = this.byService.get(rec.service);
+    service?.delete(rec.key);
+    if (service?.size === 0) this.byService.delete(rec.service);
     await Promise.all(rec.checks.map((spec) => this.engine.remove(spec.id)));
     this.bump();
   }
