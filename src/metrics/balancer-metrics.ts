@@ -52,6 +52,15 @@ export function registerBalancerMetrics(registry: Registry, set: BalancerSet, on
   perInstance(BALANCER_FAMILIES.balancerBreakerOpens, (m) => m.breaker?.opens ?? 0);
   perInstance(BALANCER_FAMILIES.balancerWeight, (m) => m.effectiveWeight);
   perInstance(BALANCER_FAMILIES.balancerSlowStart, (m) => m.slowStart?.factor ?? 1);
+  add(BALANCER_FAMILIES.balancerEjectedUntil, (out) => {
+    for (const snap of snapshots()) {
+      if (!snap) continue;
+      for (const m of snap.instances) {
+        const until = m.outlier?.returnsAt;
+        if (until != null) out.push({ value: until / 1000, labels: NO_LABELS, sharedLabels: { service: snap.service, service_instance: m.id } });
+      }
+    }
+  });
   add(BALANCER_FAMILIES.balancerBreakerState, (out) => {
     for (const snap of snapshots()) {
       if (!snap) continue;

@@ -34,7 +34,7 @@
  * | healthmesh_check_failures_total     | S × K × R                     |
  * | healthmesh_check_duration_seconds   | S × K × 16 (14 buckets, sum, count) |
  * | scheduler / store / build info      | 11 / 5 / 1, constant          |
- * | healthmesh_balancer_* per instance  | I × (5 + 3 states + ≤ 4 detectors) |
+ * | healthmesh_balancer_* per instance  | I × (5 + 3 states + ≤ 4 detectors), + 1 while ejected |
  * | healthmesh_balancer_* per service   | S × 2                         |
  * | healthmesh_proxy_* per instance     | I × (≤ 5 code classes + 1)    |
  * | healthmesh_proxy_* per service      | S × (17 buckets + 2) + 1      |
@@ -224,6 +224,12 @@ export const BALANCER_FAMILIES = {
     type: 'gauge',
     labelNames: ['service', 'service_instance'],
     help: 'Whether outlier detection has ejected the instance now (1) or not (0).',
+  },
+  balancerEjectedUntil: {
+    name: 'healthmesh_balancer_ejected_until_seconds',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: 'When the current ejection of the instance ends (Unix time, seconds); only present while ejected.',
   },
   balancerEjections: {
     name: 'healthmesh_balancer_ejections_total',

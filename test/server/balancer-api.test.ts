@@ -107,6 +107,7 @@ describe('balancer API', () => {
     expect(valueOf(samples, 'healthmesh_balancer_picks_total', { service: 'api', service_instance: 'a1' })).toBeGreaterThan(5);
     expect(valueOf(samples, 'healthmesh_balancer_ejected', { service: 'api', service_instance: 'a3' })).toBe(1);
     expect(valueOf(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'a3', detector: 'consecutive_5xx' })).toBe(1);
+    expect(valueOf(samples, 'healthmesh_balancer_ejected_until_seconds', { service: 'api', service_instance: 'a3' })).toBe((1_000_000 + 30_000) / 1000);
     expect(valueOf(samples, 'healthmesh_balancer_effective_weight', { service: 'api', service_instance: 'a3' })).toBe(0);
     expect(valueOf(samples, 'healthmesh_balancer_panic', { service: 'api' })).toBe(0);
     expect(valueOf(samples, 'healthmesh_balancer_healthy_share', { service: 'api' })).toBeCloseTo(2 / 3);
