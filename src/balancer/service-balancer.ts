@@ -92,12 +92,17 @@ export interface BalancerSnapshot {
   instances: MemberSnapshot[];
 }
 
+/** Where a Node keeps its member's state: a symbol, so JSON.stringify of a pick shows only the public fields. */
+const STATE = Symbol('member');
+
 /** A member with the object the picker returns; kept across rebuilds while its identity is unchanged. */
 interface Node extends Instance, PickedUpstream {
   readonly id: string;
   readonly address: string;
   readonly weight: number;
   readonly zone?: string;
+  /** Its state, so a pick needs no lookup by id. */
+  readonly [STATE]: MemberState;
 }
 
 interface MemberState {
@@ -187,12 +192,12 @@ export class ServiceBalancer implements UpstreamBalancer {
       seen.add(m.id);
       let st = this.members.get(m.id);
       if (st && (st.node.address !== m.address || st.node.weight !== m.weight || st.node.zone !== m.zone)) {
-        st.node = makeNode(m);
+        st.node = makeNode(m, st);
         changed = true;
       }
       if (!st) {
         st = {
-          node: makeNode(m),
+          node: undefined as unknown as Node, // set just below: the node points back at its state
           status: m.status,
           score: m.score,
           activeHealthy: false,
@@ -206,6 +211,7 @@ export class ServiceBalancer implements UpstreamBalancer {
           failures: 0,
           passiveStreak: 0,
         };
+        st.node = makeNode(m, st);
         this.members.set(m.id, st);
         this.outlier?.addHost(m.id);
         changed = true;
@@ -465,8 +471,8 @@ export class ServiceBalancer implements UpstreamBalancer {
 
   /** Count a pick; a half-open breaker lets only its trial calls through. */
   private admit(node: Node): boolean {
-    const st = this.members.get(node.id);
-    if (!st) return false;
+    // Nodes of members that left are out of the picker at once (setMembers rebuilds), so the state is current.
+    const st = node[STATE];
     if (st.breaker !== null && st.breakerKind !== 'closed' && !this.panic && !st.breaker.tryAcquire()) return false;
     st.picks++;
     st.inFlight++;
@@ -509,6 +515,6 @@ function sameNodes(a: readonly Node[], b: readonly Node[]): boolean {
   return true;
 }
 
-function makeNode(m: UpstreamMember): Node {
-  return Object.freeze({ id: m.id, address: m.address, weight: m.weight, ...(m.zone !== undefined ? { zone: m.zone } : {}) });
+function makeNode(m: UpstreamMember, st: MemberState): Node {
+  return Object.freeze({ id: m.id, address: m.address, weight: m.weight, ...(m.zone !== undefined ? { zone: m.zone } : {}), [STATE]: st });
 }

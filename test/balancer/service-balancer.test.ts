@@ -215,6 +215,11 @@ describe('ServiceBalancer: picks for retries and hashing', () => {
     expect(b.pick('user-42', new Set(['i1', 'i2', 'i3']))).toBeUndefined();
   });
 
+  it('returns a plain instance: JSON shows id, address, weight and zone only', () => {
+    const { b } = build(quiet, [member('i1', 'HEALTHY', { zone: 'z' })]);
+    expect(JSON.parse(JSON.stringify(b.pick()))).toEqual({ id: 'i1', address: member('i1').address, weight: 1, zone: 'z' });
+  });
+
   it('tracks requests in flight for p2c and ignores reports for instances that left', () => {
     const { b } = build({ ...quiet, picker: 'p2c' });
     const held = [b.pick()!, b.pick()!, b.pick()!, b.pick()!];
