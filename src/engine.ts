@@ -70,6 +70,8 @@ export class Engine {
     if (!view) return false;
     this.checks.delete(id);
     this.runners.delete(id);
+    // A stretch is earned again by the next passive successes; a removed instance must not keep its entry.
+    if (this.stretch.size > 0) this.stretch.delete(`${view.spec.service}/${view.spec.instance}`);
     await this.scheduler.remove(id);
     this.bus.emit('check-removed', { spec: view.spec });
     return true;

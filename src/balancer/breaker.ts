@@ -44,6 +44,8 @@ export type BreakerEvent =
   | { readonly type: 'tick'; readonly now: number }
   /** A caller asks to send a call; in half-open this takes a trial slot if one is free. */
   | { readonly type: 'acquire'; readonly now: number }
+  /** An admitted call ended without an outcome (the client went away); in half-open its trial slot is freed. */
+  | { readonly type: 'release'; readonly now: number }
   | { readonly type: 'success'; readonly now: number }
   /** `tripped`: the trip strategy's verdict after recording this failure (only read while closed). */
   | { readonly type: 'failure'; readonly now: number; readonly tripped: boolean };
@@ -85,7 +87,8 @@ function open(from: BreakerState, now: number, cfg: BreakerMachineConfig): OpenS
  *   arriving while open (late calls) are ignored.
  * - half-open: `acquire` admits up to `halfOpenMaxTrials` calls; once that
  *   many successes are in → closed; any failure → open with level + 1, so the
- *   backoff grows.
+ *   backoff grows; `release` frees the slot of a trial that ended without an
+ *   outcome, so an abandoned trial cannot hold the breaker half-open for ever.
  */
 export function next(state: BreakerState, event: BreakerEvent, cfg: BreakerMachineConfig): BreakerStep {
   let s: BreakerState = state;
@@ -101,6 +104,9 @@ export function next(state: BreakerState, event: BreakerEvent, cfg: BreakerMachi
   switch (event.type) {
     case 'tick':
       return done(s);
+    case 'release':
+      if (s.kind !== 'half-open' || s.trialsAdmitted === 0) return done(s);
+      return done({ ...s, trialsAdmitted: s.trialsAdmitted - 1 });
     case 'acquire':
       if (s.kind === 'closed') return done(s, true);
       if (s.kind === 'open') return done(s, false);
@@ -207,6 +213,11 @@ export class CircuitBreaker {
   /** Same as {@link allow}; the name says that a half-open trial slot is taken. */
   tryAcquire(): boolean {
     return this.apply({ type: 'acquire', now: this.clock.now() }).admitted === true;
+  }
+
+  /** A call that `allow()` let through ended without an outcome worth judging: frees its half-open trial slot. */
+  release(): void {
+    this.apply({ type: 'release', now: this.clock.now() });
   }
 
   /** Report the outcome of a call that `allow()` let through. */

@@ -8,8 +8,9 @@
  *
  * It also closes the loop from passive to active health: while real traffic
  * to an instance keeps succeeding its checks run `adaptive_interval.stretch`
- * times less often; on the first passive failure the stretch ends and its
- * checks run at once.
+ * times less often; a failed request ends the stretch (the next run comes at
+ * the normal interval), and when its breaker opens its checks run at once
+ * (at most once per interval).
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Engine } from '../engine.js';
@@ -32,6 +33,8 @@ export interface LocalFeedDeps {
 /** Follows the engine and keeps every balancer's members current. */
 export class LocalFeed {
   private readonly dirty = new Set<string>();
+  /** When the checks of `service/instance` were last run on passive evidence (epoch ms). */
+  private readonly confirmedAt = new Map<string, number>();
   private flushQueued = false;
   private offs: Array<() => void> = [];
   private timer: TimerHandle | undefined;
@@ -102,18 +105,41 @@ export class LocalFeed {
   }
 
   private readonly onBalancerEvent = (event: BalancerEvent): void => {
-    if (event.type !== 'passive') return;
-    const settings = this.deps.set.configOf(event.service)?.adaptive_interval;
+    if (event.type === 'passive') this.onPassive(event.service, event.id, event.healthy, event.at);
+    else if (event.type === 'breaker' && event.to === 'open') this.confirmNow(event.service, event.id, event.at);
+    // Not on an ejection: with uneject_on_active_healthy a passing probe right away would end it at once.
+    else if (event.type === 'outlier' && event.change.type === 'eject') this.deps.engine.clearStretch(`${event.service}/${event.change.id}`);
+  };
+
+  private onPassive(service: string, id: string, healthy: boolean, at: number): void {
+    const settings = this.deps.set.configOf(service)?.adaptive_interval;
     if (!settings || settings.stretch <= 1) return;
-    const key = `${event.service}/${event.id}`;
-    const { engine, registry } = this.deps;
-    if (event.healthy) {
-      const specs = registry.instance(key)?.checks ?? [];
+    const key = `${service}/${id}`;
+    if (healthy) {
+      const specs = this.deps.registry.instance(key)?.checks ?? [];
       // Good for a few stretched intervals; renewed every min_successes successes.
       const longest = specs.reduce((max, s) => Math.max(max, s.intervalMs), 0);
-      engine.stretchIntervals(key, settings.stretch, event.at + 2 * longest * settings.stretch);
-    } else if (engine.clearStretch(key)) {
-      for (const spec of registry.instance(key)?.checks ?? []) engine.runNow(spec.id);
+      this.deps.engine.stretchIntervals(key, settings.stretch, at + 2 * longest * settings.stretch);
+    } else {
+      // One failed request is weak evidence: back to the normal interval, no extra probe.
+      this.deps.engine.clearStretch(key);
     }
-  };
+  }
+
+  /**
+   * Strong passive evidence (a breaker opened): end any stretch
+   * and run the instance's checks now, at most once per check interval so a
+   * flapping breaker cannot turn into a stream of probes.
+   */
+  private confirmNow(service: string, id: string, at: number): void {
+    const key = `${service}/${id}`;
+    const specs = this.deps.registry.instance(key)?.checks ?? [];
+    this.deps.engine.clearStretch(key);
+    const shortest = specs.reduce((min, s) => Math.min(min, s.intervalMs), Infinity);
+    const last = this.confirmedAt.get(key);
+    if (last !== undefined && at - last < shortest) return;
+    this.confirmedAt.set(key, at);
+    if (this.confirmedAt.size > 10_000) this.confirmedAt.clear(); // a bound; losing it costs at most one extra probe each
+    for (const spec of specs) this.deps.engine.runNow(spec.id);
+  }
 }

@@ -116,6 +116,8 @@ interface MemberState {
   breakerKind: BreakerState['kind'];
   inRotation: boolean;
   inFlight: number;
+  /** Attempts in flight that hold a half-open trial slot; released ones give it back. */
+  trialsHeld: number;
   picks: number;
   successes: number;
   failures: number;
@@ -131,8 +133,15 @@ const takesTraffic = (s: HealthStatus): boolean => s === 'HEALTHY' || s === 'DEG
 export class ServiceBalancer implements UpstreamBalancer {
   readonly service: string;
   readonly hashHeader: string | undefined;
+  /**
+   * A consistent-hash picker: weights stay as configured (no score factor,
+   * no slow start), as in Envoy, since every weight change rebuilds the
+   * table (~0.3 s at 10k instances) and moves keys.
+   */
+  private readonly hashing: boolean;
   private readonly config: BalancerConfig;
   private readonly clock: Clock;
+  private readonly random: Random;
   private readonly onEvent: (event: BalancerEvent) => void;
   private readonly members = new Map<string, MemberState>();
   private readonly picker: Picker;
@@ -146,6 +155,11 @@ export class ServiceBalancer implements UpstreamBalancer {
   /** The picker's membership, for the fallback scan when picks keep hitting excluded ids. */
   private rotation: Node[] = [];
   private closed = false;
+  /** setMembers is applying a list: rebuilds asked for meanwhile (outlier callbacks) wait for its end. */
+  private applying = false;
+  private rebuildWanted = false;
+  /** Some member has taken traffic since the start: before that, becoming healthy is a cold start, not a return (no slow start). */
+  private everUsable = false;
   /** A rebuild is running; a nested request (a breaker reopening while it reads states) repeats it once. */
   private rebuilding = false;
   private rebuildAgain = false;
@@ -154,7 +168,9 @@ export class ServiceBalancer implements UpstreamBalancer {
     this.service = options.service;
     this.config = options.config;
     this.hashHeader = options.config.hash_key?.toLowerCase();
+    this.hashing = options.config.picker === 'maglev';
     this.clock = options.clock;
+    this.random = options.random;
     this.onEvent = options.onEvent ?? (() => {});
     this.picker = pickerKinds[this.config.picker]([], { clock: this.clock, random: options.random, weight: this.weightOf });
     const o = this.config.outlier;
@@ -188,6 +204,9 @@ export class ServiceBalancer implements UpstreamBalancer {
     const seen = new Set<string>();
     // Feeds call this often (every transition, and on a timer for drifting scores): rebuild only on real change.
     let changed = !this.initialised;
+    this.applying = true;
+    this.rebuildWanted = false;
+    const warm = this.everUsable;
     for (const m of list) {
       seen.add(m.id);
       let st = this.members.get(m.id);
@@ -206,6 +225,7 @@ export class ServiceBalancer implements UpstreamBalancer {
           breakerKind: 'closed',
           inRotation: false,
           inFlight: 0,
+          trialsHeld: 0,
           picks: 0,
           successes: 0,
           failures: 0,
@@ -217,7 +237,8 @@ export class ServiceBalancer implements UpstreamBalancer {
         changed = true;
       }
       const healthy = takesTraffic(m.status);
-      if (healthy && !st.activeHealthy && this.initialised) st.rampFrom = now;
+      if (healthy && !st.activeHealthy && warm) st.rampFrom = now;
+      if (healthy) this.everUsable = true;
       if (healthy && this.outlier?.isEjected(m.id) && m.status === 'HEALTHY' && st.status !== 'HEALTHY') this.outlier.onActiveHealthy(m.id);
       if (healthy !== st.activeHealthy || m.status !== st.status) changed = true;
       // A score step below SCORE_STEP would move weights by under 5 %: not worth a rebuild.
@@ -236,44 +257,72 @@ export class ServiceBalancer implements UpstreamBalancer {
       }
     }
     this.initialised = true;
-    if (changed) this.rebuild();
+    this.applying = false;
+    if (changed || this.rebuildWanted) this.rebuild();
   }
 
   /** An active check of `id` passed: an ejected instance may return early (outlier.uneject_on_active_healthy). */
   activeCheckPassed(id: string): void {
+    if (this.closed) return;
     if (this.members.has(id) && this.outlier?.isEjected(id)) this.outlier.onActiveHealthy(id);
   }
 
+  /** Whether `id` is a member. */
+  has(id: string): boolean {
+    return this.members.has(id);
+  }
+
   pick(key?: string, exclude?: ReadonlySet<string>): PickedUpstream | undefined {
+    let k = key;
     for (let tries = 0; tries < 3; tries++) {
-      const node = this.picker.pick(key) as Node | undefined;
+      const node = this.picker.pick(k) as Node | undefined;
       if (node === undefined) return undefined;
-      if (exclude !== undefined && exclude.has(node.id)) continue;
-      if (this.admit(node)) return node;
+      if (this.admit(node, exclude)) return node;
+      // A hash key would choose the same instance again: the other tries go by weight instead.
+      k = undefined;
     }
-    // Picks keep landing on excluded or refusing instances (a hash key, few members): scan.
-    for (const node of this.rotation) {
-      if (exclude !== undefined && exclude.has(node.id)) continue;
-      if (this.admit(node)) return node;
+    // Picks keep landing on excluded or refusing instances (few members): scan from a random place, so no one instance takes all of them.
+    const n = this.rotation.length;
+    const start = Math.floor(this.random() * n);
+    for (let i = 0; i < n; i++) {
+      const node = this.rotation[(start + i) % n]!;
+      if (this.admit(node, exclude)) return node;
     }
     return undefined;
   }
 
+  /** The attempt to `id` that pick() returned ended with this outcome. */
   report(id: string, outcome: AttemptOutcome): void {
     const st = this.members.get(id);
-    if (!st) return; // left while the request was in flight
-    this.end(st);
+    if (!st || this.closed) return; // left (or the balancer was replaced) while the request was in flight
+    this.end(st, false);
+    this.observeState(st, outcome);
+  }
+
+  /** The attempt to `id` that pick() returned ended without an outcome worth judging (the client went away). */
+  release(id: string): void {
+    const st = this.members.get(id);
+    if (st && !this.closed) this.end(st, true);
+  }
+
+  /**
+   * An outcome of a request this balancer did not pick (a client balancing on
+   * its own, POST …/balancer/reports): counts for breaker, outlier detection
+   * and latency, but not for requests in flight.
+   */
+  observe(id: string, outcome: AttemptOutcome): void {
+    const st = this.members.get(id);
+    if (st && !this.closed) this.observeState(st, outcome);
+  }
+
+  private observeState(st: MemberState, outcome: AttemptOutcome): void {
+    const id = st.node.id;
     if (outcome.ok) st.successes++;
     else st.failures++;
     if (this.picker instanceof LeastLatencyPicker) this.picker.observe(id, outcome.latencyMs);
     st.breaker?.report({ ok: outcome.ok, latencyMs: outcome.latencyMs });
-    this.outlier?.report(id, outcome.status ?? 503);
+    this.outlier?.report(id, outcome.status ?? (outcome.ok ? 200 : 503));
     this.notePassive(st, outcome.ok);
-  }
-
-  release(id: string): void {
-    const st = this.members.get(id);
-    if (st) this.end(st);
   }
 
   /** The live state, for the API and metrics. */
@@ -337,6 +386,10 @@ export class ServiceBalancer implements UpstreamBalancer {
   /** Recompute who is in rotation: usable members, the local zone if it has enough, everything in panic. */
   private rebuild(): void {
     if (this.closed) return;
+    if (this.applying) {
+      this.rebuildWanted = true;
+      return;
+    }
     if (this.rebuilding) {
       this.rebuildAgain = true;
       return;
@@ -394,13 +447,13 @@ export class ServiceBalancer implements UpstreamBalancer {
   private readonly weightOf = (inst: Instance): number => {
     const st = this.members.get(inst.id);
     if (!st) return 0;
-    const scoreFactor = this.config.use_score ? Math.max(0.05, st.score / 100) : 1;
+    const scoreFactor = this.config.use_score && !this.hashing ? Math.max(0.05, st.score / 100) : 1;
     return st.node.weight * scoreFactor * this.rampFactor(st, this.clock.now());
   };
 
   private rampFactor(st: MemberState, now: number): number {
     const s = this.config.slow_start;
-    if (st.rampFrom === null || s.window <= 0) return 1;
+    if (st.rampFrom === null || s.window <= 0 || this.hashing) return 1;
     const f = slowStartFactor(st.rampFrom, now, { windowMs: s.window, aggression: s.aggression, minFactor: s.min_weight_percent / 100 });
     if (f >= 1) st.rampFrom = null;
     return f;
@@ -469,20 +522,30 @@ export class ServiceBalancer implements UpstreamBalancer {
     this.breakerTimer = { handle, at: earliest };
   }
 
-  /** Count a pick; a half-open breaker lets only its trial calls through. */
-  private admit(node: Node): boolean {
+  /** Count a pick unless excluded; a half-open breaker lets only its trial calls through. */
+  private admit(node: Node, exclude: ReadonlySet<string> | undefined): boolean {
+    if (exclude !== undefined && exclude.has(node.id)) return false;
     // Nodes of members that left are out of the picker at once (setMembers rebuilds), so the state is current.
     const st = node[STATE];
-    if (st.breaker !== null && st.breakerKind !== 'closed' && !this.panic && !st.breaker.tryAcquire()) return false;
+    // In panic every instance takes traffic, open breakers included (Envoy's panic ignores health the same way).
+    if (st.breaker !== null && st.breakerKind !== 'closed' && !this.panic) {
+      if (!st.breaker.tryAcquire()) return false;
+      st.trialsHeld++;
+    }
     st.picks++;
     st.inFlight++;
     if (this.picker instanceof P2cPicker) this.picker.begin(node.id);
     return true;
   }
 
-  private end(st: MemberState): void {
+  /** An attempt ended; a released half-open trial frees its slot. */
+  private end(st: MemberState, released: boolean): void {
     if (st.inFlight > 0) st.inFlight--;
     if (this.picker instanceof P2cPicker) this.picker.end(st.node.id);
+    if (st.trialsHeld > 0) {
+      st.trialsHeld--;
+      if (released) st.breaker?.release();
+    }
   }
 
   // --- passive evidence -------------------------------------------------------

@@ -183,11 +183,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Params: { service: string } }>('/api/v1/services/:service/balancer/reports', async (request, reply) => {
     const balancer = balancerOf(request.params.service);
     const { reports } = balancerReportsSchema.parse(request.body);
-    const known = new Set(balancer.snapshot().instances.map((m) => m.id));
     reports.forEach((r, i) => {
-      if (!known.has(r.instance)) throw new HealthmeshError('invalid', `reports[${i}].instance: no instance "${r.instance}" in service "${request.params.service}"`);
+      if (!balancer.has(r.instance)) throw new HealthmeshError('invalid', `reports[${i}].instance: no instance "${r.instance}" in service "${request.params.service}"`);
     });
-    for (const r of reports) balancer.report(r.instance, { ok: r.ok, latencyMs: r.latency_ms, ...(r.status !== undefined ? { status: r.status } : {}) });
+    // observe(), not report(): these requests were not picked here, so nothing in flight ends.
+    for (const r of reports) balancer.observe(r.instance, { ok: r.ok, latencyMs: r.latency_ms, ...(r.status !== undefined ? { status: r.status } : {}) });
     return reply.code(202).send({ accepted: reports.length });
   });
 

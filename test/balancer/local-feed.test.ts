@@ -17,7 +17,7 @@ services:
     instances: [{ id: a1, address: "127.0.0.1:1" }, { id: a2, address: "127.0.0.1:2" }]
     checks: [{ kind: tcp }]
     balancer:
-      breaker: { enabled: false }
+      breaker: { consecutive_failures: 2, open_for: 1m }
       outlier: { enabled: false }
       adaptive_interval: { stretch: 4, min_successes: 3 }
 `;
@@ -75,7 +75,7 @@ describe('LocalFeed', () => {
     expect(usable(set)).toEqual(['a1', 'a2']);
   });
 
-  it('stretches the check interval while real traffic succeeds, and runs the checks at once on a passive failure', async () => {
+  it('stretches the check interval while real traffic succeeds; a failure ends the stretch, an open breaker runs the checks at once', async () => {
     const { clock, runs, set } = setup();
     await advance(clock, 200);
     const b = set.balancer('api')!;
@@ -85,13 +85,31 @@ describe('LocalFeed', () => {
     const during = { a1: runs.get('a1')! - before.a1, a2: runs.get('a2')! - before.a2 };
     expect(during.a2).toBe(8); // 1 s interval
     expect(during.a1).toBeLessThanOrEqual(3); // 4 s interval after the next run
-    const beforeFailure = runs.get('a1')!;
+    // One failure: no extra probe, but the next run is back at the normal interval.
+    const atFailure = runs.get('a1')!;
     b.report('a1', { ok: false, latencyMs: 1, status: 500 });
     await advance(clock, 100);
-    expect(runs.get('a1')!).toBe(beforeFailure + 1); // ran at once
-    const after = runs.get('a1')!;
-    await advance(clock, 3_000);
-    expect(runs.get('a1')! - after).toBe(3); // back to 1 s
+    expect(runs.get('a1')!).toBe(atFailure);
+    await advance(clock, 8_000);
+    expect(runs.get('a1')! - atFailure).toBeGreaterThanOrEqual(7);
+    // The breaker opens (2 failures in a row): the checks run at once, and only once per interval however often it opens.
+    const atOpen = runs.get('a1')!;
+    b.report('a1', { ok: false, latencyMs: 1, status: 500 });
+    await advance(clock, 100);
+    expect(runs.get('a1')!).toBe(atOpen + 1);
+  });
+
+  it('a burst of background errors does not turn into a stream of probes', async () => {
+    const { clock, runs, set } = setup();
+    await advance(clock, 200);
+    const b = set.balancer('api')!;
+    const start = runs.get('a1')!;
+    // 10 s at 200 requests/s with 1 % errors (never two in a row, so the breaker stays closed).
+    for (let t = 0; t < 100; t++) {
+      for (let i = 0; i < 20; i++) b.report('a1', { ok: !(i === 10 && t % 5 === 0), latencyMs: 1, status: i === 10 && t % 5 === 0 ? 500 : 200 });
+      await advance(clock, 100, 100);
+    }
+    expect(runs.get('a1')! - start).toBeLessThanOrEqual(10); // at most the normal 1 s interval, fewer while stretched
   });
 
   it('adds instances registered at run time and drops deregistered ones', async () => {

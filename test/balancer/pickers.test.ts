@@ -89,6 +89,19 @@ describe('WrrPicker (EDF)', () => {
     expect(Object.fromEntries(counts)).toEqual({ i0: 20, new: 30 });
   });
 
+  it('keeps its place across reweight(): frequent reweights do not starve the end of the list', () => {
+    const p = new WrrPicker(members(Array.from({ length: 100 }, () => 1)));
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      if (i % 10 === 0) p.reweight(); // as often as a slow-start ramp or score refresh might
+      const id = p.pick()!.id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(100);
+    expect(Math.min(...counts.values())).toBe(10);
+    expect(Math.max(...counts.values())).toBe(10);
+  });
+
   it('uses the effective weight function and skips weight 0 on reweight()', () => {
     const score = new Map([
       ['i0', 1],

@@ -136,6 +136,22 @@ describe('ServiceBalancer: circuit breaker', () => {
     expect(kinds).toEqual(['closed→open', 'open→half-open', 'half-open→closed']);
   });
 
+  it('a trial released without an outcome (client gone) gives its slot back: the breaker does not stay half-open for ever', () => {
+    const { b, clock } = build(breakerOnly);
+    for (let i = 0; i < 3; i++) b.report('i1', { ok: false, latencyMs: 1 });
+    clock.advance(5_000);
+    const picks = () => Array.from({ length: 6 }, () => b.pick()!.id);
+    const first = picks();
+    expect(first.filter((id) => id === 'i1')).toHaveLength(1); // the one trial
+    b.release('i1');
+    for (const id of first) if (id !== 'i1') b.release(id);
+    clock.advance(60 * 60_000);
+    const again = picks();
+    expect(again.filter((id) => id === 'i1')).toHaveLength(1); // a new trial is let through
+    b.report('i1', { ok: true, latencyMs: 1, status: 200 });
+    expect(b.snapshot().instances.find((m) => m.id === 'i1')!.breaker!.state).toBe('closed');
+  });
+
   it('a failed trial opens it again for twice as long', () => {
     const { b, clock } = build(breakerOnly);
     for (let i = 0; i < 3; i++) b.report('i1', { ok: false, latencyMs: 1 });
@@ -177,6 +193,12 @@ describe('ServiceBalancer: outlier ejection', () => {
     expect(b.snapshot().instances.find((m) => m.id === 'i2')!.outlier!.ejected).toBe(true);
   });
 
+  it('counts a success reported without a status as a success, not a 503', () => {
+    const { b } = build(outlierOnly);
+    for (let i = 0; i < 10; i++) b.report('i3', { ok: true, latencyMs: 1 });
+    expect(b.snapshot().instances.find((m) => m.id === 'i3')!.outlier!.ejected).toBe(false);
+  });
+
   it('counts a transport failure (no status) as 503', () => {
     const { b } = build(outlierOnly);
     for (let i = 0; i < 5; i++) b.report('i3', { ok: false, latencyMs: 1 });
@@ -199,6 +221,19 @@ describe('ServiceBalancer: slow start', () => {
     expect(b.snapshot().instances.find((m) => m.id === 'i3')!.slowStart).toBeNull();
   });
 
+  it('does not ramp on a cold start: nothing had taken traffic yet (every instance UNKNOWN at boot)', () => {
+    const { b } = build({ ...quiet, slow_start: { window: '10s' } }, three(['UNKNOWN', 'UNKNOWN', 'UNKNOWN']));
+    b.setMembers(three(['HEALTHY', 'UNKNOWN', 'UNKNOWN']));
+    b.setMembers(three());
+    expect(b.snapshot().instances.map((m) => m.slowStart)).toEqual([null, null, null].map((_, i) => (i === 0 ? null : expect.objectContaining({ factor: 0.1 }))));
+  });
+
+  it('never ramps with maglev: weights stay as configured', () => {
+    const { b } = build({ ...quiet, picker: 'maglev', slow_start: { window: '10s' } }, three(['HEALTHY', 'HEALTHY', 'UNHEALTHY']));
+    b.setMembers(three());
+    expect(b.snapshot().instances.every((m) => m.slowStart === null && m.effectiveWeight === 1)).toBe(true);
+  });
+
   it('does not ramp the members of the very first update', () => {
     const { b } = build({ ...quiet, slow_start: { window: '10s' } });
     expect(load(b, 300)).toEqual({ i1: 100, i2: 100, i3: 100 });
@@ -218,6 +253,21 @@ describe('ServiceBalancer: picks for retries and hashing', () => {
   it('returns a plain instance: JSON shows id, address, weight and zone only', () => {
     const { b } = build(quiet, [member('i1', 'HEALTHY', { zone: 'z' })]);
     expect(JSON.parse(JSON.stringify(b.pick()))).toEqual({ id: 'i1', address: member('i1').address, weight: 1, zone: 'z' });
+  });
+
+  it('observe() (outcomes of requests it did not pick) leaves the requests in flight alone', () => {
+    const { b } = build({ ...quiet, picker: 'p2c' });
+    const held = b.pick()!;
+    for (let i = 0; i < 5; i++) b.observe(held.id, { ok: true, latencyMs: 1, status: 200 });
+    expect(b.snapshot().instances.find((m) => m.id === held.id)!).toMatchObject({ inFlight: 1, successes: 5 });
+  });
+
+  it('ignores outcomes that arrive after close(): a replaced balancer arms no timer', () => {
+    const { b, clock } = build({ breaker: { enabled: false }, outlier: { consecutive_5xx: 1, max_ejection_percent: 100 } });
+    b.close();
+    b.report('i1', { ok: false, latencyMs: 1, status: 500 });
+    expect(b.snapshot().instances.find((m) => m.id === 'i1')!.outlier!.ejected).toBe(false);
+    clock.advance(1); // nothing due
   });
 
   it('tracks requests in flight for p2c and ignores reports for instances that left', () => {

@@ -8,6 +8,13 @@
  * accumulated, so equal rational deadlines compare exactly equal and, with
  * integer weights, every run of W = Σw picks starting at a cycle boundary
  * gives each instance exactly w picks.
+ *
+ * The schedule survives update() and reweight(): an instance whose weight
+ * did not change keeps its place; a new one, or one whose weight changed,
+ * joins at the current virtual time (the deadline of the latest pick) with
+ * k = ⌊now × w⌋. Restarting instead would hand the first picks after every
+ * change to the lowest slots, and a balancer that reweights often (slow
+ * start, scores) would starve the end of the list.
  */
 import type { Instance, Picker, PickerOptions } from '../types.js';
 import { Membership } from './membership.js';
@@ -20,8 +27,10 @@ export class WrrPicker implements Picker {
   private heapSize = 0;
   /** Next deadline per slot, in units of "cycles" (1 = one full round). */
   private deadline = new Float64Array(0);
-  /** Picks so far per slot since the schedule was (re)built. */
+  /** Picks so far per slot, in the current weight's units (see the class comment). */
   private count = new Float64Array(0);
+  /** Virtual time: the deadline of the latest pick. */
+  private now = 0;
 
   constructor(instances: readonly Instance[], options: Pick<PickerOptions, 'weight'> = {}) {
     this.m = new Membership(options.weight);
@@ -31,6 +40,7 @@ export class WrrPicker implements Picker {
   pick(_key?: string): Instance | undefined {
     if (this.heapSize === 0) return undefined;
     const top = this.heap[0]!;
+    this.now = this.deadline[top]!;
     const k = this.count[top]! + 1;
     this.count[top] = k;
     this.deadline[top] = (k + 1) / this.m.weights[top]!;
@@ -39,21 +49,23 @@ export class WrrPicker implements Picker {
   }
 
   update(instances: readonly Instance[]): void {
-    this.m.set(instances);
-    this.rebuild();
+    const oldWeights = this.m.weights;
+    const oldCount = this.count;
+    const previous = this.m.set(instances);
+    this.rebuild(previous, oldWeights, oldCount);
   }
 
-  /**
-   * Rebuild the schedule from new effective weights. Like Envoy, the schedule
-   * restarts: deadlines do not carry over, since they only mean something
-   * relative to the old weights.
-   */
   reweight(): void {
+    const oldWeights = this.m.weights.slice();
+    const oldCount = this.count;
     this.m.reweight();
-    this.rebuild();
+    const same = new Int32Array(this.m.size);
+    for (let s = 0; s < same.length; s++) same[s] = s;
+    this.rebuild(same, oldWeights, oldCount);
   }
 
-  private rebuild(): void {
+  /** `previous[slot]`: the slot the same instance had before, or -1. */
+  private rebuild(previous: Int32Array, oldWeights: Float64Array, oldCount: Float64Array): void {
     const n = this.m.size;
     this.deadline = new Float64Array(n);
     this.count = new Float64Array(n);
@@ -61,8 +73,13 @@ export class WrrPicker implements Picker {
     this.heapSize = this.m.eligibleCount;
     for (let i = 0; i < this.heapSize; i++) {
       const s = this.m.eligible[i]!;
+      const w = this.m.weights[s]!;
+      const p = previous[s]!;
+      // Same weight: keep its place. Otherwise join now: the first k with (k + 1) / w > now.
+      const k = p >= 0 && oldWeights[p] === w ? oldCount[p]! : Math.floor(this.now * w);
       this.heap[i] = s;
-      this.deadline[s] = 1 / this.m.weights[s]!;
+      this.count[s] = k;
+      this.deadline[s] = (k + 1) / w;
     }
     for (let i = (this.heapSize >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
