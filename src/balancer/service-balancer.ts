@@ -160,6 +160,8 @@ export class ServiceBalancer implements UpstreamBalancer {
   private rebuildWanted = false;
   /** Some member has taken traffic since the start: before that, becoming healthy is a cold start, not a return (no slow start). */
   private everUsable = false;
+  /** A panic event went out and its end has not yet. */
+  private panicAnnounced = false;
   /** A rebuild is running; a nested request (a breaker reopening while it reads states) repeats it once. */
   private rebuilding = false;
   private rebuildAgain = false;
@@ -429,7 +431,14 @@ export class ServiceBalancer implements UpstreamBalancer {
     const share = weighted.length ? usable.length / weighted.length : 0;
     const panic = weighted.length > 0 && this.config.panic_threshold > 0 && share * 100 < this.config.panic_threshold;
     if (panic) chosen = weighted;
-    if (panic !== this.panic) this.onEvent({ type: 'panic', service: this.service, panic, healthyShare: share, at: now });
+    // A cold start (nothing usable yet, every instance UNKNOWN) is panic by the numbers, but not news.
+    if (panic && !this.panicAnnounced && this.everUsable) {
+      this.panicAnnounced = true;
+      this.onEvent({ type: 'panic', service: this.service, panic, healthyShare: share, at: now });
+    } else if (!panic && this.panicAnnounced) {
+      this.panicAnnounced = false;
+      this.onEvent({ type: 'panic', service: this.service, panic, healthyShare: share, at: now });
+    }
     this.panic = panic;
     this.healthyShare = share;
     for (const st of this.members.values()) st.inRotation = false;

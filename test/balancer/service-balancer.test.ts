@@ -94,6 +94,14 @@ describe('ServiceBalancer: panic mode', () => {
     expect(picked).toBe(panic ? 3 : statuses.filter((s) => s === 'HEALTHY').length);
   });
 
+  it('says nothing of the panic of a cold start (all UNKNOWN), then tells real ones', () => {
+    const { b, events } = build(quiet, three(['UNKNOWN', 'UNKNOWN', 'UNKNOWN']));
+    expect(b.snapshot().panic).toBe(true);
+    b.setMembers(three());
+    b.setMembers(three(['UNHEALTHY', 'UNHEALTHY', 'HEALTHY']));
+    expect(events.filter((e) => e.type === 'panic').map((e) => e.type === 'panic' && e.panic)).toEqual([true]);
+  });
+
   it('says when panic starts and ends', () => {
     const { b, events } = build(quiet);
     b.setMembers(three(['HEALTHY', 'UNHEALTHY', 'UNHEALTHY']));
