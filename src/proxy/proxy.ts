@@ -25,6 +25,14 @@ import { RetryBudget } from './retry-budget.js';
 import { compileRoutes, type RouteTable } from './routes.js';
 import type { ProxyUpstreams } from './upstreams.js';
 
+/**
+ * Which HTTP/1.1 machinery serves clients: `lean` reads request heads off raw
+ * sockets and forwards body-less requests over its own upstream connections
+ * (node:http and undici take the rest: bodies, upgrades, 100-continue,
+ * HTTP/1.0); `node` is node:http + undici for everything.
+ */
+export type ProxyEngine = 'lean' | 'node';
+
 /** Inputs of {@link startProxy}. */
 export interface ProxyOptions {
   config: ProxyConfig;
@@ -39,6 +47,8 @@ export interface ProxyOptions {
   bodyIdleTimeoutMs?: number;
   /** Retry budget sliding window, ms; default 10 000. */
   retryBudgetWindowMs?: number;
+  /** Default `lean`. */
+  engine?: ProxyEngine;
 }
 
 /** Plain counts since start, for tests and the bench. */
