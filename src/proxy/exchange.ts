@@ -49,6 +49,8 @@ export interface ClientSide {
   onceDrain(fn: () => void): void;
   /** The body is complete. */
   end(): void;
+  /** Send what is held back (the lean engine keeps a head to send it with the first body bytes in one write). */
+  flush(): void;
   /** Break the response off (the client sees a truncated response, never a complete-looking one). */
   destroy(): void;
   /** Answer with one of the proxy's own JSON errors; breaks the response off when its head was already sent. */
@@ -229,6 +231,10 @@ export class Exchange implements AttemptOwner {
 
   onEnd(): void {
     this.client.end();
+  }
+
+  onReadEnd(): void {
+    this.client.flush();
   }
 
   onBodyError(a: Attempt, err: Error): void {

@@ -36,6 +36,8 @@ export interface AttemptOwner {
   onBodyError(a: Attempt, err: Error): void;
   /** No response headers within the timeout. */
   timedOut(a: Attempt): void;
+  /** The lean engine parsed one upstream read and the body goes on: what the client side holds back may leave. */
+  onReadEnd(a: Attempt): void;
 }
 
 /**
@@ -104,6 +106,10 @@ export class Attempt implements Dispatcher.DispatchHandler, DeadlineEntry {
       }
     }
     return true;
+  }
+
+  onReadEnd(): void {
+    if (this.state === AttemptState.Streaming) this.owner.onReadEnd(this);
   }
 
   onComplete(): void {

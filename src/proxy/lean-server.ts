@@ -37,9 +37,8 @@ const VALUE = new Uint8Array(256);
 VALUE[9] = 1;
 for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
 
-function uncork(socket: Socket): void {
-  socket.uncork();
-}
+/** Largest first body chunk sent in the same write as the head (copied into one string), bytes. */
+const MERGE_BYTES = 16 * 1024;
 
 /** One client connection of the lean engine, and the ClientSide of its current exchange. */
 export class LeanConnection implements ClientSide, DeadlineEntry {
@@ -68,6 +67,8 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
   private chunked = false;
   private bodyless = false;
   private done = false;
+  /** The response head, held until the first body bytes (or the end of the upstream read) to leave in the same write. */
+  private pendingHead: string | undefined = undefined;
   private closeFn: (() => void) | undefined = undefined;
 
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
@@ -144,6 +145,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
         this.chunked = false;
         this.bodyless = head.method === 'HEAD';
         this.done = false;
+        this.pendingHead = undefined;
         this.closeFn = undefined;
         this.host.serveLean(this, head);
       }
@@ -254,17 +256,38 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
     }
     if (this.closeAfter) head += 'connection: close\r\n';
     head += '\r\n';
-    // Head and the first body bytes (usually in the same upstream read) leave in one write.
-    this.socket.cork();
-    this.socket.write(head, 'latin1');
-    process.nextTick(uncork, this.socket);
+    // Held: head and the first body bytes (usually in the same upstream read) leave in one write (see flush).
+    this.pendingHead = head;
     this.headSent = true;
   }
 
   write(chunk: Buffer): boolean {
-    if (this.bodyless || this.closed) return true;
-    if (!this.chunked) return this.socket.write(chunk);
+    if (this.closed) return true;
     const s = this.socket;
+    const head = this.pendingHead;
+    if (this.bodyless) {
+      if (head !== undefined) this.flush();
+      return true;
+    }
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      if (chunk.length <= MERGE_BYTES) {
+        // One string, one write syscall: latin1 maps bytes one to one, so the body goes through unchanged.
+        const body = chunk.toString('latin1');
+        return s.write(this.chunked ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body, 'latin1');
+      }
+      s.cork();
+      s.write(head, 'latin1');
+      const ok = this.writeBody(chunk);
+      s.uncork();
+      return ok;
+    }
+    return this.writeBody(chunk);
+  }
+
+  private writeBody(chunk: Buffer): boolean {
+    const s = this.socket;
+    if (!this.chunked) return s.write(chunk);
     s.cork();
     s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
     s.write(chunk);
@@ -273,13 +296,26 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
     return ok;
   }
 
+  flush(): void {
+    const head = this.pendingHead;
+    if (head === undefined || this.closed) return;
+    this.pendingHead = undefined;
+    this.socket.write(head, 'latin1');
+  }
+
   onceDrain(fn: () => void): void {
     this.socket.once('drain', fn);
   }
 
   end(): void {
     if (this.done) return;
-    if (this.chunked && !this.closed) this.socket.write('0\r\n\r\n', 'latin1');
+    if (!this.closed) {
+      const head = this.pendingHead;
+      this.pendingHead = undefined;
+      const last = this.chunked ? '0\r\n\r\n' : '';
+      if (head !== undefined) this.socket.write(head + last, 'latin1');
+      else if (last !== '') this.socket.write(last, 'latin1');
+    }
     this.finishResponse();
   }
 

@@ -28,6 +28,8 @@ export interface LeanHandler {
   onData(chunk: Buffer): boolean;
   onComplete(trailers: null): void;
   onError(err: Error): void;
+  /** Optional: one socket read was parsed and the response goes on (a head held back for the body can leave now). */
+  onReadEnd?(): void;
 }
 
 /** Options of {@link LeanUpstreams}. */
@@ -52,6 +54,23 @@ for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
 
 function relayable(value: string): boolean {
   for (let i = 0; i < value.length; i++) if (VALUE[value.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/**
+ * One read buffer for every upstream socket of the process (`onread`): the
+ * callback runs synchronously after each read, before the next one, so no
+ * Buffer is allocated per read and node's Readable machinery is skipped. What
+ * outlives the callback is copied (body chunks, a line split across reads).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+const kConn = Symbol('healthmesh.leanUpstream');
+type ConnSocket = Socket & { [kConn]: UpstreamConnection };
+
+// A module function, `this` being the socket (as checks/http1.ts does): no closure per connection.
+function onRead(this: ConnSocket, nread: number, buf: Buffer): boolean {
+  this[kConn].onSocketData(buf, nread);
   return true;
 }
 
@@ -113,11 +132,11 @@ class UpstreamConnection implements ResponseSink {
     readonly pool: AddressPool,
     timeoutMs: number,
   ) {
-    const s = connect({ host: pool.host, port: pool.port });
+    const s = connect({ host: pool.host, port: pool.port, onread: { buffer: READ_BUFFER, callback: onRead } }) as ConnSocket;
+    s[kConn] = this;
     this.socket = s;
     s.setNoDelay(true);
     s.setTimeout(timeoutMs);
-    s.on('data', (chunk: Buffer) => this.onSocketData(chunk));
     s.on('end', () => this.onSocketEnd());
     s.on('error', (err) => this.onSocketError(err));
     s.on('close', () => this.onSocketClose());
@@ -160,8 +179,10 @@ class UpstreamConnection implements ResponseSink {
   onBody(chunk: Buffer, start: number, end: number): void {
     const t = this.ticket;
     if (t === undefined) return;
-    // 'data' chunks are fresh buffers (no shared read buffer here), so a view is safe to keep.
-    if (!t.handler.onData(chunk.subarray(start, end)) && !this.closed) this.socket.pause();
+    // A copy: `chunk` is the shared read buffer, and a socket write may hold on to what it is given.
+    const copy = Buffer.allocUnsafe(end - start);
+    chunk.copy(copy, 0, start, end);
+    if (!t.handler.onData(copy) && !this.closed) this.socket.pause();
   }
 
   onEnd(): void {
@@ -174,18 +195,22 @@ class UpstreamConnection implements ResponseSink {
 
   // Socket events
 
-  private onSocketData(chunk: Buffer): void {
+  /** buf[0, nread) was read. */
+  onSocketData(buf: Buffer, nread: number): void {
     const p = this.parser;
     if (p === undefined) {
       // Bytes nobody asked for (on an idle connection): whatever they are, this connection is no longer in step.
       this.destroy();
       return;
     }
-    this.received += chunk.length;
-    const stop = p.execute(chunk);
-    if (this.completed && this.parser === p) {
-      if (stop < chunk.length) this.keepAlive = false;
+    this.received += nread;
+    const stop = p.execute(buf, 0, nread);
+    if (this.parser !== p) return; // failed or aborted meanwhile
+    if (this.completed) {
+      if (stop < nread) this.keepAlive = false;
       this.finish();
+    } else {
+      this.ticket?.handler.onReadEnd?.();
     }
   }
 

@@ -39,6 +39,10 @@ export class NodeClient implements ClientSide {
     this.res.end();
   }
 
+  flush(): void {
+    // node:http corks the head itself until the first write.
+  }
+
   destroy(): void {
     this.res.destroy();
   }
