@@ -138,8 +138,12 @@ export interface ResponseSink {
    * `minor` is the HTTP/1.x minor version, `reason` the reason phrase (latin1).
    */
   onStatus?(status: number, minor: number, reason: string): void;
-  /** Optional: each header line of a head (not trailers, not obs-fold continuations), as latin1 text, value trimmed. */
-  onHeader?(name: string, value: string): void;
+  /**
+   * Optional: each header line of a head (not trailers, not obs-fold
+   * continuations) as latin1 text without its CRLF, and where its colon is
+   * (one string per line: a native call per line, not two).
+   */
+  onHeader?(line: string, colon: number): void;
 }
 
 // Parser states.
@@ -391,7 +395,7 @@ export class ResponseParser {
       return;
     }
     this.status = status;
-    if (this.sink.onStatus !== undefined) this.sink.onStatus(status, minor === 0x31 ? 1 : 0, buf.toString('latin1', Math.min(s + 13, e), e));
+    if (this.sink.onStatus !== undefined) this.sink.onStatus(status, minor === 0x31 ? 1 : 0, reasonPhrase(buf, s + 13, e));
     if (this.state === S_DONE) return; // stopped by the sink
     this.contentLength = -1;
     this.hasTransferEncoding = false;
@@ -418,11 +422,7 @@ export class ResponseParser {
     this.lastHeader = H_OTHER;
     if (this.state !== S_HEADER) return; // trailers: checked for shape only
     if (this.sink.onHeader !== undefined) {
-      let vs = colon + 1;
-      let ve = e;
-      while (vs < ve && (buf[vs] === SP || buf[vs] === HT)) vs++;
-      while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
-      this.sink.onHeader(buf.toString('latin1', s, colon), buf.toString('latin1', vs, ve));
+      this.sink.onHeader(buf.toString('latin1', s, e), colon - s);
       if (this.state !== S_HEADER) return; // stopped by the sink
     }
     const nameLength = colon - s;
@@ -571,6 +571,13 @@ export class ResponseParser {
     this.pending = null;
     this.sink.onFail('protocol', message);
   }
+}
+
+/** The reason phrase buf[s, e) as text; the common `OK` without a native call. */
+function reasonPhrase(buf: Buffer, s: number, e: number): string {
+  if (s >= e) return '';
+  if (e - s === 2 && buf[s] === 0x4f && buf[s + 1] === 0x4b) return 'OK';
+  return buf.toString('latin1', s, e);
 }
 
 /** buf[s, s + lower.length) equals `lower` ignoring ASCII case (caller checked both are token bytes). */

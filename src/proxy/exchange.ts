@@ -44,7 +44,11 @@ export interface ClientSide {
   finished(): boolean;
   /** Send the status line and `headers` (flat, hop-by-hop already removed); throws when they cannot go on the wire. */
   writeHead(status: number, statusText: string, headers: string[]): void;
-  /** A body chunk; false when the client is slow (wait for onceDrain). */
+  /**
+   * A body chunk; false when the client is slow (wait for onceDrain). From
+   * the lean engine's upstream side it is a view of a reused read buffer:
+   * copy it before holding on to it (a socket write may).
+   */
   write(chunk: Buffer): boolean;
   onceDrain(fn: () => void): void;
   /** The body is complete. */

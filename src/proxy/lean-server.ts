@@ -285,12 +285,14 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
     return this.writeBody(chunk);
   }
 
+  /** `chunk` is a view of the upstream side's shared read buffer (see ClientSide.write): the socket gets a copy. */
   private writeBody(chunk: Buffer): boolean {
     const s = this.socket;
-    if (!this.chunked) return s.write(chunk);
+    const copy = Buffer.from(chunk);
+    if (!this.chunked) return s.write(copy);
     s.cork();
     s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-    s.write(chunk);
+    s.write(copy);
     const ok = s.write('\r\n', 'latin1');
     s.uncork();
     return ok;

@@ -24,7 +24,11 @@ export interface LeanHandler {
   /** Called once at dispatch with the function that aborts this request. */
   onConnect(abort: (err?: Error) => void): void;
   onHeaders(status: number, raw: string[], resume: () => void, statusText: string): boolean;
-  /** false: the reader is slow; the socket pauses until resume() (given to onHeaders). */
+  /**
+   * A body chunk: a view of a read buffer shared by every upstream socket,
+   * valid during the call only (copy what is kept). false: the reader is
+   * slow; the socket pauses until resume() (given to onHeaders).
+   */
   onData(chunk: Buffer): boolean;
   onComplete(trailers: null): void;
   onError(err: Error): void;
@@ -51,6 +55,11 @@ export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 const VALUE = new Uint8Array(256);
 VALUE[9] = 1;
 for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
+
+/** SP or HT: the whitespace around a field value. */
+function isOws(c: number): boolean {
+  return c === 32 || c === 9;
+}
 
 function relayable(value: string): boolean {
   for (let i = 0; i < value.length; i++) if (VALUE[value.charCodeAt(i)] !== 1) return false;
@@ -162,7 +171,13 @@ class UpstreamConnection implements ResponseSink {
     if (minor === 0) this.keepAlive = false;
   }
 
-  onHeader(name: string, value: string): void {
+  onHeader(line: string, colon: number): void {
+    const name = line.slice(0, colon);
+    let vs = colon + 1;
+    let ve = line.length;
+    while (vs < ve && isOws(line.charCodeAt(vs))) vs++;
+    while (ve > vs && isOws(line.charCodeAt(ve - 1))) ve--;
+    const value = line.slice(vs, ve);
     if (!relayable(value)) {
       this.parser?.stop();
       this.fail(coded('HPE_LEAN_INVALID_HEADER', `upstream header ${name} has control characters`));
@@ -179,10 +194,8 @@ class UpstreamConnection implements ResponseSink {
   onBody(chunk: Buffer, start: number, end: number): void {
     const t = this.ticket;
     if (t === undefined) return;
-    // A copy: `chunk` is the shared read buffer, and a socket write may hold on to what it is given.
-    const copy = Buffer.allocUnsafe(end - start);
-    chunk.copy(copy, 0, start, end);
-    if (!t.handler.onData(copy) && !this.closed) this.socket.pause();
+    // A view of the shared read buffer, valid during the call only: the client side copies what it keeps (LeanHandler.onData).
+    if (!t.handler.onData(chunk.subarray(start, end)) && !this.closed) this.socket.pause();
   }
 
   onEnd(): void {

@@ -88,38 +88,39 @@ export function readRequestHead(buf: Buffer, start: number, from = start): Reque
   }
   const end = at + 4;
   if (end - start > MAX_REQUEST_HEAD_BYTES) return { ok: false, status: 431, code: 'request_head_too_large' };
-  return parse(buf, start, at + 2, end);
+  return parse(buf.toString('latin1', start, at + 2), end);
 }
 
 function bad(code: string): RequestHeadError {
   return { ok: false, status: 400, code };
 }
 
-/** Parses the lines in buf[s, e) (each ending in CRLF, e just past the last one's LF); `end` is past the empty line. */
-function parse(buf: Buffer, s: number, e: number, end: number): RequestHeadOk | RequestHeadError {
+/**
+ * Parses the head's lines, `t` being them as latin1 text (one native call
+ * for the whole head; every step after is string indexing, no more calls
+ * into C++ per name and value). Each line ends in CRLF; `end` is the offset
+ * past the empty line in the buffer.
+ */
+function parse(t: string, end: number): RequestHeadOk | RequestHeadError {
+  const e = t.length;
+  let s = 0;
   // RFC 9112 §2.2: a server SHOULD ignore empty lines before the request line (left over after a body).
-  while (s + 1 < e && buf[s] === CR && buf[s + 1] === LF) s += 2;
-  let lineEnd = lineEndAt(buf, s, e);
+  while (s + 1 < e && t.charCodeAt(s) === CR && t.charCodeAt(s + 1) === LF) s += 2;
+  let lineEnd = lineEndAt(t, s, e);
   if (lineEnd < 0) return bad('bare_cr_or_lf');
   // Request line: method SP target SP HTTP/1.x
   let i = s;
-  while (i < lineEnd && TOKEN[buf[i]!] === 1) i++;
-  if (i === s || buf[i] !== SP) return bad('bad_request_line');
-  const method = buf.toString('latin1', s, i);
+  while (i < lineEnd && TOKEN[t.charCodeAt(i)] === 1) i++;
+  if (i === s || t.charCodeAt(i) !== SP) return bad('bad_request_line');
+  const method = t.slice(s, i);
   const ts = ++i;
-  while (i < lineEnd && buf[i]! > SP && buf[i]! < 0x7f) i++;
-  if (i === ts || buf[i] !== SP) return bad('bad_request_line');
-  const target = buf.toString('latin1', ts, i);
+  while (i < lineEnd && t.charCodeAt(i) > SP && t.charCodeAt(i) < 0x7f) i++;
+  if (i === ts || t.charCodeAt(i) !== SP) return bad('bad_request_line');
+  const target = t.slice(ts, i);
   i++;
-  if (
-    lineEnd - i !== 8 ||
-    buf[i] !== 0x48 || buf[i + 1] !== 0x54 || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50 || // HTTP
-    buf[i + 4] !== 0x2f || buf[i + 5] !== 0x31 || buf[i + 6] !== 0x2e || // /1.
-    (buf[i + 7] !== 0x30 && buf[i + 7] !== 0x31)
-  ) {
-    return bad('bad_http_version');
-  }
-  const minor = buf[i + 7] === 0x31 ? 1 : 0;
+  const version = t.slice(i, lineEnd);
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return bad('bad_http_version');
+  const minor = version === 'HTTP/1.1' ? 1 : 0;
 
   const raw: string[] = [];
   let contentLength = -1;
@@ -130,21 +131,21 @@ function parse(buf: Buffer, s: number, e: number, end: number): RequestHeadOk | 
   let count = 0;
   let pos = lineEnd + 2;
   while (pos < e) {
-    lineEnd = lineEndAt(buf, pos, e);
+    lineEnd = lineEndAt(t, pos, e);
     if (lineEnd < 0) return bad('bare_cr_or_lf');
     if (++count > MAX_REQUEST_HEADERS) return { ok: false, status: 431, code: 'too_many_headers' };
-    const first = buf[pos];
+    const first = t.charCodeAt(pos);
     if (first === SP || first === HT) return bad('obs_fold');
     let c = pos;
-    while (c < lineEnd && TOKEN[buf[c]!] === 1) c++;
-    if (c === pos || buf[c] !== COLON) return bad('bad_header_line');
+    while (c < lineEnd && TOKEN[t.charCodeAt(c)] === 1) c++;
+    if (c === pos || t.charCodeAt(c) !== COLON) return bad('bad_header_line');
     let vs = c + 1;
     let ve = lineEnd;
-    while (vs < ve && (buf[vs] === SP || buf[vs] === HT)) vs++;
-    while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
-    for (let k = vs; k < ve; k++) if (VALUE[buf[k]!] !== 1) return bad('bad_header_value');
-    const name = buf.toString('latin1', pos, c);
-    const value = buf.toString('latin1', vs, ve);
+    while (vs < ve && (t.charCodeAt(vs) === SP || t.charCodeAt(vs) === HT)) vs++;
+    while (ve > vs && (t.charCodeAt(ve - 1) === SP || t.charCodeAt(ve - 1) === HT)) ve--;
+    for (let k = vs; k < ve; k++) if (VALUE[t.charCodeAt(k)] !== 1) return bad('bad_header_value');
+    const name = t.slice(pos, c);
+    const value = t.slice(vs, ve);
     raw.push(name, value);
     pos = lineEnd + 2;
     // Only names of these lengths matter here: host 4, expect 6, upgrade 7, connection 10, content-length 14, transfer-encoding 17.
@@ -166,8 +167,8 @@ function parse(buf: Buffer, s: number, e: number, end: number): RequestHeadOk | 
     } else if (lower === 'host') {
       hosts++;
     } else if (lower === 'connection') {
-      for (const t of value.split(',')) {
-        const token = t.trim().toLowerCase();
+      for (const tok of value.split(',')) {
+        const token = tok.trim().toLowerCase();
         if (token === 'close') close = true;
         else if (token === 'upgrade') special = true;
       }
@@ -178,7 +179,7 @@ function parse(buf: Buffer, s: number, e: number, end: number): RequestHeadOk | 
   let chunked = false;
   if (te !== undefined) {
     if (contentLength >= 0) return bad('content_length_and_transfer_encoding');
-    const codings = te.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
+    const codings = te.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '');
     if (codings.length === 0 || codings[codings.length - 1] !== 'chunked') return bad('transfer_encoding_not_chunked');
     if (codings.length > 1) return { ok: false, status: 501, code: 'transfer_encoding_not_supported' };
     chunked = true;
@@ -189,10 +190,10 @@ function parse(buf: Buffer, s: number, e: number, end: number): RequestHeadOk | 
 }
 
 /** Index of the CR of the line starting at `s` (which ends in CRLF before `e`); -1 for a bare CR or LF inside it. */
-function lineEndAt(buf: Buffer, s: number, e: number): number {
+function lineEndAt(t: string, s: number, e: number): number {
   for (let i = s; i < e; i++) {
-    const b = buf[i];
-    if (b === CR) return buf[i + 1] === LF ? i : -1;
+    const b = t.charCodeAt(i);
+    if (b === CR) return t.charCodeAt(i + 1) === LF ? i : -1;
     if (b === LF) return -1;
   }
   return -1;
