@@ -3,7 +3,7 @@
  * the same nginx upstream (one worker, a fixed 1 KB body), measured with wrk:
  *
  *   direct      wrk → nginx
- *   healthmesh  wrk → healthmesh proxy (own process, 1-instance route) → nginx
+ *   healthmesh  wrk → healthmesh proxy (own process, the real ServiceBalancer with one HEALTHY instance) → nginx
  *   haproxy     wrk → haproxy (mode http, nbthread 1, keep-alive to the server) → nginx
  *
  * Same wrk settings for all (default -t1 -c32 -d10s --latency), repeated
@@ -16,6 +16,9 @@
  *
  *   bash bench/proxy.sh [--seconds 10] [--warmup 2] [--connections 32] [--threads 1] [--rounds 3]
  *                       [--c1-seconds 5] [--body-bytes 1024] [--prof-dir DIR] [--engine lean|node]
+ *
+ * --engine picks the proxy's HTTP machinery (lean, the default, or node:
+ * node:http + undici), to compare the two on the same machine.
  *
  * --prof-dir runs the healthmesh proxy under `node --cpu-prof` and leaves the
  * profile there (summarise with node dist/bench/lib/cpuprofile.js FILE).
@@ -184,6 +187,8 @@ async function main(): Promise<void> {
         : undefined;
     const out = {
       bench: 'proxy',
+      engine: values.engine ?? 'lean',
+      balancer: 'ServiceBalancer (default config, one HEALTHY member)',
       node: process.version,
       nginx: nginx.version,
       haproxy: hap.version,

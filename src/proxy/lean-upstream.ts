@@ -112,6 +112,10 @@ class Ticket {
       this.handler.onError(reason);
     } else if (this.conn !== undefined) {
       this.conn.fail(reason);
+    } else {
+      // Aborted from onConnect, before it reached a connection or the queue.
+      this.done = true;
+      this.handler.onError(reason);
     }
   };
 }

@@ -1,9 +1,19 @@
 /**
- * The HTTP reverse proxy: a node:http server that routes each request
- * (routes.ts) to a service, asks the service's balancer for an instance,
- * forwards with undici (one Pool per instance address, keep-alive, no
- * pipelining), streams bodies both ways with backpressure, and retries
- * idempotent body-less requests on another instance within a retry budget.
+ * The HTTP reverse proxy: routes each request (routes.ts) to a service, asks
+ * the service's balancer for an instance, forwards it, streams bodies both
+ * ways with backpressure, and retries idempotent body-less requests on
+ * another instance within a retry budget (exchange.ts, the same for both
+ * engines).
+ *
+ * Two engines move the bytes:
+ * - `lean` (default): a raw `net` server reads request heads itself
+ *   (request-head.ts, strict) and sends body-less HTTP/1.1 requests over its
+ *   own keep-alive upstream sockets (lean-server.ts, lean-upstream.ts): no
+ *   node:http or undici on the common path. A request with a body, an
+ *   Upgrade, an Expect or HTTP/1.0 hands its connection to node:http + undici
+ *   for the rest of its life.
+ * - `node`: node:http for clients, undici (one Pool per instance address,
+ *   keep-alive, no pipelining) upstream, for everything.
  *
  * Answers of its own: 404 no route, 503 no healthy upstream, 504 upstream
  * timeout (until response headers), 502 other upstream failure, 413 body over
