@@ -281,7 +281,7 @@ class UpstreamConnection implements ResponseSink {
     t.done = true;
     t.conn = undefined;
     if (this.keepAlive && !this.closed) {
-      this.socket.resume();
+      if (this.socket.isPaused()) this.socket.resume();
       this.pool.release(this);
     } else {
       this.destroy();

@@ -192,6 +192,28 @@ describe.each(ENGINES)('%s engine: hostile upstreams', (eng) => {
     expect(balancer.unbalanced()).toEqual([]);
   });
 
+  it('relays a chunked response whole and keeps the client connection for the next request', async () => {
+    const up = track(
+      await startUpstream((req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('one,');
+        setTimeout(() => {
+          res.write(Buffer.alloc(20_000, 120));
+          res.end(`,${req.url}`);
+        }, 10);
+      }),
+    );
+    const { proxy } = await proxyTo(up.address);
+    const c = raw(proxy);
+    c.sock.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => c.data().includes(',/a'), 'the first response');
+    c.sock.write('GET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => c.data().includes(',/b'), 'the second response');
+    const r = await fetchVia(proxy, '/c');
+    expect(r.body).toBe(`one,${'x'.repeat(20_000)},/c`);
+    expect(r.error).toBeUndefined();
+  });
+
   it('relays a read-until-close response whole', async () => {
     const old = track(await rawServer((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close'))));
     const { proxy } = await proxyTo(old.address);
@@ -215,6 +237,19 @@ describe('lean engine only', () => {
       expect((await fetchVia(proxy, `/k${i}`)).status).toBe(200);
       await new Promise((r) => setTimeout(r, i % 2 === 0 ? 0 : 10));
     }
+  });
+
+  it('does not reuse an upstream connection that said Connection: close', async () => {
+    let connections = 0;
+    const up = track(
+      await rawServer((s) => {
+        connections++;
+        s.on('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'));
+      }),
+    );
+    const { proxy } = await proxyTo(up.address);
+    for (let i = 0; i < 3; i++) expect((await fetchVia(proxy, '/')).body).toBe('ok');
+    expect(connections).toBe(3);
   });
 
   it('relays HEAD and 204 without a body and keeps the connection for the next request', async () => {
