@@ -57,12 +57,9 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
   private inNext = false;
   /** Closing after the current response: Connection: close, or the client half-closed. */
   private closeAfter = false;
-  /** The client half-closed. */
-  private clientEnded = false;
   private closed = false;
   private handedOver = false;
   // The current response.
-  private method = 'GET';
   private headSent = false;
   private chunked = false;
   private bodyless = false;
@@ -139,7 +136,6 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
         else this.start = this.scanned = head.end;
         this.host.headDeadlines.remove(this);
         this.busy = true;
-        this.method = head.method;
         this.closeAfter = head.close;
         this.headSent = false;
         this.chunked = false;
@@ -187,7 +183,6 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
    * that may be gone.
    */
   private ended(): void {
-    this.clientEnded = true;
     if (this.busy) this.socket.destroy();
     else this.socket.end(() => this.socket.destroy());
   }
@@ -262,7 +257,8 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
   }
 
   write(chunk: Buffer): boolean {
-    if (this.closed) return true;
+    // An empty chunk would read as the last one in chunked framing.
+    if (this.closed || chunk.length === 0) return true;
     const s = this.socket;
     const head = this.pendingHead;
     if (this.bodyless) {

@@ -48,6 +48,9 @@ export interface LeanUpstreamOptions {
   idleReuseMs?: number;
 }
 
+/** Methods a stale keep-alive connection may replay on a fresh one (idempotent, RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
 /** Default cap of open connections per upstream address. */
 export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 
@@ -237,14 +240,14 @@ class UpstreamConnection implements ResponseSink {
       this.destroy();
       return;
     }
-    if (this.retryStale(new Error('connection closed'))) return;
+    if (this.retryStale()) return;
     this.keepAlive = false;
     p.eof(); // a read-until-close body ends here; anything else fails
     if (this.completed && this.parser === p) this.finish();
   }
 
   private onSocketError(err: Error): void {
-    if (this.retryStale(err)) return;
+    if (this.retryStale()) return;
     this.fail(err);
   }
 
@@ -257,12 +260,12 @@ class UpstreamConnection implements ResponseSink {
   /**
    * A reused connection that closed before any byte of the answer: the
    * upstream closed it while idle, racing our request. Sent again once on a
-   * fresh connection (the request has no body; the upstream never saw it).
+   * fresh connection when replaying is harmless: an idempotent method (RFC
+   * 9110 §9.2.2; the upstream may have seen it) and no body.
    */
-  private retryStale(err: Error): boolean {
+  private retryStale(): boolean {
     const t = this.ticket;
-    if (t === undefined || !this.reused || this.received > 0 || t.staleRetried) return false;
-    void err;
+    if (t === undefined || !this.reused || this.received > 0 || t.staleRetried || !IDEMPOTENT.has(t.request.method)) return false;
     t.staleRetried = true;
     this.ticket = undefined;
     this.parser = undefined;
