@@ -92,6 +92,20 @@ describe.each(ENGINES)('%s engine: pipelining and hand-over', (eng) => {
     expect([...c.data().matchAll(/(GET|POST) \/(\w) (\d+)/g)].map((m) => m[0])).toEqual(['GET /a 0', 'POST /b 5', 'GET /c 0']);
   });
 
+  it('hands over a POST whose head and body arrive in pieces, after a GET on the same connection', async () => {
+    const up = await echo();
+    const { proxy } = await proxyTo(up.address);
+    const c = raw(proxy);
+    c.sock.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHo');
+    await waitFor(() => c.data().includes('GET /a 0'), 'the GET');
+    await new Promise((r) => setTimeout(r, 20));
+    c.sock.write('st: x\r\nContent-Length: 5\r\n\r\nhe');
+    await new Promise((r) => setTimeout(r, 20));
+    c.sock.write('lloGET /c HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => c.data().includes('GET /c 0'), 'the last GET');
+    expect([...c.data().matchAll(/(GET|POST) \/(\w) (\d+)/g)].map((m) => m[0])).toEqual(['GET /a 0', 'POST /b 5', 'GET /c 0']);
+  });
+
   it('hands a chunked upload, Expect: 100-continue and HTTP/1.0 to node:http and they work', async () => {
     const up = await echo();
     const { proxy } = await proxyTo(up.address);
