@@ -403,6 +403,11 @@ class AddressPool {
     this.idle.push(conn);
   }
 
+  /** Close the connections idle for longer than they may be reused. */
+  prune(now: number): void {
+    for (const c of this.idle.filter((c) => now - c.idleSince > this.options.idleReuseMs)) c.destroy();
+  }
+
   /** A connection closed: drop it from the lists; a waiting request gets a new one. */
   forget(conn: UpstreamConnection): void {
     if (!this.all.delete(conn)) return;
@@ -465,6 +470,12 @@ export class LeanUpstreams {
   /** Whether the pool of `address` has requests in flight or waiting. */
   busy(address: string): boolean {
     return (this.pools.get(address)?.busy() ?? 0) > 0;
+  }
+
+  /** Close every idle connection past its reuse window (the proxy's periodic sweep), so none stays open for ever. */
+  prune(): void {
+    const now = this.options.now();
+    for (const p of this.pools.values()) p.prune(now);
   }
 
   /** Close the pool of `address` (its idle connections). */

@@ -253,6 +253,7 @@ class ProxyCore implements ExchangeContext, LeanHost {
       this.lean.closePool(address);
       this.poolGen.delete(address);
     }
+    this.lean.prune();
     this.gen++;
     this.sweepTimer = this.clock.setTimeout(this.sweepPools, POOL_SWEEP_MS);
   };

@@ -306,6 +306,19 @@ describe('lean engine only', () => {
     await waitFor(() => idle.closed(), 'the idle connection to be closed');
   });
 
+  it('closes idle upstream connections on the periodic sweep even while the pool is in use (fake clock)', async () => {
+    const up = await echo();
+    const clock = new FakeClock(0);
+    const config = proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] });
+    const proxy = track(await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) }), clock, logger: silentLogger }));
+    expect((await fetchVia(proxy, '/')).status).toBe(200);
+    let closed = false;
+    up.requests[0]!.socket.on('close', () => (closed = true));
+    clock.advance(60_000);
+    await waitFor(() => closed, 'the idle upstream connection to close');
+    expect(proxy.upstreamPools()).toEqual([up.address]);
+  });
+
   it('serves 50 concurrent requests', async () => {
     const up = await echo();
     const { proxy } = await proxyTo(up.address);
