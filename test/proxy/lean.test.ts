@@ -228,6 +228,20 @@ describe.each(ENGINES)('%s engine: hostile upstreams', (eng) => {
     expect(r.error).toBeUndefined();
   });
 
+  it('relays a chunked response with extensions and trailers as its data only, and reuses nothing it should not', async () => {
+    const up = track(
+      await rawServer((s) =>
+        s.on('data', () => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\n')),
+      ),
+    );
+    const { proxy } = await proxyTo(up.address);
+    for (let i = 0; i < 2; i++) {
+      const r = await fetchVia(proxy, '/');
+      expect(r).toMatchObject({ status: 200, body: 'abcde' });
+      expect(r.error).toBeUndefined();
+    }
+  });
+
   it('relays a read-until-close response whole', async () => {
     const old = track(await rawServer((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close'))));
     const { proxy } = await proxyTo(old.address);
