@@ -3,7 +3,7 @@
  * the same nginx upstream (one worker, a fixed 1 KB body), measured with wrk:
  *
  *   direct      wrk → nginx
- *   healthmesh  wrk → healthmesh proxy (own process, 1-instance route) → nginx
+ *   healthmesh  wrk → healthmesh proxy (own process, the real ServiceBalancer with one HEALTHY instance) → nginx
  *   haproxy     wrk → haproxy (mode http, nbthread 1, keep-alive to the server) → nginx
  *
  * Same wrk settings for all (default -t1 -c32 -d10s --latency), repeated
@@ -15,7 +15,10 @@
  * CPU ms per request of each proxy process comes from /proc.
  *
  *   bash bench/proxy.sh [--seconds 10] [--warmup 2] [--connections 32] [--threads 1] [--rounds 3]
- *                       [--c1-seconds 5] [--body-bytes 1024] [--prof-dir DIR]
+ *                       [--c1-seconds 5] [--body-bytes 1024] [--prof-dir DIR] [--engine lean|node]
+ *
+ * --engine picks the proxy's HTTP machinery (lean, the default, or node:
+ * node:http + undici), to compare the two on the same machine.
  *
  * --prof-dir runs the healthmesh proxy under `node --cpu-prof` and leaves the
  * profile there (summarise with node dist/bench/lib/cpuprofile.js FILE).
@@ -30,10 +33,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { proxySchema } from '../src/config/balancer.js';
+import { ServiceBalancer } from '../src/balancer/service-balancer.js';
+import { balancerSchema, proxySchema } from '../src/config/balancer.js';
 import { realClock } from '../src/core/clock.js';
-import { startProxy } from '../src/proxy/proxy.js';
-import type { PickedUpstream, UpstreamBalancer } from '../src/proxy/upstreams.js';
+import { realRandom } from '../src/core/random.js';
+import { startProxy, type ProxyEngine } from '../src/proxy/proxy.js';
 import { freePort, killAllSync, procCpuMs, sleep, startChild, stopAll, systemBusyMs, waitForPort, type Child } from './lib/proc.js';
 
 const { values } = parseArgs({
@@ -46,6 +50,7 @@ const { values } = parseArgs({
     'c1-seconds': { type: 'string', default: '5' },
     'body-bytes': { type: 'string', default: '1024' },
     'prof-dir': { type: 'string' },
+    engine: { type: 'string', default: 'lean' },
     serve: { type: 'string' },
     upstream: { type: 'string' },
   },
@@ -60,13 +65,13 @@ type Side = (typeof SIDES)[number];
 if (values.serve !== undefined) await serve(Number(values.serve), values.upstream ?? '');
 else await main();
 
-/** The proxy child: healthmesh's proxy on `port` with one route to one instance. */
+/** The proxy child: healthmesh's proxy on `port` with one route to one HEALTHY instance of the real balancer. */
 async function serve(port: number, upstream: string): Promise<void> {
-  const one: PickedUpstream = { id: 'nginx-1', address: upstream };
-  // A trivial balancer with one instance; to be replaced by the real balancer.
-  const balancer: UpstreamBalancer = { pick: () => one, report: () => {}, release: () => {} };
+  const balancer = new ServiceBalancer({ service: 'bench', config: balancerSchema.parse({}), clock: realClock, random: realRandom });
+  balancer.setMembers([{ id: 'nginx-1', address: upstream, weight: 1, status: 'HEALTHY', score: 100 }]);
   const config = proxySchema.parse({ listen: `${HOST}:${port}`, routes: [{ path_prefix: '/', service: 'bench' }] });
-  const proxy = await startProxy({ config, upstreams: { balancer: () => balancer }, clock: realClock, logger: pino({ level: 'warn' }) });
+  const engine = (values.engine ?? 'lean') as ProxyEngine;
+  const proxy = await startProxy({ config, upstreams: { balancer: () => balancer }, clock: realClock, logger: pino({ level: 'warn' }), engine });
   const stop = (): void => {
     void proxy.close().finally(() => process.exit(0));
   };
@@ -182,6 +187,8 @@ async function main(): Promise<void> {
         : undefined;
     const out = {
       bench: 'proxy',
+      engine: values.engine ?? 'lean',
+      balancer: 'ServiceBalancer (default config, one HEALTHY member)',
       node: process.version,
       nginx: nginx.version,
       haproxy: hap.version,
@@ -326,7 +333,7 @@ http {
 async function startHealthmesh(upstreamPort: number, profDir: string | undefined): Promise<{ port: number; child: Child }> {
   const port = await freePort();
   const self = fileURLToPath(import.meta.url);
-  const args = [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), self, '--serve', String(port), '--upstream', `${HOST}:${upstreamPort}`];
+  const args = [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), self, '--serve', String(port), '--upstream', `${HOST}:${upstreamPort}`, '--engine', values.engine ?? 'lean'];
   const child = startChild('healthmesh-proxy', process.execPath, args);
   await waitForPort(child, port);
   return { port, child };

@@ -132,6 +132,18 @@ export interface ResponseSink {
   onEnd(): void;
   /** The response is malformed (`protocol`) or the connection ended before it was complete. */
   onFail(reason: Reason, message: string): void;
+  /**
+   * Optional (the proxy relays heads; a check does not read them): each
+   * status line, 1xx included, so a sink collecting headers starts afresh.
+   * `minor` is the HTTP/1.x minor version, `reason` the reason phrase (latin1).
+   */
+  onStatus?(status: number, minor: number, reason: string): void;
+  /**
+   * Optional: each header line of a head (not trailers, not obs-fold
+   * continuations) as latin1 text without its CRLF, and where its colon is
+   * (one string per line: a native call per line, not two).
+   */
+  onHeader?(line: string, colon: number): void;
 }
 
 // Parser states.
@@ -200,13 +212,22 @@ export class ResponseParser {
     return this.state === S_DONE;
   }
 
+  /** The final head's Content-Length (valid once onHead ran); -1 when absent. */
+  headContentLength(): number {
+    return this.contentLength;
+  }
+
   /** No more callbacks, whatever comes. */
   stop(): void {
     this.state = S_DONE;
   }
 
-  /** Parses buf[start, end). */
-  execute(buf: Buffer, start = 0, end = buf.length): void {
+  /**
+   * Parses buf[start, end); returns where it stopped: `end`, or before bytes
+   * that follow a complete response (which a keep-alive client must not
+   * take for the next response).
+   */
+  execute(buf: Buffer, start = 0, end = buf.length): number {
     this.seen += end - start;
     let pos = start;
     while (pos < end) {
@@ -246,7 +267,7 @@ export class ResponseParser {
           this.lineBytes += cr - pos;
           if (this.lineBytes > MAX_CHUNK_LINE_BYTES) {
             this.fail(`chunk-size line over ${MAX_CHUNK_LINE_BYTES} bytes`);
-            return;
+            return end;
           }
           pos = cr;
           if (cr < end) {
@@ -257,11 +278,12 @@ export class ResponseParser {
           break;
         }
         case S_DONE:
-          return;
+          return pos;
         default:
           this.chunkByte(buf[pos++] as number);
       }
     }
+    return pos;
   }
 
   /** The peer closed the connection: ends a read-until-close body, else the response is cut short. */
@@ -373,6 +395,8 @@ export class ResponseParser {
       return;
     }
     this.status = status;
+    if (this.sink.onStatus !== undefined) this.sink.onStatus(status, minor === 0x31 ? 1 : 0, reasonPhrase(buf, s + 13, e));
+    if (this.state === S_DONE) return; // stopped by the sink
     this.contentLength = -1;
     this.hasTransferEncoding = false;
     this.chunked = false;
@@ -397,6 +421,10 @@ export class ResponseParser {
     }
     this.lastHeader = H_OTHER;
     if (this.state !== S_HEADER) return; // trailers: checked for shape only
+    if (this.sink.onHeader !== undefined) {
+      this.sink.onHeader(buf.toString('latin1', s, e), colon - s);
+      if (this.state !== S_HEADER) return; // stopped by the sink
+    }
     const nameLength = colon - s;
     if (nameLength === CONTENT_LENGTH.length && sameLower(buf, s, CONTENT_LENGTH)) {
       this.lastHeader = H_FRAMING;
@@ -441,14 +469,19 @@ export class ResponseParser {
       this.state = S_STATUS;
       return;
     }
+    const bodyless = this.noBody || status === 204 || status === 304;
+    if (!bodyless && this.hasTransferEncoding && this.contentLength >= 0) {
+      // Refused before the head is reported: a proxy must not relay a head whose framing is ambiguous (smuggling).
+      this.fail('both transfer-encoding and content-length');
+      return;
+    }
     this.state = S_HEAD_DONE;
     this.sink.onHead(status);
     if (this.state !== S_HEAD_DONE) return; // stopped by the sink
-    if (this.noBody || status === 204 || status === 304) {
+    if (bodyless) {
       this.complete();
     } else if (this.hasTransferEncoding) {
-      if (this.contentLength >= 0) this.fail('both transfer-encoding and content-length');
-      else if (this.chunked) this.startChunk();
+      if (this.chunked) this.startChunk();
       else this.state = S_UNTIL_CLOSE;
     } else if (this.contentLength > 0) {
       this.remaining = this.bodyLength = this.contentLength;
@@ -538,6 +571,13 @@ export class ResponseParser {
     this.pending = null;
     this.sink.onFail('protocol', message);
   }
+}
+
+/** The reason phrase buf[s, e) as text; the common `OK` without a native call. */
+function reasonPhrase(buf: Buffer, s: number, e: number): string {
+  if (s >= e) return '';
+  if (e - s === 2 && buf[s] === 0x4f && buf[s + 1] === 0x4b) return 'OK';
+  return buf.toString('latin1', s, e);
 }
 
 /** buf[s, s + lower.length) equals `lower` ignoring ASCII case (caller checked both are token bytes). */

@@ -3,8 +3,7 @@
  * report or release, each exactly once), retries within the budget, the
  * response relayed with backpressure, and the proxy's own error answers.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Pool } from 'undici';
+import type { ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { DeadlineQueue } from './deadlines.js';
@@ -31,7 +30,50 @@ export interface ExchangeContext {
   readonly maxBody: number;
   readonly via: string | undefined;
   budget(service: string): RetryBudget;
-  pool(address: string): Pool;
+}
+
+/**
+ * The client's side of an exchange, whichever engine reads the client:
+ * node:http's ServerResponse (node-client.ts) or the lean engine's own
+ * connection (lean-server.ts).
+ */
+export interface ClientSide {
+  /** `fn` runs when the client connection closes (at most once). */
+  onClose(fn: () => void): void;
+  /** The whole response was handed to the connection (a close after this is no abort). */
+  finished(): boolean;
+  /** Send the status line and `headers` (flat, hop-by-hop already removed); throws when they cannot go on the wire. */
+  writeHead(status: number, statusText: string, headers: string[]): void;
+  /**
+   * A body chunk; false when the client is slow (wait for onceDrain). From
+   * the lean engine's upstream side it is a view of a reused read buffer:
+   * copy it before holding on to it (a socket write may).
+   */
+  write(chunk: Buffer): boolean;
+  onceDrain(fn: () => void): void;
+  /** The body is complete. */
+  end(): void;
+  /** Send what is held back (the lean engine keeps a head to send it with the first body bytes in one write). */
+  flush(): void;
+  /** Break the response off (the client sees a truncated response, never a complete-looking one). */
+  destroy(): void;
+  /** Answer with one of the proxy's own JSON errors; breaks the response off when its head was already sent. */
+  answer(status: number, body: Record<string, string | number>): void;
+}
+
+/** What goes upstream, the same for every attempt of an exchange. */
+export interface UpstreamRequest {
+  /** Target after strip_prefix. */
+  path: string;
+  method: string;
+  /** Flat headers (see headers.ts' upstreamRequestHead). */
+  headers: string[];
+  body: RequestBody | null;
+}
+
+/** Sends one attempt to an address: undici's Pool.dispatch, or the lean engine's own pools. */
+export interface UpstreamTransport {
+  dispatch(address: string, request: UpstreamRequest, attempt: Attempt): void;
 }
 
 /** `exclude` of first attempts: nothing tried yet (shared, never written). */
@@ -60,26 +102,29 @@ export class Exchange implements AttemptOwner {
   private attempts = 0;
   private current: Attempt | undefined = undefined;
   private clientGone = false;
-  private readonly onClose = (): void => this.clientClosed();
+  private readonly request: UpstreamRequest;
+  private readonly body: RequestBody | undefined;
 
   constructor(
     private readonly core: ExchangeContext,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly client: ClientSide,
+    private readonly transport: UpstreamTransport,
     private readonly match: RouteMatch,
-    private readonly method: string,
-    private readonly headers: string[],
-    private readonly body: RequestBody | undefined,
+    method: string,
+    headers: string[],
+    body: RequestBody | undefined,
     private readonly balancer: UpstreamBalancer,
     private readonly retryable: boolean,
     private readonly key: string,
   ) {
     this.svc = core.metrics.service(match.service);
     this.budget = core.budget(match.service);
+    this.body = body;
+    this.request = { path: match.path, method, headers, body: body ?? null };
   }
 
   start(): void {
-    this.res.once('close', this.onClose);
+    this.client.onClose(() => this.clientClosed());
     this.budget.recordRequest();
     const picked = this.balancer.pick(this.key, EMPTY);
     if (picked === undefined) {
@@ -103,10 +148,7 @@ export class Exchange implements AttemptOwner {
     const a = new Attempt(this, picked, cells, now);
     this.current = a;
     core.deadlines.add(a, now);
-    core.pool(picked.address).dispatch(
-      { path: this.match.path, method: this.method, headers: this.headers, body: this.body ?? null },
-      a,
-    );
+    this.transport.dispatch(picked.address, this.request, a);
   }
 
   /** Tell the balancer and the metrics how the attempt went; exactly once per attempt. */
@@ -160,7 +202,7 @@ export class Exchange implements AttemptOwner {
     return next;
   }
 
-  onResponse(a: Attempt, status: number, raw: Buffer[], statusText: string): boolean {
+  onResponse(a: Attempt, status: number, raw: readonly (Buffer | string)[], statusText: string): boolean {
     this.settle(a, status);
     if (status >= 500) this.core.counts.failures.status5xx++;
     const bit = statusBit(status);
@@ -173,9 +215,9 @@ export class Exchange implements AttemptOwner {
     }
     if (this.clientGone) return false;
     try {
-      this.res.writeHead(status, statusText || undefined, clientResponseHeaders(raw, this.core.via));
+      this.client.writeHead(status, statusText, clientResponseHeaders(raw, this.core.via));
     } catch (err) {
-      // A header node:http refuses to write (invalid characters): the upstream is at fault.
+      // A header the client side refuses to write (invalid characters): the upstream is at fault.
       this.core.counts.failures.protocol++;
       this.core.logger.debug({ err, upstream: a.upstream.id }, 'proxy: upstream response headers not relayable');
       a.abort(err as Error);
@@ -186,13 +228,17 @@ export class Exchange implements AttemptOwner {
   }
 
   onBody(a: Attempt, chunk: Buffer): boolean {
-    if (this.res.write(chunk)) return true;
-    this.res.once('drain', a.resume);
+    if (this.client.write(chunk)) return true;
+    this.client.onceDrain(a.resume);
     return false;
   }
 
   onEnd(): void {
-    this.res.end();
+    this.client.end();
+  }
+
+  onReadEnd(): void {
+    this.client.flush();
   }
 
   onBodyError(a: Attempt, err: Error): void {
@@ -200,7 +246,7 @@ export class Exchange implements AttemptOwner {
     this.core.counts.failures.midBody++;
     this.core.logger.debug({ err, upstream: a.upstream.id }, 'proxy: upstream failed mid-body');
     // Broken off, not ended: the client must see a truncated response, never a complete-looking one.
-    this.res.destroy();
+    this.client.destroy();
   }
 
   onFailure(a: Attempt, err: Error): void {
@@ -250,11 +296,11 @@ export class Exchange implements AttemptOwner {
 
   private error(status: number, body: Record<string, string | number>): void {
     if (this.clientGone) return;
-    sendError(this.res, this.body !== undefined && !this.req.complete, status, body);
+    this.client.answer(status, body);
   }
 
   private clientClosed(): void {
-    if (this.res.writableFinished) return;
+    if (this.client.finished()) return;
     this.clientGone = true;
     this.core.counts.failures.clientAbort++;
     const a = this.current;

@@ -1,6 +1,7 @@
 /**
- * One upstream attempt as an undici dispatch handler, and the request body
- * stream the attempts read. The handler is undici's native (legacy) callback
+ * One upstream attempt as an undici dispatch handler (which the lean
+ * engine's upstream pools drive the same way, lean-upstream.ts), and the
+ * request body stream the attempts read. The handler is undici's native (legacy) callback
  * interface: no Readable per response, no header object, backpressure by
  * returning false from onData and calling resume() on 'drain'.
  */
@@ -24,7 +25,7 @@ export enum AttemptState {
 /** What an attempt tells the request it belongs to (see proxy.ts' Exchange). */
 export interface AttemptOwner {
   /** Response headers arrived; true to relay the body to the client, false to discard it (a retry is under way). */
-  onResponse(a: Attempt, status: number, raw: Buffer[], statusText: string): boolean;
+  onResponse(a: Attempt, status: number, raw: readonly (Buffer | string)[], statusText: string): boolean;
   /** The attempt failed before response headers. */
   onFailure(a: Attempt, err: Error): void;
   /** A body chunk to relay; false when the client is slow (the owner calls a.resume on 'drain'). */
@@ -35,6 +36,8 @@ export interface AttemptOwner {
   onBodyError(a: Attempt, err: Error): void;
   /** No response headers within the timeout. */
   timedOut(a: Attempt): void;
+  /** The lean engine parsed one upstream read and the body goes on: what the client side holds back may leave. */
+  onReadEnd(a: Attempt): void;
 }
 
 /**
@@ -85,7 +88,7 @@ export class Attempt implements Dispatcher.DispatchHandler, DeadlineEntry {
     else this.abortFn = abort;
   }
 
-  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(status: number, raw: (Buffer | string)[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx interim responses are not relayed
     if (this.state !== AttemptState.Pending) return true;
     this.resumeFn = resume;
@@ -103,6 +106,10 @@ export class Attempt implements Dispatcher.DispatchHandler, DeadlineEntry {
       }
     }
     return true;
+  }
+
+  onReadEnd(): void {
+    if (this.state === AttemptState.Streaming) this.owner.onReadEnd(this);
   }
 
   onComplete(): void {

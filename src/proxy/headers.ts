@@ -123,19 +123,22 @@ export function mayBeSpecial(name: string): boolean {
 }
 
 /**
- * The client response's headers from undici's raw response headers (Buffers,
- * flat): hop-by-hop and Connection-named headers removed. node:http adds the
+ * The client response's headers from the upstream's raw response headers
+ * (flat; Buffers from undici, latin1 strings from the lean engine):
+ * hop-by-hop and Connection-named headers removed. The client side adds the
  * client connection's own Connection / Keep-Alive / Transfer-Encoding.
  * `via` is appended to when given.
  */
-export function clientResponseHeaders(raw: readonly Buffer[], via?: string): string[] {
+export function clientResponseHeaders(raw: readonly (Buffer | string)[], via?: string): string[] {
   const out: string[] = [];
   let named: Set<string> | undefined;
   let viaAt = -1;
   for (let i = 0; i < raw.length; i += 2) {
     // latin1: header bytes map one to one, as node:http reads them.
-    const name = raw[i]!.toString('latin1');
-    const value = raw[i + 1]!.toString('latin1');
+    const n = raw[i]!;
+    const v = raw[i + 1]!;
+    const name = typeof n === 'string' ? n : n.toString('latin1');
+    const value = typeof v === 'string' ? v : v.toString('latin1');
     if (mayBeSpecial(name)) {
       const lower = name.toLowerCase();
       if (isHopByHop(lower)) {

@@ -1,29 +1,51 @@
 /**
- * The HTTP reverse proxy: a node:http server that routes each request
- * (routes.ts) to a service, asks the service's balancer for an instance,
- * forwards with undici (one Pool per instance address, keep-alive, no
- * pipelining), streams bodies both ways with backpressure, and retries
- * idempotent body-less requests on another instance within a retry budget.
+ * The HTTP reverse proxy: routes each request (routes.ts) to a service, asks
+ * the service's balancer for an instance, forwards it, streams bodies both
+ * ways with backpressure, and retries idempotent body-less requests on
+ * another instance within a retry budget (exchange.ts, the same for both
+ * engines).
+ *
+ * Two engines move the bytes:
+ * - `lean` (default): a raw `net` server reads request heads itself
+ *   (request-head.ts, strict) and sends body-less HTTP/1.1 requests over its
+ *   own keep-alive upstream sockets (lean-server.ts, lean-upstream.ts): no
+ *   node:http or undici on the common path. A request with a body, an
+ *   Upgrade, an Expect or HTTP/1.0 hands its connection to node:http + undici
+ *   for the rest of its life.
+ * - `node`: node:http for clients, undici (one Pool per instance address,
+ *   keep-alive, no pipelining) upstream, for everything.
  *
  * Answers of its own: 404 no route, 503 no healthy upstream, 504 upstream
  * timeout (until response headers), 502 other upstream failure, 413 body over
  * max_body_bytes, each a short JSON object `{ "error": code, ... }`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { Pool } from 'undici';
 import type { ProxyConfig } from '../config/balancer.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { DeadlineQueue } from './deadlines.js';
-import { clip, Exchange, ON_BITS, sendError, type ExchangeContext } from './exchange.js';
+import { clip, Exchange, ON_BITS, type ClientSide, type ExchangeContext, type UpstreamTransport } from './exchange.js';
 import { RequestBody, type Attempt } from './forward.js';
 import { upstreamRequestHead } from './headers.js';
+import { LeanConnection, type LeanHost } from './lean-server.js';
+import { LeanUpstreams } from './lean-upstream.js';
+import { NodeClient } from './node-client.js';
+import type { RequestHeadOk } from './request-head.js';
 import { ProxyMetrics } from './metrics.js';
 import { RetryBudget } from './retry-budget.js';
 import { compileRoutes, type RouteTable } from './routes.js';
 import type { ProxyUpstreams } from './upstreams.js';
+
+/**
+ * Which HTTP/1.1 machinery serves clients: `lean` reads request heads off raw
+ * sockets and forwards body-less requests over its own upstream connections
+ * (node:http and undici take the rest: bodies, upgrades, 100-continue,
+ * HTTP/1.0); `node` is node:http + undici for everything.
+ */
+export type ProxyEngine = 'lean' | 'node';
 
 /** Inputs of {@link startProxy}. */
 export interface ProxyOptions {
@@ -39,6 +61,8 @@ export interface ProxyOptions {
   bodyIdleTimeoutMs?: number;
   /** Retry budget sliding window, ms; default 10 000. */
   retryBudgetWindowMs?: number;
+  /** Default `lean`. */
+  engine?: ProxyEngine;
 }
 
 /** Plain counts since start, for tests and the bench. */
@@ -93,13 +117,19 @@ function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1]!, port: m[2] === undefined ? 80 : Number(m[2]) };
 }
 
+/** Time from accept or the end of a response to a complete request head on a lean connection, ms (node:http's keep-alive and headers timeouts in one). */
+const LEAN_HEAD_TIMEOUT_MS = 60_000;
+
 /** Start the proxy; resolves once it listens. */
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const core = new ProxyCore(options);
-  const server = createServer({ requestTimeout: 0 }, (req, res) => core.handle(req, res));
+  const httpServer = createServer({ requestTimeout: 0 }, (req, res) => core.handle(req, res));
   // Bodies stream for as long as they take (a 1 GB upload is fine); slow header senders are still cut by headersTimeout.
-  server.requestTimeout = 0;
-  server.keepAliveTimeout = 60_000;
+  httpServer.requestTimeout = 0;
+  httpServer.keepAliveTimeout = 60_000;
+  const lean = (options.engine ?? 'lean') === 'lean';
+  const server: NetServer = lean ? createNetServer({ allowHalfOpen: true, noDelay: true }, (s) => core.accept(s)) : httpServer;
+  core.httpServer = httpServer;
   const { host, port } = parseListen(options.config.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -108,6 +138,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       resolve();
     });
   });
+  // node:http tracks its connections (closeAllConnections, headersTimeout) from 'listening'; it never listens itself in the lean engine.
+  if (lean) httpServer.emit('listening');
   const addr = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
@@ -119,7 +151,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 }
 
 /** State shared by all requests of one proxy. */
-class ProxyCore implements ExchangeContext {
+class ProxyCore implements ExchangeContext, LeanHost {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly maxRetries: number;
@@ -131,6 +163,10 @@ class ProxyCore implements ExchangeContext {
   readonly metrics = new ProxyMetrics();
   /** Header timeouts of all attempts in flight. */
   readonly deadlines: DeadlineQueue<Attempt>;
+  /** Lean connections waiting for a request head. */
+  readonly headDeadlines: DeadlineQueue<LeanConnection>;
+  readonly connections = new Set<LeanConnection>();
+  httpServer: Server | undefined;
   readonly counts: ProxyStats = {
     requests: 0,
     attempts: 0,
@@ -152,7 +188,9 @@ class ProxyCore implements ExchangeContext {
   private readonly routes: RouteTable;
   private readonly upstreams: ProxyUpstreams;
   private readonly pools = new Map<string, Pool>();
-  /** Sweep generation in which each pool was last used; pools idle for a whole sweep period are closed. */
+  /** The lean engine's upstream connections. */
+  private readonly lean: LeanUpstreams;
+  /** Sweep generation in which each address was last sent to; pools idle for a whole sweep period are closed. */
   private readonly poolGen = new Map<string, number>();
   private gen = 0;
   private sweepTimer: TimerHandle | undefined;
@@ -160,6 +198,17 @@ class ProxyCore implements ExchangeContext {
   private readonly bodyIdleTimeoutMs: number;
   private readonly budgetOptions: { budgetPercent: number; minPerSecond: number; windowMs: number };
   private closed = false;
+  /** Attempts over undici (node:http clients, and requests with bodies). */
+  private readonly undiciTransport: UpstreamTransport = {
+    dispatch: (address, request, attempt) => this.pool(address).dispatch(request, attempt),
+  };
+  /** Attempts over the lean engine's own connections (body-less requests of lean clients). */
+  private readonly leanTransport: UpstreamTransport = {
+    dispatch: (address, request, attempt) => {
+      this.touch(address);
+      this.lean.dispatch(address, request, attempt);
+    },
+  };
 
   constructor(options: ProxyOptions) {
     const { config } = options;
@@ -168,12 +217,14 @@ class ProxyCore implements ExchangeContext {
     this.upstreams = options.upstreams;
     this.routes = compileRoutes(config.routes);
     this.deadlines = new DeadlineQueue<Attempt>(this.clock, config.timeout, (a) => a.owner.timedOut(a));
+    this.headDeadlines = new DeadlineQueue<LeanConnection>(this.clock, LEAN_HEAD_TIMEOUT_MS, (c) => c.expire());
     this.maxRetries = config.retries.attempts;
     this.retryOn = config.retries.on.reduce((bits, on) => bits | (ON_BITS[on] ?? 0), 0);
     this.maxBody = config.max_body_bytes ?? Number.POSITIVE_INFINITY;
     this.via = options.via;
     this.forward = options.via === undefined ? { proto: 'http' } : { proto: 'http', via: options.via };
     this.bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 300_000;
+    this.lean = new LeanUpstreams({ bodyIdleTimeoutMs: this.bodyIdleTimeoutMs, now: () => this.clock.now() });
     this.budgetOptions = {
       budgetPercent: config.retries.budget_percent,
       minPerSecond: config.retries.min_per_second,
@@ -190,65 +241,108 @@ class ProxyCore implements ExchangeContext {
    */
   private readonly sweepPools = (): void => {
     if (this.closed) return;
-    for (const [address, pool] of this.pools) {
-      const stats = pool.stats;
-      if ((this.poolGen.get(address) ?? -1) < this.gen && stats.running === 0 && stats.pending === 0) {
+    for (const address of this.poolAddresses()) {
+      if ((this.poolGen.get(address) ?? -1) >= this.gen) continue;
+      const pool = this.pools.get(address);
+      if (pool !== undefined && (pool.stats.running > 0 || pool.stats.pending > 0)) continue;
+      if (this.lean.busy(address)) continue;
+      if (pool !== undefined) {
         this.pools.delete(address);
-        this.poolGen.delete(address);
         pool.close().catch(() => undefined);
       }
+      this.lean.closePool(address);
+      this.poolGen.delete(address);
     }
+    this.lean.prune();
     this.gen++;
     this.sweepTimer = this.clock.setTimeout(this.sweepPools, POOL_SWEEP_MS);
   };
 
   /** Upstream addresses with an open pool (tests, stats). */
   poolAddresses(): string[] {
-    return [...this.pools.keys()];
+    const all = new Set(this.pools.keys());
+    for (const a of this.lean.addresses()) all.add(a);
+    return [...all];
+  }
+
+  private touch(address: string): void {
+    if (this.poolGen.get(address) !== this.gen) this.poolGen.set(address, this.gen);
+  }
+
+  /** A new client connection of the lean engine. */
+  accept(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => {});
+    new LeanConnection(socket, this);
+  }
+
+  handOver(socket: Socket): void {
+    this.httpServer!.emit('connection', socket);
+  }
+
+  serveLean(conn: LeanConnection, head: RequestHeadOk): void {
+    this.route(conn, head.raw, conn.remoteAddress(), head.target, head.method, false, undefined, this.leanTransport);
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
-    this.counts.requests++;
     // We relay the upstream's Date; node:http would add a second one.
     res.sendDate = false;
-    const clientIp = req.socket.remoteAddress ?? '';
-    const head = upstreamRequestHead(req.rawHeaders, clientIp, this.forward);
-    const target = req.url ?? '/';
-    const hasBody = head.contentLength > 0 || head.chunked;
+    const raw = req.rawHeaders;
+    const contentLength = headerValue(raw, 'content-length');
+    const hasBody = (contentLength !== undefined && Number(contentLength) > 0) || headerValue(raw, 'transfer-encoding') !== undefined;
+    const client = new NodeClient(req, res, hasBody);
+    this.route(client, raw, req.socket.remoteAddress ?? '', req.url ?? '/', req.method ?? 'GET', hasBody, req, this.undiciTransport);
+  }
+
+  /** One request, whichever engine read it: route, checks, then an Exchange. */
+  private route(
+    client: ClientSide,
+    raw: readonly string[],
+    clientIp: string,
+    target: string,
+    method: string,
+    hasBody: boolean,
+    req: IncomingMessage | undefined,
+    transport: UpstreamTransport,
+  ): void {
+    this.counts.requests++;
+    const head = upstreamRequestHead(raw, clientIp, this.forward);
     if (target.charCodeAt(0) !== 47) {
       // Absolute-form (`GET http://h/p`) and asterisk-form targets are for forward proxies; a reverse proxy refuses them
       // rather than forward a path the upstream client would reject (and blame the upstream for it).
-      sendError(res, hasBody, 400, { error: 'bad_request_target', path: clip(target) });
+      client.answer(400, { error: 'bad_request_target', path: clip(target) });
       return;
     }
     const match = this.routes.match(head.host, target);
     if (match === undefined) {
       this.counts.failures.noRoute++;
       this.metrics.unrouted++;
-      sendError(res, hasBody, 404, { error: 'no_route', host: clip(head.host ?? ''), path: clip(target) });
+      client.answer(404, { error: 'no_route', host: clip(head.host ?? ''), path: clip(target) });
       return;
     }
     if (head.contentLength > this.maxBody) {
       this.counts.failures.bodyTooLarge++;
-      sendError(res, true, 413, { error: 'body_too_large', limit: this.maxBody });
+      client.answer(413, { error: 'body_too_large', limit: this.maxBody });
       return;
     }
     const balancer = this.upstreams.balancer(match.service);
     if (balancer === undefined) {
       this.counts.failures.noHealthyUpstream++;
-      sendError(res, hasBody, 503, { error: 'no_healthy_upstream', service: match.service });
+      client.answer(503, { error: 'no_healthy_upstream', service: match.service });
       return;
     }
-    const method = req.method ?? 'GET';
     let body: RequestBody | undefined;
-    if (hasBody) {
+    if (hasBody && req !== undefined) {
       body = new RequestBody(this.maxBody);
       req.pipe(body);
     }
     const retryable = !hasBody && RETRYABLE_METHODS.has(method);
-    const hashed = balancer.hashHeader === undefined ? undefined : req.headers[balancer.hashHeader];
-    const key = typeof hashed === 'string' ? hashed : clientIp;
-    const exchange = new Exchange(this, req, res, match, method, head.headers, body, balancer, retryable, key);
+    const hashed = balancer.hashHeader === undefined ? undefined : headerValue(raw, balancer.hashHeader);
+    const key = hashed ?? clientIp;
+    const exchange = new Exchange(this, client, transport, match, method, head.headers, body, balancer, retryable, key);
     exchange.start();
   }
 
@@ -273,7 +367,7 @@ class ProxyCore implements ExchangeContext {
       });
       this.pools.set(address, p);
     }
-    if (this.poolGen.get(address) !== this.gen) this.poolGen.set(address, this.gen);
+    this.touch(address);
     return p;
   }
 
@@ -281,15 +375,33 @@ class ProxyCore implements ExchangeContext {
     return { ...this.counts, failures: { ...this.counts.failures } };
   }
 
-  async close(server: Server): Promise<void> {
+  async close(server: NetServer): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.deadlines.close();
+    this.headDeadlines.close();
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
+    for (const c of [...this.connections]) c.destroy();
+    const http = this.httpServer!;
+    if (http !== server) {
+      // Never listening: close() only stops its connection tracking (and reports "not running").
+      http.close(() => undefined);
+    }
+    http.closeAllConnections();
     await closed;
+    this.lean.close();
     await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
     this.pools.clear();
   }
+}
+
+/** First value of header `lower` (a lower-case name) in a flat raw list; undefined when absent. */
+function headerValue(raw: readonly string[], lower: string): string | undefined {
+  const n = lower.length;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === n && name.toLowerCase() === lower) return raw[i + 1];
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@ import { balancerSchema } from '../../src/config/balancer.js';
 import { BalancerSet } from '../../src/balancer/balancer-set.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
-import { fetchVia, proxyConfig, silentLogger, startUpstream } from './helpers.js';
+import { engine, ENGINES, fetchVia, proxyConfig, silentLogger, startUpstream, useEngine } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 
@@ -23,34 +23,38 @@ async function setup(balancer: Record<string, unknown>, statuses: number[] = [20
   set.configure(new Map([['api', balancerSchema.parse(balancer)]]));
   set.setMembers('api', ups.map((u, i) => ({ id: `u${i + 1}`, address: u.address, weight: 1, status: 'HEALTHY' as const, score: 100 })));
   cleanups.push(() => set.close());
-  const proxy = track(await startProxy({ config: proxyConfig({ routes: [{ path_prefix: '/', service: 'api' }] }), upstreams: set, clock: realClock, logger: silentLogger }));
+  const proxy = track(await startProxy({ engine: engine(), config: proxyConfig({ routes: [{ path_prefix: '/', service: 'api' }] }), upstreams: set, clock: realClock, logger: silentLogger }));
   return { set, proxy };
 }
 
-describe('proxy over the health-aware balancer', () => {
-  it('sends every request with the same hash_key header to the same instance, and spreads different keys', async () => {
-    const { proxy } = await setup({ picker: 'maglev', hash_key: 'X-User' });
-    const seen = new Map<string, Set<string>>();
-    for (let user = 0; user < 30; user++) {
-      for (let i = 0; i < 3; i++) {
-        const r = await fetchVia(proxy, '/', { headers: { 'x-user': `user-${user}` } });
-        const set = seen.get(`user-${user}`) ?? new Set<string>();
-        set.add(r.body);
-        seen.set(`user-${user}`, set);
-      }
-    }
-    expect([...seen.values()].every((s) => s.size === 1)).toBe(true);
-    const used = new Set([...seen.values()].map((s) => [...s][0]));
-    expect(used.size).toBe(3);
-  });
+describe.each(ENGINES)('%s engine', (eng) => {
+  useEngine(eng);
 
-  it('feeds outcomes back: an instance answering 503 is ejected and the clients never see it (retries)', async () => {
-    const { proxy, set } = await setup({ breaker: { enabled: false }, outlier: { consecutive_5xx: 3, max_ejection_percent: 50 } }, [200, 503, 200]);
-    const bodies: string[] = [];
-    for (let i = 0; i < 30; i++) bodies.push((await fetchVia(proxy, '/')).body);
-    expect(bodies.every((b) => b === 'u1' || b === 'u3')).toBe(true);
-    const u2 = set.snapshot('api')!.instances.find((m) => m.id === 'u2')!;
-    expect(u2.outlier).toMatchObject({ ejected: true, detector: 'consecutive_5xx' });
-    expect(u2.failures).toBe(3);
+  describe('proxy over the health-aware balancer', () => {
+    it('sends every request with the same hash_key header to the same instance, and spreads different keys', async () => {
+      const { proxy } = await setup({ picker: 'maglev', hash_key: 'X-User' });
+      const seen = new Map<string, Set<string>>();
+      for (let user = 0; user < 30; user++) {
+        for (let i = 0; i < 3; i++) {
+          const r = await fetchVia(proxy, '/', { headers: { 'x-user': `user-${user}` } });
+          const set = seen.get(`user-${user}`) ?? new Set<string>();
+          set.add(r.body);
+          seen.set(`user-${user}`, set);
+        }
+      }
+      expect([...seen.values()].every((s) => s.size === 1)).toBe(true);
+      const used = new Set([...seen.values()].map((s) => [...s][0]));
+      expect(used.size).toBe(3);
+    });
+
+    it('feeds outcomes back: an instance answering 503 is ejected and the clients never see it (retries)', async () => {
+      const { proxy, set } = await setup({ breaker: { enabled: false }, outlier: { consecutive_5xx: 3, max_ejection_percent: 50 } }, [200, 503, 200]);
+      const bodies: string[] = [];
+      for (let i = 0; i < 30; i++) bodies.push((await fetchVia(proxy, '/')).body);
+      expect(bodies.every((b) => b === 'u1' || b === 'u3')).toBe(true);
+      const u2 = set.snapshot('api')!.instances.find((m) => m.id === 'u2')!;
+      expect(u2.outlier).toMatchObject({ ejected: true, detector: 'consecutive_5xx' });
+      expect(u2.failures).toBe(3);
+    });
   });
 });

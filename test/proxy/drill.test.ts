@@ -18,6 +18,7 @@ import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { parseExposition, promtoolCheckMetrics, valueOf } from '../helpers/prometheus.js';
 import { waitFor } from '../helpers/spawn.js';
+import { engine, ENGINES, useEngine } from './helpers.js';
 
 const { cleanups } = useCleanups();
 const SERVER = fileURLToPath(new URL('../fixtures/upstream/server.mjs', import.meta.url));
@@ -97,72 +98,76 @@ proxy:
 `;
 }
 
-describe('failure drill through the proxy', () => {
-  it('kills one upstream, slows one, makes one flaky: under 0.1 % of requests fail, traffic and ejections follow', { timeout: 90_000 }, async () => {
-    const [u1, u2, u3] = await Promise.all([startUpstream('u1'), startUpstream('u2'), startUpstream('u3')]);
-    const cfg = parseConfig(config([u1!.port, u2!.port, u3!.port]), { env: {} });
-    const logger = pino({ level: 'silent' });
-    const daemon: Daemon = await startDaemon({ config: cfg, logger });
-    cleanups.push(() => daemon.stop());
-    const proxy = await startProxy({ config: cfg.proxy!, upstreams: daemon.balancers, clock: realClock, logger, registry: daemon.metricsRegistry });
-    cleanups.push(() => proxy.close());
-    const pool = new Pool(`http://127.0.0.1:${proxy.address.port}`, { connections: 16 });
-    cleanups.push(() => pool.close());
-    const balancer = daemon.balancers.balancer('api')!;
-    const member = (id: string) => balancer.snapshot().instances.find((m) => m.id === id)!;
-    await waitFor(() => balancer.snapshot().instances.every((m) => m.usable), 10_000, 'all three upstreams healthy');
-    const deadline = Date.now() + 70_000;
-    let total = 0;
-    let failed = 0;
-    const tally = (r: { sent: number; failures: number }) => {
-      total += r.sent;
-      failed += r.failures;
-    };
+describe.each(ENGINES)('%s engine', (eng) => {
+  useEngine(eng);
 
-    // 1. Slow: u2 answers 25 ms late; least-latency sends it less than either fast one.
-    await u2!.control('delay=25');
-    const slow = await drive(pool, 1500, 8, deadline);
-    tally(slow);
-    expect(slow.served.u2 ?? 0).toBeLessThan((slow.served.u1 ?? 0) / 2);
-    expect(slow.served.u2 ?? 0).toBeLessThan((slow.served.u3 ?? 0) / 2);
-    await u2!.control('delay=0');
+  describe('failure drill through the proxy', () => {
+    it('kills one upstream, slows one, makes one flaky: under 0.1 % of requests fail, traffic and ejections follow', { timeout: 90_000 }, async () => {
+      const [u1, u2, u3] = await Promise.all([startUpstream('u1'), startUpstream('u2'), startUpstream('u3')]);
+      const cfg = parseConfig(config([u1!.port, u2!.port, u3!.port]), { env: {} });
+      const logger = pino({ level: 'silent' });
+      const daemon: Daemon = await startDaemon({ config: cfg, logger });
+      cleanups.push(() => daemon.stop());
+      const proxy = await startProxy({ engine: engine(), config: cfg.proxy!, upstreams: daemon.balancers, clock: realClock, logger, registry: daemon.metricsRegistry });
+      cleanups.push(() => proxy.close());
+      const pool = new Pool(`http://127.0.0.1:${proxy.address.port}`, { connections: 16 });
+      cleanups.push(() => pool.close());
+      const balancer = daemon.balancers.balancer('api')!;
+      const member = (id: string) => balancer.snapshot().instances.find((m) => m.id === id)!;
+      await waitFor(() => balancer.snapshot().instances.every((m) => m.usable), 10_000, 'all three upstreams healthy');
+      const deadline = Date.now() + 70_000;
+      let total = 0;
+      let failed = 0;
+      const tally = (r: { sent: number; failures: number }) => {
+        total += r.sent;
+        failed += r.failures;
+      };
 
-    // 2. Flaky: u3 answers 503 half the time; it is ejected, retries hide the 503s.
-    await u3!.control('mode=flaky');
-    const flaky = await drive(pool, 1500, 8, deadline);
-    tally(flaky);
-    const ejected = member('u3').outlier!;
-    expect(ejected.timesEjected).toBeGreaterThanOrEqual(1);
-    expect(ejected.detector).toBe('consecutive_5xx');
+      // 1. Slow: u2 answers 25 ms late; least-latency sends it less than either fast one.
+      await u2!.control('delay=25');
+      const slow = await drive(pool, 1500, 8, deadline);
+      tally(slow);
+      expect(slow.served.u2 ?? 0).toBeLessThan((slow.served.u1 ?? 0) / 2);
+      expect(slow.served.u2 ?? 0).toBeLessThan((slow.served.u3 ?? 0) / 2);
+      await u2!.control('delay=0');
 
-    // 3. It behaves again: after its ejection time it is back in rotation and gets traffic.
-    await u3!.control('mode=normal');
-    await waitFor(() => member('u3').usable && member('u3').inRotation, 15_000, 'u3 back in rotation');
-    const before = member('u3').picks;
-    const back = await drive(pool, 600, 8, deadline);
-    tally(back);
-    expect(member('u3').picks - before).toBeGreaterThan(50);
+      // 2. Flaky: u3 answers 503 half the time; it is ejected, retries hide the 503s.
+      await u3!.control('mode=flaky');
+      const flaky = await drive(pool, 1500, 8, deadline);
+      tally(flaky);
+      const ejected = member('u3').outlier!;
+      expect(ejected.timesEjected).toBeGreaterThanOrEqual(1);
+      expect(ejected.detector).toBe('consecutive_5xx');
 
-    // 4. Killed: u1 gets SIGKILL while requests are in flight; retries carry them elsewhere.
-    const killed = await drive(pool, 2500, 16, deadline, (i) => {
-      if (i === 500) u1!.child.kill('SIGKILL');
+      // 3. It behaves again: after its ejection time it is back in rotation and gets traffic.
+      await u3!.control('mode=normal');
+      await waitFor(() => member('u3').usable && member('u3').inRotation, 15_000, 'u3 back in rotation');
+      const before = member('u3').picks;
+      const back = await drive(pool, 600, 8, deadline);
+      tally(back);
+      expect(member('u3').picks - before).toBeGreaterThan(50);
+
+      // 4. Killed: u1 gets SIGKILL while requests are in flight; retries carry them elsewhere.
+      const killed = await drive(pool, 2500, 16, deadline, (i) => {
+        if (i === 500) u1!.child.kill('SIGKILL');
+      });
+      tally(killed);
+      expect(killed.served.u1 ?? 0).toBeLessThan(700);
+      await waitFor(() => !member('u1').usable, 5_000, 'u1 out of rotation');
+
+      // The figures behind the verdict, for the issue note and for whoever debugs a failure.
+      console.info(JSON.stringify({ drill: { total, failed, slow: slow.served, flaky: { ...flaky.served, statuses: flaky.statuses }, back: back.served, killed: { ...killed.served, statuses: killed.statuses }, ejections: member('u3').outlier!.timesEjected, stats: proxy.stats() } }));
+      expect(total).toBeGreaterThan(5000); // the loop ran to its count, not to its deadline
+      expect(failed / total).toBeLessThan(0.001);
+
+      // What happened is visible in /metrics, and the exposition is valid.
+      const text = await fetch(`http://127.0.0.1:${daemon.address.port}/metrics`).then((r) => r.text());
+      const samples = parseExposition(text);
+      expect(valueOf(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'u3', detector: 'consecutive_5xx' })).toBeGreaterThanOrEqual(1);
+      expect(valueOf(samples, 'healthmesh_proxy_retries_total', { service: 'api' })).toBeGreaterThan(0);
+      expect(valueOf(samples, 'healthmesh_proxy_upstream_requests_total', { service: 'api', service_instance: 'u2', code: '2xx' })).toBeGreaterThan(100);
+      const check = promtoolCheckMetrics(text);
+      expect(check.output).toBe('');
     });
-    tally(killed);
-    expect(killed.served.u1 ?? 0).toBeLessThan(700);
-    await waitFor(() => !member('u1').usable, 5_000, 'u1 out of rotation');
-
-    // The figures behind the verdict, for the issue note and for whoever debugs a failure.
-    console.info(JSON.stringify({ drill: { total, failed, slow: slow.served, flaky: { ...flaky.served, statuses: flaky.statuses }, back: back.served, killed: { ...killed.served, statuses: killed.statuses }, ejections: member('u3').outlier!.timesEjected, stats: proxy.stats() } }));
-    expect(total).toBeGreaterThan(5000); // the loop ran to its count, not to its deadline
-    expect(failed / total).toBeLessThan(0.001);
-
-    // What happened is visible in /metrics, and the exposition is valid.
-    const text = await fetch(`http://127.0.0.1:${daemon.address.port}/metrics`).then((r) => r.text());
-    const samples = parseExposition(text);
-    expect(valueOf(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'u3', detector: 'consecutive_5xx' })).toBeGreaterThanOrEqual(1);
-    expect(valueOf(samples, 'healthmesh_proxy_retries_total', { service: 'api' })).toBeGreaterThan(0);
-    expect(valueOf(samples, 'healthmesh_proxy_upstream_requests_total', { service: 'api', service_instance: 'u2', code: '2xx' })).toBeGreaterThan(100);
-    const check = promtoolCheckMetrics(text);
-    expect(check.output).toBe('');
   });
 });

@@ -3,7 +3,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { pino } from 'pino';
 import { proxySchema, type ProxyConfig } from '../../src/config/balancer.js';
 import { realClock, type Clock } from '../../src/core/clock.js';
-import { startProxy, type RunningProxy } from '../../src/proxy/proxy.js';
+import { beforeEach } from 'vitest';
+import { startProxy, type ProxyEngine, type RunningProxy } from '../../src/proxy/proxy.js';
 import type { AttemptOutcome, PickedUpstream, ProxyUpstreams, UpstreamBalancer } from '../../src/proxy/upstreams.js';
 
 /**
@@ -118,9 +119,25 @@ export function proxyConfig(input: Record<string, unknown>): ProxyConfig {
 
 export const silentLogger = pino({ level: 'silent' });
 
-/** Start a proxy with test defaults. */
+/** Both engines: every proxy suite runs once per engine (`describe.each(ENGINES)` with {@link useEngine}). */
+export const ENGINES: readonly ProxyEngine[] = ['lean', 'node'];
+let currentEngine: ProxyEngine = 'lean';
+
+/** Inside a `describe.each(ENGINES)` block: the proxies its tests start use `engine`. */
+export function useEngine(engine: ProxyEngine): void {
+  beforeEach(() => {
+    currentEngine = engine;
+  });
+}
+
+/** The engine of the running test (for tests calling startProxy themselves). */
+export function engine(): ProxyEngine {
+  return currentEngine;
+}
+
+/** Start a proxy with test defaults, on the running test's engine. */
 export function proxyFor(config: ProxyConfig, upstreams: ProxyUpstreams, clock: Clock = realClock, via?: string): Promise<RunningProxy> {
-  return startProxy({ config, upstreams, clock, logger: silentLogger, ...(via ? { via } : {}) });
+  return startProxy({ config, upstreams, clock, logger: silentLogger, engine: currentEngine, ...(via ? { via } : {}) });
 }
 
 /** What a client saw: a response (status, headers, body) or the error that ended it. */

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { useCleanups } from '../helpers/cleanups.js';
-import { fetchVia, proxyConfig, proxyFor, refusedAddress, RoundRobin, startUpstream, upstreamsOf } from './helpers.js';
+import { ENGINES, fetchVia, proxyConfig, proxyFor, refusedAddress, RoundRobin, startUpstream, upstreamsOf, useEngine } from './helpers.js';
 
 const { track } = useCleanups();
 
@@ -86,87 +86,91 @@ function upload(port: number, bytes: number): Promise<string> {
 
 // Each test first moves 32 MB: the heap and the allocator's arenas grow once to their working size
 // (about 80 MB in this process), which is not buffering; the 200 MB that follow must not add more than 50 MB.
-describe('proxy streaming', () => {
-  it('streams a 200 MB download in bounded memory', async () => {
-    const up = track(
-      await startUpstream((req, res) => {
-        const total = Number(req.url?.slice(1));
-        res.writeHead(200, { 'content-length': String(total) });
-        let sent = 0;
-        const pump = (): void => {
-          while (sent < total) {
-            sent += CHUNK.length;
-            if (!res.write(CHUNK)) return;
-          }
-          res.end();
-        };
-        res.on('drain', pump);
-        pump();
-      }),
-    );
-    const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) })));
-    expect(await download(proxy.address.port, 32 * MB)).toBe(32 * MB);
-    let got = 0;
-    const growth = await rssGrowthMb(async () => {
-      got = await download(proxy.address.port, TOTAL);
-    });
-    expect(got).toBe(TOTAL);
-    expect(growth).toBeLessThan(50);
-  }, 60_000);
+describe.each(ENGINES)('%s engine', (eng) => {
+  useEngine(eng);
 
-  it('streams a 200 MB chunked upload in bounded memory', async () => {
-    const up = track(
-      await startUpstream((req, res) => {
-        let received = 0;
-        slowReader(req, (n) => (received += n));
-        req.on('end', () => res.end(String(received)));
-      }),
-    );
-    const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) })));
-    expect(await upload(proxy.address.port, 32 * MB)).toBe(String(32 * MB));
-    let answer = '';
-    const growth = await rssGrowthMb(async () => {
-      answer = await upload(proxy.address.port, TOTAL);
-    });
-    expect(answer).toBe(String(TOTAL));
-    expect(growth).toBeLessThan(50);
-  }, 60_000);
-});
+  describe('proxy streaming', () => {
+    it('streams a 200 MB download in bounded memory', async () => {
+      const up = track(
+        await startUpstream((req, res) => {
+          const total = Number(req.url?.slice(1));
+          res.writeHead(200, { 'content-length': String(total) });
+          let sent = 0;
+          const pump = (): void => {
+            while (sent < total) {
+              sent += CHUNK.length;
+              if (!res.write(CHUNK)) return;
+            }
+            res.end();
+          };
+          res.on('drain', pump);
+          pump();
+        }),
+      );
+      const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) })));
+      expect(await download(proxy.address.port, 32 * MB)).toBe(32 * MB);
+      let got = 0;
+      const growth = await rssGrowthMb(async () => {
+        got = await download(proxy.address.port, TOTAL);
+      });
+      expect(got).toBe(TOTAL);
+      expect(growth).toBeLessThan(50);
+    }, 60_000);
 
-describe('proxy resources', () => {
-  it('leaves no sockets or handles open after close, whatever the traffic', async () => {
-    const before = openFds();
-    const good = await startUpstream((_req, res) => res.end('ok'));
-    const sick = await startUpstream((_req, res) => {
-      res.writeHead(503);
-      res.end('x'.repeat(200_000)); // over the discard limit: that connection is dropped
-    });
-    const hang = await startUpstream(() => {});
-    const balancer = new RoundRobin([
-      { id: 'good', address: good.address },
-      { id: 'sick', address: sick.address },
-      { id: 'bad', address: await refusedAddress() },
-    ]);
-    const hangs = new RoundRobin([{ id: 'hang', address: hang.address }]);
-    const proxy = await proxyFor(
-      proxyConfig({ routes: [{ path_prefix: '/hang', service: 'h' }, { path_prefix: '/', service: 's' }], timeout: 200, retries: { min_per_second: 1000 } }),
-      upstreamsOf({ s: balancer, h: hangs }),
-    );
-    const results = await Promise.all([
-      ...Array.from({ length: 40 }, () => fetchVia(proxy, '/')),
-      ...Array.from({ length: 5 }, () => fetchVia(proxy, '/hang')),
-      ...Array.from({ length: 5 }, () => fetchVia(proxy, '/', { method: 'POST', body: 'b' })),
-    ]);
-    expect(results.slice(0, 40).every((r) => r.status === 200)).toBe(true);
-    expect(results.slice(40, 45).map((r) => r.status)).toEqual([504, 504, 504, 504, 504]);
-    // One more left in flight at close: close() must end it too.
-    const inFlight = fetchVia(proxy, '/hang');
-    await new Promise((r) => setTimeout(r, 50));
-    await proxy.close();
-    expect((await inFlight).error).toBeDefined();
-    await Promise.all([good.close(), sick.close(), hang.close()]);
-    expect(await settleFds(before)).toBeLessThanOrEqual(before);
-    expect(balancer.unbalanced()).toEqual([]);
-    expect(hangs.unbalanced()).toEqual([]);
-  }, 30_000);
+    it('streams a 200 MB chunked upload in bounded memory', async () => {
+      const up = track(
+        await startUpstream((req, res) => {
+          let received = 0;
+          slowReader(req, (n) => (received += n));
+          req.on('end', () => res.end(String(received)));
+        }),
+      );
+      const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) })));
+      expect(await upload(proxy.address.port, 32 * MB)).toBe(String(32 * MB));
+      let answer = '';
+      const growth = await rssGrowthMb(async () => {
+        answer = await upload(proxy.address.port, TOTAL);
+      });
+      expect(answer).toBe(String(TOTAL));
+      expect(growth).toBeLessThan(50);
+    }, 60_000);
+  });
+
+  describe('proxy resources', () => {
+    it('leaves no sockets or handles open after close, whatever the traffic', async () => {
+      const before = openFds();
+      const good = await startUpstream((_req, res) => res.end('ok'));
+      const sick = await startUpstream((_req, res) => {
+        res.writeHead(503);
+        res.end('x'.repeat(200_000)); // over the discard limit: that connection is dropped
+      });
+      const hang = await startUpstream(() => {});
+      const balancer = new RoundRobin([
+        { id: 'good', address: good.address },
+        { id: 'sick', address: sick.address },
+        { id: 'bad', address: await refusedAddress() },
+      ]);
+      const hangs = new RoundRobin([{ id: 'hang', address: hang.address }]);
+      const proxy = await proxyFor(
+        proxyConfig({ routes: [{ path_prefix: '/hang', service: 'h' }, { path_prefix: '/', service: 's' }], timeout: 200, retries: { min_per_second: 1000 } }),
+        upstreamsOf({ s: balancer, h: hangs }),
+      );
+      const results = await Promise.all([
+        ...Array.from({ length: 40 }, () => fetchVia(proxy, '/')),
+        ...Array.from({ length: 5 }, () => fetchVia(proxy, '/hang')),
+        ...Array.from({ length: 5 }, () => fetchVia(proxy, '/', { method: 'POST', body: 'b' })),
+      ]);
+      expect(results.slice(0, 40).every((r) => r.status === 200)).toBe(true);
+      expect(results.slice(40, 45).map((r) => r.status)).toEqual([504, 504, 504, 504, 504]);
+      // One more left in flight at close: close() must end it too.
+      const inFlight = fetchVia(proxy, '/hang');
+      await new Promise((r) => setTimeout(r, 50));
+      await proxy.close();
+      expect((await inFlight).error).toBeDefined();
+      await Promise.all([good.close(), sick.close(), hang.close()]);
+      expect(await settleFds(before)).toBeLessThanOrEqual(before);
+      expect(balancer.unbalanced()).toEqual([]);
+      expect(hangs.unbalanced()).toEqual([]);
+    }, 30_000);
+  });
 });

@@ -1,0 +1,343 @@
+/**
+ * The lean engine's client side: one object per client connection on a raw
+ * `net` socket, reading request heads itself (request-head.ts, strict) and
+ * writing responses straight to the socket, one request at a time
+ * (pipelined requests wait in the read buffer for their turn).
+ *
+ * Only body-less HTTP/1.1 requests are served here. The first request with
+ * a body, an Upgrade, an Expect or HTTP/1.0 hands the connection over to
+ * node:http for the rest of its life: the bytes read but not yet used go
+ * back into the socket (unshift) and the node:http server gets the socket as
+ * a new connection, so it parses that request (and any pipelined after it)
+ * from its first byte.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
+import type { ClientSide } from './exchange.js';
+import { MAX_REQUEST_HEAD_BYTES, readRequestHead, type RequestHeadOk } from './request-head.js';
+
+/** What a lean connection needs from the proxy it belongs to. */
+export interface LeanHost {
+  /** Serve one request; the answer comes through the connection's ClientSide methods. */
+  serveLean(conn: LeanConnection, head: RequestHeadOk): void;
+  /** Give the socket to node:http (its bytes already unshifted). */
+  handOver(socket: Socket): void;
+  /** Time allowed from the end of a response (or the accept) to a complete request head: keep-alive idle and slow heads alike. */
+  readonly headDeadlines: DeadlineQueue<LeanConnection>;
+  /** Open lean connections (closed with the proxy). */
+  readonly connections: Set<LeanConnection>;
+}
+
+/** Bytes of pipelined requests read ahead while one is served; past it the socket pauses. */
+const MAX_READ_AHEAD_BYTES = 64 * 1024;
+
+/** VALUE[byte] === 1 for bytes allowed in a reason phrase / header value. */
+const VALUE = new Uint8Array(256);
+VALUE[9] = 1;
+for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
+
+/** Largest first body chunk sent in the same write as the head (copied into one string), bytes. */
+const MERGE_BYTES = 16 * 1024;
+
+/** One client connection of the lean engine, and the ClientSide of its current exchange. */
+export class LeanConnection implements ClientSide, DeadlineEntry {
+  deadline = 0;
+  prevDeadline: LeanConnection | undefined = undefined;
+  nextDeadline: LeanConnection | undefined = undefined;
+  queued = false;
+
+  /** Bytes read and not yet used: buf[start, buf.length). */
+  private buf: Buffer | null = null;
+  private start = 0;
+  /** How far the current head was searched already. */
+  private scanned = 0;
+  /** A request is being served. */
+  private busy = false;
+  private inNext = false;
+  /** Closing after the current response: Connection: close, or the client half-closed. */
+  private closeAfter = false;
+  private closed = false;
+  private handedOver = false;
+  // The current response.
+  private headSent = false;
+  private chunked = false;
+  private bodyless = false;
+  private done = false;
+  /** The response head, held until the first body bytes (or the end of the upstream read) to leave in the same write. */
+  private pendingHead: string | undefined = undefined;
+  private closeFn: (() => void) | undefined = undefined;
+
+  private readonly onData = (chunk: Buffer): void => this.received(chunk);
+  private readonly onEnd = (): void => this.ended();
+  private readonly onError = (): void => {}; // 'close' follows
+  private readonly onClosed = (): void => this.socketClosed();
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: LeanHost,
+  ) {
+    host.connections.add(this);
+    host.headDeadlines.add(this);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClosed);
+  }
+
+  /** Client IP as node:http reports it. */
+  remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  /** No complete head in time (keep-alive idle or a slow head). */
+  expire(): void {
+    this.socket.destroy();
+  }
+
+  private received(chunk: Buffer): void {
+    if (this.buf === null) {
+      this.buf = chunk;
+      this.start = 0;
+      this.scanned = 0;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.start), chunk]);
+      this.scanned = Math.max(0, this.scanned - this.start);
+      this.start = 0;
+    }
+    if (this.busy) {
+      if (this.buf.length - this.start > MAX_READ_AHEAD_BYTES) this.socket.pause();
+      return;
+    }
+    this.next();
+  }
+
+  /** Serve the requests whose heads are complete, one at a time. */
+  private next(): void {
+    this.inNext = true;
+    try {
+      while (!this.busy && !this.closed && !this.handedOver && this.buf !== null) {
+        const buf = this.buf;
+        const head = readRequestHead(buf, this.start, this.scanned);
+        if (head === undefined) {
+          if (buf.length - this.start > MAX_REQUEST_HEAD_BYTES) this.refuse(431, 'request_head_too_large');
+          else this.scanned = buf.length;
+          return;
+        }
+        if (!head.ok) {
+          this.refuse(head.status, head.code);
+          return;
+        }
+        if (head.minor === 0 || head.special || head.contentLength > 0 || head.chunked) {
+          this.handOverNow();
+          return;
+        }
+        if (head.end >= buf.length) this.buf = null;
+        else this.start = this.scanned = head.end;
+        this.host.headDeadlines.remove(this);
+        this.busy = true;
+        this.closeAfter = head.close;
+        this.headSent = false;
+        this.chunked = false;
+        this.bodyless = head.method === 'HEAD';
+        this.done = false;
+        this.pendingHead = undefined;
+        this.closeFn = undefined;
+        this.host.serveLean(this, head);
+      }
+    } finally {
+      this.inNext = false;
+    }
+  }
+
+  /** A head the lean reader refuses: answer and close (the rest of the stream cannot be trusted). */
+  private refuse(status: number, code: string): void {
+    this.host.headDeadlines.remove(this);
+    this.busy = true;
+    this.closeAfter = true;
+    this.buf = null;
+    this.socket.off('data', this.onData);
+    this.writeAnswer(status, { error: code });
+  }
+
+  private handOverNow(): void {
+    this.handedOver = true;
+    this.host.headDeadlines.remove(this);
+    this.host.connections.delete(this);
+    const s = this.socket;
+    s.off('data', this.onData);
+    s.off('end', this.onEnd);
+    s.off('error', this.onError);
+    s.off('close', this.onClosed);
+    const rest = this.buf === null ? null : this.buf.subarray(this.start);
+    this.buf = null;
+    if (rest !== null && rest.length > 0) s.unshift(rest);
+    this.host.handOver(s);
+    if (s.isPaused()) s.resume();
+  }
+
+  /**
+   * The client half-closed. As node:http does (httpAllowHalfOpen off), that
+   * is the end of the exchange: a request in flight is aborted (its upstream
+   * request closed, the instance released) rather than answered to a client
+   * that may be gone.
+   */
+  private ended(): void {
+    if (this.busy) this.socket.destroy();
+    else this.socket.end(() => this.socket.destroy());
+  }
+
+  private socketClosed(): void {
+    this.closed = true;
+    this.buf = null;
+    this.host.headDeadlines.remove(this);
+    this.host.connections.delete(this);
+    const fn = this.closeFn;
+    this.closeFn = undefined;
+    if (this.busy && fn !== undefined) fn();
+  }
+
+  /** The current response is complete: close, or wait for the next head. */
+  private finishResponse(): void {
+    this.done = true;
+    this.busy = false;
+    this.closeFn = undefined;
+    if (this.closed) return;
+    if (this.closeAfter) {
+      this.buf = null;
+      this.socket.off('data', this.onData);
+      // Close once written (node:http's destroySoon).
+      this.socket.end(() => this.socket.destroy());
+      return;
+    }
+    this.host.headDeadlines.add(this);
+    if (this.socket.isPaused()) this.socket.resume();
+    if (!this.inNext) this.next();
+  }
+
+  // ClientSide
+
+  onClose(fn: () => void): void {
+    this.closeFn = fn;
+  }
+
+  finished(): boolean {
+    return this.done;
+  }
+
+  writeHead(status: number, statusText: string, headers: string[]): void {
+    let reason = statusText;
+    for (let i = 0; i < reason.length; i++) {
+      if (VALUE[reason.charCodeAt(i)] !== 1) {
+        reason = STATUS_CODES[status] ?? '';
+        break;
+      }
+    }
+    let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+    let length = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') {
+        // The parser accepted repeats only when equal; one goes on.
+        if (length) continue;
+        length = true;
+      }
+      head += `${name}: ${headers[i + 1]!}\r\n`;
+    }
+    if (status === 204 || status === 304) this.bodyless = true;
+    if (!this.bodyless && !length) {
+      this.chunked = true;
+      head += 'transfer-encoding: chunked\r\n';
+    }
+    if (this.closeAfter) head += 'connection: close\r\n';
+    head += '\r\n';
+    // Held: head and the first body bytes (usually in the same upstream read) leave in one write (see flush).
+    this.pendingHead = head;
+    this.headSent = true;
+  }
+
+  write(chunk: Buffer): boolean {
+    // An empty chunk would read as the last one in chunked framing.
+    if (this.closed || chunk.length === 0) return true;
+    const s = this.socket;
+    const head = this.pendingHead;
+    if (this.bodyless) {
+      if (head !== undefined) this.flush();
+      return true;
+    }
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      if (chunk.length <= MERGE_BYTES) {
+        // One string, one write syscall: latin1 maps bytes one to one, so the body goes through unchanged.
+        const body = chunk.toString('latin1');
+        return s.write(this.chunked ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body, 'latin1');
+      }
+      s.cork();
+      s.write(head, 'latin1');
+      const ok = this.writeBody(chunk);
+      s.uncork();
+      return ok;
+    }
+    return this.writeBody(chunk);
+  }
+
+  /** `chunk` is a view of the upstream side's shared read buffer (see ClientSide.write): the socket gets a copy. */
+  private writeBody(chunk: Buffer): boolean {
+    const s = this.socket;
+    const copy = Buffer.from(chunk);
+    if (!this.chunked) return s.write(copy);
+    s.cork();
+    s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    s.write(copy);
+    const ok = s.write('\r\n', 'latin1');
+    s.uncork();
+    return ok;
+  }
+
+  flush(): void {
+    const head = this.pendingHead;
+    if (head === undefined || this.closed) return;
+    this.pendingHead = undefined;
+    this.socket.write(head, 'latin1');
+  }
+
+  onceDrain(fn: () => void): void {
+    this.socket.once('drain', fn);
+  }
+
+  end(): void {
+    if (this.done) return;
+    if (!this.closed) {
+      const head = this.pendingHead;
+      this.pendingHead = undefined;
+      const last = this.chunked ? '0\r\n\r\n' : '';
+      if (head !== undefined) this.socket.write(head + last, 'latin1');
+      else if (last !== '') this.socket.write(last, 'latin1');
+    }
+    this.finishResponse();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  answer(status: number, body: Record<string, string | number>): void {
+    if (this.done || this.closed) return;
+    if (this.headSent) {
+      this.socket.destroy();
+      return;
+    }
+    this.writeAnswer(status, body);
+  }
+
+  private writeAnswer(status: number, body: Record<string, string | number>): void {
+    const text = JSON.stringify(body);
+    const close = this.closeAfter ? 'connection: close\r\n' : '';
+    this.headSent = true;
+    // UTF-8 like node:http's res.end(text): the echoed host or path may hold any character.
+    this.socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${close}\r\n${text}`,
+    );
+    this.finishResponse();
+  }
+}
