@@ -14,22 +14,9 @@ cd "$(dirname "$0")/.."
 export NGINX_BIN=/usr/sbin/nginx
 export BLACKBOX_BIN=/usr/bin/prometheus-blackbox-exporter
 
-missing=()
-[ -x "$NGINX_BIN" ] || missing+=(nginx)
-[ -x "$BLACKBOX_BIN" ] || missing+=(prometheus-blackbox-exporter)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "probes.sh: installing ${missing[*]}" >&2
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
-# The Debian packages may have started system services; they are not used
-# (the bench starts its own instances on free ports) and are left alone.
-
-[ -d node_modules/undici ] || npm ci --no-audit --no-fund >&2
-npx tsc -p . >&2
+source bench/lib/debian.sh
+install_missing probes.sh "$NGINX_BIN=nginx" "$BLACKBOX_BIN=prometheus-blackbox-exporter"
+build_bench
 
 # Children started by the bench append their pid here; anything still alive
 # when this script exits (even if node was killed hard) is killed by pid.

@@ -1,6 +1,7 @@
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Reason } from '../core/result.js';
 import { describeError, reasonFromError } from './errors.js';
+import { COLON, CR, HT, LF, MAX_LENGTH_DIGITS, SP, TOKEN } from '../core/http-syntax.js';
 
 /**
  * A lean HTTP/1.1 client for one request per connection, used by the http
@@ -30,21 +31,8 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 export const MAX_CHUNK_LINE_BYTES = 4096;
 /** Most hex digits accepted in a chunk size (16^12 bytes is far beyond any cap). */
 const MAX_CHUNK_DIGITS = 12;
-/** Most decimal digits accepted in a content-length (below 2^53). */
-const MAX_LENGTH_DIGITS = 15;
-
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HT = 9;
-const COLON = 58;
 const SEMICOLON = 59;
 
-/** TOKEN[byte] === 1 for the tchar bytes of RFC 9110 §5.6.2. */
-const TOKEN = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-  TOKEN[c.charCodeAt(0)] = 1;
-}
 /** HEX[byte] is the digit's value, 255 for a non-hex byte. */
 const HEX = new Uint8Array(256).fill(255);
 for (let i = 0; i < 16; i++) {

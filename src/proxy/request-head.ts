@@ -19,27 +19,12 @@
  * The head is capped at {@link MAX_REQUEST_HEAD_BYTES} and
  * {@link MAX_REQUEST_HEADERS} lines (431 past either).
  */
+import { COLON, CR, HT, LF, MAX_LENGTH_DIGITS, SP, TOKEN, VALUE } from '../core/http-syntax.js';
 
 /** Longest request head accepted (request line and headers), bytes; node:http's default maxHeaderSize. */
 export const MAX_REQUEST_HEAD_BYTES = 16 * 1024;
 /** Most header lines in one request head. */
 export const MAX_REQUEST_HEADERS = 100;
-/** Most decimal digits in a Content-Length (below 2^53). */
-const MAX_LENGTH_DIGITS = 15;
-
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HT = 9;
-const COLON = 58;
-
-/** TOKEN[byte] === 1 for the tchar bytes of RFC 9110 §5.6.2. */
-const TOKEN = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
-/** VALUE[byte] === 1 for bytes allowed in a field value: HT, visible ASCII, SP, obs-text. */
-const VALUE = new Uint8Array(256);
-VALUE[HT] = 1;
-for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
 
 /** A request head the lean engine read. */
 export interface RequestHeadOk {

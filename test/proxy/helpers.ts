@@ -181,3 +181,16 @@ export function fetchVia(
     req.end(opts.body);
   });
 }
+
+/** Resolve once `cond()` holds, polling every 5 ms; reject after `ms`. */
+export function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (cond()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+}

@@ -11,21 +11,10 @@ import { startProxy, type RunningProxy } from '../../src/proxy/proxy.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { rawServer } from '../helpers/hostile.js';
-import { engine, ENGINES, fetchVia, proxyConfig, proxyFor, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, type Upstream } from './helpers.js';
+import { engine, ENGINES, fetchVia, proxyConfig, proxyFor, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, type Upstream, waitFor } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 
-function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 /** A raw client connection recording everything it receives and whether it closed. */
 interface Raw {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
-import { engine, ENGINES, fetchVia, proxyConfig, proxyFor, refusedAddress, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, type Upstream } from './helpers.js';
+import { engine, ENGINES, fetchVia, proxyConfig, proxyFor, refusedAddress, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, type Upstream, waitFor } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 
@@ -23,17 +23,6 @@ function rr(...ups: { id: string; address: string }[]): RoundRobin {
   return new RoundRobin(ups);
 }
 
-function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 describe.each(ENGINES)('%s engine', (eng) => {
   useEngine(eng);

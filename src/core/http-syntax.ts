@@ -1,0 +1,23 @@
+/**
+ * Bytes and character classes of HTTP/1.1 syntax (RFC 9110, 9112), shared by
+ * the response parser of the checks (checks/http1.ts) and the request-head
+ * reader of the proxy (proxy/request-head.ts).
+ */
+
+export const CR = 13;
+export const LF = 10;
+export const SP = 32;
+export const HT = 9;
+export const COLON = 58;
+
+/** Most decimal digits accepted in a Content-Length (below 2^53). */
+export const MAX_LENGTH_DIGITS = 15;
+
+/** TOKEN[byte] === 1 for the tchar bytes of RFC 9110 §5.6.2. */
+export const TOKEN = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
+
+/** VALUE[byte] === 1 for bytes allowed in a field value: HT, visible ASCII, SP, obs-text. */
+export const VALUE = new Uint8Array(256);
+VALUE[HT] = 1;
+for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
