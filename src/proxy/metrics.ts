@@ -81,6 +81,13 @@ export class ProxyMetrics {
   unrouted = 0;
   private readonly services = new Map<string, ServiceCells>();
 
+  /**
+   * @param isMember whether an instance still belongs to its service; cells of
+   *   departed instances with nothing in flight are dropped at scrape time, so
+   *   churn (DNS discovery, registrations) does not grow the series for ever.
+   */
+  constructor(private readonly isMember: (service: string, id: string) => boolean = () => true) {}
+
   /** Cells of one service, created on first use. */
   service(name: string): ServiceCells {
     let c = this.services.get(name);
@@ -106,6 +113,7 @@ export class ProxyMetrics {
       registry.registerMetric(new ComputedFamily(spec, sample, () => {}) as unknown as Metric);
     };
     add(f.upstreamRequests, (out) => {
+      this.prune();
       for (const s of all()) {
         for (const c of s.instances.values()) {
           CODE_CLASSES.forEach((code, i) => {
@@ -140,5 +148,12 @@ export class ProxyMetrics {
     add(f.unrouted, (out) => {
       out.push({ value: this.unrouted, labels: {} });
     });
+  }
+
+  /** Drop the cells of instances that left their service and have nothing in flight. */
+  prune(): void {
+    for (const s of this.services.values()) {
+      for (const [id, c] of s.instances) if (c.inFlight === 0 && !this.isMember(s.service, id)) s.instances.delete(id);
+    }
   }
 }

@@ -160,7 +160,7 @@ class ProxyCore implements ExchangeContext, LeanHost {
   readonly via: string | undefined;
   /** What every upstream request's headers get besides the client's address. */
   private readonly forward: { proto: string; via?: string };
-  readonly metrics = new ProxyMetrics();
+  readonly metrics = new ProxyMetrics((service, id) => this.upstreams.balancer(service)?.has?.(id) ?? true);
   /** Header timeouts of all attempts in flight. */
   readonly deadlines: DeadlineQueue<Attempt>;
   /** Lean connections waiting for a request head. */

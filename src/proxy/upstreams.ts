@@ -39,6 +39,8 @@ export interface UpstreamBalancer {
   report(id: string, outcome: AttemptOutcome): void;
   /** The attempt to `id` ended without an outcome worth judging (the client went away). */
   release(id: string): void;
+  /** Whether `id` is still an instance of the service (lets per-instance metrics of departed instances go). */
+  has?(id: string): boolean;
 }
 
 /** Balancers by service name. */

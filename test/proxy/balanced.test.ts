@@ -1,4 +1,5 @@
 /** The proxy over the real balancer (no engine): consistent hashing on a header, and outcomes fed back. */
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { realClock } from '../../src/core/clock.js';
 import { seeded } from '../../src/core/random.js';
@@ -23,8 +24,9 @@ async function setup(balancer: Record<string, unknown>, statuses: number[] = [20
   set.configure(new Map([['api', balancerSchema.parse(balancer)]]));
   set.setMembers('api', ups.map((u, i) => ({ id: `u${i + 1}`, address: u.address, weight: 1, status: 'HEALTHY' as const, score: 100 })));
   cleanups.push(() => set.close());
-  const proxy = track(await startProxy({ engine: engine(), config: proxyConfig({ routes: [{ path_prefix: '/', service: 'api' }] }), upstreams: set, clock: realClock, logger: silentLogger }));
-  return { set, proxy };
+  const registry = new Registry();
+  const proxy = track(await startProxy({ engine: engine(), config: proxyConfig({ routes: [{ path_prefix: '/', service: 'api' }] }), upstreams: set, clock: realClock, logger: silentLogger, registry }));
+  return { set, proxy, ups, registry };
 }
 
 describe.each(ENGINES)('%s engine', (eng) => {
@@ -55,6 +57,15 @@ describe.each(ENGINES)('%s engine', (eng) => {
       const u2 = set.snapshot('api')!.instances.find((m) => m.id === 'u2')!;
       expect(u2.outlier).toMatchObject({ ejected: true, detector: 'consecutive_5xx' });
       expect(u2.failures).toBe(3);
+    });
+    it('drops the per-instance metrics of an instance that left its service', async () => {
+      const { proxy, set, ups, registry } = await setup({});
+      for (let i = 0; i < 6; i++) await fetchVia(proxy, '/');
+      const series = async () => (await registry.metrics()).split('\n').filter((l) => l.startsWith('healthmesh_proxy_upstream_requests_total{'));
+      expect((await series()).some((l) => l.includes('service_instance="u3"'))).toBe(true);
+      set.setMembers('api', ups.slice(0, 2).map((u, i) => ({ id: `u${i + 1}`, address: u.address, weight: 1, status: 'HEALTHY' as const, score: 100 })));
+      expect((await series()).some((l) => l.includes('service_instance="u3"'))).toBe(false);
+      expect((await series()).some((l) => l.includes('service_instance="u1"'))).toBe(true);
     });
   });
 });
