@@ -15,7 +15,11 @@
  * CPU ms per request of each proxy process comes from /proc.
  *
  *   bash bench/proxy.sh [--seconds 10] [--warmup 2] [--connections 32] [--threads 1] [--rounds 3]
- *                       [--c1-seconds 5] [--body-bytes 1024] [--prof-dir DIR] [--engine lean|node]
+ *                       [--c1-seconds 5] [--rate-rps 10000] [--rate-seconds 10] [--body-bytes 1024] [--prof-dir DIR] [--engine lean|node]
+ *
+ * The rate phase runs the same wrk with a delay() script so the connections
+ * together send about --rate-rps: below saturation, where p99 is the latency
+ * a proxy adds rather than queueing.
  *
  * --engine picks the proxy's HTTP machinery (lean, the default, or node:
  * node:http + undici), to compare the two on the same machine.
@@ -48,6 +52,8 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '3' },
     'c1-seconds': { type: 'string', default: '5' },
+    'rate-rps': { type: 'string', default: '10000' },
+    'rate-seconds': { type: 'string', default: '10' },
     'body-bytes': { type: 'string', default: '1024' },
     'prof-dir': { type: 'string' },
     engine: { type: 'string', default: 'lean' },
@@ -108,15 +114,17 @@ async function main(): Promise<void> {
   const threads = Number(values.threads);
   const rounds = Number(values.rounds);
   const c1Seconds = Number(values['c1-seconds']);
+  const rateRps = Number(values['rate-rps']);
+  const rateSeconds = Number(values['rate-seconds']);
   const bodyBytes = Number(values['body-bytes']);
-  if (!(seconds > 0 && warmup >= 0 && connections >= 1 && threads >= 1 && Number.isInteger(rounds) && rounds >= 1 && c1Seconds >= 0 && bodyBytes >= 1)) {
-    throw new Error('usage: proxy.js [--seconds N>0] [--warmup N>=0] [--connections C>=1] [--threads T>=1] [--rounds R>=1] [--c1-seconds N>=0] [--body-bytes B>=1]');
+  if (!(seconds > 0 && warmup >= 0 && connections >= 1 && threads >= 1 && Number.isInteger(rounds) && rounds >= 1 && c1Seconds >= 0 && rateRps >= 0 && rateSeconds >= 0 && bodyBytes >= 1)) {
+    throw new Error('usage: proxy.js [--seconds N>0] [--warmup N>=0] [--connections C>=1] [--threads T>=1] [--rounds R>=1] [--c1-seconds N>=0] [--rate-rps N>=0] [--rate-seconds N>=0] [--body-bytes B>=1]');
   }
   const dir = mkdtempSync(join(tmpdir(), 'healthmesh-bench-proxy-'));
   const ports: number[] = [];
   process.on('exit', killAllSync);
   // A bound on the whole run: rounds × 3 × (warmup + seconds) + c1 runs + start/stop margin.
-  const budgetMs = (rounds * 3 * (warmup + seconds + 5) + 3 * (c1Seconds + 5) + 60) * 1000;
+  const budgetMs = (rounds * 3 * (warmup + seconds + 5) + 3 * (c1Seconds + 5) + 3 * (rateSeconds + 5) + 60) * 1000;
   const watchdog = setTimeout(() => {
     process.stderr.write(`bench/proxy: over ${budgetMs} ms, giving up\n`);
     killAllSync();
@@ -160,6 +168,29 @@ async function main(): Promise<void> {
         progress(`c1 ${side}: ${JSON.stringify(c1[side])}`);
       }
     }
+
+    // Below saturation: each of the `connections` connections waits between requests so that together they send
+    // about rateRps (wrk's delay() hook). At c32 with no wait every proxy is saturated and p99 is queueing
+    // (Little's law: 32 / throughput); here it is the latency the proxy adds to a request.
+    const atRate: Partial<Record<Side, WrkResult>> = {};
+    if (rateRps > 0 && rateSeconds > 0) {
+      const script = join(dir, 'rate.lua');
+      writeFileSync(script, `function delay() return ${((connections / rateRps) * 1000).toFixed(3)} end\n`);
+      for (const side of SIDES) {
+        atRate[side] = await wrk(targets[side].port, threads, connections, rateSeconds, targets[side].child, script);
+        progress(`rate ${rateRps}/s ${side}: ${JSON.stringify(atRate[side])}`);
+      }
+    }
+    const rateOverhead =
+      atRate.direct && atRate.healthmesh && atRate.haproxy
+        ? {
+            targetRps: rateRps,
+            healthmeshP99OverheadMs: round3(atRate.healthmesh.p99Ms - atRate.direct.p99Ms),
+            haproxyP99OverheadMs: round3(atRate.haproxy.p99Ms - atRate.direct.p99Ms),
+            healthmeshP50OverheadMs: round3(atRate.healthmesh.p50Ms - atRate.direct.p50Ms),
+            haproxyP50OverheadMs: round3(atRate.haproxy.p50Ms - atRate.direct.p50Ms),
+          }
+        : undefined;
 
     const med = (f: (x: Round) => number): number => median(all.map(f));
     const spread = (f: (x: Round) => number): [number, number] => [Math.min(...all.map(f)), Math.max(...all.map(f))];
@@ -205,6 +236,8 @@ async function main(): Promise<void> {
       },
       c1,
       c1Overhead,
+      atRate,
+      rateOverhead,
       p99OverheadMs: summary.p99OverheadMs,
       throughputVsHaproxy: summary.throughputVsHaproxy,
       // On a shared 2-core machine the p99 of the direct run itself jumps by 10 ms and more when other work runs; a
@@ -214,6 +247,7 @@ async function main(): Promise<void> {
       met: {
         p99OverheadMs: summary.p99OverheadMs < TARGETS.p99OverheadMs,
         p99OverheadMsAtC1: c1Overhead ? c1Overhead.healthmeshP99OverheadMs < TARGETS.p99OverheadMs : null,
+        p99OverheadMsAtRate: rateOverhead ? rateOverhead.healthmeshP99OverheadMs < TARGETS.p99OverheadMs : null,
         throughputVsHaproxy: summary.throughputVsHaproxy >= TARGETS.throughputVsHaproxy,
       },
     };
@@ -238,11 +272,12 @@ function derive(r: Record<Side, WrkResult>): Round {
 }
 
 /** One wrk run against 127.0.0.1:port; CPU of `child` over the run when given. */
-async function wrk(port: number, threads: number, connections: number, seconds: number, child: Child | undefined): Promise<WrkResult> {
+async function wrk(port: number, threads: number, connections: number, seconds: number, child: Child | undefined, script?: string): Promise<WrkResult> {
   const cpu0 = child ? procCpuMs(child.pid) : 0;
   const busy0 = systemBusyMs();
   const t0 = performance.now();
-  const text = await run('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', `http://${HOST}:${port}/`], (seconds + 30) * 1000);
+  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', script] : []), `http://${HOST}:${port}/`];
+  const text = await run('wrk', args, (seconds + 30) * 1000);
   const wallMs = performance.now() - t0;
   const cpu = child ? procCpuMs(child.pid) - cpu0 : 0;
   const machineCores = round3((systemBusyMs() - busy0) / wallMs);
