@@ -14,31 +14,11 @@ cd "$(dirname "$0")/.."
 export NGINX_BIN=/usr/sbin/nginx
 export BLACKBOX_BIN=/usr/bin/prometheus-blackbox-exporter
 
-source bench/lib/debian.sh
+source bench/lib/bench.sh
 install_missing probes.sh "$NGINX_BIN=nginx" "$BLACKBOX_BIN=prometheus-blackbox-exporter"
 build_bench
 
-# Children started by the bench append their pid here; anything still alive
-# when this script exits (even if node was killed hard) is killed by pid.
-PROBES_TMPDIR="$(mktemp -d -t healthmesh-probes.XXXXXX)"
-PROBES_PIDFILE="$PROBES_TMPDIR/pids"
-: >"$PROBES_PIDFILE"
-export PROBES_TMPDIR PROBES_PIDFILE
-cleanup() {
-  local pid cmd
-  while read -r pid; do
-    [ -n "$pid" ] || continue
-    # Only if that pid is still one of ours (pids get reused).
-    [ -r "/proc/$pid/cmdline" ] || continue
-    cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)"
-    case "$cmd" in
-      "$NGINX_BIN "* | "$BLACKBOX_BIN "*) kill -KILL "$pid" 2>/dev/null || true ;;
-    esac
-  done <"$PROBES_PIDFILE"
-  rm -rf "$PROBES_TMPDIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+kill_children_on_exit probes "$NGINX_BIN *" "$BLACKBOX_BIN *"
 
 # Bounded: the bench stops itself after (warmup + seconds + 10 s) per measurement
 # plus a minute; this two-hour limit is only the outer backstop.

@@ -13,32 +13,11 @@ cd "$(dirname "$0")/.."
 export NGINX_BIN=/usr/sbin/nginx
 export HAPROXY_BIN=/usr/sbin/haproxy
 
-source bench/lib/debian.sh
+source bench/lib/bench.sh
 install_missing proxy.sh "$NGINX_BIN=nginx" "$HAPROXY_BIN=haproxy" "wrk=wrk"
 build_bench
 
-# Children started by the bench append their pid here; anything still alive
-# when this script exits (even if node was killed hard) is killed by pid.
-PROBES_TMPDIR="$(mktemp -d -t healthmesh-bench-proxy.XXXXXX)"
-PROBES_PIDFILE="$PROBES_TMPDIR/pids"
-: >"$PROBES_PIDFILE"
-export PROBES_TMPDIR PROBES_PIDFILE
-BENCH_JS="$PWD/dist/bench/proxy.js"
-cleanup() {
-  local pid cmd
-  while read -r pid; do
-    [ -n "$pid" ] || continue
-    # Only if that pid is still one of ours (pids get reused).
-    [ -r "/proc/$pid/cmdline" ] || continue
-    cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)"
-    case "$cmd" in
-      "$NGINX_BIN "* | "$HAPROXY_BIN "* | *"$BENCH_JS --serve "*) kill -KILL "$pid" 2>/dev/null || true ;;
-    esac
-  done <"$PROBES_PIDFILE"
-  rm -rf "$PROBES_TMPDIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+kill_children_on_exit bench-proxy "$NGINX_BIN *" "$HAPROXY_BIN *" "*$PWD/dist/bench/proxy.js --serve *"
 
 # Bounded: the bench stops itself past its own budget (rounds × runs + a minute);
 # this limit is only the outer backstop.
