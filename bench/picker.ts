@@ -68,6 +68,28 @@ async function settle(): Promise<void> {
   await new Promise((r) => setTimeout(r, 10));
 }
 
+/** Time `count` operations after a warm-up, then the heap bytes of `allocCount` more with no GC collected before. */
+async function measure(op: (n: number) => void, warmup: number, count: number, allocCount: number) {
+  op(warmup); // warm up / optimise
+  const t0 = performance.now();
+  op(count);
+  const secs = (performance.now() - t0) / 1000;
+  gc?.();
+  gc?.();
+  await settle();
+  const gcBefore = gcCount;
+  const h0 = process.memoryUsage().heapUsed;
+  op(allocCount);
+  const h1 = process.memoryUsage().heapUsed;
+  await settle();
+  return {
+    perSec: Math.round(count / secs),
+    ns: Number(((secs * 1e9) / count).toFixed(1)),
+    bytes: Number(((h1 - h0) / allocCount).toFixed(3)),
+    gcs: gcCount - gcBefore,
+  };
+}
+
 const results: Record<string, unknown>[] = [];
 for (const n of [10, 10_000]) {
   const instances: Instance[] = Array.from({ length: n }, (_, i) => ({ id: `10.0.${i >> 8}.${i & 255}:8080`, weight: 1 + (i % 5) }));
@@ -77,28 +99,14 @@ for (const n of [10, 10_000]) {
     const p = pickerKinds[kind](instances, { random: makeRandom(42), clock: realClock });
     const buildMs = performance.now() - buildStart;
     const hashed = kind === 'maglev';
-    run(p, 1_000_000, hashed); // warm up / optimise
-
-    const t0 = performance.now();
-    run(p, PICKS, hashed);
-    const secs = (performance.now() - t0) / 1000;
-
-    gc?.();
-    gc?.();
-    await settle();
-    const gcBefore = gcCount;
-    const h0 = process.memoryUsage().heapUsed;
-    run(p, ALLOC_PICKS, hashed);
-    const h1 = process.memoryUsage().heapUsed;
-    await settle();
-    const gcs = gcCount - gcBefore;
+    const m = await measure((count) => run(p, count, hashed), 1_000_000, PICKS, ALLOC_PICKS);
     results.push({
       kind,
       instances: n,
-      picksPerSec: Math.round(PICKS / secs),
-      nsPerPick: Number(((secs * 1e9) / PICKS).toFixed(1)),
-      bytesPerPick: Number(((h1 - h0) / ALLOC_PICKS).toFixed(3)),
-      gcDuringAllocWindow: gcs,
+      picksPerSec: m.perSec,
+      nsPerPick: m.ns,
+      bytesPerPick: m.bytes,
+      gcDuringAllocWindow: m.gcs,
       buildMs: Number(buildMs.toFixed(2)),
     });
   }
@@ -121,27 +129,15 @@ for (const n of [10, 10_000]) {
       }
     };
     for (const withReport of [false, true]) {
-      loop(500_000, withReport);
-      const count = Math.min(PICKS, 2_000_000);
-      const t0 = performance.now();
-      loop(count, withReport);
-      const secs = (performance.now() - t0) / 1000;
-      gc?.();
-      gc?.();
-      await settle();
-      const gcBefore = gcCount;
-      const h0 = process.memoryUsage().heapUsed;
-      loop(200_000, withReport);
-      const h1 = process.memoryUsage().heapUsed;
-      await settle();
+      const m = await measure((count) => loop(count, withReport), 500_000, Math.min(PICKS, 2_000_000), 200_000);
       balancerResults.push({
         picker,
         instances: n,
         op: withReport ? 'pick+report' : 'pick+release',
-        opsPerSec: Math.round(count / secs),
-        nsPerOp: Number(((secs * 1e9) / count).toFixed(1)),
-        bytesPerOp: Number(((h1 - h0) / 200_000).toFixed(3)),
-        gcDuringAllocWindow: gcCount - gcBefore,
+        opsPerSec: m.perSec,
+        nsPerOp: m.ns,
+        bytesPerOp: m.bytes,
+        gcDuringAllocWindow: m.gcs,
       });
     }
     b.close();
