@@ -16,6 +16,7 @@ import type { AttemptOutcome, PickedUpstream, UpstreamBalancer } from '../proxy/
 import { exponentialBackoff } from './backoff.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 import { OutlierDetection, type OutlierChange, type OutlierExplanation } from './outlier.js';
+import { choosePanic } from './panic.js';
 import { pickerKinds } from './pickers/index.js';
 import { LeastLatencyPicker } from './pickers/least-latency.js';
 import { P2cPicker } from './pickers/p2c.js';
@@ -155,14 +156,15 @@ export class ServiceBalancer implements UpstreamBalancer {
   /** The picker's membership, for the fallback scan when picks keep hitting excluded ids. */
   private rotation: Node[] = [];
   private closed = false;
-  /** setMembers is applying a list: rebuilds asked for meanwhile (outlier callbacks) wait for its end. */
-  private applying = false;
-  private rebuildWanted = false;
   /** Some member has taken traffic since the start: before that, becoming healthy is a cold start, not a return (no slow start). */
   private everUsable = false;
   /** A panic event went out and its end has not yet. */
   private panicAnnounced = false;
-  /** A rebuild is running; a nested request (a breaker reopening while it reads states) repeats it once. */
+  /**
+   * A rebuild or a setMembers is running: a rebuild asked for meanwhile (a
+   * breaker reopening while states are read, an outlier callback mid-update)
+   * only sets rebuildAgain, and the running one repeats or does it at its end.
+   */
   private rebuilding = false;
   private rebuildAgain = false;
 
@@ -202,12 +204,23 @@ export class ServiceBalancer implements UpstreamBalancer {
    * traffic after the first call ramps up under slow start.
    */
   setMembers(list: readonly UpstreamMember[]): void {
+    this.rebuilding = true; // callbacks fired while applying (outlier returns) wait for the end
+    this.rebuildAgain = false;
+    let changed: boolean;
+    try {
+      changed = this.applyMembers(list);
+    } finally {
+      this.rebuilding = false;
+    }
+    if (changed || this.rebuildAgain) this.rebuild();
+  }
+
+  /** Apply a member list; returns whether anything that decides the rotation changed. */
+  private applyMembers(list: readonly UpstreamMember[]): boolean {
     const now = this.clock.now();
     const seen = new Set<string>();
     // Feeds call this often (every transition, and on a timer for drifting scores): rebuild only on real change.
     let changed = !this.initialised;
-    this.applying = true;
-    this.rebuildWanted = false;
     const warm = this.everUsable;
     for (const m of list) {
       seen.add(m.id);
@@ -259,8 +272,7 @@ export class ServiceBalancer implements UpstreamBalancer {
       }
     }
     this.initialised = true;
-    this.applying = false;
-    if (changed || this.rebuildWanted) this.rebuild();
+    return changed;
   }
 
   /** An active check of `id` passed: an ejected instance may return early (outlier.uneject_on_active_healthy). */
@@ -388,10 +400,6 @@ export class ServiceBalancer implements UpstreamBalancer {
   /** Recompute who is in rotation: usable members, the local zone if it has enough, everything in panic. */
   private rebuild(): void {
     if (this.closed) return;
-    if (this.applying) {
-      this.rebuildWanted = true;
-      return;
-    }
     if (this.rebuilding) {
       this.rebuildAgain = true;
       return;
@@ -410,27 +418,23 @@ export class ServiceBalancer implements UpstreamBalancer {
   private rebuildOnce(): void {
     const now = this.clock.now();
     const weighted: MemberState[] = [];
-    const usable: MemberState[] = [];
     for (const st of this.members.values()) {
       this.syncBreaker(st);
-      if (st.node.weight <= 0) continue;
-      weighted.push(st);
-      if (this.usable(st)) usable.push(st);
+      if (st.node.weight > 0) weighted.push(st);
     }
-    let chosen = usable;
+    const decision = choosePanic(weighted, (st) => this.usable(st), this.config.panic_threshold / 100);
+    const { panic, healthyShare: share } = decision;
+    let chosen = decision.members;
     const zone = this.config.zone;
     this.usingLocalZone = false;
-    if (zone) {
+    if (zone && !panic) {
       const local = weighted.filter((st) => st.node.zone === zone.local);
-      const localUsable = usable.filter((st) => st.node.zone === zone.local);
+      const localUsable = chosen.filter((st) => st.node.zone === zone.local);
       if (local.length > 0 && localUsable.length > 0 && (100 * localUsable.length) / local.length >= zone.min_healthy_percent) {
         chosen = localUsable;
         this.usingLocalZone = true;
       }
     }
-    const share = weighted.length ? usable.length / weighted.length : 0;
-    const panic = weighted.length > 0 && this.config.panic_threshold > 0 && share * 100 < this.config.panic_threshold;
-    if (panic) chosen = weighted;
     // A cold start (nothing usable yet, every instance UNKNOWN) is panic by the numbers, but not news.
     if (panic && !this.panicAnnounced && this.everUsable) {
       this.panicAnnounced = true;
@@ -454,8 +458,7 @@ export class ServiceBalancer implements UpstreamBalancer {
 
   /** Effective weight: configured × score factor × slow-start factor (evaluated on rebuild, not per pick). */
   private readonly weightOf = (inst: Instance): number => {
-    const st = this.members.get(inst.id);
-    if (!st) return 0;
+    const st = (inst as Node)[STATE];
     const scoreFactor = this.config.use_score && !this.hashing ? Math.max(0.05, st.score / 100) : 1;
     return st.node.weight * scoreFactor * this.rampFactor(st, this.clock.now());
   };
