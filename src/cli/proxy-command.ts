@@ -7,7 +7,7 @@
  * balancer state on server.listen.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { BalancerSet, balancerConfigs } from '../balancer/balancer-set.js';
 import { FollowFeed } from '../balancer/follow-feed.js';
 import { realClock } from '../core/clock.js';
@@ -16,10 +16,10 @@ import type { Logger } from '../core/logger.js';
 import { realRandom } from '../core/random.js';
 import type { Config } from '../config/schema.js';
 import { registerBalancerMetrics } from '../metrics/balancer-metrics.js';
+import { registerProcessMetrics } from '../metrics/metrics.js';
 import { startProxy } from '../proxy/proxy.js';
 import { parseListen } from '../server/app.js';
 import { errorHandler } from '../server/errors.js';
-import { DROPPED_DEFAULT_METRICS } from '../metrics/names.js';
 
 /** Options of the proxy command. */
 export interface ProxyCommandOptions {
@@ -70,8 +70,7 @@ export async function runProxy(options: ProxyCommandOptions): Promise<RunningPro
   const feed = new FollowFeed({ set, url: options.follow, clock: realClock, logger, ...(token ? { token } : {}) });
   await feed.start();
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  registerProcessMetrics(registry);
   registerBalancerMetrics(registry, set);
   const admin = buildFollowerAdmin(set, feed, registry);
   const { host, port } = parseListen(config.server.listen);

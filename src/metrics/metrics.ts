@@ -415,16 +415,23 @@ function registerFamilies(
   add(FAMILIES.buildInfo, (out) => void out.push({ value: 1, labels: buildLabels }));
 
   // --- process metrics ------------------------------------------------------
-  if (options.processMetrics ?? true) {
-    const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
-    try {
-      collectDefaultMetrics({ register: registry });
-    } catch (err) {
-      throw new Error(`createMetrics: the registry already has process metrics; pass processMetrics: false (${(err as Error).message})`);
-    } finally {
-      // Record what did get in, even on failure, so that the caller can take it out again.
-      for (const m of registry.getMetricsAsArray()) if (!before.has(m.name)) added.push(m.name);
-    }
-    for (const name of DROPPED_DEFAULT_METRICS) if (!before.has(name)) registry.removeSingleMetric(name);
+  if (options.processMetrics ?? true) registerProcessMetrics(registry, added);
+}
+
+/**
+ * prom-client's default process metrics under their standard names, less the
+ * `*_total` gauges promtool rejects ({@link DROPPED_DEFAULT_METRICS}). The
+ * names that got in are pushed to `added`, even on failure.
+ * @throws Error when the registry already has them.
+ */
+export function registerProcessMetrics(registry: Registry, added: string[] = []): void {
+  const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
+  try {
+    collectDefaultMetrics({ register: registry });
+  } catch (err) {
+    throw new Error(`createMetrics: the registry already has process metrics; pass processMetrics: false (${(err as Error).message})`);
+  } finally {
+    for (const m of registry.getMetricsAsArray()) if (!before.has(m.name)) added.push(m.name);
   }
+  for (const name of DROPPED_DEFAULT_METRICS) if (!before.has(name)) registry.removeSingleMetric(name);
 }
