@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
 import type { ClientSide } from './exchange.js';
 import { MAX_REQUEST_HEAD_BYTES, readRequestHead, type RequestHeadOk } from './request-head.js';
+import type { BatchedWriter, WriteBatch } from './write-batch.js';
 
 /** What a lean connection needs from the proxy it belongs to. */
 export interface LeanHost {
@@ -27,6 +28,8 @@ export interface LeanHost {
   readonly headDeadlines: DeadlineQueue<LeanConnection>;
   /** Open lean connections (closed with the proxy). */
   readonly connections: Set<LeanConnection>;
+  /** Where small response writes wait for the end of the current batch of socket events. */
+  readonly writes: WriteBatch;
 }
 
 /** Bytes of pipelined requests read ahead while one is served; past it the socket pauses. */
@@ -41,7 +44,7 @@ for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
 const MERGE_BYTES = 16 * 1024;
 
 /** One client connection of the lean engine, and the ClientSide of its current exchange. */
-export class LeanConnection implements ClientSide, DeadlineEntry {
+export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter {
   deadline = 0;
   prevDeadline: LeanConnection | undefined = undefined;
   nextDeadline: LeanConnection | undefined = undefined;
@@ -67,6 +70,8 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
   /** The response head, held until the first body bytes (or the end of the upstream read) to leave in the same write. */
   private pendingHead: string | undefined = undefined;
   private closeFn: (() => void) | undefined = undefined;
+  /** Response bytes (latin1) waiting in host.writes for the end of this batch of events. */
+  private out: string | undefined = undefined;
 
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onEnd = (): void => this.ended();
@@ -164,6 +169,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
     this.handedOver = true;
     this.host.headDeadlines.remove(this);
     this.host.connections.delete(this);
+    this.flushBatched(); // the previous response goes before node:http's
     const s = this.socket;
     s.off('data', this.onData);
     s.off('end', this.onEnd);
@@ -183,13 +189,18 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
    * that may be gone.
    */
   private ended(): void {
-    if (this.busy) this.socket.destroy();
-    else this.socket.end(() => this.socket.destroy());
+    if (this.busy) {
+      this.socket.destroy();
+    } else {
+      this.flushBatched();
+      this.socket.end(() => this.socket.destroy());
+    }
   }
 
   private socketClosed(): void {
     this.closed = true;
     this.buf = null;
+    this.out = undefined;
     this.host.headDeadlines.remove(this);
     this.host.connections.delete(this);
     const fn = this.closeFn;
@@ -206,6 +217,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
     if (this.closeAfter) {
       this.buf = null;
       this.socket.off('data', this.onData);
+      this.flushBatched();
       // Close once written (node:http's destroySoon).
       this.socket.end(() => this.socket.destroy());
       return;
@@ -270,8 +282,10 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
       if (chunk.length <= MERGE_BYTES) {
         // One string, one write syscall: latin1 maps bytes one to one, so the body goes through unchanged.
         const body = chunk.toString('latin1');
-        return s.write(this.chunked ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body, 'latin1');
+        this.send(this.chunked ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body);
+        return true;
       }
+      this.flushBatched();
       s.cork();
       s.write(head, 'latin1');
       const ok = this.writeBody(chunk);
@@ -284,6 +298,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
   /** `chunk` is a view of the upstream side's shared read buffer (see ClientSide.write): the socket gets a copy. */
   private writeBody(chunk: Buffer): boolean {
     const s = this.socket;
+    this.flushBatched();
     const copy = Buffer.from(chunk);
     if (!this.chunked) return s.write(copy);
     s.cork();
@@ -298,7 +313,24 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
     const head = this.pendingHead;
     if (head === undefined || this.closed) return;
     this.pendingHead = undefined;
-    this.socket.write(head, 'latin1');
+    this.send(head);
+  }
+
+  /** Queue latin1 bytes for the end of this batch of events (see write-batch.ts). */
+  private send(text: string): void {
+    if (this.out === undefined) {
+      this.out = text;
+      this.host.writes.add(this);
+    } else {
+      this.out += text;
+    }
+  }
+
+  flushBatched(): void {
+    const out = this.out;
+    if (out === undefined) return;
+    this.out = undefined;
+    if (!this.closed) this.socket.write(out, 'latin1');
   }
 
   onceDrain(fn: () => void): void {
@@ -311,8 +343,8 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
       const head = this.pendingHead;
       this.pendingHead = undefined;
       const last = this.chunked ? '0\r\n\r\n' : '';
-      if (head !== undefined) this.socket.write(head + last, 'latin1');
-      else if (last !== '') this.socket.write(last, 'latin1');
+      if (head !== undefined) this.send(head + last);
+      else if (last !== '') this.send(last);
     }
     this.finishResponse();
   }
@@ -332,6 +364,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry {
 
   private writeAnswer(status: number, body: Record<string, string | number>): void {
     const text = JSON.stringify(body);
+    this.flushBatched(); // a pipelined request's response before this one
     const close = this.closeAfter ? 'connection: close\r\n' : '';
     this.headSent = true;
     // UTF-8 like node:http's res.end(text): the echoed host or path may hold any character.

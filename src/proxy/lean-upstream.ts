@@ -18,6 +18,7 @@ import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
 import type { Reason } from '../core/result.js';
 import type { UpstreamRequest } from './exchange.js';
+import { WriteBatch, type BatchedWriter } from './write-batch.js';
 
 /** What an upstream attempt must implement (forward.ts' Attempt does; the subset of undici's DispatchHandler used). */
 export interface LeanHandler {
@@ -46,6 +47,8 @@ export interface LeanUpstreamOptions {
   maxConnectionsPerAddress?: number;
   /** A connection idle longer than this is not reused (the upstream may have closed it meanwhile), ms; default 4000 (undici's keep-alive). */
   idleReuseMs?: number;
+  /** Where request heads wait for the end of the current batch of socket events (see write-batch.ts); default: a batch of their own. */
+  writes?: WriteBatch;
 }
 
 /** Methods a stale keep-alive connection may replay on a fresh one (idempotent, RFC 9110 §9.2.2). */
@@ -124,7 +127,7 @@ class Ticket {
 }
 
 /** One keep-alive connection to an upstream. */
-class UpstreamConnection implements ResponseSink {
+class UpstreamConnection implements ResponseSink, BatchedWriter {
   readonly socket: Socket;
   ticket: Ticket | undefined = undefined;
   private parser: ResponseParser | undefined = undefined;
@@ -140,6 +143,8 @@ class UpstreamConnection implements ResponseSink {
   reused = false;
   idleSince = 0;
   closed = false;
+  /** The request head, waiting in the write batch. */
+  private out: string | undefined = undefined;
   readonly resume = (): void => {
     if (!this.closed) this.socket.resume();
   };
@@ -167,7 +172,15 @@ class UpstreamConnection implements ResponseSink {
     this.keepAlive = true;
     this.completed = false;
     this.received = 0;
-    this.socket.write(t.head, 'latin1');
+    this.out = t.head;
+    this.pool.options.writes.add(this);
+  }
+
+  flushBatched(): void {
+    const out = this.out;
+    if (out === undefined) return;
+    this.out = undefined;
+    if (!this.closed) this.socket.write(out, 'latin1');
   }
 
   // ResponseSink
@@ -307,6 +320,7 @@ class UpstreamConnection implements ResponseSink {
   }
 
   destroy(): void {
+    this.out = undefined;
     if (!this.closed) {
       this.closed = true;
       this.socket.destroy();
@@ -326,7 +340,7 @@ class AddressPool {
 
   constructor(
     address: string,
-    private readonly options: Required<LeanUpstreamOptions>,
+    readonly options: Required<LeanUpstreamOptions>,
   ) {
     const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
     this.host = m?.[1] ?? address;
@@ -448,6 +462,7 @@ export class LeanUpstreams {
     this.options = {
       maxConnectionsPerAddress: MAX_CONNECTIONS_PER_ADDRESS,
       idleReuseMs: 4000,
+      writes: new WriteBatch(),
       ...options,
     };
   }

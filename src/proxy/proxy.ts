@@ -38,6 +38,7 @@ import { ProxyMetrics } from './metrics.js';
 import { RetryBudget } from './retry-budget.js';
 import { compileRoutes, type RouteTable } from './routes.js';
 import type { ProxyUpstreams } from './upstreams.js';
+import { WriteBatch } from './write-batch.js';
 
 /**
  * Which HTTP/1.1 machinery serves clients: `lean` reads request heads off raw
@@ -166,6 +167,8 @@ class ProxyCore implements ExchangeContext, LeanHost {
   /** Lean connections waiting for a request head. */
   readonly headDeadlines: DeadlineQueue<LeanConnection>;
   readonly connections = new Set<LeanConnection>();
+  /** The lean engine's small writes, sent at the end of each batch of socket events. */
+  readonly writes = new WriteBatch();
   httpServer: Server | undefined;
   readonly counts: ProxyStats = {
     requests: 0,
@@ -224,7 +227,7 @@ class ProxyCore implements ExchangeContext, LeanHost {
     this.via = options.via;
     this.forward = options.via === undefined ? { proto: 'http' } : { proto: 'http', via: options.via };
     this.bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 300_000;
-    this.lean = new LeanUpstreams({ bodyIdleTimeoutMs: this.bodyIdleTimeoutMs, now: () => this.clock.now() });
+    this.lean = new LeanUpstreams({ bodyIdleTimeoutMs: this.bodyIdleTimeoutMs, now: () => this.clock.now(), writes: this.writes });
     this.budgetOptions = {
       budgetPercent: config.retries.budget_percent,
       minPerSecond: config.retries.min_per_second,
