@@ -70,8 +70,10 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   /** The response head, held until the first body bytes (or the end of the upstream read) to leave in the same write. */
   private pendingHead: string | undefined = undefined;
   private closeFn: (() => void) | undefined = undefined;
-  /** Response bytes (latin1) waiting in host.writes for the end of this batch of events. */
-  private out: string | undefined = undefined;
+  /** Response bytes waiting in host.writes for the end of this batch of events (strings are latin1)... */
+  private out: string | Buffer | undefined = undefined;
+  /** ...and what was queued after a Buffer (a chunked response's last chunk), rarely. */
+  private outMore: (string | Buffer)[] | undefined = undefined;
 
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onEnd = (): void => this.ended();
@@ -201,6 +203,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     this.closed = true;
     this.buf = null;
     this.out = undefined;
+    this.outMore = undefined;
     this.host.headDeadlines.remove(this);
     this.host.connections.delete(this);
     const fn = this.closeFn;
@@ -280,9 +283,14 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     if (head !== undefined) {
       this.pendingHead = undefined;
       if (chunk.length <= MERGE_BYTES) {
-        // One string, one write syscall: latin1 maps bytes one to one, so the body goes through unchanged.
-        const body = chunk.toString('latin1');
-        this.send(this.chunked ? `${head}${chunk.length.toString(16)}\r\n${body}\r\n` : head + body);
+        // Head and body copied into one buffer: one write syscall, and no body-sized string on the JS heap.
+        const prefix = this.chunked ? `${head}${chunk.length.toString(16)}\r\n` : head;
+        const at = prefix.length; // latin1: one byte per character
+        const out = Buffer.allocUnsafe(at + chunk.length + (this.chunked ? 2 : 0));
+        out.write(prefix, 0, 'latin1');
+        chunk.copy(out, at);
+        if (this.chunked) out.write('\r\n', at + chunk.length, 'latin1');
+        this.send(out);
         return true;
       }
       this.flushBatched();
@@ -316,21 +324,35 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     this.send(head);
   }
 
-  /** Queue latin1 bytes for the end of this batch of events (see write-batch.ts). */
-  private send(text: string): void {
-    if (this.out === undefined) {
-      this.out = text;
+  /** Queue bytes (a string is latin1) for the end of this batch of events (see write-batch.ts). */
+  private send(bytes: string | Buffer): void {
+    const out = this.out;
+    if (out === undefined) {
+      this.out = bytes;
       this.host.writes.add(this);
+    } else if (this.outMore === undefined && typeof out === 'string' && typeof bytes === 'string') {
+      this.out = out + bytes;
     } else {
-      this.out += text;
+      (this.outMore ??= []).push(bytes);
     }
   }
 
   flushBatched(): void {
     const out = this.out;
     if (out === undefined) return;
+    const more = this.outMore;
     this.out = undefined;
-    if (!this.closed) this.socket.write(out, 'latin1');
+    this.outMore = undefined;
+    if (this.closed) return;
+    const s = this.socket;
+    if (more === undefined) {
+      s.write(out, 'latin1');
+      return;
+    }
+    s.cork();
+    s.write(out, 'latin1');
+    for (const bytes of more) s.write(bytes, 'latin1');
+    s.uncork();
   }
 
   onceDrain(fn: () => void): void {
