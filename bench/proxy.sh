@@ -6,7 +6,7 @@
 # to stderr.
 #
 #   bash bench/proxy.sh [--seconds 10] [--warmup 2] [--connections 32] [--threads 1] [--rounds 3]
-#                       [--c1-seconds 5] [--rate-rps 10000] [--rate-seconds 10] [--body-bytes 1024] [--prof-dir DIR] [--engine lean|node]
+#                       [--c1-seconds 5] [--rate-rps 2000,8000] [--rate-seconds 10] [--body-bytes 1024] [--prof-dir DIR] [--engine lean|node]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
