@@ -102,6 +102,15 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     this.socket.destroy();
   }
 
+  /** The proxy is stopping: an idle connection closes now, a busy one after its response (which says Connection: close if its head is not out yet). */
+  drain(): void {
+    if (!this.busy) {
+      this.socket.destroy();
+      return;
+    }
+    this.closeAfter = true;
+  }
+
   private received(chunk: Buffer): void {
     if (this.buf === null) {
       this.buf = chunk;

@@ -13,6 +13,8 @@ export class NodeClient implements ClientSide {
     private readonly res: ServerResponse,
     /** The request has a body: an answer before it was read closes the connection. */
     private readonly hasBody: boolean,
+    /** The proxy: while it drains, responses close their connection. */
+    private readonly proxy: { readonly draining: boolean },
   ) {}
 
   onClose(fn: () => void): void {
@@ -24,7 +26,8 @@ export class NodeClient implements ClientSide {
   }
 
   writeHead(status: number, statusText: string, headers: string[]): void {
-    this.res.writeHead(status, statusText || undefined, headers);
+    // node:http closes after a response that says so; the head lists no Connection header (hop-by-hop, removed).
+    this.res.writeHead(status, statusText || undefined, this.proxy.draining ? [...headers, 'connection', 'close'] : headers);
   }
 
   write(chunk: Buffer): boolean {

@@ -98,7 +98,12 @@ export interface ProxyStats {
 export interface RunningProxy {
   /** Where it listens (port resolved when the config said 0). */
   address: { host: string; port: number };
-  /** Stop accepting, break off requests in flight, close every upstream connection. */
+  /**
+   * Stop accepting and drain: idle client connections close at once, requests
+   * in flight get `drain_timeout` to finish (their responses carry
+   * Connection: close); what is still open then is broken off. Every upstream
+   * connection is closed at the end.
+   */
   close(): Promise<void>;
   stats(): ProxyStats;
   /** Upstream addresses with an open connection pool; idle ones are closed by a periodic sweep. */
@@ -201,6 +206,9 @@ class ProxyCore implements ExchangeContext, LeanHost {
   private readonly bodyIdleTimeoutMs: number;
   private readonly budgetOptions: { budgetPercent: number; minPerSecond: number; windowMs: number };
   private closed = false;
+  /** Stopping: no keep-alive after the response in progress (see close). */
+  draining = false;
+  private readonly drainMs: number;
   /** Attempts over undici (node:http clients, and requests with bodies). */
   private readonly undiciTransport: UpstreamTransport = {
     dispatch: (address, request, attempt) => this.pool(address).dispatch(request, attempt),
@@ -227,6 +235,7 @@ class ProxyCore implements ExchangeContext, LeanHost {
     this.via = options.via;
     this.forward = options.via === undefined ? { proto: 'http' } : { proto: 'http', via: options.via };
     this.bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 300_000;
+    this.drainMs = config.drain_timeout;
     this.lean = new LeanUpstreams({ bodyIdleTimeoutMs: this.bodyIdleTimeoutMs, now: () => this.clock.now(), writes: this.writes });
     this.budgetOptions = {
       budgetPercent: config.retries.budget_percent,
@@ -296,7 +305,7 @@ class ProxyCore implements ExchangeContext, LeanHost {
     const raw = req.rawHeaders;
     const contentLength = headerValue(raw, 'content-length');
     const hasBody = (contentLength !== undefined && Number(contentLength) > 0) || headerValue(raw, 'transfer-encoding') !== undefined;
-    const client = new NodeClient(req, res, hasBody);
+    const client = new NodeClient(req, res, hasBody, this);
     this.route(client, raw, req.socket.remoteAddress ?? '', req.url ?? '/', req.method ?? 'GET', hasBody, req, this.undiciTransport);
   }
 
@@ -378,19 +387,39 @@ class ProxyCore implements ExchangeContext, LeanHost {
     return { ...this.counts, failures: { ...this.counts.failures } };
   }
 
+  /** Let requests in flight finish, for at most drainMs; resolves early once `closed` (every connection gone) does. */
+  private async drain(closed: Promise<void>, http: Server): Promise<void> {
+    this.draining = true;
+    for (const c of [...this.connections]) c.drain();
+    http.closeIdleConnections();
+    let sweep: TimerHandle | undefined;
+    let grace: TimerHandle | undefined;
+    const sweepIdle = (): void => {
+      http.closeIdleConnections();
+      sweep = this.clock.setTimeout(sweepIdle, DRAIN_SWEEP_MS);
+    };
+    sweep = this.clock.setTimeout(sweepIdle, DRAIN_SWEEP_MS);
+    const over = new Promise<void>((resolve) => (grace = this.clock.setTimeout(resolve, this.drainMs)));
+    await Promise.race([closed, over]);
+    this.clock.clearTimeout(sweep);
+    if (grace !== undefined) this.clock.clearTimeout(grace);
+  }
+
   async close(server: NetServer): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    this.deadlines.close();
-    this.headDeadlines.close();
-    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
+    // Resolves once every connection the server accepted is gone (handed-over ones included).
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const c of [...this.connections]) c.destroy();
     const http = this.httpServer!;
     if (http !== server) {
       // Never listening: close() only stops its connection tracking (and reports "not running").
       http.close(() => undefined);
     }
+    if (this.drainMs > 0) await this.drain(closed, http);
+    this.closed = true;
+    this.deadlines.close();
+    this.headDeadlines.close();
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
+    for (const c of [...this.connections]) c.destroy();
     http.closeAllConnections();
     await closed;
     this.lean.close();
@@ -398,6 +427,9 @@ class ProxyCore implements ExchangeContext, LeanHost {
     this.pools.clear();
   }
 }
+
+/** How often node:http's idle connections are closed while draining (a response that ended before the drain leaves its connection idle), ms. */
+const DRAIN_SWEEP_MS = 50;
 
 /** First value of header `lower` (a lower-case name) in a flat raw list; undefined when absent. */
 function headerValue(raw: readonly string[], lower: string): string | undefined {

@@ -113,8 +113,9 @@ export async function refusedAddress(): Promise<string> {
 }
 
 /** A validated proxy config listening on an ephemeral port. */
+/** A proxy config on a free port; no drain on close (a test's cleanup would wait for the requests it left hanging), unless the test sets one. */
 export function proxyConfig(input: Record<string, unknown>): ProxyConfig {
-  return proxySchema.parse({ listen: '127.0.0.1:0', ...input });
+  return proxySchema.parse({ listen: '127.0.0.1:0', drain_timeout: 0, ...input });
 }
 
 export const silentLogger = pino({ level: 'silent' });
