@@ -138,7 +138,8 @@ async function proxyCommand(options: { config: string; listen?: string; follow?:
     const reload = running.reload;
     process.on('SIGHUP', () => void reload().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed; the running config stays')));
   }
-  onShutdown(logger, () => running.stop());
+  // The proxy drains first: its requests in flight get drain_timeout (see README, "Proxy").
+  onShutdown(logger, () => running.stop(), config.proxy?.drain_timeout ?? 0);
 }
 
 /** The config file, or undefined after printing its problems (exit code 1). */
@@ -153,14 +154,14 @@ async function loadConfigOrReport(path: string): Promise<Config | undefined> {
   }
 }
 
-/** Stop within a second on SIGINT/SIGTERM, whatever hangs. */
-function onShutdown(logger: import('./core/logger.js').Logger, stop: () => Promise<void>): void {
+/** Stop on SIGINT/SIGTERM within a second past `graceMs` (a drain), whatever hangs. */
+function onShutdown(logger: import('./core/logger.js').Logger, stop: () => Promise<void>, graceMs = 0): void {
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, `${signal} received, stopping`);
-    const guard = setTimeout(() => process.exit(0), 900);
+    const guard = setTimeout(() => process.exit(0), graceMs + 900);
     guard.unref();
     stop().then(
       () => {

@@ -8,8 +8,15 @@ import { runCli, startCli, waitFor } from '../helpers/spawn.js';
 
 const { cleanups } = useCleanups();
 
-async function upstream(name: string): Promise<number> {
-  const server = createServer((req, res) => res.end(req.url === '/health' ? 'ok' : `${name} ${req.url}`));
+/** An upstream answering `name url`; /slow only after `slowMs` (calling onSlow when it arrives). */
+async function upstream(name: string, slowMs = 0, onSlow = (): void => {}): Promise<number> {
+  const server = createServer((req, res) => {
+    if (req.url === '/slow') {
+      onSlow();
+      setTimeout(() => res.end(`${name} slow`), slowMs);
+    }
+    else res.end(req.url === '/health' ? 'ok' : `${name} ${req.url}`);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanups.push(() => {
     server.closeAllConnections();
@@ -72,6 +79,46 @@ proxy:
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(Date.now() - sentAt).toBeLessThan(1000);
+  });
+
+  it('on SIGTERM lets the request in flight finish (Connection: close), then exits 0', async () => {
+    let atUpstream = (): void => {};
+    const arrived = new Promise<void>((r) => (atUpstream = r));
+    const port = await upstream('u1', 700, () => atUpstream());
+    const file = writeConfig(`server: { listen: "127.0.0.1:0" }
+log: { format: json }
+storage: { path: "$DIR/hm.db" }
+defaults: { interval: 200ms, timeout: 500ms, rise: 1, fall: 1 }
+services:
+  api:
+    instances: [{ id: u1, address: "127.0.0.1:${port}" }]
+    checks: [{ kind: http, path: /health }]
+proxy:
+  listen: "127.0.0.1:0"
+  drain_timeout: 5s
+  routes: [{ path_prefix: /, service: api }]
+`);
+    const { child, output } = startCli(['proxy', '--config', file]);
+    cleanups.push(() => void child.kill('SIGKILL'));
+    await waitFor(() => listenFrom(output(), 'proxy serving') !== undefined, 10_000, 'the proxy to listen');
+    const proxy = listenFrom(output(), 'proxy serving')!;
+    const admin = listenFrom(output(), 'healthmesh')!;
+    let usable = false;
+    for (let i = 0; i < 100 && !usable; i++) {
+      const state = await fetch(`http://${admin}/api/v1/services/api/balancer`).then((r) => r.json());
+      usable = state.instances[0]?.usable === true && state.panic === false;
+      if (!usable) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(usable).toBe(true);
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const slow = fetch(`http://${proxy}/slow`);
+    await arrived;
+    child.kill('SIGTERM');
+    const res = await slow;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('connection')).toBe('close');
+    expect(await res.text()).toBe('u1 slow');
+    expect(await exited).toBe(0);
   });
 
   it('refuses a config without a proxy: section, naming it, exit 1', async () => {
