@@ -352,8 +352,8 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     const more = this.outMore;
     this.out = undefined;
     this.outMore = undefined;
-    if (this.closed) return;
     const s = this.socket;
+    if (this.closed || s.destroyed) return; // destroy() earlier in this batch: 'close' is still to come
     if (more === undefined) {
       s.write(out, 'latin1');
       return;
