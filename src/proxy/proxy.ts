@@ -38,6 +38,7 @@ import { ProxyMetrics } from './metrics.js';
 import { RetryBudget } from './retry-budget.js';
 import { compileRoutes, type RouteTable } from './routes.js';
 import type { ProxyUpstreams } from './upstreams.js';
+import { answerRaw, Tunnel, type TunnelHost } from './upgrade.js';
 import { WriteBatch } from './write-batch.js';
 
 /**
@@ -130,6 +131,7 @@ const LEAN_HEAD_TIMEOUT_MS = 60_000;
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const core = new ProxyCore(options);
   const httpServer = createServer({ requestTimeout: 0 }, (req, res) => core.handle(req, res));
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Socket, early: Buffer) => core.upgrade(req, socket, early));
   // Bodies stream for as long as they take (a 1 GB upload is fine); slow header senders are still cut by headersTimeout.
   httpServer.requestTimeout = 0;
   httpServer.keepAliveTimeout = 60_000;
@@ -157,7 +159,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 }
 
 /** State shared by all requests of one proxy. */
-class ProxyCore implements ExchangeContext, LeanHost {
+class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly maxRetries: number;
@@ -172,6 +174,10 @@ class ProxyCore implements ExchangeContext, LeanHost {
   /** Lean connections waiting for a request head. */
   readonly headDeadlines: DeadlineQueue<LeanConnection>;
   readonly connections = new Set<LeanConnection>();
+  /** Upgraded connections (WebSocket...), destroyed when the proxy closes. */
+  readonly tunnels = new Set<Tunnel>();
+  /** Attempt timeout (config.timeout), ms. */
+  readonly timeoutMs: number;
   /** The lean engine's small writes, sent at the end of each batch of socket events. */
   readonly writes = new WriteBatch();
   httpServer: Server | undefined;
@@ -236,6 +242,7 @@ class ProxyCore implements ExchangeContext, LeanHost {
     this.forward = options.via === undefined ? { proto: 'http' } : { proto: 'http', via: options.via };
     this.bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 300_000;
     this.drainMs = config.drain_timeout;
+    this.timeoutMs = config.timeout;
     this.lean = new LeanUpstreams({ bodyIdleTimeoutMs: this.bodyIdleTimeoutMs, now: () => this.clock.now(), writes: this.writes });
     this.budgetOptions = {
       budgetPercent: config.retries.budget_percent,
@@ -307,6 +314,44 @@ class ProxyCore implements ExchangeContext, LeanHost {
     const hasBody = (contentLength !== undefined && Number(contentLength) > 0) || headerValue(raw, 'transfer-encoding') !== undefined;
     const client = new NodeClient(req, res, hasBody, this);
     this.route(client, raw, req.socket.remoteAddress ?? '', req.url ?? '/', req.method ?? 'GET', hasBody, req, this.undiciTransport);
+  }
+
+  /** A request with Upgrade (node:http's 'upgrade' event, both engines): route it, pick one instance, open a Tunnel. */
+  upgrade(req: IncomingMessage, socket: Socket, early: Buffer): void {
+    this.counts.requests++;
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const raw = req.rawHeaders;
+    const target = req.url ?? '/';
+    const head = upstreamRequestHead(raw, socket.remoteAddress ?? '', this.forward);
+    if (target.charCodeAt(0) !== 47) {
+      answerRaw(socket, 400, { error: 'bad_request_target', path: clip(target) });
+      return;
+    }
+    const match = this.routes.match(head.host, target);
+    if (match === undefined) {
+      this.counts.failures.noRoute++;
+      this.metrics.unrouted++;
+      answerRaw(socket, 404, { error: 'no_route', host: clip(head.host ?? ''), path: clip(target) });
+      return;
+    }
+    const balancer = this.upstreams.balancer(match.service);
+    const hashed = balancer?.hashHeader === undefined ? undefined : headerValue(raw, balancer.hashHeader);
+    const picked = balancer?.pick(hashed ?? socket.remoteAddress ?? '');
+    if (balancer === undefined || picked === undefined) {
+      this.counts.failures.noHealthyUpstream++;
+      answerRaw(socket, 503, { error: 'no_healthy_upstream', service: match.service });
+      return;
+    }
+    this.counts.attempts++;
+    // Upgrade and Connection are hop-by-hop (dropped from head.headers); the upstream must see the client's request for them.
+    let text = `${req.method ?? 'GET'} ${match.path} HTTP/1.1\r\n`;
+    const h = head.headers;
+    for (let i = 0; i < h.length; i += 2) text += `${h[i]}: ${h[i + 1]}\r\n`;
+    text += `connection: upgrade\r\nupgrade: ${headerValue(raw, 'upgrade') ?? ''}\r\n\r\n`;
+    new Tunnel(this, socket, balancer, picked, this.metrics.service(match.service).instance(picked.id), text, early);
   }
 
   /** One request, whichever engine read it: route, checks, then an Exchange. */
@@ -420,6 +465,7 @@ class ProxyCore implements ExchangeContext, LeanHost {
     this.headDeadlines.close();
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     for (const c of [...this.connections]) c.destroy();
+    for (const t of [...this.tunnels]) t.destroy(); // node:http no longer tracks upgraded sockets
     http.closeAllConnections();
     await closed;
     this.lean.close();

@@ -43,6 +43,15 @@ function raw(port: number): { sock: Socket; data: () => string; closed: () => bo
   return { sock, data: () => data, closed: () => closed };
 }
 
+/** Polls `check` until it holds (bounded: 100 tries, 20 ms apart). */
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
@@ -71,7 +80,7 @@ describe.each(ENGINES)('%s engine: drain on close', (eng) => {
     await waitFor(() => held.length === 1, 'the upstream to hold the request');
     let closedAt = 0;
     const closing = proxy.close().then(() => (closedAt = Date.now()));
-    await waitFor(async () => await refused(proxy.address.port), 'new connections to be refused');
+    await eventually(() => refused(proxy.address.port), 'new connections to be refused');
     expect(closedAt).toBe(0);
     expect(c.closed()).toBe(false);
     const answeredAt = Date.now();
@@ -102,7 +111,7 @@ describe.each(ENGINES)('%s engine: drain on close', (eng) => {
     await waitFor(() => held.length === 1, 'the upstream to hold the request');
     let done = false;
     const closing = proxy.close().then(() => (done = true));
-    await waitFor(async () => await refused(proxy.address.port), 'new connections to be refused');
+    await eventually(() => refused(proxy.address.port), 'new connections to be refused');
     clock.advance(4_999);
     await new Promise((r) => setTimeout(r, 30));
     expect(done).toBe(false);

@@ -1,0 +1,225 @@
+/**
+ * Upgraded connections (WebSocket, or any `Upgrade:` protocol) through the
+ * proxy. The request goes to one instance the balancer picks, with the
+ * Upgrade and `Connection: upgrade` the client asked for (both hop-by-hop,
+ * so the ordinary header rules drop them) and the usual X-Forwarded-*.
+ *
+ * - 101 from the upstream: its head is relayed as is, then bytes flow both
+ *   ways untouched, with backpressure, until either side closes; the other
+ *   side is closed then. The balancer hears success once, at the 101.
+ * - Any other answer (401, 426, 503...) is relayed as a response that closes
+ *   its connection (framing re-done: the body is read by the checks'
+ *   response parser, sent close-delimited or with its Content-Length).
+ * - Connect failure, reset, a malformed head, or no head within the attempt
+ *   timeout: 502/504 naming what happened, and the balancer hears a failure.
+ *
+ * No retry: the client's first bytes of the new protocol may already have
+ * been sent with the request.
+ */
+import { connect, type Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import { ResponseParser, type ResponseSink } from '../checks/http1.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Reason } from '../core/result.js';
+import { clientResponseHeaders } from './headers.js';
+import { CODE_ERROR, codeClass, type InstanceCells } from './metrics.js';
+import type { PickedUpstream, UpstreamBalancer } from './upstreams.js';
+
+/** Longest upstream response head read while waiting for the 101, bytes. */
+const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+
+/** What a tunnel needs from the proxy. */
+export interface TunnelHost {
+  readonly clock: Clock;
+  /** Attempt timeout: connect to response head, ms. */
+  readonly timeoutMs: number;
+  /** Open tunnels; the proxy destroys what is left when it closes. */
+  readonly tunnels: Set<Tunnel>;
+  readonly via: string | undefined;
+}
+
+/** One upgrade request on its way, then one tunnel. */
+export class Tunnel implements ResponseSink {
+  private readonly upstream: Socket;
+  private timer: TimerHandle | undefined;
+  private readonly startedAt: number;
+  /** The balancer and metrics were told (once). */
+  private settled = false;
+  private headBuf: Buffer | null = null;
+  /** A non-101 answer being relayed through the parser. */
+  private parser: ResponseParser | undefined;
+  private status = 0;
+  private reason = '';
+  private headers: string[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly host: TunnelHost,
+    private readonly client: Socket,
+    private readonly balancer: UpstreamBalancer,
+    private readonly picked: PickedUpstream,
+    private readonly cells: InstanceCells,
+    /** Request line and headers to send, CRLF-terminated, then `early`: bytes the client sent after its head. */
+    head: string,
+    early: Buffer,
+  ) {
+    host.tunnels.add(this);
+    this.startedAt = host.clock.now();
+    cells.start();
+    const m = /^\[([^\]]+)\]:(\d+)$/.exec(picked.address) ?? /^([^:]+):(\d+)$/.exec(picked.address);
+    const up = connect({ host: m?.[1] ?? picked.address, port: m === null ? 80 : Number(m[2]) });
+    this.upstream = up;
+    up.setNoDelay(true);
+    up.write(head, 'latin1');
+    if (early.length > 0) up.write(early);
+    up.on('data', this.onUpstreamHeadData);
+    up.on('error', (err: NodeJS.ErrnoException) => this.failBeforeHead(502, err.code === 'ECONNREFUSED' ? 'upstream_connect_failure' : 'upstream_reset'));
+    up.on('close', () => this.upstreamClosed());
+    client.on('error', () => {}); // 'close' follows
+    client.on('close', () => this.clientClosed());
+    // node:http's sockets allow half-open; a FIN before the answer means the client left (after a 101 the pipe relays it).
+    client.on('end', () => {
+      if (!this.settled) this.clientClosed();
+    });
+    this.timer = host.clock.setTimeout(() => this.failBeforeHead(504, 'upstream_timeout'), host.timeoutMs);
+  }
+
+  /** Close both sides (the proxy is closing). */
+  destroy(): void {
+    this.client.destroy();
+    this.upstream.destroy();
+  }
+
+  private readonly onUpstreamHeadData = (chunk: Buffer): void => {
+    const buf = this.headBuf === null ? chunk : Buffer.concat([this.headBuf, chunk]);
+    const end = buf.indexOf('\r\n\r\n');
+    if (end === -1) {
+      if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.failBeforeHead(502, 'upstream_protocol_error');
+      else this.headBuf = buf;
+      return;
+    }
+    this.headBuf = null;
+    const status = /^HTTP\/1\.[01] (\d{3})[ \r]/.exec(buf.toString('latin1', 0, Math.min(end + 2, 64)));
+    if (status === null) {
+      this.failBeforeHead(502, 'upstream_protocol_error');
+      return;
+    }
+    this.upstream.off('data', this.onUpstreamHeadData);
+    if (status[1] === '101') this.switchProtocols(buf);
+    else this.relayAnswer(buf);
+  };
+
+  /** 101: relay the head and the new protocol's bytes that came with it, then pipe both ways. */
+  private switchProtocols(buf: Buffer): void {
+    this.settle(101);
+    this.client.write(buf);
+    this.upstream.pipe(this.client);
+    this.client.pipe(this.upstream);
+  }
+
+  /** Any other status: read it with the response parser and relay it as a response that closes its connection. */
+  private relayAnswer(buf: Buffer): void {
+    this.parser = new ResponseParser(this, false);
+    this.upstream.on('data', (chunk: Buffer) => this.parser?.execute(chunk, 0, chunk.length));
+    this.upstream.on('end', () => this.parser?.eof());
+    this.parser.execute(buf, 0, buf.length);
+  }
+
+  // ResponseSink (non-101 answers)
+
+  onStatus(status: number, _minor: number, reason: string): void {
+    this.status = status;
+    this.reason = reason;
+    this.headers = [];
+  }
+
+  onHeader(line: string, colon: number): void {
+    this.headers.push(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+
+  onHead(status: number): void {
+    this.settle(status);
+    const headers = clientResponseHeaders(this.headers, this.host.via);
+    let head = `HTTP/1.1 ${status} ${/^[\t\x20-\x7e\x80-\xff]*$/.test(this.reason) ? this.reason : (STATUS_CODES[status] ?? '')}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    this.client.write(`${head}connection: close\r\n\r\n`, 'latin1');
+  }
+
+  onBody(chunk: Buffer, start: number, end: number): void {
+    // A copy: the chunk may be a view of a reused buffer. Backpressure: the upstream pauses while the client is slow.
+    if (!this.client.write(Buffer.from(chunk.subarray(start, end)))) {
+      this.upstream.pause();
+      this.client.once('drain', () => this.upstream.resume());
+    }
+  }
+
+  onEnd(): void {
+    this.parser = undefined;
+    this.upstream.destroy();
+    this.client.end();
+  }
+
+  onFail(_reason: Reason, _message: string): void {
+    this.parser = undefined;
+    if (!this.settled) this.failBeforeHead(502, 'upstream_protocol_error');
+    else this.destroy();
+  }
+
+  /** No usable head: answer the client with our own error, tell the balancer, close both. */
+  private failBeforeHead(status: number, code: string): void {
+    if (this.settled) {
+      this.destroy();
+      return;
+    }
+    this.settle(undefined);
+    this.upstream.destroy();
+    answerRaw(this.client, status, { error: code, instance: this.picked.id });
+  }
+
+  /** Tell the balancer and the metrics how the attempt went (status undefined: transport failure). */
+  private settle(status: number | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const ms = this.host.clock.now() - this.startedAt;
+    this.cells.end(status === undefined ? CODE_ERROR : codeClass(status), ms);
+    if (status === undefined) this.balancer.report(this.picked.id, { ok: false, latencyMs: ms });
+    else this.balancer.report(this.picked.id, { ok: status < 500, latencyMs: ms, status });
+  }
+
+  private upstreamClosed(): void {
+    if (!this.settled) {
+      this.failBeforeHead(502, 'upstream_reset');
+      return;
+    }
+    if (this.parser === undefined) this.client.end(); // a tunnel's upstream side ended: so does the client's
+    this.forget();
+  }
+
+  private clientClosed(): void {
+    if (!this.settled) {
+      // Gone before the upstream answered: no verdict on the instance.
+      this.settled = true;
+      if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
+      this.cells.inFlight--;
+      this.balancer.release(this.picked.id);
+    }
+    this.upstream.destroy();
+    this.client.destroy();
+    this.forget();
+  }
+
+  private forget(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.tunnels.delete(this);
+  }
+}
+
+/** One of the proxy's JSON errors on a raw client socket (no HTTP machinery left on it), then close. */
+export function answerRaw(socket: Socket, status: number, body: Record<string, string | number>): void {
+  if (socket.destroyed) return;
+  const text = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+}

@@ -1,0 +1,183 @@
+/**
+ * Upgrade requests (WebSocket and the like) through the proxy, both engines:
+ * a 101 opens a byte tunnel both ways; another answer is relayed and closes;
+ * a refused, silent (fake clock) or missing upstream gets the proxy's own
+ * error; the balancer hears each attempt once; closing the proxy closes tunnels.
+ */
+import type { IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { FakeClock, type Clock } from '../../src/core/clock.js';
+import { useCleanups } from '../helpers/cleanups.js';
+import { ENGINES, proxyConfig, proxyFor, refusedAddress, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor } from './helpers.js';
+
+const { track, cleanups } = useCleanups();
+
+/** What the upstream saw of an upgrade request, and its side of the socket. */
+interface SeenUpgrade {
+  req: IncomingMessage;
+  early: string;
+  socket: Socket;
+}
+
+/** An upstream whose 'upgrade' handler is `answer` (it gets the request, its socket and the bytes after the head). */
+async function upgradeUpstream(answer: (seen: SeenUpgrade) => void) {
+  const up = track(await startUpstream((_req, res) => res.end('plain')));
+  const seen: SeenUpgrade[] = [];
+  up.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const s = { req, early: head.toString('latin1'), socket };
+    seen.push(s);
+    socket.on('error', () => {});
+    answer(s);
+  });
+  return { up, seen };
+}
+
+/** Answers 101 and echoes every byte upper-cased (the early ones included). */
+function echo101({ socket, early }: SeenUpgrade): void {
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+  if (early !== '') socket.write(early.toUpperCase());
+  socket.on('data', (d: Buffer) => socket.write(d.toString('latin1').toUpperCase()));
+  socket.on('end', () => socket.end()); // node:http sockets allow half-open: answer the client's FIN with ours
+}
+
+/** `fn` once the proxy has closed its side of `socket` (FIN or reset: node:http upgraded sockets allow half-open). */
+function onGone(socket: Socket, fn: () => void): void {
+  socket.once('end', fn);
+  socket.once('close', fn);
+}
+
+function raw(port: number): { sock: Socket; data: () => string; closed: () => boolean } {
+  const sock = connect(port, '127.0.0.1');
+  let data = '';
+  let closed = false;
+  sock.setEncoding('latin1');
+  sock.on('data', (d: string) => (data += d));
+  sock.on('error', () => {});
+  sock.on('close', () => (closed = true));
+  cleanups.push(() => void sock.destroy());
+  return { sock, data: () => data, closed: () => closed };
+}
+
+const UPGRADE = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\nSec-WebSocket-Key: k1\r\n\r\n${extra}`;
+
+describe.each(ENGINES)('%s engine: upgraded connections', (eng) => {
+  useEngine(eng);
+
+  async function proxyTo(address: string, clock?: Clock, extra: Record<string, unknown> = {}) {
+    const balancer = new RoundRobin([{ id: 'u', address }]);
+    const config = proxyConfig({ routes: [{ path_prefix: '/ws', service: 's', strip_prefix: true }], ...extra });
+    const proxy = track(await proxyFor(config, upstreamsOf({ s: balancer }), clock));
+    return { proxy, balancer };
+  }
+
+  it('tunnels bytes both ways after a 101, early bytes included; the upstream sees the upgrade and forwarding headers', async () => {
+    const { up, seen } = await upgradeUpstream(echo101);
+    const { proxy, balancer } = await proxyTo(up.address);
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/ws/chat', 'early'));
+    await waitFor(() => c.data().includes('EARLY'), 'the 101 and the echoed early bytes');
+    expect(c.data()).toMatch(/^HTTP\/1.1 101 Switching Protocols\r\n/);
+    c.sock.write('hello');
+    await waitFor(() => c.data().endsWith('HELLO'), 'the echo through the tunnel');
+    const req = seen[0]!.req;
+    expect(req.url).toBe('/chat');
+    expect(req.headers.upgrade).toBe('echo');
+    expect(req.headers.connection?.toLowerCase()).toBe('upgrade');
+    expect(req.headers['sec-websocket-key']).toBe('k1');
+    expect(req.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(balancer.calls.filter((x) => x.op === 'report')).toEqual([{ op: 'report', id: 'u', outcome: expect.objectContaining({ ok: true, status: 101 }) }]);
+    expect(balancer.unbalanced()).toEqual([]);
+    // The client's FIN reaches the upstream, and the upstream's comes back.
+    let upstreamClosed = false;
+    onGone(seen[0]!.socket, () => (upstreamClosed = true));
+    c.sock.end();
+    await waitFor(() => upstreamClosed && c.closed(), 'both sides to close', 2000);
+  });
+
+  it('closes the client side when the upstream ends the tunnel', async () => {
+    const { up, seen } = await upgradeUpstream(echo101);
+    const { proxy } = await proxyTo(up.address);
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.data().includes('101'), 'the 101');
+    seen[0]!.socket.end();
+    await waitFor(() => c.closed(), 'the client side to close');
+  });
+
+  it('relays an answer other than 101 with its body and closes the connection', async () => {
+    const { up } = await upgradeUpstream(({ socket }) => socket.write('HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\nX-Why: token\r\n\r\nnope'));
+    const { proxy, balancer } = await proxyTo(up.address);
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.closed(), 'the connection to close after the answer');
+    expect(c.data()).toMatch(/^HTTP\/1.1 403 Forbidden\r\n/);
+    expect(c.data().toLowerCase()).toContain('x-why: token');
+    expect(c.data().toLowerCase()).toContain('connection: close');
+    expect(c.data().endsWith('\r\n\r\nnope')).toBe(true);
+    expect(balancer.calls.filter((x) => x.op === 'report')).toEqual([{ op: 'report', id: 'u', outcome: expect.objectContaining({ ok: true, status: 403 }) }]);
+  });
+
+  it('answers 502 when the instance refuses the connection, and reports a failure', async () => {
+    const { proxy, balancer } = await proxyTo(await refusedAddress());
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.closed(), 'the answer');
+    expect(c.data()).toMatch(/^HTTP\/1.1 502 /);
+    expect(c.data()).toContain('"error":"upstream_connect_failure"');
+    expect(balancer.calls.filter((x) => x.op === 'report')).toEqual([{ op: 'report', id: 'u', outcome: expect.objectContaining({ ok: false }) }]);
+  });
+
+  it('answers 504 when no head comes within the attempt timeout (fake clock), closing the upstream side', async () => {
+    const clock = new FakeClock(0);
+    const { up, seen } = await upgradeUpstream(() => {});
+    const { proxy, balancer } = await proxyTo(up.address, clock, { timeout: '2s' });
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => seen.length === 1, 'the upstream to get the request', 2000);
+    let upstreamClosed = false;
+    onGone(seen[0]!.socket, () => (upstreamClosed = true));
+    clock.advance(1_999);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(c.data()).toBe('');
+    clock.advance(1);
+    await waitFor(() => c.closed() && upstreamClosed, 'the 504 and both sides closed');
+    expect(c.data()).toMatch(/^HTTP\/1.1 504 [\s\S]*"error":"upstream_timeout"/);
+    expect(balancer.calls.filter((x) => x.op === 'report')).toEqual([{ op: 'report', id: 'u', outcome: expect.objectContaining({ ok: false }) }]);
+  });
+
+  it('releases the instance when the client goes before the upstream answered', async () => {
+    const { up, seen } = await upgradeUpstream(() => {});
+    const { proxy, balancer } = await proxyTo(up.address);
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => seen.length === 1, 'the upstream to get the request', 2000);
+    let upstreamClosed = false;
+    onGone(seen[0]!.socket, () => (upstreamClosed = true));
+    c.sock.destroy();
+    await waitFor(() => upstreamClosed, 'the upstream side to close', 2000);
+    expect(balancer.calls.map((x) => x.op)).toEqual(['pick', 'release']);
+  });
+
+  it('answers 404 for an upgrade no route matches', async () => {
+    const { up } = await upgradeUpstream(echo101);
+    const { proxy, balancer } = await proxyTo(up.address);
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/elsewhere'));
+    await waitFor(() => c.closed(), 'the answer');
+    expect(c.data()).toMatch(/^HTTP\/1.1 404 [\s\S]*"error":"no_route"/);
+    expect(balancer.calls).toEqual([]);
+  });
+
+  it('closing the proxy closes open tunnels on both sides', async () => {
+    const { up, seen } = await upgradeUpstream(echo101);
+    const { proxy } = await proxyTo(up.address);
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.data().includes('101'), 'the 101');
+    let upstreamClosed = false;
+    onGone(seen[0]!.socket, () => (upstreamClosed = true));
+    await proxy.close();
+    await waitFor(() => c.closed() && upstreamClosed, 'both sides closed');
+  });
+});
