@@ -129,6 +129,9 @@ export const proxySchema = z.strictObject({
     .min(0)
     .optional()
     .meta({ description: 'Reject request bodies larger than this (413); bodies stream either way' }),
+  tunnel_idle_timeout: positiveDuration
+    .default(3_600_000)
+    .meta({ description: 'An upgraded connection (WebSocket...) with no byte either way for this long is closed' }),
   drain_timeout: duration
     .default(10_000)
     .meta({ description: 'On stop: requests in flight get this long to finish (their responses say Connection: close); idle connections close at once' }),

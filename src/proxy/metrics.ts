@@ -14,7 +14,7 @@ export const CODE_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'error'] as const;
 /** Index of the `error` class (transport failure or timeout). */
 export const CODE_ERROR = 4;
 
-/** Code class index of an HTTP status (1xx never ends an attempt; counted as 2xx). */
+/** Code class index of an HTTP status (a 1xx ends an attempt only as an upgrade's 101; counted as 2xx). */
 export function codeClass(status: number): number {
   if (status < 300) return 0;
   if (status < 400) return 1;

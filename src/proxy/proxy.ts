@@ -178,6 +178,7 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
   readonly tunnels = new Set<Tunnel>();
   /** Attempt timeout (config.timeout), ms. */
   readonly timeoutMs: number;
+  readonly tunnelIdleMs: number;
   /** The lean engine's small writes, sent at the end of each batch of socket events. */
   readonly writes = new WriteBatch();
   httpServer: Server | undefined;
@@ -243,6 +244,7 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     this.bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 300_000;
     this.drainMs = config.drain_timeout;
     this.timeoutMs = config.timeout;
+    this.tunnelIdleMs = config.tunnel_idle_timeout;
     this.lean = new LeanUpstreams({ bodyIdleTimeoutMs: this.bodyIdleTimeoutMs, now: () => this.clock.now(), writes: this.writes });
     this.budgetOptions = {
       budgetPercent: config.retries.budget_percent,

@@ -33,6 +33,8 @@ export interface TunnelHost {
   readonly clock: Clock;
   /** Attempt timeout: connect to response head, ms. */
   readonly timeoutMs: number;
+  /** A tunnel silent both ways for this long is closed, ms. */
+  readonly tunnelIdleMs: number;
   /** Open tunnels; the proxy destroys what is left when it closes. */
   readonly tunnels: Set<Tunnel>;
   readonly via: string | undefined;
@@ -115,6 +117,20 @@ export class Tunnel implements ResponseSink {
     this.client.write(buf);
     this.upstream.pipe(this.client);
     this.client.pipe(this.upstream);
+    // A peer that vanished without a FIN would hold both sockets for ever: silence both ways for this long ends the tunnel.
+    let lastActive = this.host.clock.now();
+    const active = (): void => {
+      lastActive = this.host.clock.now();
+    };
+    this.client.on('data', active);
+    this.upstream.on('data', active);
+    const check = (): void => {
+      if (this.closed) return;
+      const idle = this.host.clock.now() - lastActive;
+      if (idle >= this.host.tunnelIdleMs) this.destroy();
+      else this.timer = this.host.clock.setTimeout(check, this.host.tunnelIdleMs - idle);
+    };
+    this.timer = this.host.clock.setTimeout(check, this.host.tunnelIdleMs);
   }
 
   /** Any other status: read it with the response parser and relay it as a response that closes its connection. */
@@ -213,6 +229,8 @@ export class Tunnel implements ResponseSink {
   private forget(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     this.host.tunnels.delete(this);
   }
 }

@@ -169,6 +169,25 @@ describe.each(ENGINES)('%s engine: upgraded connections', (eng) => {
     expect(balancer.calls).toEqual([]);
   });
 
+  it('closes a tunnel silent both ways for tunnel_idle_timeout (fake clock); traffic either way keeps it open', async () => {
+    const clock = new FakeClock(0);
+    const { up, seen } = await upgradeUpstream(echo101);
+    const { proxy } = await proxyTo(up.address, clock, { tunnel_idle_timeout: '10s' });
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.data().includes('101'), 'the 101');
+    let upstreamClosed = false;
+    onGone(seen[0]!.socket, () => (upstreamClosed = true));
+    clock.advance(9_000);
+    c.sock.write('ping');
+    await waitFor(() => c.data().endsWith('PING'), 'the echo');
+    clock.advance(9_000); // 9 s since the last byte
+    await new Promise((r) => setTimeout(r, 20));
+    expect(c.closed()).toBe(false);
+    clock.advance(1_000);
+    await waitFor(() => c.closed() && upstreamClosed, 'both sides closed after 10 s of silence');
+  });
+
   it('closing the proxy closes open tunnels on both sides', async () => {
     const { up, seen } = await upgradeUpstream(echo101);
     const { proxy } = await proxyTo(up.address);
