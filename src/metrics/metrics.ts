@@ -34,7 +34,6 @@ import {
   OTHER_REASON,
   SCHEDULER_LAG_QUANTILES,
   type FamilySpec,
-  type FamilyType,
 } from './names.js';
 import { ComputedFamily, NO_LABELS, type Labels, type Sample } from './computed.js';
 

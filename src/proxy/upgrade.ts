@@ -50,7 +50,6 @@ export class Tunnel implements ResponseSink {
   private headBuf: Buffer | null = null;
   /** A non-101 answer being relayed through the parser. */
   private parser: ResponseParser | undefined;
-  private status = 0;
   private reason = '';
   private headers: string[] = [];
   private closed = false;
@@ -143,8 +142,7 @@ export class Tunnel implements ResponseSink {
 
   // ResponseSink (non-101 answers)
 
-  onStatus(status: number, _minor: number, reason: string): void {
-    this.status = status;
+  onStatus(_status: number, _minor: number, reason: string): void {
     this.reason = reason;
     this.headers = [];
   }

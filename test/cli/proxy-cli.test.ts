@@ -42,10 +42,9 @@ function listenFrom(output: string, prefix: string): string | undefined {
   return undefined;
 }
 
-describe('healthmesh proxy', () => {
-  it('routes by path prefix to healthy instances, shows the balancer, stops within a second on SIGTERM', async () => {
-    const port = await upstream('u1');
-    const file = writeConfig(`server: { listen: "127.0.0.1:0" }
+/** `healthmesh proxy` on a config with service `api` at 127.0.0.1:port and `proxyLines` under proxy:; resolves once its instance is in rotation. */
+async function startProxyCli(port: number, proxyLines: string) {
+  const file = writeConfig(`server: { listen: "127.0.0.1:0" }
 log: { format: json }
 storage: { path: "$DIR/hm.db" }
 defaults: { interval: 200ms, timeout: 500ms, rise: 1, fall: 1 }
@@ -55,26 +54,33 @@ services:
     checks: [{ kind: http, path: /health }]
 proxy:
   listen: "127.0.0.1:0"
-  routes: [{ path_prefix: /api, service: api, strip_prefix: true }]
+${proxyLines}
 `);
-    const { child, output } = startCli(['proxy', '--config', file]);
-    cleanups.push(() => void child.kill('SIGKILL'));
-    await waitFor(() => listenFrom(output(), 'proxy serving') !== undefined, 10_000, 'the proxy to listen');
-    const proxy = listenFrom(output(), 'proxy serving')!;
-    const admin = listenFrom(output(), 'healthmesh')!;
-    // Until the first check passes every instance is UNKNOWN and the balancer is in panic; wait for the check.
-    let usable = false;
-    for (let i = 0; i < 100 && !usable; i++) {
-      const state = await fetch(`http://${admin}/api/v1/services/api/balancer`).then((r) => r.json());
-      usable = state.instances[0]?.usable === true && state.panic === false;
-      if (!usable) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(usable).toBe(true);
+  const { child, output } = startCli(['proxy', '--config', file]);
+  cleanups.push(() => void child.kill('SIGKILL'));
+  await waitFor(() => listenFrom(output(), 'proxy serving') !== undefined, 10_000, 'the proxy to listen');
+  const proxy = listenFrom(output(), 'proxy serving')!;
+  const admin = listenFrom(output(), 'healthmesh')!;
+  // Until the first check passes every instance is UNKNOWN and the balancer is in panic; wait for the check.
+  let usable = false;
+  for (let i = 0; i < 100 && !usable; i++) {
+    const state = (await fetch(`http://${admin}/api/v1/services/api/balancer`).then((r) => r.json())) as { instances: { usable?: boolean }[]; panic: boolean };
+    usable = state.instances[0]?.usable === true && state.panic === false;
+    if (!usable) await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(usable).toBe(true);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, proxy, admin, exited };
+}
+
+describe('healthmesh proxy', () => {
+  it('routes by path prefix to healthy instances, shows the balancer, stops within a second on SIGTERM', async () => {
+    const port = await upstream('u1');
+    const { child, proxy, exited } = await startProxyCli(port, '  routes: [{ path_prefix: /api, service: api, strip_prefix: true }]');
     expect(await fetch(`http://${proxy}/api/hello`).then((r) => r.text())).toBe('u1 /hello');
     const unrouted = await fetch(`http://${proxy}/other`);
     expect(unrouted.status).toBe(404);
     expect(await unrouted.json()).toMatchObject({ error: 'no_route', path: '/other' });
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const sentAt = Date.now();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
@@ -85,32 +91,7 @@ proxy:
     let atUpstream = (): void => {};
     const arrived = new Promise<void>((r) => (atUpstream = r));
     const port = await upstream('u1', 700, () => atUpstream());
-    const file = writeConfig(`server: { listen: "127.0.0.1:0" }
-log: { format: json }
-storage: { path: "$DIR/hm.db" }
-defaults: { interval: 200ms, timeout: 500ms, rise: 1, fall: 1 }
-services:
-  api:
-    instances: [{ id: u1, address: "127.0.0.1:${port}" }]
-    checks: [{ kind: http, path: /health }]
-proxy:
-  listen: "127.0.0.1:0"
-  drain_timeout: 5s
-  routes: [{ path_prefix: /, service: api }]
-`);
-    const { child, output } = startCli(['proxy', '--config', file]);
-    cleanups.push(() => void child.kill('SIGKILL'));
-    await waitFor(() => listenFrom(output(), 'proxy serving') !== undefined, 10_000, 'the proxy to listen');
-    const proxy = listenFrom(output(), 'proxy serving')!;
-    const admin = listenFrom(output(), 'healthmesh')!;
-    let usable = false;
-    for (let i = 0; i < 100 && !usable; i++) {
-      const state = await fetch(`http://${admin}/api/v1/services/api/balancer`).then((r) => r.json());
-      usable = state.instances[0]?.usable === true && state.panic === false;
-      if (!usable) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(usable).toBe(true);
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, proxy, exited } = await startProxyCli(port, '  drain_timeout: 5s\n  routes: [{ path_prefix: /, service: api }]');
     const slow = fetch(`http://${proxy}/slow`);
     await arrived;
     child.kill('SIGTERM');

@@ -4,12 +4,12 @@
  * are refused, and what is still running at drain_timeout (fake clock) is
  * broken off with the instance released.
  */
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
-import { ENGINES, proxyConfig, proxyFor, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor } from './helpers.js';
+import { ENGINES, proxyConfig, proxyFor, rawClient, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 
@@ -30,18 +30,7 @@ async function heldUpstream() {
   return { up, held, answer };
 }
 
-/** A raw client connection: what it received, and whether it closed. */
-function raw(port: number): { sock: Socket; data: () => string; closed: () => boolean } {
-  const sock = connect(port, '127.0.0.1');
-  let data = '';
-  let closed = false;
-  sock.setEncoding('latin1');
-  sock.on('data', (d: string) => (data += d));
-  sock.on('error', () => {});
-  sock.on('close', () => (closed = true));
-  cleanups.push(() => void sock.destroy());
-  return { sock, data: () => data, closed: () => closed };
-}
+const raw = (port: number): RawClient => rawClient(port, cleanups);
 
 /** Polls `check` until it holds (bounded: 100 tries, 20 ms apart). */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {

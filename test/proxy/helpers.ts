@@ -1,5 +1,5 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { proxySchema, type ProxyConfig } from '../../src/config/balancer.js';
 import { realClock, type Clock } from '../../src/core/clock.js';
@@ -194,4 +194,24 @@ export function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<v
     };
     tick();
   });
+}
+
+/** A raw client connection to 127.0.0.1:port recording what it receives (latin1) and whether it closed. */
+export interface RawClient {
+  sock: Socket;
+  data(): string;
+  closed(): boolean;
+}
+
+/** Open a {@link RawClient}; `cleanups` gets its destroy. */
+export function rawClient(port: number, cleanups: (() => unknown)[]): RawClient {
+  const sock = connect(port, '127.0.0.1');
+  let data = '';
+  let closed = false;
+  sock.setEncoding('latin1');
+  sock.on('data', (d: string) => (data += d));
+  sock.on('error', () => {});
+  sock.on('close', () => (closed = true));
+  cleanups.push(() => void sock.destroy());
+  return { sock, data: () => data, closed: () => closed };
 }

@@ -3,7 +3,6 @@
  * pipelining, hand-over to node:http, upstream keep-alive) and of hostile
  * clients and upstreams; the hand-over and hostile cases run on both engines.
  */
-import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
 import { LeanUpstreams, type LeanHandler } from '../../src/proxy/lean-upstream.js';
@@ -11,28 +10,12 @@ import { startProxy, type RunningProxy } from '../../src/proxy/proxy.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { rawServer } from '../helpers/hostile.js';
-import { engine, ENGINES, fetchVia, proxyConfig, proxyFor, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, type Upstream, waitFor } from './helpers.js';
+import { engine, ENGINES, fetchVia, proxyConfig, proxyFor, rawClient, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, type RawClient, type Upstream, waitFor } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 
 
-/** A raw client connection recording everything it receives and whether it closed. */
-interface Raw {
-  sock: Socket;
-  data(): string;
-  closed(): boolean;
-}
-function raw(proxy: RunningProxy): Raw {
-  const sock = connect(proxy.address.port, '127.0.0.1');
-  let data = '';
-  let closed = false;
-  sock.setEncoding('latin1');
-  sock.on('data', (d: string) => (data += d));
-  sock.on('error', () => {});
-  sock.on('close', () => (closed = true));
-  cleanups.push(() => void sock.destroy());
-  return { sock, data: () => data, closed: () => closed };
-}
+const raw = (proxy: RunningProxy): RawClient => rawClient(proxy.address.port, cleanups);
 
 /** An upstream echoing method, url and body length, counting its connections. */
 async function echo(): Promise<Upstream & { connections: () => number }> {

@@ -5,11 +5,11 @@
  * error; the balancer hears each attempt once; closing the proxy closes tunnels.
  */
 import type { IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, type Clock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
-import { ENGINES, proxyConfig, proxyFor, refusedAddress, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor } from './helpers.js';
+import { ENGINES, proxyConfig, proxyFor, rawClient, refusedAddress, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 
@@ -47,17 +47,7 @@ function onGone(socket: Socket, fn: () => void): void {
   socket.once('close', fn);
 }
 
-function raw(port: number): { sock: Socket; data: () => string; closed: () => boolean } {
-  const sock = connect(port, '127.0.0.1');
-  let data = '';
-  let closed = false;
-  sock.setEncoding('latin1');
-  sock.on('data', (d: string) => (data += d));
-  sock.on('error', () => {});
-  sock.on('close', () => (closed = true));
-  cleanups.push(() => void sock.destroy());
-  return { sock, data: () => data, closed: () => closed };
-}
+const raw = (port: number): RawClient => rawClient(port, cleanups);
 
 const UPGRADE = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\nSec-WebSocket-Key: k1\r\n\r\n${extra}`;
 
