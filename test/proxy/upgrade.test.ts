@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, type Clock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { openFds, settleFds } from '../helpers/fds.js';
 import { ENGINES, proxyConfig, proxyFor, rawClient, refusedAddress, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
@@ -176,6 +177,41 @@ describe.each(ENGINES)('%s engine: upgraded connections', (eng) => {
     expect(c.closed()).toBe(false);
     clock.advance(1_000);
     await waitFor(() => c.closed() && upstreamClosed, 'both sides closed after 10 s of silence');
+  });
+
+  it('answers 502 to an upstream head over 64 KB without its end, and to a reset right after the 101 closes the client', async () => {
+    const { up } = await upgradeUpstream(({ socket }) => socket.write(`HTTP/1.1 101 Switching Protocols\r\nX-Big: ${'a'.repeat(70 * 1024)}`));
+    const { proxy, balancer } = await proxyTo(up.address);
+    const c = raw(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.closed(), 'the answer');
+    expect(c.data()).toMatch(/^HTTP\/1.1 502 [\s\S]*"error":"upstream_protocol_error"/);
+    expect(balancer.calls.filter((x) => x.op === 'report')).toEqual([{ op: 'report', id: 'u', outcome: expect.objectContaining({ ok: false }) }]);
+
+    const { up: resets } = await upgradeUpstream(({ socket }) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+      setTimeout(() => socket.resetAndDestroy(), 10);
+    });
+    const second = await proxyTo(resets.address);
+    const d = raw(second.proxy.address.port);
+    d.sock.write(UPGRADE('/ws'));
+    await waitFor(() => d.closed(), 'the client side to close after the reset');
+    expect(d.data()).toMatch(/^HTTP\/1.1 101 /);
+  });
+
+  it('leaves no socket open after 50 tunnels opened, used and closed from either side', async () => {
+    const { up, seen } = await upgradeUpstream(echo101);
+    const { proxy } = await proxyTo(up.address);
+    const before = openFds();
+    for (let i = 0; i < 50; i++) {
+      const c = raw(proxy.address.port);
+      c.sock.write(UPGRADE('/ws', 'x'));
+      await waitFor(() => c.data().endsWith('X'), 'the echo');
+      if (i % 2 === 0) c.sock.destroy();
+      else seen[i]!.socket.destroy();
+      await waitFor(() => c.closed(), 'the tunnel to close');
+    }
+    expect(await settleFds(before)).toBeLessThanOrEqual(before);
   });
 
   it('closing the proxy closes open tunnels on both sides', async () => {
