@@ -309,6 +309,12 @@ export const PROXY_FAMILIES = {
     labelNames: ['service', 'service_instance'],
     help: 'Upstream attempts in flight, until response headers or failure (counted as the balancer counts them).',
   },
+  proxyTunnelsOpen: {
+    name: 'healthmesh_proxy_tunnels_open',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'Upgraded connections (WebSocket...) open through the proxy, from the upstream 101 until either side closes.',
+  },
   proxyUnrouted: {
     name: 'healthmesh_proxy_unrouted_requests_total',
     type: 'counter',

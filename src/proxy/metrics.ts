@@ -28,6 +28,8 @@ const BOUNDS_MS = ATTEMPT_DURATION_BUCKETS_SECONDS.map((s) => s * 1000);
 export class ServiceCells {
   retries = 0;
   budgetExhausted = 0;
+  /** Upgraded connections open (after their 101). */
+  tunnels = 0;
   durationCount = 0;
   durationSumMs = 0;
   /** Non-cumulative; the last slot is above the largest bound. */
@@ -106,6 +108,7 @@ export class ProxyMetrics {
       retries: PROXY_FAMILIES.proxyRetries,
       budgetExhausted: PROXY_FAMILIES.proxyBudgetExhausted,
       inFlight: PROXY_FAMILIES.proxyInFlight,
+      tunnelsOpen: PROXY_FAMILIES.proxyTunnelsOpen,
       unrouted: PROXY_FAMILIES.proxyUnrouted,
     };
     const all = (): ServiceCells[] => [...this.services.values()];
@@ -144,6 +147,9 @@ export class ProxyMetrics {
       for (const s of all()) {
         for (const c of s.instances.values()) out.push({ value: c.inFlight, labels: { service: s.service, service_instance: c.id } });
       }
+    });
+    add(f.tunnelsOpen, (out) => {
+      for (const s of all()) out.push({ value: s.tunnels, labels: { service: s.service } });
     });
     add(f.unrouted, (out) => {
       out.push({ value: this.unrouted, labels: {} });

@@ -53,6 +53,8 @@ export class Tunnel implements ResponseSink {
   private reason = '';
   private headers: string[] = [];
   private closed = false;
+  /** Counted in the service's open tunnels (after the 101). */
+  private open = false;
 
   constructor(
     private readonly host: TunnelHost,
@@ -113,6 +115,8 @@ export class Tunnel implements ResponseSink {
   /** 101: relay the head and the new protocol's bytes that came with it, then pipe both ways. */
   private switchProtocols(buf: Buffer): void {
     this.settle(101);
+    this.open = true;
+    this.cells.owner.tunnels++;
     this.client.write(buf);
     this.upstream.pipe(this.client);
     this.client.pipe(this.upstream);
@@ -227,6 +231,7 @@ export class Tunnel implements ResponseSink {
   private forget(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.open) this.cells.owner.tunnels--;
     if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.host.tunnels.delete(this);

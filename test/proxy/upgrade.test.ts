@@ -7,10 +7,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { FakeClock, type Clock } from '../../src/core/clock.js';
+import { Registry } from 'prom-client';
+import { FakeClock, realClock, type Clock } from '../../src/core/clock.js';
+import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
-import { ENGINES, proxyConfig, proxyFor, rawClient, refusedAddress, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
+import { promtoolCheckMetrics } from '../helpers/prometheus.js';
+import { engine, ENGINES, proxyConfig, proxyFor, rawClient, refusedAddress, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 
@@ -212,6 +215,28 @@ describe.each(ENGINES)('%s engine: upgraded connections', (eng) => {
       await waitFor(() => c.closed(), 'the tunnel to close');
     }
     expect(await settleFds(before)).toBeLessThanOrEqual(before);
+  });
+
+  it('counts open tunnels per service in healthmesh_proxy_tunnels_open (valid exposition)', async () => {
+    const { up, seen } = await upgradeUpstream(echo101);
+    const balancer = new RoundRobin([{ id: 'u', address: up.address }]);
+    const registry = new Registry();
+    const config = proxyConfig({ routes: [{ path_prefix: '/ws', service: 's' }] });
+    const proxy = track(await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: balancer }), clock: realClock, logger: silentLogger, registry }));
+    const gauge = async (): Promise<string | undefined> => (await registry.metrics()).split('\n').find((l) => l.startsWith('healthmesh_proxy_tunnels_open{'));
+    const a = raw(proxy.address.port);
+    const b = raw(proxy.address.port);
+    a.sock.write(UPGRADE('/ws'));
+    b.sock.write(UPGRADE('/ws'));
+    await waitFor(() => a.data().includes('101') && b.data().includes('101'), 'two tunnels');
+    expect(await gauge()).toBe('healthmesh_proxy_tunnels_open{service="s"} 2');
+    const check = promtoolCheckMetrics(await registry.metrics());
+    expect(check.code, check.output).toBe(0);
+    seen[0]!.socket.destroy();
+    b.sock.destroy();
+    await waitFor(() => a.closed() && b.closed(), 'both tunnels closed');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await gauge()).toBe('healthmesh_proxy_tunnels_open{service="s"} 0');
   });
 
   it('closing the proxy closes open tunnels on both sides', async () => {
