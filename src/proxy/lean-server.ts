@@ -105,7 +105,12 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   /** The proxy is stopping: an idle connection closes now, a busy one after its response (which says Connection: close if its head is not out yet). */
   drain(): void {
     if (!this.busy) {
-      this.socket.destroy();
+      // Idle, but what it last answered may still be on its way (the write batch, a slow client): close once written.
+      this.closeAfter = true;
+      this.buf = null;
+      this.socket.off('data', this.onData);
+      this.flushBatched();
+      this.socket.end(() => this.socket.destroy());
       return;
     }
     this.closeAfter = true;

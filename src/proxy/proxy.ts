@@ -20,7 +20,7 @@
  * max_body_bytes, each a short JSON object `{ "error": code, ... }`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createNetServer, Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { Pool } from 'undici';
 import type { ProxyConfig } from '../config/balancer.js';
@@ -138,6 +138,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const lean = (options.engine ?? 'lean') === 'lean';
   const server: NetServer = lean ? createNetServer({ allowHalfOpen: true, noDelay: true }, (s) => core.accept(s)) : httpServer;
   core.httpServer = httpServer;
+  httpServer.on('connection', (s: Socket) => core.trackHttpSocket(s));
   const { host, port } = parseListen(options.config.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -182,6 +183,9 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
   /** The lean engine's small writes, sent at the end of each batch of socket events. */
   readonly writes = new WriteBatch();
   httpServer: Server | undefined;
+  /** node:http's connections (node engine, and the lean engine's hand-overs) and their responses in progress, for the drain. */
+  private readonly httpSockets = new Set<Socket>();
+  private readonly httpResponses = new Set<ServerResponse>();
   readonly counts: ProxyStats = {
     requests: 0,
     attempts: 0,
@@ -314,8 +318,15 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     const raw = req.rawHeaders;
     const contentLength = headerValue(raw, 'content-length');
     const hasBody = (contentLength !== undefined && Number(contentLength) > 0) || headerValue(raw, 'transfer-encoding') !== undefined;
+    this.httpResponses.add(res);
+    res.once('close', () => this.httpResponses.delete(res));
     const client = new NodeClient(req, res, hasBody, this);
     this.route(client, raw, req.socket.remoteAddress ?? '', req.url ?? '/', req.method ?? 'GET', hasBody, req, this.undiciTransport);
+  }
+
+  trackHttpSocket(s: Socket): void {
+    this.httpSockets.add(s);
+    s.once('close', () => this.httpSockets.delete(s));
   }
 
   /** A request with Upgrade (node:http's 'upgrade' event, both engines): route it, pick one instance, open a Tunnel. */
@@ -323,6 +334,11 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     this.counts.requests++;
     if (this.closed) {
       socket.destroy();
+      return;
+    }
+    if (this.draining) {
+      // A tunnel opened now would be cut at the end of the drain: the client had better reconnect to another proxy.
+      answerRaw(socket, 503, { error: 'proxy_draining' });
       return;
     }
     const raw = req.rawHeaders;
@@ -353,7 +369,7 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) text += `${h[i]}: ${h[i + 1]}\r\n`;
     text += `connection: upgrade\r\nupgrade: ${headerValue(raw, 'upgrade') ?? ''}\r\n\r\n`;
-    new Tunnel(this, socket, balancer, picked, this.metrics.service(match.service).instance(picked.id), text, early);
+    new Tunnel(this, socket, balancer, picked, this.metrics.service(match.service).instance(picked.id), text, early, req.method === 'HEAD');
   }
 
   /** One request, whichever engine read it: route, checks, then an Exchange. */
@@ -434,15 +450,27 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     return { ...this.counts, failures: { ...this.counts.failures } };
   }
 
+  /**
+   * node:http connections with no response in progress close once what they
+   * were sent is written. Not closeIdleConnections(): it destroys a connection
+   * whose response has ended while its bytes are still on their way to a slow
+   * client.
+   */
+  private closeIdleHttp(): void {
+    const busy = new Set<Socket>();
+    for (const res of this.httpResponses) if (res.socket) busy.add(res.socket);
+    for (const s of this.httpSockets) if (!busy.has(s) && !s.writableEnded) s.end(() => s.destroy());
+  }
+
   /** Let requests in flight finish, for at most drainMs; resolves early once `closed` (every connection gone) does. */
-  private async drain(closed: Promise<void>, http: Server): Promise<void> {
+  private async drain(closed: Promise<void>): Promise<void> {
     this.draining = true;
     for (const c of [...this.connections]) c.drain();
-    http.closeIdleConnections();
+    this.closeIdleHttp();
     let sweep: TimerHandle | undefined;
     let grace: TimerHandle | undefined;
     const sweepIdle = (): void => {
-      http.closeIdleConnections();
+      this.closeIdleHttp();
       sweep = this.clock.setTimeout(sweepIdle, DRAIN_SWEEP_MS);
     };
     sweep = this.clock.setTimeout(sweepIdle, DRAIN_SWEEP_MS);
@@ -454,20 +482,20 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
 
   async close(server: NetServer): Promise<void> {
     if (this.closed) return;
-    // Resolves once every connection the server accepted is gone (handed-over ones included).
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.writes.flushAll(); // responses completed in this turn leave before anything closes
+    // Stop listening; resolves once every connection the server accepted is gone (handed-over ones included). The
+    // net.Server close, not node:http's, which would first run closeIdleConnections() (see closeIdleHttp).
+    const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
     const http = this.httpServer!;
-    if (http !== server) {
-      // Never listening: close() only stops its connection tracking (and reports "not running").
-      http.close(() => undefined);
-    }
-    if (this.drainMs > 0) await this.drain(closed, http);
+    if (this.drainMs > 0) await this.drain(closed);
     this.closed = true;
     this.deadlines.close();
     this.headDeadlines.close();
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     for (const c of [...this.connections]) c.destroy();
     for (const t of [...this.tunnels]) t.destroy(); // node:http no longer tracks upgraded sockets
+    // node:http's own close now: it stops its connection tracking ("not running" is expected: the listener is closed).
+    http.close(() => undefined);
     http.closeAllConnections();
     await closed;
     this.lean.close();

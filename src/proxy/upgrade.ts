@@ -4,9 +4,13 @@
  * Upgrade and `Connection: upgrade` the client asked for (both hop-by-hop,
  * so the ordinary header rules drop them) and the usual X-Forwarded-*.
  *
- * - 101 from the upstream: its head is relayed as is, then bytes flow both
- *   ways untouched, with backpressure, until either side closes; the other
- *   side is closed then. The balancer hears success once, at the 101.
+ * - 101 from the upstream: its head is relayed as is (interim 1xx heads
+ *   before it too), then the bytes the client sent after its head, then
+ *   bytes flow both ways untouched, with backpressure, until either side
+ *   closes; the other side is closed then. Nothing of the client's goes
+ *   upstream before the 101: an upstream that declines the upgrade would
+ *   read it as more HTTP requests (smuggled past the routes). The balancer
+ *   hears success once, at the 101.
  * - Any other answer (401, 426, 503...) is relayed as a response that closes
  *   its connection (framing re-done: the body is read by the checks'
  *   response parser, sent close-delimited or with its Content-Length).
@@ -23,6 +27,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Reason } from '../core/result.js';
 import { clientResponseHeaders } from './headers.js';
 import { CODE_ERROR, codeClass, type InstanceCells } from './metrics.js';
+import type { ProxyStats } from './proxy.js';
 import type { PickedUpstream, UpstreamBalancer } from './upstreams.js';
 
 /** Longest upstream response head read while waiting for the 101, bytes. */
@@ -35,6 +40,8 @@ export interface TunnelHost {
   readonly timeoutMs: number;
   /** A tunnel silent both ways for this long is closed, ms. */
   readonly tunnelIdleMs: number;
+  /** Failures are counted here like those of other attempts. */
+  readonly counts: ProxyStats;
   /** Open tunnels; the proxy destroys what is left when it closes. */
   readonly tunnels: Set<Tunnel>;
   readonly via: string | undefined;
@@ -53,6 +60,8 @@ export class Tunnel implements ResponseSink {
   private reason = '';
   private headers: string[] = [];
   private closed = false;
+  /** What the client sent after its head: held until the 101 (before it, the upstream would read it as HTTP). */
+  private early: Buffer | null;
   /** Counted in the service's open tunnels (after the 101). */
   private open = false;
 
@@ -65,6 +74,8 @@ export class Tunnel implements ResponseSink {
     /** Request line and headers to send, CRLF-terminated, then `early`: bytes the client sent after its head. */
     head: string,
     early: Buffer,
+    /** The request was HEAD: a non-101 answer has no body. */
+    private readonly noBody: boolean,
   ) {
     host.tunnels.add(this);
     this.startedAt = host.clock.now();
@@ -74,7 +85,7 @@ export class Tunnel implements ResponseSink {
     this.upstream = up;
     up.setNoDelay(true);
     up.write(head, 'latin1');
-    if (early.length > 0) up.write(early);
+    this.early = early.length > 0 ? early : null;
     up.on('data', this.onUpstreamHeadData);
     up.on('error', (err: NodeJS.ErrnoException) => this.failBeforeHead(502, err.code === 'ECONNREFUSED' ? 'upstream_connect_failure' : 'upstream_reset'));
     up.on('close', () => this.upstreamClosed());
@@ -107,6 +118,13 @@ export class Tunnel implements ResponseSink {
       this.failBeforeHead(502, 'upstream_protocol_error');
       return;
     }
+    if (status[1]!.startsWith('1') && status[1] !== '101') {
+      // Interim (100, 103): relay it and wait for the final answer.
+      this.client.write(buf.subarray(0, end + 4));
+      this.headBuf = null;
+      if (buf.length > end + 4) this.onUpstreamHeadData(buf.subarray(end + 4));
+      return;
+    }
     this.upstream.off('data', this.onUpstreamHeadData);
     if (status[1] === '101') this.switchProtocols(buf);
     else this.relayAnswer(buf);
@@ -118,9 +136,15 @@ export class Tunnel implements ResponseSink {
     this.open = true;
     this.cells.owner.tunnels++;
     this.client.write(buf);
+    if (this.early !== null) this.upstream.write(this.early);
+    this.early = null;
     this.upstream.pipe(this.client);
     this.client.pipe(this.upstream);
-    // A peer that vanished without a FIN would hold both sockets for ever: silence both ways for this long ends the tunnel.
+    this.startIdle();
+  }
+
+  /** A peer that vanished without a FIN would hold both sockets for ever: silence both ways for this long ends the tunnel. */
+  private startIdle(): void {
     let lastActive = this.host.clock.now();
     const active = (): void => {
       lastActive = this.host.clock.now();
@@ -138,7 +162,9 @@ export class Tunnel implements ResponseSink {
 
   /** Any other status: read it with the response parser and relay it as a response that closes its connection. */
   private relayAnswer(buf: Buffer): void {
-    this.parser = new ResponseParser(this, false);
+    this.early = null; // not upgraded: the client's next bytes are not for the upstream
+    this.parser = new ResponseParser(this, this.noBody);
+    this.startIdle();
     this.upstream.on('data', (chunk: Buffer) => this.parser?.execute(chunk, 0, chunk.length));
     this.upstream.on('end', () => this.parser?.eof());
     this.parser.execute(buf, 0, buf.length);
@@ -174,7 +200,12 @@ export class Tunnel implements ResponseSink {
   onEnd(): void {
     this.parser = undefined;
     this.upstream.destroy();
-    this.client.end();
+    this.endClient();
+  }
+
+  /** Nothing more to relay: close the client once what it is owed is written (node:http's destroySoon). */
+  private endClient(): void {
+    if (!this.client.destroyed) this.client.end(() => this.client.destroy());
   }
 
   onFail(_reason: Reason, _message: string): void {
@@ -190,6 +221,11 @@ export class Tunnel implements ResponseSink {
       return;
     }
     this.settle(undefined);
+    const f = this.host.counts.failures;
+    if (code === 'upstream_timeout') f.timeout++;
+    else if (code === 'upstream_connect_failure') f.connectFailure++;
+    else if (code === 'upstream_reset') f.reset++;
+    else f.protocol++;
     this.upstream.destroy();
     answerRaw(this.client, status, { error: code, instance: this.picked.id });
   }
@@ -211,14 +247,18 @@ export class Tunnel implements ResponseSink {
       this.failBeforeHead(502, 'upstream_reset');
       return;
     }
-    if (this.parser === undefined) this.client.end(); // a tunnel's upstream side ended: so does the client's
-    this.forget();
+    if (this.parser === undefined) this.endClient(); // a tunnel's upstream side ended: so does the client's
+    if (this.open) {
+      this.open = false;
+      this.cells.owner.tunnels--;
+    }
   }
 
   private clientClosed(): void {
     if (!this.settled) {
       // Gone before the upstream answered: no verdict on the instance.
       this.settled = true;
+      this.host.counts.failures.clientAbort++;
       if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
       this.cells.inFlight--;
       this.balancer.release(this.picked.id);
@@ -232,6 +272,7 @@ export class Tunnel implements ResponseSink {
     if (this.closed) return;
     this.closed = true;
     if (this.open) this.cells.owner.tunnels--;
+    this.open = false;
     if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.host.tunnels.delete(this);
@@ -242,5 +283,5 @@ export class Tunnel implements ResponseSink {
 export function answerRaw(socket: Socket, status: number, body: Record<string, string | number>): void {
   if (socket.destroyed) return;
   const text = JSON.stringify(body);
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`, () => socket.destroy());
 }

@@ -1,0 +1,191 @@
+/**
+ * Upgrades against hostile or unusual peers (both engines): bytes sent after
+ * the upgrade head are not smuggled to an upstream that declines it; no
+ * half-closed client socket is left untracked (close() still resolves, the
+ * idle timeout still applies); a stalled non-101 body times out; an interim
+ * 1xx before the 101 works; failures are counted in stats().
+ */
+import type { IncomingMessage } from 'node:http';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { FakeClock, type Clock } from '../../src/core/clock.js';
+import { useCleanups } from '../helpers/cleanups.js';
+import { ENGINES, proxyConfig, proxyFor, rawClient, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor } from './helpers.js';
+
+const { track, cleanups } = useCleanups();
+
+interface SeenUpgrade {
+  req: IncomingMessage;
+  socket: Socket;
+}
+
+async function upgradeUpstream(answer: (seen: SeenUpgrade) => void) {
+  const up = track(await startUpstream((_req, res) => res.end('plain')));
+  const seen: SeenUpgrade[] = [];
+  up.server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    const s = { req, socket };
+    seen.push(s);
+    socket.on('error', () => {});
+    answer(s);
+  });
+  return { up, seen };
+}
+
+/** A raw client that keeps its own side open after the peer's FIN (allowHalfOpen), like a client that never closes. */
+function halfOpenClient(port: number) {
+  const sock = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  let data = '';
+  let ended = false;
+  let closed = false;
+  sock.setEncoding('latin1');
+  sock.on('data', (d: string) => (data += d));
+  sock.on('end', () => (ended = true));
+  sock.on('error', () => {});
+  sock.on('close', () => (closed = true));
+  cleanups.push(() => void sock.destroy());
+  return { sock, data: () => data, ended: () => ended, closed: () => closed };
+}
+
+/** Resolves true when `p` settles within `ms`, false otherwise (the test stays bounded). */
+function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(true);
+      },
+    );
+  });
+}
+
+const UPGRADE = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n${extra}`;
+
+describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
+  useEngine(eng);
+
+  async function proxyTo(address: string, clock?: Clock, extra: Record<string, unknown> = {}) {
+    const balancer = new RoundRobin([{ id: 'u', address }]);
+    const config = proxyConfig({ routes: [{ path_prefix: '/ws', service: 's' }], ...extra });
+    const proxy = await proxyFor(config, upstreamsOf({ s: balancer }), clock);
+    // Bounded cleanup: close() may hang (that is one of the defects shown here).
+    cleanups.push(async () => void (await within(proxy.close(), 500)));
+    return { proxy, balancer };
+  }
+
+  it('an own answer to an upgrade (404) leaves no socket behind: proxy.close() resolves though the client never sends its FIN', async () => {
+    const { up } = await upgradeUpstream(() => {});
+    const { proxy } = await proxyTo(up.address);
+    const c = halfOpenClient(proxy.address.port);
+    c.sock.write(UPGRADE('/nowhere'));
+    await waitFor(() => c.ended(), 'the 404 and the proxy FIN', 2000);
+    expect(c.data()).toMatch(/^HTTP\/1.1 404 /);
+    // The proxy said Connection: close and sent its FIN; the socket must not stay open for as long as the client likes.
+    expect(await within(proxy.close(), 2000)).toBe(true);
+  });
+
+  it('a relayed non-101 answer leaves no socket behind: proxy.close() resolves though the client never sends its FIN', async () => {
+    const { up } = await upgradeUpstream(({ socket }) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope'));
+    const { proxy } = await proxyTo(up.address);
+    const c = halfOpenClient(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.ended(), 'the 403 and the proxy FIN', 2000);
+    expect(c.data()).toMatch(/^HTTP\/1.1 403 /);
+    expect(await within(proxy.close(), 2000)).toBe(true);
+  });
+
+  it('a tunnel whose upstream ended is still tracked while the client keeps its side open: proxy.close() and tunnel_idle_timeout still close it', async () => {
+    const clock = new FakeClock(0);
+    const { up, seen } = await upgradeUpstream(({ socket }) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n'));
+    const { proxy } = await proxyTo(up.address, clock, { tunnel_idle_timeout: '10s' });
+    const c = halfOpenClient(proxy.address.port);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.data().includes('101'), 'the 101', 2000);
+    seen[0]!.socket.destroy(); // the upstream goes away
+    await waitFor(() => c.ended(), 'the FIN relayed to the client', 2000);
+    // The client keeps its half open (a vanished or hostile peer): the idle timeout must still end it
+    // (then a byte from the client meets a reset instead of being read and dropped for ever)...
+    clock.advance(3_600_000);
+    await new Promise((r) => setTimeout(r, 50));
+    c.sock.write('still there?');
+    await new Promise((r) => setTimeout(r, 50));
+    c.sock.write('hello?'); // the second write after a reset fails (EPIPE / ECONNRESET)
+    await new Promise((r) => setTimeout(r, 100));
+    const closedByIdle = c.closed();
+    // ...and the proxy must still be able to close.
+    const closedProxy = await within(proxy.close(), 2000);
+    expect({ closedByIdle, closedProxy }).toEqual({ closedByIdle: true, closedProxy: true });
+  });
+
+  it('holds the client bytes that follow the upgrade head until the 101: an upstream declining the upgrade must not run them as requests', async () => {
+    // A keep-alive HTTP/1.1 server that does not upgrade this path (as Python's http.server or Go's net/http do):
+    // it answers each request head it reads, in order, on the same connection.
+    const paths: string[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      let buf = '';
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        for (let end = buf.indexOf('\r\n\r\n'); end !== -1; end = buf.indexOf('\r\n\r\n')) {
+          paths.push(buf.slice(0, buf.indexOf('\r\n')).split(' ')[1]!);
+          buf = buf.slice(end + 4);
+          s.write('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }));
+    const { proxy } = await proxyTo(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const c = rawClient(proxy.address.port, cleanups);
+    // /admin has no route on the proxy; the bytes after the upgrade head are a second request, with a forged X-Forwarded-For.
+    c.sock.write(UPGRADE('/ws', 'DELETE /admin/users HTTP/1.1\r\nHost: internal\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n'));
+    await waitFor(() => c.closed(), 'the relayed answer', 2000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(paths).toEqual(['/ws']);
+  });
+  it('an interim 1xx (103 Early Hints) before the 101 does not fail the upgrade', async () => {
+    const { up } = await upgradeUpstream(({ socket }) => {
+      socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
+      setTimeout(() => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n'), 20);
+    });
+    const { proxy } = await proxyTo(up.address);
+    const c = rawClient(proxy.address.port, cleanups);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.data().includes('101') || c.closed(), 'an answer', 2000);
+    expect(c.data()).toContain('HTTP/1.1 101 ');
+  });
+  it('a relayed non-101 answer whose upstream stalls mid-body does not hold both sockets for ever (fake clock, past every proxy timeout)', async () => {
+    const clock = new FakeClock(0);
+    const { up, seen } = await upgradeUpstream(({ socket }) => socket.write('HTTP/1.1 403 Forbidden\r\nContent-Length: 10\r\n\r\nab'));
+    const { proxy } = await proxyTo(up.address, clock, { timeout: '5s', tunnel_idle_timeout: '10s' });
+    const c = rawClient(proxy.address.port, cleanups);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.data().endsWith('ab'), 'the head and the first body bytes', 2000);
+    let upstreamGone = false;
+    seen[0]!.socket.once('close', () => (upstreamGone = true));
+    seen[0]!.socket.once('end', () => (upstreamGone = true));
+    clock.advance(3_600_000); // an hour: past the attempt timeout, tunnel_idle_timeout and the 300 s body idle timeout of the other paths
+    await new Promise((r) => setTimeout(r, 100));
+    expect({ clientClosed: c.closed(), upstreamGone }).toEqual({ clientClosed: true, upstreamGone: true });
+  });
+
+  it('counts a failed upgrade attempt in stats().failures like other attempts (timeout)', async () => {
+    const clock = new FakeClock(0);
+    const { up, seen } = await upgradeUpstream(() => {});
+    const { proxy } = await proxyTo(up.address, clock, { timeout: '2s' });
+    const c = rawClient(proxy.address.port, cleanups);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => seen.length === 1, 'the upstream to get the request', 2000);
+    clock.advance(2_000);
+    await waitFor(() => c.closed(), 'the 504', 2000);
+    expect(c.data()).toMatch(/^HTTP\/1.1 504 /);
+    expect(proxy.stats().failures.timeout).toBe(1);
+  });
+});
+
