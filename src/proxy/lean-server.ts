@@ -206,6 +206,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
    */
   private ended(): void {
     if (this.busy) {
+      this.flushBatched(); // a pipelined request's finished response still goes out
       this.socket.destroy();
     } else {
       this.flushBatched();
