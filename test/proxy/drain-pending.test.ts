@@ -48,6 +48,32 @@ async function rawUpstream(response: string) {
   return address;
 }
 
+/**
+ * An upstream streaming a chunked body in 4 KB pieces until the proxy's socket to the (paused) client holds bytes the
+ * kernel did not take (`proxySide()`), then a last piece "TAIL": the response ends while the client is still owed bytes.
+ */
+async function upstreamUntilBuffered(proxySide: () => Socket | undefined) {
+  let ended = false;
+  const up = track(
+    await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      let n = 0;
+      const piece = Buffer.alloc(4096, 'a');
+      const step = (): void => {
+        if ((proxySide()?.writableLength ?? 0) > 0 || n++ > 10_000) {
+          res.end('TAIL');
+          ended = true;
+          return;
+        }
+        res.write(piece);
+        setTimeout(step, 1);
+      };
+      step();
+    }),
+  );
+  return { up, ended: () => ended };
+}
+
 describe('lean engine: drain and the write batch', () => {
   useEngine('lean');
 
@@ -84,25 +110,7 @@ describe('lean engine: drain of a slow client', () => {
       if (this.socket.remotePort === clientPort) proxySocket = this.socket;
       writeHead.apply(this, args);
     });
-    let upstreamEnded = false;
-    const up = track(
-      await startUpstream((_req, res) => {
-        // Chunked: 4 KB pieces until the proxy's socket to the paused client holds bytes the kernel did not take, then a last piece.
-        res.writeHead(200, { 'content-type': 'application/octet-stream' });
-        let n = 0;
-        const piece = Buffer.alloc(4096, 'a');
-        const step = (): void => {
-          if ((proxySocket?.writableLength ?? 0) > 0 || n++ > 10_000) {
-            res.end('TAIL');
-            upstreamEnded = true;
-            return;
-          }
-          res.write(piece);
-          setTimeout(step, 1);
-        };
-        step();
-      }),
-    );
+    const { up, ended: upstreamEnded } = await upstreamUntilBuffered(() => proxySocket);
     const balancer = new RoundRobin([{ id: 'u', address: up.address }]);
     const proxy = await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], drain_timeout: '30s' }), upstreamsOf({ s: balancer }), new FakeClock(0));
     cleanups.push(async () => void (await Promise.race([proxy.close(), new Promise((r) => setTimeout(r, 500))])));
@@ -111,7 +119,7 @@ describe('lean engine: drain of a slow client', () => {
     clientPort = c.sock.localPort!;
     c.sock.pause(); // a slow client: reads nothing for now
     c.sock.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
-    await waitFor(() => upstreamEnded, 'the upstream to end', 15_000);
+    await waitFor(upstreamEnded, 'the upstream to end', 15_000);
     await new Promise((r) => setTimeout(r, 50)); // the proxy has ended the response: the connection is idle, its socket still holds bytes
     const bufferedAtEnd = proxySocket!.writableLength;
     const closing = proxy.close();
@@ -134,25 +142,7 @@ describe('node engine: drain of a slow client', () => {
       if (this.socket?.remotePort === clientPort) proxyRes = this;
       return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
     });
-    let upstreamEnded = false;
-    const up = track(
-      await startUpstream((_req, res) => {
-        // Chunked. 4 KB pieces until the proxy's socket to the (paused) client holds bytes the kernel did not take, then a short last piece.
-        res.writeHead(200, { 'content-type': 'application/octet-stream' });
-        let n = 0;
-        const piece = Buffer.alloc(4096, 'a');
-        const step = (): void => {
-          if ((proxyRes?.socket?.writableLength ?? 0) > 0 || n++ > 10_000) {
-            res.end('TAIL');
-            upstreamEnded = true;
-            return;
-          }
-          res.write(piece);
-          setTimeout(step, 1);
-        };
-        step();
-      }),
-    );
+    const { up, ended: upstreamEnded } = await upstreamUntilBuffered(() => proxyRes?.socket ?? undefined);
     const balancer = new RoundRobin([{ id: 'u', address: up.address }]);
     const clock = new FakeClock(0);
     const proxy = await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], drain_timeout: '30s' }), upstreamsOf({ s: balancer }), clock);
@@ -164,7 +154,7 @@ describe('node engine: drain of a slow client', () => {
     c.sock.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
     await waitFor(() => proxyRes !== undefined, 'the response to start', 2000);
     const closing = proxy.close(); // drain: 30 s (fake clock, not reached) for this response to finish
-    await waitFor(() => upstreamEnded, 'the upstream to end', 15_000);
+    await waitFor(upstreamEnded, 'the upstream to end', 15_000);
     await new Promise((r) => setTimeout(r, 50));
     const bufferedAtEnd = proxyRes!.socket?.writableLength ?? 0;
     clock.advance(100); // two idle sweeps (50 ms each)
