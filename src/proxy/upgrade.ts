@@ -105,29 +105,32 @@ export class Tunnel implements ResponseSink {
   }
 
   private readonly onUpstreamHeadData = (chunk: Buffer): void => {
-    const buf = this.headBuf === null ? chunk : Buffer.concat([this.headBuf, chunk]);
-    const end = buf.indexOf('\r\n\r\n');
-    if (end === -1) {
-      if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.failBeforeHead(502, 'upstream_protocol_error');
-      else this.headBuf = buf;
-      return;
-    }
+    let buf = this.headBuf === null ? chunk : Buffer.concat([this.headBuf, chunk]);
     this.headBuf = null;
-    const status = /^HTTP\/1\.[01] (\d{3})[ \r]/.exec(buf.toString('latin1', 0, Math.min(end + 2, 64)));
-    if (status === null) {
-      this.failBeforeHead(502, 'upstream_protocol_error');
+    // Interim heads (100, 103) are relayed and the final one awaited, in a loop: one read may hold many.
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end === -1) {
+        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.failBeforeHead(502, 'upstream_protocol_error');
+        else if (buf.length > 0) this.headBuf = buf;
+        return;
+      }
+      const status = /^HTTP\/1\.[01] (\d{3})[ \r]/.exec(buf.toString('latin1', 0, Math.min(end + 2, 64)));
+      if (status === null) {
+        this.failBeforeHead(502, 'upstream_protocol_error');
+        return;
+      }
+      const code = status[1]!;
+      if (code.startsWith('1') && code !== '101') {
+        this.client.write(buf.subarray(0, end + 4));
+        buf = buf.subarray(end + 4);
+        continue;
+      }
+      this.upstream.off('data', this.onUpstreamHeadData);
+      if (code === '101') this.switchProtocols(buf);
+      else this.relayAnswer(buf);
       return;
     }
-    if (status[1]!.startsWith('1') && status[1] !== '101') {
-      // Interim (100, 103): relay it and wait for the final answer.
-      this.client.write(buf.subarray(0, end + 4));
-      this.headBuf = null;
-      if (buf.length > end + 4) this.onUpstreamHeadData(buf.subarray(end + 4));
-      return;
-    }
-    this.upstream.off('data', this.onUpstreamHeadData);
-    if (status[1] === '101') this.switchProtocols(buf);
-    else this.relayAnswer(buf);
   };
 
   /** 101: relay the head and the new protocol's bytes that came with it, then pipe both ways. */

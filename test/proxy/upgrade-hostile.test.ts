@@ -149,6 +149,20 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
     await new Promise((r) => setTimeout(r, 100));
     expect(paths).toEqual(['/ws']);
   });
+  it('relays 2000 interim heads arriving in one write, then tunnels after the 101', async () => {
+    const { up } = await upgradeUpstream(({ socket }) => {
+      socket.write('HTTP/1.1 100 Continue\r\n\r\n'.repeat(2000) + 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+      socket.on('data', (d: Buffer) => socket.write(d.toString('latin1').toUpperCase()));
+    });
+    const { proxy } = await proxyTo(up.address);
+    const c = rawClient(proxy.address.port, cleanups);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.data().includes('101 Switching'), 'the 101', 2000);
+    c.sock.write('abc');
+    await waitFor(() => c.data().endsWith('ABC'), 'the echo through the tunnel', 2000);
+    expect(c.data().split('HTTP/1.1 100 Continue').length - 1).toBe(2000);
+  });
+
   it('an interim 1xx (103 Early Hints) before the 101 does not fail the upgrade', async () => {
     const { up } = await upgradeUpstream(({ socket }) => {
       socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
