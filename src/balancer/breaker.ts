@@ -1,6 +1,10 @@
 import type { Clock } from '../core/clock.js';
 import type { Backoff } from './backoff.js';
-import type { TripStrategy } from './trip.js';
+import type { CallOutcome, TripStrategy } from './trip.js';
+
+/** Shared outcome records for the trip strategy (it only reads them): none allocated per call. */
+const OK: CallOutcome = Object.freeze({ ok: true });
+const FAILED: CallOutcome = Object.freeze({ ok: false });
 
 /** Fields every breaker state carries. */
 interface BreakerCommon {
@@ -82,7 +86,8 @@ function open(from: BreakerState, now: number, cfg: BreakerMachineConfig): OpenS
  * Random.)
  *
  * - closed: failure with `tripped` → open (level + 1); a success streak of
- *   `backoff.resetAfterSuccesses` brings the level back to 0.
+ *   `backoff.resetAfterSuccesses` brings the level back to 0 (past that, with
+ *   the level at 0, a success changes nothing: the streak stops counting).
  * - open: at `now ≥ reopensAt` any event first moves it to half-open; results
  *   arriving while open (late calls) are ignored.
  * - half-open: `acquire` admits up to `halfOpenMaxTrials` calls; once that
@@ -114,6 +119,7 @@ export function next(state: BreakerState, event: BreakerEvent, cfg: BreakerMachi
       return done({ ...s, trialsAdmitted: s.trialsAdmitted + 1 }, true);
     case 'success':
       if (s.kind === 'closed') {
+        if (s.level === 0 && s.successStreak >= cfg.backoff.resetAfterSuccesses) return done(s);
         const streak = s.successStreak + 1;
         const reset = streak >= cfg.backoff.resetAfterSuccesses;
         return done({ ...s, successStreak: streak, level: reset ? 0 : s.level });
@@ -212,6 +218,8 @@ export class CircuitBreaker {
 
   /** Same as {@link allow}; the name says that a half-open trial slot is taken. */
   tryAcquire(): boolean {
+    // Closed admits every call and no time-driven change applies to it (only open → half-open is): no event, no step.
+    if (this.current.kind === 'closed') return true;
     return this.apply({ type: 'acquire', now: this.clock.now() }).admitted === true;
   }
 
@@ -222,12 +230,18 @@ export class CircuitBreaker {
 
   /** Report the outcome of a call that `allow()` let through. */
   report(r: CallReport): void {
-    const now = this.clock.now();
     const ok = r.ok && r.latencyMs <= this.slowCallMs;
+    const cur = this.current;
+    if (ok && cur.kind === 'closed' && cur.level === 0 && cur.successStreak >= this.cfg.backoff.resetAfterSuccesses) {
+      // The steady state, most calls: next() would leave the state as it is; only the trip strategy's window moves.
+      this.trip.record(OK);
+      return;
+    }
+    const now = this.clock.now();
     let tripped = false;
-    this.apply({ type: 'tick', now });
+    if (cur.kind !== 'closed') this.apply({ type: 'tick', now });
     if (this.current.kind === 'closed') {
-      this.trip.record({ ok });
+      this.trip.record(ok ? OK : FAILED);
       tripped = this.trip.shouldTrip();
     }
     this.apply(ok ? { type: 'success', now } : { type: 'failure', now, tripped });

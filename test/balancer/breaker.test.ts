@@ -181,6 +181,22 @@ describe('CircuitBreaker', () => {
     ]);
   });
 
+  it('in the steady state (closed, level 0, streak past the reset) a success keeps the same state object, and the trip strategy still counts', () => {
+    const b = build(() => consecutiveFailures({ threshold: 3 }));
+    for (let i = 0; i < 3; i++) b.breaker.report({ ok: true, latencyMs: 10 });
+    const steady = b.breaker.state;
+    for (let i = 0; i < 100; i++) {
+      expect(b.breaker.tryAcquire()).toBe(true);
+      b.breaker.report({ ok: true, latencyMs: 10 });
+    }
+    expect(b.breaker.state).toBe(steady);
+    b.breaker.report({ ok: false, latencyMs: 10 });
+    b.breaker.report({ ok: true, latencyMs: 10 }); // the run of failures starts again
+    for (let i = 0; i < 3; i++) b.breaker.report({ ok: false, latencyMs: 10 });
+    expect(b.breaker.state.kind).toBe('open');
+    expect(b.changes.map((c) => c.to.kind)).toEqual(['open']);
+  });
+
   it('keeps the growing backoff when closing without a full success streak', () => {
     const b = build(() => consecutiveFailures({ threshold: 1 }), 1);
     run(
@@ -205,6 +221,18 @@ describe('next() (pure transitions)', () => {
     const step = next(s, { type: 'failure', now: 5, tripped: false }, cfg);
     expect(step.changed).toBe(false);
     expect(step.state).toEqual({ ...s, successStreak: 0 });
+  });
+
+  it('counts a success streak up to the reset, then, with the level at 0, leaves the state as it is', () => {
+    const c = { halfOpenMaxTrials: 1, backoff: exponentialBackoff({ baseMs: 100, maxMs: 1_000, resetAfterSuccesses: 2 }) };
+    let s = next(initialBreakerState(0), { type: 'success', now: 1 }, c).state;
+    expect(s).toMatchObject({ kind: 'closed', successStreak: 1 });
+    s = next(s, { type: 'success', now: 2 }, c).state;
+    expect(s).toMatchObject({ kind: 'closed', successStreak: 2, level: 0 });
+    expect(next(s, { type: 'success', now: 3 }, c).state).toBe(s);
+    // With a level still to reset the streak counts on.
+    const tripped = next(next(s, { type: 'failure', now: 4, tripped: true }, c).state, { type: 'success', now: 200 }, c).state;
+    expect(tripped).toMatchObject({ kind: 'closed', level: 1, successStreak: 1 });
   });
 
   it('ignores late results while open', () => {
