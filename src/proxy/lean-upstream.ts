@@ -18,6 +18,7 @@ import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
 import type { Reason } from '../core/result.js';
 import type { UpstreamRequest } from './exchange.js';
+import { connectTarget } from './upstreams.js';
 import { WriteBatch, type BatchedWriter } from './write-batch.js';
 
 /** What an upstream attempt must implement (forward.ts' Attempt does; the subset of undici's DispatchHandler used). */
@@ -342,9 +343,7 @@ class AddressPool {
     address: string,
     readonly options: Required<LeanUpstreamOptions>,
   ) {
-    const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
-    this.host = m?.[1] ?? address;
-    this.port = m === null ? 80 : Number(m[2]);
+    ({ host: this.host, port: this.port } = connectTarget(address));
   }
 
   /** Connections open (busy or idle). */

@@ -28,7 +28,7 @@ import type { Reason } from '../core/result.js';
 import { clientResponseHeaders } from './headers.js';
 import { CODE_ERROR, codeClass, type InstanceCells } from './metrics.js';
 import type { ProxyStats } from './proxy.js';
-import type { PickedUpstream, UpstreamBalancer } from './upstreams.js';
+import { connectTarget, type PickedUpstream, type UpstreamBalancer } from './upstreams.js';
 
 /** Longest upstream response head read while waiting for the 101, bytes. */
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
@@ -80,8 +80,7 @@ export class Tunnel implements ResponseSink {
     host.tunnels.add(this);
     this.startedAt = host.clock.now();
     cells.start();
-    const m = /^\[([^\]]+)\]:(\d+)$/.exec(picked.address) ?? /^([^:]+):(\d+)$/.exec(picked.address);
-    const up = connect({ host: m?.[1] ?? picked.address, port: m === null ? 80 : Number(m[2]) });
+    const up = connect(connectTarget(picked.address));
     this.upstream = up;
     up.setNoDelay(true);
     up.write(head, 'latin1');

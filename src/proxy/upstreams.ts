@@ -1,3 +1,5 @@
+import { parseHostPort } from '../checks/probe-support.js';
+
 /**
  * What the proxy needs from load balancing: per service, an instance for a
  * request and a place to report how the request went. Implemented by
@@ -46,4 +48,14 @@ export interface UpstreamBalancer {
 /** Balancers by service name. */
 export interface ProxyUpstreams {
   balancer(service: string): UpstreamBalancer | undefined;
+}
+
+/** Where to connect for an instance address (`host:port`, `[v6]:port`; no port: 80). A malformed one is tried as a host name, and fails like a refused instance. */
+export function connectTarget(address: string): { host: string; port: number } {
+  try {
+    const { host, port } = parseHostPort(address);
+    return { host, port: port ?? 80 };
+  } catch {
+    return { host: address, port: 80 };
+  }
 }
