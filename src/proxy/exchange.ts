@@ -3,13 +3,13 @@
  * report or release, each exactly once), retries within the budget, the
  * response relayed with backpressure, and the proxy's own error answers.
  */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { DeadlineQueue } from './deadlines.js';
 import { Attempt, AttemptState, BodyTooLargeError, classifyError, type AttemptOwner, type FailureKind, type RequestBody } from './forward.js';
 import { clientResponseHeaders } from './headers.js';
-import { CODE_ERROR, codeClass, type ProxyMetrics, type ServiceCells } from './metrics.js';
+import { CODE_ERROR, codeClass, type InstanceCells, type ProxyMetrics, type ServiceCells } from './metrics.js';
 import type { ProxyStats } from './proxy.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { RouteMatch } from './routes.js';
@@ -156,14 +156,7 @@ export class Exchange implements AttemptOwner {
     if (a.settled) return;
     a.settled = true;
     this.core.deadlines.remove(a);
-    const ms = this.core.clock.now() - a.startedAt;
-    if (status === undefined) {
-      a.cells.end(CODE_ERROR, ms);
-      this.balancer.report(a.upstream.id, { ok: false, latencyMs: ms });
-    } else {
-      a.cells.end(codeClass(status), ms);
-      this.balancer.report(a.upstream.id, { ok: status < 500, latencyMs: ms, status });
-    }
+    reportOutcome(this.balancer, a.upstream.id, a.cells, status, this.core.clock.now() - a.startedAt);
   }
 
   /** The attempt ends without an outcome: the client went away. */
@@ -279,19 +272,15 @@ export class Exchange implements AttemptOwner {
 
   /** An attempt failed before headers: retry it or answer 502/504. */
   private failed(kind: FailureKind, err: Error, a: Attempt): void {
-    const f = this.core.counts.failures;
-    if (kind === 'connect-failure') f.connectFailure++;
-    else if (kind === 'reset') f.reset++;
-    else if (kind === 'timeout') f.timeout++;
-    else f.protocol++;
+    countFailure(this.core.counts, kind);
     this.core.logger.debug({ err, kind, upstream: a.upstream.id, service: this.match.service }, 'proxy: upstream attempt failed');
     const next = this.nextForRetry(kindBit(kind));
     if (next !== undefined) {
       this.send(next);
       return;
     }
-    if (kind === 'timeout') this.error(504, { error: 'upstream_timeout', service: this.match.service });
-    else this.error(502, { error: kind === 'connect-failure' ? 'upstream_connect_failure' : kind === 'reset' ? 'upstream_reset' : 'upstream_protocol_error', service: this.match.service });
+    const answer = failureAnswer(kind);
+    this.error(answer.status, { error: answer.error, service: this.match.service });
   }
 
   private error(status: number, body: Record<string, string | number>): void {
@@ -311,6 +300,38 @@ export class Exchange implements AttemptOwner {
     }
     this.body?.destroy();
   }
+}
+
+/** Tell the balancer and the metrics how an attempt to `id` ended after `ms` (status undefined: a transport failure). */
+export function reportOutcome(balancer: UpstreamBalancer, id: string, cells: InstanceCells, status: number | undefined, ms: number): void {
+  if (status === undefined) {
+    cells.end(CODE_ERROR, ms);
+    balancer.report(id, { ok: false, latencyMs: ms });
+  } else {
+    cells.end(codeClass(status), ms);
+    balancer.report(id, { ok: status < 500, latencyMs: ms, status });
+  }
+}
+
+/** Count an attempt that failed before response headers. */
+export function countFailure(counts: ProxyStats, kind: FailureKind): void {
+  const f = counts.failures;
+  if (kind === 'connect-failure') f.connectFailure++;
+  else if (kind === 'reset') f.reset++;
+  else if (kind === 'timeout') f.timeout++;
+  else f.protocol++;
+}
+
+/** The proxy's own answer when the last attempt failed before headers. */
+export function failureAnswer(kind: FailureKind): { status: number; error: string } {
+  if (kind === 'timeout') return { status: 504, error: 'upstream_timeout' };
+  return { status: 502, error: kind === 'connect-failure' ? 'upstream_connect_failure' : kind === 'reset' ? 'upstream_reset' : 'upstream_protocol_error' };
+}
+
+/** One of the proxy's JSON errors as raw HTTP/1.1 bytes, for sockets node:http does not write (UTF-8: the echoed host or path may hold any character). */
+export function rawErrorResponse(status: number, body: Record<string, string | number>, close: boolean): string {
+  const text = JSON.stringify(body);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${close ? 'connection: close\r\n' : ''}\r\n${text}`;
 }
 
 /** Longest host or path echoed in an error body, characters. */

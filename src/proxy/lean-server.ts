@@ -14,7 +14,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
-import type { ClientSide } from './exchange.js';
+import { rawErrorResponse, type ClientSide } from './exchange.js';
 import { MAX_REQUEST_HEAD_BYTES, readRequestHead, type RequestHeadOk } from './request-head.js';
 import type { BatchedWriter, WriteBatch } from './write-batch.js';
 
@@ -400,14 +400,9 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   }
 
   private writeAnswer(status: number, body: Record<string, string | number>): void {
-    const text = JSON.stringify(body);
     this.flushBatched(); // a pipelined request's response before this one
-    const close = this.closeAfter ? 'connection: close\r\n' : '';
     this.headSent = true;
-    // UTF-8 like node:http's res.end(text): the echoed host or path may hold any character.
-    this.socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${close}\r\n${text}`,
-    );
+    this.socket.write(rawErrorResponse(status, body, this.closeAfter));
     this.finishResponse();
   }
 }

@@ -17,8 +17,7 @@
  * - Connect failure, reset, a malformed head, or no head within the attempt
  *   timeout: 502/504 naming what happened, and the balancer hears a failure.
  *
- * No retry: the client's first bytes of the new protocol may already have
- * been sent with the request.
+ * No retry: the upstream may have acted on the request before failing.
  */
 import { connect, type Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
@@ -26,7 +25,9 @@ import { ResponseParser, type ResponseSink } from '../checks/http1.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Reason } from '../core/result.js';
 import { clientResponseHeaders } from './headers.js';
-import { CODE_ERROR, codeClass, type InstanceCells } from './metrics.js';
+import { countFailure, failureAnswer, rawErrorResponse, reportOutcome } from './exchange.js';
+import { classifyError, type FailureKind } from './forward.js';
+import type { InstanceCells } from './metrics.js';
 import type { ProxyStats } from './proxy.js';
 import { connectTarget, type PickedUpstream, type UpstreamBalancer } from './upstreams.js';
 
@@ -86,7 +87,7 @@ export class Tunnel implements ResponseSink {
     up.write(head, 'latin1');
     this.early = early.length > 0 ? early : null;
     up.on('data', this.onUpstreamHeadData);
-    up.on('error', (err: NodeJS.ErrnoException) => this.failBeforeHead(502, err.code === 'ECONNREFUSED' ? 'upstream_connect_failure' : 'upstream_reset'));
+    up.on('error', (err: Error) => this.failBeforeHead(classifyError(err)));
     up.on('close', () => this.upstreamClosed());
     client.on('error', () => {}); // 'close' follows
     client.on('close', () => this.clientClosed());
@@ -94,7 +95,7 @@ export class Tunnel implements ResponseSink {
     client.on('end', () => {
       if (!this.settled) this.clientClosed();
     });
-    this.timer = host.clock.setTimeout(() => this.failBeforeHead(504, 'upstream_timeout'), host.timeoutMs);
+    this.timer = host.clock.setTimeout(() => this.failBeforeHead('timeout'), host.timeoutMs);
   }
 
   /** Close both sides (the proxy is closing). */
@@ -110,13 +111,13 @@ export class Tunnel implements ResponseSink {
     for (;;) {
       const end = buf.indexOf('\r\n\r\n');
       if (end === -1) {
-        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.failBeforeHead(502, 'upstream_protocol_error');
+        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.failBeforeHead('protocol');
         else if (buf.length > 0) this.headBuf = buf;
         return;
       }
       const status = /^HTTP\/1\.[01] (\d{3})[ \r]/.exec(buf.toString('latin1', 0, Math.min(end + 2, 64)));
       if (status === null) {
-        this.failBeforeHead(502, 'upstream_protocol_error');
+        this.failBeforeHead('protocol');
         return;
       }
       const code = status[1]!;
@@ -212,24 +213,21 @@ export class Tunnel implements ResponseSink {
 
   onFail(_reason: Reason, _message: string): void {
     this.parser = undefined;
-    if (!this.settled) this.failBeforeHead(502, 'upstream_protocol_error');
+    if (!this.settled) this.failBeforeHead('protocol');
     else this.destroy();
   }
 
   /** No usable head: answer the client with our own error, tell the balancer, close both. */
-  private failBeforeHead(status: number, code: string): void {
+  private failBeforeHead(kind: FailureKind): void {
     if (this.settled) {
       this.destroy();
       return;
     }
     this.settle(undefined);
-    const f = this.host.counts.failures;
-    if (code === 'upstream_timeout') f.timeout++;
-    else if (code === 'upstream_connect_failure') f.connectFailure++;
-    else if (code === 'upstream_reset') f.reset++;
-    else f.protocol++;
+    countFailure(this.host.counts, kind);
     this.upstream.destroy();
-    answerRaw(this.client, status, { error: code, instance: this.picked.id });
+    const answer = failureAnswer(kind);
+    answerRaw(this.client, answer.status, { error: answer.error, instance: this.picked.id });
   }
 
   /** Tell the balancer and the metrics how the attempt went (status undefined: transport failure). */
@@ -238,15 +236,12 @@ export class Tunnel implements ResponseSink {
     this.settled = true;
     if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    const ms = this.host.clock.now() - this.startedAt;
-    this.cells.end(status === undefined ? CODE_ERROR : codeClass(status), ms);
-    if (status === undefined) this.balancer.report(this.picked.id, { ok: false, latencyMs: ms });
-    else this.balancer.report(this.picked.id, { ok: status < 500, latencyMs: ms, status });
+    reportOutcome(this.balancer, this.picked.id, this.cells, status, this.host.clock.now() - this.startedAt);
   }
 
   private upstreamClosed(): void {
     if (!this.settled) {
-      this.failBeforeHead(502, 'upstream_reset');
+      this.failBeforeHead('reset');
       return;
     }
     if (this.parser === undefined) this.endClient(); // a tunnel's upstream side ended: so does the client's
@@ -284,6 +279,5 @@ export class Tunnel implements ResponseSink {
 /** One of the proxy's JSON errors on a raw client socket (no HTTP machinery left on it), then close. */
 export function answerRaw(socket: Socket, status: number, body: Record<string, string | number>): void {
   if (socket.destroyed) return;
-  const text = JSON.stringify(body);
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`, () => socket.destroy());
+  socket.end(rawErrorResponse(status, body, true), () => socket.destroy());
 }
