@@ -174,3 +174,10 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], via?: s
   }
   return out;
 }
+
+/** A request line and flat headers as HTTP/1.1 text, up to the blank line (latin1). */
+export function requestHeadText(method: string, path: string, headers: readonly string[]): string {
+  let s = `${method} ${path} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${s}\r\n`;
+}

@@ -18,6 +18,7 @@ import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
 import type { Reason } from '../core/result.js';
 import type { UpstreamRequest } from './exchange.js';
+import { requestHeadText } from './headers.js';
 import { connectTarget } from './upstreams.js';
 import { WriteBatch, type BatchedWriter } from './write-batch.js';
 
@@ -444,13 +445,6 @@ class AddressPool {
   }
 }
 
-/** The request head as sent upstream: request line and headers (the lean engine forwards body-less requests only). */
-function encodeHead(r: UpstreamRequest): string {
-  let s = `${r.method} ${r.path} HTTP/1.1\r\n`;
-  const h = r.headers;
-  for (let i = 0; i < h.length; i += 2) s += `${h[i]}: ${h[i + 1]}\r\n`;
-  return `${s}\r\n`;
-}
 
 /** Every lean upstream pool of one proxy, by address. */
 export class LeanUpstreams {
@@ -473,7 +467,7 @@ export class LeanUpstreams {
       p = new AddressPool(address, this.options);
       this.pools.set(address, p);
     }
-    p.dispatch(new Ticket(p, request, encodeHead(request), handler));
+    p.dispatch(new Ticket(p, request, requestHeadText(request.method, request.path, request.headers), handler));
   }
 
   /** Addresses with a pool. */

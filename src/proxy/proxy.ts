@@ -29,15 +29,15 @@ import type { Logger } from '../core/logger.js';
 import { DeadlineQueue } from './deadlines.js';
 import { clip, Exchange, ON_BITS, type ClientSide, type ExchangeContext, type UpstreamTransport } from './exchange.js';
 import { RequestBody, type Attempt } from './forward.js';
-import { upstreamRequestHead } from './headers.js';
+import { requestHeadText, upstreamRequestHead, type RequestHead } from './headers.js';
 import { LeanConnection, type LeanHost } from './lean-server.js';
 import { LeanUpstreams } from './lean-upstream.js';
 import { NodeClient } from './node-client.js';
 import type { RequestHeadOk } from './request-head.js';
 import { ProxyMetrics } from './metrics.js';
 import { RetryBudget } from './retry-budget.js';
-import { compileRoutes, type RouteTable } from './routes.js';
-import type { ProxyUpstreams } from './upstreams.js';
+import { compileRoutes, type RouteMatch, type RouteTable } from './routes.js';
+import type { ProxyUpstreams, UpstreamBalancer } from './upstreams.js';
 import { answerRaw, Tunnel, type TunnelHost } from './upgrade.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -331,45 +331,69 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
 
   /** A request with Upgrade (node:http's 'upgrade' event, both engines): route it, pick one instance, open a Tunnel. */
   upgrade(req: IncomingMessage, socket: Socket, early: Buffer): void {
-    this.counts.requests++;
-    if (this.closed) {
-      socket.destroy();
-      return;
-    }
-    if (this.draining) {
+    if (this.closed || this.draining) {
+      this.counts.requests++;
       // A tunnel opened now would be cut at the end of the drain: the client had better reconnect to another proxy.
-      answerRaw(socket, 503, { error: 'proxy_draining' });
+      if (this.closed) socket.destroy();
+      else answerRaw(socket, 503, { error: 'proxy_draining' });
       return;
     }
     const raw = req.rawHeaders;
-    const target = req.url ?? '/';
-    const head = upstreamRequestHead(raw, socket.remoteAddress ?? '', this.forward);
-    if (target.charCodeAt(0) !== 47) {
-      answerRaw(socket, 400, { error: 'bad_request_target', path: clip(target) });
-      return;
-    }
-    const match = this.routes.match(head.host, target);
-    if (match === undefined) {
-      this.counts.failures.noRoute++;
-      this.metrics.unrouted++;
-      answerRaw(socket, 404, { error: 'no_route', host: clip(head.host ?? ''), path: clip(target) });
-      return;
-    }
-    const balancer = this.upstreams.balancer(match.service);
-    const hashed = balancer?.hashHeader === undefined ? undefined : headerValue(raw, balancer.hashHeader);
-    const picked = balancer?.pick(hashed ?? socket.remoteAddress ?? '');
-    if (balancer === undefined || picked === undefined) {
+    const routed = this.resolve(raw, socket.remoteAddress ?? '', req.url ?? '/', (status, body) => answerRaw(socket, status, body));
+    if (routed === undefined) return;
+    const { head, match, balancer, key } = routed;
+    const picked = balancer.pick(key);
+    if (picked === undefined) {
       this.counts.failures.noHealthyUpstream++;
       answerRaw(socket, 503, { error: 'no_healthy_upstream', service: match.service });
       return;
     }
     this.counts.attempts++;
     // Upgrade and Connection are hop-by-hop (dropped from head.headers); the upstream must see the client's request for them.
-    let text = `${req.method ?? 'GET'} ${match.path} HTTP/1.1\r\n`;
-    const h = head.headers;
-    for (let i = 0; i < h.length; i += 2) text += `${h[i]}: ${h[i + 1]}\r\n`;
-    text += `connection: upgrade\r\nupgrade: ${headerValue(raw, 'upgrade') ?? ''}\r\n\r\n`;
+    const text = requestHeadText(req.method ?? 'GET', match.path, [...head.headers, 'connection', 'upgrade', 'upgrade', headerValue(raw, 'upgrade') ?? '']);
     new Tunnel(this, socket, balancer, picked, this.metrics.service(match.service).instance(picked.id), text, early, req.method === 'HEAD');
+  }
+
+  /**
+   * Route a request (both engines, upgrades too): its upstream head, route,
+   * balancer and hash key; undefined once `answer` was given the proxy's own
+   * error (bad target 400, no route 404, body over max_body_bytes 413, no
+   * balancer 503).
+   */
+  private resolve(
+    raw: readonly string[],
+    clientIp: string,
+    target: string,
+    answer: (status: number, body: Record<string, string | number>) => void,
+  ): { head: RequestHead; match: RouteMatch; balancer: UpstreamBalancer; key: string } | undefined {
+    this.counts.requests++;
+    const head = upstreamRequestHead(raw, clientIp, this.forward);
+    if (target.charCodeAt(0) !== 47) {
+      // Absolute-form (`GET http://h/p`) and asterisk-form targets are for forward proxies; a reverse proxy refuses them
+      // rather than forward a path the upstream client would reject (and blame the upstream for it).
+      answer(400, { error: 'bad_request_target', path: clip(target) });
+      return undefined;
+    }
+    const match = this.routes.match(head.host, target);
+    if (match === undefined) {
+      this.counts.failures.noRoute++;
+      this.metrics.unrouted++;
+      answer(404, { error: 'no_route', host: clip(head.host ?? ''), path: clip(target) });
+      return undefined;
+    }
+    if (head.contentLength > this.maxBody) {
+      this.counts.failures.bodyTooLarge++;
+      answer(413, { error: 'body_too_large', limit: this.maxBody });
+      return undefined;
+    }
+    const balancer = this.upstreams.balancer(match.service);
+    if (balancer === undefined) {
+      this.counts.failures.noHealthyUpstream++;
+      answer(503, { error: 'no_healthy_upstream', service: match.service });
+      return undefined;
+    }
+    const hashed = balancer.hashHeader === undefined ? undefined : headerValue(raw, balancer.hashHeader);
+    return { head, match, balancer, key: hashed ?? clientIp };
   }
 
   /** One request, whichever engine read it: route, checks, then an Exchange. */
@@ -383,40 +407,15 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     req: IncomingMessage | undefined,
     transport: UpstreamTransport,
   ): void {
-    this.counts.requests++;
-    const head = upstreamRequestHead(raw, clientIp, this.forward);
-    if (target.charCodeAt(0) !== 47) {
-      // Absolute-form (`GET http://h/p`) and asterisk-form targets are for forward proxies; a reverse proxy refuses them
-      // rather than forward a path the upstream client would reject (and blame the upstream for it).
-      client.answer(400, { error: 'bad_request_target', path: clip(target) });
-      return;
-    }
-    const match = this.routes.match(head.host, target);
-    if (match === undefined) {
-      this.counts.failures.noRoute++;
-      this.metrics.unrouted++;
-      client.answer(404, { error: 'no_route', host: clip(head.host ?? ''), path: clip(target) });
-      return;
-    }
-    if (head.contentLength > this.maxBody) {
-      this.counts.failures.bodyTooLarge++;
-      client.answer(413, { error: 'body_too_large', limit: this.maxBody });
-      return;
-    }
-    const balancer = this.upstreams.balancer(match.service);
-    if (balancer === undefined) {
-      this.counts.failures.noHealthyUpstream++;
-      client.answer(503, { error: 'no_healthy_upstream', service: match.service });
-      return;
-    }
+    const routed = this.resolve(raw, clientIp, target, (status, body) => client.answer(status, body));
+    if (routed === undefined) return;
+    const { head, match, balancer, key } = routed;
     let body: RequestBody | undefined;
     if (hasBody && req !== undefined) {
       body = new RequestBody(this.maxBody);
       req.pipe(body);
     }
     const retryable = !hasBody && RETRYABLE_METHODS.has(method);
-    const hashed = balancer.hashHeader === undefined ? undefined : headerValue(raw, balancer.hashHeader);
-    const key = hashed ?? clientIp;
     const exchange = new Exchange(this, client, transport, match, method, head.headers, body, balancer, retryable, key);
     exchange.start();
   }
