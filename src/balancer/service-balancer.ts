@@ -146,6 +146,9 @@ export class ServiceBalancer implements UpstreamBalancer {
   private readonly onEvent: (event: BalancerEvent) => void;
   private readonly members = new Map<string, MemberState>();
   private readonly picker: Picker;
+  /** The picker again when it counts requests in flight (P2C) or observes latency (least-latency): resolved once, not per call. */
+  private readonly inFlightPicker: P2cPicker | null;
+  private readonly latencyPicker: LeastLatencyPicker | null;
   private readonly outlier: OutlierDetection | null;
   private panic = false;
   private healthyShare = 0;
@@ -177,6 +180,8 @@ export class ServiceBalancer implements UpstreamBalancer {
     this.random = options.random;
     this.onEvent = options.onEvent ?? (() => {});
     this.picker = pickerKinds[this.config.picker]([], { clock: this.clock, random: options.random, weight: this.weightOf });
+    this.inFlightPicker = this.picker instanceof P2cPicker ? this.picker : null;
+    this.latencyPicker = this.picker instanceof LeastLatencyPicker ? this.picker : null;
     const o = this.config.outlier;
     this.outlier = o.enabled
       ? new OutlierDetection({
@@ -333,7 +338,7 @@ export class ServiceBalancer implements UpstreamBalancer {
     const id = st.node.id;
     if (outcome.ok) st.successes++;
     else st.failures++;
-    if (this.picker instanceof LeastLatencyPicker) this.picker.observe(id, outcome.latencyMs);
+    this.latencyPicker?.observe(id, outcome.latencyMs);
     st.breaker?.report({ ok: outcome.ok, latencyMs: outcome.latencyMs });
     this.outlier?.report(id, outcome.status ?? (outcome.ok ? 200 : 503));
     this.notePassive(st, outcome.ok);
@@ -546,14 +551,14 @@ export class ServiceBalancer implements UpstreamBalancer {
     }
     st.picks++;
     st.inFlight++;
-    if (this.picker instanceof P2cPicker) this.picker.begin(node.id);
+    this.inFlightPicker?.begin(node.id);
     return true;
   }
 
   /** An attempt ended; a released half-open trial frees its slot. */
   private end(st: MemberState, released: boolean): void {
     if (st.inFlight > 0) st.inFlight--;
-    if (this.picker instanceof P2cPicker) this.picker.end(st.node.id);
+    this.inFlightPicker?.end(st.node.id);
     if (st.trialsHeld > 0) {
       st.trialsHeld--;
       if (released) st.breaker?.release();
