@@ -1,7 +1,7 @@
 /**
  * Bytes and character classes of HTTP/1.1 syntax (RFC 9110, 9112), shared by
- * the response parser of the checks (checks/http1.ts) and the request-head
- * reader of the proxy (proxy/request-head.ts).
+ * the response parser of the checks (checks/http1.ts), the request-head
+ * reader of the proxy (proxy/request-head.ts) and the proxy's relays.
  */
 
 export const CR = 13;
@@ -21,3 +21,9 @@ for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL
 export const VALUE = new Uint8Array(256);
 VALUE[HT] = 1;
 for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
+
+/** Whether every character of a latin1 string is allowed in a field value (or a reason phrase). */
+export function isFieldValue(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (VALUE[text.charCodeAt(i)] !== 1) return false;
+  return true;
+}

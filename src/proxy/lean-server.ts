@@ -13,6 +13,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { isFieldValue } from '../core/http-syntax.js';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
 import { rawErrorResponse, type ClientSide } from './exchange.js';
 import { MAX_REQUEST_HEAD_BYTES, readRequestHead, type RequestHeadOk } from './request-head.js';
@@ -35,10 +36,6 @@ export interface LeanHost {
 /** Bytes of pipelined requests read ahead while one is served; past it the socket pauses. */
 const MAX_READ_AHEAD_BYTES = 64 * 1024;
 
-/** VALUE[byte] === 1 for bytes allowed in a reason phrase / header value. */
-const VALUE = new Uint8Array(256);
-VALUE[9] = 1;
-for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
 
 /** Largest first body chunk sent in the same write as the head (copied into one string), bytes. */
 const MERGE_BYTES = 16 * 1024;
@@ -256,13 +253,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   }
 
   writeHead(status: number, statusText: string, headers: string[]): void {
-    let reason = statusText;
-    for (let i = 0; i < reason.length; i++) {
-      if (VALUE[reason.charCodeAt(i)] !== 1) {
-        reason = STATUS_CODES[status] ?? '';
-        break;
-      }
-    }
+    const reason = isFieldValue(statusText) ? statusText : (STATUS_CODES[status] ?? '');
     let head = `HTTP/1.1 ${status} ${reason}\r\n`;
     let length = false;
     for (let i = 0; i < headers.length; i += 2) {

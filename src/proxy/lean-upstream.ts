@@ -16,6 +16,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
+import { HT, isFieldValue, SP } from '../core/http-syntax.js';
 import type { Reason } from '../core/result.js';
 import type { UpstreamRequest } from './exchange.js';
 import { requestHeadText } from './headers.js';
@@ -59,19 +60,9 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 /** Default cap of open connections per upstream address. */
 export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 
-/** VALUE[byte] === 1 for bytes allowed in a header value: HT, SP, visible ASCII, obs-text. */
-const VALUE = new Uint8Array(256);
-VALUE[9] = 1;
-for (let b = 0x20; b < 0x100; b++) if (b !== 0x7f) VALUE[b] = 1;
-
 /** SP or HT: the whitespace around a field value. */
 function isOws(c: number): boolean {
-  return c === 32 || c === 9;
-}
-
-function relayable(value: string): boolean {
-  for (let i = 0; i < value.length; i++) if (VALUE[value.charCodeAt(i)] !== 1) return false;
-  return true;
+  return c === SP || c === HT;
 }
 
 /**
@@ -200,7 +191,7 @@ class UpstreamConnection implements ResponseSink, BatchedWriter {
     while (vs < ve && isOws(line.charCodeAt(vs))) vs++;
     while (ve > vs && isOws(line.charCodeAt(ve - 1))) ve--;
     const value = line.slice(vs, ve);
-    if (!relayable(value)) {
+    if (!isFieldValue(value)) {
       this.parser?.stop();
       this.fail(coded('HPE_LEAN_INVALID_HEADER', `upstream header ${name} has control characters`));
       return;
