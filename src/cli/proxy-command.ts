@@ -18,6 +18,7 @@ import type { Config } from '../config/schema.js';
 import { registerBalancerMetrics } from '../metrics/balancer-metrics.js';
 import { registerProcessMetrics } from '../metrics/metrics.js';
 import { startProxy } from '../proxy/proxy.js';
+import { registerBalancerState } from '../server/api.js';
 import { parseListen } from '../server/app.js';
 import { errorHandler } from '../server/errors.js';
 
@@ -105,10 +106,6 @@ function buildFollowerAdmin(set: BalancerSet, feed: FollowFeed, registry: Regist
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
-  app.get<{ Params: { service: string } }>('/api/v1/services/:service/balancer', async (request) => {
-    const snap = set.snapshot(request.params.service);
-    if (!snap) throw new HealthmeshError('not_found', `no service "${request.params.service}" with a balancer`);
-    return snap;
-  });
+  registerBalancerState(app, set);
   return app;
 }

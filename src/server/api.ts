@@ -5,6 +5,7 @@ import { HealthmeshError } from '../core/errors.js';
 import type { HealthStatus } from '../core/status.js';
 import { parseDuration } from '../config/duration.js';
 import type { BalancerSet } from '../balancer/balancer-set.js';
+import type { ServiceBalancer } from '../balancer/service-balancer.js';
 import type { Engine } from '../engine.js';
 import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
@@ -28,7 +29,7 @@ export interface ApiDeps {
   history?: HistoryReader;
   metrics?: { contentType: string; render(): Promise<string> };
   /** Per-service balancers: their live state, and passive outcomes reported by clients. */
-  balancers?: Pick<BalancerSet, 'snapshot' | 'balancer'>;
+  balancers?: Pick<BalancerSet, 'balancer'>;
   /** Bearer token for mutating endpoints (and reads when protectReads). */
   token?: string;
   protectReads?: boolean;
@@ -69,6 +70,18 @@ const HEALTH_WORD: Record<HealthStatus, 'pass' | 'warn' | 'fail'> = { HEALTHY: '
  * rollup, the engine's check states), never recomputed per item; list
  * endpoints are paginated by keyset cursors.
  */
+/** The balancer of `service`, or a 404 naming it. */
+function balancerOf(balancers: Pick<BalancerSet, 'balancer'> | undefined, service: string): ServiceBalancer {
+  const balancer = balancers?.balancer(service);
+  if (!balancer) throw new HealthmeshError('not_found', `no service "${service}" with a balancer`);
+  return balancer;
+}
+
+/** GET /api/v1/services/:service/balancer, the live state of a balancer: on the daemon's API and on the follower's admin server. */
+export function registerBalancerState(app: FastifyInstance, balancers: Pick<BalancerSet, 'balancer'> | undefined): void {
+  app.get<{ Params: { service: string } }>('/api/v1/services/:service/balancer', async (request) => balancerOf(balancers, request.params.service).snapshot());
+}
+
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { engine, registry, rollup } = deps;
 
@@ -169,19 +182,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return body;
   });
 
-  const balancerOf = (service: string) => {
-    const balancer = deps.balancers?.balancer(service);
-    if (!balancer) throw new HealthmeshError('not_found', `no service "${service}" with a balancer`);
-    return balancer;
-  };
-
-  app.get<{ Params: { service: string } }>('/api/v1/services/:service/balancer', async (request) => {
-    balancerOf(request.params.service);
-    return deps.balancers!.snapshot(request.params.service);
-  });
+  registerBalancerState(app, deps.balancers);
 
   app.post<{ Params: { service: string } }>('/api/v1/services/:service/balancer/reports', async (request, reply) => {
-    const balancer = balancerOf(request.params.service);
+    const balancer = balancerOf(deps.balancers, request.params.service);
     const { reports } = balancerReportsSchema.parse(request.body);
     reports.forEach((r, i) => {
       if (!balancer.has(r.instance)) throw new HealthmeshError('invalid', `reports[${i}].instance: no instance "${r.instance}" in service "${request.params.service}"`);
