@@ -117,9 +117,7 @@ async function startCommand(options: { config: string; listen?: string }): Promi
   const [{ createLogger }, { startDaemon }] = await Promise.all([import('./core/logger.js'), import('./daemon.js')]);
   const logger = createLogger(config.log);
   const daemon = await startDaemon({ config, logger, listen: options.listen, configPath: options.config });
-  process.on('SIGHUP', () => {
-    daemon.reload().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed; the running config stays'));
-  });
+  onReload(logger, daemon.reload);
   onShutdown(logger, () => daemon.stop());
 }
 
@@ -134,10 +132,7 @@ async function proxyCommand(options: { config: string; listen?: string; follow?:
   const [{ createLogger }, { runProxy }] = await Promise.all([import('./core/logger.js'), import('./cli/proxy-command.js')]);
   const logger = createLogger(config.log);
   const running = await runProxy({ config, logger, configPath: options.config, ...(options.listen ? { listen: options.listen } : {}), ...(options.follow ? { follow: options.follow } : {}) });
-  if (running.reload) {
-    const reload = running.reload;
-    process.on('SIGHUP', () => void reload().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed; the running config stays')));
-  }
+  if (running.reload) onReload(logger, running.reload);
   // The proxy drains first: its requests in flight get drain_timeout (see README, "Proxy").
   onShutdown(logger, () => running.stop(), config.proxy?.drain_timeout ?? 0);
 }
@@ -152,6 +147,11 @@ async function loadConfigOrReport(path: string): Promise<Config | undefined> {
     process.exitCode = 1;
     return undefined;
   }
+}
+
+/** Reload the config on SIGHUP; a bad one is logged and the running config stays. */
+function onReload(logger: import('./core/logger.js').Logger, reload: () => Promise<unknown>): void {
+  process.on('SIGHUP', () => void reload().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'reload failed; the running config stays')));
 }
 
 /** Stop on SIGINT/SIGTERM within a second past `graceMs` (a drain), whatever hangs. */
