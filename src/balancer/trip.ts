@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { SlidingCounts } from '../core/sliding-counts.js';
 
 /** One call outcome as seen by a trip strategy. */
 export interface CallOutcome {
@@ -60,19 +61,6 @@ export interface FailureRatioOptions {
   minRequests: number;
 }
 
-interface Bucket {
-  /** Index of the bucket-sized time slot this bucket currently holds (floor(now / bucketMs)). */
-  slot: number;
-  ok: number;
-  failed: number;
-}
-
-/**
- * Trips when failures / calls ≥ `threshold` over the last `windowMs`, but only
- * once at least `minRequests` calls fell in the window. The window is a ring of
- * buckets keyed by time slot, so old calls fall out without a timer: a bucket
- * whose slot is older than the window is ignored and reused.
- */
 export function failureRatio(opts: FailureRatioOptions): TripStrategy {
   const n = opts.buckets ?? 10;
   if (!(opts.windowMs > 0)) throw new RangeError(`failureRatio.windowMs: ${opts.windowMs} must be > 0`);
@@ -83,47 +71,17 @@ export function failureRatio(opts: FailureRatioOptions): TripStrategy {
   if (!Number.isInteger(opts.minRequests) || opts.minRequests < 1) {
     throw new RangeError(`failureRatio.minRequests: ${opts.minRequests} is not an integer ≥ 1`);
   }
-  const bucketMs = opts.windowMs / n;
-  const ring: Bucket[] = Array.from({ length: n }, () => ({ slot: -Infinity, ok: 0, failed: 0 }));
-
-  const slotNow = (): number => Math.floor(opts.clock.now() / bucketMs);
-  const totals = (): { ok: number; failed: number } => {
-    const current = slotNow();
-    let ok = 0;
-    let failed = 0;
-    for (const b of ring) {
-      if (b.slot > current - n) {
-        ok += b.ok;
-        failed += b.failed;
-      }
-    }
-    return { ok, failed };
-  };
+  const window = new SlidingCounts(opts.clock, opts.windowMs, n, 2);
+  const totals = (): { ok: number; failed: number } => ({ ok: window.sum(OK), failed: window.sum(FAILED) });
 
   return {
-    record: ({ ok }) => {
-      const slot = slotNow();
-      const b = ring[((slot % n) + n) % n]!;
-      if (b.slot !== slot) {
-        b.slot = slot;
-        b.ok = 0;
-        b.failed = 0;
-      }
-      if (ok) b.ok++;
-      else b.failed++;
-    },
+    record: ({ ok }) => window.add(ok ? OK : FAILED),
     shouldTrip: () => {
       const { ok, failed } = totals();
       const total = ok + failed;
       return total >= opts.minRequests && failed / total >= opts.threshold;
     },
-    reset: () => {
-      for (const b of ring) {
-        b.slot = -Infinity;
-        b.ok = 0;
-        b.failed = 0;
-      }
-    },
+    reset: () => window.reset(),
     figures: () => {
       const { ok, failed } = totals();
       const total = ok + failed;
@@ -137,3 +95,6 @@ export function failureRatio(opts: FailureRatioOptions): TripStrategy {
     },
   };
 }
+
+const OK = 0;
+const FAILED = 1;

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { SlidingCounts } from '../core/sliding-counts.js';
 
 /**
  * A retry budget, as Envoy's `retry_budget` and Finagle's RetryBudget: a
@@ -11,10 +12,8 @@ import type { Clock } from '../core/clock.js';
  * an outage) while a quiet service still gets a few retries a second.
  * Requests are original requests only; retries do not earn more retries.
  *
- * The window slides in {@link BUCKETS} steps (1 s for a 10 s window): counts
- * live in a ring of buckets, so recording is O(1) and memory is constant
- * whatever the rate. A bucket leaves the window whole, so the window is
- * between `windowMs × (1 − 1/BUCKETS)` and `windowMs` long.
+ * The window slides in {@link BUCKETS} steps (1 s for a 10 s window; see
+ * core/sliding-counts.ts).
  */
 export interface RetryBudgetOptions {
   clock: Clock;
@@ -31,37 +30,26 @@ export const BUCKETS = 10;
 
 /** One budget, usually per service. */
 export class RetryBudget {
-  private readonly clock: Clock;
   private readonly ratio: number;
   private readonly reserve: number;
-  private readonly bucketMs: number;
-  private readonly requests = new Float64Array(BUCKETS);
-  private readonly retries = new Float64Array(BUCKETS);
-  /** Index (time / bucketMs, floored) of the newest bucket written. */
-  private head = -1;
-  private requestSum = 0;
-  private retrySum = 0;
+  private readonly counts: SlidingCounts;
 
   constructor(options: RetryBudgetOptions) {
     const windowMs = options.windowMs ?? 10_000;
     if (!(windowMs > 0)) throw new RangeError(`retry budget window must be > 0 ms, got ${windowMs}`);
-    this.clock = options.clock;
     this.ratio = options.budgetPercent / 100;
     this.reserve = options.minPerSecond * (windowMs / 1000);
-    this.bucketMs = windowMs / BUCKETS;
+    this.counts = new SlidingCounts(options.clock, windowMs, BUCKETS, 2);
   }
 
   /** Count one original request (call once per request, before any retry of it). */
   recordRequest(): void {
-    const i = this.advance();
-    this.requests[i]!++;
-    this.requestSum++;
+    this.counts.add(REQUESTS);
   }
 
   /** Whether one more retry fits now, without taking it. */
   allows(): boolean {
-    this.advance();
-    return this.retrySum + 1 <= this.ratio * this.requestSum + this.reserve;
+    return this.counts.sum(RETRIES) + 1 <= this.ratio * this.counts.sum(REQUESTS) + this.reserve;
   }
 
   /**
@@ -69,37 +57,16 @@ export class RetryBudget {
    * when the budget is exhausted (nothing counted).
    */
   tryRetry(): boolean {
-    const i = this.advance();
-    if (this.retrySum + 1 > this.ratio * this.requestSum + this.reserve) return false;
-    this.retries[i]!++;
-    this.retrySum++;
+    if (!this.allows()) return false;
+    this.counts.add(RETRIES);
     return true;
   }
 
   /** Requests and retries in the window now (for stats and tests). */
   window(): { requests: number; retries: number } {
-    this.advance();
-    return { requests: this.requestSum, retries: this.retrySum };
-  }
-
-  /** Move the ring to now, zeroing buckets that left the window; returns the current slot. */
-  private advance(): number {
-    const now = Math.floor(this.clock.now() / this.bucketMs);
-    if (now !== this.head) {
-      if (now < this.head) {
-        // The clock went back (should not happen with a monotonic source): keep counting in the newest bucket.
-        return ((this.head % BUCKETS) + BUCKETS) % BUCKETS;
-      }
-      const steps = this.head < 0 ? BUCKETS : Math.min(now - this.head, BUCKETS);
-      for (let s = 1; s <= steps; s++) {
-        const j = (((this.head + s) % BUCKETS) + BUCKETS) % BUCKETS;
-        this.requestSum -= this.requests[j]!;
-        this.retrySum -= this.retries[j]!;
-        this.requests[j] = 0;
-        this.retries[j] = 0;
-      }
-      this.head = now;
-    }
-    return ((now % BUCKETS) + BUCKETS) % BUCKETS;
+    return { requests: this.counts.sum(REQUESTS), retries: this.counts.sum(RETRIES) };
   }
 }
+
+const REQUESTS = 0;
+const RETRIES = 1;
