@@ -20,12 +20,10 @@
  * No retry: the upstream may have acted on the request before failing.
  */
 import { connect, type Socket } from 'node:net';
-import { STATUS_CODES } from 'node:http';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { isFieldValue } from '../core/http-syntax.js';
 import type { Reason } from '../core/result.js';
-import { clientResponseHeaders } from './headers.js';
+import { clientResponseHeaders, responseHeadText } from './headers.js';
 import { countFailure, failureAnswer, rawErrorResponse, reportOutcome } from './exchange.js';
 import { classifyError, type FailureKind } from './forward.js';
 import type { InstanceCells } from './metrics.js';
@@ -188,9 +186,7 @@ export class Tunnel implements ResponseSink {
   onHead(status: number): void {
     this.settle(status);
     const headers = clientResponseHeaders(this.headers, this.host.via);
-    let head = `HTTP/1.1 ${status} ${isFieldValue(this.reason) ? this.reason : (STATUS_CODES[status] ?? '')}\r\n`;
-    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    this.client.write(`${head}connection: close\r\n\r\n`, 'latin1');
+    this.client.write(responseHeadText(status, this.reason, [...headers, 'connection', 'close']), 'latin1');
   }
 
   onBody(chunk: Buffer, start: number, end: number): void {
