@@ -6,7 +6,7 @@
  * order, case and repetitions (Set-Cookie).
  */
 import { STATUS_CODES } from 'node:http';
-import { isFieldValue } from '../core/http-syntax.js';
+import { HT, isFieldValue, SP } from '../core/http-syntax.js';
 
 /** Hop-by-hop headers that never cross the proxy, lower case. */
 const HOP_BY_HOP = new Set([
@@ -191,4 +191,18 @@ function headText(firstLine: string, headers: readonly string[]): string {
   let s = `${firstLine}\r\n`;
   for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${s}\r\n`;
+}
+
+/** The value of an upstream header line (the response parser's `line`, `colon`), optional whitespace trimmed; undefined when it may not be relayed (control characters). */
+export function relayableValue(line: string, colon: number): string | undefined {
+  let vs = colon + 1;
+  let ve = line.length;
+  while (vs < ve && isOws(line.charCodeAt(vs))) vs++;
+  while (ve > vs && isOws(line.charCodeAt(ve - 1))) ve--;
+  const value = line.slice(vs, ve);
+  return isFieldValue(value) ? value : undefined;
+}
+
+function isOws(c: number): boolean {
+  return c === SP || c === HT;
 }

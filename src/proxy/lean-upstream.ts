@@ -16,10 +16,9 @@
  */
 import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
-import { HT, isFieldValue, SP } from '../core/http-syntax.js';
 import type { Reason } from '../core/result.js';
 import type { UpstreamRequest } from './exchange.js';
-import { requestHeadText } from './headers.js';
+import { relayableValue, requestHeadText } from './headers.js';
 import { connectTarget } from './upstreams.js';
 import { WriteBatch, type BatchedWriter } from './write-batch.js';
 
@@ -60,10 +59,6 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 /** Default cap of open connections per upstream address. */
 export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 
-/** SP or HT: the whitespace around a field value. */
-function isOws(c: number): boolean {
-  return c === SP || c === HT;
-}
 
 /**
  * One read buffer for every upstream socket of the process (`onread`): the
@@ -186,12 +181,8 @@ class UpstreamConnection implements ResponseSink, BatchedWriter {
 
   onHeader(line: string, colon: number): void {
     const name = line.slice(0, colon);
-    let vs = colon + 1;
-    let ve = line.length;
-    while (vs < ve && isOws(line.charCodeAt(vs))) vs++;
-    while (ve > vs && isOws(line.charCodeAt(ve - 1))) ve--;
-    const value = line.slice(vs, ve);
-    if (!isFieldValue(value)) {
+    const value = relayableValue(line, colon);
+    if (value === undefined) {
       this.parser?.stop();
       this.fail(coded('HPE_LEAN_INVALID_HEADER', `upstream header ${name} has control characters`));
       return;

@@ -23,7 +23,7 @@ import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Reason } from '../core/result.js';
-import { clientResponseHeaders, responseHeadText } from './headers.js';
+import { clientResponseHeaders, relayableValue, responseHeadText } from './headers.js';
 import { countFailure, failureAnswer, rawErrorResponse, reportOutcome } from './exchange.js';
 import { classifyError, type FailureKind } from './forward.js';
 import type { InstanceCells } from './metrics.js';
@@ -180,7 +180,13 @@ export class Tunnel implements ResponseSink {
   }
 
   onHeader(line: string, colon: number): void {
-    this.headers.push(line.slice(0, colon), line.slice(colon + 1).trim());
+    const value = relayableValue(line, colon);
+    if (value === undefined) {
+      this.parser?.stop();
+      this.onFail('protocol', 'upstream header with control characters');
+      return;
+    }
+    this.headers.push(line.slice(0, colon), value);
   }
 
   onHead(status: number): void {

@@ -149,6 +149,15 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
     await new Promise((r) => setTimeout(r, 100));
     expect(paths).toEqual(['/ws']);
   });
+  it('answers 502 to a non-101 answer with a control character in a header value, as for any proxied response', async () => {
+    const { up } = await upgradeUpstream(({ socket }) => socket.write('HTTP/1.1 403 Forbidden\r\nX-Bad: a\x01b\r\nContent-Length: 0\r\n\r\n'));
+    const { proxy } = await proxyTo(up.address);
+    const c = rawClient(proxy.address.port, cleanups);
+    c.sock.write(UPGRADE('/ws'));
+    await waitFor(() => c.closed(), 'the answer', 2000);
+    expect(c.data()).toMatch(/^HTTP\/1.1 502 [\s\S]*"error":"upstream_protocol_error"/);
+  });
+
   it('relays 2000 interim heads arriving in one write, then tunnels after the 101', async () => {
     const { up } = await upgradeUpstream(({ socket }) => {
       socket.write('HTTP/1.1 100 Continue\r\n\r\n'.repeat(2000) + 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
