@@ -17,6 +17,7 @@ import { isFieldValue } from '../core/http-syntax.js';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
 import { rawErrorResponse, type ClientSide } from './exchange.js';
 import { MAX_REQUEST_HEAD_BYTES, readRequestHead, type RequestHeadOk } from './request-head.js';
+import { adoptWithSharedBuffer } from './shared-read.js';
 import type { BatchedWriter, WriteBatch } from './write-batch.js';
 
 /** What a lean connection needs from the proxy it belongs to. */
@@ -40,6 +41,36 @@ const MAX_READ_AHEAD_BYTES = 64 * 1024;
 /** Largest first body chunk sent in the same write as the head (copied into one string), bytes. */
 const MERGE_BYTES = 16 * 1024;
 
+/**
+ * One read buffer for every lean client socket of the process (see
+ * shared-read.ts): a read is handled before the next one, and what outlives
+ * the callback (a partial head, pipelined requests) is copied.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+const kLean = Symbol('healthmesh.leanConnection');
+/** The lean connection reading the socket; undefined once it was handed over to node:http. */
+type LeanSocket = Socket & { [kLean]?: LeanConnection };
+
+// A module function, `this` being the socket: no closure per connection.
+function onRead(this: Socket, nread: number, buf: Buffer): boolean {
+  const conn = (this as LeanSocket)[kLean];
+  if (conn !== undefined) {
+    conn.received(buf, nread);
+    return true;
+  }
+  // Handed over: whoever has the socket now (node:http, a tunnel) reads it as a stream, as from any socket.
+  return this.push(Buffer.from(buf.subarray(0, nread)));
+}
+
+/** Serve a connection the proxy's server accepted (created with pauseOnConnect, see shared-read.ts) with the lean engine. */
+export function acceptLean(accepted: Socket, host: LeanHost): void {
+  const socket = adoptWithSharedBuffer(accepted, READ_BUFFER, onRead);
+  if (socket === undefined) return;
+  socket.on('error', () => {}); // 'close' follows
+  new LeanConnection(socket, host);
+}
+
 /** One client connection of the lean engine, and the ClientSide of its current exchange. */
 export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter {
   deadline = 0;
@@ -49,6 +80,10 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
 
   /** Bytes read and not yet used: buf[start, buf.length). */
   private buf: Buffer | null = null;
+  /** `buf` is a view of READ_BUFFER (during a read callback only). */
+  private bufShared = false;
+  /** Bytes read are ignored from now on (closing, or the socket belongs to node:http). */
+  private ignoreReads = false;
   private start = 0;
   /** How far the current head was searched already. */
   private scanned = 0;
@@ -72,7 +107,6 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   /** ...and what was queued after a Buffer (a chunked response's last chunk), rarely. */
   private outMore: (string | Buffer)[] | undefined = undefined;
 
-  private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onEnd = (): void => this.ended();
   private readonly onError = (): void => {}; // 'close' follows
   private readonly onClosed = (): void => this.socketClosed();
@@ -81,9 +115,9 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     readonly socket: Socket,
     private readonly host: LeanHost,
   ) {
+    (socket as LeanSocket)[kLean] = this;
     host.connections.add(this);
     host.headDeadlines.add(this);
-    socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClosed);
@@ -104,8 +138,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     if (!this.busy) {
       // Idle, but what it last answered may still be on its way (the write batch, a slow client): close once written.
       this.closeAfter = true;
-      this.buf = null;
-      this.socket.off('data', this.onData);
+      this.stopReading();
       this.flushBatched();
       this.socket.end(() => this.socket.destroy());
       return;
@@ -113,21 +146,35 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     this.closeAfter = true;
   }
 
-  private received(chunk: Buffer): void {
+  private stopReading(): void {
+    this.ignoreReads = true;
+    this.buf = null;
+  }
+
+  /** shared[0, nread) was read: a view of READ_BUFFER, so whatever is still unused when this returns is copied. */
+  received(shared: Buffer, nread: number): void {
+    if (this.ignoreReads) return;
     if (this.buf === null) {
-      this.buf = chunk;
+      this.buf = shared.subarray(0, nread);
+      this.bufShared = true;
       this.start = 0;
       this.scanned = 0;
     } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.start), chunk]);
+      this.buf = Buffer.concat([this.buf.subarray(this.start), shared.subarray(0, nread)]);
+      this.bufShared = false;
       this.scanned = Math.max(0, this.scanned - this.start);
       this.start = 0;
     }
-    if (this.busy) {
-      if (this.buf.length - this.start > MAX_READ_AHEAD_BYTES) this.socket.pause();
-      return;
+    if (!this.busy) this.next();
+    const buf = this.buf;
+    if (buf === null) return;
+    if (this.bufShared) {
+      this.buf = Buffer.from(buf.subarray(this.start));
+      this.bufShared = false;
+      this.scanned -= this.start;
+      this.start = 0;
     }
-    this.next();
+    if (this.busy && this.buf.length - this.start > MAX_READ_AHEAD_BYTES) this.socket.pause();
   }
 
   /** Serve the requests whose heads are complete, one at a time. */
@@ -173,8 +220,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     this.host.headDeadlines.remove(this);
     this.busy = true;
     this.closeAfter = true;
-    this.buf = null;
-    this.socket.off('data', this.onData);
+    this.stopReading();
     this.writeAnswer(status, { error: code });
   }
 
@@ -183,13 +229,14 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     this.host.headDeadlines.remove(this);
     this.host.connections.delete(this);
     this.flushBatched(); // the previous response goes before node:http's
-    const s = this.socket;
-    s.off('data', this.onData);
+    const s = this.socket as LeanSocket;
+    s[kLean] = undefined;
     s.off('end', this.onEnd);
     s.off('error', this.onError);
     s.off('close', this.onClosed);
-    const rest = this.buf === null ? null : this.buf.subarray(this.start);
-    this.buf = null;
+    // A copy: the bytes are read again after this read callback (READ_BUFFER is reused by then).
+    const rest = this.buf === null ? null : Buffer.from(this.buf.subarray(this.start));
+    this.stopReading();
     if (rest !== null && rest.length > 0) s.unshift(rest);
     this.host.handOver(s);
     if (s.isPaused()) s.resume();
@@ -230,8 +277,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     this.closeFn = undefined;
     if (this.closed) return;
     if (this.closeAfter) {
-      this.buf = null;
-      this.socket.off('data', this.onData);
+      this.stopReading();
       this.flushBatched();
       // Close once written (node:http's destroySoon).
       this.socket.end(() => this.socket.destroy());

@@ -30,7 +30,7 @@ import { DeadlineQueue } from './deadlines.js';
 import { clip, Exchange, ON_BITS, type ClientSide, type ExchangeContext, type UpstreamTransport } from './exchange.js';
 import { RequestBody, type Attempt } from './forward.js';
 import { requestHeadText, upstreamRequestHead, type RequestHead } from './headers.js';
-import { LeanConnection, type LeanHost } from './lean-server.js';
+import { acceptLean, type LeanConnection, type LeanHost } from './lean-server.js';
 import { LeanUpstreams } from './lean-upstream.js';
 import { NodeClient } from './node-client.js';
 import type { RequestHeadOk } from './request-head.js';
@@ -136,7 +136,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   httpServer.requestTimeout = 0;
   httpServer.keepAliveTimeout = 60_000;
   const lean = (options.engine ?? 'lean') === 'lean';
-  const server: NetServer = lean ? createNetServer({ allowHalfOpen: true, noDelay: true }, (s) => core.accept(s)) : httpServer;
+  const server: NetServer = lean ? createNetServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (s) => core.accept(s)) : httpServer;
   core.httpServer = httpServer;
   httpServer.on('connection', (s: Socket) => core.trackHttpSocket(s));
   const { host, port } = parseListen(options.config.listen);
@@ -300,8 +300,7 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
       socket.destroy();
       return;
     }
-    socket.on('error', () => {});
-    new LeanConnection(socket, this);
+    acceptLean(socket, this);
   }
 
   handOver(socket: Socket): void {

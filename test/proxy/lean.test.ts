@@ -64,6 +64,34 @@ describe.each(ENGINES)('%s engine: pipelining and hand-over', (eng) => {
     expect([...c.data().matchAll(/(GET|POST) \/(\w) (\d+)/g)].map((m) => m[0])).toEqual(['GET /a 0', 'POST /b 5', 'GET /c 0']);
   });
 
+  it('keeps a partial head and a pipelined request intact while other connections read (the lean engine reads every client into one buffer)', async () => {
+    const up = track(
+      await startUpstream((req, res) => {
+        const answer = (): void => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end(`${req.method} ${req.url} 0`);
+        };
+        if (req.url === '/slow') setTimeout(answer, 40);
+        else answer();
+      }),
+    );
+    const { proxy } = await proxyTo(up.address);
+    const a = raw(proxy);
+    const partial = raw(proxy);
+    const b = raw(proxy);
+    // A's second request waits in its read buffer while /slow is served; `partial` has half a head.
+    a.sock.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /a-second HTTP/1.1\r\nHost: x\r\n\r\n');
+    partial.sock.write('GET /partial-head HTTP/1.1\r\nHo');
+    await new Promise((r) => setTimeout(r, 10));
+    // Another connection's read in between, longer than both.
+    b.sock.write(`GET /b-${'x'.repeat(200)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await waitFor(() => b.data().includes('GET /b-'), 'b answered');
+    partial.sock.write('st: x\r\n\r\n');
+    await waitFor(() => count(a.data(), /HTTP\/1.1 200/g) === 2 && partial.data().includes('HTTP/1.1 200'), 'a and partial answered');
+    expect([...a.data().matchAll(/GET (\S+) 0/g)].map((m) => m[1])).toEqual(['/slow', '/a-second']);
+    expect(partial.data()).toContain('GET /partial-head 0');
+  });
+
   it('hands over a POST whose head and body arrive in pieces, after a GET on the same connection', async () => {
     const up = await echo();
     const { proxy } = await proxyTo(up.address);
