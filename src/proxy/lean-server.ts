@@ -63,12 +63,18 @@ function onRead(this: Socket, nread: number, buf: Buffer): boolean {
   return this.push(Buffer.from(buf.subarray(0, nread)));
 }
 
-/** Serve a connection the proxy's server accepted (created with pauseOnConnect, see shared-read.ts) with the lean engine. */
-export function acceptLean(accepted: Socket, host: LeanHost): void {
+/**
+ * Serve a connection the proxy's server accepted (created with
+ * pauseOnConnect, see shared-read.ts) with the lean engine; returns the
+ * socket now carrying it (the server no longer counts it), undefined when
+ * the connection was already gone.
+ */
+export function acceptLean(accepted: Socket, host: LeanHost): Socket | undefined {
   const socket = adoptWithSharedBuffer(accepted, READ_BUFFER, onRead);
-  if (socket === undefined) return;
+  if (socket === undefined) return undefined;
   socket.on('error', () => {}); // 'close' follows
   new LeanConnection(socket, host);
+  return socket;
 }
 
 /** One client connection of the lean engine, and the ClientSide of its current exchange. */

@@ -185,6 +185,8 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
   httpServer: Server | undefined;
   /** node:http's connections (node engine, and the lean engine's hand-overs) and their responses in progress, for the drain. */
   private readonly httpSockets = new Set<Socket>();
+  /** Every client socket of the lean engine until it closes (handed-over and upgraded ones included): the server does not count them (see shared-read.ts). */
+  private readonly leanSockets = new Set<Socket>();
   private readonly httpResponses = new Set<ServerResponse>();
   readonly counts: ProxyStats = {
     requests: 0,
@@ -300,7 +302,10 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
       socket.destroy();
       return;
     }
-    acceptLean(socket, this);
+    const s = acceptLean(socket, this);
+    if (s === undefined) return;
+    this.leanSockets.add(s);
+    s.once('close', () => this.leanSockets.delete(s));
   }
 
   handOver(socket: Socket): void {
@@ -483,7 +488,9 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     this.writes.flushAll(); // responses completed in this turn leave before anything closes
     // Stop listening; resolves once every connection the server accepted is gone (handed-over ones included). The
     // net.Server close, not node:http's, which would first run closeIdleConnections() (see closeIdleHttp).
-    const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    const stopped = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    // The lean engine's sockets are not counted by the server: they are waited for here (none can be added once stopped).
+    const closed = stopped.then(() => Promise.all([...this.leanSockets].map((s) => new Promise((resolve) => (s.closed ? resolve(undefined) : s.once('close', resolve)))))).then(() => undefined);
     const http = this.httpServer!;
     if (this.drainMs > 0) await this.drain(closed);
     this.closed = true;

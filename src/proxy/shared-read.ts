@@ -11,10 +11,11 @@
  * So the accepted socket's handle moves to a new Socket built with `onread`
  * (node's own server builds its sockets the same way, from the handle). The
  * server must be created with `pauseOnConnect: true` so the first Socket
- * never starts reading. That Socket, now without a handle, is destroyed when
- * the new one closes: destroying it is what tells the server the connection
- * is gone, so `server.close()` (and getConnections, maxConnections) still
- * count every open connection, handed-over ones included.
+ * never starts reading. That Socket, now without a handle, is destroyed at
+ * once (keeping it until the connection closes would cost ~1 KB of heap per
+ * open connection), so the server no longer counts the connection:
+ * `server.close()` resolves once it stops listening, and the caller tracks
+ * the sockets it adopted (proxy.ts waits for them on close).
  */
 import { Socket } from 'node:net';
 
@@ -41,7 +42,6 @@ export function adoptWithSharedBuffer(accepted: Socket, buffer: Buffer, callback
   from._handle = null;
   // `handle` is not in node's public types; `allowHalfOpen` as the proxy's server has it.
   const options = { handle, allowHalfOpen: true, readable: true, writable: true, onread: { buffer, callback } };
-  const adopted = new Socket(options as ConstructorParameters<typeof Socket>[0]);
-  adopted.once('close', () => accepted.destroy());
-  return adopted;
+  accepted.destroy();
+  return new Socket(options as ConstructorParameters<typeof Socket>[0]);
 }
