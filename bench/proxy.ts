@@ -20,13 +20,11 @@
  * The rate phases (one per --rate-rps figure, each --rounds times) run the
  * same wrk with a delay() script so the connections together send about that
  * many requests/s: below saturation, where p99 is the latency a proxy adds
- * rather than queueing. The delay is random (uniform over 0..2d ms, mean d):
- * wrk fires delays on whole-millisecond timer ticks, so a constant delay
- * makes the connections that finish within the same millisecond send again
- * together, and they soon march in step: at 8k requests/s that is one burst of
- * all 32 every ~4 ms (measured: direct p50 0.55 ms in step against 0.17 ms
- * with random delays), which measures a saturated proxy for the length of
- * each burst instead of a proxy below saturation.
+ * rather than queueing. The delay is random (see lib/wrk.ts' rateScript for
+ * why).
+ *
+ * bench/proxy-ab compares builds of the proxy with each other (old against
+ * new code), without HAProxy.
  *
  * --engine picks the proxy's HTTP machinery (lean, the default, or node:
  * node:http + undici), to compare the two on the same machine.
@@ -36,7 +34,6 @@
  *
  * Internally the same file is the proxy child: `proxy.js --serve PORT --upstream HOST:PORT`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -51,6 +48,7 @@ import { realRandom } from '../src/core/random.js';
 import { startProxy, type ProxyEngine } from '../src/proxy/proxy.js';
 import { startNginx, versionOf } from './lib/targets.js';
 import { freePort, killAllSync, procCpuMs, sleep, startChild, stopAll, systemBusyMs, waitForPort, type Child } from './lib/proc.js';
+import { rateScript, wrkRun, type WrkSummary } from './lib/wrk.js';
 
 const { values } = parseArgs({
   options: {
@@ -93,13 +91,7 @@ async function serve(port: number, upstream: string): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-interface WrkResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  /** Socket errors plus non-2xx/3xx responses. */
-  errors: number;
+interface WrkResult extends WrkSummary {
   /** CPU ms per request of the proxy process (not for direct). */
   proxyCpuMsPerRequest?: number;
   /** Cores busy on the whole machine during the run (wrk + nginx + proxy + anything else). */
@@ -182,9 +174,7 @@ async function main(): Promise<void> {
     // proxy is saturated and p99 is queueing (Little's law: 32 / throughput); here it is the latency a proxy adds.
     const ratePhases: RatePhase[] = [];
     for (const rps of rates.filter(() => rateSeconds > 0)) {
-      const meanDelayMs = Math.max(1, Math.round((connections / rps) * 1000));
-      const script = join(dir, `rate-${rps}.lua`);
-      writeFileSync(script, `function delay() return math.random(0, ${2 * meanDelayMs}) end\n`);
+      const { path: script, meanDelayMs } = rateScript(dir, rps, connections);
       const runs: Record<Side, WrkResult>[] = [];
       for (let r = 0; r < rounds; r++) {
         const got: Partial<Record<Side, WrkResult>> = {};
@@ -320,53 +310,12 @@ async function wrk(port: number, threads: number, connections: number, seconds: 
   const cpu0 = child ? procCpuMs(child.pid) : 0;
   const busy0 = systemBusyMs();
   const t0 = performance.now();
-  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', script] : []), `http://${HOST}:${port}/`];
-  const text = await run('wrk', args, (seconds + 30) * 1000);
+  const summary = await wrkRun(port, threads, connections, seconds, script);
   const wallMs = performance.now() - t0;
   const cpu = child ? procCpuMs(child.pid) - cpu0 : 0;
-  const machineCores = round3((systemBusyMs() - busy0) / wallMs);
-  const num = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
-  const requests = num(/(\d+) requests in/);
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  const errs = socketErrors ? socketErrors.slice(1).reduce((s, x) => s + Number(x), 0) : 0;
-  const non2xx = num(/Non-2xx or 3xx responses: (\d+)/);
-  const res: WrkResult = {
-    rps: Math.round(num(/Requests\/sec:\s+([\d.]+)/)),
-    p50Ms: latencyMs(text, '50%'),
-    p99Ms: latencyMs(text, '99%'),
-    requests,
-    errors: errs + (Number.isNaN(non2xx) ? 0 : non2xx),
-    machineCores,
-  };
-  if (child && requests > 0) res.proxyCpuMsPerRequest = round4(cpu / requests);
-  if (Number.isNaN(res.rps) || Number.isNaN(res.p99Ms)) throw new Error(`could not read wrk output:\n${text}`);
+  const res: WrkResult = { ...summary, machineCores: round3((systemBusyMs() - busy0) / wallMs) };
+  if (child && summary.requests > 0) res.proxyCpuMsPerRequest = round4(cpu / summary.requests);
   return res;
-}
-
-/** A percentile line of wrk --latency ("     99%    1.23ms") in ms. */
-function latencyMs(text: string, pct: string): number {
-  const m = new RegExp(`^\\s+${pct}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(text);
-  if (!m) return NaN;
-  const v = Number(m[1]);
-  return round3(m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v);
-}
-
-/** Run a program to completion (bounded by timeoutMs), returning stdout; rejects on failure. */
-function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-    p.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out}${err}`));
-    });
-  });
 }
 
 /** healthmesh's proxy in its own node process (this file with --serve). */
