@@ -170,6 +170,8 @@ export class ResponseParser {
   /** A line split across reads, copied (the read buffer is reused). */
   private pending: Buffer | null = null;
   private pendingLen = 0;
+  /** CRs in the line being read so far (a line split across reads keeps its count). */
+  private lineCrs = 0;
   private status = 0;
   private contentLength = -1;
   private hasTransferEncoding = false;
@@ -298,8 +300,14 @@ export class ResponseParser {
     while (pos < end) {
       const state = this.state;
       if (state !== S_STATUS && state !== S_HEADER && state !== S_TRAILER) return pos;
+      // One pass finds the LF and counts the CRs (a line holds one, just before its LF; any other is a bare CR).
       let lf = pos;
-      while (lf < end && buf[lf] !== LF) lf++;
+      let crs = this.lineCrs;
+      for (; lf < end; lf++) {
+        const c = buf[lf];
+        if (c === LF) break;
+        if (c === CR) crs++;
+      }
       const next = lf < end ? lf + 1 : end;
       this.headBytes += next - pos;
       if (this.headBytes > MAX_HEAD_BYTES) {
@@ -307,6 +315,7 @@ export class ResponseParser {
         return end;
       }
       if (lf === end) {
+        this.lineCrs = crs;
         this.save(buf, pos, end);
         if (state === S_STATUS && !this.statusPrefixOk()) {
           const p = this.pending as Buffer;
@@ -314,13 +323,14 @@ export class ResponseParser {
         }
         return end;
       }
+      this.lineCrs = 0;
       if (this.pendingLen > 0) {
         this.save(buf, pos, lf);
         const len = this.pendingLen;
         this.pendingLen = 0;
-        this.line(this.pending as Buffer, 0, len);
+        this.line(this.pending as Buffer, 0, len, crs);
       } else {
-        this.line(buf, pos, lf);
+        this.line(buf, pos, lf, crs);
       }
       pos = next;
     }
@@ -343,18 +353,16 @@ export class ResponseParser {
     return true;
   }
 
-  /** One line buf[start, end) without its LF. */
-  private line(buf: Buffer, start: number, end: number): void {
+  /** One line buf[start, end) without its LF, holding `crs` CRs. */
+  private line(buf: Buffer, start: number, end: number, crs: number): void {
     if (end === start || buf[end - 1] !== CR) {
       this.fail(`line without CRLF ${preview(buf, start, end)}`);
       return;
     }
     end--;
-    for (let i = start; i < end; i++) {
-      if (buf[i] === CR) {
-        this.fail(`bare CR in line ${preview(buf, start, end)}`);
-        return;
-      }
+    if (crs !== 1) {
+      this.fail(`bare CR in line ${preview(buf, start, end)}`);
+      return;
     }
     if (this.state === S_STATUS) {
       this.statusLine(buf, start, end);

@@ -273,6 +273,12 @@ describe('http1 parser: malformed responses are protocol', () => {
     expect(failure('HTTP/1.1 200 OK\nContent-Length: 2\n\nok')).toContain('line without CRLF');
     expect(failure('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\nok')).toContain('line without CRLF');
     expect(failure('HTTP/1.1 200 OK\r\nX-A: b\rc\r\n\r\n')).toContain('bare CR');
+    // The CRs of a line split across reads count together; a CRLF split between reads is one line end.
+    const bare = 'HTTP/1.1 200 OK\r\nX-A: b\rc\r\nContent-Length: 0\r\n\r\n';
+    for (const cut of everyByte(bare)) expect(failure(bare, { cuts: [cut] }), `cut at ${cut}`).toContain('bare CR');
+    const good = 'HTTP/1.1 200 OK\r\nX-A: bc\r\nContent-Length: 0\r\n\r\n';
+    for (const cut of everyByte(good)) expect(parse(good, { cuts: [cut] }).events, `cut at ${cut}`).toEqual(['head 200', 'end']);
+    expect(failure('HTTP/1.1 200 OK\r\r\nContent-Length: 0\r\n\r\n')).toContain('bare CR');
   });
 
   it('ignores folded lines, except when they continue a framing header', () => {
