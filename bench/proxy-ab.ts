@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { startNginx } from './lib/targets.js';
 import { freePort, killAllSync, procCpuMs, startChild, stopAll, waitForPort, type Child } from './lib/proc.js';
 import { rateScript, wrkRun, type WrkSummary } from './lib/wrk.js';
+import { median, round3 } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -129,12 +130,3 @@ async function startVariant(spec: string, upstreamPort: number): Promise<Variant
   return { name, port, child };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : round3((s[m - 1]! + s[m]!) / 2);
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}

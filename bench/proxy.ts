@@ -49,6 +49,7 @@ import { startProxy, type ProxyEngine } from '../src/proxy/proxy.js';
 import { startNginx, versionOf } from './lib/targets.js';
 import { freePort, killAllSync, procCpuMs, sleep, startChild, stopAll, systemBusyMs, waitForPort, type Child } from './lib/proc.js';
 import { rateScript, wrkRun, type WrkSummary } from './lib/wrk.js';
+import { median, round3 } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -378,15 +379,6 @@ async function portsInUse(ports: number[]): Promise<number[]> {
   return used;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : round3((s[m - 1]! + s[m]!) / 2);
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
 function round4(x: number): number {
   return Math.round(x * 10000) / 10000;
 }
