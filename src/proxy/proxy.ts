@@ -486,11 +486,11 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
   async close(server: NetServer): Promise<void> {
     if (this.closed) return;
     this.writes.flushAll(); // responses completed in this turn leave before anything closes
-    // Stop listening; resolves once every connection the server accepted is gone (handed-over ones included). The
-    // net.Server close, not node:http's, which would first run closeIdleConnections() (see closeIdleHttp).
+    // Stop listening: the net.Server close, not node:http's, which would first run closeIdleConnections() (see
+    // closeIdleHttp). It resolves once the connections the server counts are gone (the node engine's); the lean
+    // engine's (handed-over and upgraded ones included) are not counted there and are waited for by leanSockets.
     const stopped = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
-    // The lean engine's sockets are not counted by the server: they are waited for here (none can be added once stopped).
-    const closed = stopped.then(() => Promise.all([...this.leanSockets].map((s) => new Promise((resolve) => (s.closed ? resolve(undefined) : s.once('close', resolve)))))).then(() => undefined);
+    const closed = stopped.then(() => allClosed(this.leanSockets)); // none is added once stopped
     const http = this.httpServer!;
     if (this.drainMs > 0) await this.drain(closed);
     this.closed = true;
@@ -507,6 +507,11 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
     this.pools.clear();
   }
+}
+
+/** Resolves once every socket in `sockets` has closed. */
+async function allClosed(sockets: ReadonlySet<Socket>): Promise<void> {
+  await Promise.all([...sockets].map((s) => (s.closed ? undefined : new Promise((resolve) => s.once('close', resolve)))));
 }
 
 /** How often node:http's idle connections are closed while draining (a response that ended before the drain leaves its connection idle), ms. */

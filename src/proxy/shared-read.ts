@@ -5,8 +5,9 @@
  * node:net offers `onread` only to the Socket constructor, never to a
  * server's accepted sockets: those always read through their Readable, one
  * Buffer (a malloc and an ArrayBuffer) and a `data` event per read. Measured
- * on the lean engine (bench/proxy's upstream, c32, old and new processes
- * alternating): 37.4k → 40.2k requests/s, 27 → 24 µs of CPU per request.
+ * with bench/proxy-ab (old and new builds alternating, medians of 6 runs):
+ * CPU per request 90 → 80 µs at 2k requests/s, 52 → 48 at 8k, 30 → 28 at
+ * saturation (c32: 32.8k → 36.4k requests/s).
  *
  * So the accepted socket's handle moves to a new Socket built with `onread`
  * (node's own server builds its sockets the same way, from the handle). The
