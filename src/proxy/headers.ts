@@ -125,6 +125,31 @@ export function mayBeSpecial(name: string): boolean {
 }
 
 /**
+ * Whether a response header name can be hop-by-hop or Via, the only ones
+ * clientResponseHeaders looks at: the first letter and the length, so the
+ * common names (Date, Server, ETag, Content-Length...) skip lower-casing and
+ * set lookups. A false "maybe" only costs the exact check.
+ */
+export function mayBeHopByHop(name: string): boolean {
+  const n = name.length;
+  switch (name.charCodeAt(0) | 32) {
+    case 99: // c: connection
+    case 107: // k: keep-alive
+      return n === 10;
+    case 116: // t: te, trailer, transfer-encoding
+      return n === 2 || n === 7 || n === 17;
+    case 117: // u: upgrade
+      return n === 7;
+    case 112: // p: proxy-*
+      return n >= 6;
+    case 118: // v: via
+      return n === 3;
+    default:
+      return false;
+  }
+}
+
+/**
  * The client response's headers from the upstream's raw response headers
  * (flat; Buffers from undici, latin1 strings from the lean engine):
  * hop-by-hop and Connection-named headers removed. The client side adds the
@@ -141,7 +166,7 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], via?: s
     const v = raw[i + 1]!;
     const name = typeof n === 'string' ? n : n.toString('latin1');
     const value = typeof v === 'string' ? v : v.toString('latin1');
-    if (mayBeSpecial(name)) {
+    if (mayBeHopByHop(name)) {
       const lower = name.toLowerCase();
       if (isHopByHop(lower)) {
         // "keep-alive" and "close" name no header beyond the hop-by-hop ones; anything else is rare and filtered below.

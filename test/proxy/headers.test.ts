@@ -96,6 +96,13 @@ describe('header name pre-filter', () => {
     expect(mayBeSpecial('Cache-Control')).toBe(false);
   });
 
+  it('lets every hop-by-hop response header and Via through, in any case; the common ones skip the check', async () => {
+    const { mayBeHopByHop } = await import('../../src/proxy/headers.js');
+    const names = ['TE', 'Via', 'Trailer', 'Upgrade', 'Connection', 'Keep-Alive', 'Transfer-Encoding', 'Proxy-Connection', 'proxy-authenticate', 'PROXY-X'];
+    for (const n of [...names, ...names.map((x) => x.toLowerCase()), ...names.map((x) => x.toUpperCase())]) expect(mayBeHopByHop(n), n).toBe(true);
+    for (const n of ['Date', 'Server', 'ETag', 'Content-Length', 'Content-Type', 'Last-Modified', 'Accept-Ranges', 'Set-Cookie']) expect(mayBeHopByHop(n), n).toBe(false);
+  });
+
   it('drops a response header named by Connection, and keeps via in place', () => {
     const out = clientResponseHeaders(b(['X-A', '1', 'Connection', 'keep-alive, X-A', 'Via', '1.1 up', 'X-B', '2']), '1.1 hm');
     expect(out).toEqual(['Via', '1.1 up, 1.1 hm', 'X-B', '2']);
