@@ -32,6 +32,7 @@ export const MAX_CHUNK_LINE_BYTES = 4096;
 /** Most hex digits accepted in a chunk size (16^12 bytes is far beyond any cap). */
 const MAX_CHUNK_DIGITS = 12;
 const SEMICOLON = 59;
+const DEL = 0x7f;
 
 /** HEX[byte] is the digit's value, 255 for a non-hex byte. */
 const HEX = new Uint8Array(256).fill(255);
@@ -129,9 +130,11 @@ export interface ResponseSink {
   /**
    * Optional: each header line of a head (not trailers, not obs-fold
    * continuations) as latin1 text without its CRLF, and where its colon is
-   * (one string per line: a native call per line, not two).
+   * (one string per line: a native call per line, not two). `clean`: the
+   * line holds no control character but HT, so its value may be relayed
+   * as it is.
    */
-  onHeader?(line: string, colon: number): void;
+  onHeader?(line: string, colon: number, clean: boolean): void;
 }
 
 // Parser states.
@@ -170,8 +173,12 @@ export class ResponseParser {
   /** A line split across reads, copied (the read buffer is reused). */
   private pending: Buffer | null = null;
   private pendingLen = 0;
-  /** CRs in the line being read so far (a line split across reads keeps its count). */
-  private lineCrs = 0;
+  /**
+   * Control bytes in the line read so far, CR included, HT and the LF not
+   * (a line split across reads keeps its count): 1 is a clean line, its CR
+   * just before the LF.
+   */
+  private lineControls = 0;
   private status = 0;
   private contentLength = -1;
   private hasTransferEncoding = false;
@@ -300,13 +307,17 @@ export class ResponseParser {
     while (pos < end) {
       const state = this.state;
       if (state !== S_STATUS && state !== S_HEADER && state !== S_TRAILER) return pos;
-      // One pass finds the LF and counts the CRs (a line holds one, just before its LF; any other is a bare CR).
+      // One pass finds the LF and counts control bytes (a clean line holds one, the CR just before its LF).
       let lf = pos;
-      let crs = this.lineCrs;
+      let controls = this.lineControls;
       for (; lf < end; lf++) {
-        const c = buf[lf];
-        if (c === LF) break;
-        if (c === CR) crs++;
+        const c = buf[lf] as number;
+        if (c < 0x20) {
+          if (c === LF) break;
+          if (c !== HT) controls++;
+        } else if (c === DEL) {
+          controls++;
+        }
       }
       const next = lf < end ? lf + 1 : end;
       this.headBytes += next - pos;
@@ -315,7 +326,7 @@ export class ResponseParser {
         return end;
       }
       if (lf === end) {
-        this.lineCrs = crs;
+        this.lineControls = controls;
         this.save(buf, pos, end);
         if (state === S_STATUS && !this.statusPrefixOk()) {
           const p = this.pending as Buffer;
@@ -323,14 +334,14 @@ export class ResponseParser {
         }
         return end;
       }
-      this.lineCrs = 0;
+      this.lineControls = 0;
       if (this.pendingLen > 0) {
         this.save(buf, pos, lf);
         const len = this.pendingLen;
         this.pendingLen = 0;
-        this.line(this.pending as Buffer, 0, len, crs);
+        this.line(this.pending as Buffer, 0, len, controls);
       } else {
-        this.line(buf, pos, lf, crs);
+        this.line(buf, pos, lf, controls);
       }
       pos = next;
     }
@@ -353,14 +364,15 @@ export class ResponseParser {
     return true;
   }
 
-  /** One line buf[start, end) without its LF, holding `crs` CRs. */
-  private line(buf: Buffer, start: number, end: number, crs: number): void {
+  /** One line buf[start, end) without its LF, holding `controls` control bytes (see lineControls). */
+  private line(buf: Buffer, start: number, end: number, controls: number): void {
     if (end === start || buf[end - 1] !== CR) {
       this.fail(`line without CRLF ${preview(buf, start, end)}`);
       return;
     }
     end--;
-    if (crs !== 1) {
+    // Past the final CR: a bare CR is malformed; other control bytes are the sink's to judge (see onHeader).
+    if (controls !== 1 && hasCr(buf, start, end)) {
       this.fail(`bare CR in line ${preview(buf, start, end)}`);
       return;
     }
@@ -370,7 +382,7 @@ export class ResponseParser {
       if (this.state === S_HEADER) this.headEnd();
       else this.complete();
     } else {
-      this.headerLine(buf, start, end);
+      this.headerLine(buf, start, end, controls === 1);
     }
   }
 
@@ -400,7 +412,7 @@ export class ResponseParser {
     this.state = S_HEADER;
   }
 
-  private headerLine(buf: Buffer, s: number, e: number): void {
+  private headerLine(buf: Buffer, s: number, e: number, clean: boolean): void {
     const first = buf[s];
     if (first === SP || first === HT) {
       // obs-fold: continues the previous field's value, which we only need for framing.
@@ -418,7 +430,7 @@ export class ResponseParser {
     this.lastHeader = H_OTHER;
     if (this.state !== S_HEADER) return; // trailers: checked for shape only
     if (this.sink.onHeader !== undefined) {
-      this.sink.onHeader(buf.toString('latin1', s, e), colon - s);
+      this.sink.onHeader(buf.toString('latin1', s, e), colon - s, clean);
       if (this.state !== S_HEADER) return; // stopped by the sink
     }
     const nameLength = colon - s;
@@ -567,6 +579,12 @@ export class ResponseParser {
     this.pending = null;
     this.sink.onFail('protocol', message);
   }
+}
+
+/** Whether buf[s, e) holds a CR. */
+function hasCr(buf: Buffer, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (buf[i] === CR) return true;
+  return false;
 }
 
 /** The reason phrase buf[s, e) as text; the common `OK` without a native call. */

@@ -218,14 +218,18 @@ function headText(firstLine: string, headers: readonly string[]): string {
   return `${s}\r\n`;
 }
 
-/** The value of an upstream header line (the response parser's `line`, `colon`), optional whitespace trimmed; undefined when it may not be relayed (control characters). */
-export function relayableValue(line: string, colon: number): string | undefined {
+/**
+ * The value of an upstream header line (the response parser's `line`,
+ * `colon`, `clean`), optional whitespace trimmed; undefined when it may not
+ * be relayed (control characters: only looked for when the parser saw some).
+ */
+export function relayableValue(line: string, colon: number, clean: boolean): string | undefined {
   let vs = colon + 1;
   let ve = line.length;
   while (vs < ve && isOws(line.charCodeAt(vs))) vs++;
   while (ve > vs && isOws(line.charCodeAt(ve - 1))) ve--;
   const value = line.slice(vs, ve);
-  return isFieldValue(value) ? value : undefined;
+  return clean || isFieldValue(value) ? value : undefined;
 }
 
 function isOws(c: number): boolean {

@@ -179,9 +179,9 @@ class UpstreamConnection implements ResponseSink, BatchedWriter {
     if (minor === 0) this.keepAlive = false;
   }
 
-  onHeader(line: string, colon: number): void {
+  onHeader(line: string, colon: number, clean: boolean): void {
     const name = line.slice(0, colon);
-    const value = relayableValue(line, colon);
+    const value = relayableValue(line, colon, clean);
     if (value === undefined) {
       this.parser?.stop();
       this.fail(coded('HPE_LEAN_INVALID_HEADER', `upstream header ${name} has control characters`));

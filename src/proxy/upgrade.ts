@@ -179,8 +179,8 @@ export class Tunnel implements ResponseSink {
     this.headers = [];
   }
 
-  onHeader(line: string, colon: number): void {
-    const value = relayableValue(line, colon);
+  onHeader(line: string, colon: number, clean: boolean): void {
+    const value = relayableValue(line, colon, clean);
     if (value === undefined) {
       this.parser?.stop();
       this.onFail('protocol', 'upstream header with control characters');

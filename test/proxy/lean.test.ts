@@ -197,6 +197,8 @@ describe.each(ENGINES)('%s engine: hostile upstreams', (eng) => {
     ['CL and TE together', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc'],
     ['conflicting Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd'],
     ['a NUL in a header value', 'HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 1\r\n\r\na'],
+    ['a DEL in a header value', 'HTTP/1.1 200 OK\r\nX-A: a\x7fb\r\nContent-Length: 1\r\n\r\na'],
+    ['an ESC in a header value', 'HTTP/1.1 200 OK\r\nX-A: a\x1bb\r\nContent-Length: 1\r\n\r\na'],
     ['a bare LF', 'HTTP/1.1 200 OK\nContent-Length: 1\r\n\r\na'],
   ])('answers 502 to a response with %s', async (_what, text) => {
     const bad = track(await rawServer((s) => s.once('data', () => s.end(text))));
@@ -204,6 +206,27 @@ describe.each(ENGINES)('%s engine: hostile upstreams', (eng) => {
     const r = await fetchVia(proxy, '/');
     expect(r.status).toBe(502);
     expect(balancer.unbalanced()).toEqual([]);
+  });
+
+  it('answers 502 to a control character in a header line split across reads, and relays HT and obs-text in values', async () => {
+    const split = track(
+      await rawServer((s) =>
+        s.once('data', () => {
+          s.write('HTTP/1.1 200 OK\r\nX-A: a\x01');
+          setTimeout(() => s.end('b\r\nContent-Length: 1\r\n\r\na'), 20);
+        }),
+      ),
+    );
+    const { proxy } = await proxyTo(split.address);
+    expect((await fetchVia(proxy, '/')).status).toBe(502);
+    const fine = track(await rawServer((s) => s.once('data', () => s.end(Buffer.from('HTTP/1.1 200 OK\r\nX-A: a\tb\r\nX-B: caf\xe9\r\nContent-Length: 1\r\n\r\na', 'latin1')))));
+    const { proxy: p2 } = await proxyTo(fine.address);
+    const c = raw(p2);
+    c.sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => c.data().endsWith('\r\n\r\na'), 'the response');
+    expect(c.data()).toMatch(/^HTTP\/1.1 200 /);
+    expect(c.data()).toContain('X-A: a\tb\r\n');
+    expect(c.data()).toContain('X-B: caf\xe9\r\n');
   });
 
   it('relays a chunked response whole and keeps the client connection for the next request', async () => {
