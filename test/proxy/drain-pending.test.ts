@@ -6,12 +6,13 @@
  * the proxy's socket, to check bytes really were still buffered.
  */
 import { ServerResponse } from 'node:http';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
 import { LeanConnection } from '../../src/proxy/lean-server.js';
 import type { AttemptOutcome } from '../../src/proxy/upstreams.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { rawServer } from '../helpers/hostile.js';
 import { proxyConfig, proxyFor, rawClient, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
@@ -21,12 +22,8 @@ afterEach(() => {
 });
 
 /** A raw upstream answering every request head with one write of `response`. */
-async function rawUpstream(response: string) {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
+async function rawUpstream(response: string): Promise<string> {
+  const up = await rawServer((s) => {
     let buf = '';
     s.on('data', (d: Buffer) => {
       buf += d.toString('latin1');
@@ -36,16 +33,25 @@ async function rawUpstream(response: string) {
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return address;
+  return track(up).address;
+}
+
+/**
+ * A proxy (drain_timeout 30 s, fake `clock`) in front of `upstream`, and a
+ * raw client that reads nothing (paused) and has sent GET /big. `onPort` gets
+ * the client's local port before the request leaves (the prototype spies find
+ * the proxy's socket by it).
+ */
+async function slowClientRequest(upstream: string, clock: FakeClock, onPort: (port: number) => void) {
+  const balancer = new RoundRobin([{ id: 'u', address: upstream }]);
+  const proxy = await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], drain_timeout: '30s' }), upstreamsOf({ s: balancer }), clock);
+  cleanups.push(async () => void (await Promise.race([proxy.close(), new Promise((r) => setTimeout(r, 500))])));
+  const c = rawClient(proxy.address.port, cleanups);
+  await new Promise((r) => c.sock.once('connect', r));
+  onPort(c.sock.localPort!);
+  c.sock.pause(); // a slow client: reads nothing for now
+  c.sock.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+  return { proxy, c };
 }
 
 /**
@@ -111,14 +117,7 @@ describe('lean engine: drain of a slow client', () => {
       writeHead.apply(this, args);
     });
     const { up, ended: upstreamEnded } = await upstreamUntilBuffered(() => proxySocket);
-    const balancer = new RoundRobin([{ id: 'u', address: up.address }]);
-    const proxy = await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], drain_timeout: '30s' }), upstreamsOf({ s: balancer }), new FakeClock(0));
-    cleanups.push(async () => void (await Promise.race([proxy.close(), new Promise((r) => setTimeout(r, 500))])));
-    const c = rawClient(proxy.address.port, cleanups);
-    await new Promise((r) => c.sock.once('connect', r));
-    clientPort = c.sock.localPort!;
-    c.sock.pause(); // a slow client: reads nothing for now
-    c.sock.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    const { proxy, c } = await slowClientRequest(up.address, new FakeClock(0), (port) => (clientPort = port));
     await waitFor(upstreamEnded, 'the upstream to end', 15_000);
     await new Promise((r) => setTimeout(r, 50)); // the proxy has ended the response: the connection is idle, its socket still holds bytes
     const bufferedAtEnd = proxySocket!.writableLength;
@@ -143,15 +142,8 @@ describe('node engine: drain of a slow client', () => {
       return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
     });
     const { up, ended: upstreamEnded } = await upstreamUntilBuffered(() => proxyRes?.socket ?? undefined);
-    const balancer = new RoundRobin([{ id: 'u', address: up.address }]);
     const clock = new FakeClock(0);
-    const proxy = await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], drain_timeout: '30s' }), upstreamsOf({ s: balancer }), clock);
-    cleanups.push(async () => void (await Promise.race([proxy.close(), new Promise((r) => setTimeout(r, 500))])));
-    const c = rawClient(proxy.address.port, cleanups);
-    await new Promise((r) => c.sock.once('connect', r));
-    clientPort = c.sock.localPort!;
-    c.sock.pause(); // a slow client: reads nothing for now
-    c.sock.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    const { proxy, c } = await slowClientRequest(up.address, clock, (port) => (clientPort = port));
     await waitFor(() => proxyRes !== undefined, 'the response to start', 2000);
     const closing = proxy.close(); // drain: 30 s (fake clock, not reached) for this response to finish
     await waitFor(upstreamEnded, 'the upstream to end', 15_000);

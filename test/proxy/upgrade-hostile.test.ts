@@ -10,26 +10,11 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, type Clock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { UPGRADE, upgradeUpstream as upstreamFor, type SeenUpgrade } from './upgrade-helpers.js';
 import { ENGINES, proxyConfig, proxyFor, rawClient, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
-
-interface SeenUpgrade {
-  req: IncomingMessage;
-  socket: Socket;
-}
-
-async function upgradeUpstream(answer: (seen: SeenUpgrade) => void) {
-  const up = track(await startUpstream((_req, res) => res.end('plain')));
-  const seen: SeenUpgrade[] = [];
-  up.server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
-    const s = { req, socket };
-    seen.push(s);
-    socket.on('error', () => {});
-    answer(s);
-  });
-  return { up, seen };
-}
+const upgradeUpstream = (answer: (seen: SeenUpgrade) => void) => upstreamFor(track, answer);
 
 /** A raw client that keeps its own side open after the peer's FIN (allowHalfOpen), like a client that never closes. */
 function halfOpenClient(port: number) {
@@ -63,8 +48,6 @@ function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   });
 }
 
-const UPGRADE = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n${extra}`;
-
 describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
   useEngine(eng);
 
@@ -77,24 +60,17 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
     return { proxy, balancer };
   }
 
-  it('an own answer to an upgrade (404) leaves no socket behind: proxy.close() resolves though the client never sends its FIN', async () => {
-    const { up } = await upgradeUpstream(() => {});
+  it.each([
+    ['an own answer to an upgrade (404)', '/nowhere', '404', (_: SeenUpgrade): void => {}],
+    ['a relayed non-101 answer (403)', '/ws', '403', ({ socket }: SeenUpgrade): void => void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope')],
+  ])('%s leaves no socket behind: proxy.close() resolves though the client never sends its FIN', async (_what, path, status, answer) => {
+    const { up } = await upgradeUpstream(answer);
     const { proxy } = await proxyTo(up.address);
     const c = halfOpenClient(proxy.address.port);
-    c.sock.write(UPGRADE('/nowhere'));
-    await waitFor(() => c.ended(), 'the 404 and the proxy FIN', 2000);
-    expect(c.data()).toMatch(/^HTTP\/1.1 404 /);
+    c.sock.write(UPGRADE(path));
+    await waitFor(() => c.ended(), `the ${status} and the proxy FIN`, 2000);
+    expect(c.data()).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     // The proxy said Connection: close and sent its FIN; the socket must not stay open for as long as the client likes.
-    expect(await within(proxy.close(), 2000)).toBe(true);
-  });
-
-  it('a relayed non-101 answer leaves no socket behind: proxy.close() resolves though the client never sends its FIN', async () => {
-    const { up } = await upgradeUpstream(({ socket }) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope'));
-    const { proxy } = await proxyTo(up.address);
-    const c = halfOpenClient(proxy.address.port);
-    c.sock.write(UPGRADE('/ws'));
-    await waitFor(() => c.ended(), 'the 403 and the proxy FIN', 2000);
-    expect(c.data()).toMatch(/^HTTP\/1.1 403 /);
     expect(await within(proxy.close(), 2000)).toBe(true);
   });
 

@@ -13,29 +13,11 @@ import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { promtoolCheckMetrics } from '../helpers/prometheus.js';
+import { UPGRADE, upgradeUpstream as upstreamFor, type SeenUpgrade } from './upgrade-helpers.js';
 import { engine, ENGINES, proxyConfig, proxyFor, rawClient, refusedAddress, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
-
-/** What the upstream saw of an upgrade request, and its side of the socket. */
-interface SeenUpgrade {
-  req: IncomingMessage;
-  early: string;
-  socket: Socket;
-}
-
-/** An upstream whose 'upgrade' handler is `answer` (it gets the request, its socket and the bytes after the head). */
-async function upgradeUpstream(answer: (seen: SeenUpgrade) => void) {
-  const up = track(await startUpstream((_req, res) => res.end('plain')));
-  const seen: SeenUpgrade[] = [];
-  up.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const s = { req, early: head.toString('latin1'), socket };
-    seen.push(s);
-    socket.on('error', () => {});
-    answer(s);
-  });
-  return { up, seen };
-}
+const upgradeUpstream = (answer: (seen: SeenUpgrade) => void) => upstreamFor(track, answer);
 
 /** Answers 101 and echoes every byte upper-cased (the early ones included). */
 function echo101({ socket, early }: SeenUpgrade): void {
@@ -52,8 +34,6 @@ function onGone(socket: Socket, fn: () => void): void {
 }
 
 const raw = (port: number): RawClient => rawClient(port, cleanups);
-
-const UPGRADE = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\nSec-WebSocket-Key: k1\r\n\r\n${extra}`;
 
 describe.each(ENGINES)('%s engine: upgraded connections', (eng) => {
   useEngine(eng);
