@@ -75,6 +75,11 @@ export function initialBreakerState(now: number): ClosedState {
   return { kind: 'closed', opens: 0, level: 0, since: now, successStreak: 0 };
 }
 
+/** Closed at level 0 with its success streak past the reset: a success changes nothing (the common case). */
+function steady(s: BreakerState, cfg: BreakerMachineConfig): boolean {
+  return s.kind === 'closed' && s.level === 0 && s.successStreak >= cfg.backoff.resetAfterSuccesses;
+}
+
 function open(from: BreakerState, now: number, cfg: BreakerMachineConfig): OpenState {
   const level = from.level + 1;
   return { kind: 'open', opens: from.opens + 1, level, since: now, reopensAt: now + cfg.backoff.durationMs(level) };
@@ -119,7 +124,7 @@ export function next(state: BreakerState, event: BreakerEvent, cfg: BreakerMachi
       return done({ ...s, trialsAdmitted: s.trialsAdmitted + 1 }, true);
     case 'success':
       if (s.kind === 'closed') {
-        if (s.level === 0 && s.successStreak >= cfg.backoff.resetAfterSuccesses) return done(s);
+        if (steady(s, cfg)) return done(s);
         const streak = s.successStreak + 1;
         const reset = streak >= cfg.backoff.resetAfterSuccesses;
         return done({ ...s, successStreak: streak, level: reset ? 0 : s.level });
@@ -232,7 +237,7 @@ export class CircuitBreaker {
   report(r: CallReport): void {
     const ok = r.ok && r.latencyMs <= this.slowCallMs;
     const cur = this.current;
-    if (ok && cur.kind === 'closed' && cur.level === 0 && cur.successStreak >= this.cfg.backoff.resetAfterSuccesses) {
+    if (ok && steady(cur, this.cfg)) {
       // The steady state, most calls: next() would leave the state as it is; only the trip strategy's window moves.
       this.trip.record(OK);
       return;

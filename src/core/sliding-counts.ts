@@ -55,9 +55,10 @@ export class SlidingCounts {
     // The clock going back (not with a monotonic source) keeps counting in the newest bucket.
     const slot = now < this.head ? this.head : now;
     if (slot !== this.head) {
-      const steps = this.head === -Infinity ? n : Math.min(slot - this.head, n);
+      // Buckets between the newest written and now left the window (none before the first write: all are zero).
+      const steps = this.head === -Infinity ? 0 : Math.min(slot - this.head, n);
       for (let s = 1; s <= steps; s++) {
-        const j = ((((this.head === -Infinity ? slot : this.head) + s) % n) + n) % n;
+        const j = (((this.head + s) % n) + n) % n;
         for (let k = 0; k < this.counts.length; k++) {
           this.sums[k]! -= this.counts[k]![j]!;
           this.counts[k]![j] = 0;

@@ -303,9 +303,7 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
       return;
     }
     const s = acceptLean(socket, this);
-    if (s === undefined) return;
-    this.leanSockets.add(s);
-    s.once('close', () => this.leanSockets.delete(s));
+    if (s !== undefined) holdUntilClose(this.leanSockets, s);
   }
 
   handOver(socket: Socket): void {
@@ -322,15 +320,13 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     const raw = req.rawHeaders;
     const contentLength = headerValue(raw, 'content-length');
     const hasBody = (contentLength !== undefined && Number(contentLength) > 0) || headerValue(raw, 'transfer-encoding') !== undefined;
-    this.httpResponses.add(res);
-    res.once('close', () => this.httpResponses.delete(res));
+    holdUntilClose(this.httpResponses, res);
     const client = new NodeClient(req, res, hasBody, this);
     this.route(client, raw, req.socket.remoteAddress ?? '', req.url ?? '/', req.method ?? 'GET', hasBody, req, this.undiciTransport);
   }
 
   trackHttpSocket(s: Socket): void {
-    this.httpSockets.add(s);
-    s.once('close', () => this.httpSockets.delete(s));
+    holdUntilClose(this.httpSockets, s);
   }
 
   /** A request with Upgrade (node:http's 'upgrade' event, both engines): route it, pick one instance, open a Tunnel. */
@@ -507,6 +503,12 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
     this.pools.clear();
   }
+}
+
+/** `x` is in `set` until its 'close'. */
+function holdUntilClose<T extends Socket | ServerResponse>(set: Set<T>, x: T): void {
+  set.add(x);
+  x.once('close', () => set.delete(x));
 }
 
 /** Resolves once every socket in `sockets` has closed. */

@@ -248,10 +248,14 @@ export class Tunnel implements ResponseSink {
       return;
     }
     if (this.parser === undefined) this.endClient(); // a tunnel's upstream side ended: so does the client's
-    if (this.open) {
-      this.open = false;
-      this.cells.owner.tunnels--;
-    }
+    this.leaveOpenCount();
+  }
+
+  /** No longer an open tunnel in the service's gauge (once). */
+  private leaveOpenCount(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.cells.owner.tunnels--;
   }
 
   private clientClosed(): void {
@@ -259,7 +263,6 @@ export class Tunnel implements ResponseSink {
       // Gone before the upstream answered: no verdict on the instance.
       this.settled = true;
       this.host.counts.failures.clientAbort++;
-      if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
       this.cells.inFlight--;
       this.balancer.release(this.picked.id);
     }
@@ -271,8 +274,7 @@ export class Tunnel implements ResponseSink {
   private forget(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.open) this.cells.owner.tunnels--;
-    this.open = false;
+    this.leaveOpenCount();
     if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.host.tunnels.delete(this);
