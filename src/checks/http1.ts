@@ -1,6 +1,7 @@
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Reason } from '../core/result.js';
 import { describeError, reasonFromError } from './errors.js';
+import { knownHeaderName } from '../core/header-names.js';
 import { COLON, CR, HT, LF, MAX_LENGTH_DIGITS, SP, TOKEN } from '../core/http-syntax.js';
 
 /**
@@ -128,13 +129,13 @@ export interface ResponseSink {
    */
   onStatus?(status: number, minor: number, reason: string): void;
   /**
-   * Optional: each header line of a head (not trailers, not obs-fold
-   * continuations) as latin1 text without its CRLF, and where its colon is
-   * (one string per line: a native call per line, not two). `clean`: the
-   * line holds no control character but HT, so its value may be relayed
-   * as it is.
+   * Optional: each header of a head (not trailers, not obs-fold
+   * continuations): its name and its value without surrounding whitespace,
+   * latin1 (well-known names are constant strings, see core/header-names).
+   * `clean`: the line holds no control character but HT, so the value may
+   * be relayed as it is.
    */
-  onHeader?(line: string, colon: number, clean: boolean): void;
+  onHeader?(name: string, value: string, clean: boolean): void;
 }
 
 // Parser states.
@@ -430,7 +431,11 @@ export class ResponseParser {
     this.lastHeader = H_OTHER;
     if (this.state !== S_HEADER) return; // trailers: checked for shape only
     if (this.sink.onHeader !== undefined) {
-      this.sink.onHeader(buf.toString('latin1', s, e), colon - s, clean);
+      let vs = colon + 1;
+      let ve = e;
+      while (vs < ve && (buf[vs] === SP || buf[vs] === HT)) vs++;
+      while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
+      this.sink.onHeader(knownHeaderName(buf, s, colon) ?? buf.toString('latin1', s, colon), buf.toString('latin1', vs, ve), clean);
       if (this.state !== S_HEADER) return; // stopped by the sink
     }
     const nameLength = colon - s;

@@ -27,3 +27,13 @@ export function isFieldValue(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (VALUE[text.charCodeAt(i)] !== 1) return false;
   return true;
 }
+
+/** Whether a header name equals `lower` (lower case) ignoring ASCII case, without the string toLowerCase() would allocate. */
+export function isNamed(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}

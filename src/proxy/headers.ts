@@ -6,7 +6,7 @@
  * order, case and repetitions (Set-Cookie).
  */
 import { STATUS_CODES } from 'node:http';
-import { HT, isFieldValue, SP } from '../core/http-syntax.js';
+import { isFieldValue, isNamed } from '../core/http-syntax.js';
 
 /** Hop-by-hop headers that never cross the proxy, lower case. */
 const HOP_BY_HOP = new Set([
@@ -34,7 +34,7 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    if (!isNamed(name, 'connection')) continue;
     for (const t of raw[i + 1]!.split(',')) {
       const token = t.trim().toLowerCase();
       if (token !== '') (tokens ??= new Set()).add(token);
@@ -167,7 +167,8 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], via?: s
     const name = typeof n === 'string' ? n : n.toString('latin1');
     const value = typeof v === 'string' ? v : v.toString('latin1');
     if (mayBeHopByHop(name)) {
-      const lower = name.toLowerCase();
+      // Connection comes on nearly every response: named without a lower-cased copy.
+      const lower = isNamed(name, 'connection') ? 'connection' : name.toLowerCase();
       if (isHopByHop(lower)) {
         // "keep-alive" and "close" name no header beyond the hop-by-hop ones; anything else is rare and filtered below.
         if (lower === 'connection') {
@@ -219,19 +220,10 @@ function headText(firstLine: string, headers: readonly string[]): string {
 }
 
 /**
- * The value of an upstream header line (the response parser's `line`,
- * `colon`, `clean`), optional whitespace trimmed; undefined when it may not
- * be relayed (control characters: only looked for when the parser saw some).
+ * Whether an upstream header value (the response parser's, see onHeader) may
+ * be relayed: no control characters but HT, looked for only when the parser
+ * saw some in the line (`clean` false).
  */
-export function relayableValue(line: string, colon: number, clean: boolean): string | undefined {
-  let vs = colon + 1;
-  let ve = line.length;
-  while (vs < ve && isOws(line.charCodeAt(vs))) vs++;
-  while (ve > vs && isOws(line.charCodeAt(ve - 1))) ve--;
-  const value = line.slice(vs, ve);
-  return clean || isFieldValue(value) ? value : undefined;
-}
-
-function isOws(c: number): boolean {
-  return c === SP || c === HT;
+export function isRelayable(value: string, clean: boolean): boolean {
+  return clean || isFieldValue(value);
 }

@@ -13,9 +13,10 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { isFieldValue } from '../core/http-syntax.js';
+import { isFieldValue, isNamed } from '../core/http-syntax.js';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
 import { rawErrorResponse, type ClientSide } from './exchange.js';
+import { headLength, putHead, putLatin1, statusLine } from './head-bytes.js';
 import { MAX_REQUEST_HEAD_BYTES, readRequestHead, type RequestHeadOk } from './request-head.js';
 import { adoptWithSharedBuffer } from './shared-read.js';
 import type { BatchedWriter, WriteBatch } from './write-batch.js';
@@ -47,6 +48,24 @@ const MERGE_BYTES = 16 * 1024;
  * the callback (a partial head, pipelined requests) is copied.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** The lines a response head ends with, by (chunked ? 1 : 0) | (closing ? 2 : 0). */
+const HEAD_TAILS = ['\r\n', 'transfer-encoding: chunked\r\n\r\n', 'connection: close\r\n\r\n', 'transfer-encoding: chunked\r\nconnection: close\r\n\r\n'];
+const NO_HEADERS: readonly string[] = [];
+
+/** A flat header list with only the first Content-Length (the parser let repeats through only when equal). */
+function withoutRepeatedContentLength(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  let seen = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (isNamed(headers[i]!, 'content-length')) {
+      if (seen) continue;
+      seen = true;
+    }
+    out.push(headers[i]!, headers[i + 1]!);
+  }
+  return out;
+}
 
 const kLean = Symbol('healthmesh.leanConnection');
 /** The lean connection reading the socket; undefined once it was handed over to node:http. */
@@ -105,10 +124,14 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   private chunked = false;
   private bodyless = false;
   private done = false;
-  /** The response head, held until the first body bytes (or the end of the upstream read) to leave in the same write. */
-  private pendingHead: string | undefined = undefined;
+  /** The response head is held until the first body bytes (or the end of the upstream read) to leave in the same write... */
+  private headPending = false;
+  /** ...as its status line, headers and the connection's own lines up to the blank line (see head-bytes.ts). */
+  private headLine = '';
+  private headHeaders: readonly string[] = NO_HEADERS;
+  private headTail = '';
   private closeFn: (() => void) | undefined = undefined;
-  /** Response bytes waiting in host.writes for the end of this batch of events (strings are latin1)... */
+  /** Response bytes waiting in host.writes for the end of this batch of events (a string is latin1)... */
   private out: string | Buffer | undefined = undefined;
   /** ...and what was queued after a Buffer (a chunked response's last chunk), rarely. */
   private outMore: (string | Buffer)[] | undefined = undefined;
@@ -212,7 +235,8 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
         this.chunked = false;
         this.bodyless = head.method === 'HEAD';
         this.done = false;
-        this.pendingHead = undefined;
+        this.headPending = false;
+        this.headHeaders = NO_HEADERS;
         this.closeFn = undefined;
         this.host.serveLean(this, head);
       }
@@ -306,26 +330,24 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
 
   writeHead(status: number, statusText: string, headers: string[]): void {
     const reason = isFieldValue(statusText) ? statusText : (STATUS_CODES[status] ?? '');
-    let head = `HTTP/1.1 ${status} ${reason}\r\n`;
     let length = false;
+    let list: readonly string[] = headers;
     for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      if (name.length === 14 && name.toLowerCase() === 'content-length') {
-        // The parser accepted repeats only when equal; one goes on.
-        if (length) continue;
-        length = true;
+      if (!isNamed(headers[i]!, 'content-length')) continue;
+      // The parser accepted repeats only when equal; one goes on.
+      if (length) {
+        list = withoutRepeatedContentLength(headers);
+        break;
       }
-      head += `${name}: ${headers[i + 1]!}\r\n`;
+      length = true;
     }
     if (status === 204 || status === 304) this.bodyless = true;
-    if (!this.bodyless && !length) {
-      this.chunked = true;
-      head += 'transfer-encoding: chunked\r\n';
-    }
-    if (this.closeAfter) head += 'connection: close\r\n';
-    head += '\r\n';
+    this.chunked = !this.bodyless && !length;
     // Held: head and the first body bytes (usually in the same upstream read) leave in one write (see flush).
-    this.pendingHead = head;
+    this.headLine = statusLine(status, reason);
+    this.headHeaders = list;
+    this.headTail = HEAD_TAILS[(this.chunked ? 1 : 0) | (this.closeAfter ? 2 : 0)]!;
+    this.headPending = true;
     this.headSent = true;
   }
 
@@ -333,32 +355,49 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     // An empty chunk would read as the last one in chunked framing.
     if (this.closed || chunk.length === 0) return true;
     const s = this.socket;
-    const head = this.pendingHead;
     if (this.bodyless) {
-      if (head !== undefined) this.flush();
+      if (this.headPending) this.flush();
       return true;
     }
-    if (head !== undefined) {
-      this.pendingHead = undefined;
+    if (this.headPending) {
+      this.headPending = false;
       if (chunk.length <= MERGE_BYTES) {
-        // Head and body copied into one buffer: one write syscall, and no body-sized string on the JS heap.
-        const prefix = this.chunked ? `${head}${chunk.length.toString(16)}\r\n` : head;
-        const at = prefix.length; // latin1: one byte per character
-        const out = Buffer.allocUnsafe(at + chunk.length + (this.chunked ? 2 : 0));
-        out.write(prefix, 0, 'latin1');
-        chunk.copy(out, at);
-        if (this.chunked) out.write('\r\n', at + chunk.length, 'latin1');
+        // Head and body copied into one buffer: one write syscall.
+        const size = this.chunked ? `${chunk.length.toString(16)}\r\n` : '';
+        const out = Buffer.allocUnsafe(this.headLength() + size.length + chunk.length + (this.chunked ? 2 : 0));
+        let at = putLatin1(out, this.putHead(out), size);
+        at += chunk.copy(out, at);
+        if (this.chunked) putLatin1(out, at, '\r\n');
         this.send(out);
         return true;
       }
       this.flushBatched();
       s.cork();
-      s.write(head, 'latin1');
+      s.write(this.headBytes(''));
       const ok = this.writeBody(chunk);
       s.uncork();
       return ok;
     }
     return this.writeBody(chunk);
+  }
+
+  /** Bytes of the held head. */
+  private headLength(): number {
+    return headLength(this.headLine, this.headHeaders, this.headTail);
+  }
+
+  /** Writes the held head at out[0] and lets go of its headers (an idle connection keeps none); returns the offset past it. */
+  private putHead(out: Buffer): number {
+    const at = putHead(out, this.headLine, this.headHeaders, this.headTail);
+    this.headHeaders = NO_HEADERS;
+    return at;
+  }
+
+  /** The held head, then `after`, as one Buffer. */
+  private headBytes(after: string): Buffer {
+    const out = Buffer.allocUnsafe(this.headLength() + after.length);
+    putLatin1(out, this.putHead(out), after);
+    return out;
   }
 
   /** `chunk` is a view of the upstream side's shared read buffer (see ClientSide.write): the socket gets a copy. */
@@ -376,10 +415,9 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   }
 
   flush(): void {
-    const head = this.pendingHead;
-    if (head === undefined || this.closed) return;
-    this.pendingHead = undefined;
-    this.send(head);
+    if (!this.headPending || this.closed) return;
+    this.headPending = false;
+    this.send(this.headBytes(''));
   }
 
   /** Queue bytes (a string is latin1) for the end of this batch of events (see write-batch.ts). */
@@ -420,11 +458,13 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   end(): void {
     if (this.done) return;
     if (!this.closed) {
-      const head = this.pendingHead;
-      this.pendingHead = undefined;
       const last = this.chunked ? '0\r\n\r\n' : '';
-      if (head !== undefined) this.send(head + last);
-      else if (last !== '') this.send(last);
+      if (this.headPending) {
+        this.headPending = false;
+        this.send(this.headBytes(last));
+      } else if (last !== '') {
+        this.send(last);
+      }
     }
     this.finishResponse();
   }

@@ -16,9 +16,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
+import { isNamed } from '../core/http-syntax.js';
 import type { Reason } from '../core/result.js';
 import type { UpstreamRequest } from './exchange.js';
-import { relayableValue, requestHeadText } from './headers.js';
+import { isRelayable, requestHeadText } from './headers.js';
 import { connectTarget } from './upstreams.js';
 import { WriteBatch, type BatchedWriter } from './write-batch.js';
 
@@ -179,15 +180,13 @@ class UpstreamConnection implements ResponseSink, BatchedWriter {
     if (minor === 0) this.keepAlive = false;
   }
 
-  onHeader(line: string, colon: number, clean: boolean): void {
-    const name = line.slice(0, colon);
-    const value = relayableValue(line, colon, clean);
-    if (value === undefined) {
+  onHeader(name: string, value: string, clean: boolean): void {
+    if (!isRelayable(value, clean)) {
       this.parser?.stop();
       this.fail(coded('HPE_LEAN_INVALID_HEADER', `upstream header ${name} has control characters`));
       return;
     }
-    if (name.length === 10 && name.toLowerCase() === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(value)) this.keepAlive = false;
+    if (isNamed(name, 'connection') && /(^|,)\s*close\s*(,|$)/i.test(value)) this.keepAlive = false;
     this.headers.push(name, value);
   }
 

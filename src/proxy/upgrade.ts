@@ -23,7 +23,7 @@ import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Reason } from '../core/result.js';
-import { clientResponseHeaders, relayableValue, responseHeadText } from './headers.js';
+import { clientResponseHeaders, isRelayable, responseHeadText } from './headers.js';
 import { countFailure, failureAnswer, rawErrorResponse, reportOutcome } from './exchange.js';
 import { classifyError, type FailureKind } from './forward.js';
 import type { InstanceCells } from './metrics.js';
@@ -179,14 +179,13 @@ export class Tunnel implements ResponseSink {
     this.headers = [];
   }
 
-  onHeader(line: string, colon: number, clean: boolean): void {
-    const value = relayableValue(line, colon, clean);
-    if (value === undefined) {
+  onHeader(name: string, value: string, clean: boolean): void {
+    if (!isRelayable(value, clean)) {
       this.parser?.stop();
       this.onFail('protocol', 'upstream header with control characters');
       return;
     }
-    this.headers.push(line.slice(0, colon), value);
+    this.headers.push(name, value);
   }
 
   onHead(status: number): void {

@@ -12,25 +12,25 @@
  * just before the process sleeps in epoll, is what the kernel expects (and
  * what HAProxy's event loop does).
  *
- * Each writer keeps at most one pending string (latin1) and flushes it
- * itself, synchronously, before anything that must follow it in the byte
- * stream (a Buffer write, end(), a hand-over).
+ * Each writer keeps its pending bytes and flushes them itself,
+ * synchronously, before anything that must follow them in the byte stream
+ * (a large body write, end(), a hand-over).
  */
 
-/** Something holding a pending write. */
+/** Something holding pending bytes to write. */
 export interface BatchedWriter {
-  /** Write the pending string now (called once per batch it joined). */
+  /** Write the pending bytes now (called once per batch it joined). */
   flushBatched(): void;
 }
 
-/** The writers with a pending string, flushed once the current batch of events is handled. */
+/** The writers with pending bytes, flushed once the current batch of events is handled. */
 export class WriteBatch {
   private writers: BatchedWriter[] = [];
   private spare: BatchedWriter[] = [];
   private scheduled = false;
   private readonly flush = (): void => this.flushAll();
 
-  /** `writer` has a pending string (call once, when its pending string goes from none to some). */
+  /** `writer` has pending bytes (call once, when they go from none to some). */
   add(writer: BatchedWriter): void {
     this.writers.push(writer);
     if (!this.scheduled) {

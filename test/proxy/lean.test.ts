@@ -301,6 +301,24 @@ describe('lean engine only', () => {
     }
   });
 
+  it('writes the upstream head byte for byte: names as cased, values trimmed, one of two equal Content-Lengths, hop-by-hop dropped, its own framing', async () => {
+    const heads = [
+      'HTTP/1.1 200 Fine\r\nServer: s\r\ncontent-type:  text/plain \r\nCONTENT-length: 2\r\nContent-Length: 2\r\nConnection: keep-alive\r\nX-Odd-Name:\tv\t\r\n\r\nok',
+      // No length: chunked to the client; a standard reason phrase comes from the status table's line.
+      'HTTP/1.1 404 Not Found\r\nDate: d\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nno\r\n0\r\n\r\n',
+    ];
+    let n = 0;
+    const up = track(await rawServer((s) => s.on('data', () => s.write(heads[n++ % 2]!))));
+    const { proxy } = await proxyTo(up.address);
+    const c = raw(proxy);
+    c.sock.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await waitFor(() => c.closed(), 'both responses and the close');
+    expect(c.data()).toBe(
+      'HTTP/1.1 200 Fine\r\nServer: s\r\ncontent-type: text/plain\r\nCONTENT-length: 2\r\nX-Odd-Name: v\r\n\r\nok' +
+        'HTTP/1.1 404 Not Found\r\nDate: d\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n2\r\nno\r\n0\r\n\r\n',
+    );
+  });
+
   it('does not reuse an upstream connection that said Connection: close', async () => {
     let connections = 0;
     const up = track(
