@@ -1,8 +1,9 @@
 /**
  * bench/heads: the proxy's per-request head work without sockets, in ns per
  * request: the lean engine's upstream response head (nginx's, 9 headers)
- * through the response parser, the relay checks of lean-upstream.ts and
- * clientResponseHeaders; the client's request head (wrk's) through
+ * through the response parser, the relay checks of lean-upstream.ts,
+ * clientResponseHeaders and the client head written with the first body
+ * bytes (lean-server.ts); the client's request head (wrk's) through
  * readRequestHead, upstreamRequestHead and requestHeadText.
  *
  *   npm run build && node dist/bench/heads.js [--iterations 1000000]
@@ -11,13 +12,15 @@
  */
 import { parseArgs } from 'node:util';
 import { ResponseParser, type ResponseSink } from '../src/checks/http1.js';
-import { clientResponseHeaders, relayableValue, requestHeadText, upstreamRequestHead } from '../src/proxy/headers.js';
+import { headLength, putHead, statusLine } from '../src/proxy/head-bytes.js';
+import { clientResponseHeaders, isRelayable, requestHeadText, upstreamRequestHead } from '../src/proxy/headers.js';
 import { readRequestHead, type RequestHeadOk } from '../src/proxy/request-head.js';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '1000000' } } });
 const iterations = Number(values.iterations);
 if (!(iterations >= 1000)) throw new Error('usage: heads.js [--iterations N>=1000]');
 
+const BODY = Buffer.alloc(1024, 97);
 const RESPONSE = Buffer.concat([
   Buffer.from(
     'HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 01 Dec 2026 17:50:00 GMT\r\nContent-Type: application/octet-stream\r\n' +
@@ -25,26 +28,37 @@ const RESPONSE = Buffer.concat([
       'Accept-Ranges: bytes\r\n\r\n',
     'latin1',
   ),
-  Buffer.alloc(1024, 97),
+  BODY,
 ]);
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1:40000\r\n\r\n', 'latin1');
 
-/** A sink doing what lean-upstream.ts' UpstreamConnection does with a head, up to `stage`. */
+type Stage = 'parse' | 'relay' | 'client' | 'bytes';
+
+/** A sink doing what lean-upstream.ts' UpstreamConnection and the lean client connection do with a head, up to `stage`. */
 class HeadSink implements ResponseSink {
   headers: string[] = [];
   relayed = 0;
-  constructor(private readonly stage: 'parse' | 'relay' | 'client') {}
+  constructor(private readonly stage: Stage) {}
   onStatus(): void {
     this.headers = [];
   }
-  onHeader(line: string, colon: number, clean: boolean): void {
+  onHeader(name: string, value: string, clean: boolean): void {
     if (this.stage === 'parse') return;
-    const value = relayableValue(line, colon, clean);
-    if (value === undefined) throw new Error('not relayable');
-    this.headers.push(line.slice(0, colon), value);
+    if (!isRelayable(value, clean)) throw new Error('not relayable');
+    this.headers.push(name, value);
   }
-  onHead(): void {
-    if (this.stage === 'client') this.relayed += clientResponseHeaders(this.headers).length;
+  onHead(status: number): void {
+    if (this.stage === 'parse' || this.stage === 'relay') return;
+    const headers = clientResponseHeaders(this.headers);
+    if (this.stage === 'client') {
+      this.relayed += headers.length;
+      return;
+    }
+    // What the lean client connection sends: head and first body bytes in one Buffer (lean-server.ts' write).
+    const line = statusLine(status, 'OK');
+    const out = Buffer.allocUnsafe(headLength(line, headers, '\r\n') + BODY.length);
+    BODY.copy(out, putHead(out, line, headers, '\r\n'));
+    this.relayed += out.length;
   }
   onBody(): void {}
   onEnd(): void {}
@@ -53,7 +67,7 @@ class HeadSink implements ResponseSink {
   }
 }
 
-function responseStage(stage: 'parse' | 'relay' | 'client'): () => number {
+function responseStage(stage: Stage): () => number {
   const sink = new HeadSink(stage);
   return () => new ResponseParser(sink, false).execute(RESPONSE, 0, RESPONSE.length);
 }
@@ -87,7 +101,7 @@ const out = {
   bench: 'heads',
   node: process.version,
   iterations,
-  responseNsPerHead: { parse: time(responseStage('parse')), parseAndRelayChecks: time(responseStage('relay')), plusClientResponseHeaders: time(responseStage('client')) },
+  responseNsPerHead: { parse: time(responseStage('parse')), parseAndRelayChecks: time(responseStage('relay')), plusClientResponseHeaders: time(responseStage('client')), plusClientHeadBytes: time(responseStage('bytes')) },
   requestNsPerHead: { readRequestHead: time(requestStage('read')), plusUpstreamRequestHead: time(requestStage('forward')), plusRequestHeadText: time(requestStage('text')) },
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -40,12 +40,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { ServiceBalancer } from '../src/balancer/service-balancer.js';
-import { balancerSchema, proxySchema } from '../src/config/balancer.js';
-import { realClock } from '../src/core/clock.js';
-import { realRandom } from '../src/core/random.js';
-import { startProxy, type ProxyEngine } from '../src/proxy/proxy.js';
+import type { ProxyEngine } from '../src/proxy/proxy.js';
+import { startBenchProxy } from './lib/bench-proxy.js';
 import { startNginx, versionOf } from './lib/targets.js';
 import { freePort, killAllSync, procCpuMs, sleep, startChild, stopAll, systemBusyMs, waitForPort, type Child } from './lib/proc.js';
 import { rateScript, wrkRun, type WrkSummary } from './lib/wrk.js';
@@ -80,11 +76,7 @@ else await main();
 
 /** The proxy child: healthmesh's proxy on `port` with one route to one HEALTHY instance of the real balancer. */
 async function serve(port: number, upstream: string): Promise<void> {
-  const balancer = new ServiceBalancer({ service: 'bench', config: balancerSchema.parse({}), clock: realClock, random: realRandom });
-  balancer.setMembers([{ id: 'nginx-1', address: upstream, weight: 1, status: 'HEALTHY', score: 100 }]);
-  const config = proxySchema.parse({ listen: `${HOST}:${port}`, routes: [{ path_prefix: '/', service: 'bench' }] });
-  const engine = (values.engine ?? 'lean') as ProxyEngine;
-  const proxy = await startProxy({ config, upstreams: { balancer: () => balancer }, clock: realClock, logger: pino({ level: 'warn' }), engine });
+  const proxy = await startBenchProxy(port, upstream, (values.engine ?? 'lean') as ProxyEngine);
   const stop = (): void => {
     void proxy.close().finally(() => process.exit(0));
   };
