@@ -11,7 +11,8 @@
  * count objects that scavenges and full GCs already collected (most of a
  * request's objects die young); the profiler slows the proxy, which leaves
  * bytes per request unchanged. Sites are the allocating function and its
- * two callers (inlined frames included).
+ * two callers (inlined frames included). A run without the profiler before
+ * it counts scavenges per request and their pauses.
  *
  *   bash bench/proxy-alloc.sh [--seconds 4] [--warmup 2] [--connections 32] [--interval 256] [--top 15] [--engine lean|node]
  *
@@ -21,10 +22,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ProxyEngine } from '../src/proxy/proxy.js';
 import { startBenchProxy } from './lib/bench-proxy.js';
 import { freePort, stopAll } from './lib/proc.js';
+import { round3 } from './lib/stats.js';
 import { startNginx } from './lib/targets.js';
 import { wrkRun } from './lib/wrk.js';
 
@@ -63,6 +66,15 @@ try {
   try {
     process.stderr.write(`bench/proxy-alloc: warm-up ${warmup} s\n`);
     if (warmup > 0) await wrkRun(port, 1, connections, warmup);
+    // Scavenges and their pauses, without the profiler (it slows the proxy, not the GC).
+    const pauses: number[] = [];
+    const gcs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) pauses.push(e.duration);
+    });
+    gcs.observe({ entryTypes: ['gc'] });
+    const plain = await wrkRun(port, 1, connections, seconds);
+    gcs.disconnect();
+    pauses.sort((a, b) => a - b);
     const session = new Session();
     session.connect();
     await session.post('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
@@ -91,6 +103,11 @@ try {
       samplingIntervalBytes: interval,
       requests: load.requests,
       bytesPerRequest: perRequest(total),
+      withoutProfiler: {
+        rps: plain.rps,
+        scavengesPer10kRequests: round3((pauses.length / plain.requests) * 10_000),
+        scavengeMs: { p50: round3(pauses[Math.floor(pauses.length / 2)] ?? 0), max: round3(pauses[pauses.length - 1] ?? 0) },
+      },
       topSites: [...sites]
         .sort((a, b) => b[1] - a[1])
         .slice(0, top)
