@@ -10,6 +10,7 @@
  * Strings are latin1 (one byte per character, as the parsers read them).
  */
 import { STATUS_CODES } from 'node:http';
+import { isFieldValue } from '../core/http-syntax.js';
 
 /** Bytes of `name: value\r\n` for each pair of a flat header list. */
 export function headersLength(headers: readonly string[]): number {
@@ -42,8 +43,9 @@ export function putHeaders(out: Buffer, at: number, headers: readonly string[]):
 /** `HTTP/1.1 status reason\r\n` of the standard reason phrases, made once each. */
 const STANDARD_STATUS_LINES = new Map<number, string>();
 
-/** The status line, CRLF included; `reason` must already be a valid field value. */
-export function statusLine(status: number, reason: string): string {
+/** The status line, CRLF included: the upstream's reason phrase when valid, else the standard one. */
+export function statusLine(status: number, upstreamReason: string): string {
+  const reason = isFieldValue(upstreamReason) ? upstreamReason : (STATUS_CODES[status] ?? '');
   if (reason !== STATUS_CODES[status]) return `HTTP/1.1 ${status} ${reason}\r\n`;
   let line = STANDARD_STATUS_LINES.get(status);
   if (line === undefined) {

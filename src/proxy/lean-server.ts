@@ -11,9 +11,8 @@
  * a new connection, so it parses that request (and any pipelined after it)
  * from its first byte.
  */
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { isFieldValue, isNamed } from '../core/http-syntax.js';
+import { isNamed } from '../core/http-syntax.js';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
 import { rawErrorResponse, type ClientSide } from './exchange.js';
 import { headLength, putHead, putLatin1, statusLine } from './head-bytes.js';
@@ -39,7 +38,7 @@ export interface LeanHost {
 const MAX_READ_AHEAD_BYTES = 64 * 1024;
 
 
-/** Largest first body chunk sent in the same write as the head (copied into one string), bytes. */
+/** Largest first body chunk sent in the same write as the head (copied into one Buffer), bytes. */
 const MERGE_BYTES = 16 * 1024;
 
 /**
@@ -329,7 +328,6 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   }
 
   writeHead(status: number, statusText: string, headers: string[]): void {
-    const reason = isFieldValue(statusText) ? statusText : (STATUS_CODES[status] ?? '');
     let length = false;
     let list: readonly string[] = headers;
     for (let i = 0; i < headers.length; i += 2) {
@@ -344,7 +342,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     if (status === 204 || status === 304) this.bodyless = true;
     this.chunked = !this.bodyless && !length;
     // Held: head and the first body bytes (usually in the same upstream read) leave in one write (see flush).
-    this.headLine = statusLine(status, reason);
+    this.headLine = statusLine(status, statusText);
     this.headHeaders = list;
     this.headTail = HEAD_TAILS[(this.chunked ? 1 : 0) | (this.closeAfter ? 2 : 0)]!;
     this.headPending = true;
@@ -365,7 +363,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
         // Head and body copied into one buffer: one write syscall.
         const size = this.chunked ? `${chunk.length.toString(16)}\r\n` : '';
         const out = Buffer.allocUnsafe(this.headLength() + size.length + chunk.length + (this.chunked ? 2 : 0));
-        let at = putLatin1(out, this.putHead(out), size);
+        let at = putLatin1(out, this.takeHead(out), size);
         at += chunk.copy(out, at);
         if (this.chunked) putLatin1(out, at, '\r\n');
         this.send(out);
@@ -387,7 +385,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   }
 
   /** Writes the held head at out[0] and lets go of its headers (an idle connection keeps none); returns the offset past it. */
-  private putHead(out: Buffer): number {
+  private takeHead(out: Buffer): number {
     const at = putHead(out, this.headLine, this.headHeaders, this.headTail);
     this.headHeaders = NO_HEADERS;
     return at;
@@ -396,7 +394,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   /** The held head, then `after`, as one Buffer. */
   private headBytes(after: string): Buffer {
     const out = Buffer.allocUnsafe(this.headLength() + after.length);
-    putLatin1(out, this.putHead(out), after);
+    putLatin1(out, this.takeHead(out), after);
     return out;
   }
 
