@@ -3,6 +3,7 @@ import type { Reason } from '../core/result.js';
 import { describeError, reasonFromError } from './errors.js';
 import { knownHeaderName } from '../core/header-names.js';
 import { COLON, CR, HT, LF, MAX_LENGTH_DIGITS, SP, TOKEN } from '../core/http-syntax.js';
+import type { RepeatedFields } from '../core/repeated-fields.js';
 
 /**
  * A lean HTTP/1.1 client for one request per connection, used by the http
@@ -190,14 +191,18 @@ export class ResponseParser {
   private bodyLength = 0;
   private digits = 0;
   private lineBytes = 0;
+  /** Position of the next header field in the head (for `repeats`). */
+  private field = 0;
 
   /**
    * @param sink receives the response
    * @param noBody the request was HEAD: the response has no body whatever its headers say
+   * @param repeats the connection's previous head, so repeated names and values make no string
    */
   constructor(
     protected readonly sink: ResponseSink,
     private readonly noBody: boolean,
+    private readonly repeats?: RepeatedFields,
   ) {}
 
   /** True until the final head was read (for timeout messages). */
@@ -410,6 +415,7 @@ export class ResponseParser {
     this.hasTransferEncoding = false;
     this.chunked = false;
     this.lastHeader = H_OTHER;
+    this.field = 0;
     this.state = S_HEADER;
   }
 
@@ -435,7 +441,10 @@ export class ResponseParser {
       let ve = e;
       while (vs < ve && (buf[vs] === SP || buf[vs] === HT)) vs++;
       while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
-      this.sink.onHeader(knownHeaderName(buf, s, colon) ?? buf.toString('latin1', s, colon), buf.toString('latin1', vs, ve), clean);
+      const r = this.repeats;
+      const i = this.field++;
+      const name = knownHeaderName(buf, s, colon) ?? (r ? r.name(i, buf, s, colon) : buf.toString('latin1', s, colon));
+      this.sink.onHeader(name, r ? r.value(i, buf, vs, ve) : buf.toString('latin1', vs, ve), clean);
       if (this.state !== S_HEADER) return; // stopped by the sink
     }
     const nameLength = colon - s;

@@ -3,9 +3,11 @@
  *
  * Building a head as a string (`head += name + ': ' + value + '\r\n'`) makes
  * a few cons strings per header and a flat copy of the whole head when it is
- * written: about 1.3 KB of garbage per proxied response, measured with the
- * sampling heap profiler, so more scavenges (each one a pause every request
- * in flight waits for). Here a head costs its Buffer and nothing else.
+ * written: about 1.3 KB of garbage per proxied response and 1 KB per
+ * upstream request head, measured with the sampling heap profiler, so more
+ * scavenges (each one a pause every request in flight waits for: at
+ * saturation one every ~50 ms, so about 1% of requests, right where p99
+ * is). Here a head costs its Buffer and nothing else.
  *
  * Strings are latin1 (one byte per character, as the parsers read them).
  */
@@ -59,6 +61,26 @@ export function statusLine(status: number, upstreamReason: string): string {
 export function headLength(line: string, headers: readonly string[], tail: string): number {
   return line.length + headersLength(headers) + tail.length;
 }
+
+/**
+ * A request head (`method path HTTP/1.1`, the headers, the blank line) in a
+ * Buffer of its own: the lean upstream writes it once the batch flushes.
+ * Small heads come from node's Buffer pool, so one costs a Buffer object.
+ */
+export function requestHeadBytes(method: string, path: string, headers: readonly string[]): Buffer {
+  // The space after the method, and the blank line's CRLF.
+  const out = Buffer.allocUnsafe(method.length + 1 + path.length + REQUEST_VERSION.length + headersLength(headers) + 2);
+  let o = putLatin1(out, 0, method);
+  out[o++] = 0x20;
+  o = putLatin1(out, o, path);
+  o = putHeaders(out, putLatin1(out, o, REQUEST_VERSION), headers);
+  out[o++] = 0x0d;
+  out[o] = 0x0a;
+  return out;
+}
+
+/** What follows the target on a request line. */
+const REQUEST_VERSION = ' HTTP/1.1\r\n';
 
 /** Writes a head (see headLength) at out[0]; returns the offset past it. */
 export function putHead(out: Buffer, line: string, headers: readonly string[], tail: string): number {

@@ -17,9 +17,11 @@
 import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseSink } from '../checks/http1.js';
 import { isNamed } from '../core/http-syntax.js';
+import { RepeatedFields } from '../core/repeated-fields.js';
 import type { Reason } from '../core/result.js';
 import type { UpstreamRequest } from './exchange.js';
-import { isRelayable, requestHeadText } from './headers.js';
+import { requestHeadBytes } from './head-bytes.js';
+import { isRelayable } from './headers.js';
 import { connectTarget } from './upstreams.js';
 import { WriteBatch, type BatchedWriter } from './write-batch.js';
 
@@ -94,7 +96,7 @@ class Ticket {
   constructor(
     readonly pool: AddressPool,
     readonly request: UpstreamRequest,
-    readonly head: string,
+    readonly head: Buffer,
     readonly handler: LeanHandler,
   ) {}
 
@@ -120,6 +122,8 @@ class UpstreamConnection implements ResponseSink, BatchedWriter {
   readonly socket: Socket;
   ticket: Ticket | undefined = undefined;
   private parser: ResponseParser | undefined = undefined;
+  /** The previous response's header fields: most repeat, and then make no string. */
+  private readonly repeats = new RepeatedFields();
   private headers: string[] = [];
   private reason = '';
   /** Reusable after this response (HTTP/1.1, no Connection: close). */
@@ -133,7 +137,7 @@ class UpstreamConnection implements ResponseSink, BatchedWriter {
   idleSince = 0;
   closed = false;
   /** The request head, waiting in the write batch. */
-  private out: string | undefined = undefined;
+  private out: Buffer | undefined = undefined;
   readonly resume = (): void => {
     if (!this.closed) this.socket.resume();
   };
@@ -157,7 +161,7 @@ class UpstreamConnection implements ResponseSink, BatchedWriter {
   start(t: Ticket): void {
     this.ticket = t;
     t.conn = this;
-    this.parser = new ResponseParser(this, t.request.method === 'HEAD');
+    this.parser = new ResponseParser(this, t.request.method === 'HEAD', this.repeats);
     this.keepAlive = true;
     this.completed = false;
     this.received = 0;
@@ -169,7 +173,7 @@ class UpstreamConnection implements ResponseSink, BatchedWriter {
     const out = this.out;
     if (out === undefined) return;
     this.out = undefined;
-    if (!this.closed) this.socket.write(out, 'latin1');
+    if (!this.closed) this.socket.write(out);
   }
 
   // ResponseSink
@@ -448,7 +452,7 @@ export class LeanUpstreams {
       p = new AddressPool(address, this.options);
       this.pools.set(address, p);
     }
-    p.dispatch(new Ticket(p, request, requestHeadText(request.method, request.path, request.headers), handler));
+    p.dispatch(new Ticket(p, request, requestHeadBytes(request.method, request.path, request.headers), handler));
   }
 
   /** Addresses with a pool. */

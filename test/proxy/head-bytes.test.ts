@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { headersLength, putHeaders, putLatin1, statusLine } from '../../src/proxy/head-bytes.js';
+import { headersLength, putHeaders, putLatin1, requestHeadBytes, statusLine } from '../../src/proxy/head-bytes.js';
+import { requestHeadText } from '../../src/proxy/headers.js';
 
 describe('head-bytes', () => {
   it('writes a head byte for byte as its text form would be', () => {
@@ -10,6 +11,15 @@ describe('head-bytes', () => {
     at = putLatin1(out, at, '\r\n');
     expect(at).toBe(out.length - 3);
     expect(out.toString('latin1')).toBe('HTTP/1.1 200 OK\r\nServer: nginx\r\nX-Obs: caf\xe9\r\nEmpty: \r\n\r\n...');
+  });
+
+  it('writes a request head of exactly its bytes, equal to its text form', () => {
+    const headers = ['Host', 'a:1', 'X-Obs', 'caf\xe9', 'Empty', ''];
+    for (const [method, path, hs] of [['GET', '/', headers], ['OPTIONS', '*', []], ['DELETE', '/x?y=%20', headers]] as const) {
+      const bytes = requestHeadBytes(method, path, hs);
+      // Exact length: a spare byte would go on the wire before the next request on the connection.
+      expect(bytes.toString('latin1')).toBe(requestHeadText(method, path, hs));
+    }
   });
 
   it('gives the standard status line once made, and builds any other reason', () => {

@@ -319,6 +319,29 @@ describe('lean engine only', () => {
     );
   });
 
+  it('sends the upstream exactly each request head, back to back on one reused connection', async () => {
+    let received = '';
+    const up = track(
+      await rawServer((s) =>
+        s.on('data', (d: Buffer) => {
+          received += d.toString('latin1');
+          s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        }),
+      ),
+    );
+    const { proxy } = await proxyTo(up.address);
+    const c = raw(proxy);
+    for (const path of ['/a', '/b?c=d', '/e']) {
+      const before = c.data().length;
+      c.sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-Name: caf\xe9\r\n\r\n`, 'latin1');
+      await waitFor(() => c.data().length > before + 30, `the response to ${path}`);
+    }
+    const head = (path: string): string =>
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Name: caf\xe9\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: x\r\n\r\n`;
+    expect(received).toBe(head('/a') + head('/b?c=d') + head('/e'));
+    expect(up.connections()).toBe(1);
+  });
+
   it('does not reuse an upstream connection that said Connection: close', async () => {
     let connections = 0;
     const up = track(
