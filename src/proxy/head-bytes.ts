@@ -5,9 +5,8 @@
  * a few cons strings per header and a flat copy of the whole head when it is
  * written: about 1.3 KB of garbage per proxied response and 1 KB per
  * upstream request head, measured with the sampling heap profiler, so more
- * scavenges (each one a pause every request in flight waits for: at
- * saturation one every ~50 ms, so about 1% of requests, right where p99
- * is). Here a head costs its Buffer and nothing else.
+ * scavenges (each one a pause every request in flight waits for). Here a
+ * head costs its Buffer and nothing else.
  *
  * Strings are latin1 (one byte per character, as the parsers read them).
  */
