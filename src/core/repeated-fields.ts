@@ -6,8 +6,7 @@
  * Server, Content-Type, Content-Length, Last-Modified, ETag, Accept-Ranges
  * the same; Date once a second), and every string made per response is
  * garbage for the next scavenge, whose pause every request in flight waits
- * for. Comparing a field's bytes with last time's string costs about what
- * making the string would, without the allocation.
+ * for. A repeat costs a byte-by-byte compare with last time's string instead.
  *
  * One per connection: heads on one connection come one after another, so
  * position i is most often the same field as last time.
