@@ -1,10 +1,11 @@
 /**
  * bench/heads: the proxy's per-request head work without sockets, in ns per
  * request: the lean engine's upstream response head (nginx's, 9 headers)
- * through the response parser, the relay checks of lean-upstream.ts,
- * clientResponseHeaders and the client head written with the first body
- * bytes (lean-server.ts); the client's request head (wrk's) through
- * readRequestHead, upstreamRequestHead and requestHeadText.
+ * through the response parser (with a connection's RepeatedFields, as on a
+ * keep-alive connection after its first response), the relay checks of
+ * lean-upstream.ts, clientResponseHeaders and the client head written with
+ * the first body bytes (lean-server.ts); the client's request head (wrk's) through
+ * readRequestHead, upstreamRequestHead and requestHeadBytes.
  *
  *   npm run build && node dist/bench/heads.js [--iterations 1000000]
  *
@@ -12,8 +13,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ResponseParser, type ResponseSink } from '../src/checks/http1.js';
-import { headLength, putHead, statusLine } from '../src/proxy/head-bytes.js';
-import { clientResponseHeaders, isRelayable, requestHeadText, upstreamRequestHead } from '../src/proxy/headers.js';
+import { RepeatedFields } from '../src/core/repeated-fields.js';
+import { headLength, putHead, requestHeadBytes, statusLine } from '../src/proxy/head-bytes.js';
+import { clientResponseHeaders, isRelayable, upstreamRequestHead } from '../src/proxy/headers.js';
 import { readRequestHead, type RequestHeadOk } from '../src/proxy/request-head.js';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '1000000' } } });
@@ -69,17 +71,18 @@ class HeadSink implements ResponseSink {
 
 function responseStage(stage: Stage): () => number {
   const sink = new HeadSink(stage);
-  return () => new ResponseParser(sink, false).execute(RESPONSE, 0, RESPONSE.length);
+  const repeats = new RepeatedFields();
+  return () => new ResponseParser(sink, false, repeats).execute(RESPONSE, 0, RESPONSE.length);
 }
 
-function requestStage(stage: 'read' | 'forward' | 'text'): () => number {
+function requestStage(stage: 'read' | 'forward' | 'bytes'): () => number {
   const info = { proto: 'http' };
   return () => {
     const head = readRequestHead(REQUEST, 0, 0) as RequestHeadOk;
     if (stage === 'read') return head.end;
     const up = upstreamRequestHead(head.raw, '127.0.0.1', info);
     if (stage === 'forward') return up.headers.length;
-    return requestHeadText(head.method, head.target, up.headers).length;
+    return requestHeadBytes(head.method, head.target, up.headers).length;
   };
 }
 
@@ -102,6 +105,6 @@ const out = {
   node: process.version,
   iterations,
   responseNsPerHead: { parse: time(responseStage('parse')), parseAndRelayChecks: time(responseStage('relay')), plusClientResponseHeaders: time(responseStage('client')), plusClientHeadBytes: time(responseStage('bytes')) },
-  requestNsPerHead: { readRequestHead: time(requestStage('read')), plusUpstreamRequestHead: time(requestStage('forward')), plusRequestHeadText: time(requestStage('text')) },
+  requestNsPerHead: { readRequestHead: time(requestStage('read')), plusUpstreamRequestHead: time(requestStage('forward')), plusRequestHeadBytes: time(requestStage('bytes')) },
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);

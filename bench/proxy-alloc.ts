@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import type { ProxyEngine } from '../src/proxy/proxy.js';
 import { startBenchProxy } from './lib/bench-proxy.js';
 import { freePort, stopAll } from './lib/proc.js';
-import { round3 } from './lib/stats.js';
+import { median, round3 } from './lib/stats.js';
 import { startNginx } from './lib/targets.js';
 import { wrkRun } from './lib/wrk.js';
 
@@ -74,7 +74,6 @@ try {
     gcs.observe({ entryTypes: ['gc'] });
     const plain = await wrkRun(port, 1, connections, seconds);
     gcs.disconnect();
-    pauses.sort((a, b) => a - b);
     const session = new Session();
     session.connect();
     await session.post('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
@@ -106,7 +105,7 @@ try {
       withoutProfiler: {
         rps: plain.rps,
         scavengesPer10kRequests: round3((pauses.length / plain.requests) * 10_000),
-        scavengeMs: { p50: round3(pauses[Math.floor(pauses.length / 2)] ?? 0), max: round3(pauses[pauses.length - 1] ?? 0) },
+        scavengeMs: { p50: pauses.length > 0 ? round3(median(pauses)) : 0, max: round3(Math.max(0, ...pauses)) },
       },
       topSites: [...sites]
         .sort((a, b) => b[1] - a[1])

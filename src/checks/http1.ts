@@ -436,11 +436,12 @@ export class ResponseParser {
     }
     this.lastHeader = H_OTHER;
     if (this.state !== S_HEADER) return; // trailers: checked for shape only
+    // The value without the optional whitespace around it.
+    let vs = colon + 1;
+    let ve = e;
+    while (vs < ve && (buf[vs] === SP || buf[vs] === HT)) vs++;
+    while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
     if (this.sink.onHeader !== undefined) {
-      let vs = colon + 1;
-      let ve = e;
-      while (vs < ve && (buf[vs] === SP || buf[vs] === HT)) vs++;
-      while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
       const r = this.repeats;
       const i = this.field++;
       const name = knownHeaderName(buf, s, colon) ?? (r ? r.name(i, buf, s, colon) : buf.toString('latin1', s, colon));
@@ -450,7 +451,7 @@ export class ResponseParser {
     const nameLength = colon - s;
     if (nameLength === CONTENT_LENGTH.length && sameLower(buf, s, CONTENT_LENGTH)) {
       this.lastHeader = H_FRAMING;
-      this.contentLengthValue(buf, colon + 1, e);
+      this.contentLengthValue(buf, vs, ve);
     } else if (nameLength === TRANSFER_ENCODING.length && sameLower(buf, s, TRANSFER_ENCODING)) {
       this.lastHeader = H_FRAMING;
       const v = buf.toString('latin1', colon + 1, e).toLowerCase();
@@ -460,9 +461,8 @@ export class ResponseParser {
     }
   }
 
+  /** A Content-Length value buf[s, e), already trimmed of whitespace. */
   private contentLengthValue(buf: Buffer, s: number, e: number): void {
-    while (s < e && (buf[s] === SP || buf[s] === HT)) s++;
-    while (e > s && (buf[e - 1] === SP || buf[e - 1] === HT)) e--;
     let n = 0;
     let ok = e > s && e - s <= MAX_LENGTH_DIGITS;
     for (let i = s; ok && i < e; i++) {

@@ -58,11 +58,13 @@ for (const name of [...NAMES, ...NAMES.map((n) => n.toLowerCase())]) {
 export function knownHeaderName(buf: Uint8Array, start: number, end: number): string | undefined {
   const list = BY_SHAPE.get(((end - start) << 8) | buf[start]!);
   if (list === undefined) return undefined;
-  for (let k = 0; k < list.length; k++) {
-    const name = list[k]!;
-    let i = 1;
-    while (i < name.length && name.charCodeAt(i) === buf[start + i]) i++;
-    if (i === name.length) return name;
-  }
+  for (let k = 0; k < list.length; k++) if (sameLatin1(list[k]!, buf, start, end)) return list[k];
   return undefined;
+}
+
+/** Whether the latin1 string `s` equals the bytes buf[start, end). */
+export function sameLatin1(s: string, buf: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
 }

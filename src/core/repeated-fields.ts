@@ -12,6 +12,8 @@
  * position i is most often the same field as last time.
  */
 
+import { sameLatin1 } from './header-names.js';
+
 /** Fields past this position are made fresh each time (bounds what an idle connection keeps). */
 const MAX_KEPT = 32;
 
@@ -38,10 +40,4 @@ function take(kept: string[], index: number, buf: Buffer, start: number, end: nu
   // Positions fill in order, so the array stays dense.
   if (index < MAX_KEPT && index <= kept.length) kept[index] = s;
   return s;
-}
-
-function sameLatin1(s: string, buf: Buffer, start: number, end: number): boolean {
-  if (s.length !== end - start) return false;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
-  return true;
 }

@@ -358,7 +358,6 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
       return true;
     }
     if (this.headPending) {
-      this.headPending = false;
       if (chunk.length <= MERGE_BYTES) {
         // Head and body copied into one buffer: one write syscall.
         const size = this.chunked ? `${chunk.length.toString(16)}\r\n` : '';
@@ -384,9 +383,10 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     return headLength(this.headLine, this.headHeaders, this.headTail);
   }
 
-  /** Writes the held head at out[0] and lets go of its headers (an idle connection keeps none); returns the offset past it. */
+  /** Writes the held head at out[0], no longer held, and lets go of its headers (an idle connection keeps none); returns the offset past it. */
   private takeHead(out: Buffer): number {
     const at = putHead(out, this.headLine, this.headHeaders, this.headTail);
+    this.headPending = false;
     this.headHeaders = NO_HEADERS;
     return at;
   }
@@ -414,7 +414,6 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
 
   flush(): void {
     if (!this.headPending || this.closed) return;
-    this.headPending = false;
     this.send(this.headBytes(''));
   }
 
@@ -457,12 +456,8 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     if (this.done) return;
     if (!this.closed) {
       const last = this.chunked ? '0\r\n\r\n' : '';
-      if (this.headPending) {
-        this.headPending = false;
-        this.send(this.headBytes(last));
-      } else if (last !== '') {
-        this.send(last);
-      }
+      if (this.headPending) this.send(this.headBytes(last));
+      else if (last !== '') this.send(last);
     }
     this.finishResponse();
   }
