@@ -141,7 +141,16 @@ export const serviceSchema = z.strictObject({
     .strictObject({ dns_srv: dnsSrvDiscoverySchema })
     .optional()
     .meta({ description: 'Discover instances besides the listed ones; each gets the service checks' }),
-  min_healthy: z.number().int().min(0).default(1).meta({ description: 'Fewer HEALTHY instances → service UNHEALTHY' }),
+  min_healthy: z
+    .number()
+    .int()
+    .min(0)
+    .default(1)
+    .meta({ description: 'Fewer passing (HEALTHY or DEGRADED) instances → service UNHEALTHY' }),
+  critical: z
+    .boolean()
+    .default(true)
+    .meta({ description: 'This service UNHEALTHY makes the mesh UNHEALTHY (/health 503); false: only DEGRADED' }),
   instances: z.array(instanceSchema).default([]),
   checks: z.array(checkSchema).default([]).meta({ description: 'Checks run against every instance' }),
   balancer: balancerSchema.prefault({}).meta({ description: 'How traffic to this service is balanced (proxy, library, balancer API)' }),

@@ -62,6 +62,8 @@ interface ServiceEntry {
   minHealthy: number;
   checks: CheckConfig[];
   dependsOn: string[];
+  /** Whether this service UNHEALTHY makes the mesh UNHEALTHY. */
+  critical: boolean;
   policy: InstancePolicy;
   quorum?: number;
 }
@@ -114,6 +116,7 @@ export class Registry {
         minHealthy: svc.min_healthy,
         checks: svc.checks,
         dependsOn: svc.depends_on,
+        critical: svc.critical,
         policy: toPolicy(svc.check_policy, svc.check_quorum) ?? 'worst',
         quorum: svc.check_quorum,
       });
@@ -262,6 +265,7 @@ export class Registry {
     return {
       minHealthy: entry?.minHealthy ?? 1,
       dependsOn: entry?.dependsOn ?? [],
+      critical: entry?.critical ?? true,
       policy: (instance) => this.instances.get(`${service}/${instance}`)?.policy ?? entry?.policy ?? 'worst',
     };
   }

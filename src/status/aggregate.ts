@@ -41,50 +41,67 @@ export function instanceStatus(checkStatuses: readonly HealthStatus[], policy: I
 }
 
 /**
- * Status of a service from the statuses of its instances.
+ * Status of a service from the statuses of its instances. DEGRADED means
+ * "works, but slow or warning", so it counts as passing, as
+ * `status=passing` does in the instances API:
  *
  * - no instances, or every instance UNKNOWN → UNKNOWN (nothing is known yet,
  *   e.g. right after start-up; saying UNHEALTHY would page for nothing);
  * - every instance HEALTHY → HEALTHY;
- * - fewer HEALTHY instances than `minHealthy` → UNHEALTHY;
- * - otherwise (enough HEALTHY, some not) → DEGRADED.
+ * - fewer passing (HEALTHY or DEGRADED) instances than `minHealthy` → UNHEALTHY;
+ * - otherwise (enough passing, some not HEALTHY) → DEGRADED.
+ *
+ * The README's "Status rules" table lists every case; test/status/aggregate.test.ts tests each row.
  *
  * @param instanceStatuses status of each instance of the service.
- * @param minHealthy number of HEALTHY instances the service needs (≤ 0: any number will do).
+ * @param minHealthy number of passing instances the service needs (≤ 0: any number will do).
  */
 export function serviceStatus(instanceStatuses: readonly HealthStatus[], minHealthy: number): HealthStatus {
   let healthy = 0;
+  let degraded = 0;
   let unknown = 0;
   for (const s of instanceStatuses) {
     if (s === 'HEALTHY') healthy++;
+    else if (s === 'DEGRADED') degraded++;
     else if (s === 'UNKNOWN') unknown++;
   }
   const total = instanceStatuses.length;
   if (total === 0 || unknown === total) return 'UNKNOWN';
   if (healthy === total) return 'HEALTHY';
-  if (healthy < minHealthy) return 'UNHEALTHY';
+  if (healthy + degraded < minHealthy) return 'UNHEALTHY';
   return 'DEGRADED';
 }
 
+/** A service as the mesh sees it: its status and whether the mesh needs it. */
+export interface MeshMember {
+  status: HealthStatus;
+  /** A critical service that is UNHEALTHY makes the mesh UNHEALTHY; another one only DEGRADED. */
+  critical: boolean;
+}
+
 /**
- * Status of the whole mesh from the statuses of its services: the worst of
- * them, except that an UNKNOWN service counts as DEGRADED. One service that
- * cannot be assessed should not hide the mesh's known state behind UNKNOWN
- * (which outranks DEGRADED), nor be taken for healthy.
+ * Status of the whole mesh from its services:
  *
- * @param serviceStatuses status of each service.
- * @returns UNKNOWN when there are no services or all are UNKNOWN; otherwise
- *   the worst status with UNKNOWN read as DEGRADED.
+ * - no services, or every service UNKNOWN → UNKNOWN;
+ * - a critical service UNHEALTHY → UNHEALTHY;
+ * - any service not HEALTHY (a non-critical one UNHEALTHY, any DEGRADED or
+ *   UNKNOWN) → DEGRADED;
+ * - otherwise HEALTHY.
+ *
+ * One non-critical service down must not turn /health to 503 for the whole
+ * mesh, and one service that cannot be assessed (UNKNOWN) must neither hide
+ * the mesh's known state nor be taken for healthy.
  */
-export function meshStatus(serviceStatuses: readonly HealthStatus[]): HealthStatus {
-  let result: HealthStatus | undefined;
-  for (const s of serviceStatuses) {
-    if (s === 'UNKNOWN') continue;
-    if (result === undefined || severity(s) > severity(result)) result = s;
+export function meshStatus(services: readonly MeshMember[]): HealthStatus {
+  let known = 0;
+  let allHealthy = true;
+  for (const { status, critical } of services) {
+    if (status === 'UNHEALTHY' && critical) return 'UNHEALTHY';
+    if (status !== 'UNKNOWN') known++;
+    if (status !== 'HEALTHY') allHealthy = false;
   }
-  if (result === undefined) return 'UNKNOWN';
-  const anyUnknown = serviceStatuses.includes('UNKNOWN');
-  return anyUnknown && severity(result) < severity('DEGRADED') ? 'DEGRADED' : result;
+  if (known === 0) return 'UNKNOWN';
+  return allHealthy ? 'HEALTHY' : 'DEGRADED';
 }
 
 /** Most severe status of a list, undefined when empty. */

@@ -2,7 +2,7 @@ import type { CheckSpec } from '../core/check.js';
 import type { EventBus } from '../core/events.js';
 import type { HealthEvents } from '../core/health-events.js';
 import type { HealthStatus } from '../core/status.js';
-import { instanceStatus, meshStatus, serviceStatus, type InstancePolicy } from './aggregate.js';
+import { instanceStatus, meshStatus, serviceStatus, type InstancePolicy, type MeshMember } from './aggregate.js';
 
 /** A status change above check level. */
 export interface RollupChange {
@@ -53,6 +53,8 @@ export interface ServicePolicy {
   policy?: (instance: string) => InstancePolicy;
   /** Services this one needs: an UNHEALTHY dependency caps it at DEGRADED. */
   dependsOn?: readonly string[];
+  /** Whether this service UNHEALTHY makes the mesh UNHEALTHY (default true); see meshStatus. */
+  critical?: boolean;
 }
 
 /** Weight of the newest result in the success and latency averages. */
@@ -263,7 +265,9 @@ export class StatusRollup {
   }
 
   private recomputeMesh(cause: string, at: number): void {
-    const status = meshStatus([...this.services.values()].map((s) => s.status));
+    const members: MeshMember[] = [];
+    for (const [name, s] of this.services) members.push({ status: s.status, critical: this.settings(name).critical ?? true });
+    const status = meshStatus(members);
     if (status !== this.mesh) {
       this.onChange({ level: 'mesh', id: 'mesh', from: this.mesh, to: status, cause, at });
       this.mesh = status;

@@ -27,40 +27,53 @@ describe('instanceStatus', () => {
   });
 });
 
-describe('serviceStatus', () => {
-  it.each([
-    { name: 'is UNKNOWN with no instances', instances: [], min: 1, want: X },
-    { name: 'is UNKNOWN when every instance is UNKNOWN (nothing known yet)', instances: [X, X], min: 1, want: X },
-    { name: 'is HEALTHY when every instance is HEALTHY', instances: [H, H, H], min: 2, want: H },
-    { name: 'is HEALTHY when every instance is HEALTHY even below minHealthy', instances: [H], min: 3, want: H },
-    { name: 'is DEGRADED when one of three is UNHEALTHY and 2 HEALTHY meet minHealthy 2', instances: [H, H, U], min: 2, want: D },
-    { name: 'is UNHEALTHY when 1 HEALTHY is fewer than minHealthy 2', instances: [H, U, U], min: 2, want: U },
-    { name: 'is UNHEALTHY when no instance is HEALTHY with minHealthy 1', instances: [U, D], min: 1, want: U },
-    { name: 'is DEGRADED when all are DEGRADED and minHealthy is 0', instances: [D, D], min: 0, want: D },
-    { name: 'is DEGRADED when all are UNHEALTHY and minHealthy is 0', instances: [U, U], min: 0, want: D },
-    { name: 'is DEGRADED when a DEGRADED instance sits beside enough HEALTHY ones', instances: [H, D], min: 1, want: D },
-    { name: 'counts UNKNOWN instances as not HEALTHY once any is known', instances: [H, X, X], min: 2, want: U },
-    { name: 'is DEGRADED with some UNKNOWN instances when enough are HEALTHY', instances: [H, H, X], min: 2, want: D },
-    { name: 'counts exactly minHealthy HEALTHY as enough', instances: [H, H, U, U], min: 2, want: D },
-  ] as { name: string; instances: HealthStatus[]; min: number; want: HealthStatus }[])(
-    '$name',
-    ({ instances, min, want }) => {
-      expect(serviceStatus(instances, min)).toBe(want);
-    },
-  );
+/**
+ * The README's "Service status" table, row by row: counts of instances by
+ * status (H, D, U, ?) and min_healthy → service status. `rows` below is that
+ * table; a change of rule must change both.
+ */
+describe('serviceStatus (README table)', () => {
+  const rows: Array<{ h: number; d: number; u: number; x: number; min: number; want: HealthStatus; why: string }> = [
+    { h: 0, d: 0, u: 0, x: 0, min: 1, want: X, why: 'no instances' },
+    { h: 0, d: 0, u: 0, x: 2, min: 1, want: X, why: 'nothing known yet' },
+    { h: 3, d: 0, u: 0, x: 0, min: 2, want: H, why: 'every instance HEALTHY' },
+    { h: 1, d: 0, u: 0, x: 0, min: 3, want: H, why: 'every instance HEALTHY, even below min_healthy' },
+    { h: 0, d: 1, u: 0, x: 0, min: 1, want: D, why: 'a lone DEGRADED instance still serves' },
+    { h: 0, d: 2, u: 1, x: 0, min: 2, want: D, why: 'DEGRADED instances count toward min_healthy' },
+    { h: 1, d: 1, u: 0, x: 0, min: 1, want: D, why: 'enough passing, one DEGRADED' },
+    { h: 2, d: 0, u: 1, x: 0, min: 2, want: D, why: 'enough passing, one UNHEALTHY' },
+    { h: 2, d: 0, u: 2, x: 0, min: 2, want: D, why: 'exactly min_healthy passing is enough' },
+    { h: 2, d: 0, u: 0, x: 1, min: 2, want: D, why: 'enough passing, one not known yet' },
+    { h: 1, d: 0, u: 2, x: 0, min: 2, want: U, why: 'fewer passing than min_healthy' },
+    { h: 0, d: 1, u: 2, x: 0, min: 2, want: U, why: 'fewer passing than min_healthy, DEGRADED included' },
+    { h: 0, d: 0, u: 1, x: 0, min: 1, want: U, why: 'no instance passing' },
+    { h: 1, d: 0, u: 0, x: 2, min: 2, want: U, why: 'UNKNOWN instances do not pass once any is known' },
+    { h: 0, d: 0, u: 2, x: 0, min: 0, want: D, why: 'min_healthy 0: never UNHEALTHY' },
+    { h: 0, d: 2, u: 0, x: 0, min: 0, want: D, why: 'min_healthy 0, all DEGRADED' },
+  ];
+  const named = rows.map((r) => ({ ...r, name: `H=${r.h} D=${r.d} U=${r.u} ?=${r.x} min_healthy=${r.min} → ${r.want} (${r.why})` }));
+  it.each(named)('$name', ({ h, d, u, x, min, want }) => {
+    const instances = [...Array<HealthStatus>(u).fill(U), ...Array<HealthStatus>(x).fill(X), ...Array<HealthStatus>(d).fill(D), ...Array<HealthStatus>(h).fill(H)];
+    expect(serviceStatus(instances, min)).toBe(want);
+    expect(serviceStatus([...instances].reverse(), min)).toBe(want); // order does not matter
+  });
 });
 
-describe('meshStatus', () => {
+/** The README's "Mesh status" table, row by row (c: critical, n: not critical). */
+describe('meshStatus (README table)', () => {
+  const c = (status: HealthStatus) => ({ status, critical: true });
+  const n = (status: HealthStatus) => ({ status, critical: false });
   it.each([
     { name: 'is UNKNOWN with no services', services: [], want: X },
-    { name: 'is UNKNOWN when every service is UNKNOWN', services: [X, X], want: X },
-    { name: 'is HEALTHY when every service is HEALTHY', services: [H, H], want: H },
-    { name: 'reads an UNKNOWN service as DEGRADED beside HEALTHY ones', services: [H, X, H], want: D },
-    { name: 'is DEGRADED when the worst service is DEGRADED', services: [H, D], want: D },
-    { name: 'stays DEGRADED with DEGRADED and UNKNOWN services', services: [D, X], want: D },
-    { name: 'is UNHEALTHY when any service is UNHEALTHY, UNKNOWN ones too', services: [X, U, H], want: U },
-    { name: 'is UNHEALTHY when every service is UNHEALTHY', services: [U, U], want: U },
-  ] as { name: string; services: HealthStatus[]; want: HealthStatus }[])('$name', ({ services, want }) => {
+    { name: 'is UNKNOWN when every service is UNKNOWN', services: [c(X), n(X)], want: X },
+    { name: 'is HEALTHY when every service is HEALTHY', services: [c(H), n(H)], want: H },
+    { name: 'is UNHEALTHY when a critical service is UNHEALTHY', services: [c(H), c(U), n(H)], want: U },
+    { name: 'is UNHEALTHY when a critical service is UNHEALTHY and the rest unknown', services: [c(U), c(X)], want: U },
+    { name: 'is DEGRADED, not UNHEALTHY, when only a non-critical service is UNHEALTHY', services: [c(H), n(U)], want: D },
+    { name: 'is DEGRADED when every UNHEALTHY service is non-critical', services: [n(U), n(U)], want: D },
+    { name: 'is DEGRADED when a service is DEGRADED', services: [c(H), c(D)], want: D },
+    { name: 'is DEGRADED when a service is UNKNOWN beside HEALTHY ones', services: [c(H), c(X), n(H)], want: D },
+  ] as { name: string; services: { status: HealthStatus; critical: boolean }[]; want: HealthStatus }[])('$name', ({ services, want }) => {
     expect(meshStatus(services)).toBe(want);
   });
 });

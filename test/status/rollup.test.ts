@@ -23,13 +23,39 @@ describe('StatusRollup', () => {
     changes.length = 0;
     rollup.track(a1tcp, 'DEGRADED', 2); // worst check wins for the instance
     expect(rollup.instance('api', 'a1')).toBe('DEGRADED');
-    // 1 HEALTHY instance < min_healthy 2 → service UNHEALTHY
-    expect(rollup.service('api')).toBe('UNHEALTHY');
+    // a DEGRADED instance still passes: 2 passing meet min_healthy 2
+    expect(rollup.service('api')).toBe('DEGRADED');
     expect(changes.map((c) => `${c.level}:${c.id}:${c.from}->${c.to}:${c.cause}`)).toEqual([
       'instance:api/a1:HEALTHY->DEGRADED:api/a1/tcp',
-      'service:api:HEALTHY->UNHEALTHY:api/a1/tcp',
-      'mesh:mesh:HEALTHY->UNHEALTHY:api/a1/tcp',
+      'service:api:HEALTHY->DEGRADED:api/a1/tcp',
+      'mesh:mesh:HEALTHY->DEGRADED:api/a1/tcp',
     ]);
+
+    changes.length = 0;
+    rollup.track(a2http, 'UNHEALTHY', 3); // 1 passing < min_healthy 2
+    expect(rollup.service('api')).toBe('UNHEALTHY');
+    expect(changes.map((c) => `${c.level}:${c.id}:${c.from}->${c.to}:${c.cause}`)).toEqual([
+      'instance:api/a2:HEALTHY->UNHEALTHY:api/a2/http',
+      'service:api:DEGRADED->UNHEALTHY:api/a2/http',
+      'mesh:mesh:DEGRADED->UNHEALTHY:api/a2/http',
+    ]);
+  });
+
+  it('keeps a single-instance service whose instance is DEGRADED passing (DEGRADED, not UNHEALTHY)', () => {
+    const rollup = new StatusRollup(() => 1);
+    rollup.track(spec('billing', 'b1', 'ttl'), 'DEGRADED', 1);
+    expect(rollup.service('billing')).toBe('DEGRADED');
+    expect(rollup.meshStatus()).toBe('DEGRADED');
+  });
+
+  it('lets a non-critical service down make the mesh DEGRADED only, a critical one UNHEALTHY', () => {
+    const rollup = new StatusRollup((s) => ({ minHealthy: 1, critical: s !== 'reports' }));
+    rollup.track(spec('api', 'a1', 'http'), 'HEALTHY', 1);
+    rollup.track(spec('reports', 'r1', 'http'), 'UNHEALTHY', 1);
+    expect(rollup.service('reports')).toBe('UNHEALTHY');
+    expect(rollup.meshStatus()).toBe('DEGRADED');
+    rollup.track(spec('api', 'a1', 'http'), 'UNHEALTHY', 2);
+    expect(rollup.meshStatus()).toBe('UNHEALTHY');
   });
 
   it('is DEGRADED, not UNHEALTHY, while enough instances stay HEALTHY', () => {

@@ -1,0 +1,59 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { startDaemon } from '../../src/daemon.js';
+
+/** Polls `fn` every 20 ms until it returns true, for at most `ms`. */
+async function until(fn: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await fn())) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// billing: one instance whose TTL check is warned (DEGRADED); reports: not critical, its only
+// instance refuses connections; api: critical, healthy until the test stops its heartbeat.
+const YAML = `
+server: { listen: "127.0.0.1:0" }
+storage: { path: ":memory:" }
+defaults: { interval: 100ms, rise: 1, fall: 1 }
+services:
+  billing:
+    instances: [{ id: b1, address: "127.0.0.1:9" }]
+    checks: [{ kind: ttl, ttl: 1h }]
+  reports:
+    critical: false
+    instances: [{ id: r1, address: "127.0.0.1:1" }]
+    checks: [{ kind: tcp }]
+  api:
+    instances: [{ id: a1, address: "127.0.0.1:9" }]
+    checks: [{ kind: ttl, ttl: 1h }]
+`;
+
+describe('mesh /health over the real daemon', () => {
+  it('stays 200 (warn) with a lone DEGRADED instance and a non-critical service down, 503 once a critical one fails', async () => {
+    const daemon = await startDaemon({ config: parseConfig(YAML, { env: {} }), logger: pino({ level: 'silent' }) });
+    try {
+      const base = `http://127.0.0.1:${daemon.address.port}`;
+      const beat = (id: string, status: string) =>
+        fetch(`${base}/api/v1/checks/${encodeURIComponent(id)}/ttl`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status }) });
+      expect((await beat('billing/b1/ttl', 'warn')).status).toBe(200);
+      expect((await beat('api/a1/ttl', 'pass')).status).toBe(200);
+      await until(() => daemon.rollup.service('reports') === 'UNHEALTHY' && daemon.rollup.service('billing') === 'DEGRADED');
+
+      const ok = await fetch(`${base}/health`);
+      expect(ok.status).toBe(200);
+      const body = await ok.json();
+      expect(body.status).toBe('warn');
+      expect(body.checks['billing:status'][0].status).toBe('warn');
+      expect(body.checks['reports:status'][0].status).toBe('fail');
+
+      expect((await beat('api/a1/ttl', 'fail')).status).toBe(200);
+      await until(() => daemon.rollup.meshStatus() === 'UNHEALTHY');
+      expect((await fetch(`${base}/health`)).status).toBe(503);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
