@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { realClock, type Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import { realRandom, type Random } from './core/random.js';
-import { severity } from './core/status.js';
 import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { Engine } from './engine.js';
@@ -22,6 +21,7 @@ import { registrationStore } from './store/registrations.js';
 import type { HistoryStore } from './store/types.js';
 import { ResultWriter } from './store/writer.js';
 import { VERSION } from './version.js';
+import { logBalancerEvent, logCheckEvents, logRollupChange } from './logging/health-logs.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -89,7 +89,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   writer.attach(engine.bus);
   const registry = new Registry(engine, config, registrationStore(store), () => Math.round(clock.now()));
-  logTransitions(engine, logger);
+  logCheckEvents(engine.bus, logger);
   const autoDeregister = new AutoDeregister(registry, clock, (service) => config.services[service]?.deregister_after, logger);
   const rollup = new StatusRollup(
     (service) => registry.rollupSettings(service),
@@ -97,13 +97,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (change.level === 'instance') {
         autoDeregister.onInstanceStatus(change.id, change.to);
         registry.bump(); // an instance changing status changes what load balancers get
-        return; // the check transition line already says it
       }
-      const fields = { level: change.level, id: change.id, from: change.from, to: change.to, cause: change.cause };
-      const who = change.level === 'mesh' ? 'mesh' : `service ${change.id}`;
-      const message = `${who} ${change.from} → ${change.to} (after ${change.cause})`;
-      if (severity(change.to) > severity(change.from) && change.from !== 'UNKNOWN') logger.warn(fields, message);
-      else logger.info(fields, message);
+      logRollupChange(logger, change);
     },
   );
   rollup.attach(engine.bus);
@@ -121,13 +116,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const balancers = new BalancerSet({ clock, random: options.random ?? realRandom });
   balancers.configure(balancerConfigs(config));
-  balancers.on((event) => {
-    if (event.type === 'outlier' && event.change.type === 'eject') {
-      logger.warn({ service: event.service, instance: event.change.id, detector: event.change.detector, figures: event.change.figures }, `${event.service}/${event.change.id} ejected by ${event.change.detector}`);
-    } else if (event.type === 'panic') {
-      logger.warn({ service: event.service, panic: event.panic, healthyShare: event.healthyShare }, `${event.service} ${event.panic ? 'enters' : 'leaves'} panic mode (${Math.round(event.healthyShare * 100)}% usable)`);
-    }
-  });
+  balancers.on((event) => logBalancerEvent(logger, event));
   const feed = new LocalFeed({ set: balancers, engine, registry, rollup, clock });
   feed.start();
   const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, (err, family) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect'));
@@ -203,16 +192,4 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await store.close();
     },
   };
-}
-
-function logTransitions(engine: Engine, logger: Logger): void {
-  engine.bus.on('transition', ({ spec, from, to, result }) => {
-    const fields = { check: spec.id, service: spec.service, instance: spec.instance, from, to, reason: result.reason };
-    const message = `${spec.id} ${from} → ${to}: ${result.output}`;
-    if (severity(to) > severity(from) && from !== 'UNKNOWN') logger.warn(fields, message);
-    else logger.info(fields, message);
-  });
-  engine.bus.on('flap', ({ spec, flapping, share }) => {
-    logger.warn({ check: spec.id, flapping, share }, `${spec.id} ${flapping ? 'is flapping' : 'stopped flapping'} (${Math.round(share * 100)}% changes)`);
-  });
 }

@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { formatLogLine } from './log-line.js';
 
 export type { Logger };
 
@@ -18,5 +19,16 @@ export function createLogger(settings: LogSettings, stream: NodeJS.WritableStrea
   const usePretty = settings.format === 'pretty' || (settings.format === 'auto' && (stream as NodeJS.WriteStream).isTTY === true);
   const options = { level: settings.level, base: undefined };
   if (!usePretty) return pino(options, stream);
-  return pino(options, pretty({ destination: stream, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  // One line per record (see log-line.ts): pino-pretty parses, our format writes the whole line.
+  const colorize = settings.format === 'auto' || (stream as NodeJS.WriteStream).isTTY === true;
+  return pino(
+    options,
+    pretty({
+      destination: stream,
+      colorize,
+      hideObject: true,
+      ignore: 'pid,hostname,time,level',
+      messageFormat: (log) => formatLogLine(log, colorize),
+    }),
+  );
 }
