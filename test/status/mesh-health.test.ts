@@ -44,10 +44,10 @@ describe('mesh /health over the real daemon', () => {
 
       const ok = await fetch(`${base}/health`);
       expect(ok.status).toBe(200);
-      const body = await ok.json();
+      const body = (await ok.json()) as { status: string; checks: Record<string, Array<{ status: string }>> };
       expect(body.status).toBe('warn');
-      expect(body.checks['billing:status'][0].status).toBe('warn');
-      expect(body.checks['reports:status'][0].status).toBe('fail');
+      expect(body.checks['billing:status']?.[0]?.status).toBe('warn');
+      expect(body.checks['reports:status']?.[0]?.status).toBe('fail');
 
       expect((await beat('api/a1/ttl', 'fail')).status).toBe(200);
       await until(() => daemon.rollup.meshStatus() === 'UNHEALTHY');
