@@ -1,7 +1,7 @@
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
 import { outcome, type ProbeOutcome } from '../core/result.js';
-import type { TcpCheckConfig } from '../config/schema.js';
+import type { TcpCheckConfig } from '../config/kinds/tcp.js';
 import { describeError, reasonFromError } from './errors.js';
 import { armDelayMs, formatHostPort, formatMs, LazyAbortProbe, parseHostPort } from './probe-support.js';
 
