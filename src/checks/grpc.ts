@@ -148,20 +148,13 @@ interface GrpcPlan {
 }
 
 /**
- * Builds a gRPC health runner. The channel is made lazily on the first run
- * and released by close(). In watch mode the runner is a PushingRunner.
+ * Builds a gRPC health runner (throws for an address without a port). The
+ * channel is made lazily on the first run and released by close(). In watch
+ * mode the runner is a PushingRunner.
  */
 export const grpcCheck: CheckFactory<GrpcCheckConfig> = (spec) => {
-  let lib: GrpcLib;
-  let plan: GrpcPlan;
-  try {
-    lib = grpcLib();
-    plan = compilePlan(spec, lib);
-  } catch (err) {
-    const result = outcome.unknown('error', `invalid grpc check ${spec.id}: ${describeError(err)}`);
-    return { run: () => Promise.resolve(result), close() {} };
-  }
-  const conn = new Connection(plan, lib);
+  const lib = grpcLib();
+  const conn = new Connection(compilePlan(spec, lib), lib);
   return spec.config.mode === 'watch' ? new GrpcWatchRunner(conn) : new GrpcCheckRunner(conn);
 };
 

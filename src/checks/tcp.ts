@@ -34,17 +34,11 @@ interface TcpPlan {
   armDelayMs: number;
 }
 
-/** Builds a TCP runner. Holds no socket between runs, so close() has nothing to release. */
-export const tcpCheck: CheckFactory<TcpCheckConfig> = (spec) => {
-  let plan: TcpPlan;
-  try {
-    plan = compilePlan(spec);
-  } catch (err) {
-    const result = outcome.unknown('error', `invalid tcp check ${spec.id}: ${describeError(err)}`);
-    return { run: () => Promise.resolve(result), close() {} };
-  }
-  return new TcpCheckRunner(plan);
-};
+/**
+ * Builds a TCP runner (throws for an address without a port). Holds no socket
+ * between runs, so close() has nothing to release.
+ */
+export const tcpCheck: CheckFactory<TcpCheckConfig> = (spec) => new TcpCheckRunner(compilePlan(spec));
 
 function compilePlan(spec: CheckSpec<TcpCheckConfig>): TcpPlan {
   const c = spec.config;

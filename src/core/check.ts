@@ -61,5 +61,10 @@ export interface CheckRunner {
   close?(): Promise<void> | void;
 }
 
-/** Builds a runner from a resolved spec. One per kind, collected in checks/index.ts. */
+/**
+ * Builds a runner from a resolved spec. One per kind, collected in
+ * checks/index.ts. A config the factory cannot run (a bad address, regex or
+ * JSON path) makes it throw; `createRunner` turns that into a runner that
+ * reports UNKNOWN `error` on every run.
+ */
 export type CheckFactory<C = CheckConfig> = (spec: CheckSpec<C>) => CheckRunner;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { grpcCheck, unavailableReason, type PushingRunner } from '../../src/checks/grpc.js';
+import { createRunner } from '../../src/checks/index.js';
 import { grpcCheckSchema } from '../../src/config/kinds/grpc.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
@@ -71,7 +72,7 @@ describe('grpc check schema', () => {
 
 describe('grpc check runner', () => {
   it('is UNKNOWN error, without touching the network, when the address has no port', async () => {
-    const r = grpcCheck(grpcSpec('127.0.0.1'));
+    const r = createRunner(grpcSpec('127.0.0.1'));
     expect(await attempt(r, 500)).toMatchObject({ status: 'UNKNOWN', reason: 'error' });
     expect((await attempt(r, 500)).output).toContain('no port');
     await r.close?.();

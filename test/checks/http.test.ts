@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { compileStatusTable, httpCheck } from '../../src/checks/http.js';
 import { reasonFromError } from '../../src/checks/errors.js';
+import { createRunner } from '../../src/checks/index.js';
 import { compileJsonPath, getJsonPath, MISSING } from '../../src/checks/jsonpath.js';
 import { armDelayMs } from '../../src/checks/probe-support.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
@@ -69,7 +70,7 @@ const CLIENTS = [
 /** `check` for one client: runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
 function checker(reuse: boolean) {
   return (server: { address: string }, input: HttpInput = {}, timeoutMs = 500, abortMs = timeoutMs) =>
-    runOnce(httpCheck, httpSpec(server.address, { reuse_connections: reuse, ...input }, timeoutMs), abortMs);
+    runOnce(createRunner, httpSpec(server.address, { reuse_connections: reuse, ...input }, timeoutMs), abortMs);
 }
 
 /** Runs once on the default client (undici, connection reuse on). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRunner } from '../../src/checks/index.js';
 import { parseHostPort } from '../../src/checks/probe-support.js';
 import { tcpCheck, unescapeBytes } from '../../src/checks/tcp.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
@@ -12,7 +13,7 @@ const { cleanups, track } = useCleanups();
 
 /** Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
 function check(address: string, input: TcpInput = {}, timeoutMs = 500, abortMs = timeoutMs) {
-  return runOnce(tcpCheck, tcpSpec(address, input, timeoutMs), abortMs);
+  return runOnce(createRunner, tcpSpec(address, input, timeoutMs), abortMs);
 }
 
 /** Slack for wall-clock bounds: test files run in parallel on a small machine. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner } from '../../src/checks/index.js';
 import { tlsCheck } from '../../src/checks/tls.js';
 import { tlsCheckSchema, type TlsCheckConfig } from '../../src/config/kinds/tls.js';
 import type { CheckSpec } from '../../src/core/check.js';
@@ -29,7 +30,7 @@ function tlsSpec(address: string, input: TlsInput = {}, timeoutMs = 2000): Check
 }
 
 function check(address: string, input: TlsInput = {}, timeoutMs = 2000): Promise<TimedOutcome> {
-  return attempt(tlsCheck(tlsSpec(address, input, timeoutMs)), timeoutMs);
+  return attempt(createRunner(tlsSpec(address, input, timeoutMs)), timeoutMs);
 }
 
 async function serve(leaf: KeyCert, chain: string[] = []): Promise<CertServer> {

@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { dnsCheck, dnsReasonFromError, resolveSrv } from '../../src/checks/dns.js';
+import { createRunner } from '../../src/checks/index.js';
 import { dnsCheckSchema, type DnsCheckConfig } from '../../src/config/kinds/dns.js';
 import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
 import { useCleanups } from '../helpers/cleanups.js';
@@ -32,7 +33,7 @@ function dnsSpec(address: string, input: DnsInput, timeoutMs = 2000): CheckSpec<
 }
 
 function runner(address: string, input: DnsInput, timeoutMs = 2000): CheckRunner {
-  const r = dnsCheck(dnsSpec(address, input, timeoutMs));
+  const r = createRunner(dnsSpec(address, input, timeoutMs));
   cleanups.push(() => r.close?.());
   return r;
 }
@@ -288,7 +289,7 @@ describe('dns check against a real DNS server on loopback', () => {
 
   it('says UNKNOWN error for an SRV expectation without a port', () => {
     const spec = dnsSpec('127.0.0.1:53', { query: 'x.test', type: 'SRV', expect: { contains: ['node1.test'] } });
-    return expect(attempt(dnsCheck(spec), 1000)).resolves.toMatchObject({ status: 'UNKNOWN', reason: 'error' });
+    return expect(attempt(createRunner(spec), 1000)).resolves.toMatchObject({ status: 'UNKNOWN', reason: 'error' });
   });
 
   it('rejects count_min above count_max in the schema', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { execCheck } from '../../src/checks/exec.js';
+import { createRunner } from '../../src/checks/index.js';
 import { execCheckSchema } from '../../src/config/kinds/exec.js';
 import type { CheckRunner } from '../../src/core/check.js';
 import { openFds, settleFds } from '../helpers/fds.js';
@@ -30,7 +30,7 @@ afterEach(async () => {
 });
 
 function runner(input: ExecInput, address?: string): CheckRunner {
-  const r = execCheck(execSpec(input, address));
+  const r = createRunner(execSpec(input, address));
   runners.push(r);
   return r;
 }
