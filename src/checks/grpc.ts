@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Channel, ChannelCredentials, ChannelOptions, Metadata, StatusObject } from '@grpc/grpc-js';
-import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
+import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { realRandom } from '../core/random.js';
 import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { GrpcCheckConfig } from '../config/kinds/grpc.js';
 import { describeError, reasonOfCode } from './errors.js';
@@ -150,12 +149,13 @@ interface GrpcPlan {
 /**
  * Builds a gRPC health runner (throws for an address without a port). The
  * channel is made lazily on the first run and released by close(). In watch
- * mode the runner is a PushingRunner.
+ * mode the runner is a PushingRunner, and its stream timers run on
+ * deps.clock with jitter from deps.random.
  */
-export const grpcCheck: CheckFactory<GrpcCheckConfig> = (spec) => {
+export const grpcCheck: CheckFactory<GrpcCheckConfig> = (spec, deps) => {
   const lib = grpcLib();
   const conn = new Connection(compilePlan(spec, lib), lib);
-  return spec.config.mode === 'watch' ? new GrpcWatchRunner(conn) : new GrpcCheckRunner(conn);
+  return spec.config.mode === 'watch' ? new GrpcWatchRunner(conn, deps) : new GrpcCheckRunner(conn);
 };
 
 function compilePlan(spec: CheckSpec<GrpcCheckConfig>, lib: GrpcLib): GrpcPlan {
@@ -392,7 +392,11 @@ class CheckProbe implements CallListener {
  * status is unknown, so runs wait for it (bounded by their own timeout) and
  * the owner hears only what the new stream finds (SERVING again, or e.g.
  * connect_refused). A stream that fails before delivering anything is
- * reported at once. Timers use the Clock of the first run.
+ * reported at once.
+ *
+ * Stream timers (reconnect backoff, push gap) run on the injected clock, not
+ * a run's: they outlive any one run. A waiting run times itself on its own
+ * ctx.clock, as every attempt does.
  */
 class GrpcWatchRunner implements PushingRunner {
   onPush?: (o: ProbeOutcome) => void;
@@ -401,7 +405,7 @@ class GrpcWatchRunner implements PushingRunner {
   /** The last outcome returned or pushed, to tell changes from repeats. */
   private reported: ProbeOutcome | null = null;
   private stream: WatchStream | null = null;
-  private clock: Clock | null = null;
+  private readonly clock: Clock;
   private timer: TimerHandle | null = null;
   private backoffMs = WATCH_BACKOFF_INITIAL_MS;
   /** Trailing push of a change that came within PUSH_MIN_GAP_MS of the previous push. */
@@ -409,12 +413,16 @@ class GrpcWatchRunner implements PushingRunner {
   private lastPushAt = -Infinity;
   private readonly waiters = new Set<WatchWaiter>();
 
-  constructor(readonly conn: Connection) {}
+  constructor(
+    readonly conn: Connection,
+    private readonly deps: CheckDeps,
+  ) {
+    this.clock = deps.clock;
+  }
 
   run(ctx: RunContext): Promise<ProbeOutcome> {
     if (ctx.signal.aborted) return Promise.resolve(outcome.unhealthy('timeout', 'aborted before start'));
     if (this.conn.closed) return Promise.resolve(outcome.unknown('aborted', 'check closed'));
-    if (this.clock === null) this.clock = ctx.clock;
     if (this.stream === null && this.timer === null) this.open();
     const latest = this.latest;
     if (latest !== null) {
@@ -429,8 +437,8 @@ class GrpcWatchRunner implements PushingRunner {
   }
 
   close(): void {
-    if (this.timer !== null) this.clock?.clearTimeout(this.timer);
-    if (this.pushTimer !== null) this.clock?.clearTimeout(this.pushTimer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    if (this.pushTimer !== null) this.clock.clearTimeout(this.pushTimer);
     this.timer = null;
     this.pushTimer = null;
     const stream = this.stream;
@@ -449,7 +457,7 @@ class GrpcWatchRunner implements PushingRunner {
 
   /** Open a stream now; a failure to even start counts as a failed stream. */
   private open(): void {
-    const stream = new WatchStream(this, (this.clock as Clock).now());
+    const stream = new WatchStream(this, this.clock.now());
     this.stream = stream;
     try {
       stream.start(this.conn.get());
@@ -471,9 +479,8 @@ class GrpcWatchRunner implements PushingRunner {
   ended(stream: WatchStream, status: StatusObject, channel: Channel): void {
     if (stream !== this.stream) return;
     this.stream = null;
-    const clock = this.clock as Clock;
     if (status.code === Code.UNAVAILABLE) this.conn.failed(channel);
-    if (clock.now() - stream.openedAt >= WATCH_BACKOFF_MAX_MS) this.backoffMs = WATCH_BACKOFF_INITIAL_MS;
+    if (this.clock.now() - stream.openedAt >= WATCH_BACKOFF_MAX_MS) this.backoffMs = WATCH_BACKOFF_INITIAL_MS;
     let base = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, WATCH_BACKOFF_MAX_MS);
     if (stream.messages > 0) {
@@ -490,8 +497,8 @@ class GrpcWatchRunner implements PushingRunner {
   }
 
   private reopenAfter(baseMs: number): void {
-    const delay = baseMs * (1 - WATCH_BACKOFF_JITTER + 2 * WATCH_BACKOFF_JITTER * realRandom());
-    this.timer = (this.clock as Clock).setTimeout(() => {
+    const delay = baseMs * (1 - WATCH_BACKOFF_JITTER + 2 * WATCH_BACKOFF_JITTER * this.deps.random());
+    this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       if (!this.conn.closed) this.open();
     }, delay);
@@ -508,7 +515,7 @@ class GrpcWatchRunner implements PushingRunner {
       return;
     }
     if (this.onPush === undefined || sameVerdict(prev, result)) return;
-    const clock = this.clock as Clock;
+    const clock = this.clock;
     const wait = this.lastPushAt + PUSH_MIN_GAP_MS - clock.now();
     if (wait <= 0) {
       this.push(result);
@@ -524,7 +531,7 @@ class GrpcWatchRunner implements PushingRunner {
 
   private push(result: ProbeOutcome): void {
     this.reported = result;
-    this.lastPushAt = (this.clock as Clock).now();
+    this.lastPushAt = this.clock.now();
     try {
       this.onPush?.(result);
     } catch {

@@ -1,4 +1,6 @@
 import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { Random } from './random.js';
 import type { ProbeOutcome } from './result.js';
 import type { CheckConfig, CheckKind } from '../config/schema.js';
 
@@ -48,7 +50,22 @@ export interface CheckSpec<C = CheckConfig> extends CheckTiming {
 export interface RunContext {
   /** Aborted at the attempt's timeout or when the check/scheduler stops. */
   signal: AbortSignal;
+  /** The scheduler's clock, for timing this attempt (the same clock as CheckDeps.clock). */
   clock: Clock;
+}
+
+/**
+ * What a check factory is given besides its spec: the engine's own clock,
+ * random source and logger, so a runner never reaches for global ones. A
+ * kind takes only what it needs.
+ */
+export interface CheckDeps {
+  /** For timers and times a runner keeps across runs (a Watch stream's reconnect, a pool's close wait). */
+  clock: Clock;
+  /** For jitter (e.g. a reconnect backoff). */
+  random: Random;
+  /** For what a runner notices outside any result; absent in one-off runs (`healthmesh check`). */
+  logger?: Logger;
 }
 
 /**
@@ -62,9 +79,9 @@ export interface CheckRunner {
 }
 
 /**
- * Builds a runner from a resolved spec. One per kind, collected in
- * checks/index.ts. A config the factory cannot run (a bad address, regex or
+ * Builds a runner from a resolved spec and the owner's dependencies. One per
+ * kind, collected in checks/index.ts. A config the factory cannot run (a bad address, regex or
  * JSON path) makes it throw; `createRunner` turns that into a runner that
  * reports UNKNOWN `error` on every run.
  */
-export type CheckFactory<C = CheckConfig> = (spec: CheckSpec<C>) => CheckRunner;
+export type CheckFactory<C = CheckConfig> = (spec: CheckSpec<C>, deps: CheckDeps) => CheckRunner;

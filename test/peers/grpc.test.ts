@@ -18,7 +18,7 @@ import type { ProbeOutcome } from '../../src/core/result.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, garbageServer, selfSignedCert, silentServer } from '../helpers/hostile.js';
-import { attempt } from '../helpers/run-check.js';
+import { attempt, checkDeps } from '../helpers/run-check.js';
 import { grpcSpec, type GrpcInput } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
 
@@ -33,14 +33,14 @@ const { cleanups } = useCleanups();
 
 /** A runner closed after the test. */
 function runner(address: string, input: GrpcInput = {}, timeoutMs = 1000): PushingRunner {
-  const r = grpcCheck(grpcSpec(address, input, timeoutMs)) as PushingRunner;
+  const r = grpcCheck(grpcSpec(address, input, timeoutMs), checkDeps()) as PushingRunner;
   cleanups.push(() => r.close?.());
   return r;
 }
 
 /** One run of a fresh runner, closed afterwards. */
 async function checkOnce(address: string, input: GrpcInput = {}, timeoutMs = 1000) {
-  const r = grpcCheck(grpcSpec(address, input, timeoutMs));
+  const r = grpcCheck(grpcSpec(address, input, timeoutMs), checkDeps());
   try {
     return await attempt(r, timeoutMs);
   } finally {
@@ -313,7 +313,7 @@ describe('grpc check (Check mode)', () => {
   it('leaves no open file descriptors after close(), including after a timed-out call', async () => {
     const s = await healthServer();
     const baseline = openFds();
-    const r = grpcCheck(grpcSpec(s.address, {}, 300));
+    const r = grpcCheck(grpcSpec(s.address, {}, 300), checkDeps());
     for (let i = 0; i < 3; i++) expect((await attempt(r, 300)).status).toBe('HEALTHY');
     s.hang = true;
     expect((await attempt(r, 300)).reason).toBe('timeout');
@@ -482,7 +482,7 @@ describe('grpc check (Watch mode)', () => {
   it('close() cancels the stream and leaves no open file descriptors', async () => {
     const s = await healthServer();
     const baseline = openFds();
-    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }, 1000));
+    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }, 1000), checkDeps());
     expect((await attempt(r, 1000)).status).toBe('HEALTHY');
     expect(s.watchers()).toBe(1);
     await r.close?.();
@@ -495,7 +495,7 @@ describe('grpc check (Watch mode)', () => {
   it('close() stops reconnecting to a server that is gone', async () => {
     const port = await closedPort();
     const baseline = openFds();
-    const r = grpcCheck(grpcSpec(`127.0.0.1:${port}`, { mode: 'watch' }, 1000));
+    const r = grpcCheck(grpcSpec(`127.0.0.1:${port}`, { mode: 'watch' }, 1000), checkDeps());
     expect((await attempt(r, 1000)).reason).toBe('connect_refused');
     await r.close?.();
     // A server appearing later gets no Watch: the reconnect timer died with close().
