@@ -1,8 +1,6 @@
 import { createRunner } from './checks/index.js';
-import type { PushingRunner } from './checks/grpc.js';
-import { isTtlRunner, type HeartbeatStatus } from './checks/ttl.js';
 import { HealthmeshError } from './core/errors.js';
-import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec } from './core/check.js';
+import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec, HeartbeatStatus } from './core/check.js';
 import type { Clock } from './core/clock.js';
 import { EventBus } from './core/events.js';
 import type { HealthEvents } from './core/health-events.js';
@@ -62,8 +60,8 @@ export class Engine {
   /** Start watching a check; `runner` overrides the kind's (in-process library checks). */
   add(spec: CheckSpec, firstDelayMs?: number, runner: CheckRunner = (this.options.runnerFor ?? createRunner)(spec, this.deps)): void {
     if (this.checks.has(spec.id)) throw new Error(`duplicate check id ${spec.id}`);
-    // A runner that learns news between runs (gRPC Watch) gets its check run at once.
-    (runner as PushingRunner).onPush = () => this.scheduler.runNow(spec.id);
+    // A runner that learns news between runs (gRPC Watch, a ttl heartbeat) gets its check run at once.
+    runner.onPush?.(() => this.scheduler.runNow(spec.id));
     this.checks.set(spec.id, { spec, state: initialState(this.options.clock.now()) });
     this.runners.set(spec.id, runner);
     this.scheduler.add(spec, runner, firstDelayMs);
@@ -97,15 +95,15 @@ export class Engine {
   }
 
   /**
-   * Record a heartbeat for a ttl check and evaluate it at once.
-   * Throws HealthmeshError `not_found` / `not_ttl` for a wrong id, TypeError for a bad status.
+   * Record a heartbeat for a ttl check; the runner pushes it, so the check
+   * runs at once (see add). Throws HealthmeshError `not_found` / `not_ttl`
+   * for a wrong id, TypeError for a bad status.
    */
   heartbeat(id: string, status: HeartbeatStatus, note?: string): void {
     const runner = this.runners.get(id);
     if (!runner) throw new HealthmeshError('not_found', `no check with id "${id}"`);
-    if (!isTtlRunner(runner)) throw new HealthmeshError('not_ttl', `check "${id}" is not a ttl check`);
+    if (runner.heartbeat === undefined) throw new HealthmeshError('not_ttl', `check "${id}" is not a ttl check`);
     runner.heartbeat(status, note, this.options.clock.now());
-    this.scheduler.runNow(id);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Channel, ChannelCredentials, ChannelOptions, Metadata, StatusObject } from '@grpc/grpc-js';
-import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
+import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec, PushListener, RunContext } from '../core/check.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { GrpcCheckConfig } from '../config/kinds/grpc.js';
@@ -17,7 +17,7 @@ import { formatHostPort, formatMs, parseHostPort } from './probe-support.js';
  * - mode `watch`: one server-streaming `Watch` kept open across runs; a run
  *   returns the latest status the server pushed (or why the stream is down)
  *   without a round trip, and a pushed change can be reported at once through
- *   `PushingRunner.onPush`.
+ *   `onPush` (see GrpcWatchRunner for when).
  *
  * One channel (one HTTP/2 connection, in a subchannel pool of its own so
  * close() really closes it) is created on the first run and reused. When a
@@ -33,30 +33,6 @@ import { formatHostPort, formatMs, parseHostPort } from './probe-support.js';
  * talks to the channel's call API directly instead of through a generated
  * client and its interceptor stack.
  */
-
-/**
- * A runner that can report news between runs. The grpc runner in watch mode
- * is one; the owner may set `onPush` on any runner that declares it.
- */
-export interface PushingRunner extends CheckRunner {
-  /**
-   * Set by the owner to hear of a change as soon as it is known instead of at
-   * the next run; the owner is expected to run the check at once, and `run`
-   * then returns this same outcome without a network round trip.
-   *
-   * In grpc watch mode it is called when the outcome differs (status or
-   * reason) from the one last returned or pushed: a status pushed by the
-   * server on the Watch stream (SERVING → NOT_SERVING → SERVING, …), or the
-   * stream failing (e.g. connect_refused once the server is gone). It is not
-   * called when a run that is waiting for the status receives it, nor when
-   * the server repeats a status. Calls are at least 100 ms apart: changes
-   * within that gap are folded into one trailing call with the status the
-   * server ended up in. Called from grpc-js' event handling (or a timer):
-   * keep it short; exceptions it throws are swallowed so they cannot break
-   * the stream. Check mode never calls it.
-   */
-  onPush?: (o: ProbeOutcome) => void;
-}
 
 /**
  * @grpc/grpc-js and the health service definition of grpc-health-check
@@ -149,8 +125,8 @@ interface GrpcPlan {
 /**
  * Builds a gRPC health runner (throws for an address without a port). The
  * channel is made lazily on the first run and released by close(). In watch
- * mode the runner is a PushingRunner, and its stream timers run on
- * deps.clock with jitter from deps.random.
+ * mode the runner has `onPush`, and its stream timers run on deps.clock with
+ * jitter from deps.random.
  */
 export const grpcCheck: CheckFactory<GrpcCheckConfig> = (spec, deps) => {
   const lib = grpcLib();
@@ -394,16 +370,24 @@ class CheckProbe implements CallListener {
  * connect_refused). A stream that fails before delivering anything is
  * reported at once.
  *
+ * The listener given to onPush hears an outcome that differs (status or
+ * reason) from the one last returned or pushed: a status pushed by the server
+ * (SERVING → NOT_SERVING → SERVING, …), or the stream failing (e.g.
+ * connect_refused once the server is gone); not one that a waiting run
+ * receives, nor a repeated status. Calls are at least 100 ms apart: changes
+ * within that gap are folded into one trailing call with the status the
+ * server ended up in.
+ *
  * Stream timers (reconnect backoff, push gap) run on the injected clock, not
  * a run's: they outlive any one run. A waiting run times itself on its own
  * ctx.clock, as every attempt does.
  */
-class GrpcWatchRunner implements PushingRunner {
-  onPush?: (o: ProbeOutcome) => void;
+class GrpcWatchRunner implements CheckRunner {
   /** What a run returns now; null while the status is not known (first stream, quiet reopen). */
   private latest: ProbeOutcome | null = null;
   /** The last outcome returned or pushed, to tell changes from repeats. */
   private reported: ProbeOutcome | null = null;
+  private listener: PushListener | null = null;
   private stream: WatchStream | null = null;
   private readonly clock: Clock;
   private timer: TimerHandle | null = null;
@@ -418,6 +402,10 @@ class GrpcWatchRunner implements PushingRunner {
     private readonly deps: CheckDeps,
   ) {
     this.clock = deps.clock;
+  }
+
+  onPush(listener: PushListener): void {
+    this.listener = listener;
   }
 
   run(ctx: RunContext): Promise<ProbeOutcome> {
@@ -514,7 +502,7 @@ class GrpcWatchRunner implements PushingRunner {
       this.waiters.clear();
       return;
     }
-    if (this.onPush === undefined || sameVerdict(prev, result)) return;
+    if (this.listener === null || sameVerdict(prev, result)) return;
     const clock = this.clock;
     const wait = this.lastPushAt + PUSH_MIN_GAP_MS - clock.now();
     if (wait <= 0) {
@@ -533,9 +521,10 @@ class GrpcWatchRunner implements PushingRunner {
     this.reported = result;
     this.lastPushAt = this.clock.now();
     try {
-      this.onPush?.(result);
-    } catch {
-      // The owner's hook must not break the stream handling.
+      this.listener?.(result);
+    } catch (err) {
+      // The owner's listener must not break the stream handling.
+      this.deps.logger?.error({ check: this.conn.plan.id, err: describeError(err) }, 'grpc push listener threw');
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { grpcCheck, unavailableReason, type PushingRunner } from '../../src/checks/grpc.js';
+import { grpcCheck, unavailableReason } from '../../src/checks/grpc.js';
 import { createRunner } from '../../src/checks/index.js';
 import { grpcCheckSchema } from '../../src/config/kinds/grpc.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
@@ -86,6 +86,15 @@ describe('grpc check runner', () => {
     await r.close?.();
   });
 
+  it('pushes only in watch mode', async () => {
+    const check = grpcCheck(grpcSpec('127.0.0.1:1'), checkDeps());
+    const watch = grpcCheck(grpcSpec('127.0.0.1:1', { mode: 'watch' }), checkDeps());
+    expect(check.onPush).toBeUndefined();
+    expect(typeof watch.onPush).toBe('function');
+    await check.close?.();
+    await watch.close?.();
+  });
+
   it('maps UNAVAILABLE details to the shared network reasons', () => {
     const last = (e: string) => `No connection established. Last error: ${e}. Resolution note: `;
     expect(unavailableReason(last('Error: connect ECONNREFUSED 127.0.0.1:1'))).toBe('connect_refused');
@@ -108,10 +117,10 @@ describe('grpc Watch reconnect backoff', () => {
     const s = await rawServer((socket) => socket.destroy());
     cleanups.push(() => s.close());
     const clock = new FakeClock(realClock.now());
-    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }), checkDeps(clock)) as PushingRunner;
+    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }), checkDeps(clock));
     cleanups.push(() => r.close?.());
     const pushed: string[] = [];
-    r.onPush = (o) => pushed.push(o.reason);
+    r.onPush?.((o) => pushed.push(o.reason));
 
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), 2000);

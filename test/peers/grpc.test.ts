@@ -13,7 +13,8 @@ import {
 } from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { grpcCheck, type PushingRunner } from '../../src/checks/grpc.js';
+import { grpcCheck } from '../../src/checks/grpc.js';
+import type { CheckRunner } from '../../src/core/check.js';
 import type { ProbeOutcome } from '../../src/core/result.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
@@ -32,8 +33,8 @@ import { waitFor } from '../helpers/spawn.js';
 const { cleanups } = useCleanups();
 
 /** A runner closed after the test. */
-function runner(address: string, input: GrpcInput = {}, timeoutMs = 1000): PushingRunner {
-  const r = grpcCheck(grpcSpec(address, input, timeoutMs), checkDeps()) as PushingRunner;
+function runner(address: string, input: GrpcInput = {}, timeoutMs = 1000): CheckRunner {
+  const r = grpcCheck(grpcSpec(address, input, timeoutMs), checkDeps());
   cleanups.push(() => r.close?.());
   return r;
 }
@@ -166,10 +167,11 @@ async function bind(server: Server, port: number, creds: ServerCredentials): Pro
   }
 }
 
-/** Collects what a PushingRunner pushes. */
-function pushes(r: PushingRunner): ProbeOutcome[] {
+/** Collects what a runner pushes (it must have onPush: watch mode). */
+function pushes(r: CheckRunner): ProbeOutcome[] {
   const seen: ProbeOutcome[] = [];
-  r.onPush = (o) => seen.push(o);
+  if (r.onPush === undefined) throw new Error('the runner does not push');
+  r.onPush((o) => seen.push(o));
   return seen;
 }
 
