@@ -19,6 +19,7 @@ import { commandEnv, execCheck } from '../src/checks/exec.js';
 import { execCheckSchema, type ExecCheckConfig } from '../src/config/kinds/exec.js';
 import type { CheckRunner, CheckSpec, RunContext } from '../src/core/check.js';
 import { realClock, type Clock } from '../src/core/clock.js';
+import { realRandom } from '../src/core/random.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,7 +58,7 @@ const spec: CheckSpec<ExecCheckConfig> = {
   edgeIntervalMs: 10_000,
   flap: { window: 21, low: 0.05, high: 0.2 },
 };
-const runner: CheckRunner = execCheck(spec);
+const runner: CheckRunner = execCheck(spec, { clock: realClock, random: realRandom });
 let failures = 0;
 let lastFailure = '';
 

@@ -39,6 +39,7 @@ import { grpcCheckSchema, type GrpcCheckConfig } from '../src/config/kinds/grpc.
 import type { CheckKind } from '../src/config/schema.js';
 import type { CheckSpec } from '../src/core/check.js';
 import { realClock } from '../src/core/clock.js';
+import { realRandom } from '../src/core/random.js';
 import { attemptWithTimeout } from '../src/scheduler/attempt.js';
 import type { Load } from './lib/bare.js';
 import {
@@ -255,7 +256,7 @@ function startLoad(mode: Mode, address: string, concurrency: number): Load {
 
   switch (mode) {
     case 'reused': {
-      const runner = grpcCheck(spec);
+      const runner = grpcCheck(spec, { clock: realClock, random: realRandom });
       probe = async () => {
         const o = await attemptWithTimeout(runner, realClock, TIMEOUT_MS);
         count(o.status === 'HEALTHY', `${o.reason}: ${o.output}`);
@@ -265,7 +266,7 @@ function startLoad(mode: Mode, address: string, concurrency: number): Load {
     }
     case 'new-channel':
       probe = async () => {
-        const runner = grpcCheck(spec);
+        const runner = grpcCheck(spec, { clock: realClock, random: realRandom });
         const o = await attemptWithTimeout(runner, realClock, TIMEOUT_MS);
         await runner.close?.();
         count(o.status === 'HEALTHY', `${o.reason}: ${o.output}`);

@@ -14,6 +14,7 @@ import { cpuBusyBetween, parseCpuTimes, parseLoadavg, parseMeminfo, systemCheck 
 import { systemCheckSchema, type SystemCheckConfig } from '../src/config/kinds/system.js';
 import type { CheckSpec, RunContext } from '../src/core/check.js';
 import { realClock, type Clock } from '../src/core/clock.js';
+import { realRandom } from '../src/core/random.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20000' } } });
 const runs = Number(values.runs);
@@ -71,7 +72,7 @@ class LazyContext implements RunContext {
   }
 }
 
-const runner = systemCheck(spec);
+const runner = systemCheck(spec, { clock: realClock, random: realRandom });
 const viaCheck = async (): Promise<void> => {
   const r = await runner.run(new LazyContext(realClock));
   if (r.status === 'UNKNOWN') {

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createRunner } from './checks/index.js';
 import { realClock } from './core/clock.js';
 import { isConfigError, isUsageError } from './core/errors.js';
+import { realRandom } from './core/random.js';
 import type { CheckResult } from './core/result.js';
 import { nagiosExitCode } from './core/status.js';
 import { loadConfigFile } from './config/load.js';
@@ -86,7 +87,8 @@ async function checkCommand(target: string, commandArgs: string[], options: Chec
     process.exitCode = EXIT_UNKNOWN;
     return;
   }
-  const runner = createRunner(spec);
+  // A one-off run has no logger: the result line is all it says.
+  const runner = createRunner(spec, { clock: realClock, random: realRandom });
   const started = realClock.now();
   const outcome = await attemptWithTimeout(runner, realClock, spec.timeoutMs);
   const finished = realClock.now();

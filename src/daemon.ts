@@ -65,7 +65,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
   let config = options.config;
   const clock = options.clock ?? realClock;
-  const engine = new Engine({ clock, random: options.random ?? realRandom, concurrency: config.scheduler.concurrency });
+  const engine = new Engine({ clock, random: options.random ?? realRandom, logger, concurrency: config.scheduler.concurrency });
   const store =
     options.store ??
     (await openSqliteStore({

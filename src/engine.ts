@@ -1,11 +1,10 @@
 import { createRunner } from './checks/index.js';
-import type { PushingRunner } from './checks/grpc.js';
-import { isTtlRunner, type HeartbeatStatus } from './checks/ttl.js';
 import { HealthmeshError } from './core/errors.js';
-import type { CheckRunner, CheckSpec } from './core/check.js';
+import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec, HeartbeatStatus } from './core/check.js';
 import type { Clock } from './core/clock.js';
 import { EventBus } from './core/events.js';
 import type { HealthEvents } from './core/health-events.js';
+import type { Logger } from './core/logger.js';
 import type { Random } from './core/random.js';
 import type { CheckResult } from './core/result.js';
 import { initialState, next, type CheckState } from './status/machine.js';
@@ -15,11 +14,13 @@ import { Scheduler, type SchedulerStats } from './scheduler/scheduler.js';
 export interface EngineOptions {
   clock: Clock;
   random: Random;
+  /** Given to the check runners (see CheckDeps); none: runners log nothing. */
+  logger?: Logger;
   /** Most checks running at once. */
   concurrency: number;
   bus?: EventBus<HealthEvents>;
-  /** Override runner construction (tests, in-process custom checks). */
-  runnerFor?: (spec: CheckSpec) => CheckRunner;
+  /** Override runner construction (tests); it gets the same deps as the kinds' factories. */
+  runnerFor?: CheckFactory;
   spreadFirstRun?: boolean;
 }
 
@@ -41,9 +42,12 @@ export class Engine {
   private readonly runners = new Map<string, CheckRunner>();
   /** Interval stretch by `service/instance` while real traffic to it succeeds (balancer/local-feed.ts). */
   private readonly stretch = new Map<string, { factor: number; until: number }>();
+  /** What every runner this engine builds is given: its own clock, random source and logger. */
+  private readonly deps: CheckDeps;
 
   constructor(private readonly options: EngineOptions) {
     this.bus = options.bus ?? new EventBus<HealthEvents>();
+    this.deps = { clock: options.clock, random: options.random, logger: options.logger };
     this.scheduler = new Scheduler({
       clock: options.clock,
       random: options.random,
@@ -54,10 +58,10 @@ export class Engine {
   }
 
   /** Start watching a check; `runner` overrides the kind's (in-process library checks). */
-  add(spec: CheckSpec, firstDelayMs?: number, runner: CheckRunner = (this.options.runnerFor ?? createRunner)(spec)): void {
+  add(spec: CheckSpec, firstDelayMs?: number, runner: CheckRunner = (this.options.runnerFor ?? createRunner)(spec, this.deps)): void {
     if (this.checks.has(spec.id)) throw new Error(`duplicate check id ${spec.id}`);
-    // A runner that learns news between runs (gRPC Watch) gets its check run at once.
-    (runner as PushingRunner).onPush = () => this.scheduler.runNow(spec.id);
+    // A runner that learns news between runs (gRPC Watch, a ttl heartbeat) gets its check run at once.
+    runner.onPush?.(() => this.scheduler.runNow(spec.id));
     this.checks.set(spec.id, { spec, state: initialState(this.options.clock.now()) });
     this.runners.set(spec.id, runner);
     this.scheduler.add(spec, runner, firstDelayMs);
@@ -91,15 +95,15 @@ export class Engine {
   }
 
   /**
-   * Record a heartbeat for a ttl check and evaluate it at once.
-   * Throws HealthmeshError `not_found` / `not_ttl` for a wrong id, TypeError for a bad status.
+   * Record a heartbeat for a ttl check; the runner pushes it, so the check
+   * runs at once (see add). Throws HealthmeshError `not_found` / `not_ttl`
+   * for a wrong id, TypeError for a bad status.
    */
   heartbeat(id: string, status: HeartbeatStatus, note?: string): void {
     const runner = this.runners.get(id);
     if (!runner) throw new HealthmeshError('not_found', `no check with id "${id}"`);
-    if (!isTtlRunner(runner)) throw new HealthmeshError('not_ttl', `check "${id}" is not a ttl check`);
+    if (runner.heartbeat === undefined) throw new HealthmeshError('not_ttl', `check "${id}" is not a ttl check`);
     runner.heartbeat(status, note, this.options.clock.now());
-    this.scheduler.runNow(id);
   }
 
   /**

@@ -10,7 +10,7 @@ export type { Daemon, DaemonOptions } from './daemon.js';
 export { Engine } from './engine.js';
 export { HealthStatus } from './core/status.js';
 export type { CheckResult, Reason, ProbeOutcome } from './core/result.js';
-export type { CheckSpec, CheckRunner, CheckFactory, RunContext } from './core/check.js';
+export type { CheckSpec, CheckRunner, CheckFactory, CheckDeps, PushListener, RunContext } from './core/check.js';
 export { FakeClock, realClock } from './core/clock.js';
 export type { Clock } from './core/clock.js';
 export { parseConfig, loadConfigFile } from './config/load.js';

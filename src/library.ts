@@ -75,7 +75,7 @@ export class Healthmesh {
   constructor(options: HealthmeshOptions = {}) {
     this.config = configSchema.parse(options.config ?? { services: {} });
     this.clock = options.clock ?? realClock;
-    this.engine = new Engine({ clock: this.clock, random: options.random ?? realRandom, concurrency: this.config.scheduler.concurrency, spreadFirstRun: false });
+    this.engine = new Engine({ clock: this.clock, random: options.random ?? realRandom, logger: options.logger, concurrency: this.config.scheduler.concurrency, spreadFirstRun: false });
     this.registry = new Registry(this.engine, this.config, options.store, () => this.clock.now());
     this.rollup = new StatusRollup((s) => this.registry.rollupSettings(s));
     this.rollup.attach(this.engine.bus);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckRunner } from '../src/core/check.js';
+import type { CheckDeps, CheckRunner, PushListener } from '../src/core/check.js';
 import { FakeClock, flushMicrotasks } from '../src/core/clock.js';
 import type { TransitionEvent } from '../src/core/health-events.js';
 import { seeded } from '../src/core/random.js';
@@ -54,6 +54,44 @@ describe('Engine', () => {
     expect(engine.get('hb')!.state.lastResult).toMatchObject({ output: 'all good' });
     expect(() => engine.heartbeat('nope', 'pass')).toThrow(/no check/);
     void ttlCheck;
+    await engine.stop();
+  });
+
+  it('builds each runner with the clock, random source and logger it was given', async () => {
+    const clock = new FakeClock(0);
+    const random = seeded(7);
+    const { pino } = await import('pino');
+    const logger = pino({ level: 'silent' });
+    const seen: CheckDeps[] = [];
+    const engine = new Engine({
+      clock,
+      random,
+      logger,
+      concurrency: 10,
+      spreadFirstRun: false,
+      runnerFor: (_spec, deps) => (seen.push(deps), { run: async () => OK }),
+    });
+    engine.add(fakeSpec('a'), 60_000);
+    engine.add(fakeSpec('b'), 60_000);
+    expect(seen).toHaveLength(2);
+    for (const deps of seen) expect(deps).toEqual({ clock, random, logger });
+    await engine.stop();
+  });
+
+  it('runs a check at once when its runner pushes news, and gives no listener to runners without onPush', async () => {
+    const clock = new FakeClock(0);
+    const { state, runner } = switchable(clock);
+    let listener: PushListener | undefined;
+    const pushing: CheckRunner = { run: runner.run, onPush: (l) => (listener = l) };
+    const plain: CheckRunner = { run: runner.run };
+    const engine = new Engine({ clock, random: seeded(1), concurrency: 10, spreadFirstRun: false, runnerFor: () => runner });
+    engine.add(fakeSpec('p', { intervalMs: 60_000 }), 60_000, pushing);
+    engine.add(fakeSpec('q', { intervalMs: 60_000 }), 60_000, plain);
+    expect(plain).not.toHaveProperty('onPush');
+    clock.advance(500);
+    listener?.(DOWN);
+    await clock.advanceAsync(1, 1);
+    expect(state.starts).toEqual([500]);
     await engine.stop();
   });
 });

@@ -70,10 +70,10 @@ export interface CustomCheckKind extends CheckFactory<CustomCheckConfig> {
  * check holds them, so the factory needs no closing of its own.
  */
 export function createCustomCheckKind(pools: WorkerPools = new WorkerPools()): CustomCheckKind {
-  const factory: CheckFactory<CustomCheckConfig> = (spec) => {
+  const factory: CheckFactory<CustomCheckConfig> = (spec, deps) => {
     const c = spec.config;
     const modulePath = resolveModulePath(c.module);
-    const lease = pools.acquire(modulePath, c.memory_limit_mb, c.workers);
+    const lease = pools.acquire(modulePath, c.memory_limit_mb, c.workers, deps.clock);
     const payload: RunPayload = {
       check: { id: spec.id, service: spec.service, instance: spec.instance, address: spec.address },
       params: c.params,

@@ -143,15 +143,11 @@ interface DnsPlan {
   degradedAfterMs: number | undefined;
 }
 
-/** Builds a DNS runner; its Resolver is made here and lives as long as the runner. */
-export const dnsCheck: CheckFactory<DnsCheckConfig> = (spec) => {
-  try {
-    return new DnsCheckRunner(compilePlan(spec), spec.timeoutMs);
-  } catch (err) {
-    const result = outcome.unknown('error', `invalid dns check ${spec.id}: ${describeError(err)}`);
-    return { run: () => Promise.resolve(result), close() {} };
-  }
-};
+/**
+ * Builds a DNS runner (throws for a config it cannot run); its Resolver is
+ * made here and lives as long as the runner.
+ */
+export const dnsCheck: CheckFactory<DnsCheckConfig> = (spec) => new DnsCheckRunner(compilePlan(spec), spec.timeoutMs);
 
 function compilePlan(spec: CheckSpec<DnsCheckConfig>): DnsPlan {
   const c = spec.config;

@@ -35,17 +35,11 @@ interface ExecPlan {
   cwd: string | undefined;
 }
 
-/** Builds an exec runner; close() kills a command still running and waits for its group to go. */
-export const execCheck: CheckFactory<ExecCheckConfig> = (spec) => {
-  let plan: ExecPlan;
-  try {
-    plan = compilePlan(spec);
-  } catch (err) {
-    const result = outcome.unknown('error', `invalid exec check ${spec.id}: ${describeError(err)}`);
-    return { run: () => Promise.resolve(result), close() {} };
-  }
-  return new ExecCheckRunner(plan);
-};
+/**
+ * Builds an exec runner (throws for a placeholder it cannot fill); close()
+ * kills a command still running and waits for its group to go.
+ */
+export const execCheck: CheckFactory<ExecCheckConfig> = (spec) => new ExecCheckRunner(compilePlan(spec));
 
 /** The environment a command gets: PATH, HOME and LANG (or everything), then `env` over it. */
 export function commandEnv(

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Channel, ChannelCredentials, ChannelOptions, Metadata, StatusObject } from '@grpc/grpc-js';
-import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
+import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec, PushListener, RunContext } from '../core/check.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { realRandom } from '../core/random.js';
 import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { GrpcCheckConfig } from '../config/kinds/grpc.js';
 import { describeError, reasonOfCode } from './errors.js';
@@ -18,7 +17,7 @@ import { formatHostPort, formatMs, parseHostPort } from './probe-support.js';
  * - mode `watch`: one server-streaming `Watch` kept open across runs; a run
  *   returns the latest status the server pushed (or why the stream is down)
  *   without a round trip, and a pushed change can be reported at once through
- *   `PushingRunner.onPush`.
+ *   `onPush` (see GrpcWatchRunner for when).
  *
  * One channel (one HTTP/2 connection, in a subchannel pool of its own so
  * close() really closes it) is created on the first run and reused. When a
@@ -34,30 +33,6 @@ import { formatHostPort, formatMs, parseHostPort } from './probe-support.js';
  * talks to the channel's call API directly instead of through a generated
  * client and its interceptor stack.
  */
-
-/**
- * A runner that can report news between runs. The grpc runner in watch mode
- * is one; the owner may set `onPush` on any runner that declares it.
- */
-export interface PushingRunner extends CheckRunner {
-  /**
-   * Set by the owner to hear of a change as soon as it is known instead of at
-   * the next run; the owner is expected to run the check at once, and `run`
-   * then returns this same outcome without a network round trip.
-   *
-   * In grpc watch mode it is called when the outcome differs (status or
-   * reason) from the one last returned or pushed: a status pushed by the
-   * server on the Watch stream (SERVING → NOT_SERVING → SERVING, …), or the
-   * stream failing (e.g. connect_refused once the server is gone). It is not
-   * called when a run that is waiting for the status receives it, nor when
-   * the server repeats a status. Calls are at least 100 ms apart: changes
-   * within that gap are folded into one trailing call with the status the
-   * server ended up in. Called from grpc-js' event handling (or a timer):
-   * keep it short; exceptions it throws are swallowed so they cannot break
-   * the stream. Check mode never calls it.
-   */
-  onPush?: (o: ProbeOutcome) => void;
-}
 
 /**
  * @grpc/grpc-js and the health service definition of grpc-health-check
@@ -148,21 +123,15 @@ interface GrpcPlan {
 }
 
 /**
- * Builds a gRPC health runner. The channel is made lazily on the first run
- * and released by close(). In watch mode the runner is a PushingRunner.
+ * Builds a gRPC health runner (throws for an address without a port). The
+ * channel is made lazily on the first run and released by close(). In watch
+ * mode the runner has `onPush`, and its stream timers run on deps.clock with
+ * jitter from deps.random.
  */
-export const grpcCheck: CheckFactory<GrpcCheckConfig> = (spec) => {
-  let lib: GrpcLib;
-  let plan: GrpcPlan;
-  try {
-    lib = grpcLib();
-    plan = compilePlan(spec, lib);
-  } catch (err) {
-    const result = outcome.unknown('error', `invalid grpc check ${spec.id}: ${describeError(err)}`);
-    return { run: () => Promise.resolve(result), close() {} };
-  }
-  const conn = new Connection(plan, lib);
-  return spec.config.mode === 'watch' ? new GrpcWatchRunner(conn) : new GrpcCheckRunner(conn);
+export const grpcCheck: CheckFactory<GrpcCheckConfig> = (spec, deps) => {
+  const lib = grpcLib();
+  const conn = new Connection(compilePlan(spec, lib), lib);
+  return spec.config.mode === 'watch' ? new GrpcWatchRunner(conn, deps) : new GrpcCheckRunner(conn);
 };
 
 function compilePlan(spec: CheckSpec<GrpcCheckConfig>, lib: GrpcLib): GrpcPlan {
@@ -399,16 +368,28 @@ class CheckProbe implements CallListener {
  * status is unknown, so runs wait for it (bounded by their own timeout) and
  * the owner hears only what the new stream finds (SERVING again, or e.g.
  * connect_refused). A stream that fails before delivering anything is
- * reported at once. Timers use the Clock of the first run.
+ * reported at once.
+ *
+ * The listener given to onPush hears an outcome that differs (status or
+ * reason) from the one last returned or pushed: a status pushed by the server
+ * (SERVING → NOT_SERVING → SERVING, …), or the stream failing (e.g.
+ * connect_refused once the server is gone); not one that a waiting run
+ * receives, nor a repeated status. Calls are at least 100 ms apart: changes
+ * within that gap are folded into one trailing call with the status the
+ * server ended up in.
+ *
+ * Stream timers (reconnect backoff, push gap) run on the injected clock, not
+ * a run's: they outlive any one run. A waiting run times itself on its own
+ * ctx.clock, as every attempt does.
  */
-class GrpcWatchRunner implements PushingRunner {
-  onPush?: (o: ProbeOutcome) => void;
+class GrpcWatchRunner implements CheckRunner {
   /** What a run returns now; null while the status is not known (first stream, quiet reopen). */
   private latest: ProbeOutcome | null = null;
   /** The last outcome returned or pushed, to tell changes from repeats. */
   private reported: ProbeOutcome | null = null;
+  private listener: PushListener | null = null;
   private stream: WatchStream | null = null;
-  private clock: Clock | null = null;
+  private readonly clock: Clock;
   private timer: TimerHandle | null = null;
   private backoffMs = WATCH_BACKOFF_INITIAL_MS;
   /** Trailing push of a change that came within PUSH_MIN_GAP_MS of the previous push. */
@@ -416,12 +397,20 @@ class GrpcWatchRunner implements PushingRunner {
   private lastPushAt = -Infinity;
   private readonly waiters = new Set<WatchWaiter>();
 
-  constructor(readonly conn: Connection) {}
+  constructor(
+    readonly conn: Connection,
+    private readonly deps: CheckDeps,
+  ) {
+    this.clock = deps.clock;
+  }
+
+  onPush(listener: PushListener): void {
+    this.listener = listener;
+  }
 
   run(ctx: RunContext): Promise<ProbeOutcome> {
     if (ctx.signal.aborted) return Promise.resolve(outcome.unhealthy('timeout', 'aborted before start'));
     if (this.conn.closed) return Promise.resolve(outcome.unknown('aborted', 'check closed'));
-    if (this.clock === null) this.clock = ctx.clock;
     if (this.stream === null && this.timer === null) this.open();
     const latest = this.latest;
     if (latest !== null) {
@@ -436,8 +425,8 @@ class GrpcWatchRunner implements PushingRunner {
   }
 
   close(): void {
-    if (this.timer !== null) this.clock?.clearTimeout(this.timer);
-    if (this.pushTimer !== null) this.clock?.clearTimeout(this.pushTimer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    if (this.pushTimer !== null) this.clock.clearTimeout(this.pushTimer);
     this.timer = null;
     this.pushTimer = null;
     const stream = this.stream;
@@ -456,7 +445,7 @@ class GrpcWatchRunner implements PushingRunner {
 
   /** Open a stream now; a failure to even start counts as a failed stream. */
   private open(): void {
-    const stream = new WatchStream(this, (this.clock as Clock).now());
+    const stream = new WatchStream(this, this.clock.now());
     this.stream = stream;
     try {
       stream.start(this.conn.get());
@@ -478,9 +467,8 @@ class GrpcWatchRunner implements PushingRunner {
   ended(stream: WatchStream, status: StatusObject, channel: Channel): void {
     if (stream !== this.stream) return;
     this.stream = null;
-    const clock = this.clock as Clock;
     if (status.code === Code.UNAVAILABLE) this.conn.failed(channel);
-    if (clock.now() - stream.openedAt >= WATCH_BACKOFF_MAX_MS) this.backoffMs = WATCH_BACKOFF_INITIAL_MS;
+    if (this.clock.now() - stream.openedAt >= WATCH_BACKOFF_MAX_MS) this.backoffMs = WATCH_BACKOFF_INITIAL_MS;
     let base = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, WATCH_BACKOFF_MAX_MS);
     if (stream.messages > 0) {
@@ -497,8 +485,8 @@ class GrpcWatchRunner implements PushingRunner {
   }
 
   private reopenAfter(baseMs: number): void {
-    const delay = baseMs * (1 - WATCH_BACKOFF_JITTER + 2 * WATCH_BACKOFF_JITTER * realRandom());
-    this.timer = (this.clock as Clock).setTimeout(() => {
+    const delay = baseMs * (1 - WATCH_BACKOFF_JITTER + 2 * WATCH_BACKOFF_JITTER * this.deps.random());
+    this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       if (!this.conn.closed) this.open();
     }, delay);
@@ -514,8 +502,8 @@ class GrpcWatchRunner implements PushingRunner {
       this.waiters.clear();
       return;
     }
-    if (this.onPush === undefined || sameVerdict(prev, result)) return;
-    const clock = this.clock as Clock;
+    if (this.listener === null || sameVerdict(prev, result)) return;
+    const clock = this.clock;
     const wait = this.lastPushAt + PUSH_MIN_GAP_MS - clock.now();
     if (wait <= 0) {
       this.push(result);
@@ -531,11 +519,12 @@ class GrpcWatchRunner implements PushingRunner {
 
   private push(result: ProbeOutcome): void {
     this.reported = result;
-    this.lastPushAt = (this.clock as Clock).now();
+    this.lastPushAt = this.clock.now();
     try {
-      this.onPush?.(result);
-    } catch {
-      // The owner's hook must not break the stream handling.
+      this.listener?.(result);
+    } catch (err) {
+      // The owner's listener must not break the stream handling.
+      this.deps.logger?.error({ check: this.conn.plan.id, err: describeError(err) }, 'grpc push listener threw');
     }
   }
 }

@@ -90,28 +90,13 @@ interface HttpPlan {
 /**
  * Builds an HTTP(S) runner: on the lean client for plain http without reuse
  * or redirects, else with one undici Client per check, created here and
- * closed in close().
+ * closed in close(). Throws for a config it cannot run (bad URL, regex or
+ * JSON path).
  */
 export const httpCheck: CheckFactory<HttpCheckConfig> = (spec) => {
-  try {
-    const plan = compilePlan(spec);
-    return plan.lean !== null ? new LeanHttpRunner(plan, plan.lean) : new HttpCheckRunner(plan);
-  } catch (err) {
-    return new InvalidHttpCheck(`invalid http check ${spec.id}: ${describeError(err)}`);
-  }
+  const plan = compilePlan(spec);
+  return plan.lean !== null ? new LeanHttpRunner(plan, plan.lean) : new HttpCheckRunner(plan);
 };
-
-/** A check whose config cannot run (bad URL, regex or JSON path): every run says so. */
-class InvalidHttpCheck implements CheckRunner {
-  private readonly result: ProbeOutcome;
-  constructor(message: string) {
-    this.result = outcome.unknown('error', message);
-  }
-  run(): Promise<ProbeOutcome> {
-    return Promise.resolve(this.result);
-  }
-  close(): void {}
-}
 
 function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
   const c = spec.config;

@@ -142,17 +142,8 @@ interface IcmpPlan {
   thresholds: IcmpThresholds;
 }
 
-/** Builds an icmp runner; close() kills a ping still running. */
-export const icmpCheck: CheckFactory<IcmpCheckConfig> = (spec) => {
-  let plan: IcmpPlan;
-  try {
-    plan = compilePlan(spec);
-  } catch (err) {
-    const result = outcome.unknown('error', `invalid icmp check ${spec.id}: ${describeError(err)}`);
-    return { run: () => Promise.resolve(result), close() {} };
-  }
-  return new IcmpCheckRunner(plan);
-};
+/** Builds an icmp runner (throws for a config it cannot run); close() kills a ping still running. */
+export const icmpCheck: CheckFactory<IcmpCheckConfig> = (spec) => new IcmpCheckRunner(compilePlan(spec));
 
 /** ping's arguments for a config, the reply wait fitted into `timeoutMs`. */
 export function pingArgs(c: IcmpCheckConfig, host: string, timeoutMs: number): string[] {

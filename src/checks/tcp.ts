@@ -1,7 +1,7 @@
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
 import { outcome, type ProbeOutcome } from '../core/result.js';
-import type { TcpCheckConfig } from '../config/schema.js';
+import type { TcpCheckConfig } from '../config/kinds/tcp.js';
 import { describeError, reasonFromError } from './errors.js';
 import { armDelayMs, formatHostPort, formatMs, LazyAbortProbe, parseHostPort } from './probe-support.js';
 
@@ -34,17 +34,11 @@ interface TcpPlan {
   armDelayMs: number;
 }
 
-/** Builds a TCP runner. Holds no socket between runs, so close() has nothing to release. */
-export const tcpCheck: CheckFactory<TcpCheckConfig> = (spec) => {
-  let plan: TcpPlan;
-  try {
-    plan = compilePlan(spec);
-  } catch (err) {
-    const result = outcome.unknown('error', `invalid tcp check ${spec.id}: ${describeError(err)}`);
-    return { run: () => Promise.resolve(result), close() {} };
-  }
-  return new TcpCheckRunner(plan);
-};
+/**
+ * Builds a TCP runner (throws for an address without a port). Holds no socket
+ * between runs, so close() has nothing to release.
+ */
+export const tcpCheck: CheckFactory<TcpCheckConfig> = (spec) => new TcpCheckRunner(compilePlan(spec));
 
 function compilePlan(spec: CheckSpec<TcpCheckConfig>): TcpPlan {
   const c = spec.config;

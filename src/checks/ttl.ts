@@ -1,20 +1,22 @@
-import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/check.js';
+import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec, HeartbeatStatus, PushListener, RunContext } from '../core/check.js';
+import type { Logger } from '../core/logger.js';
 import { outcome, type ProbeOutcome } from '../core/result.js';
 import type { TtlCheckConfig } from '../config/kinds/ttl.js';
+import { describeError } from './errors.js';
 
 /**
  * TTL check: nothing is probed; the service pushes heartbeats and a run only
  * judges the latest one against the clock, as Consul's TTL checks.
  *
  * The owner routes `PUT /api/v1/checks/:id/ttl` and the library call to
- * `heartbeat()` and runs the check at once, so a new status shows without
- * waiting for the schedule. Expiry, though, is only noticed by a scheduled
- * run: the interval decides how late an expired heartbeat is reported (up to
- * one interval after the ttl), so keep interval ≤ ttl/2 (the schema's default).
+ * `heartbeat()`; each heartbeat is pushed (onPush) and the owner runs the
+ * check at once, so a new status shows without waiting for the schedule.
+ * Expiry, though, is only noticed by a scheduled run: the interval decides
+ * how late an expired heartbeat is reported (up to one interval after the
+ * ttl), so keep interval ≤ ttl/2 (the schema's default).
  */
 
-/** What a service reports in a heartbeat, as Consul's pass/warn/fail. */
-export type HeartbeatStatus = 'pass' | 'warn' | 'fail';
+export type { HeartbeatStatus };
 
 /** The latest heartbeat a ttl check received. */
 export interface Heartbeat {
@@ -28,35 +30,34 @@ export interface Heartbeat {
 /** Longest note kept, in bytes of UTF-8 (1 KiB); longer ones are cut and end with "…". */
 export const NOTE_MAX_BYTES = 1024;
 
-/** A ttl check's runner: the scheduler runs it, the API and library feed it heartbeats. */
+/**
+ * A ttl check's runner: the scheduler runs it, the API and library feed it
+ * heartbeats (CheckRunner.heartbeat, whose TypeErrors the HTTP layer maps to
+ * 400), and each heartbeat's outcome goes to the onPush listener.
+ */
 export interface TtlRunner extends CheckRunner {
-  /**
-   * Record a heartbeat received at `now` (epoch ms, from the same Clock the
-   * scheduler uses). Callers should run the check right after to publish it.
-   *
-   * API callers can send anything, so the arguments are checked at runtime:
-   * a status other than "pass" | "warn" | "fail", a note that is not a string
-   * (null and undefined mean none) or a `now` that is not a finite number
-   * throws a TypeError (the HTTP layer maps it to 400) and changes nothing.
-   * Notes longer than 1 KiB of UTF-8 are cut, never rejected.
-   */
   heartbeat(status: HeartbeatStatus, note: string | undefined, now: number): void;
+  onPush(listener: PushListener): void;
   /** The latest heartbeat, or null before the first one. */
   lastHeartbeat(): Heartbeat | null;
 }
 
 /** True when the runner is a ttl check's, i.e. takes heartbeats. */
 export function isTtlRunner(runner: CheckRunner): runner is TtlRunner {
-  const r = runner as Partial<TtlRunner>;
-  return typeof r.heartbeat === 'function' && typeof r.lastHeartbeat === 'function';
+  return (
+    typeof runner.heartbeat === 'function' &&
+    typeof runner.onPush === 'function' &&
+    'lastHeartbeat' in runner &&
+    typeof runner.lastHeartbeat === 'function'
+  );
 }
 
 /**
  * Builds a ttl runner (a CheckFactory whose runners are TtlRunners); it holds
  * only the latest heartbeat, so close() has nothing to release.
  */
-export const ttlCheck = ((spec: CheckSpec<TtlCheckConfig>): TtlRunner =>
-  new TtlCheckRunner(spec.config.ttl, spec.config.initial_status)) satisfies CheckFactory<TtlCheckConfig>;
+export const ttlCheck = ((spec: CheckSpec<TtlCheckConfig>, deps: CheckDeps): TtlRunner =>
+  new TtlCheckRunner(spec, deps.logger)) satisfies CheckFactory<TtlCheckConfig>;
 
 const encoder = new TextEncoder();
 /** Room for the note's cut part; the rest of NOTE_MAX_BYTES holds the 3-byte "…". */
@@ -73,15 +74,25 @@ export function truncateNote(note: string): string {
 
 class TtlCheckRunner implements TtlRunner {
   private last: Heartbeat | null = null;
-  /** When the check started counting: its first run or heartbeat (the factory has no clock). */
+  private listener: PushListener | null = null;
+  /**
+   * When the check started counting: its first run or heartbeat, on the time
+   * those carry. (Counting from construction on deps.clock would start up to
+   * one first-run delay earlier; left as it was, behaviour unchanged.)
+   */
   private startedAt: number | undefined;
+  private readonly id: string;
+  private readonly ttlMs: number;
   private readonly initial: ProbeOutcome;
   private readonly ttlText: string;
 
   constructor(
-    private readonly ttlMs: number,
-    initialStatus: TtlCheckConfig['initial_status'],
+    spec: CheckSpec<TtlCheckConfig>,
+    private readonly logger: Logger | undefined,
   ) {
+    const { ttl: ttlMs, initial_status: initialStatus } = spec.config;
+    this.id = spec.id;
+    this.ttlMs = ttlMs;
     this.ttlText = formatAge(ttlMs);
     const text = `no heartbeat yet (initial_status ${initialStatus}, ttl ${this.ttlText})`;
     this.initial =
@@ -104,6 +115,18 @@ class TtlCheckRunner implements TtlRunner {
     }
     this.startedAt ??= now;
     this.last = { status, note: typeof note === 'string' ? truncateNote(note) : undefined, at: now };
+    const listener = this.listener;
+    if (listener === null) return;
+    try {
+      listener(this.judge(now));
+    } catch (err) {
+      // The heartbeat is recorded: the caller's call succeeded whatever the owner's listener does.
+      this.logger?.error({ check: this.id, err: describeError(err) }, 'ttl push listener threw');
+    }
+  }
+
+  onPush(listener: PushListener): void {
+    this.listener = listener;
   }
 
   lastHeartbeat(): Heartbeat | null {

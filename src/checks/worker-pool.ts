@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { realClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { CUSTOM_WORKER_SOURCE } from './custom-worker.js';
 
 /**
@@ -129,11 +129,13 @@ export class WorkerPool {
    * @param modulePath absolute path of the user's module
    * @param memoryLimitMb heap limit of each worker, MiB
    * @param size most workers at once (≥ 1)
+   * @param clock times close()'s wait for threads to exit
    */
   constructor(
     readonly modulePath: string,
     readonly memoryLimitMb: number,
     public size: number,
+    private readonly clock: Clock,
   ) {
     this.url = pathToFileURL(modulePath).href;
   }
@@ -195,10 +197,11 @@ export class WorkerPool {
       job?.finish(CLOSED);
     }
     if (this.threads === 0) return;
+    const clock = this.clock;
     await new Promise<void>((resolve) => {
-      const timer = realClock.setTimeout(done, CLOSE_WAIT_MS);
+      const timer = clock.setTimeout(done, CLOSE_WAIT_MS);
       function done(): void {
-        realClock.clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve();
       }
       this.exitWaiters.push(done);
@@ -360,17 +363,20 @@ interface PoolEntry {
  * The pools of one set of custom checks, keyed by module path and memory
  * limit. Checks acquire a lease in their factory and release it in close();
  * a pool lives while some check holds it, so an unused registry holds nothing.
+ * A pool keeps the clock of the check that opened it: the checks of one
+ * engine share one clock.
  */
 export class WorkerPools {
   private readonly pools = new Map<string, PoolEntry>();
   /** Pools released by their last check whose threads may still be exiting. */
   private readonly closing = new Set<WorkerPool>();
 
-  acquire(modulePath: string, memoryLimitMb: number, size: number): PoolLease {
+  /** A hold on the pool of `modulePath`, opened now (its timers on `clock`) if no check holds it. */
+  acquire(modulePath: string, memoryLimitMb: number, size: number, clock: Clock): PoolLease {
     const key = `${memoryLimitMb}\0${modulePath}`;
     let entry = this.pools.get(key);
     if (entry === undefined) {
-      entry = { pool: new WorkerPool(modulePath, memoryLimitMb, size), sizes: [] };
+      entry = { pool: new WorkerPool(modulePath, memoryLimitMb, size, clock), sizes: [] };
       this.pools.set(key, entry);
     }
     const e = entry;

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { balancerSchema, proxySchema } from './balancer.js';
-import { address, commonCheckFields, duration, positiveDuration } from './common.js';
+import { address, duration, positiveDuration } from './common.js';
 import { customCheckSchema } from './kinds/custom.js';
 import { dnsCheckSchema } from './kinds/dns.js';
 import { execCheckSchema } from './kinds/exec.js';
 import { grpcCheckSchema } from './kinds/grpc.js';
+import { httpCheckSchema } from './kinds/http.js';
 import { icmpCheckSchema } from './kinds/icmp.js';
 import { systemCheckSchema } from './kinds/system.js';
+import { tcpCheckSchema } from './kinds/tcp.js';
 import { tlsCheckSchema } from './kinds/tls.js';
 import { ttlCheckSchema } from './kinds/ttl.js';
 
@@ -15,53 +17,15 @@ import { ttlCheckSchema } from './kinds/ttl.js';
  * types (z.output) and the JSON Schema printed by `healthmesh schema`.
  */
 
-/** `200`, `"2xx"`, `"200-299"`. */
-const statusMatcher = z.union([
-  z.number().int().min(100).max(599),
-  z.string().regex(/^([1-5]xx|[1-5]\d\d(-[1-5]\d\d)?)$/, 'use a code (200), a class ("2xx") or a range ("200-299")'),
-]);
+// Kept importable from here, where they lived before config/kinds/ (checks/http.ts, cli/check-target.ts, bench).
+export { httpCheckSchema, type HttpCheckConfig } from './kinds/http.js';
+export { tcpCheckSchema, type TcpCheckConfig } from './kinds/tcp.js';
 
-export const httpCheckSchema = z.strictObject({
-  kind: z.literal('http'),
-  ...commonCheckFields,
-  url: z.url().optional().meta({ description: 'Full URL; overrides scheme, instance address and path' }),
-  scheme: z.enum(['http', 'https']).default('http'),
-  path: z.string().startsWith('/').default('/'),
-  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-  headers: z.record(z.string(), z.string()).default({}),
-  body: z.string().optional().meta({ description: 'Request body to send' }),
-  expect_status: z.array(statusMatcher).min(1).default(['2xx']),
-  expect_body: z
-    .strictObject({
-      contains: z.string().optional(),
-      not_contains: z.string().optional(),
-      regex: z.string().optional(),
-      json: z
-        .array(z.strictObject({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) }))
-        .optional()
-        .meta({ description: 'JSON path ($.a.b[0]) → expected value' }),
-    })
-    .optional(),
-  max_body_bytes: z.number().int().min(0).max(64 * 1024 * 1024).default(64 * 1024),
-  degraded_after: positiveDuration.optional().meta({ description: 'Latency above this gives DEGRADED (slow)' }),
-  tls_verify: z.boolean().default(true),
-  tls_server_name: z.string().optional(),
-  follow_redirects: z.number().int().min(0).max(10).default(0).meta({ description: 'Redirects to follow (0 = none)' }),
-  reuse_connections: z.boolean().default(true),
-});
-
-export const tcpCheckSchema = z.strictObject({
-  kind: z.literal('tcp'),
-  ...commonCheckFields,
-  address: address.optional().meta({ description: 'host:port; default: the instance address' }),
-  port: z.number().int().min(1).max(65535).optional().meta({ description: 'Port on the instance host' }),
-  send: z.string().optional().meta({ description: 'Bytes to send after connecting (\\r\\n escapes allowed)' }),
-  expect: z.string().optional().meta({ description: 'Substring the banner/response must contain' }),
-  max_bytes: z.number().int().min(1).max(1024 * 1024).default(4096),
-  degraded_after: positiveDuration.optional(),
-});
-
-/** Every check kind's schema. Adding a kind: one entry here and one in checks/index.ts. */
+/**
+ * Every check kind's schema, each in its own file under config/kinds/. The
+ * kind names (CHECK_KINDS), CheckConfig and CheckKind all derive from this
+ * list, so adding a kind is one entry here and one in checks/index.ts.
+ */
 const kindSchemas = [
   httpCheckSchema,
   tcpCheckSchema,
@@ -199,8 +163,6 @@ export const configSchema = z.strictObject({
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type CheckConfig = z.output<typeof checkSchema>;
-export type HttpCheckConfig = z.output<typeof httpCheckSchema>;
-export type TcpCheckConfig = z.output<typeof tcpCheckSchema>;
 export type CheckKind = CheckConfig['kind'];
 export type ServiceConfig = z.output<typeof serviceSchema>;
 export type InstanceConfig = z.output<typeof instanceSchema>;

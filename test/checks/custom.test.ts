@@ -1,12 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCustomCheckKind, inProcessCheck, resolveModulePath, toOutcome, type CustomCheckKind } from '../../src/checks/custom.js';
 import { customCheckSchema } from '../../src/config/kinds/custom.js';
 import type { CheckRunner } from '../../src/core/check.js';
+import { FakeClock, flushMicrotasks } from '../../src/core/clock.js';
 import { openFds, settleFds, settleThreads, threadCount } from '../helpers/fds.js';
-import { attempt, type TimedOutcome } from '../helpers/run-check.js';
+import { attempt, checkDeps, type TimedOutcome } from '../helpers/run-check.js';
 import { customSpec, type CustomInput } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
 
@@ -20,7 +24,7 @@ let kind: CustomCheckKind;
 const runners: CheckRunner[] = [];
 
 function checkOf(module: string, input: Omit<CustomInput, 'module'> = {}, timeoutMs = 5000, name = 'custom'): CheckRunner {
-  const runner = kind(customSpec({ module: fixture(module), ...input }, timeoutMs, name));
+  const runner = kind(customSpec({ module: fixture(module), ...input }, timeoutMs, name), checkDeps());
   runners.push(runner);
   return runner;
 }
@@ -103,7 +107,7 @@ describe('custom check in a worker', { timeout: 30_000 }, () => {
     const rel = relative(process.cwd(), fixture('healthy'));
     expect(rel.startsWith('/')).toBe(false);
     expect(resolveModulePath(rel)).toBe(fixture('healthy'));
-    const runner = kind(customSpec({ module: rel }));
+    const runner = kind(customSpec({ module: rel }), checkDeps());
     runners.push(runner);
     expect((await attempt(runner, 5000)).status).toBe('HEALTHY');
   });
@@ -292,6 +296,43 @@ describe('custom check in a worker', { timeout: 30_000 }, () => {
     const { realClock } = await import('../../src/core/clock.js');
     expect(await runner.run({ signal: ac.signal, clock: realClock })).toMatchObject({ reason: 'timeout' });
     expect(kind.liveWorkers()).toBe(0);
+  });
+
+  it('waits for a stuck worker to exit for 2 s of the injected clock when its pool closes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'healthmesh-custom-'));
+    const fifo = join(dir, 'fifo');
+    const started = join(dir, 'started');
+    execFileSync('mkfifo', [fifo]);
+    const clock = new FakeClock(0);
+    const runner = kind(customSpec({ module: fixture('blocks'), params: { fifo, started } }), checkDeps(clock));
+    try {
+      const run = attempt(runner, 5000);
+      await waitFor(() => existsSync(started), 3000, 'the worker to block in open()');
+      let closed = false;
+      const closing = Promise.resolve(runner.close?.()).then(() => {
+        closed = true;
+      });
+      expect(await run).toMatchObject({ status: 'UNKNOWN', reason: 'aborted' });
+      // Terminated, but its thread cannot leave the native call: close() waits, on the injected clock only.
+      await new Promise((res) => setTimeout(res, 200));
+      expect(closed).toBe(false);
+      clock.advance(1999);
+      await flushMicrotasks();
+      expect(closed).toBe(false);
+      clock.advance(1);
+      await flushMicrotasks();
+      expect(closed).toBe(true);
+      await closing;
+    } finally {
+      // Open the FIFO's write end (non-blocking: no hang if the reader is gone) so the thread can end.
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // No reader left: the worker is gone already.
+      }
+      await waitFor(() => kind.liveWorkers() === 0, 3000, 'the unblocked worker to exit');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

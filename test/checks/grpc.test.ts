@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { grpcCheck, unavailableReason, type PushingRunner } from '../../src/checks/grpc.js';
+import { grpcCheck, unavailableReason } from '../../src/checks/grpc.js';
+import { createRunner } from '../../src/checks/index.js';
 import { grpcCheckSchema } from '../../src/config/kinds/grpc.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { rawServer } from '../helpers/hostile.js';
-import { attempt } from '../helpers/run-check.js';
+import { attempt, checkDeps } from '../helpers/run-check.js';
 import { grpcSpec } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
 
@@ -71,18 +72,27 @@ describe('grpc check schema', () => {
 
 describe('grpc check runner', () => {
   it('is UNKNOWN error, without touching the network, when the address has no port', async () => {
-    const r = grpcCheck(grpcSpec('127.0.0.1'));
+    const r = createRunner(grpcSpec('127.0.0.1'), checkDeps());
     expect(await attempt(r, 500)).toMatchObject({ status: 'UNKNOWN', reason: 'error' });
     expect((await attempt(r, 500)).output).toContain('no port');
     await r.close?.();
   });
 
   it('returns timeout at once when the signal is already aborted', async () => {
-    const r = grpcCheck(grpcSpec('127.0.0.1:1'));
+    const r = grpcCheck(grpcSpec('127.0.0.1:1'), checkDeps());
     const ac = new AbortController();
     ac.abort();
     expect(await r.run({ signal: ac.signal, clock: realClock })).toMatchObject({ reason: 'timeout' });
     await r.close?.();
+  });
+
+  it('pushes only in watch mode', async () => {
+    const check = grpcCheck(grpcSpec('127.0.0.1:1'), checkDeps());
+    const watch = grpcCheck(grpcSpec('127.0.0.1:1', { mode: 'watch' }), checkDeps());
+    expect(check.onPush).toBeUndefined();
+    expect(typeof watch.onPush).toBe('function');
+    await check.close?.();
+    await watch.close?.();
   });
 
   it('maps UNAVAILABLE details to the shared network reasons', () => {
@@ -102,15 +112,15 @@ describe('grpc check runner', () => {
 });
 
 describe('grpc Watch reconnect backoff', () => {
-  it('reopens a failing stream after 100 ms, then 200 ms, doubling (±20 % jitter), on the clock of the runs', async () => {
+  it('reopens a failing stream after 100 ms, then 200 ms, doubling (±20 % jitter), on the injected clock', async () => {
     // Every connection is closed at accept: each stream attempt is one connection.
     const s = await rawServer((socket) => socket.destroy());
     cleanups.push(() => s.close());
     const clock = new FakeClock(realClock.now());
-    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' })) as PushingRunner;
+    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }), checkDeps(clock));
     cleanups.push(() => r.close?.());
     const pushed: string[] = [];
-    r.onPush = (o) => pushed.push(o.reason);
+    r.onPush?.((o) => pushed.push(o.reason));
 
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), 2000);
@@ -133,5 +143,29 @@ describe('grpc Watch reconnect backoff', () => {
     await expectAttemptBetween(320, 480, 4);
     // The same failure again and again is not news.
     expect(pushed).toEqual([]);
+  });
+});
+
+describe('grpc Watch dependencies', () => {
+  it('times its reconnect on the injected clock with the injected jitter, not on a run\'s clock', async () => {
+    const s = await rawServer((socket) => socket.destroy());
+    cleanups.push(() => s.close());
+    const clock = new FakeClock(realClock.now());
+    // random 0 → the least backoff: 100 ms × (1 − 20 %) = 80 ms.
+    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }), checkDeps(clock, () => 0));
+    cleanups.push(() => r.close?.());
+    // The run itself is timed on the wall clock, as `attempt` does.
+    expect(await attempt(r, 2000)).toMatchObject({ status: 'UNHEALTHY', reason: 'connect_reset' });
+    expect(s.connections()).toBe(1);
+    expect(clock.pendingTimers()).toBe(1);
+
+    // Wall time alone does not reopen the stream: the timer is on the injected clock.
+    await new Promise((res) => setTimeout(res, 300));
+    expect(s.connections()).toBe(1);
+    clock.advance(79);
+    await new Promise((res) => setTimeout(res, 100));
+    expect(s.connections()).toBe(1);
+    clock.advance(1);
+    await waitFor(() => s.connections() === 2, 2000, 'the stream reopened at exactly 80 ms');
   });
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { compileStatusTable, httpCheck } from '../../src/checks/http.js';
 import { reasonFromError } from '../../src/checks/errors.js';
+import { createRunner } from '../../src/checks/index.js';
 import { compileJsonPath, getJsonPath, MISSING } from '../../src/checks/jsonpath.js';
 import { armDelayMs } from '../../src/checks/probe-support.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
@@ -23,7 +24,7 @@ import {
   type RecordingServer,
   type TestServer,
 } from '../helpers/hostile.js';
-import { attempt, runOnce, runSeries } from '../helpers/run-check.js';
+import { attempt, checkDeps, runOnce, runSeries } from '../helpers/run-check.js';
 import { httpSpec, type HttpInput } from '../helpers/spec.js';
 
 const { cleanups, track } = useCleanups();
@@ -69,7 +70,7 @@ const CLIENTS = [
 /** `check` for one client: runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
 function checker(reuse: boolean) {
   return (server: { address: string }, input: HttpInput = {}, timeoutMs = 500, abortMs = timeoutMs) =>
-    runOnce(httpCheck, httpSpec(server.address, { reuse_connections: reuse, ...input }, timeoutMs), abortMs);
+    runOnce(createRunner, httpSpec(server.address, { reuse_connections: reuse, ...input }, timeoutMs), abortMs);
 }
 
 /** Runs once on the default client (undici, connection reuse on). */
@@ -203,7 +204,7 @@ describe.each(CLIENTS)('http check: latency, $name', ({ reuse }) => {
         res.end('ok');
       }),
     );
-    const runner = httpCheck(httpSpec(s.address, { degraded_after: 1000, reuse_connections: reuse }));
+    const runner = httpCheck(httpSpec(s.address, { degraded_after: 1000, reuse_connections: reuse }), checkDeps());
     try {
       const r = await runner.run({ signal: new AbortController().signal, clock });
       expect(r).toMatchObject({ status: 'DEGRADED', reason: 'slow' });
@@ -315,7 +316,7 @@ describe('http check: connections', () => {
   it('opens and closes one connection per run without reuse', async () => {
     const s = await app();
     const baseline = openFds();
-    const runner = httpCheck(httpSpec(s.address, { reuse_connections: false }));
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: false }), checkDeps());
     try {
       for (let i = 0; i < 3; i++) {
         expect((await attempt(runner, 500)).status).toBe('HEALTHY');
@@ -332,7 +333,7 @@ describe('http check: connections', () => {
   it('keeps working after a timeout tore the connection down', async () => {
     let slow = true;
     const s = track(await httpServer((_req, res) => (slow ? setTimeout(() => res.end('late'), 400) : res.end('ok'))));
-    const runner = httpCheck(httpSpec(s.address));
+    const runner = httpCheck(httpSpec(s.address), checkDeps());
     try {
       expect((await attempt(runner, 100)).reason).toBe('timeout');
       slow = false;
@@ -345,7 +346,7 @@ describe('http check: connections', () => {
   it('ends a run in flight as aborted when the check is closed, releasing its connect', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
-    const runner = httpCheck(httpSpec(s.address, { scheme: 'https' }, 2000));
+    const runner = httpCheck(httpSpec(s.address, { scheme: 'https' }, 2000), checkDeps());
     const pending = attempt(runner, 2000);
     await new Promise((r) => setTimeout(r, 50));
     await runner.close?.();
@@ -358,7 +359,7 @@ describe('http check: connections', () => {
   it('ends a lean-client run in flight as aborted when the check is closed, releasing its socket', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
-    const runner = httpCheck(httpSpec(s.address, { reuse_connections: false }, 2000));
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: false }, 2000), checkDeps());
     const pending = [attempt(runner, 2000), attempt(runner, 2000)];
     await new Promise((r) => setTimeout(r, 50));
     await runner.close?.();
@@ -372,7 +373,7 @@ describe('http check: connections', () => {
 
   it('reports a run after close() as UNKNOWN aborted', async () => {
     const s = await app();
-    const runner = httpCheck(httpSpec(s.address));
+    const runner = httpCheck(httpSpec(s.address), checkDeps());
     await runner.close?.();
     expect(await attempt(runner, 300)).toMatchObject({ status: 'UNKNOWN', reason: 'aborted' });
   });
@@ -429,7 +430,7 @@ describe.each(CLIENTS)('http check: hostile targets, $name', ({ reuse }) => {
   it('times out on a TLS handshake that never completes, releasing the socket', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
-    const runner = httpCheck(httpSpec(s.address, { scheme: 'https', reuse_connections: reuse }, 2000));
+    const runner = httpCheck(httpSpec(s.address, { scheme: 'https', reuse_connections: reuse }, 2000), checkDeps());
     try {
       const r = await attempt(runner, 300);
       expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
@@ -477,7 +478,7 @@ describe.each(CLIENTS)('http check: hostile targets, $name', ({ reuse }) => {
       const s = await neverAcceptingServer();
       cleanups.push(() => s.close());
       const baseline = openFds();
-      const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000));
+      const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000), checkDeps());
       try {
         const r = await attempt(runner, 300);
         expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
@@ -683,7 +684,7 @@ describe('http check: TLS', () => {
 describe.each(CLIENTS)('http check: abort contract, $name', ({ reuse }) => {
   it('does not read ctx.signal when the probe is done before the arm delay', async () => {
     const s = await app();
-    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000));
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000), checkDeps());
     let reads = 0;
     const signal = new AbortController().signal;
     const ctx = {
@@ -707,7 +708,7 @@ describe.each(CLIENTS)('http check: abort contract, $name', ({ reuse }) => {
   it('sees a signal aborted before the run within the arm delay', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
-    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000));
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000), checkDeps());
     const ac = new AbortController();
     ac.abort();
     const t0 = performance.now();

@@ -15,7 +15,7 @@ import {
 import { systemCheckSchema } from '../../src/config/kinds/system.js';
 import type { CheckRunner } from '../../src/core/check.js';
 import { openFds, settleFds } from '../helpers/fds.js';
-import { attempt } from '../helpers/run-check.js';
+import { attempt, checkDeps } from '../helpers/run-check.js';
 import { systemSpec, type SystemInput } from '../helpers/spec.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/proc/', import.meta.url));
@@ -294,7 +294,7 @@ describe('system check config', () => {
 describe('system check on this machine', () => {
   it('reads the real /proc and statfs: shares in [0, 1], / present, files closed on close()', async () => {
     const baseline = openFds();
-    const check = systemCheck(systemSpec({ resources: { cpu: {}, memory: {}, load: {}, disk: [{ path: '/' }] } }));
+    const check = systemCheck(systemSpec({ resources: { cpu: {}, memory: {}, load: {}, disk: [{ path: '/' }] } }), checkDeps());
     const first = await attempt(check, 2000);
     await new Promise((r) => setTimeout(r, 50));
     const second = await attempt(check, 2000);

@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { createRunner } from '../../src/checks/index.js';
 import { parseHostPort } from '../../src/checks/probe-support.js';
 import { tcpCheck, unescapeBytes } from '../../src/checks/tcp.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, hasPython, neverAcceptingServer, rawServer, silentServer } from '../helpers/hostile.js';
-import { attempt, runOnce } from '../helpers/run-check.js';
+import { attempt, checkDeps, runOnce } from '../helpers/run-check.js';
 import { tcpSpec, type TcpInput } from '../helpers/spec.js';
 
 const { cleanups, track } = useCleanups();
 
 /** Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
 function check(address: string, input: TcpInput = {}, timeoutMs = 500, abortMs = timeoutMs) {
-  return runOnce(tcpCheck, tcpSpec(address, input, timeoutMs), abortMs);
+  return runOnce(createRunner, tcpSpec(address, input, timeoutMs), abortMs);
 }
 
 /** Slack for wall-clock bounds: test files run in parallel on a small machine. */
@@ -156,7 +157,7 @@ describe('tcp check', () => {
         socket.write('+OK\r\n');
       }),
     );
-    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK', degraded_after: 100 }));
+    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK', degraded_after: 100 }), checkDeps());
     const r = await runner.run({ signal: new AbortController().signal, clock });
     await runner.close?.();
     expect(r).toMatchObject({ status: 'DEGRADED', reason: 'slow' });
@@ -166,7 +167,7 @@ describe('tcp check', () => {
   it('runs many times on one runner without keeping sockets', async () => {
     const s = await redis('+OK\r\n');
     const baseline = openFds();
-    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK' }));
+    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK' }), checkDeps());
     for (let i = 0; i < 20; i++) expect((await attempt(runner, 500)).status).toBe('HEALTHY');
     await runner.close?.();
     expect(s.connections()).toBe(20);
@@ -179,7 +180,7 @@ describe('tcp check', () => {
     const ac = new AbortController();
     ac.abort();
     const t0 = performance.now();
-    const r = await tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000)).run({ signal: ac.signal, clock: realClock });
+    const r = await tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000), checkDeps()).run({ signal: ac.signal, clock: realClock });
     expect(r.reason).toBe('timeout');
     expect(performance.now() - t0).toBeLessThan(20 + SLACK_MS);
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
@@ -187,7 +188,7 @@ describe('tcp check', () => {
 
   it('does not read ctx.signal when the probe is done before the arm delay', async () => {
     const s = await redis('+OK\r\n');
-    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000));
+    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000), checkDeps());
     let reads = 0;
     const signal = new AbortController().signal;
     const ctx = {

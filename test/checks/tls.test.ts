@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner } from '../../src/checks/index.js';
 import { tlsCheck } from '../../src/checks/tls.js';
 import { tlsCheckSchema, type TlsCheckConfig } from '../../src/config/kinds/tls.js';
 import type { CheckSpec } from '../../src/core/check.js';
@@ -8,7 +9,7 @@ import { useCleanups } from '../helpers/cleanups.js';
 import { makeCa, makeLeaf, noHandshakeServer, pemDir, tlsServer, type CertServer, type KeyCert, type PemDir } from '../helpers/certs.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, garbageServer, rawServer } from '../helpers/hostile.js';
-import { attempt, type TimedOutcome } from '../helpers/run-check.js';
+import { attempt, checkDeps, type TimedOutcome } from '../helpers/run-check.js';
 import { fakeSpec } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
 
@@ -29,7 +30,7 @@ function tlsSpec(address: string, input: TlsInput = {}, timeoutMs = 2000): Check
 }
 
 function check(address: string, input: TlsInput = {}, timeoutMs = 2000): Promise<TimedOutcome> {
-  return attempt(tlsCheck(tlsSpec(address, input, timeoutMs)), timeoutMs);
+  return attempt(createRunner(tlsSpec(address, input, timeoutMs), checkDeps()), timeoutMs);
 }
 
 async function serve(leaf: KeyCert, chain: string[] = []): Promise<CertServer> {
@@ -163,7 +164,7 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
 
   it('counts days on ctx.clock, not the wall clock', async () => {
     const s = await serve(certs.valid);
-    const runner = tlsCheck(tlsSpec(s.address, { server_name: 'localhost', ca_file: caFile }));
+    const runner = tlsCheck(tlsSpec(s.address, { server_name: 'localhost', ca_file: caFile }), checkDeps());
     const later = new FakeClock(Date.now() + 45 * DAY_MS);
     const r = await runner.run({ signal: new AbortController().signal, clock: later });
     expect(r).toMatchObject({ status: 'DEGRADED', reason: 'cert_expiring' });
@@ -224,7 +225,7 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
     const silent = await noHandshakeServer();
     cleanups.push(() => silent.close());
     const baseline = openFds();
-    const runner = tlsCheck(tlsSpec(good.address, { server_name: 'localhost', ca_file: caFile }));
+    const runner = tlsCheck(tlsSpec(good.address, { server_name: 'localhost', ca_file: caFile }), checkDeps());
     for (let i = 0; i < 10; i++) {
       expect((await attempt(runner, 2000)).status).toBe('HEALTHY');
       expect((await check(untrusted.address, { server_name: 'localhost' })).reason).toBe('cert_untrusted');

@@ -5,6 +5,7 @@ import { isTtlRunner, NOTE_MAX_BYTES, ttlCheck, type TtlRunner } from '../../src
 import { defaultTtlInterval, ttlCheckSchema } from '../../src/config/kinds/ttl.js';
 import { FakeClock } from '../../src/core/clock.js';
 import type { ProbeOutcome } from '../../src/core/result.js';
+import { checkDeps } from '../helpers/run-check.js';
 import { ttlSpec, type TtlInput } from '../helpers/spec.js';
 
 const T0 = 1_700_000_000_000;
@@ -16,7 +17,7 @@ function setup(input: TtlInput = { ttl: '30s' }): {
   run: () => Promise<ProbeOutcome>;
 } {
   const clock = new FakeClock(T0);
-  const runner = ttlCheck(ttlSpec(input));
+  const runner = ttlCheck(ttlSpec(input), checkDeps(clock));
   if (!isTtlRunner(runner)) throw new Error('ttlCheck did not build a TtlRunner');
   const signal = new AbortController().signal;
   return { runner, clock, run: () => runner.run({ signal, clock }) };
@@ -188,5 +189,26 @@ describe('ttl check', () => {
     expect(isTtlRunner(runner)).toBe(true);
     expect(isTtlRunner(inProcessCheck(() => ({ status: 'pass' })))).toBe(false);
     expect(isTtlRunner({ run: () => Promise.resolve({ status: 'HEALTHY', reason: 'ok', output: '' }) })).toBe(false);
+  });
+
+  it('pushes the outcome of each heartbeat to its onPush listener, repeats included', () => {
+    const { runner, clock } = setup();
+    const pushed: ProbeOutcome[] = [];
+    runner.onPush((o) => pushed.push(o));
+    runner.heartbeat('warn', 'disk 91%', clock.now());
+    runner.heartbeat('warn', 'disk 91%', clock.now());
+    expect(() => runner.heartbeat('nope' as never, undefined, clock.now())).toThrow(TypeError);
+    expect(pushed).toHaveLength(2);
+    expect(pushed[1]).toMatchObject({ status: 'DEGRADED', reason: 'ttl_warn', output: 'disk 91%' });
+  });
+
+  it('records a heartbeat even when the listener throws', async () => {
+    const { runner, clock, run } = setup();
+    runner.onPush(() => {
+      throw new Error('owner bug');
+    });
+    expect(() => runner.heartbeat('pass', undefined, clock.now())).not.toThrow();
+    expect(runner.lastHeartbeat()).toMatchObject({ status: 'pass' });
+    expect(await run()).toMatchObject({ status: 'HEALTHY' });
   });
 });

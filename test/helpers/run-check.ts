@@ -1,7 +1,16 @@
-import type { CheckFactory, CheckRunner, CheckSpec } from '../../src/core/check.js';
-import { realClock } from '../../src/core/clock.js';
+import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec } from '../../src/core/check.js';
+import { realClock, type Clock } from '../../src/core/clock.js';
+import { seeded, type Random } from '../../src/core/random.js';
 import type { ProbeOutcome } from '../../src/core/result.js';
 import type { CheckConfig } from '../../src/config/schema.js';
+
+/**
+ * What a check factory is given in a test: by default the wall clock (the
+ * clock `attempt` runs on) and a seeded random source, no logger.
+ */
+export function checkDeps(clock: Clock = realClock, random: Random = seeded(1)): CheckDeps {
+  return { clock, random };
+}
 
 /** A probe outcome plus how long the run took on the wall clock (ms). */
 export type TimedOutcome = ProbeOutcome & { elapsedMs: number };
@@ -25,7 +34,7 @@ export async function runOnce<C extends CheckConfig>(
   spec: CheckSpec<C>,
   timeoutMs = spec.timeoutMs,
 ): Promise<TimedOutcome> {
-  const runner = factory(spec);
+  const runner = factory(spec, checkDeps());
   try {
     return await attempt(runner, timeoutMs);
   } finally {
@@ -40,7 +49,7 @@ export async function runSeries<C extends CheckConfig>(
   times: number,
   timeoutMs = spec.timeoutMs,
 ): Promise<TimedOutcome[]> {
-  const runner = factory(spec);
+  const runner = factory(spec, checkDeps());
   const out: TimedOutcome[] = [];
   try {
     for (let i = 0; i < times; i++) out.push(await attempt(runner, timeoutMs));

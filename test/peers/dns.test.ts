@@ -3,12 +3,13 @@ import { lookup } from 'node:dns/promises';
 import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { dnsCheck, dnsReasonFromError, resolveSrv } from '../../src/checks/dns.js';
+import { createRunner } from '../../src/checks/index.js';
 import { dnsCheckSchema, type DnsCheckConfig } from '../../src/config/kinds/dns.js';
 import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { dnsServer, type DnsTestServer } from '../helpers/dns-server.js';
-import { attempt, type TimedOutcome } from '../helpers/run-check.js';
+import { attempt, checkDeps, type TimedOutcome } from '../helpers/run-check.js';
 import { fakeSpec } from '../helpers/spec.js';
 
 type DnsInput = Omit<z.input<typeof dnsCheckSchema>, 'kind'>;
@@ -32,7 +33,7 @@ function dnsSpec(address: string, input: DnsInput, timeoutMs = 2000): CheckSpec<
 }
 
 function runner(address: string, input: DnsInput, timeoutMs = 2000): CheckRunner {
-  const r = dnsCheck(dnsSpec(address, input, timeoutMs));
+  const r = createRunner(dnsSpec(address, input, timeoutMs), checkDeps());
   cleanups.push(() => r.close?.());
   return r;
 }
@@ -250,7 +251,7 @@ describe('dns check against a real DNS server on loopback', () => {
   it('ends a pending run as aborted when the check is closed under it', async () => {
     const s = await server();
     s.silent(undefined);
-    const r = dnsCheck(dnsSpec(s.address, { query: 'api.test' }, 10_000));
+    const r = dnsCheck(dnsSpec(s.address, { query: 'api.test' }, 10_000), checkDeps());
     const pending = attempt(r, 5000);
     await new Promise((done) => setTimeout(done, 50));
     r.close?.();
@@ -288,7 +289,7 @@ describe('dns check against a real DNS server on loopback', () => {
 
   it('says UNKNOWN error for an SRV expectation without a port', () => {
     const spec = dnsSpec('127.0.0.1:53', { query: 'x.test', type: 'SRV', expect: { contains: ['node1.test'] } });
-    return expect(attempt(dnsCheck(spec), 1000)).resolves.toMatchObject({ status: 'UNKNOWN', reason: 'error' });
+    return expect(attempt(createRunner(spec, checkDeps()), 1000)).resolves.toMatchObject({ status: 'UNKNOWN', reason: 'error' });
   });
 
   it('rejects count_min above count_max in the schema', () => {
@@ -303,10 +304,10 @@ describe('dns check against a real DNS server on loopback', () => {
     s.silent('dead.test');
     const baseline = openFds();
     for (let i = 0; i < 5; i++) {
-      const ok = dnsCheck(dnsSpec(s.address, { query: 'api.test' }));
+      const ok = dnsCheck(dnsSpec(s.address, { query: 'api.test' }), checkDeps());
       expect((await attempt(ok, 2000)).status).toBe('HEALTHY');
       ok.close?.();
-      const dead = dnsCheck(dnsSpec(s.address, { query: 'dead.test' }));
+      const dead = dnsCheck(dnsSpec(s.address, { query: 'dead.test' }), checkDeps());
       expect((await attempt(dead, 50)).reason).toBe('timeout');
       dead.close?.();
     }

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { execCheck } from '../../src/checks/exec.js';
+import { createRunner } from '../../src/checks/index.js';
 import { execCheckSchema } from '../../src/config/kinds/exec.js';
 import type { CheckRunner } from '../../src/core/check.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, httpServer, rawServer } from '../helpers/hostile.js';
-import { attempt, type TimedOutcome } from '../helpers/run-check.js';
+import { attempt, checkDeps, type TimedOutcome } from '../helpers/run-check.js';
 import { execSpec, type ExecInput } from '../helpers/spec.js';
 import { waitUntil } from '../helpers/spawn.js';
 
@@ -30,7 +30,7 @@ afterEach(async () => {
 });
 
 function runner(input: ExecInput, address?: string): CheckRunner {
-  const r = execCheck(execSpec(input, address));
+  const r = createRunner(execSpec(input, address), checkDeps());
   runners.push(r);
   return r;
 }

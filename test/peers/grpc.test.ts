@@ -13,12 +13,13 @@ import {
 } from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { grpcCheck, type PushingRunner } from '../../src/checks/grpc.js';
+import { grpcCheck } from '../../src/checks/grpc.js';
+import type { CheckRunner } from '../../src/core/check.js';
 import type { ProbeOutcome } from '../../src/core/result.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, garbageServer, selfSignedCert, silentServer } from '../helpers/hostile.js';
-import { attempt } from '../helpers/run-check.js';
+import { attempt, checkDeps } from '../helpers/run-check.js';
 import { grpcSpec, type GrpcInput } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
 
@@ -32,15 +33,15 @@ import { waitFor } from '../helpers/spawn.js';
 const { cleanups } = useCleanups();
 
 /** A runner closed after the test. */
-function runner(address: string, input: GrpcInput = {}, timeoutMs = 1000): PushingRunner {
-  const r = grpcCheck(grpcSpec(address, input, timeoutMs)) as PushingRunner;
+function runner(address: string, input: GrpcInput = {}, timeoutMs = 1000): CheckRunner {
+  const r = grpcCheck(grpcSpec(address, input, timeoutMs), checkDeps());
   cleanups.push(() => r.close?.());
   return r;
 }
 
 /** One run of a fresh runner, closed afterwards. */
 async function checkOnce(address: string, input: GrpcInput = {}, timeoutMs = 1000) {
-  const r = grpcCheck(grpcSpec(address, input, timeoutMs));
+  const r = grpcCheck(grpcSpec(address, input, timeoutMs), checkDeps());
   try {
     return await attempt(r, timeoutMs);
   } finally {
@@ -166,10 +167,11 @@ async function bind(server: Server, port: number, creds: ServerCredentials): Pro
   }
 }
 
-/** Collects what a PushingRunner pushes. */
-function pushes(r: PushingRunner): ProbeOutcome[] {
+/** Collects what a runner pushes (it must have onPush: watch mode). */
+function pushes(r: CheckRunner): ProbeOutcome[] {
   const seen: ProbeOutcome[] = [];
-  r.onPush = (o) => seen.push(o);
+  if (r.onPush === undefined) throw new Error('the runner does not push');
+  r.onPush((o) => seen.push(o));
   return seen;
 }
 
@@ -313,7 +315,7 @@ describe('grpc check (Check mode)', () => {
   it('leaves no open file descriptors after close(), including after a timed-out call', async () => {
     const s = await healthServer();
     const baseline = openFds();
-    const r = grpcCheck(grpcSpec(s.address, {}, 300));
+    const r = grpcCheck(grpcSpec(s.address, {}, 300), checkDeps());
     for (let i = 0; i < 3; i++) expect((await attempt(r, 300)).status).toBe('HEALTHY');
     s.hang = true;
     expect((await attempt(r, 300)).reason).toBe('timeout');
@@ -482,7 +484,7 @@ describe('grpc check (Watch mode)', () => {
   it('close() cancels the stream and leaves no open file descriptors', async () => {
     const s = await healthServer();
     const baseline = openFds();
-    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }, 1000));
+    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }, 1000), checkDeps());
     expect((await attempt(r, 1000)).status).toBe('HEALTHY');
     expect(s.watchers()).toBe(1);
     await r.close?.();
@@ -495,7 +497,7 @@ describe('grpc check (Watch mode)', () => {
   it('close() stops reconnecting to a server that is gone', async () => {
     const port = await closedPort();
     const baseline = openFds();
-    const r = grpcCheck(grpcSpec(`127.0.0.1:${port}`, { mode: 'watch' }, 1000));
+    const r = grpcCheck(grpcSpec(`127.0.0.1:${port}`, { mode: 'watch' }, 1000), checkDeps());
     expect((await attempt(r, 1000)).reason).toBe('connect_refused');
     await r.close?.();
     // A server appearing later gets no Watch: the reconnect timer died with close().

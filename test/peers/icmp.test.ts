@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { icmpCheck } from '../../src/checks/icmp.js';
 import type { CheckRunner } from '../../src/core/check.js';
 import { openFds, settleFds } from '../helpers/fds.js';
-import { attempt } from '../helpers/run-check.js';
+import { attempt, checkDeps } from '../helpers/run-check.js';
 import { icmpSpec, type IcmpInput } from '../helpers/spec.js';
 import { waitUntil } from '../helpers/spawn.js';
 
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 function runner(input: IcmpInput, address?: string, timeoutMs?: number): CheckRunner {
-  const r = icmpCheck(icmpSpec(input, address, timeoutMs));
+  const r = icmpCheck(icmpSpec(input, address, timeoutMs), checkDeps());
   runners.push(r);
   return r;
 }

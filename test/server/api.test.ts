@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
+import type { CheckDeps, CheckRunner, CheckSpec } from '../../src/core/check.js';
 import { FakeClock, flushMicrotasks } from '../../src/core/clock.js';
 import { seeded } from '../../src/core/random.js';
 import type { ProbeOutcome } from '../../src/core/result.js';
@@ -32,8 +32,8 @@ const OK: ProbeOutcome = { status: 'HEALTHY', reason: 'ok', output: 'ok' };
 async function setup(outcomes: Outcomes = {}, token?: string) {
   const clock = new FakeClock(1_000_000);
   const { createRunner } = await import('../../src/checks/index.js');
-  const runnerFor = (spec: CheckSpec): CheckRunner =>
-    spec.kind === 'ttl' ? createRunner(spec) : { run: async () => outcomes[spec.instance] ?? OK };
+  const runnerFor = (spec: CheckSpec, deps: CheckDeps): CheckRunner =>
+    spec.kind === 'ttl' ? createRunner(spec, deps) : { run: async () => outcomes[spec.instance] ?? OK };
   const engine = new Engine({ clock, random: seeded(1), concurrency: 10, spreadFirstRun: false, runnerFor });
   const config = parseConfig(YAML, { env: {} });
   const registry = new Registry(engine, config, undefined, () => clock.now());
