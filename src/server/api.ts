@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { realClock, type Clock } from '../core/clock.js';
 import type { CheckResult } from '../core/result.js';
 import { HealthmeshError } from '../core/errors.js';
 import type { HealthStatus } from '../core/status.js';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   protectReads?: boolean;
   /** Ask the daemon to reload its config; resolves with what changed or rejects with the config error. */
   reload?: () => Promise<unknown>;
+  /** Ages the cached answers; default the real clock. (Blocking queries time out on the registry's clock.) */
+  clock?: Clock;
 }
 
 const MAX_PAGE = 1000;
@@ -84,6 +87,7 @@ export function registerBalancerState(app: FastifyInstance, balancers: Pick<Bala
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { engine, registry, rollup } = deps;
+  const clock = deps.clock ?? realClock;
 
   app.addHook('onRequest', async (request, reply) => {
     if (!deps.token) return;
@@ -98,7 +102,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   let healthCache: { index: number; at: number; code: number; body: string } | null = null;
   app.get('/health', async (_req, reply) => {
     const index = registry.index;
-    const now = Date.now();
+    const now = clock.now();
     if (!healthCache || healthCache.index !== index || now - healthCache.at >= INSTANCE_CACHE_MS) {
       const mesh = rollup.meshStatus();
       const checks: Record<string, unknown[]> = {};
@@ -156,8 +160,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   // The load balancers' question is asked far more often than its answer
-  // changes: serve the serialized answer until the registry index moves
-  // (membership or instance status) or it is a second old (scores drift).
+  // changes: serve the serialized answer until the service's index moves
+  // (its membership, an instance or a check status) or it is a second old
+  // (scores drift).
   const instanceCache = new Map<string, { index: number; at: number; body: string }>();
   app.get<{ Params: { service: string } }>('/api/v1/services/:service/instances', async (request, reply) => {
     const q = instancesQuery.parse(request.query);
@@ -165,12 +170,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (q.index !== undefined && q.wait !== undefined) {
       const waitMs = parseDuration(q.wait);
       if (waitMs === undefined) throw new HealthmeshError('invalid', `wait: "${q.wait}" is not a duration (use e.g. 30s)`);
-      await registry.waitForChange(q.index, Math.min(waitMs, MAX_WAIT_MS));
+      await registry.waitForServiceChange(name, q.index, Math.min(waitMs, MAX_WAIT_MS));
     }
-    const index = registry.index;
+    const index = registry.serviceIndex(name);
     reply.header('x-healthmesh-index', String(index)).header('content-type', 'application/json; charset=utf-8');
     const key = `${name}|${q.status}|${q.limit}|${q.cursor ?? ''}`;
-    const now = Date.now();
+    const now = clock.now();
     const cached = instanceCache.get(key);
     if (cached && cached.index === index && now - cached.at < INSTANCE_CACHE_MS) return cached.body;
     const accepted = q.status === 'healthy' ? HEALTHY_ONLY : q.status === 'passing' ? PASSING : undefined;

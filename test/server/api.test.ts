@@ -21,7 +21,7 @@ services:
       - { id: a3, address: "10.0.0.3:80" }
     checks: [{ kind: tcp }]
   jobs:
-    instances: [{ id: j1, address: "10.0.1.1:0" }]
+    instances: [{ id: j1, address: "10.0.1.1:9000" }]
     checks: [{ kind: ttl, ttl: 10s }]
 `;
 const TOKEN = 'a-very-secret-token-123';
@@ -36,14 +36,14 @@ async function setup(outcomes: Outcomes = {}, token?: string) {
     spec.kind === 'ttl' ? createRunner(spec) : { run: async () => outcomes[spec.instance] ?? OK };
   const engine = new Engine({ clock, random: seeded(1), concurrency: 10, spreadFirstRun: false, runnerFor });
   const config = parseConfig(YAML, { env: {} });
-  const registry = new Registry(engine, config, undefined, () => clock.now());
-  const rollup = new StatusRollup((s) => registry.minHealthy(s), (c) => c.level === 'instance' && registry.bump());
+  const registry = new Registry(engine, config, undefined, clock);
+  const rollup = new StatusRollup((s) => registry.minHealthy(s));
   rollup.attach(engine.bus);
   const transitions = new TransitionLog(100);
   transitions.attach(engine.bus);
   registry.applyConfig(config);
   await flushMicrotasks();
-  const app = buildServer({ engine, registry, rollup, transitions, version: '9.9.9', isReady: () => true, token });
+  const app = buildServer({ engine, registry, rollup, transitions, version: '9.9.9', isReady: () => true, token, clock });
   apps.push(app);
   return { clock, engine, registry, rollup, app, outcomes };
 }
