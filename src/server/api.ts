@@ -12,6 +12,7 @@ import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
 import { bearerMatches } from './auth.js';
 import type { TransitionLog } from './event-log.js';
+import { InstanceLists, type InstanceFilter } from './instance-lists.js';
 import { balancerReportsSchema, ttlBodySchema, buildOpenApi } from './openapi.js';
 
 /** Reads of stored history the API needs (the HistoryStore provides them). */
@@ -88,6 +89,8 @@ export function registerBalancerState(app: FastifyInstance, balancers: Pick<Bala
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { engine, registry, rollup } = deps;
   const clock = deps.clock ?? realClock;
+  const lists = new InstanceLists(registry, (service, id) => rollup.instance(service, id));
+  app.addHook('onClose', async () => lists.close());
 
   app.addHook('onRequest', async (request, reply) => {
     if (!deps.token) return;
@@ -146,8 +149,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: { service: string } }>('/api/v1/services/:service', async (request) => {
     const name = request.params.service;
-    const instances = registry.instancesOf(name);
-    if (instances.length === 0 && !registry.serviceNames().includes(name)) throw new HealthmeshError('not_found', `no service "${name}"`);
+    if (!registry.hasService(name)) throw new HealthmeshError('not_found', `no service "${name}"`);
+    const q = pageQuery.parse(request.query);
+    const { items, nextCursor } = instancePage(name, 'any', q.limit, q.cursor);
     return {
       name,
       status: rollup.service(name),
@@ -155,7 +159,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       minHealthy: registry.minHealthy(name),
       cause: rollup.serviceCause(name),
       counts: rollup.serviceCounts(name),
-      instances: instances.slice(0, MAX_PAGE).map((r) => instanceView(r, false)),
+      instances: items.map((r) => instanceView(r, false)),
+      nextCursor,
     };
   });
 
@@ -178,9 +183,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const now = clock.now();
     const cached = instanceCache.get(key);
     if (cached && cached.index === index && now - cached.at < INSTANCE_CACHE_MS) return cached.body;
-    const accepted = q.status === 'healthy' ? HEALTHY_ONLY : q.status === 'passing' ? PASSING : undefined;
-    const matching = registry.instancesOf(name).filter((r) => !accepted || accepted.has(rollup.instance(r.service, r.id)));
-    const { items, nextCursor } = keysetPage(matching, q.limit, q.cursor, (r) => r.id);
+    const { items, nextCursor } = instancePage(name, q.status, q.limit, q.cursor);
     const body = JSON.stringify({ index, items: items.map((r) => instanceView(r, false)), nextCursor });
     if (instanceCache.size >= INSTANCE_CACHE_ENTRIES) instanceCache.clear();
     instanceCache.set(key, { index, at: now, body });
@@ -258,6 +261,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     app.post('/api/v1/reload', async () => ({ reloaded: true, changes: await reload() }));
   }
 
+  /** A page of a service's instances in id order (cursor: the last id of the previous page). */
+  function instancePage(service: string, filter: InstanceFilter, limit: number, cursor: string | undefined): { items: InstanceRecord[]; nextCursor: string | null } {
+    const { items, more } = lists.page(service, filter, limit, cursor === undefined ? undefined : decodeCursor(cursor));
+    return { items, nextCursor: more && items.length ? encodeCursor(items[items.length - 1]!.id) : null };
+  }
+
   function requireCheck(id: string): void {
     if (!engine.get(id)) throw new HealthmeshError('not_found', `no check "${id}"`);
   }
@@ -304,25 +313,30 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   }
 }
 
-const HEALTHY_ONLY = new Set<HealthStatus>(['HEALTHY']);
-/** `passing` includes DEGRADED (it still serves), as Consul's "passing" filter does not. */
-const PASSING = new Set<HealthStatus>(['HEALTHY', 'DEGRADED']);
-
 function resultView(r: CheckResult): unknown {
   return { status: r.status, reason: r.reason, output: r.output, durationMs: Math.round(r.durationMs * 1000) / 1000, observedAt: Math.round(r.observedAt), attempts: r.attempts, metrics: r.metrics };
+}
+
+/** A cursor is the last key of the previous page, base64url-encoded so it passes in a query string as is. */
+function encodeCursor(key: string): string {
+  return Buffer.from(key).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  return Buffer.from(cursor, 'base64url').toString();
 }
 
 /** Keyset pagination over a sorted in-memory list: the cursor is the last key of the previous page. */
 function keysetPage<T>(sorted: readonly T[], limit: number, cursor: string | undefined, key: (t: T) => string): { items: T[]; nextCursor: string | null } {
   let start = 0;
   if (cursor !== undefined) {
-    const after = Buffer.from(cursor, 'base64url').toString();
+    const after = decodeCursor(cursor);
     start = sorted.findIndex((t) => key(t) > after);
     if (start < 0) start = sorted.length;
   }
   const items = sorted.slice(start, start + limit);
   const more = start + limit < sorted.length;
-  return { items, nextCursor: more && items.length ? Buffer.from(key(items[items.length - 1]!)).toString('base64url') : null };
+  return { items, nextCursor: more && items.length ? encodeCursor(key(items[items.length - 1]!)) : null };
 }
 
 /** Server-Sent Events of transitions, replaying what a client missed after Last-Event-ID. */

@@ -48,11 +48,13 @@ export function buildOpenApi(version: string): unknown {
       '/readyz': { get: { summary: 'The daemon is ready', responses: { 200: ok('ready'), 503: ok('starting or stopping') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: ok('text exposition') } } },
       '/api/v1/services': { get: { summary: 'Services with status, score and instance counts', parameters: page, responses: { 200: ok('a page') } } },
-      '/api/v1/services/{service}': { get: { summary: 'One service', responses: { 200: ok('the service'), 404: ok('unknown') } } },
+      '/api/v1/services/{service}': {
+        get: { summary: 'One service, with a page of its instances in id order (nextCursor for the next)', parameters: page, responses: { 200: ok('the service'), 404: ok('unknown') } },
+      },
       '/api/v1/services/{service}/instances': {
         get: {
           summary:
-            "Instances for a load balancer. status=healthy: HEALTHY only; status=passing: HEALTHY and DEGRADED. Blocking query with index and wait: returns when this service's index moves.",
+            "Instances for a load balancer, in id order. status=healthy: HEALTHY only; status=passing: HEALTHY and DEGRADED. Blocking query with index and wait: returns when this service's index moves.",
           parameters: [
             ...page,
             { name: 'status', in: 'query', schema: { enum: ['any', 'healthy', 'passing'] } },
