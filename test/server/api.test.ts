@@ -146,6 +146,23 @@ describe('registration API', () => {
     const notJson = await app.inject({ method: 'POST', url: '/api/v1/instances', payload: '{oops', headers: { 'content-type': 'application/json' } });
     expect(notJson.statusCode).toBe(400);
   });
+
+  it('answers 400 naming address for an address that is not host:port, and registers nothing', async () => {
+    const { app, registry } = await setup();
+    for (const [address, why] of [
+      ['nohostport', '"nohostport" has no port'],
+      ['10.0.0.9:0', 'the port 0 is out of range (1–65535)'],
+      ['::1:80', 'an IPv6 address goes in brackets'],
+    ] as const) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/instances', payload: { service: 'api', id: 'bad', address } });
+      expect(res.statusCode, address).toBe(400);
+      expect(res.json().message, address).toMatch(/^address: /);
+      expect(res.json().message, address).toContain(why);
+    }
+    expect(registry.instance('api/bad')).toBeUndefined();
+    const v6 = await app.inject({ method: 'POST', url: '/api/v1/instances', payload: { service: 'api', id: 'v6', address: '[fd00::9]:80' } });
+    expect(v6.statusCode).toBe(201);
+  });
 });
 
 describe('checks API', () => {
