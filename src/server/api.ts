@@ -95,7 +95,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.addHook('onRequest', async (request, reply) => {
     if (!deps.token) return;
     const mutating = request.method !== 'GET' && request.method !== 'HEAD';
-    const open = request.url === '/livez' || request.url === '/readyz';
+    // The path without its query: a probe may add one (/readyz?verbose) and must stay open.
+    const path = request.url.split('?', 1)[0];
+    const open = path === '/livez' || path === '/readyz';
     if ((mutating || (deps.protectReads && !open)) && !bearerMatches(request.headers.authorization, deps.token)) {
       reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
     }

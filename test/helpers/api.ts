@@ -33,7 +33,10 @@ const OK: ProbeOutcome = { status: 'HEALTHY', reason: 'ok', output: 'ok' };
  * Build the daemon's server as daemon.ts wires it, with every check run
  * once. The config is YAML, or an object (much faster for 10,000 instances).
  */
-export async function apiHarness(source: string | ConfigInput, options: { outcomes?: Outcomes; deps?: Partial<ApiDeps> } = {}): Promise<ApiHarness> {
+export async function apiHarness(
+  source: string | ConfigInput,
+  options: { outcomes?: Outcomes; deps?: Partial<ApiDeps> | ((parts: { clock: FakeClock; engine: Engine; registry: Registry; rollup: StatusRollup }) => Partial<ApiDeps>) } = {},
+): Promise<ApiHarness> {
   const clock = new FakeClock(1_000_000);
   const outcomes = options.outcomes ?? {};
   const runnerFor = (spec: CheckSpec): CheckRunner => (spec.kind === 'ttl' ? createRunner(spec) : { run: async () => outcomes[spec.instance] ?? OK });
@@ -51,7 +54,8 @@ export async function apiHarness(source: string | ConfigInput, options: { outcom
   const probed = [...engine.all()].filter((v) => v.spec.kind !== 'ttl').length;
   for (let turn = 0; turn < 10_000 && results < probed; turn++) await flushMicrotasks();
   offResults();
-  const app = buildServer({ engine, registry, rollup, transitions, version: '9.9.9', isReady: () => true, clock, ...options.deps });
+  const deps = typeof options.deps === 'function' ? options.deps({ clock, engine, registry, rollup }) : options.deps;
+  const app = buildServer({ engine, registry, rollup, transitions, version: '9.9.9', isReady: () => true, clock, ...deps });
   return {
     clock,
     engine,
