@@ -12,7 +12,6 @@ import {
   closedPort,
   garbageServer,
   rawServer,
-  hasPython,
   httpServer,
   hugeBodyServer,
   neverAcceptingServer,
@@ -471,7 +470,7 @@ describe.each(CLIENTS)('http check: hostile targets, $name', ({ reuse }) => {
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
-  it.skipIf(!hasPython())(
+  it(
     'times out on a port that never accepts, releasing the pending connect',
     async () => {
       const s = await neverAcceptingServer();
