@@ -77,9 +77,8 @@ export class ChangeIndex {
    */
   wait(service: string, index: number, timeoutMs: number): Promise<number> {
     if (this.of(service) !== index) return Promise.resolve(this.of(service));
-    let set = this.waiting.get(service);
-    if (!set) this.waiting.set(service, (set = new Set()));
-    const waiters = set;
+    const waiters = this.waiting.get(service) ?? new Set<() => void>();
+    this.waiting.set(service, waiters);
     return this.park(waiters, () => this.of(service), timeoutMs, () => {
       // A wait on a name that never changes must not leave an empty set behind.
       if (waiters.size === 0 && this.waiting.get(service) === waiters) this.waiting.delete(service);

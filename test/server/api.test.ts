@@ -177,7 +177,7 @@ describe('checks API', () => {
 
   it('takes ttl heartbeats: pass/warn/fail, 409 for a non-ttl check, 400 for a bad status', async () => {
     const { app, engine } = await setup();
-    const put = (id: string, payload: unknown) => app.inject({ method: 'PUT', url: `/api/v1/checks/${id}/ttl`, payload });
+    const put = (id: string, payload: Record<string, unknown>) => app.inject({ method: 'PUT', url: `/api/v1/checks/${id}/ttl`, payload });
     expect((await put('jobs/j1/ttl', { status: 'warn', note: 'queue deep' })).statusCode).toBe(200);
     await flushMicrotasks();
     expect(engine.get('jobs/j1/ttl')!.state.lastResult).toMatchObject({ status: 'DEGRADED', output: 'queue deep' });
