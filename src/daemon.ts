@@ -88,7 +88,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onError: (err) => logger.error({ err: (err as Error).message }, 'history flush failed; rows kept for the next flush'),
   });
   writer.attach(engine.bus);
-  const registry = new Registry(engine, config, registrationStore(store), () => Math.round(clock.now()));
+  const registry = new Registry(engine, config, registrationStore(store), clock);
   logCheckEvents(engine.bus, logger);
   const autoDeregister = new AutoDeregister(registry, clock, (service) => config.services[service]?.deregister_after, logger);
   const rollup = new StatusRollup(
@@ -96,7 +96,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     (change) => {
       if (change.level === 'instance') {
         autoDeregister.onInstanceStatus(change.id, change.to);
-        registry.bump(); // an instance changing status changes what load balancers get
       }
       logRollupChange(logger, change);
     },
@@ -152,6 +151,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     token: config.server.token ?? process.env.HEALTHMESH_API_TOKEN,
     protectReads: config.server.protect_reads,
     reload: options.configPath ? reload : undefined,
+    clock,
   });
   const { host, port } = parseListen(options.listen ?? config.server.listen);
   await server.listen({ host, port });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { balancerSchema, proxySchema } from './balancer.js';
 import { address, duration, positiveDuration } from './common.js';
+import { hostPort } from './host-port.js';
 import { customCheckSchema } from './kinds/custom.js';
 import { dnsCheckSchema } from './kinds/dns.js';
 import { execCheckSchema } from './kinds/exec.js';
@@ -75,7 +76,7 @@ export const instanceSchema = z.strictObject({
   check_policy: checkPolicy.optional().meta({ description: "Overrides the service's check_policy" }),
   check_quorum: z.number().int().min(1).optional(),
   id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" and "-"').optional(),
-  address,
+  address: hostPort,
   tags: z.array(z.string()).default([]),
   weight: z.number().int().min(0).max(10_000).default(1),
   zone: z.string().optional(),

@@ -1,6 +1,7 @@
 import { resolveSrv } from '../checks/dns.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { hostPort } from '../config/host-port.js';
 import type { Config, DnsSrvDiscovery } from '../config/schema.js';
 import type { Registry } from './registry.js';
 
@@ -37,14 +38,16 @@ export class DnsDiscovery {
     try {
       const records = await this.lookup(settings.server, settings.query);
       if (this.stopped) return;
-      await this.registry.setDiscovered(
-        service,
-        records.map((r) => {
-          const host = r.target.replace(/\.$/, '');
-          const address = host.includes(':') ? `[${host}]:${r.port}` : `${host}:${r.port}`;
-          return { id: address, address, weight: Math.max(1, r.weight) };
-        }),
-      );
+      const found: Array<{ id: string; address: string; weight: number }> = [];
+      for (const r of records) {
+        const host = r.target.replace(/\.$/, '');
+        const address = host.includes(':') ? `[${host}]:${r.port}` : `${host}:${r.port}`;
+        // The same check as a configured or registered address: a record that cannot be probed (port 0, target ".") is left out, and said.
+        const valid = hostPort.safeParse(address);
+        if (valid.success) found.push({ id: address, address, weight: Math.max(1, r.weight) });
+        else this.logger?.warn({ service, query: settings.query, target: r.target, port: r.port }, `SRV record of ${service} left out: ${valid.error.issues[0]?.message}`);
+      }
+      await this.registry.setDiscovered(service, found);
     } catch (err) {
       this.logger?.warn({ service, query: settings.query, err: (err as Error).message }, `SRV lookup for ${service} failed; keeping the last known instances`);
     }

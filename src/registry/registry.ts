@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { CheckSpec } from '../core/check.js';
+import { realClock, type Clock } from '../core/clock.js';
 import { HealthmeshError } from '../core/errors.js';
 import { instanceSchema, type CheckConfig, type Config, type Defaults } from '../config/schema.js';
 import type { Engine } from '../engine.js';
 import type { Registration } from '../store/types.js';
 import type { InstancePolicy } from '../status/aggregate.js';
 import type { ServicePolicy } from '../status/rollup.js';
+import { ChangeIndex, type ChangeListener } from './change-index.js';
 import { resolveCheck } from './from-config.js';
 
 /** Where an instance came from: the config file, the HTTP API / library, or DNS discovery. */
@@ -78,6 +80,11 @@ function toPolicy(policy: string | undefined, quorum: number | undefined): Insta
  * It owns the engine's check set: every instance change becomes check
  * additions and removals, and a config reload touches only what changed,
  * so unchanged checks keep their state and schedule.
+ *
+ * It also keeps each service's change index (see ChangeIndex): membership
+ * and instance changes move it here, and check events on the engine's bus
+ * (added, removed, transition) move it too, since they change what the
+ * instance list of that service answers.
  */
 export class Registry {
   private readonly services = new Map<string, ServiceEntry>();
@@ -85,21 +92,42 @@ export class Registry {
   /** The same records by service, so a service's instances cost its size, not the mesh's. */
   private readonly byService = new Map<string, Map<string, InstanceRecord>>();
   private defaults: Defaults;
-  private changeIndex = 1;
-  private waiters = new Set<() => void>();
+  private readonly clock: Clock;
+  private readonly changes: ChangeIndex;
 
+  /**
+   * `clock` gives registration times and times out blocking waits. A bare
+   * `now()` function (what this parameter used to be) is still accepted;
+   * waits then time out on the real clock.
+   */
   constructor(
     private readonly engine: Engine,
     config: Config,
     private readonly store?: RegistrationStore,
-    private readonly now: () => number = Date.now,
+    clock: Clock | (() => number) = realClock,
   ) {
     this.defaults = config.defaults;
+    this.clock = typeof clock === 'function' ? { now: clock, setTimeout: realClock.setTimeout, clearTimeout: realClock.clearTimeout } : clock;
+    this.changes = new ChangeIndex(this.clock);
+    const touch = ({ spec }: { spec: CheckSpec }): void => void this.changes.touch(spec.service, spec.instance);
+    engine.bus.on('check-added', touch);
+    engine.bus.on('check-removed', touch);
+    engine.bus.on('transition', touch);
   }
 
-  /** Monotonic counter bumped on every membership change (blocking queries wait on it). */
+  /** The mesh's change index: moves on every change anywhere (monotonic within a run). */
   get index(): number {
-    return this.changeIndex;
+    return this.changes.current;
+  }
+
+  /** The change index of one service: moves only when its instances or their checks change. */
+  serviceIndex(service: string): number {
+    return this.changes.of(service);
+  }
+
+  /** Listen to changes: the service, and the instance id when one instance changed. */
+  onChange(listener: ChangeListener): () => void {
+    return this.changes.onChange(listener);
   }
 
   /**
@@ -154,10 +182,13 @@ export class Registry {
         report.added++;
       }
     }
+    const before = new Map(this.instances);
     this.instances.clear();
     this.byService.clear();
     for (const rec of wanted.values()) this.indexRecord(rec);
-    this.bump();
+    // Only the instances a reload changed move their service's index.
+    for (const [key, rec] of wanted) if (!sameRecord(before.get(key), rec)) this.changes.touch(rec.service, rec.id);
+    for (const [key, rec] of before) if (!wanted.has(key)) this.changes.touch(rec.service, rec.id);
     return report;
   }
 
@@ -185,7 +216,7 @@ export class Registry {
     const key = `${reg.service}/${reg.id}`;
     const existing = this.instances.get(key);
     if (existing?.source === 'config') throw new HealthmeshError('conflict', `instance ${key} comes from the config file; edit the file instead`);
-    const record = this.build(reg, 'api', this.now());
+    const record = this.build(reg, 'api', this.registrationTime());
     await this.store?.putRegistration({
       id: reg.id,
       service: reg.service,
@@ -221,7 +252,7 @@ export class Registry {
     for (const f of found) {
       const key = `${service}/${f.id}`;
       if (this.instances.has(key)) continue;
-      this.addInstance(this.build({ id: f.id, service, address: f.address, weight: f.weight, tags: [], metadata: {}, checks: [] }, 'dns', this.now()));
+      this.addInstance(this.build({ id: f.id, service, address: f.address, weight: f.weight, tags: [], metadata: {}, checks: [] }, 'dns', this.registrationTime()));
     }
   }
 
@@ -245,14 +276,22 @@ export class Registry {
     return records ? [...records.values()] : [];
   }
 
+  /** One instance of a service by its id, in O(1) (instance() may scan when given a bare id). */
+  instanceOf(service: string, id: string): InstanceRecord | undefined {
+    return this.byService.get(service)?.get(`${service}/${id}`);
+  }
+
+  /** Whether a service is configured or has instances. */
+  hasService(service: string): boolean {
+    return this.services.has(service) || this.byService.has(service);
+  }
+
   allInstances(): IterableIterator<InstanceRecord> {
     return this.instances.values();
   }
 
   serviceNames(): string[] {
-    const names = new Set(this.services.keys());
-    for (const rec of this.instances.values()) names.add(rec.service);
-    return [...names];
+    return [...new Set([...this.services.keys(), ...this.byService.keys()])];
   }
 
   minHealthy(service: string): number {
@@ -270,26 +309,28 @@ export class Registry {
     };
   }
 
-  /** Resolve when the index moves past `index`, or after timeoutMs. */
+  /** Resolve when the mesh index moves past `index`, or after timeoutMs. */
   waitForChange(index: number, timeoutMs: number): Promise<number> {
-    if (this.changeIndex > index) return Promise.resolve(this.changeIndex);
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve(this.changeIndex);
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.waiters.add(done);
-    });
+    return this.changes.waitAny(index, timeoutMs);
   }
 
-  /** Count a change that is not a membership change (a status transition) for blocking queries. */
-  bump(): void {
-    this.changeIndex++;
-    const waiting = [...this.waiters];
-    this.waiters.clear();
-    for (const w of waiting) w();
+  /**
+   * Resolve with `service`'s index once it is no longer `index`, or after
+   * timeoutMs: what a blocking query waits on. Only changes of that service
+   * end the wait.
+   */
+  waitForServiceChange(service: string, index: number, timeoutMs: number): Promise<number> {
+    return this.changes.wait(service, index, timeoutMs);
+  }
+
+  /**
+   * Count a change the registry cannot see itself, for blocking queries: of
+   * `service` when given, else of every service (which wakes every watcher).
+   * Check transitions need no call: the registry follows the engine's bus.
+   */
+  bump(service?: string): void {
+    if (service === undefined) this.changes.touchAll();
+    else this.changes.touch(service);
   }
 
   private build(
@@ -306,7 +347,7 @@ export class Registry {
       check_quorum?: number;
     },
     source: InstanceSource,
-    registeredAt = this.now(),
+    registeredAt = this.registrationTime(),
   ): InstanceRecord {
     const ownChecks = reg.checks ?? [];
     const serviceChecks = this.services.get(reg.service)?.checks ?? [];
@@ -333,6 +374,11 @@ export class Registry {
     };
   }
 
+  /** Epoch ms, whole (the store keeps integers). */
+  private registrationTime(): number {
+    return Math.round(this.clock.now());
+  }
+
   private indexRecord(rec: InstanceRecord): void {
     this.instances.set(rec.key, rec);
     let service = this.byService.get(rec.service);
@@ -343,7 +389,7 @@ export class Registry {
   private addInstance(rec: InstanceRecord): void {
     this.indexRecord(rec);
     for (const spec of rec.checks) this.engine.add(spec);
-    this.bump();
+    this.changes.touch(rec.service, rec.id);
   }
 
   private async removeInstance(rec: InstanceRecord): Promise<void> {
@@ -351,9 +397,17 @@ export class Registry {
     const service = this.byService.get(rec.service);
     service?.delete(rec.key);
     if (service?.size === 0) this.byService.delete(rec.service);
+    // Now, not when the checks are gone (their check-removed events move it again): the record is gone already.
+    this.changes.touch(rec.service, rec.id);
     await Promise.all(rec.checks.map((spec) => this.engine.remove(spec.id)));
-    this.bump();
   }
+}
+
+/** Records equal in everything the API shows of them (a reload that keeps them wakes no watcher). */
+function sameRecord(a: InstanceRecord | undefined, b: InstanceRecord): boolean {
+  if (!a) return false;
+  const shown = (r: InstanceRecord) => JSON.stringify([r.address, r.tags, r.weight, r.zone, r.metadata, r.source, r.policy, r.checks]);
+  return shown(a) === shown(b);
 }
 
 /** Specs equal in everything that affects how the check runs. */

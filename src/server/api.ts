@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { realClock, type Clock } from '../core/clock.js';
 import type { CheckResult } from '../core/result.js';
 import { HealthmeshError } from '../core/errors.js';
 import type { HealthStatus } from '../core/status.js';
@@ -11,6 +12,7 @@ import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
 import { bearerMatches } from './auth.js';
 import type { TransitionLog } from './event-log.js';
+import { InstanceLists, type InstanceFilter } from './instance-lists.js';
 import { balancerReportsSchema, ttlBodySchema, buildOpenApi } from './openapi.js';
 
 /** Reads of stored history the API needs (the HistoryStore provides them). */
@@ -35,6 +37,8 @@ export interface ApiDeps {
   protectReads?: boolean;
   /** Ask the daemon to reload its config; resolves with what changed or rejects with the config error. */
   reload?: () => Promise<unknown>;
+  /** Ages the cached answers; default the real clock. (Blocking queries time out on the registry's clock.) */
+  clock?: Clock;
 }
 
 const MAX_PAGE = 1000;
@@ -84,11 +88,16 @@ export function registerBalancerState(app: FastifyInstance, balancers: Pick<Bala
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { engine, registry, rollup } = deps;
+  const clock = deps.clock ?? realClock;
+  const lists = new InstanceLists(registry, (service, id) => rollup.instance(service, id));
+  app.addHook('onClose', async () => lists.close());
 
   app.addHook('onRequest', async (request, reply) => {
     if (!deps.token) return;
     const mutating = request.method !== 'GET' && request.method !== 'HEAD';
-    const open = request.url === '/livez' || request.url === '/readyz';
+    // The path without its query: a probe may add one (/readyz?verbose) and must stay open.
+    const path = request.url.split('?', 1)[0];
+    const open = path === '/livez' || path === '/readyz';
     if ((mutating || (deps.protectReads && !open)) && !bearerMatches(request.headers.authorization, deps.token)) {
       reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
     }
@@ -98,7 +107,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   let healthCache: { index: number; at: number; code: number; body: string } | null = null;
   app.get('/health', async (_req, reply) => {
     const index = registry.index;
-    const now = Date.now();
+    const now = clock.now();
     if (!healthCache || healthCache.index !== index || now - healthCache.at >= INSTANCE_CACHE_MS) {
       const mesh = rollup.meshStatus();
       const checks: Record<string, unknown[]> = {};
@@ -142,8 +151,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: { service: string } }>('/api/v1/services/:service', async (request) => {
     const name = request.params.service;
-    const instances = registry.instancesOf(name);
-    if (instances.length === 0 && !registry.serviceNames().includes(name)) throw new HealthmeshError('not_found', `no service "${name}"`);
+    if (!registry.hasService(name)) throw new HealthmeshError('not_found', `no service "${name}"`);
+    const q = pageQuery.parse(request.query);
+    const { items, nextCursor } = instancePage(name, 'any', q.limit, q.cursor);
     return {
       name,
       status: rollup.service(name),
@@ -151,13 +161,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       minHealthy: registry.minHealthy(name),
       cause: rollup.serviceCause(name),
       counts: rollup.serviceCounts(name),
-      instances: instances.slice(0, MAX_PAGE).map((r) => instanceView(r, false)),
+      instances: items.map((r) => instanceView(r, false)),
+      nextCursor,
     };
   });
 
   // The load balancers' question is asked far more often than its answer
-  // changes: serve the serialized answer until the registry index moves
-  // (membership or instance status) or it is a second old (scores drift).
+  // changes: serve the serialized answer until the service's index moves
+  // (its membership, an instance or a check status) or it is a second old
+  // (scores drift).
   const instanceCache = new Map<string, { index: number; at: number; body: string }>();
   app.get<{ Params: { service: string } }>('/api/v1/services/:service/instances', async (request, reply) => {
     const q = instancesQuery.parse(request.query);
@@ -165,17 +177,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (q.index !== undefined && q.wait !== undefined) {
       const waitMs = parseDuration(q.wait);
       if (waitMs === undefined) throw new HealthmeshError('invalid', `wait: "${q.wait}" is not a duration (use e.g. 30s)`);
-      await registry.waitForChange(q.index, Math.min(waitMs, MAX_WAIT_MS));
+      await registry.waitForServiceChange(name, q.index, Math.min(waitMs, MAX_WAIT_MS));
     }
-    const index = registry.index;
+    const index = registry.serviceIndex(name);
     reply.header('x-healthmesh-index', String(index)).header('content-type', 'application/json; charset=utf-8');
     const key = `${name}|${q.status}|${q.limit}|${q.cursor ?? ''}`;
-    const now = Date.now();
+    const now = clock.now();
     const cached = instanceCache.get(key);
     if (cached && cached.index === index && now - cached.at < INSTANCE_CACHE_MS) return cached.body;
-    const accepted = q.status === 'healthy' ? HEALTHY_ONLY : q.status === 'passing' ? PASSING : undefined;
-    const matching = registry.instancesOf(name).filter((r) => !accepted || accepted.has(rollup.instance(r.service, r.id)));
-    const { items, nextCursor } = keysetPage(matching, q.limit, q.cursor, (r) => r.id);
+    const { items, nextCursor } = instancePage(name, q.status, q.limit, q.cursor);
     const body = JSON.stringify({ index, items: items.map((r) => instanceView(r, false)), nextCursor });
     if (instanceCache.size >= INSTANCE_CACHE_ENTRIES) instanceCache.clear();
     instanceCache.set(key, { index, at: now, body });
@@ -253,6 +263,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     app.post('/api/v1/reload', async () => ({ reloaded: true, changes: await reload() }));
   }
 
+  /** A page of a service's instances in id order (cursor: the last id of the previous page). */
+  function instancePage(service: string, filter: InstanceFilter, limit: number, cursor: string | undefined): { items: InstanceRecord[]; nextCursor: string | null } {
+    const { items, more } = lists.page(service, filter, limit, cursor === undefined ? undefined : decodeCursor(cursor));
+    return { items, nextCursor: more && items.length ? encodeCursor(items[items.length - 1]!.id) : null };
+  }
+
   function requireCheck(id: string): void {
     if (!engine.get(id)) throw new HealthmeshError('not_found', `no check "${id}"`);
   }
@@ -299,25 +315,30 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   }
 }
 
-const HEALTHY_ONLY = new Set<HealthStatus>(['HEALTHY']);
-/** `passing` includes DEGRADED (it still serves), as Consul's "passing" filter does not. */
-const PASSING = new Set<HealthStatus>(['HEALTHY', 'DEGRADED']);
-
 function resultView(r: CheckResult): unknown {
   return { status: r.status, reason: r.reason, output: r.output, durationMs: Math.round(r.durationMs * 1000) / 1000, observedAt: Math.round(r.observedAt), attempts: r.attempts, metrics: r.metrics };
+}
+
+/** A cursor is the last key of the previous page, base64url-encoded so it passes in a query string as is. */
+function encodeCursor(key: string): string {
+  return Buffer.from(key).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  return Buffer.from(cursor, 'base64url').toString();
 }
 
 /** Keyset pagination over a sorted in-memory list: the cursor is the last key of the previous page. */
 function keysetPage<T>(sorted: readonly T[], limit: number, cursor: string | undefined, key: (t: T) => string): { items: T[]; nextCursor: string | null } {
   let start = 0;
   if (cursor !== undefined) {
-    const after = Buffer.from(cursor, 'base64url').toString();
+    const after = decodeCursor(cursor);
     start = sorted.findIndex((t) => key(t) > after);
     if (start < 0) start = sorted.length;
   }
   const items = sorted.slice(start, start + limit);
   const more = start + limit < sorted.length;
-  return { items, nextCursor: more && items.length ? Buffer.from(key(items[items.length - 1]!)).toString('base64url') : null };
+  return { items, nextCursor: more && items.length ? encodeCursor(key(items[items.length - 1]!)) : null };
 }
 
 /** Server-Sent Events of transitions, replaying what a client missed after Last-Event-ID. */

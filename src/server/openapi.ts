@@ -48,17 +48,20 @@ export function buildOpenApi(version: string): unknown {
       '/readyz': { get: { summary: 'The daemon is ready', responses: { 200: ok('ready'), 503: ok('starting or stopping') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: ok('text exposition') } } },
       '/api/v1/services': { get: { summary: 'Services with status, score and instance counts', parameters: page, responses: { 200: ok('a page') } } },
-      '/api/v1/services/{service}': { get: { summary: 'One service', responses: { 200: ok('the service'), 404: ok('unknown') } } },
+      '/api/v1/services/{service}': {
+        get: { summary: 'One service, with a page of its instances in id order (nextCursor for the next)', parameters: page, responses: { 200: ok('the service'), 404: ok('unknown') } },
+      },
       '/api/v1/services/{service}/instances': {
         get: {
-          summary: 'Instances for a load balancer. status=healthy: HEALTHY only; status=passing: HEALTHY and DEGRADED. Blocking query with index and wait.',
+          summary:
+            "Instances for a load balancer, in id order. status=healthy: HEALTHY only; status=passing: HEALTHY and DEGRADED. Blocking query with index and wait: returns when this service's index moves.",
           parameters: [
             ...page,
             { name: 'status', in: 'query', schema: { enum: ['any', 'healthy', 'passing'] } },
-            { name: 'index', in: 'query', schema: { type: 'integer' }, description: 'Return when the index moves past this' },
+            { name: 'index', in: 'query', schema: { type: 'integer' }, description: "Return when the service's index is no longer this (X-Healthmesh-Index of the previous answer)" },
             { name: 'wait', in: 'query', schema: { type: 'string' }, description: 'Longest wait, e.g. 30s (max 5m)' },
           ],
-          responses: { 200: ok('a page; header X-Healthmesh-Index') },
+          responses: { 200: ok("a page; header X-Healthmesh-Index: the service's index") },
         },
       },
       '/api/v1/services/{service}/balancer': {

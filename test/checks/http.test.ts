@@ -13,7 +13,6 @@ import {
   closedPort,
   garbageServer,
   rawServer,
-  hasPython,
   httpServer,
   hugeBodyServer,
   neverAcceptingServer,
@@ -472,7 +471,7 @@ describe.each(CLIENTS)('http check: hostile targets, $name', ({ reuse }) => {
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
-  it.skipIf(!hasPython())(
+  it(
     'times out on a port that never accepts, releasing the pending connect',
     async () => {
       const s = await neverAcceptingServer();

@@ -5,7 +5,7 @@ import { tcpCheck, unescapeBytes } from '../../src/checks/tcp.js';
 import { FakeClock, realClock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
-import { closedPort, hasPython, neverAcceptingServer, rawServer, silentServer } from '../helpers/hostile.js';
+import { closedPort, neverAcceptingServer, rawServer, silentServer } from '../helpers/hostile.js';
 import { attempt, checkDeps, runOnce } from '../helpers/run-check.js';
 import { tcpSpec, type TcpInput } from '../helpers/spec.js';
 
@@ -134,7 +134,7 @@ describe('tcp check', () => {
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
-  it.skipIf(!hasPython())(
+  it(
     'times out on a port that never accepts, releasing the socket',
     async () => {
       const s = await neverAcceptingServer();

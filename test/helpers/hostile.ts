@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -219,45 +219,68 @@ export function selfSignedHttpsServer(handler: Handler): Promise<RecordingServer
   return recording(createHttpsServer({ key, cert }) as unknown as ReturnType<typeof createHttpServer>, handler, true);
 }
 
-/** True when python3 can be run (needed by neverAcceptingServer). */
-export function hasPython(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+/** Connect to 127.0.0.1:`port`; resolves with the socket once connected, or undefined if it is still connecting after `withinMs` (that attempt is dropped). */
+function connectWithin(port: number, withinMs: number): Promise<Socket | undefined> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(undefined);
+    }, withinMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
 }
 
 /**
- * A port where connects hang: a python3 listener with backlog 0 that never
- * calls accept and fills its own accept queue with one connection, so the
- * kernel drops every further SYN (Linux: queue full when backlog > 0 of 0).
+ * A port where connects hang. A child Node process listens with backlog 1
+ * and then blocks its main thread (Atomics.wait) inside the listening
+ * callback, before its event loop ever polls, so it never calls accept().
+ * Connections made here fill the kernel's accept queue until one no longer
+ * completes; from then on the kernel drops every SYN, as it does for a host
+ * too busy to accept. The child exits on close(), or by itself after a
+ * minute if a test forgets it.
  */
 export async function neverAcceptingServer(): Promise<{ port: number; address: string; close(): Promise<void> }> {
-  const script = [
-    'import socket,sys',
-    's=socket.socket()',
-    's.bind(("127.0.0.1",0))',
-    's.listen(0)',
-    'c=socket.create_connection(s.getsockname())',
-    'print(s.getsockname()[1],flush=True)',
-    'sys.stdin.read()',
-  ].join('\n');
-  const child: ChildProcess = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const script = `
+    const server = require('node:net').createServer();
+    server.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => {
+      require('node:fs').writeSync(1, server.address().port + '\\n');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);
+      process.exit(0);
+    });
+  `;
+  const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((r) => child.once('exit', r));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', () => reject(new Error('python3 listener exited early')));
-    child.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
-  });
-  return {
-    port,
-    address: `127.0.0.1:${port}`,
-    close: async () => {
-      child.stdin?.end();
-      child.kill();
-      await exited;
-    },
+  const fillers: Socket[] = [];
+  const close = async (): Promise<void> => {
+    for (const s of fillers) s.destroy();
+    child.kill('SIGKILL');
+    await exited;
   };
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the never-accepting listener exited early (code ${code})`)));
+      child.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    });
+    for (;;) {
+      const socket = await connectWithin(port, 300);
+      if (!socket) break;
+      socket.on('error', () => {});
+      fillers.push(socket);
+      if (fillers.length > 16) throw new Error(`127.0.0.1:${port} keeps accepting connections: the listener is not blocked`);
+    }
+    if (fillers.length === 0) throw new Error(`127.0.0.1:${port} accepted no connection at all`);
+    return { port, address: `127.0.0.1:${port}`, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

@@ -151,6 +151,33 @@ describe('DnsDiscovery', () => {
   });
 });
 
+describe('DnsDiscovery and addresses', () => {
+  it('leaves out, and logs, SRV records that give no host:port address (port 0, target ".")', async () => {
+    const { DnsDiscovery } = await import('../../src/registry/dns-discovery.js');
+    const yaml = `${base}  disc:
+    discover: { dns_srv: { query: _http._tcp.disc, server: "127.0.0.1:53", interval: 10s } }
+    checks: [{ kind: tcp }]
+`;
+    const { registry } = setup(yaml);
+    const warnings: string[] = [];
+    const logger = { warn: (_fields: unknown, message: string) => warnings.push(message) } as unknown as ConstructorParameters<typeof DnsDiscovery>[2];
+    const discovery = new DnsDiscovery(registry, new FakeClock(0), logger, async () => [
+      { target: 'a.disc.', port: 80, weight: 1 },
+      { target: 'b.disc.', port: 0, weight: 1 },
+      { target: '.', port: 80, weight: 1 },
+      { target: 'fd00::7', port: 8080, weight: 1 },
+    ]);
+    discovery.apply(parseConfig(yaml, { env: {} }));
+    await flushMicrotasks();
+    discovery.stop();
+    expect(registry.instancesOf('disc').map((r) => r.address)).toEqual(['a.disc:80', '[fd00::7]:8080']);
+    expect(warnings).toEqual([
+      'SRV record of disc left out: "b.disc:0": the port 0 is out of range (1–65535)',
+      'SRV record of disc left out: ":80" has no host: write host:port, e.g. 10.0.0.5:80',
+    ]);
+  });
+});
+
 describe('AutoDeregister', () => {
   it('removes an API instance that stays UNHEALTHY for deregister_after, never a config one', async () => {
     const { AutoDeregister } = await import('../../src/registry/auto-deregister.js');

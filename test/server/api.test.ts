@@ -21,7 +21,7 @@ services:
       - { id: a3, address: "10.0.0.3:80" }
     checks: [{ kind: tcp }]
   jobs:
-    instances: [{ id: j1, address: "10.0.1.1:0" }]
+    instances: [{ id: j1, address: "10.0.1.1:9000" }]
     checks: [{ kind: ttl, ttl: 10s }]
 `;
 const TOKEN = 'a-very-secret-token-123';
@@ -36,14 +36,14 @@ async function setup(outcomes: Outcomes = {}, token?: string) {
     spec.kind === 'ttl' ? createRunner(spec, deps) : { run: async () => outcomes[spec.instance] ?? OK };
   const engine = new Engine({ clock, random: seeded(1), concurrency: 10, spreadFirstRun: false, runnerFor });
   const config = parseConfig(YAML, { env: {} });
-  const registry = new Registry(engine, config, undefined, () => clock.now());
-  const rollup = new StatusRollup((s) => registry.minHealthy(s), (c) => c.level === 'instance' && registry.bump());
+  const registry = new Registry(engine, config, undefined, clock);
+  const rollup = new StatusRollup((s) => registry.minHealthy(s));
   rollup.attach(engine.bus);
   const transitions = new TransitionLog(100);
   transitions.attach(engine.bus);
   registry.applyConfig(config);
   await flushMicrotasks();
-  const app = buildServer({ engine, registry, rollup, transitions, version: '9.9.9', isReady: () => true, token });
+  const app = buildServer({ engine, registry, rollup, transitions, version: '9.9.9', isReady: () => true, token, clock });
   apps.push(app);
   return { clock, engine, registry, rollup, app, outcomes };
 }
@@ -146,6 +146,23 @@ describe('registration API', () => {
     const notJson = await app.inject({ method: 'POST', url: '/api/v1/instances', payload: '{oops', headers: { 'content-type': 'application/json' } });
     expect(notJson.statusCode).toBe(400);
   });
+
+  it('answers 400 naming address for an address that is not host:port, and registers nothing', async () => {
+    const { app, registry } = await setup();
+    for (const [address, why] of [
+      ['nohostport', '"nohostport" has no port'],
+      ['10.0.0.9:0', 'the port 0 is out of range (1–65535)'],
+      ['::1:80', 'an IPv6 address goes in brackets'],
+    ] as const) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/instances', payload: { service: 'api', id: 'bad', address } });
+      expect(res.statusCode, address).toBe(400);
+      expect(res.json().message, address).toMatch(/^address: /);
+      expect(res.json().message, address).toContain(why);
+    }
+    expect(registry.instance('api/bad')).toBeUndefined();
+    const v6 = await app.inject({ method: 'POST', url: '/api/v1/instances', payload: { service: 'api', id: 'v6', address: '[fd00::9]:80' } });
+    expect(v6.statusCode).toBe(201);
+  });
 });
 
 describe('checks API', () => {
@@ -160,7 +177,7 @@ describe('checks API', () => {
 
   it('takes ttl heartbeats: pass/warn/fail, 409 for a non-ttl check, 400 for a bad status', async () => {
     const { app, engine } = await setup();
-    const put = (id: string, payload: unknown) => app.inject({ method: 'PUT', url: `/api/v1/checks/${id}/ttl`, payload });
+    const put = (id: string, payload: Record<string, unknown>) => app.inject({ method: 'PUT', url: `/api/v1/checks/${id}/ttl`, payload });
     expect((await put('jobs/j1/ttl', { status: 'warn', note: 'queue deep' })).statusCode).toBe(200);
     await flushMicrotasks();
     expect(engine.get('jobs/j1/ttl')!.state.lastResult).toMatchObject({ status: 'DEGRADED', output: 'queue deep' });
