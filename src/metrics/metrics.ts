@@ -374,9 +374,11 @@ function registerFamilies(
   single(FAMILIES.schedulerRuns, () => stats().runs);
   single(FAMILIES.schedulerTimeouts, () => stats().timeouts);
   const lagName = FAMILIES.schedulerLag.name;
+  // Quantiles over the scheduler's sliding window (a start-up burst fades out
+  // within a minute); _sum and _count since start, as a summary's must be.
   add(FAMILIES.schedulerLag, (out) => {
-    const { lag } = stats();
-    for (const { field, labels } of LAG_QUANTILES) out.push({ value: seconds(lag[field]), labels });
+    const { lag, recentLag } = stats();
+    for (const { field, labels } of LAG_QUANTILES) out.push({ value: seconds(recentLag[field]), labels });
     out.push({ value: seconds(lag.mean * lag.count), labels: NO_LABELS, metricName: `${lagName}_sum` });
     out.push({ value: lag.count, labels: NO_LABELS, metricName: `${lagName}_count` });
   });

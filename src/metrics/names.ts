@@ -169,7 +169,7 @@ export const FAMILIES = {
     name: 'healthmesh_scheduler_lag_seconds',
     type: 'summary',
     labelNames: [],
-    help: 'Start lag of check runs (actual start minus due time) in seconds, quantiles since start-up.',
+    help: 'Start lag of check runs (actual start minus due time) in seconds; quantiles over the last 50-60 s, _sum and _count since start-up.',
   },
   schedulerLagMax: {
     name: 'healthmesh_scheduler_lag_max_seconds',
@@ -335,9 +335,9 @@ export const CHECK_DURATION_BUCKETS_SECONDS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-/** Quantiles exposed for the scheduler's start lag, by the SchedulerStats field that holds each. */
+/** Quantiles exposed for the scheduler's start lag, by the SchedulerStats.recentLag field that holds each. */
 export const SCHEDULER_LAG_QUANTILES = { p50: 0.5, p99: 0.99 } as const satisfies Partial<
-  Record<keyof SchedulerStats['lag'], number>
+  Record<keyof SchedulerStats['recentLag'], number>
 >;
 
 /**
