@@ -5,7 +5,8 @@
  * - event counts (runs, failures by reason, run durations) are prom-client
  *   Counter and Histogram children, bound once per service × kind and
  *   updated from the engine's 'result' events (result-counters.ts);
- * - state mirrors (statuses, flapping, scheduler, store) hold no state of their own: they are computed on scrape from the
+ * - state mirrors (statuses, flapping, scores, system readings, scheduler,
+ *   store) hold no state of their own: they are computed on scrape from the
  *   engine, the rollup and the callbacks (on-scrape.ts says why not
  *   `collect()` + `set()`), so they can never drift from what the API reports.
  *
@@ -21,6 +22,7 @@ import { Registrar } from './registrar.js';
 import { ResultCounters } from './result-counters.js';
 import { registerSchedulerFamilies, registerStoreFamilies, type StoreStatsSource } from './scheduler-families.js';
 import { registerStateFamilies } from './state-families.js';
+import { registerSystemFamilies } from './system-families.js';
 
 export type { StoreStats, StoreStatsSource } from './scheduler-families.js';
 
@@ -28,7 +30,7 @@ export type { StoreStats, StoreStatsSource } from './scheduler-families.js';
 export type MetricsEngine = Pick<Engine, 'bus' | 'all' | 'schedulerStats'>;
 
 /** The part of the StatusRollup the metrics read; it must follow the same engine's bus. */
-export type MetricsRollup = Pick<StatusRollup, 'instance' | 'service' | 'meshStatus'>;
+export type MetricsRollup = Pick<StatusRollup, 'instance' | 'service' | 'meshStatus' | 'instanceScore' | 'serviceScore'>;
 
 /** Inputs of {@link createMetrics}. */
 export interface MetricsOptions {
@@ -84,6 +86,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   try {
     counters = new ResultCounters(r);
     registerStateFamilies(r, engine, options.rollup);
+    registerSystemFamilies(r, engine);
     registerSchedulerFamilies(r, engine);
     if (options.storeStats) registerStoreFamilies(r, options.storeStats);
     const buildInfo = FAMILIES.buildInfo;

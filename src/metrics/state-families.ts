@@ -1,9 +1,9 @@
 /**
  * The families that mirror state, computed on scrape: statuses of checks,
- * instances, services and the mesh, and flapping. They keep
+ * instances, services and the mesh, flapping, and health scores. They keep
  * nothing of their own, so they can never drift from what the API reports.
  * The set of checks, instances and services comes from the engine; the
- * statuses above check level from the status rollup.
+ * statuses and scores above check level from the status rollup.
  */
 import type { CheckSpec } from '../core/check.js';
 import { ALL_STATUSES, type HealthStatus } from '../core/status.js';
@@ -17,7 +17,7 @@ import { perScrape, type Registrar, type SetValue } from './registrar.js';
 export type StateEngine = Pick<Engine, 'all'>;
 
 /** The part of the StatusRollup these families read; it must follow the same engine's bus. */
-export type StateRollup = Pick<StatusRollup, 'instance' | 'service' | 'meshStatus'>;
+export type StateRollup = Pick<StatusRollup, 'instance' | 'service' | 'meshStatus' | 'instanceScore' | 'serviceScore'>;
 
 type Labels = Sample['labels'];
 
@@ -55,7 +55,7 @@ export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup:
   });
 
   // --- per check ---------------------------------------------------------------
-  const { checkStatus, checkFlapping, instanceStatus, serviceStatus, meshStatus } = FAMILIES;
+  const { checkStatus, checkFlapping, instanceStatus, instanceScore, serviceStatus, serviceScore, meshStatus } = FAMILIES;
   r.computedGauge(checkStatus, (out) => {
     for (const { spec, state } of engine.all()) pushStatus(out, state.status, checkLabels(spec));
   });
@@ -67,6 +67,9 @@ export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup:
   r.computedGauge(instanceStatus, (out) => {
     for (const { service, instance } of membership().instances) pushStatus(out, rollup.instance(service, instance), { service, service_instance: instance });
   });
+  r.computedGauge(instanceScore, (out) => {
+    for (const { service, instance } of membership().instances) out.push({ value: rollup.instanceScore(service, instance), labels: { service, service_instance: instance } });
+  });
 
   // --- per service and the mesh ----------------------------------------------------
   const setStatus = (set: SetValue, current: HealthStatus, base: Labels): void => {
@@ -74,6 +77,9 @@ export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup:
   };
   r.gauge(serviceStatus, (set) => {
     for (const service of membership().services) setStatus(set, rollup.service(service), { service });
+  });
+  r.gauge(serviceScore, (set) => {
+    for (const service of membership().services) set({ service }, rollup.serviceScore(service));
   });
   r.gauge(meshStatus, (set) => setStatus(set, rollup.meshStatus(), {}));
 }
