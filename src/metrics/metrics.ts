@@ -17,6 +17,7 @@ import { collectDefaultMetrics, register as globalRegistry, Registry } from 'pro
 import type { Engine } from '../engine.js';
 import type { StatusRollup } from '../status/rollup.js';
 import { VERSION } from '../version.js';
+import { InstanceLabels, type InstanceInfoSource } from './instance-labels.js';
 import { DROPPED_DEFAULT_METRICS, FAMILIES } from './names.js';
 import { Registrar } from './registrar.js';
 import { ResultCounters } from './result-counters.js';
@@ -25,6 +26,7 @@ import { registerStateFamilies } from './state-families.js';
 import { registerSystemFamilies } from './system-families.js';
 
 export type { StoreStats, StoreStatsSource } from './scheduler-families.js';
+export type { InstanceInfo, InstanceInfoSource } from './instance-labels.js';
 
 /** The part of the Engine the metrics read. */
 export type MetricsEngine = Pick<Engine, 'bus' | 'all' | 'schedulerStats'>;
@@ -40,6 +42,13 @@ export interface MetricsOptions {
   rollup: MetricsRollup;
   /** The history store's write figures; without it no store families are registered. */
   storeStats?: StoreStatsSource;
+  /**
+   * Instance metadata keys to add as labels to the per-check and per-instance
+   * families (`metrics.labels_from`); fixed for the life of these metrics.
+   */
+  labelsFrom?: readonly string[];
+  /** Where labelsFrom values are read, once per instance per scrape (the daemon's instance registry). */
+  instanceInfo?: InstanceInfoSource;
   /**
    * Register prom-client's default process metrics under their standard names
    * (default true). Pass false when the registry is merged with another that
@@ -70,7 +79,8 @@ export interface Metrics {
  * engine's bus ('result' to count, 'check-added' / 'check-removed' to keep the
  * per-check counters). Checks the engine already has are picked up at once.
  *
- * @throws TypeError when given prom-client's global registry.
+ * @throws TypeError when given prom-client's global registry, or a labelsFrom
+ *   name that is no label name, is reserved or repeats.
  * @throws Error when the registry already holds a family of the same name
  *   (a second createMetrics on it, or its own process metrics: pass processMetrics: false).
  */
@@ -80,13 +90,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
     throw new TypeError('createMetrics: pass a private registry (new Registry()), not prom-client’s global one');
   }
   const registry = options.registry ?? new Registry();
+  const labels = new InstanceLabels(options.labelsFrom ?? [], options.instanceInfo);
   const r = new Registrar(registry, options.onError ?? (() => {}));
 
   let counters: ResultCounters;
   try {
     counters = new ResultCounters(r);
-    registerStateFamilies(r, engine, options.rollup);
-    registerSystemFamilies(r, engine);
+    registerStateFamilies(r, engine, options.rollup, labels);
+    registerSystemFamilies(r, engine, labels);
     registerSchedulerFamilies(r, engine);
     if (options.storeStats) registerStoreFamilies(r, options.storeStats);
     const buildInfo = FAMILIES.buildInfo;

@@ -48,7 +48,8 @@
  * instances of 50 services, 3 kinds, 5 reasons each: about 66 000 series.
  * Per-check series are the bulk; counters and histograms are per service ×
  * kind on purpose, so that a thousand instances of one service cost one set
- * of buckets, not a thousand.
+ * of buckets, not a thousand. `metrics.labels_from` adds labels to the
+ * per-check and per-instance families, never series.
  *
  * ## Process metrics
  *
@@ -377,6 +378,22 @@ export const PROXY_FAMILIES = {
     help: 'Requests that matched no route (answered 404).',
   },
 } as const satisfies Record<string, FamilySpec>;
+
+/**
+ * Label names `metrics.labels_from` may not take: those of every family here
+ * (an extra label of the same name would clash), `le` and `quantile` (added
+ * by the histogram and summary types), and `job` and `instance`, which
+ * Prometheus sets on every scraped series itself.
+ */
+export const RESERVED_LABEL_NAMES: readonly string[] = [
+  ...new Set([
+    ...[FAMILIES, BALANCER_FAMILIES, PROXY_FAMILIES].flatMap((group) => Object.values(group).flatMap((f): readonly string[] => f.labelNames)),
+    'le',
+    'quantile',
+    'job',
+    'instance',
+  ]),
+];
 
 /** Key of a family in {@link FAMILIES}. */
 export type FamilyKey = keyof typeof FAMILIES;

@@ -9,6 +9,7 @@ import type { CheckSpec } from '../core/check.js';
 import { ALL_STATUSES, type HealthStatus } from '../core/status.js';
 import type { Engine } from '../engine.js';
 import type { StatusRollup } from '../status/rollup.js';
+import type { ExtraLabels, InstanceLabels } from './instance-labels.js';
 import { FAMILIES } from './names.js';
 import type { Sample } from './on-scrape.js';
 import { perScrape, type Registrar, type SetValue } from './registrar.js';
@@ -32,12 +33,15 @@ function pushStatus(out: Sample[], current: HealthStatus, base: Labels): void {
   for (const status of ALL_STATUSES) out.push({ value: status === current ? 1 : 0, labels: { status, ...base } });
 }
 
-function checkLabels(spec: CheckSpec): Labels {
-  return { service: spec.service, service_instance: spec.instance, check: spec.id, kind: spec.kind };
+function checkLabels(spec: CheckSpec, extra: ExtraLabels): Labels {
+  return { service: spec.service, service_instance: spec.instance, check: spec.id, kind: spec.kind, ...extra };
 }
 
-/** Register the state families. */
-export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup: StateRollup): void {
+/** Register the state families; `labels` adds the labels_from labels to the per-check and per-instance ones. */
+export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup: StateRollup, labels: InstanceLabels): void {
+  const extraNames = labels.names;
+  const withExtra = (names: readonly string[], before: number): string[] => [...names.slice(0, before), ...extraNames, ...names.slice(before)];
+
   const membership = perScrape((): Membership => {
     const seen = new Map<string, Set<string>>();
     const m: Membership = { instances: [], services: [] };
@@ -56,20 +60,37 @@ export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup:
 
   // --- per check ---------------------------------------------------------------
   const { checkStatus, checkFlapping, instanceStatus, instanceScore, serviceStatus, serviceScore, meshStatus } = FAMILIES;
-  r.computedGauge(checkStatus, (out) => {
-    for (const { spec, state } of engine.all()) pushStatus(out, state.status, checkLabels(spec));
-  });
-  r.computedGauge(checkFlapping, (out) => {
-    for (const { spec, state } of engine.all()) out.push({ value: state.flapping ? 1 : 0, labels: checkLabels(spec) });
-  });
+  r.computedGauge(
+    checkStatus,
+    (out) => {
+      for (const { spec, state } of engine.all()) pushStatus(out, state.status, checkLabels(spec, labels.of(spec.service, spec.instance)));
+    },
+    withExtra(checkStatus.labelNames, 4),
+  );
+  r.computedGauge(
+    checkFlapping,
+    (out) => {
+      for (const { spec, state } of engine.all()) out.push({ value: state.flapping ? 1 : 0, labels: checkLabels(spec, labels.of(spec.service, spec.instance)) });
+    },
+    withExtra(checkFlapping.labelNames, 4),
+  );
 
   // --- per instance --------------------------------------------------------------
-  r.computedGauge(instanceStatus, (out) => {
-    for (const { service, instance } of membership().instances) pushStatus(out, rollup.instance(service, instance), { service, service_instance: instance });
-  });
-  r.computedGauge(instanceScore, (out) => {
-    for (const { service, instance } of membership().instances) out.push({ value: rollup.instanceScore(service, instance), labels: { service, service_instance: instance } });
-  });
+  const instanceLabels = (service: string, instance: string): Labels => ({ service, service_instance: instance, ...labels.of(service, instance) });
+  r.computedGauge(
+    instanceStatus,
+    (out) => {
+      for (const { service, instance } of membership().instances) pushStatus(out, rollup.instance(service, instance), instanceLabels(service, instance));
+    },
+    withExtra(instanceStatus.labelNames, 2),
+  );
+  r.computedGauge(
+    instanceScore,
+    (out) => {
+      for (const { service, instance } of membership().instances) out.push({ value: rollup.instanceScore(service, instance), labels: instanceLabels(service, instance) });
+    },
+    withExtra(instanceScore.labelNames, 2),
+  );
 
   // --- per service and the mesh ----------------------------------------------------
   const setStatus = (set: SetValue, current: HealthStatus, base: Labels): void => {

@@ -3,7 +3,8 @@
  * path, load), computed on scrape from each system check's last result, so
  * a dashboard need not parse result JSON.
  *
- * Labels stay bounded: service, service_instance and, for disks, `mount` (a path from the config, never from the machine). A
+ * Labels stay bounded: service, service_instance, the labels_from labels and,
+ * for disks, `mount` (a path from the config, never from the machine). A
  * reading the last run did not make (the run failed, or the resource is not
  * configured) has no series rather than a stale one. Two system checks of one
  * instance measuring the same resource give one series: the one the engine
@@ -12,6 +13,7 @@
 import type { CheckSpec } from '../core/check.js';
 import { systemPlan } from '../checks/system.js';
 import type { StateEngine } from './state-families.js';
+import type { InstanceLabels } from './instance-labels.js';
 import { FAMILIES, type FamilySpec } from './names.js';
 import type { Sample } from './on-scrape.js';
 import { perScrape, type Registrar } from './registrar.js';
@@ -41,20 +43,26 @@ interface Reading {
 }
 
 /** Register the system gauges. */
-export function registerSystemFamilies(r: Registrar, engine: StateEngine): void {
+export function registerSystemFamilies(r: Registrar, engine: StateEngine, labels: InstanceLabels): void {
   const readings = perScrape((): Reading[] => {
     const found: Reading[] = [];
     for (const { spec, state } of engine.all()) {
       const metrics = spec.kind === 'system' ? state.lastResult?.metrics : undefined;
-      if (metrics) found.push({ spec, metrics, labels: { service: spec.service, service_instance: spec.instance } });
+      if (metrics) found.push({ spec, metrics, labels: { service: spec.service, service_instance: spec.instance, ...labels.of(spec.service, spec.instance) } });
     }
     return found;
   });
+  const extraNames = labels.names;
+
   /** One value per instance and label set: set() replaces a value of the same labels, so a later check of one instance wins. */
   const family = (spec: FamilySpec, pick: (reading: Reading, set: (value: number, more?: Record<string, string>) => void) => void): void => {
-    r.gauge(spec, (set) => {
-      for (const reading of readings()) pick(reading, (value, more) => set(more ? { ...reading.labels, ...more } : reading.labels, value));
-    });
+    r.gauge(
+      spec,
+      (set) => {
+        for (const reading of readings()) pick(reading, (value, more) => set(more ? { ...reading.labels, ...more } : reading.labels, value));
+      },
+      [...spec.labelNames.slice(0, 2), ...extraNames, ...spec.labelNames.slice(2)],
+    );
   };
   const single = (spec: FamilySpec, metric: string): void =>
     family(spec, (reading, set) => {
