@@ -107,6 +107,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = createMetrics({
     engine,
     rollup,
+    labelsFrom: config.metrics.labels_from,
+    instanceInfo: (service, id) => registry.instance(`${service}/${id}`),
     storeStats: () => {
       const w = writer.stats();
       return { lastFlushMs: w.flushes ? w.lastFlushMs : null, rows: w.rowsWritten, dropped: w.droppedResults, flushes: w.flushes, flushMsTotal: w.avgFlushMs * w.flushes };

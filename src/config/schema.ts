@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { balancerSchema, proxySchema } from './balancer.js';
 import { address, duration, positiveDuration } from './common.js';
 import { hostPort } from './host-port.js';
+import { metricsSchema } from './metrics.js';
 import { customCheckSchema } from './kinds/custom.js';
 import { dnsCheckSchema } from './kinds/dns.js';
 import { execCheckSchema } from './kinds/exec.js';
@@ -157,6 +158,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   defaults: defaultsSchema.prefault({}),
+  metrics: metricsSchema.prefault({}).meta({ description: 'Prometheus metrics at /metrics' }),
   proxy: proxySchema.optional().meta({ description: 'Reverse proxy for `healthmesh proxy`: routes to services' }),
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
 });

@@ -3,22 +3,18 @@
  * service's balancer snapshot; ejections by detector are counted from the
  * balancers' events (a snapshot only has the total).
  */
-import type { Metric, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { BalancerSet } from '../balancer/balancer-set.js';
 import type { BalancerEvent } from '../balancer/service-balancer.js';
-import { ComputedFamily, NO_LABELS, type Labels, type Sample } from './computed.js';
 import { BALANCER_FAMILIES, type FamilySpec } from './names.js';
+import type { Sample } from './on-scrape.js';
+import { Registrar } from './registrar.js';
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
-const BREAKER_LABELS = BREAKER_STATES.map((state) => Object.freeze({ state }));
 
 /** Register the balancer families; returns a function that unregisters them and stops counting. */
 export function registerBalancerMetrics(registry: Registry, set: BalancerSet, onError: (err: unknown, family: string) => void = () => {}): () => void {
-  const added: string[] = [];
-  const add = (spec: FamilySpec, sample: (out: Sample[]) => void): void => {
-    registry.registerMetric(new ComputedFamily(spec, sample, onError) as unknown as Metric);
-    added.push(spec.name);
-  };
+  const r = new Registrar(registry, onError);
   // service → instance → detector → count; an instance that left is forgotten at the next scrape, so churn stays bounded.
   const ejections = new Map<string, Map<string, Map<string, number>>>();
   const off = set.on((e: BalancerEvent) => {
@@ -39,39 +35,44 @@ export function registerBalancerMetrics(registry: Registry, set: BalancerSet, on
     }
     return cache.snaps;
   };
-  const perInstance = (spec: FamilySpec, value: (m: NonNullable<ReturnType<BalancerSet['snapshot']>>['instances'][number]) => number): void =>
-    add(spec, (out) => {
+  type Member = NonNullable<ReturnType<BalancerSet['snapshot']>>['instances'][number];
+  // Families with a series per instance are computed on scrape (on-scrape.ts says why); per service, public collect().
+  const perInstance = (spec: FamilySpec, type: 'gauge' | 'counter', value: (m: Member) => number): void => {
+    const sample = (out: Sample[]): void => {
       for (const snap of snapshots()) {
         if (!snap) continue;
-        for (const m of snap.instances) out.push({ value: value(m), labels: NO_LABELS, sharedLabels: { service: snap.service, service_instance: m.id } });
+        for (const m of snap.instances) out.push({ value: value(m), labels: { service: snap.service, service_instance: m.id } });
       }
-    });
+    };
+    if (type === 'gauge') r.computedGauge(spec, sample);
+    else r.computedCounter(spec, sample);
+  };
 
-  perInstance(BALANCER_FAMILIES.balancerPicks, (m) => m.picks);
-  perInstance(BALANCER_FAMILIES.balancerEjected, (m) => (m.outlier?.ejected ? 1 : 0));
-  perInstance(BALANCER_FAMILIES.balancerBreakerOpens, (m) => m.breaker?.opens ?? 0);
-  perInstance(BALANCER_FAMILIES.balancerWeight, (m) => m.effectiveWeight);
-  perInstance(BALANCER_FAMILIES.balancerSlowStart, (m) => m.slowStart?.factor ?? 1);
-  add(BALANCER_FAMILIES.balancerEjectedUntil, (out) => {
+  perInstance(BALANCER_FAMILIES.balancerPicks, 'counter', (m) => m.picks);
+  perInstance(BALANCER_FAMILIES.balancerEjected, 'gauge', (m) => (m.outlier?.ejected ? 1 : 0));
+  perInstance(BALANCER_FAMILIES.balancerBreakerOpens, 'counter', (m) => m.breaker?.opens ?? 0);
+  perInstance(BALANCER_FAMILIES.balancerWeight, 'gauge', (m) => m.effectiveWeight);
+  perInstance(BALANCER_FAMILIES.balancerSlowStart, 'gauge', (m) => m.slowStart?.factor ?? 1);
+  r.computedGauge(BALANCER_FAMILIES.balancerEjectedUntil, (out) => {
     for (const snap of snapshots()) {
       if (!snap) continue;
       for (const m of snap.instances) {
         const until = m.outlier?.returnsAt;
-        if (until != null) out.push({ value: until / 1000, labels: NO_LABELS, sharedLabels: { service: snap.service, service_instance: m.id } });
+        if (until != null) out.push({ value: until / 1000, labels: { service: snap.service, service_instance: m.id } });
       }
     }
   });
-  add(BALANCER_FAMILIES.balancerBreakerState, (out) => {
+  r.computedGauge(BALANCER_FAMILIES.balancerBreakerState, (out) => {
     for (const snap of snapshots()) {
       if (!snap) continue;
       for (const m of snap.instances) {
-        if (!m.breaker) continue;
-        const shared: Labels = { service: snap.service, service_instance: m.id };
-        BREAKER_STATES.forEach((state, i) => out.push({ value: m.breaker!.state === state ? 1 : 0, labels: BREAKER_LABELS[i]!, sharedLabels: shared }));
+        const breaker = m.breaker;
+        if (!breaker) continue;
+        for (const state of BREAKER_STATES) out.push({ value: breaker.state === state ? 1 : 0, labels: { state, service: snap.service, service_instance: m.id } });
       }
     }
   });
-  add(BALANCER_FAMILIES.balancerEjections, (out) => {
+  r.computedCounter(BALANCER_FAMILIES.balancerEjections, (out) => {
     const present = new Map(snapshots().flatMap((snap) => (snap ? [[snap.service, new Set(snap.instances.map((m) => m.id))] as const] : [])));
     for (const [service, byInstance] of ejections) {
       for (const [instance, byDetector] of byInstance) {
@@ -79,19 +80,19 @@ export function registerBalancerMetrics(registry: Registry, set: BalancerSet, on
           byInstance.delete(instance);
           continue;
         }
-        for (const [detector, count] of byDetector) out.push({ value: count, labels: { detector }, sharedLabels: { service, service_instance: instance } });
+        for (const [detector, count] of byDetector) out.push({ value: count, labels: { detector, service, service_instance: instance } });
       }
     }
   });
-  add(BALANCER_FAMILIES.balancerPanic, (out) => {
-    for (const snap of snapshots()) if (snap) out.push({ value: snap.panic ? 1 : 0, labels: NO_LABELS, sharedLabels: { service: snap.service } });
+  r.gauge(BALANCER_FAMILIES.balancerPanic, (set) => {
+    for (const snap of snapshots()) if (snap) set({ service: snap.service }, snap.panic ? 1 : 0);
   });
-  add(BALANCER_FAMILIES.balancerHealthyShare, (out) => {
-    for (const snap of snapshots()) if (snap) out.push({ value: snap.healthyShare, labels: NO_LABELS, sharedLabels: { service: snap.service } });
+  r.gauge(BALANCER_FAMILIES.balancerHealthyShare, (set) => {
+    for (const snap of snapshots()) if (snap) set({ service: snap.service }, snap.healthyShare);
   });
 
   return () => {
     off();
-    for (const name of added) registry.removeSingleMetric(name);
+    r.unregister();
   };
 }

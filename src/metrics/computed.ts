@@ -1,6 +1,14 @@
 /**
- * The collector every healthmesh metric family is: samples computed when the
- * Registry asks (see metrics.ts for why not prom-client's own children).
+ * A collector that implements prom-client's undocumented `getForPromString`
+ * and `sharedLabels` (cached label strings), registered through a cast.
+ *
+ * Only src/proxy/metrics.ts still uses it: the engine's and the balancers'
+ * families moved to prom-client's public types (result-counters.ts,
+ * on-scrape.ts, registrar.ts). The proxy's families publish counts kept in
+ * plain cells on the request path, including a histogram, which no public
+ * prom-client type can take; moving them needs the proxy's own measurement
+ * (bench/proxy) of prom-client children per attempt. bench/metrics measures
+ * this collector as the `sharedLabels` variant.
  */
 import type { FamilySpec, FamilyType } from './names.js';
 

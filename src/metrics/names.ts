@@ -20,30 +20,36 @@
  * renames a scraped `instance` label to `exported_instance`, so a query for
  * `healthmesh_check_status{instance="a1"}` would silently match nothing.
  *
- * With C checks, I instances, S services, K kinds in use and R reason codes
- * seen per service × kind (R ≤ {@link MAX_REASONS_PER_GROUP} + 1):
+ * With C checks, I instances, S services, K kinds in use, R reason codes
+ * seen per service × kind (R ≤ {@link MAX_REASONS_PER_GROUP} + 1), and Y
+ * instances with a system check watching D paths:
  *
  * | family                              | series                        |
  * |-------------------------------------|-------------------------------|
  * | healthmesh_check_status             | C × 4                         |
  * | healthmesh_check_flapping           | C                             |
  * | healthmesh_instance_status          | I × 4                         |
+ * | healthmesh_instance_score           | I                             |
  * | healthmesh_service_status           | S × 4                         |
+ * | healthmesh_service_score            | S                             |
  * | healthmesh_mesh_status              | 4                             |
  * | healthmesh_check_runs_total         | S × K                         |
  * | healthmesh_check_failures_total     | S × K × R                     |
  * | healthmesh_check_duration_seconds   | S × K × 16 (14 buckets, sum, count) |
+ * | healthmesh_system_*                 | Y × (5 + D)                   |
  * | scheduler / store / build info      | 11 / 5 / 1, constant          |
  * | healthmesh_balancer_* per instance  | I × (5 + 3 states + ≤ 4 detectors), + 1 while ejected |
  * | healthmesh_balancer_* per service   | S × 2                         |
  * | healthmesh_proxy_* per instance     | I × (≤ 5 code classes + 1)    |
  * | healthmesh_proxy_* per service      | S × (17 buckets + 2) + 1      |
  *
- * so in total about 5·C + 4·I + 4·S + S·K·(17 + R) + 21 series, plus the process
- * metrics (~100, constant). 10 000 checks on 2 500 instances of 50 services,
- * 3 kinds, 5 reasons each: about 64 000 series. Per-check series are the bulk;
- * counters and histograms are per service × kind on purpose, so that a
- * thousand instances of one service cost one set of buckets, not a thousand.
+ * so the engine's families come to about 5·C + 5·I + 5·S + S·K·(17 + R) + 21
+ * series, plus the process metrics (~100, constant). 10 000 checks on 2 500
+ * instances of 50 services, 3 kinds, 5 reasons each: about 66 000 series.
+ * Per-check series are the bulk; counters and histograms are per service ×
+ * kind on purpose, so that a thousand instances of one service cost one set
+ * of buckets, not a thousand. `metrics.labels_from` adds labels to the
+ * per-check and per-instance families, never series.
  *
  * ## Process metrics
  *
@@ -109,6 +115,56 @@ export const FAMILIES = {
     labelNames: ['status'],
     help: 'Status of the whole mesh: 1 for its current status, 0 for the others.',
   },
+  // Health scores, computed on scrape from the status rollup (README: Health score).
+  instanceScore: {
+    name: 'healthmesh_instance_score',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: 'Health score of each instance, 0-100: the score of its worst check (status base × recent success × latency factor).',
+  },
+  serviceScore: {
+    name: 'healthmesh_service_score',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'Health score of each service, 0-100: the mean score of its instances.',
+  },
+  // The system check's last readings, per instance that has one (absent until a run measured them).
+  systemCpu: {
+    name: 'healthmesh_system_cpu_busy_ratio',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: 'Busy share of all CPUs between two runs of the system check, 0..1.',
+  },
+  systemMemory: {
+    name: 'healthmesh_system_memory_used_ratio',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: 'Used share of memory (1 - MemAvailable/MemTotal) at the last run of the system check, 0..1.',
+  },
+  systemDisk: {
+    name: 'healthmesh_system_disk_used_ratio',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance', 'mount'],
+    help: 'Used share of the filesystem holding each configured path (as df computes it) at the last run of the system check, 0..1.',
+  },
+  systemLoad1: {
+    name: 'healthmesh_system_load1',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: '1-minute load average at the last run of the system check.',
+  },
+  systemLoad5: {
+    name: 'healthmesh_system_load5',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: '5-minute load average at the last run of the system check.',
+  },
+  systemLoad15: {
+    name: 'healthmesh_system_load15',
+    type: 'gauge',
+    labelNames: ['service', 'service_instance'],
+    help: '15-minute load average at the last run of the system check.',
+  },
   // Per service × kind, counted from the engine's result events.
   checkRuns: {
     name: 'healthmesh_check_runs_total',
@@ -169,7 +225,7 @@ export const FAMILIES = {
     name: 'healthmesh_scheduler_lag_seconds',
     type: 'summary',
     labelNames: [],
-    help: 'Start lag of check runs (actual start minus due time) in seconds, quantiles since start-up.',
+    help: 'Start lag of check runs (actual start minus due time) in seconds; quantiles over the last 50-60 s, _sum and _count since start-up.',
   },
   schedulerLagMax: {
     name: 'healthmesh_scheduler_lag_max_seconds',
@@ -323,6 +379,22 @@ export const PROXY_FAMILIES = {
   },
 } as const satisfies Record<string, FamilySpec>;
 
+/**
+ * Label names `metrics.labels_from` may not take: those of every family here
+ * (an extra label of the same name would clash), `le` and `quantile` (added
+ * by the histogram and summary types), and `job` and `instance`, which
+ * Prometheus sets on every scraped series itself.
+ */
+export const RESERVED_LABEL_NAMES: readonly string[] = [
+  ...new Set([
+    ...[FAMILIES, BALANCER_FAMILIES, PROXY_FAMILIES].flatMap((group) => Object.values(group).flatMap((f): readonly string[] => f.labelNames)),
+    'le',
+    'quantile',
+    'job',
+    'instance',
+  ]),
+];
+
 /** Key of a family in {@link FAMILIES}. */
 export type FamilyKey = keyof typeof FAMILIES;
 
@@ -335,9 +407,9 @@ export const CHECK_DURATION_BUCKETS_SECONDS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-/** Quantiles exposed for the scheduler's start lag, by the SchedulerStats field that holds each. */
+/** Quantiles exposed for the scheduler's start lag, by the SchedulerStats.recentLag field that holds each. */
 export const SCHEDULER_LAG_QUANTILES = { p50: 0.5, p99: 0.99 } as const satisfies Partial<
-  Record<keyof SchedulerStats['lag'], number>
+  Record<keyof SchedulerStats['recentLag'], number>
 >;
 
 /**

@@ -1,6 +1,6 @@
 import type { CheckRunner, CheckSpec, RunContext } from '../core/check.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { LatencyHistogram } from '../core/histogram.js';
+import { LatencyHistogram, SlidingLatencyHistogram } from '../core/histogram.js';
 import type { Random } from '../core/random.js';
 import type { CheckResult, ProbeOutcome } from '../core/result.js';
 import { DueHeap, type HeapItem } from './heap.js';
@@ -31,8 +31,10 @@ export interface SchedulerStats {
   timeouts: number;
   /** Abandoned runners (timed out or removed) that have not settled yet: they ignore their abort. */
   lingering: number;
-  /** Start lag (actual start − due time) in ms. */
+  /** Start lag (actual start − due time) in ms, since start or the last resetLag(). */
   lag: { p50: number; p99: number; max: number; mean: number; count: number };
+  /** Start lag quantiles in ms over the last minute only (a sliding window of 50–60 s), so a past burst fades out. */
+  recentLag: { p50: number; p99: number; windowMs: number };
 }
 
 /**
@@ -93,6 +95,7 @@ export class Scheduler {
   private readonly active = new DueHeap<Entry>();
   private readonly entries = new Map<string, Entry>();
   private readonly lag = new LatencyHistogram();
+  private readonly recentLag = new SlidingLatencyHistogram(60_000, 6);
   private timer: TimerHandle | null = null;
   private timerDue = Infinity;
   private running = 0;
@@ -171,6 +174,7 @@ export class Scheduler {
     let waiting = 0;
     const top = this.waiting.peek();
     if (top && top.due <= now) for (const e of this.entries.values()) if (e.phase === 'waiting' && e.due <= now) waiting++;
+    const recent = this.recentLag.quantiles(now, [0.5, 0.99]);
     return {
       checks: this.entries.size,
       running: this.running,
@@ -185,12 +189,14 @@ export class Scheduler {
         mean: this.lag.mean,
         count: this.lag.count,
       },
+      recentLag: { p50: recent[0]!, p99: recent[1]!, windowMs: this.recentLag.windowMs },
     };
   }
 
   /** Forget lag samples (benchmarks discard their warm-up). */
   resetLag(): void {
     this.lag.reset();
+    this.recentLag.reset();
   }
 
   private discard(entry: Entry, reason: Error): void {
@@ -256,6 +262,7 @@ export class Scheduler {
 
   private start(entry: Entry, now: number): void {
     this.lag.record(now - entry.scheduledAt);
+    this.recentLag.record(now - entry.scheduledAt, now);
     this.running++;
     this.runs++;
     entry.startedAt = now;

@@ -1,0 +1,138 @@
+/**
+ * Registers families into a private Registry and remembers their names, so
+ * that a set of families can be taken out again as a whole.
+ *
+ * Two ways to build a family computed on scrape:
+ * - `gauge` / `counter`: prom-client's public Gauge / Counter with a
+ *   `collect()` that sets every value; for families whose size does not grow
+ *   with the mesh (per service, the scheduler, the store);
+ * - `computedGauge` / `computedCounter` / `computedSummary` (on-scrape.ts):
+ *   for families with a series per check or instance, where bench/metrics
+ *   measured the collect() + set() rebuild as too dear, and for summaries
+ *   whose quantiles are computed elsewhere (a public Summary only observes).
+ */
+import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
+import type { FamilySpec } from './names.js';
+import { ComputedCounter, ComputedGauge, ComputedSummary, type NamedSample, type OnCollectError, type Sample } from './on-scrape.js';
+
+/** Sets one value of a family being collected. */
+export type SetValue = (labels: Sample['labels'], value: number) => void;
+
+/** The families one part of healthmesh added to a registry. */
+export class Registrar {
+  /** Names registered so far, in order. */
+  readonly added: string[] = [];
+
+  constructor(
+    readonly registry: Registry,
+    readonly onError: OnCollectError,
+  ) {}
+
+  /**
+   * A public Gauge whose `collect()` calls `fill` to set every value anew;
+   * a value not set is absent (a label-less gauge too). A throwing `fill`
+   * leaves the family empty and is reported to onError.
+   * @throws Error when the registry already holds a family of that name.
+   */
+  gauge(spec: FamilySpec, fill: (set: SetValue) => void, labelNames: readonly string[] = spec.labelNames): void {
+    const onError = this.onError;
+    const gauge = new Gauge({
+      name: spec.name,
+      help: spec.help,
+      labelNames,
+      registers: [],
+      collect() {
+        this.reset();
+        let set = 0;
+        try {
+          fill((labels, value) => {
+            set++;
+            this.set(labels, value);
+          });
+        } catch (err) {
+          onError(err, spec.name);
+          this.reset();
+          set = 0;
+        }
+        if (set === 0 && labelNames.length === 0) this.remove(); // reset() leaves a label-less gauge at 0
+      },
+    });
+    this.register(spec.name, gauge);
+  }
+
+  /** A public Counter whose `collect()` sets every value from counts kept elsewhere; as {@link gauge}. */
+  counter(spec: FamilySpec, fill: (set: SetValue) => void, labelNames: readonly string[] = spec.labelNames): void {
+    const onError = this.onError;
+    const counter = new Counter({
+      name: spec.name,
+      help: spec.help,
+      labelNames,
+      registers: [],
+      collect() {
+        this.reset();
+        let set = 0;
+        try {
+          fill((labels, value) => {
+            set++;
+            this.inc(labels, value);
+          });
+        } catch (err) {
+          onError(err, spec.name);
+          this.reset();
+          set = 0;
+        }
+        if (set === 0 && labelNames.length === 0) this.remove();
+      },
+    });
+    this.register(spec.name, counter);
+  }
+
+  /** A gauge with a series per check or instance, computed on scrape (on-scrape.ts says why). */
+  computedGauge(spec: FamilySpec, sample: (out: Sample[]) => void, labelNames: readonly string[] = spec.labelNames): void {
+    this.register(spec.name, new ComputedGauge({ name: spec.name, help: spec.help, labelNames }, sample, this.onError));
+  }
+
+  /** A counter with a series per instance, computed on scrape from counts kept elsewhere. */
+  computedCounter(spec: FamilySpec, sample: (out: Sample[]) => void, labelNames: readonly string[] = spec.labelNames): void {
+    this.register(spec.name, new ComputedCounter({ name: spec.name, help: spec.help, labelNames }, sample, this.onError));
+  }
+
+  /** A summary whose quantiles, _sum and _count are computed elsewhere. */
+  computedSummary(spec: FamilySpec, sample: (out: NamedSample[]) => void): void {
+    this.register(spec.name, new ComputedSummary({ name: spec.name, help: spec.help, labelNames: spec.labelNames }, sample, this.onError));
+  }
+
+  /**
+   * Any prom-client metric created with `registers: []`.
+   * @throws Error when the registry already holds a family of that name.
+   */
+  register<M extends Metric>(name: string, metric: M): M {
+    this.registry.registerMetric(metric);
+    this.added.push(name);
+    return metric;
+  }
+
+  /** Take every family recorded here out of the registry. */
+  unregister(): void {
+    for (const name of this.added) this.registry.removeSingleMetric(name);
+    this.added.length = 0;
+  }
+}
+
+/**
+ * A value read at most once per scrape: one scrape collects every family in
+ * one synchronous run, so the memo lives until the next microtask.
+ */
+export function perScrape<T>(read: () => T): () => T {
+  let cached: { value: T } | null = null;
+  return () => {
+    if (cached === null) {
+      const entry = { value: read() };
+      cached = entry;
+      queueMicrotask(() => {
+        if (cached === entry) cached = null;
+      });
+    }
+    return cached.value;
+  };
+}
