@@ -90,6 +90,30 @@ export class SortedWindow {
     return d;
   }
 
+  /**
+   * Interquartile mean: the mean of the middle half of the sorted values.
+   * Robust like the median, but it moves smoothly where the median jumps
+   * between the steps of a quantized series (NaN when empty).
+   */
+  interquartileMean(): number {
+    const n = this.size;
+    if (n === 0) return Number.NaN;
+    const lo = n >> 2;
+    const hi = n - lo;
+    let sum = 0;
+    for (let i = lo; i < hi; i++) sum += this.sorted[i]!;
+    return sum / (hi - lo);
+  }
+
+  /** Mean absolute deviation from `center` (NaN when empty). */
+  meanAbsDeviation(center: number): number {
+    const n = this.size;
+    if (n === 0) return Number.NaN;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += Math.abs(this.sorted[i]! - center);
+    return sum / n;
+  }
+
   /** Robust standard deviation: 1.4826 × MAD around the median (NaN when empty). */
   robustSigma(): number {
     return MAD_TO_SIGMA * this.mad(this.median());
