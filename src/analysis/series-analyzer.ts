@@ -3,8 +3,8 @@
  * latency or failure rate, an instance's or service's score, a system value),
  * `observe(t, value)` on every point, `snapshot()` when someone asks. O(1) per
  * point (trend and forecast are computed in snapshot, from bucket means), and
- * a fixed ≈ 2.3 KB per series (bench/analysis.ts measures it), 3.8 KB with
- * the optional quantile sketch.
+ * a fixed memory per series (bench/analysis.ts measures it); the optional
+ * quantile sketch adds 2–5 KB (stats/quantile-sketch.ts says why).
  *
  * Time comes in with each point (the result's observedAt); the analyzer
  * never reads a clock, so replaying history gives the same answers.
@@ -26,7 +26,7 @@ export interface SeriesAnalyzerOptions {
   buckets?: number;
   /** Threshold whose crossing the forecast dates (e.g. a latency objective, score 50). */
   threshold?: number;
-  /** Keep a DDSketch of every value for p50/p95/p99 (≈ 1.5 KB more; default false). */
+  /** Keep a DDSketch of every value for p50/p95/p99 (2–5 KB more; default false). */
   quantiles?: boolean;
   /** Overrides for the trend's reading (minChange, volatileCv, confidence). */
   trend?: Omit<TrendOptions, 'polarity'>;
