@@ -13,11 +13,26 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { RobustDetector } from '../analysis/anomaly/robust.js';
-import { isRowError, RowParser, type Row, type RowError } from '../analysis/csv-input.js';
-import { forecastOf, type ForecastAnswer } from '../analysis/forecast.js';
-import { Downsampler } from '../analysis/stats/downsampler.js';
-import { trendOf, type Polarity, type TrendAnswer } from '../analysis/trend.js';
+import type { Row, RowError } from '../analysis/csv-input.js';
+import type { ForecastAnswer } from '../analysis/forecast.js';
+import type { Polarity, TrendAnswer } from '../analysis/trend.js';
+
+/**
+ * The analysis modules, loaded when `analyze` runs: cli.ts imports this file
+ * for every command, and `check` (a Nagios plugin, run often) should not pay
+ * the ~140 ms they take to load.
+ */
+async function analysis() {
+  const [{ RobustDetector }, { isRowError, RowParser }, { forecastOf }, { Downsampler }, { trendOf }] = await Promise.all([
+    import('../analysis/anomaly/robust.js'),
+    import('../analysis/csv-input.js'),
+    import('../analysis/forecast.js'),
+    import('../analysis/stats/downsampler.js'),
+    import('../analysis/trend.js'),
+  ]);
+  return { RobustDetector, isRowError, RowParser, forecastOf, Downsampler, trendOf };
+}
+type Analysis = Awaited<ReturnType<typeof analysis>>;
 
 type Mode = 'anomaly' | 'trend' | 'forecast';
 const MODES: readonly Mode[] = ['anomaly', 'trend', 'forecast'];
@@ -56,10 +71,11 @@ async function analyzeCommand(options: AnalyzeOptions): Promise<void> {
   if (mode === 'forecast' && threshold === undefined) return usage('--mode forecast needs --threshold X (the value whose crossing to date)');
   const file = options.input!;
   const errors = new ErrorReport(file);
-  const rows = readRows(file, errors);
+  const a = await analysis();
+  const rows = readRows(a, file, errors);
   try {
-    if (mode === 'anomaly') await streamAnomalies(rows);
-    else await summarize(rows, mode, { threshold, json: options.json === true, polarity: options.better === 'higher' ? 'higher_is_better' : 'lower_is_better', file });
+    if (mode === 'anomaly') await streamAnomalies(a, rows);
+    else await summarize(a, rows, mode, { threshold, json: options.json === true, polarity: options.better === 'higher' ? 'higher_is_better' : 'lower_is_better', file });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
@@ -95,7 +111,7 @@ class ErrorReport {
 }
 
 /** The file's data rows in order, bad ones reported and skipped; the first line is the header. */
-async function* readRows(file: string, errors: ErrorReport): AsyncGenerator<Row> {
+async function* readRows({ RowParser, isRowError }: Analysis, file: string, errors: ErrorReport): AsyncGenerator<Row> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
   const parser = new RowParser();
   let line = 0;
@@ -117,7 +133,7 @@ async function* readRows(file: string, errors: ErrorReport): AsyncGenerator<Row>
 }
 
 /** Writes through a buffer, waiting for stdout to drain so memory stays flat. */
-async function streamAnomalies(rows: AsyncGenerator<Row>): Promise<void> {
+async function streamAnomalies({ RobustDetector }: Analysis, rows: AsyncGenerator<Row>): Promise<void> {
   const detector = new RobustDetector();
   let out = 'timestamp,value,score,anomaly\n';
   for await (const r of rows) {
@@ -138,7 +154,7 @@ interface SummaryOptions {
   file: string;
 }
 
-async function summarize(rows: AsyncGenerator<Row>, mode: 'trend' | 'forecast', options: SummaryOptions): Promise<void> {
+async function summarize({ Downsampler, trendOf, forecastOf }: Analysis, rows: AsyncGenerator<Row>, mode: 'trend' | 'forecast', options: SummaryOptions): Promise<void> {
   const down = new Downsampler(256);
   const deltas: number[] = [];
   let interval = Number.NaN;
