@@ -8,6 +8,7 @@ import type { CheckResult } from './core/result.js';
 import { nagiosExitCode } from './core/status.js';
 import { loadConfigFile } from './config/load.js';
 import { configJsonSchema, type Config } from './config/schema.js';
+import { registerAnalyzeCommand } from './cli/analyze-command.js';
 import { specFromTarget, type CheckCommandOptions } from './cli/check-target.js';
 import { nagiosLine } from './cli/format.js';
 import { attemptWithTimeout } from './scheduler/attempt.js';
@@ -69,6 +70,7 @@ function buildProgram(): Command {
     process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
   });
 
+  registerAnalyzeCommand(program);
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
   return program;
 }
