@@ -180,14 +180,21 @@ export class Notifications {
   /** The item to send for an alert event at flush time, or null when it is folded, muted or has nothing to say. */
   private decide(record: AlertRecord, rule: CompiledRule, event: NotifyEvent, now: number): NotificationItem | null {
     const journal = this.deps.journal;
-    if (event === 'resolved' || (event === 'stable' && record.state === 'resolved')) {
+    if (event === 'flapping' || event === 'stable') {
+      // The two flap notices always go out (unless muted): they stand for every transition in between.
+      if (this.deps.silences.muted(record.labels, now)) return null;
+      record.notified = record.state === 'firing';
+      journal.changed(record);
+      return itemOf(record, event, []);
+    }
+    if (event === 'resolved') {
       const owed = record.notified && rule.routing.sendResolved && record.foldedInto === null;
       if (!owed || this.deps.silences.muted(record.labels, now)) return null;
       return itemOf(record, event, []);
     }
     if (record.state !== 'firing') return null;
     const roots = this.deps.graph.roots(record.labels.service ?? '', (s) => this.deps.alerts.firingOn(s).length > 0);
-    if (roots.length > 0 && event !== 'stable' && event !== 'flapping') {
+    if (roots.length > 0) {
       const root = this.deps.alerts.firingOn(roots[0]!)[0]!;
       if (record.foldedInto !== root.id) {
         record.foldedInto = root.id;
