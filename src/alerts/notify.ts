@@ -148,6 +148,8 @@ export class Notifications {
       if (item) items.push(item);
     }
     group.items.clear();
+    // After every item of the flush was decided, so dependents folded in this same flush are listed.
+    for (const item of items) if (item.state === 'firing') item.dependents = this.dependentsOf(this.deps.alerts.get(item.alertId)!.record);
     if (items.length === 0) {
       // Nothing went out: the next item waits group_wait again, as for a new group.
       if (group.flushedAt === null) this.groups.delete(group.key);
@@ -213,7 +215,7 @@ export class Notifications {
     if (event === 'reminder' && !record.notified) event = 'firing';
     record.notified = true;
     journal.changed(record);
-    return itemOf(record, event, this.dependentsOf(record));
+    return itemOf(record, event, []);
   }
 
   /** Alerts folded into `root` that still fire. */
