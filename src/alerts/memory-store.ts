@@ -137,7 +137,7 @@ export class MemoryAlertStore implements AlertStore {
   }
 
   async listSilences(): Promise<Silence[]> {
-    return [...this.silences.values()].map(copy);
+    return [...this.silences.values()].sort((a, b) => a.end - b.end || a.id.localeCompare(b.id)).map(copy);
   }
 
   async close(): Promise<void> {}

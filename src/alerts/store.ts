@@ -83,6 +83,7 @@ export interface AlertStore {
   putSilence(silence: Silence): Promise<void>;
   /** False when there was none. */
   deleteSilence(id: string): Promise<boolean>;
+  /** Every silence kept, soonest end first (then by id). */
   listSilences(): Promise<Silence[]>;
 
   close(): Promise<void>;
