@@ -1,16 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { alertId } from '../../src/alerts/rules.js';
-import { harness, MIN, SEC, type Harness } from './harness.js';
-
-/** A section with one webhook notifier that the harness records, sent at once (group_wait 0). */
-export function section(rules: unknown[], extra: Record<string, unknown> = {}) {
-  return {
-    notifiers: { hook: { kind: 'webhook' as const, url: 'http://127.0.0.1:9/hook' } },
-    defaults: { notify: ['hook'], group_wait: '0s', group_interval: '1m', ...((extra.defaults as object) ?? {}) },
-    rules: rules as never,
-    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'defaults')),
-  };
-}
+import { harness, MIN, SEC, section, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -137,3 +137,13 @@ export async function harness(section: z.input<typeof alertsSchema>, options: Ha
     stop: () => alerting.stop(),
   };
 }
+
+/** A section with one webhook notifier that the harness records, sent at once (group_wait 0). */
+export function section(rules: unknown[], extra: Record<string, unknown> = {}) {
+  return {
+    notifiers: { hook: { kind: 'webhook' as const, url: 'http://127.0.0.1:9/hook' } },
+    defaults: { notify: ['hook'], group_wait: '0s', group_interval: '1m', ...((extra.defaults as object) ?? {}) },
+    rules: rules as never,
+    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'defaults')),
+  };
+}

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { harness, HOUR, MIN, SEC, T0, type Harness } from './harness.js';
-import { section } from './conditions.test.js';
+import { harness, HOUR, MIN, SEC, T0, type Harness, section } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DependencyGraph, rootCauseSentence } from '../../src/alerts/suppression.js';
-import { harness, MIN, SEC, type Harness } from './harness.js';
-import { section } from './conditions.test.js';
+import { harness, MIN, SEC, type Harness, section } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
