@@ -9,7 +9,7 @@ import type { AlertLogger, Notifier } from '../../src/alerts/notifiers/index.js'
 import type { AlertStore } from '../../src/alerts/store.js';
 import type { AlertRecord, DeliveryOutcome, Notification } from '../../src/alerts/types.js';
 import { alertsSchema } from '../../src/config/alerts.js';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock, type Clock } from '../../src/core/clock.js';
 import { seeded } from '../../src/core/random.js';
 import type { HealthStatus } from '../../src/core/status.js';
 import type { z } from 'zod';
@@ -39,11 +39,12 @@ export interface HarnessOptions {
   store?: AlertStore;
   /** What every send answers (default ok). */
   answer?: (n: Notification, notifier: string) => DeliveryOutcome;
-  clock?: FakeClock;
+  /** A FakeClock at T0 by default; a real clock for tests of real processes (advance() then refuses). */
+  clock?: FakeClock | Clock;
 }
 
 export interface Harness {
-  clock: FakeClock;
+  clock: FakeClock | Clock;
   alerting: Alerting;
   store: AlertStore;
   sent: Sent[];
@@ -120,6 +121,7 @@ export async function harness(section: z.input<typeof alertsSchema>, options: Ha
     },
     async advance(ms, step = SEC) {
       await settle();
+      if (!(clock instanceof FakeClock)) throw new Error('advance() needs the FakeClock');
       let left = ms;
       while (left > 0) {
         const d = Math.min(step, left);
