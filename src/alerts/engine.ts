@@ -45,7 +45,9 @@ export class AlertEngine implements AlertInput, AlertIndex {
   private readonly byId = new Map<string, Entry>();
   private readonly firing = new Map<string, Set<Entry>>();
   private readonly flapping = new Set<string>();
-  private readonly ruleCache = new Map<string, Array<{ rule: CompiledRule; index: number }>>();
+  private readonly ruleCache = new Map<string, Array<{ rule: CompiledRule; entryKey: string }>>();
+  /** Per event kind and service: the rules that listen to that kind and whose service matcher accepts the service. */
+  private readonly candidates = new Map<string, Array<{ rule: CompiledRule; index: number }>>();
   private readonly deadlines: Deadlines;
   private readonly resolvedOrder = new Set<string>();
   private hooks: EngineHooks | undefined;
@@ -102,6 +104,7 @@ export class AlertEngine implements AlertInput, AlertIndex {
 
   topologyChanged(): void {
     this.ruleCache.clear();
+    this.candidates.clear();
   }
 
   // ---- AlertIndex ----
@@ -115,10 +118,6 @@ export class AlertEngine implements AlertInput, AlertIndex {
     const set = this.firing.get(service);
     if (!set || set.size === 0) return [];
     return [...set].map((e) => e.record).sort((a, b) => a.id.localeCompare(b.id));
-  }
-
-  *all(): Iterable<{ record: AlertRecord; rule: CompiledRule }> {
-    for (const e of this.byId.values()) yield { record: e.record, rule: e.rule };
   }
 
   isFlapping(labels: Labels): boolean {
@@ -163,15 +162,30 @@ export class AlertEngine implements AlertInput, AlertIndex {
     this.evaluate({ type: 'sample', series, subject, value }, matchSubjectOf(subject), key, `sample-${series}`);
   }
 
-  private rulesFor(kind: string, subject: MatchSubject, key: string): Array<{ rule: CompiledRule; index: number }> {
+  /** The rules of this event kind matching the subject, each with the key its alert has (cached per subject). */
+  private rulesFor(kind: string, subject: MatchSubject, key: string): Array<{ rule: CompiledRule; entryKey: string }> {
     const cacheKey = `${kind}\0${key}`;
     let list = this.ruleCache.get(cacheKey);
     if (!list) {
       list = [];
-      this.rules.forEach((rule, index) => {
-        if (listensTo(rule.condition, kind) && rule.matches(subject, this.topology)) list!.push({ rule, index });
-      });
+      for (const { rule, index } of this.candidatesFor(kind, subject.service)) {
+        if (rule.matches(subject, this.topology)) list.push({ rule, entryKey: `${index}|${key}` });
+      }
       this.ruleCache.set(cacheKey, list);
+    }
+    return list;
+  }
+
+  /** Rules that may match a subject of `service` for this event kind, so a new subject is matched against those only. */
+  private candidatesFor(kind: string, service: string): Array<{ rule: CompiledRule; index: number }> {
+    const key = `${kind}\0${service}`;
+    let list = this.candidates.get(key);
+    if (!list) {
+      list = [];
+      this.rules.forEach((rule, index) => {
+        if (listensTo(rule.condition, kind) && rule.matchesService(service)) list!.push({ rule, index });
+      });
+      this.candidates.set(key, list);
     }
     return list;
   }
@@ -181,14 +195,14 @@ export class AlertEngine implements AlertInput, AlertIndex {
     if (rules.length === 0) return;
     const now = this.clock.now();
     const ctx = { series: this.series, now };
-    for (const { rule, index } of rules) {
+    for (const { rule, entryKey } of rules) {
       this.evaluations++;
-      const verdict = rule.condition.evaluate(event, ctx);
-      if (!verdict) continue;
-      const entryKey = `${index}|${key}`;
       let entry = this.entries.get(entryKey);
+      let verdict = rule.condition.evaluate(event, ctx, entry !== undefined);
+      if (!verdict) continue;
       if (!entry) {
         if (!verdict.active) continue;
+        verdict = rule.condition.evaluate(event, ctx, true)!;
         entry = this.create(rule, subject, scopeOf(rule.condition, event), entryKey, now);
       }
       entry.record.summary = verdict.summary;

@@ -23,8 +23,6 @@ export interface AlertIndex {
   get(id: string): { record: AlertRecord; rule: CompiledRule } | undefined;
   /** Firing alerts on a service (label service), any rule. */
   firingOn(service: string): readonly AlertRecord[];
-  /** Every alert. */
-  all(): Iterable<{ record: AlertRecord; rule: CompiledRule }>;
   /** Whether a check covered by these labels is flapping. */
   isFlapping(labels: Labels): boolean;
 }
@@ -59,6 +57,8 @@ export class Notifications {
   private readonly groups = new Map<string, Group>();
   /** Alerts that sent a flapping notice and owe a "stable again". */
   private readonly flapNoticed = new Set<string>();
+  /** Root alert id → ids of alerts folded into it (entries whose foldedInto moved on are skipped when read). */
+  private readonly folded = new Map<string, Set<string>>();
   /** Firing alerts whose notification was muted: notified when the mute ends. */
   private readonly muted = new Set<string>();
   private muteTimer: TimerHandle | undefined;
@@ -200,6 +200,9 @@ export class Notifications {
       const root = this.deps.alerts.firingOn(roots[0]!)[0]!;
       if (record.foldedInto !== root.id) {
         record.foldedInto = root.id;
+        let set = this.folded.get(root.id);
+        if (!set) this.folded.set(root.id, (set = new Set()));
+        set.add(record.id);
         journal.note(record, { at: now, type: 'suppressed', detail: `folded into ${root.labels.service}'s alert ${root.id} (${roots.join(', ')} down)` });
       }
       return null;
@@ -221,16 +224,22 @@ export class Notifications {
   /** Alerts folded into `root` that still fire. */
   private dependentsOf(root: AlertRecord): NotificationItem['dependents'] {
     const out: NotificationItem['dependents'] = [];
-    for (const { record } of this.deps.alerts.all()) {
-      if (record.foldedInto === root.id && record.state === 'firing') out.push({ alertId: record.id, service: record.labels.service ?? '', rule: record.rule });
+    for (const id of this.folded.get(root.id) ?? []) {
+      const record = this.deps.alerts.get(id)?.record;
+      if (record && record.foldedInto === root.id && record.state === 'firing') out.push({ alertId: record.id, service: record.labels.service ?? '', rule: record.rule });
     }
     return out;
   }
 
   /** The root resolved: its dependents that still fire are sent alone (after their group's wait). */
   private releaseDependents(root: AlertRecord): void {
-    for (const { record, rule } of this.deps.alerts.all()) {
-      if (record.foldedInto !== root.id) continue;
+    const ids = this.folded.get(root.id);
+    if (!ids) return;
+    this.folded.delete(root.id);
+    for (const id of ids) {
+      const entry = this.deps.alerts.get(id);
+      if (!entry || entry.record.foldedInto !== root.id) continue;
+      const { record, rule } = entry;
       record.foldedInto = null;
       if (record.state !== 'firing') continue;
       this.deps.journal.note(record, { at: this.deps.clock.now(), type: 'unsuppressed', detail: `${root.labels.service} resolved; this alert still fires` });

@@ -48,6 +48,8 @@ export interface CompiledRule {
   routing: RuleRouting;
   /** Whether the rule looks at this subject. */
   matches(subject: MatchSubject, topology: AlertTopology): boolean;
+  /** Whether its service matcher (alone) accepts the service. */
+  matchesService(service: string): boolean;
 }
 
 /** Compile every rule of the section. */
@@ -85,6 +87,7 @@ export function compileRule(rule: RuleConfig, config: AlertsConfig): CompiledRul
       groupWaitMs: rule.group_wait ?? d.group_wait,
       groupIntervalMs: rule.group_interval ?? d.group_interval,
     },
+    matchesService: (name) => !service || service(name),
     matches(s, topology) {
       if (service && !service(s.service)) return false;
       // A matcher on a field the subject does not have (an instance matcher on a service) does not match.

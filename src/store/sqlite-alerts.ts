@@ -5,11 +5,12 @@
  * history's writers do not block each other's reads) or on a file of its
  * own.
  *
- * `synchronous=FULL` on this connection: an enqueued notification is on
- * disk before `enqueue` resolves, and a delivery marked done stays done
- * after a crash of the machine, so a restart neither loses nor resends it.
- * The volume is small (a row per notification and notifier), so the fsync
- * per write costs nothing that matters.
+ * Durability (`synchronous`): with "normal" (the default, as the history's
+ * batches) a committed row survives a crash of the process (kill -9): a
+ * restart neither loses an enqueued notification nor resends a delivered
+ * one; an OS crash or power loss may lose the newest commits. "full" fsyncs
+ * every commit so they survive that too, at the cost of an fsync on the
+ * path from a transition to the notifier (bench/alerts measures both).
  *
  * better-sqlite3 is synchronous; methods are async for the interface's sake
  * (a networked backend fits the same shape).
@@ -56,6 +57,8 @@ export interface SqliteAlertStoreOptions {
   path: string;
   /** Wait for a lock held by another connection this long, ms (default 5000). */
   busyTimeoutMs?: number;
+  /** "normal" (default): commits survive a process crash; "full": an OS crash too (an fsync per commit). */
+  synchronous?: 'normal' | 'full';
 }
 
 interface OutboxDbRow {
@@ -77,7 +80,7 @@ export function openSqliteAlertStore(options: SqliteAlertStoreOptions): SqliteAl
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.exec(SCHEMA);
     const row = db.prepare('SELECT version FROM alert_schema').get() as { version: number } | undefined;
     if (!row) db.prepare('INSERT INTO alert_schema (version) VALUES (?)').run(ALERT_SCHEMA_VERSION);

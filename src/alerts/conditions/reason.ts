@@ -27,10 +27,10 @@ export const reasonCondition: ConditionFactory<ReasonConfig> = (config) => {
   return {
     scope: 'check',
     listens: ['result'],
-    evaluate(event) {
+    evaluate(event, _ctx, detail) {
       if (event.type !== 'result') return undefined;
       const { check, result } = event.input;
-      if (!codes.has(result.reason)) return { active: false, value: null, summary: `${check.checkId}: ${result.reason}` };
+      if (!codes.has(result.reason)) return { active: false, value: null, summary: detail ? `${check.checkId}: ${result.reason}` : '' };
       if (!metric) return { active: true, value: null, summary: `${check.checkId}: ${result.reason}: ${result.output}` };
       const value = result.metrics?.[metric.name];
       if (value === undefined) return { active: false, value: null, summary: `${check.checkId}: no ${metric.name} in the result` };

@@ -17,15 +17,15 @@ export const thresholdCondition: ConditionFactory<ThresholdConfig> = (config, sc
     scope: scope ?? 'check',
     listens: ['sample'],
     series: { name: config.series, windowMs: config.window },
-    evaluate(event, ctx) {
+    evaluate(event, ctx, detail) {
       if (event.type !== 'sample' || event.series !== config.series) return undefined;
       const key = subjectKey(event.subject);
       const { value, count } = aggregate(ctx.series.values(config.series, key, ctx.now - config.window), config.agg, config.window);
       if (count < config.min_samples || value === null) {
-        return { active: false, value, summary: `${key}: ${label} has ${count} sample${count === 1 ? '' : 's'} (need ${config.min_samples})` };
+        return { active: false, value, summary: detail ? `${key}: ${label} has ${count} sample${count === 1 ? '' : 's'} (need ${config.min_samples})` : '' };
       }
       const active = compare(value, config.op, config.value);
-      return { active, value, summary: `${key}: ${label} = ${round(value)} ${active ? '' : 'not '}${config.op} ${config.value}` };
+      return { active, value, summary: detail ? `${key}: ${label} = ${round(value)} ${active ? '' : 'not '}${config.op} ${config.value}` : '' };
     },
   };
 };

@@ -21,7 +21,7 @@ export interface Verdict {
   active: boolean;
   /** The number looked at (aggregate, metric), or null. */
   value: number | null;
-  /** One line saying what was seen, for notifications. */
+  /** One line saying what was seen, for notifications ('' when evaluate was asked for no detail). */
   summary: string;
 }
 
@@ -40,8 +40,13 @@ export interface Condition {
   readonly scope: Scope;
   /** A numeric series it reads and the window it needs, so SeriesWindows keeps enough. */
   readonly series?: { name: string; windowMs: number };
-  /** The verdict for the event's subject, or undefined when the event says nothing about this condition. */
-  evaluate(event: ConditionEvent, ctx: ConditionContext): Verdict | undefined;
+  /**
+   * The verdict for the event's subject, or undefined when the event says
+   * nothing about this condition. With `detail` false the summary may be ''
+   * (most verdicts are "inactive, no alert": building text for them is most
+   * of an evaluation's cost); the engine asks again with detail when it needs it.
+   */
+  evaluate(event: ConditionEvent, ctx: ConditionContext, detail: boolean): Verdict | undefined;
 }
 
 /** Builds an evaluator from one condition config; `scope` is the rule's scope: (undefined: the kind's default). */
