@@ -32,7 +32,16 @@ export interface EngineHooks {
 
 interface Entry extends AlertRuntime {
   rule: CompiledRule;
+  /** `ruleIndex|subjectKey` */
   key: string;
+  index: number;
+  subject: string;
+}
+
+/** A rule and its position (shared objects: the per-subject cache holds references only). */
+interface RuleRef {
+  rule: CompiledRule;
+  index: number;
 }
 
 /** Resolved alerts kept in memory for the API (oldest dropped first; the store keeps them all). */
@@ -41,13 +50,16 @@ const MAX_RESOLVED_IN_MEMORY = 10_000;
 /** The rule engine. */
 export class AlertEngine implements AlertInput, AlertIndex {
   private readonly series = new SeriesWindows();
+  /** Alerts by entry key (`ruleIndex|subjectKey`), for deadlines. */
   private readonly entries = new Map<string, Entry>();
+  /** Alerts by subject key, then rule index: one lookup per event, then an integer key per rule. */
+  private readonly bySubject = new Map<string, Map<number, Entry>>();
   private readonly byId = new Map<string, Entry>();
   private readonly firing = new Map<string, Set<Entry>>();
   private readonly flapping = new Set<string>();
-  private readonly ruleCache = new Map<string, Array<{ rule: CompiledRule; entryKey: string }>>();
+  private readonly ruleCache = new Map<string, ReadonlyArray<RuleRef>>();
   /** Per event kind and service: the rules that listen to that kind and whose service matcher accepts the service. */
-  private readonly candidates = new Map<string, Array<{ rule: CompiledRule; index: number }>>();
+  private readonly candidates = new Map<string, RuleRef[]>();
   private readonly deadlines: Deadlines;
   private readonly resolvedOrder = new Set<string>();
   private hooks: EngineHooks | undefined;
@@ -139,10 +151,9 @@ export class AlertEngine implements AlertInput, AlertIndex {
     for (const record of records) {
       const found = byName.get(record.rule);
       if (!found || this.byId.has(record.id)) continue;
-      const key = `${found.index}|${subjectKeyOfLabels(record.labels)}`;
-      const entry: Entry = { record, condition: record.state === 'firing', clearedAt: null, rule: found.rule, key };
-      this.entries.set(key, entry);
-      this.byId.set(record.id, entry);
+      const subject = subjectKeyOfLabels(record.labels);
+      const entry: Entry = { record, condition: record.state === 'firing', clearedAt: null, rule: found.rule, key: `${found.index}|${subject}`, index: found.index, subject };
+      this.remember(entry);
       if (record.state === 'firing') this.setFiring(entry, true);
       else if (record.state === 'resolved') this.resolvedOrder.add(record.id);
       this.process(entry, null);
@@ -163,21 +174,21 @@ export class AlertEngine implements AlertInput, AlertIndex {
   }
 
   /** The rules of this event kind matching the subject, each with the key its alert has (cached per subject). */
-  private rulesFor(kind: string, subject: MatchSubject, key: string): Array<{ rule: CompiledRule; entryKey: string }> {
+  private rulesFor(kind: string, subject: MatchSubject, key: string): ReadonlyArray<RuleRef> {
     const cacheKey = `${kind}\0${key}`;
     let list = this.ruleCache.get(cacheKey);
     if (!list) {
-      list = [];
-      for (const { rule, index } of this.candidatesFor(kind, subject.service)) {
-        if (rule.matches(subject, this.topology)) list.push({ rule, entryKey: `${index}|${key}` });
-      }
+      const candidates = this.candidatesFor(kind, subject.service);
+      const matching = candidates.filter((ref) => ref.rule.matches(subject, this.topology));
+      // Most subjects match every candidate of their service: share that array instead of a copy per subject.
+      list = matching.length === candidates.length ? candidates : matching;
       this.ruleCache.set(cacheKey, list);
     }
     return list;
   }
 
   /** Rules that may match a subject of `service` for this event kind, so a new subject is matched against those only. */
-  private candidatesFor(kind: string, service: string): Array<{ rule: CompiledRule; index: number }> {
+  private candidatesFor(kind: string, service: string): RuleRef[] {
     const key = `${kind}\0${service}`;
     let list = this.candidates.get(key);
     if (!list) {
@@ -195,15 +206,16 @@ export class AlertEngine implements AlertInput, AlertIndex {
     if (rules.length === 0) return;
     const now = this.clock.now();
     const ctx = { series: this.series, now };
-    for (const { rule, entryKey } of rules) {
+    const alerts = this.bySubject.get(key);
+    for (const { rule, index } of rules) {
       this.evaluations++;
-      let entry = this.entries.get(entryKey);
+      let entry = alerts?.get(index);
       let verdict = rule.condition.evaluate(event, ctx, entry !== undefined);
       if (!verdict) continue;
       if (!entry) {
         if (!verdict.active) continue;
         verdict = rule.condition.evaluate(event, ctx, true)!;
-        entry = this.create(rule, subject, scopeOf(rule.condition, event), entryKey, now);
+        entry = this.create(rule, index, subject, scopeOf(rule.condition, event), key, now);
       }
       entry.record.summary = verdict.summary;
       entry.record.value = verdict.value;
@@ -211,7 +223,7 @@ export class AlertEngine implements AlertInput, AlertIndex {
     }
   }
 
-  private create(rule: CompiledRule, subject: MatchSubject, scope: Scope, key: string, now: number): Entry {
+  private create(rule: CompiledRule, index: number, subject: MatchSubject, scope: Scope, subjectKey: string, now: number): Entry {
     const labels = labelsFor(rule, subject, scope);
     const id = alertId(rule.name, labels);
     const record: AlertRecord = {
@@ -233,11 +245,26 @@ export class AlertEngine implements AlertInput, AlertIndex {
       timeline: [],
       updatedAt: now,
     };
-    const entry: Entry = { record, condition: false, clearedAt: null, rule, key };
-    this.entries.set(key, entry);
-    this.byId.set(id, entry);
+    const entry: Entry = { record, condition: false, clearedAt: null, rule, key: `${index}|${subjectKey}`, index, subject: subjectKey };
+    this.remember(entry);
     this.journal.note(record, { at: now, type: 'pending', detail: rule.timing.forMs ? `for ${rule.timing.forMs} ms` : undefined });
     return entry;
+  }
+
+  private remember(entry: Entry): void {
+    this.entries.set(entry.key, entry);
+    this.byId.set(entry.record.id, entry);
+    let m = this.bySubject.get(entry.subject);
+    if (!m) this.bySubject.set(entry.subject, (m = new Map()));
+    m.set(entry.index, entry);
+  }
+
+  private forget(entry: Entry): void {
+    this.entries.delete(entry.key);
+    this.byId.delete(entry.record.id);
+    const m = this.bySubject.get(entry.subject);
+    m?.delete(entry.index);
+    if (m?.size === 0) this.bySubject.delete(entry.subject);
   }
 
   private wake(key: string): void {
@@ -265,8 +292,7 @@ export class AlertEngine implements AlertInput, AlertIndex {
         return;
       case 'cancelled':
         this.journal.note(record, { at: now, type: 'resolved', detail: 'cleared while pending (never fired)' });
-        this.entries.delete(entry.key);
-        this.byId.delete(record.id);
+        this.forget(entry);
         this.deadlines.set(entry.key, null);
         return;
       case 'firing':
@@ -311,10 +337,7 @@ export class AlertEngine implements AlertInput, AlertIndex {
     const oldest = this.resolvedOrder.values().next().value!;
     this.resolvedOrder.delete(oldest);
     const entry = this.byId.get(oldest);
-    if (entry && entry.record.state === 'resolved') {
-      this.byId.delete(oldest);
-      this.entries.delete(entry.key);
-    }
+    if (entry && entry.record.state === 'resolved') this.forget(entry);
   }
 }
 

@@ -161,7 +161,7 @@ export class Notifications {
     const status = firing > 0 ? 'firing' : 'resolved';
     const notification: Notification = {
       version: 1,
-      id: randomId(this.deps.random),
+      id: notificationId(now, this.deps.random),
       createdAt: new Date(now).toISOString(),
       groupKey: group.key,
       groupLabels: group.labels,
@@ -299,6 +299,15 @@ function itemOf(record: AlertRecord, event: NotifyEvent, dependents: Notificatio
     endsAt: record.resolvedAt === null ? null : new Date(record.resolvedAt).toISOString(),
     dependents,
   };
+}
+
+/**
+ * A notification id: the creation time (base 36) and 80 random bits. The
+ * time part keeps ids unique across restarts even when the Random repeats
+ * its sequence (a seeded one), so an idempotency key is never reused.
+ */
+export function notificationId(now: number, random: Random): string {
+  return `${Math.floor(now).toString(36)}-${randomId(random).slice(0, 20)}`;
 }
 
 /** 128 random bits as 32 hex digits, from the injected Random. */
