@@ -32,6 +32,9 @@ import { DependencyGraph } from './suppression.js';
 import { addEntry, type AlertJournal } from './timeline.js';
 import type { AlertRecord, AlertState, Level } from './types.js';
 
+/** How often delivered and dead outbox rows past `outbox.keep_delivered` are deleted, ms. */
+const PRUNE_EVERY_MS = 3_600_000;
+
 /** Filters of GET /api/v1/alerts. */
 export interface AlertFilter {
   state?: readonly AlertState[];
@@ -224,10 +227,10 @@ export function createAlerting(options: AlertingOptions): Alerting {
     async deleteSilence(id) {
       const existing = silences.get(id);
       if (existing?.source === 'config') throw new UsageError(`silence ${id} comes from the config file: remove it there`);
-      const removed = (await store.deleteSilence(id)) || silences.remove(id);
-      silences.remove(id);
-      if (removed) notifications.silencesChanged();
-      return removed;
+      const stored = await store.deleteSilence(id);
+      const held = silences.remove(id);
+      if (stored || held) notifications.silencesChanged();
+      return stored || held;
     },
     async notifierStatus() {
       const stats = await outbox.stats();
@@ -239,6 +242,13 @@ export function createAlerting(options: AlertingOptions): Alerting {
         })),
       );
     },
+  };
+
+  // Delivered and dead rows are kept `keep_delivered` for the API and then dropped, checked hourly.
+  let pruneTimer: ReturnType<Clock['setTimeout']> | undefined;
+  const prune = (): void => {
+    store.pruneOutbox(clock.now() - config.outbox.keep_delivered).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'alerts: cannot prune the outbox'));
+    pruneTimer = clock.setTimeout(prune, PRUNE_EVERY_MS);
   };
 
   return {
@@ -253,6 +263,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       const now = clock.now();
       for (const s of await store.listSilences()) if (s.end > now) silences.add(s);
       await outbox.start();
+      pruneTimer = clock.setTimeout(prune, PRUNE_EVERY_MS);
     },
     async flush() {
       await saving;
@@ -262,6 +273,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       }
     },
     async stop() {
+      if (pruneTimer !== undefined) clock.clearTimeout(pruneTimer);
       engine.stop();
       notifications.stop();
       await remediation.close();

@@ -255,7 +255,10 @@ export class AlertEngine implements AlertInput, AlertIndex {
     this.entries.set(entry.key, entry);
     this.byId.set(entry.record.id, entry);
     let m = this.bySubject.get(entry.subject);
-    if (!m) this.bySubject.set(entry.subject, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.bySubject.set(entry.subject, m);
+    }
     m.set(entry.index, entry);
   }
 
@@ -326,7 +329,10 @@ export class AlertEngine implements AlertInput, AlertIndex {
     const service = entry.record.labels.service ?? '';
     let set = this.firing.get(service);
     if (on) {
-      if (!set) this.firing.set(service, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.firing.set(service, set);
+      }
       set.add(entry);
     } else set?.delete(entry);
   }

@@ -144,7 +144,10 @@ export class MemoryAlertStore implements AlertStore {
 
   private statusOf(notifier: string) {
     let s = this.status.get(notifier);
-    if (!s) this.status.set(notifier, (s = { lastError: null, lastErrorAt: null, lastDeliveredAt: null }));
+    if (!s) {
+      s = { lastError: null, lastErrorAt: null, lastDeliveredAt: null };
+      this.status.set(notifier, s);
+    }
     return s;
   }
 }

@@ -117,7 +117,10 @@ export class Notifications {
   private add(record: AlertRecord, rule: CompiledRule, event: NotifyEvent): void {
     const { key, labels } = groupOf(record, rule);
     let group = this.groups.get(key);
-    if (!group) this.groups.set(key, (group = { key, labels, rule, items: new Map(), flushedAt: null, timer: undefined }));
+    if (!group) {
+      group = { key, labels, rule, items: new Map(), flushedAt: null, timer: undefined };
+      this.groups.set(key, group);
+    }
     const previous = group.items.get(record.id);
     if (previous === 'firing' && event === 'resolved') {
       // Fired and cleared inside one wait: nothing to say to anyone.
@@ -201,7 +204,10 @@ export class Notifications {
       if (record.foldedInto !== root.id) {
         record.foldedInto = root.id;
         let set = this.folded.get(root.id);
-        if (!set) this.folded.set(root.id, (set = new Set()));
+        if (!set) {
+          set = new Set();
+          this.folded.set(root.id, set);
+        }
         set.add(record.id);
         journal.note(record, { at: now, type: 'suppressed', detail: `folded into ${root.labels.service}'s alert ${root.id} (${roots.join(', ')} down)` });
       }
@@ -263,7 +269,7 @@ export class Notifications {
     const now = this.deps.clock.now();
     for (const id of [...this.muted]) {
       const entry = this.deps.alerts.get(id);
-      if (!entry || entry.record.state !== 'firing') {
+      if (entry?.record.state !== 'firing') {
         this.muted.delete(id);
         continue;
       }

@@ -141,7 +141,11 @@ export class Outbox {
         lane.again = false;
         this.kick(lane);
       }
-      if (this.isIdle() || this.stopped) for (const r of [...this.idle]) (this.idle.delete(r), r());
+      if (this.isIdle() || this.stopped) {
+        const waiting = [...this.idle];
+        this.idle.clear();
+        for (const resolve of waiting) resolve();
+      }
     });
   }
 

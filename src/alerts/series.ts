@@ -41,9 +41,15 @@ export class SeriesWindows {
     const keep = this.keepMs.get(series);
     if (keep === undefined) return;
     let bySubject = this.rings.get(series);
-    if (!bySubject) this.rings.set(series, (bySubject = new Map()));
+    if (!bySubject) {
+      bySubject = new Map();
+      this.rings.set(series, bySubject);
+    }
     let ring = bySubject.get(key);
-    if (!ring) bySubject.set(key, (ring = { at: [], value: [], head: 0 }));
+    if (!ring) {
+      ring = { at: [], value: [], head: 0 };
+      bySubject.set(key, ring);
+    }
     ring.at.push(at);
     ring.value.push(value);
     const horizon = at - keep;

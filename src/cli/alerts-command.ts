@@ -31,7 +31,7 @@ export interface AlertsTestOptions {
 export async function alertsTest(options: AlertsTestOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const clock = options.clock ?? realClock;
-  let config;
+  let config: Awaited<ReturnType<typeof loadConfigFile>>;
   try {
     config = await loadConfigFile(options.config, options.env ?? process.env);
   } catch (err) {

@@ -178,7 +178,10 @@ export class SqliteAlertStore implements AlertStore {
     const byName = new Map<string, NotifierStats>();
     const get = (notifier: string): NotifierStats => {
       let s = byName.get(notifier);
-      if (!s) byName.set(notifier, (s = { notifier, queued: 0, dead: 0, delivered: 0, lastError: null, lastErrorAt: null, lastDeliveredAt: null }));
+      if (!s) {
+        s = { notifier, queued: 0, dead: 0, delivered: 0, lastError: null, lastErrorAt: null, lastDeliveredAt: null };
+        byName.set(notifier, s);
+      }
       return s;
     };
     for (const c of counts) Object.assign(get(c.notifier), { queued: c.queued, dead: c.dead, delivered: c.delivered });

@@ -49,7 +49,12 @@ describe('kill -9 between enqueue and delivery (SQLite outbox in a child process
   it('receiver down at the kill: delivered after the restart, once; a further restart sends nothing', async () => {
     const db = join(dir, 'down.db');
     const answered = new Set<number>();
-    const r = track(await startReceiver((req, res) => (answered.add(r.requests.indexOf(req)), answer200(req, res))));
+    const r = track(
+      await startReceiver((req, res) => {
+        answered.add(r.requests.indexOf(req));
+        answer200(req, res);
+      }),
+    );
     await r.stop();
     const first = child(db, `${r.url}/in`, 'enqueue');
     await until(() => first.lines().includes('failed crash-1:hook'), 10_000, 'a failed try');
@@ -74,7 +79,10 @@ describe('kill -9 between enqueue and delivery (SQLite outbox in a child process
     const first = child(db, `${r.url}/in`, 'enqueue');
     await until(() => r.requests.length === 1, 10_000, 'the first try to arrive');
     await kill9(first.proc); // no answer was given: the row is leased, not delivered
-    r.behaviour = (req, res) => (answered.add(r.requests.indexOf(req)), answer200(req, res));
+    r.behaviour = (req, res) => {
+      answered.add(r.requests.indexOf(req));
+      answer200(req, res);
+    };
     const second = child(db, `${r.url}/in`, 'resume');
     await until(() => second.lines().includes('delivered crash-1:hook'), 10_000, 'the delivery after the restart');
     await new Promise((res) => setTimeout(res, 500));

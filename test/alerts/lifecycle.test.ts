@@ -42,7 +42,9 @@ function drive(t: RuleTiming, script: Array<[number, boolean]>, until: number, l
   const rt = runtime(script[0]![0] * S);
   const out: string[] = [];
   let wake: number | null = null;
-  const record = (now: number, events: LifecycleEvent[]) => events.forEach((e) => out.push(`${now / S}:${e}`));
+  const record = (now: number, events: LifecycleEvent[]) => {
+    for (const e of events) out.push(`${now / S}:${e}`);
+  };
   let i = 0;
   let dropped = false;
   for (;;) {

@@ -27,7 +27,7 @@ export const slackNotifier: NotifierFactory<SlackNotifierConfig> = (config) => {
 
 /** The message body for a notification. */
 export function slackMessage(n: Notification): { text: string; blocks: unknown[] } {
-  const lines = n.items.slice(0, MAX_LINES).map((i) => `• ${escape(itemLine(i))}`);
+  const lines = n.items.slice(0, MAX_LINES).map((i) => `• ${escapeMrkdwn(itemLine(i))}`);
   if (n.items.length > MAX_LINES) lines.push(`… and ${n.items.length - MAX_LINES} more`);
   const emoji = n.status === 'resolved' ? ':white_check_mark:' : n.level === 'critical' ? ':red_circle:' : n.level === 'warning' ? ':warning:' : ':information_source:';
   return {
@@ -41,6 +41,6 @@ export function slackMessage(n: Notification): { text: string; blocks: unknown[]
 }
 
 /** Slack's mrkdwn escapes: &, <, >. */
-function escape(text: string): string {
+function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
