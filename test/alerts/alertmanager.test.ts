@@ -51,7 +51,7 @@ describe('Alertmanager notifier against a real Alertmanager', () => {
     expect(sentOn.alerts[0].labels.alertname).toBe('db-down');
     expect(sentOn.alerts[0].status).toBe('resolved');
     await notifier.close?.();
-  });
+  }, 60_000);
 
   it('Alertmanager refuses a malformed alert with 400, which is not retried', async () => {
     const hooks = track(await startReceiver());
@@ -63,5 +63,5 @@ describe('Alertmanager notifier against a real Alertmanager', () => {
     expect(outcome).toMatchObject({ ok: false, retryable: false });
     expect(toAlertmanager(bad)[0]!.startsAt).toBe('not a time');
     await notifier.close?.();
-  });
+  }, 60_000);
 });

@@ -46,7 +46,7 @@ describe('healthmesh alerts test', () => {
     const body = JSON.parse(hook.requests[0]!.body);
     expect(body.items[0]).toMatchObject({ rule: 'db-down', level: 'critical', labels: { service: 'db', test: 'true' } });
     expect(hook.requests[0]!.headers['x-healthmesh-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
-  });
+  }, 20_000);
 
   it('exits 0 when every notifier delivered, 2 for an unknown rule, 1 for a bad config', async () => {
     const hook = track(await startReceiver());
@@ -57,5 +57,5 @@ describe('healthmesh alerts test', () => {
     expect(lines.at(-1)).toContain('no rule named "nope" (rules: db-down, quiet)');
     expect(await alertsTest({ config: path, rule: 'quiet', env: {}, out: (l) => lines.push(l) })).toBe(1);
     expect(lines.at(-1)).toContain('HOOK_SECRET is not set');
-  });
+  }, 20_000);
 });

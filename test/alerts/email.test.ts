@@ -74,7 +74,7 @@ describe('e-mail notifier against a real SMTP server on loopback', () => {
     expect(m.raw).toContain('Content-Type: text/plain');
     expect(m.raw).toContain('Content-Type: text/html');
     expect(m.raw.replace(/=\r?\n/g, '')).toContain('orders is down because db is down');
-  });
+  }, 20_000);
 
   it.each([
     [550, false],

@@ -78,7 +78,7 @@ describe('webhook notifier against a real HTTP receiver', () => {
     const n = webhook(r.url, { timeout: '300ms' });
     const t = Date.now();
     const outcome = await send(n, notification('n1'), 'k', 300);
-    expect(Date.now() - t).toBeLessThan(2000);
+    expect(Date.now() - t).toBeLessThan(5000); // 300 ms timeout; the rest is slack for a loaded machine
     expect(outcome).toMatchObject({ ok: false, retryable: true });
     await n.close?.();
   });
@@ -102,8 +102,8 @@ describe('webhook notifier against a real HTTP receiver', () => {
     const rss = process.memoryUsage().rss;
     const t = Date.now();
     expect(await send(n, notification('n1'))).toEqual({ ok: true, detail: 'HTTP 200' });
-    expect(Date.now() - t).toBeLessThan(3000);
-    await until(() => closed, 3000, 'the receiver to see the connection closed');
+    expect(Date.now() - t).toBeLessThan(10_000); // 512 MiB offered: cut long before
+    await until(() => closed, 10_000, 'the receiver to see the connection closed');
     expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 1024 * 1024);
     expect(MAX_ANSWER_BYTES).toBe(64 * 1024);
     await n.close?.();
@@ -152,7 +152,7 @@ describe('delivery through the outbox to a real receiver', () => {
     expect(keys.sort()).toEqual(ids.map((id) => `${id}:hook`).sort());
     expect(r.requests.every(verified)).toBe(true);
     expect((await store.notifierStats())[0]).toMatchObject({ queued: 0, delivered: 20, dead: 0 });
-  });
+  }, 30_000);
 });
 
 describe('slack notifier against a real HTTP receiver', () => {
