@@ -12,6 +12,7 @@ declare -A NEEDED=(
   [ping]=iputils-ping
   [promtool]=prometheus
   [prometheus]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
 )
 
 missing=()

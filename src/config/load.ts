@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
+import { alertCrossChecks } from './alerts.js';
 import { interpolateEnv } from './env.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -184,6 +185,7 @@ function crossChecks(config: Config): Array<{ path: PathPart[]; message: string 
       problems.push({ path: ['proxy', 'routes', i, 'service'], message: `no service named "${route.service}" (define it under services:)` });
     }
   });
+  problems.push(...alertCrossChecks(config));
   return problems;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertsSchema } from './alerts.js';
 import { balancerSchema, proxySchema } from './balancer.js';
 import { address, duration, positiveDuration } from './common.js';
 import { hostPort } from './host-port.js';
@@ -160,6 +161,7 @@ export const configSchema = z.strictObject({
   defaults: defaultsSchema.prefault({}),
   metrics: metricsSchema.prefault({}).meta({ description: 'Prometheus metrics at /metrics' }),
   proxy: proxySchema.optional().meta({ description: 'Reverse proxy for `healthmesh proxy`: routes to services' }),
+  alerts: alertsSchema.optional().meta({ description: 'Alert rules, notifiers, silences and maintenance windows (README, "Alerts")' }),
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
 });
 
