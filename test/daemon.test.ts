@@ -19,12 +19,12 @@ describe('config reload', () => {
       write('  api:\n    instances: [{ id: a1, address: "127.0.0.1:1" }, { id: a2, address: "127.0.0.1:2" }]\n    checks: [{ kind: tcp }]\n');
       const ok = await fetch(`${base}/api/v1/reload`, { method: 'POST' });
       expect(ok.status).toBe(200);
-      expect((await ok.json()).changes).toEqual({ added: 1, removed: 0, changed: 0, kept: 1 });
+      expect(((await ok.json()) as { changes: unknown }).changes).toEqual({ added: 1, removed: 0, changed: 0, kept: 1 });
 
       write('  api:\n    instances: [{ id: a1, address: "127.0.0.1:1" }]\n    checks: [{ kind: tcp, interval: 5 parsecs }]\n');
       const bad = await fetch(`${base}/api/v1/reload`, { method: 'POST' });
       expect(bad.status).toBe(400);
-      expect((await bad.json()).message).toContain('services.api.checks[0].interval: "5 parsecs" is not a duration');
+      expect(((await bad.json()) as { message: string }).message).toContain('services.api.checks[0].interval: "5 parsecs" is not a duration');
       expect(daemon.engine.get('api/a2/tcp')).toBeDefined(); // the previous config still runs
     } finally {
       await daemon.stop();

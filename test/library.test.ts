@@ -67,7 +67,7 @@ describe('library mode', () => {
     await until(() => hm.isReady());
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${base}/hello`)).text()).toBe('world');
-    expect((await (await fetch(`${base}/health`)).json()).status).toBe('pass');
+    expect(((await (await fetch(`${base}/health`)).json()) as { status: string }).status).toBe('pass');
   });
 
   it('fails readiness first on shutdown, then stops the checks after the drain', async () => {

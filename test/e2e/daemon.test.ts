@@ -31,7 +31,7 @@ services:
   return file;
 }
 
-const children: Array<{ kill(sig: string): void }> = [];
+const children: Array<{ kill(signal?: NodeJS.Signals): unknown }> = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
 });
@@ -61,7 +61,7 @@ describe('the daemon as a spawned process', () => {
     });
     expect(reg.status).toBe(201);
 
-    const healthy = async () => (await (await fetch(`${base}/api/v1/services/api/instances?status=healthy`)).json()).items.length;
+    const healthy = async () => ((await (await fetch(`${base}/api/v1/services/api/instances?status=healthy`)).json()) as { items: unknown[] }).items.length;
     await waitFor(() => sse.includes('"to":"HEALTHY"'), 10_000, 'HEALTHY over SSE');
     expect(await healthy()).toBe(1);
 
@@ -73,7 +73,7 @@ describe('the daemon as a spawned process', () => {
     // History: both kinds of result were stored (flush every 200 ms).
     let history: Array<{ status: string }> = [];
     for (let i = 0; i < 50 && !history.some((r) => r.status === 'UNHEALTHY'); i++) {
-      history = (await (await fetch(`${base}/api/v1/checks/api/a1/port/history?limit=1000`)).json()).items;
+      history = ((await (await fetch(`${base}/api/v1/checks/api/a1/port/history?limit=1000`)).json()) as { items: Array<{ status: string }> }).items;
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(history.some((r) => r.status === 'HEALTHY')).toBe(true);
@@ -121,11 +121,11 @@ describe('the daemon as a spawned process', () => {
     const second = startCli(['start', '--config', config]);
     children.push(second.child);
     await waitFor(() => second.output().includes('watching'), 15_000, 'daemon restart');
-    const listed = (await (await fetch(`${base}/api/v1/services/api/instances?limit=1000`)).json()).items.map((i: { id: string }) => i.id);
+    const listed = ((await (await fetch(`${base}/api/v1/services/api/instances?limit=1000`)).json()) as { items: Array<{ id: string }> }).items.map((i: { id: string }) => i.id);
     for (const id of acknowledged) expect(listed).toContain(id);
 
     // Results observed up to one flush interval (200 ms) before the kill are in history.
-    const history = (await (await fetch(`${base}/api/v1/checks/api/r0/tcp/history?limit=1000`)).json()).items as Array<{ observedAt: number }>;
+    const history = ((await (await fetch(`${base}/api/v1/checks/api/r0/tcp/history?limit=1000`)).json()) as { items: Array<{ observedAt: number }> }).items;
     // Only the first daemon's rows: the second one has been adding its own since the restart.
     const newest = Math.max(...history.map((r) => r.observedAt).filter((t) => t <= killedAt));
     expect(killedAt - newest).toBeLessThan(200 + 300); // flush interval + one check interval of slack
