@@ -152,6 +152,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     token: config.server.token ?? process.env.HEALTHMESH_API_TOKEN,
     protectReads: config.server.protect_reads,
     reload: options.configPath ? reload : undefined,
+    web: { statusPages: () => config.status_pages, store, clock },
   });
   const { host, port } = parseListen(options.listen ?? config.server.listen);
   await server.listen({ host, port });

@@ -9,6 +9,7 @@ import { icmpCheckSchema } from './kinds/icmp.js';
 import { systemCheckSchema } from './kinds/system.js';
 import { tlsCheckSchema } from './kinds/tls.js';
 import { ttlCheckSchema } from './kinds/ttl.js';
+import { statusPagesSchema } from './status-pages.js';
 
 /**
  * The single source of truth for the config file: validation, the TypeScript
@@ -193,6 +194,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   defaults: defaultsSchema.prefault({}),
   proxy: proxySchema.optional().meta({ description: 'Reverse proxy for `healthmesh proxy`: routes to services' }),
+  status_pages: statusPagesSchema,
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
 });
 
