@@ -12,6 +12,7 @@ declare -A NEEDED=(
   [ping]=iputils-ping
   [promtool]=prometheus
   [prometheus]=prometheus
+  [chromium]=chromium                  # the dashboard tests (playwright-core drives /usr/bin/chromium)
 )
 
 missing=()
