@@ -40,7 +40,13 @@ export function streamWebEvents(request: FastifyRequest, reply: FastifyReply, fe
   };
   res.write('retry: 2000\n\n');
   // Replay and subscription happen in one synchronous step: no transition can fall between them.
-  const off = feed.subscribe(write);
+  const off = feed.subscribe({
+    write,
+    end: () => {
+      close();
+      res.end();
+    },
+  });
   const frames = afterId === undefined ? [] : feed.replay(afterId);
   if (frames === null) write(`event: reset\ndata: ${JSON.stringify({ lastEventId: lastId() })}\n\n`);
   else if (afterId === undefined) write(`event: hello\ndata: ${JSON.stringify({ lastEventId: lastId() })}\n\n`);

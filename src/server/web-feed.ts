@@ -26,8 +26,11 @@ export interface WebTick {
   services: Array<[string, number | null, number]>;
 }
 
-/** A client of the feed: receives ready-to-write SSE frames. */
-export type FrameSink = (frame: string) => void;
+/** A client of the feed: receives ready-to-write SSE frames, and is told when the server shuts down. */
+export interface FrameSink {
+  write(frame: string): void;
+  end(): void;
+}
 
 /**
  * The dashboard's live feed. Each transition is enriched once (service,
@@ -114,7 +117,17 @@ export class WebFeed {
     }
     if (this.clients.size === 0) return;
     const frame = this.frame(t, svcs);
-    for (const sink of this.clients) sink(frame);
+    for (const sink of this.clients) sink.write(frame);
+  }
+
+  /**
+   * End every stream cleanly (the daemon is stopping): a stream cut by the
+   * socket closing under it reads to the browser as a broken response, an
+   * ended one as a normal end, after which the page reconnects.
+   */
+  endClients(): void {
+    for (const sink of [...this.clients]) sink.end();
+    this.clients.clear();
   }
 
   private frame(t: LoggedTransition, svcs: ServiceState[]): string {
@@ -153,6 +166,6 @@ export class WebFeed {
     }
     if (this.clients.size === 0) return;
     const frame = `event: tick\ndata: ${JSON.stringify({ at, services } satisfies WebTick)}\n\n`;
-    for (const sink of this.clients) sink(frame);
+    for (const sink of this.clients) sink.write(frame);
   }
 }

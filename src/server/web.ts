@@ -80,6 +80,8 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
   const uptime = new UptimeDays(web.store, (service) => deps.registry.instancesOf(service).flatMap((r) => r.checks.map((c) => c.id)));
   const feed = new WebFeed({ transitions: deps.transitions, bus: deps.engine.bus, mesh, rollup: deps.rollup, sparklines, incidents, clock });
   feed.start();
+  // preClose runs before open connections are cut: streams end cleanly, then the feed stops.
+  app.addHook('preClose', async () => feed.endClients());
   app.addHook('onClose', async () => feed.stop());
   answerPublicRoutesFirst(app, readsProtected);
 

@@ -40,6 +40,8 @@ interface CallOptions {
   future?: string;
   /** Why a token is needed, shown when the page asks for it. */
   tokenReason?: string;
+  /** A write: ask for the token before sending when the page has none (rather than after a 401). */
+  requireToken?: boolean;
   signal?: AbortSignal;
 }
 
@@ -50,6 +52,9 @@ export function authHeaders(): Record<string, string> {
 }
 
 async function call<T>(path: string, options: CallOptions = {}): Promise<T> {
+  if (options.requireToken && !getToken() && !(await askToken(options.tokenReason ?? 'This change needs the API token.'))) {
+    throw new ApiError(401, 'no token was given');
+  }
   for (let attempt = 0; ; attempt++) {
     let res: Response;
     try {
@@ -441,11 +446,11 @@ const WRITE_REASON = 'Silences are changed with the API token. The page keeps it
 
 /** ASSUMED: POST /api/v1/silences with a NewSilence (bearer token) answers 201 with the Silence. */
 export const createSilence = (body: NewSilence) =>
-  call<Silence>('/api/v1/silences', { method: 'POST', body, future: 'Silences (POST /api/v1/silences)', tokenReason: WRITE_REASON });
+  call<Silence>('/api/v1/silences', { method: 'POST', body, future: 'Silences (POST /api/v1/silences)', tokenReason: WRITE_REASON, requireToken: true });
 
 /** ASSUMED: DELETE /api/v1/silences/:id (bearer token) expires it: 204. */
 export const expireSilence = (id: string) =>
-  call<void>(`/api/v1/silences/${encodeURIComponent(id)}`, { method: 'DELETE', future: 'Silences (DELETE /api/v1/silences/:id)', tokenReason: WRITE_REASON });
+  call<void>(`/api/v1/silences/${encodeURIComponent(id)}`, { method: 'DELETE', future: 'Silences (DELETE /api/v1/silences/:id)', tokenReason: WRITE_REASON, requireToken: true });
 
 // --------------------------------------------------------------- status page
 

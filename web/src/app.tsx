@@ -31,9 +31,12 @@ export function App({ store }: { store: MeshStore }) {
     }
     main.current?.querySelector<HTMLElement>('h1')?.focus();
   }, [routeKey]);
+  // State the tests and the bench read from outside; written at most at each announced change (4 a second).
   useEffect(() => {
     document.body.dataset.live = store.live;
-  }, [store.live]);
+    document.body.dataset.received = String(store.received);
+    document.body.dataset.services = String(store.services.size);
+  }, [store.version]);
   return (
     <>
       <a class="skip-link" href="#main" onClick={(e) => (e.preventDefault(), main.current?.querySelector<HTMLElement>('h1')?.focus())}>

@@ -11,10 +11,10 @@ export function NotAvailable({ route, children }: { route: string; children?: Co
   );
 }
 
-export function ErrorNotice({ message }: { message: string }) {
+export function ErrorNotice({ message, title = 'Could not load:' }: { message: string; title?: string }) {
   return (
     <div class="notice notice-error" role="alert">
-      <strong>Could not load:</strong> {message}
+      <strong>{title}</strong> {message}
     </div>
   );
 }

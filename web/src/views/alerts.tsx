@@ -149,7 +149,7 @@ function SilenceList({ silences, onChange }: { silences: Silence[]; onChange: ()
   };
   return (
     <>
-      {error && <ErrorNotice message={error} />}
+      {error && <ErrorNotice message={error} title="Not expired:" />}
       {active.length === 0 ? (
         <p class="muted">No active silence.</p>
       ) : (
@@ -203,7 +203,12 @@ function SilenceForm({ onCreated }: { onCreated: () => void }) {
       setComment('');
       onCreated();
     } catch (err) {
-      const msg = err instanceof ApiError && err.status === 401 ? 'The token was refused; the silence was not created.' : (err as Error).message;
+      const msg =
+        err instanceof ApiError && err.status === 401
+          ? err.message === 'no token was given'
+            ? 'A token is needed to create a silence.'
+            : 'The token was refused; the silence was not created.'
+          : (err as Error).message;
       setState({ busy: false, error: msg, done: null });
     }
   };
@@ -248,7 +253,7 @@ function SilenceForm({ onCreated }: { onCreated: () => void }) {
       <p role="status" aria-live="polite">
         {state.done}
       </p>
-      {state.error && <ErrorNotice message={state.error} />}
+      {state.error && <ErrorNotice message={state.error} title="Not created:" />}
     </form>
   );
 }
