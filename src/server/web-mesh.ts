@@ -1,9 +1,16 @@
+import type { Clock } from '../core/clock.js';
 import type { HealthStatus } from '../core/status.js';
 import { severity } from '../core/status.js';
 import type { Engine } from '../engine.js';
 import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
 import type { RecentLatency, Sparklines } from './web-sparklines.js';
+
+/**
+ * How stale the reverse dependency map may be, ms: depends_on changes only
+ * on a reload, while asking for dependents happens on every service change.
+ */
+const DEPENDENTS_MS = 5_000;
 
 /** One service as the mesh view lists it. */
 export interface ServiceSummary {
@@ -54,20 +61,35 @@ export interface InstanceSummary {
  * on events; only tags and zones walk a service's instances.
  */
 export class MeshView {
+  /** Service names as of a registry index (the registry walks every instance to list them). */
+  private namesAt: { index: number; names: string[]; set: Set<string> } | null = null;
+  /** Reverse depends_on, rebuilt at most every DEPENDENTS_MS (it changes only on a reload). */
+  private reverse: { at: number; map: Map<string, string[]> } | null = null;
+
   constructor(
     private readonly registry: Registry,
     private readonly rollup: StatusRollup,
     private readonly engine: Engine,
     private readonly sparklines: Sparklines,
+    private readonly clock: Clock,
   ) {}
 
   /** Every service's name (configured ones too, before their first instance). */
   names(): string[] {
-    return this.registry.serviceNames();
+    return this.nameIndex().names;
   }
 
   has(name: string): boolean {
-    return this.registry.serviceNames().includes(name);
+    return this.nameIndex().set.has(name);
+  }
+
+  private nameIndex(): { names: string[]; set: Set<string> } {
+    const index = this.registry.index;
+    if (this.namesAt?.index !== index) {
+      const names = this.registry.serviceNames();
+      this.namesAt = { index, names, set: new Set(names) };
+    }
+    return this.namesAt;
   }
 
   state(name: string): ServiceState {
@@ -105,7 +127,19 @@ export class MeshView {
 
   /** Services that depend on `name` directly. */
   dependents(name: string): string[] {
-    return this.names().filter((s) => (this.registry.rollupSettings(s).dependsOn ?? []).includes(name));
+    const now = this.clock.now();
+    if (!this.reverse || now - this.reverse.at >= DEPENDENTS_MS) {
+      const map = new Map<string, string[]>();
+      for (const s of this.names()) {
+        for (const dep of this.registry.rollupSettings(s).dependsOn ?? []) {
+          const list = map.get(dep);
+          if (list) list.push(s);
+          else map.set(dep, [s]);
+        }
+      }
+      this.reverse = { at: now, map };
+    }
+    return this.reverse.map.get(name) ?? [];
   }
 
   /** A service's instances, worst first (then lowest score, then id). */

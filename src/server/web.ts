@@ -76,7 +76,7 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
   const readsProtected = (): boolean => Boolean(deps.token && deps.protectReads);
   const sparklines = new Sparklines();
   const incidents = new ServiceIncidents();
-  const mesh = new MeshView(deps.registry, deps.rollup, deps.engine, sparklines);
+  const mesh = new MeshView(deps.registry, deps.rollup, deps.engine, sparklines, clock);
   const uptime = new UptimeDays(web.store, (service) => deps.registry.instancesOf(service).flatMap((r) => r.checks.map((c) => c.id)));
   const feed = new WebFeed({ transitions: deps.transitions, bus: deps.engine.bus, mesh, rollup: deps.rollup, sparklines, incidents, clock });
   feed.start();

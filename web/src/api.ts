@@ -42,6 +42,8 @@ interface CallOptions {
   tokenReason?: string;
   /** A write: ask for the token before sending when the page has none (rather than after a 401). */
   requireToken?: boolean;
+  /** Send no header but the token: the request then matches a <link rel="preload"> of the same URL. */
+  plain?: boolean;
   signal?: AbortSignal;
 }
 
@@ -60,7 +62,7 @@ async function call<T>(path: string, options: CallOptions = {}): Promise<T> {
     try {
       res = await fetch(path, {
         method: options.method ?? 'GET',
-        headers: { accept: 'application/json', ...authHeaders(), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: options.plain ? authHeaders() : { accept: 'application/json', ...authHeaders(), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: options.signal,
       });
@@ -131,7 +133,8 @@ export interface Summary {
 
 export type UptimeSource = 'uptime' | 'rollups' | 'none';
 
-export const getSummary = (signal?: AbortSignal) => call<Summary>('/api/v1/web/summary', { signal });
+/** Plain, so the first call takes the response index.html preloads. */
+export const getSummary = (signal?: AbortSignal) => call<Summary>('/api/v1/web/summary', { signal, plain: true });
 
 export interface CheckBrief {
   id: string;

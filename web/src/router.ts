@@ -42,7 +42,7 @@ export const href = {
 
 /** Replace the query of the current view without adding a history entry (filters typing). */
 export function replaceParams(params: URLSearchParams): void {
-  const [path = '/'] = location.hash.replace(/^#/, '').split('?', 1);
+  const path = location.hash.replace(/^#/, '').split('?', 1)[0] || '/';
   const text = params.toString();
   history.replaceState(null, '', `#${path}${text ? `?${text}` : ''}`);
   window.dispatchEvent(new HashChangeEvent('hashchange'));

@@ -1,22 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type ConsoleMessage, type Page, type Request } from 'playwright-core';
-
-/** Debian's Chromium, installed by scripts/install-test-peers.sh. */
-export const CHROMIUM = '/usr/bin/chromium';
-
-/** Chromium flags: headless, no sandbox (root in CI), and nothing that phones home. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import type { BrowserContext, ConsoleMessage, Page, Request } from 'playwright-core';
+import { launchChromium } from '../../../bench/lib/chromium.js';
 
 /** Where screenshots go (git-ignored; kept as CI artifacts). */
 export const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts/web');
@@ -33,16 +18,7 @@ export interface RecordingBrowser {
 }
 
 export async function openBrowser(options: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {}): Promise<RecordingBrowser> {
-  const profile = mkdtempSync(join(tmpdir(), 'hm-chromium-'));
-  // launchPersistentContext is how Playwright takes a --user-data-dir: a fresh one per browser.
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    colorScheme: options.colorScheme ?? 'light',
-    viewport: options.viewport ?? { width: 1280, height: 900 },
-    reducedMotion: 'reduce',
-  });
+  const { context, close } = await launchChromium(options);
   const page = context.pages()[0] ?? (await context.newPage());
   const requests: Request[] = [];
   const consoleMessages: ConsoleMessage[] = [];
@@ -62,10 +38,7 @@ export async function openBrowser(options: { colorScheme?: 'light' | 'dark'; vie
       await page.screenshot({ path, fullPage: true });
       return path;
     },
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
+    close,
   };
 }
 

@@ -158,6 +158,14 @@ export function MeshView({ store, params }: { store: MeshStore; params: URLSearc
       <div class="table-wrap">
         <table class="mesh-table">
           <caption class="visually-hidden">Services, worst first</caption>
+          <colgroup>
+            <col class="c-status" />
+            <col class="c-name" />
+            <col class="c-score" />
+            <col class="c-spark hide-narrow" />
+            <col class="c-counts" />
+            <col class="c-note hide-narrow" />
+          </colgroup>
           <thead>
             <tr>
               <th scope="col">Status</th>
