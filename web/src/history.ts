@@ -6,7 +6,26 @@
  */
 import { getCheckResults, type ResultRecord, type Rollup, type Status } from './api';
 import type { LatencyPoint } from './components/latency-chart';
-import type { Segment } from './components/timeline';
+
+/** A period of one status over [from, to), epoch ms. */
+export interface Segment {
+  from: number;
+  to: number;
+  status: Status;
+}
+
+/**
+ * Periods from status changes (any order) over [from, to): before the first
+ * change, its `from` status; after the last, until `to`. With no change in
+ * the range, the whole range is `current`.
+ */
+export function segmentsFrom(changes: Array<{ at: number; from: Status; to: Status }>, from: number, to: number, current: Status): Segment[] {
+  const sorted = changes.filter((c) => c.at >= from && c.at < to).sort((a, b) => a.at - b.at);
+  if (sorted.length === 0) return [{ from, to, status: current }];
+  const out: Segment[] = [{ from, to: sorted[0]!.at, status: sorted[0]!.from }];
+  sorted.forEach((c, i) => out.push({ from: c.at, to: sorted[i + 1]?.at ?? to, status: c.to }));
+  return out.filter((s) => s.to > s.from);
+}
 
 /** Raw results read at most, newest first (pages of 1,000). */
 export const MAX_RAW_RESULTS = 5_000;

@@ -4,24 +4,10 @@
  * colour), each segment titled with its status and times. The periods are
  * listed in a table under it for screen readers and keyboards.
  */
-import type { Status } from '../api';
+import type { Segment } from '../history';
 import { formatDuration, formatTime } from '../format';
 import { statusClass, StatusLabel, statusWord } from './status';
 
-export interface Segment {
-  from: number;
-  to: number;
-  status: Status;
-}
-
-/** Periods from status changes (any order): before the first, `initial`; after the last, until `to`. */
-export function segmentsFrom(changes: Array<{ at: number; from: Status; to: Status }>, from: number, to: number, current: Status): Segment[] {
-  const sorted = changes.filter((c) => c.at >= from && c.at < to).sort((a, b) => a.at - b.at);
-  if (sorted.length === 0) return [{ from, to, status: current }];
-  const out: Segment[] = [{ from, to: sorted[0]!.at, status: sorted[0]!.from }];
-  sorted.forEach((c, i) => out.push({ from: c.at, to: sorted[i + 1]?.at ?? to, status: c.to }));
-  return out.filter((s) => s.to > s.from);
-}
 
 const W = 1000;
 

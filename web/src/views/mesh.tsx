@@ -10,32 +10,12 @@ import { Sparkline } from '../components/sparkline';
 import { StatusIcon, StatusLabel, statusWord } from '../components/status';
 import { ErrorNotice, Loading } from '../components/notice';
 import { useSubscribe } from '../hooks';
+import { compareWorstFirst, matches, type Filters } from '../mesh-filter';
 import type { MeshStore, ServiceRow } from '../mesh-store';
 import { href, replaceParams } from '../router';
 
 export const PAGE_SIZE = 50;
 
-/** Worst first: UNHEALTHY, UNKNOWN, DEGRADED, HEALTHY (the rollup's severity), then lowest score, then name. */
-const RANK: Record<Status, number> = { UNHEALTHY: 0, UNKNOWN: 1, DEGRADED: 2, HEALTHY: 3 };
-
-export function compareWorstFirst(a: ServiceRow, b: ServiceRow): number {
-  return RANK[a.status] - RANK[b.status] || a.score - b.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-}
-
-interface Filters {
-  q: string;
-  status: Status | '';
-  tag: string;
-  zone: string;
-}
-
-export function matches(row: ServiceRow, f: Filters): boolean {
-  if (f.status && row.status !== f.status) return false;
-  if (f.tag && !row.tags.includes(f.tag)) return false;
-  if (f.zone && !row.zones.includes(f.zone)) return false;
-  if (f.q && !row.name.toLowerCase().includes(f.q.toLowerCase())) return false;
-  return true;
-}
 
 let firstRenderMarked = false;
 
