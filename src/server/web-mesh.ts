@@ -26,7 +26,11 @@ export interface ServiceSummary {
   zones: string[];
   dependsOn: string[];
   critical: boolean;
-  /** Lowest score of each of the last 60 minutes, oldest first; null: no data. */
+  /**
+   * Lowest score of each of the last 60 minutes, oldest first (null: no
+   * data), run-length encoded as [value, count, value, count, …]: a steady
+   * hour is [100, 60], so the whole mesh's summary stays small to send and parse.
+   */
   spark: Array<number | null>;
 }
 
@@ -116,7 +120,7 @@ export class MeshView {
       zones: [...zones].sort(),
       dependsOn: [...(settings.dependsOn ?? [])],
       critical: settings.critical ?? true,
-      spark: this.sparklines.scores(name, now),
+      spark: runLengths(this.sparklines.scores(name, now)),
     };
   }
 
@@ -178,4 +182,14 @@ export class MeshView {
       checks,
     };
   }
+}
+
+/** [value, count, value, count, …] of consecutive equal values. */
+export function runLengths(values: ReadonlyArray<number | null>): Array<number | null> {
+  const out: Array<number | null> = [];
+  for (const v of values) {
+    if (out.length > 0 && out[out.length - 2] === v) (out[out.length - 1] as number)++;
+    else out.push(v, 1);
+  }
+  return out;
 }

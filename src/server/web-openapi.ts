@@ -16,7 +16,7 @@ export function webOpenApiPaths(): Record<string, unknown> {
   return {
     '/api/v1/web/summary': {
       get: {
-        summary: 'Every service in one answer for the dashboard: status, score, cause, instance counts by status, tags, zones, depends_on, critical, and a sparkline (lowest score of each of the last 60 minutes, oldest first, null for no data); lastEventId to resume /api/v1/web/events from',
+        summary: 'Every service in one answer for the dashboard: status, score, cause, instance counts by status, tags, zones, depends_on, critical, and a sparkline (lowest score of each of the last 60 minutes, oldest first, null for no data, run-length encoded as [value, count, …]); lastEventId to resume /api/v1/web/events from',
         responses: { 200: ok('{ at, lastEventId, mesh, uptimeSource, services: [...] }') },
       },
     },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ResultRecord, ServiceSummary, Status } from '../../web/src/api.js';
+import { expandRuns, type ResultRecord, type ServiceSummary, type Status } from '../../web/src/api.js';
+import { runLengths } from '../../src/server/web-mesh.js';
 import { pointsFromResults, segmentsFrom, segmentsFromResults, segmentsFromRollups, worstOf } from '../../web/src/history.js';
 import { compareWorstFirst, matches } from '../../web/src/mesh-filter.js';
 
@@ -36,6 +37,17 @@ describe('the mesh view order and filters', () => {
     expect(matches(row, { ...none, zone: 'z2' })).toBe(false);
     expect(matches(row, { ...none, q: 'ments-a' })).toBe(true);
     expect(matches(row, { ...none, q: 'billing' })).toBe(false);
+  });
+});
+
+describe('sparklines on the wire', () => {
+  it('run-length encodes on the server and expands in the page to the same 60 values', () => {
+    const minutes = [...Array(50).fill(null), 100, 100, 40, 40, 40, 100, 100, 100, 100, 100] as Array<number | null>;
+    const runs = runLengths(minutes);
+    expect(runs).toEqual([null, 50, 100, 2, 40, 3, 100, 5]);
+    expect(expandRuns(runs)).toEqual(minutes);
+    expect(runLengths(Array(60).fill(100))).toEqual([100, 60]);
+    expect(expandRuns(runLengths([]))).toEqual([]);
   });
 });
 

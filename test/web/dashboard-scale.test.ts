@@ -42,6 +42,23 @@ describe('the mesh view with 1,000 services × 10 instances on the real daemon',
     await daemon?.stop();
   });
 
+  it('answers the whole mesh in one compressed request', async () => {
+    const { request } = await import('node:http');
+    const res = await new Promise<{ encoding: string | undefined; bytes: number }>((resolve, reject) => {
+      const req = request(`${base}/api/v1/web/summary`, { headers: { 'accept-encoding': 'gzip' } }, (r) => {
+        let bytes = 0;
+        r.on('data', (d: Buffer) => (bytes += d.length));
+        r.on('end', () => resolve({ encoding: r.headers['content-encoding'], bytes }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const plain = await (await fetch(`${base}/api/v1/web/summary`)).text();
+    expect(JSON.parse(plain).services).toHaveLength(SHAPE.services);
+    expect(res.encoding).toBe('gzip');
+    expect(res.bytes).toBeLessThan(plain.length / 10);
+  });
+
   it('renders worst first within the bound, with one page of rows in the DOM', async () => {
     const { page, context } = browser;
     const loading = await traceMainThread(context, page, async () => {

@@ -131,9 +131,7 @@ describe('the daemon’s web routes', () => {
     expect((await get(`${base}/api/v1/web/summary`, auth)).status).toBe(200);
   });
 
-  it('answers the whole mesh in one compressed request', async () => {
-    const res = await get(`${base}/api/v1/web/summary`, { ...auth, 'accept-encoding': 'gzip' });
-    expect(res.headers['content-encoding']).toBe('gzip');
+  it('answers the whole mesh in one request', async () => {
     const plain = await get(`${base}/api/v1/web/summary`, auth);
     const body = JSON.parse(plain.body.toString()) as { lastEventId: number; mesh: string; uptimeSource: string; services: Array<Record<string, unknown>> };
     expect(body.mesh).toBe('HEALTHY');
@@ -141,8 +139,10 @@ describe('the daemon’s web routes', () => {
     expect(body.lastEventId).toBeGreaterThan(0); // the heartbeats above were transitions
     const api = body.services.find((s) => s.name === 'api')!;
     expect(api).toMatchObject({ status: 'HEALTHY', score: expect.any(Number), counts: { HEALTHY: 2, DEGRADED: 0, UNHEALTHY: 0, UNKNOWN: 0 }, tags: ['core'], zones: ['z1', 'z2'], dependsOn: ['db'], critical: true });
-    expect(api.spark).toHaveLength(60);
-    expect((api.spark as Array<number | null>).at(-1)).toEqual(expect.any(Number));
+    // Run-length encoded: [value, count, …] covering 60 minutes, the current one known.
+    const runs = api.spark as Array<number | null>;
+    expect(runs.filter((_, i) => i % 2 === 1).reduce((n, c) => n! + c!, 0)).toBe(60);
+    expect(runs.at(-2)).toEqual(expect.any(Number));
 
     const detail = JSON.parse((await get(`${base}/api/v1/web/services/api?limit=1`, auth)).body.toString()) as { total: number; instances: unknown[]; dependents: string[] };
     expect(detail.total).toBe(2);

@@ -119,7 +119,7 @@ export interface ServiceSummary {
   zones: string[];
   dependsOn: string[];
   critical: boolean;
-  /** Lowest score of each of the last 60 minutes, oldest first (null: no data). */
+  /** Lowest score of each of the last 60 minutes, oldest first (null: no data); sent run-length encoded, expanded here. */
   spark: Array<number | null>;
 }
 
@@ -134,7 +134,18 @@ export interface Summary {
 export type UptimeSource = 'uptime' | 'rollups' | 'none';
 
 /** Plain, so the first call takes the response index.html preloads. */
-export const getSummary = (signal?: AbortSignal) => call<Summary>('/api/v1/web/summary', { signal, plain: true });
+export async function getSummary(signal?: AbortSignal): Promise<Summary> {
+  const summary = await call<Summary>('/api/v1/web/summary', { signal, plain: true });
+  for (const s of summary.services) s.spark = expandRuns(s.spark);
+  return summary;
+}
+
+/** The server sends sparklines run-length encoded ([value, count, …]); views want one value a minute. */
+export function expandRuns(runs: ReadonlyArray<number | null>): Array<number | null> {
+  const out: Array<number | null> = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) for (let n = 0; n < (runs[i + 1] ?? 0); n++) out.push(runs[i]!);
+  return out;
+}
 
 export interface CheckBrief {
   id: string;
@@ -169,8 +180,11 @@ export interface ServiceDetail extends ServiceSummary {
   instances: InstanceRow[];
 }
 
-export const getServiceDetail = (name: string, offset: number, limit: number) =>
-  call<ServiceDetail>(`/api/v1/web/services/${encodeURIComponent(name)}${q({ offset, limit })}`);
+export async function getServiceDetail(name: string, offset: number, limit: number): Promise<ServiceDetail> {
+  const detail = await call<ServiceDetail>(`/api/v1/web/services/${encodeURIComponent(name)}${q({ offset, limit })}`);
+  detail.spark = expandRuns(detail.spark);
+  return detail;
+}
 
 export interface DayUptime {
   start: number;
