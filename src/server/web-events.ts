@@ -10,15 +10,14 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  * GET /api/v1/web/events: the dashboard's Server-Sent Events. With a
  * Last-Event-ID (header, or `last_event_id` in the query for clients that
  * cannot set headers) the transitions missed since are replayed; when they
- * cannot be (the daemon restarted, or they left the log) a `reset` event
- * tells the page to read the whole state again. Without one the stream
- * starts now, after a `hello` event carrying the current id.
+ * cannot be (the id is from before a restart, or they left the log) a
+ * `reset` event tells the page to read the whole state again. Without one
+ * the stream starts now, after a `hello` event carrying the current id.
  */
-export function streamWebEvents(request: FastifyRequest, reply: FastifyReply, feed: WebFeed, lastId: () => number): void {
+export function streamWebEvents(request: FastifyRequest, reply: FastifyReply, feed: WebFeed): void {
   const header = request.headers['last-event-id'];
   const query = (request.query as { last_event_id?: string }).last_event_id;
   const given = Array.isArray(header) ? header[0] : (header ?? query);
-  const afterId = given !== undefined && /^\d+$/.test(given) ? Number(given) : undefined;
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -28,6 +27,14 @@ export function streamWebEvents(request: FastifyRequest, reply: FastifyReply, fe
     'x-accel-buffering': 'no',
   });
   let open = true;
+  let keepAlive: NodeJS.Timeout | undefined;
+  let off = (): void => {};
+  const close = (): void => {
+    if (!open) return;
+    open = false;
+    clearInterval(keepAlive);
+    off();
+  };
   const write = (frame: string): void => {
     if (!open) return;
     if (res.writableLength > MAX_BUFFERED_BYTES) {
@@ -40,24 +47,18 @@ export function streamWebEvents(request: FastifyRequest, reply: FastifyReply, fe
   };
   res.write('retry: 2000\n\n');
   // Replay and subscription happen in one synchronous step: no transition can fall between them.
-  const off = feed.subscribe({
+  off = feed.subscribe({
     write,
     end: () => {
       close();
       res.end();
     },
   });
-  const frames = afterId === undefined ? [] : feed.replay(afterId);
-  if (frames === null) write(`event: reset\ndata: ${JSON.stringify({ lastEventId: lastId() })}\n\n`);
-  else if (afterId === undefined) write(`event: hello\ndata: ${JSON.stringify({ lastEventId: lastId() })}\n\n`);
+  const frames = given === undefined || given === '' ? [] : feed.replay(given);
+  if (frames === null) write(`event: reset\ndata: ${JSON.stringify({ lastEventId: feed.lastEventId })}\n\n`);
+  else if (frames.length === 0 && !given) write(`event: hello\ndata: ${JSON.stringify({ lastEventId: feed.lastEventId })}\n\n`);
   else for (const f of frames) write(f);
-  const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-  function close(): void {
-    if (!open) return;
-    open = false;
-    clearInterval(keepAlive);
-    off();
-  }
+  keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
   request.raw.on('close', close);
   res.on('close', close);
   res.on('error', close);

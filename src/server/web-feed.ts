@@ -43,6 +43,12 @@ export class WebFeed {
   private readonly clients = new Set<FrameSink>();
   private readonly offs: Array<() => void> = [];
   private timer: TimerHandle | undefined;
+  /**
+   * This daemon run, in every event id (`<run>.<n>`): the transition log
+   * numbers from 1 again after a restart, so an id from an earlier run must
+   * not be taken for one of this run (it would replay the wrong events).
+   */
+  readonly run: string;
 
   constructor(
     private readonly deps: {
@@ -54,7 +60,14 @@ export class WebFeed {
       incidents: ServiceIncidents;
       clock: Clock;
     },
-  ) {}
+  ) {
+    this.run = Math.round(deps.clock.now()).toString(36);
+  }
+
+  /** The event id of the newest transition (what a page that read the state now resumes after). */
+  get lastEventId(): string {
+    return `${this.run}.${this.deps.transitions.lastId}`;
+  }
 
   start(): void {
     const { bus, transitions, mesh, sparklines, clock } = this.deps;
@@ -85,18 +98,17 @@ export class WebFeed {
     return () => this.clients.delete(sink);
   }
 
-  get clientCount(): number {
-    return this.clients.size;
-  }
-
   /**
-   * Frames of the transitions after `afterId`, enriched with the state now,
-   * or null when they cannot all be replayed (the daemon restarted and its
-   * ids began again, or the log no longer holds them): the client must then
-   * re-read the whole state.
+   * Frames of the transitions after the event id `lastEventId`, enriched
+   * with the state now, or null when they cannot all be replayed (the id is
+   * from another daemon run, or the log no longer holds them): the client
+   * must then re-read the whole state.
    */
-  replay(afterId: number): string[] | null {
+  replay(lastEventId: string): string[] | null {
     const { transitions } = this.deps;
+    const m = /^([0-9a-z]+)\.(\d+)$/.exec(lastEventId);
+    if (!m || m[1] !== this.run) return null;
+    const afterId = Number(m[2]);
     if (afterId > transitions.lastId) return null;
     const missed = transitions.since(afterId);
     if (missed.length !== transitions.lastId - afterId) return null;
@@ -138,7 +150,7 @@ export class WebFeed {
       svcs,
       mesh: rollup.meshStatus(),
     };
-    return `id: ${t.id}\nevent: transition\ndata: ${JSON.stringify(data)}\n\n`;
+    return `id: ${this.run}.${t.id}\nevent: transition\ndata: ${JSON.stringify(data)}\n\n`;
   }
 
   /** Once a minute: fold every service's score into the new minute and send the tick. */

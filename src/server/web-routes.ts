@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import { HealthmeshError } from '../core/errors.js';
-import type { TransitionLog } from './event-log.js';
 import { streamWebEvents } from './web-events.js';
 import type { WebFeed } from './web-feed.js';
 import type { MeshView } from './web-mesh.js';
@@ -13,7 +12,6 @@ export interface WebRouteDeps {
   mesh: MeshView;
   feed: WebFeed;
   uptime: UptimeDays;
-  transitions: TransitionLog;
   clock: Clock;
   meshStatus: () => string;
 }
@@ -38,7 +36,7 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRouteDeps): voi
     const now = clock.now();
     reply.header('cache-control', 'no-store');
     // Read the id first: a transition after it is either in this state or replayed by the stream, never lost.
-    const lastEventId = deps.transitions.lastId;
+    const lastEventId = feed.lastEventId;
     return {
       at: Math.round(now),
       lastEventId,
@@ -73,7 +71,7 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRouteDeps): voi
     return { service: name, source: uptime.source, days: await uptime.days(name, q.days, clock.now()) };
   });
 
-  app.get('/api/v1/web/events', (request, reply) => streamWebEvents(request, reply, feed, () => deps.transitions.lastId));
+  app.get('/api/v1/web/events', (request, reply) => streamWebEvents(request, reply, feed));
 }
 
 /** Latency of the last 5 minutes of results, ms. */

@@ -143,7 +143,9 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
     const resumed = browser.requests.filter((r) => new URL(r.url()).pathname === '/api/v1/web/events').slice(streamsBefore);
     expect(resumed.length).toBeGreaterThan(0);
     const headers = await Promise.all(resumed.map((r) => r.allHeaders()));
-    expect(headers.some((h) => /^\d+$/.test(h['last-event-id'] ?? ''))).toBe(true);
+    // The page resumed with the id it last saw (<daemon run>.<n>); the new run answered reset and the page read the mesh again.
+    expect(headers.some((h) => /^[0-9a-z]+\.\d+$/.test(h['last-event-id'] ?? ''))).toBe(true);
+    expect(browser.requests.filter((r) => new URL(r.url()).pathname === '/api/v1/web/summary').length).toBe(2);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
 
     expect(browser.pageErrors.map((e) => e.message)).toEqual([]);

@@ -133,10 +133,11 @@ describe('the daemon’s web routes', () => {
 
   it('answers the whole mesh in one request', async () => {
     const plain = await get(`${base}/api/v1/web/summary`, auth);
-    const body = JSON.parse(plain.body.toString()) as { lastEventId: number; mesh: string; uptimeSource: string; services: Array<Record<string, unknown>> };
+    const body = JSON.parse(plain.body.toString()) as { lastEventId: string; mesh: string; uptimeSource: string; services: Array<Record<string, unknown>> };
     expect(body.mesh).toBe('HEALTHY');
     expect(body.uptimeSource).toBe('rollups');
-    expect(body.lastEventId).toBeGreaterThan(0); // the heartbeats above were transitions
+    // <daemon run>.<n>, n > 0: the heartbeats above were transitions.
+    expect(body.lastEventId).toMatch(/^[0-9a-z]+\.[1-9]\d*$/);
     const api = body.services.find((s) => s.name === 'api')!;
     expect(api).toMatchObject({ status: 'HEALTHY', score: expect.any(Number), counts: { HEALTHY: 2, DEGRADED: 0, UNHEALTHY: 0, UNKNOWN: 0 }, tags: ['core'], zones: ['z1', 'z2'], dependsOn: ['db'], critical: true });
     // Run-length encoded: [value, count, …] covering 60 minutes, the current one known.
@@ -163,7 +164,8 @@ describe('the daemon’s web routes', () => {
     const data = JSON.parse(t.data) as { id: number; check: string; to: string; svcs: Array<{ name: string; status: string; cause: string | null }>; inst: { status: string }; mesh: string };
     expect(data.check).toBe('db/d1/ttl');
     expect(data.to).toBe('UNHEALTHY');
-    expect(t.id).toBe(String(data.id));
+    const run = t.id!.split('.')[0]!;
+    expect(t.id).toBe(`${run}.${data.id}`);
     expect(data.inst.status).toBe('UNHEALTHY');
     // db went down, and api (which depends on it) is capped at DEGRADED: both in one event.
     expect(data.svcs).toEqual([
@@ -182,11 +184,14 @@ describe('the daemon’s web routes', () => {
     expect(JSON.parse(resumed.events[0]!.data)).toMatchObject({ check: 'db/d1/ttl', from: 'UNHEALTHY', to: 'HEALTHY' });
     resumed.close();
 
-    // An id this daemon never gave (it restarted, and its ids began again): re-read everything.
-    const reset = sse(`${base}/api/v1/web/events?last_event_id=999999`, auth);
-    await until(() => reset.events.length >= 1, 5000, 'the reset');
-    expect(reset.events[0]!.event).toBe('reset');
-    reset.close();
+    // Ids this daemon run never gave (from a run before a restart, whose numbers may be reused; or ahead of it): re-read everything.
+    for (const id of ['0abc.1', `${run}.999999`, '17']) {
+      const reset = sse(`${base}/api/v1/web/events?last_event_id=${id}`, auth);
+      await until(() => reset.events.length >= 1, 5000, 'the reset');
+      expect(reset.events[0]!.event).toBe('reset');
+      expect(JSON.parse(reset.events[0]!.data).lastEventId).toMatch(new RegExp(`^${run}\\.\\d+$`));
+      reset.close();
+    }
   });
 
   it('lists its routes in the OpenAPI document', async () => {

@@ -125,7 +125,8 @@ export interface ServiceSummary {
 
 export interface Summary {
   at: number;
-  lastEventId: number;
+  /** The stream's event id as of this state (`<daemon run>.<n>`): the stream resumes after it. */
+  lastEventId: string;
   mesh: Status;
   uptimeSource: UptimeSource;
   services: ServiceSummary[];

@@ -30,7 +30,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Loaded<T>,
     return () => {
       current = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a new closure each render: the caller's deps say when it means something new.
   }, [...deps, round]);
   return [result, () => setRound((r) => r + 1)];
 }
