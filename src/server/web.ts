@@ -109,7 +109,7 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
     scope.get('/status/:slug', publicRoute(status), status);
     scope.get('/assets/*', publicRoute(asset), asset);
 
-    registerWebRoutes(scope, { mesh, feed, uptime, transitions: deps.transitions, clock, meshStatus: () => deps.rollup.meshStatus() });
+    registerWebRoutes(scope, { mesh, feed, uptime, clock, meshStatus: () => deps.rollup.meshStatus() });
     registerStatusPages(scope, { pages, mesh, uptime, incidents, clock, serverToken: deps.token });
     registerBadges(scope, { mesh, uptime, clock, pages, readsProtected, serverToken: deps.token });
   });
