@@ -13,6 +13,7 @@ declare -A NEEDED=(
   [promtool]=prometheus
   [prometheus]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
+  [chromium]=chromium                  # the dashboard tests (playwright-core drives /usr/bin/chromium)
 )
 
 missing=()

@@ -154,6 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     protectReads: config.server.protect_reads,
     reload: options.configPath ? reload : undefined,
     clock,
+    web: { statusPages: () => config.status_pages, store, clock },
   });
   const { host, port } = parseListen(options.listen ?? config.server.listen);
   await server.listen({ host, port });

@@ -14,6 +14,7 @@ import { systemCheckSchema } from './kinds/system.js';
 import { tcpCheckSchema } from './kinds/tcp.js';
 import { tlsCheckSchema } from './kinds/tls.js';
 import { ttlCheckSchema } from './kinds/ttl.js';
+import { statusPagesSchema } from './status-pages.js';
 
 /**
  * The single source of truth for the config file: validation, the TypeScript
@@ -162,6 +163,7 @@ export const configSchema = z.strictObject({
   metrics: metricsSchema.prefault({}).meta({ description: 'Prometheus metrics at /metrics' }),
   proxy: proxySchema.optional().meta({ description: 'Reverse proxy for `healthmesh proxy`: routes to services' }),
   alerts: alertsSchema.optional().meta({ description: 'Alert rules, notifiers, silences and maintenance windows (README, "Alerts")' }),
+  status_pages: statusPagesSchema,
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
 });
 

@@ -1,12 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { registerApi, type ApiDeps } from './api.js';
+import { registerApi } from './api.js';
 import { errorHandler } from './errors.js';
+import { registerWeb, type ServerDeps } from './web.js';
 
 /**
  * The daemon's HTTP server: its own probes (/livez, /readyz), the mesh's
  * /health, /metrics and the API. Errors are mapped in one handler.
  */
-export function buildServer(deps: ApiDeps): FastifyInstance {
+export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
   app.setErrorHandler(errorHandler);
 
@@ -21,6 +22,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     return { status: 'pass', checks: deps.engine.size };
   });
 
+  registerWeb(app, deps); // before registerApi: its public routes answer ahead of the API's read guard
   registerApi(app, deps);
   return app;
 }

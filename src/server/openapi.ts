@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { registrationSchema } from '../registry/registry.js';
+import { webOpenApiPaths } from './web-openapi.js';
 
 /** Body of PUT /api/v1/checks/:id/ttl. */
 export const ttlBodySchema = z.strictObject({
@@ -100,6 +101,7 @@ export function buildOpenApi(version: string): unknown {
       },
       '/api/v1/events': { get: { summary: 'Server-Sent Events of transitions; Last-Event-ID resumes', responses: { 200: ok('text/event-stream') } } },
       '/api/v1/reload': { post: { summary: 'Reload the config file (validated first)', security: [{ bearer: [] }], responses: { 200: ok('reloaded'), 400: ok('invalid config; the old one keeps running') } } },
+      ...webOpenApiPaths(),
     },
   };
 }

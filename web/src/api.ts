@@ -1,0 +1,516 @@
+/**
+ * The dashboard's whole view of the daemon's HTTP API: every route it calls
+ * and the shapes it expects, in one file, so that the routes still being
+ * built (history: issue 14, alerts: issue 16, analysis: issue 17) are
+ * reconciled here when they land.
+ *
+ * Routes marked FUTURE do not exist on every daemon: a 404 from them becomes
+ * `Unavailable`, which the views show as "not available yet" instead of an
+ * error. Times are epoch milliseconds, durations milliseconds.
+ */
+import { askToken, getToken } from './auth';
+
+export type Status = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'UNKNOWN';
+export const STATUSES: readonly Status[] = ['UNHEALTHY', 'UNKNOWN', 'DEGRADED', 'HEALTHY'];
+export type Counts = Record<Status, number>;
+
+/** A route this daemon does not have (yet). */
+export class Unavailable extends Error {
+  constructor(readonly route: string) {
+    super(`${route} is not available on this daemon yet`);
+  }
+}
+
+/** Any other failed call; `status` 0 for a network failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------- transport
+
+interface CallOptions {
+  method?: string;
+  body?: unknown;
+  /** A FUTURE route: a 404 means the route is missing, not the resource. */
+  future?: string;
+  /** Why a token is needed, shown when the page asks for it. */
+  tokenReason?: string;
+  /** A write: ask for the token before sending when the page has none (rather than after a 401). */
+  requireToken?: boolean;
+  /** Send no header but the token: the request then matches a <link rel="preload"> of the same URL. */
+  plain?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Headers every call carries: the token when the page has one (kept in memory only). */
+export function authHeaders(): Record<string, string> {
+  const token = getToken();
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+async function call<T>(path: string, options: CallOptions = {}): Promise<T> {
+  if (options.requireToken && !getToken() && !(await askToken(options.tokenReason ?? 'This change needs the API token.'))) {
+    throw new ApiError(401, 'no token was given');
+  }
+  for (let attempt = 0; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(path, {
+        method: options.method ?? 'GET',
+        headers: options.plain ? authHeaders() : { accept: 'application/json', ...authHeaders(), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: options.signal,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ApiError(0, `the daemon did not answer (${(err as Error).message})`);
+    }
+    if (res.status === 401 && attempt === 0) {
+      // Ask once; a wrong token is asked for again by the next call.
+      const token = await askToken(options.tokenReason ?? 'This daemon protects its API (server.protect_reads): enter its token to read.');
+      if (token) continue;
+    }
+    if (res.status === 404 && options.future) throw new Unavailable(options.future);
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    if (!res.ok) {
+      const message = (body as { message?: string } | null)?.message ?? `${res.status} ${res.statusText}`;
+      throw new ApiError(res.status, message);
+    }
+    return body as T;
+  }
+}
+
+const q = (params: Record<string, string | number | undefined | null>): string => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') s.set(k, String(v));
+  const text = s.toString();
+  return text ? `?${text}` : '';
+};
+/** Ids hold slashes (service/instance/name) that the API reads as they are; each part is encoded. */
+const idPath = (id: string): string => id.split('/').map(encodeURIComponent).join('/');
+
+/** Accept `{ items }` or a bare array, so either answer shape of a FUTURE list route works. */
+function items<T>(body: { items: T[] } | T[]): T[] {
+  return Array.isArray(body) ? body : body.items;
+}
+
+// ------------------------------------------------- dashboard routes (ours)
+
+/** GET /api/v1/web/summary: one service of the mesh view. */
+export interface ServiceSummary {
+  name: string;
+  status: Status;
+  score: number;
+  cause: string | null;
+  counts: Counts;
+  tags: string[];
+  zones: string[];
+  dependsOn: string[];
+  critical: boolean;
+  /** Lowest score of each of the last 60 minutes, oldest first (null: no data); sent run-length encoded, expanded here. */
+  spark: Array<number | null>;
+}
+
+export interface Summary {
+  at: number;
+  /** The stream's event id as of this state (`<daemon run>.<n>`): the stream resumes after it. */
+  lastEventId: string;
+  mesh: Status;
+  uptimeSource: UptimeSource;
+  services: ServiceSummary[];
+}
+
+export type UptimeSource = 'uptime' | 'rollups' | 'none';
+
+/** Plain, so the first call takes the response index.html preloads. */
+export async function getSummary(signal?: AbortSignal): Promise<Summary> {
+  const summary = await call<Summary>('/api/v1/web/summary', { signal, plain: true });
+  for (const s of summary.services) s.spark = expandRuns(s.spark);
+  return summary;
+}
+
+/** The server sends sparklines run-length encoded ([value, count, …]); views want one value a minute. */
+export function expandRuns(runs: ReadonlyArray<number | null>): Array<number | null> {
+  const out: Array<number | null> = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) for (let n = 0; n < (runs[i + 1] ?? 0); n++) out.push(runs[i]!);
+  return out;
+}
+
+export interface CheckBrief {
+  id: string;
+  name: string;
+  kind: string;
+  status: Status;
+  reason: string | null;
+  durationMs: number | null;
+  output: string | null;
+}
+
+export interface InstanceRow {
+  id: string;
+  key: string;
+  address: string;
+  zone: string | null;
+  tags: string[];
+  weight: number;
+  source: string;
+  status: Status;
+  score: number;
+  latencyMs: number | null;
+  checks: CheckBrief[];
+}
+
+/** GET /api/v1/web/services/:service */
+export interface ServiceDetail extends ServiceSummary {
+  dependents: string[];
+  latency: { avgMs: number; maxMs: number; count: number } | null;
+  total: number;
+  offset: number;
+  instances: InstanceRow[];
+}
+
+export async function getServiceDetail(name: string, offset: number, limit: number): Promise<ServiceDetail> {
+  const detail = await call<ServiceDetail>(`/api/v1/web/services/${encodeURIComponent(name)}${q({ offset, limit })}`);
+  detail.spark = expandRuns(detail.spark);
+  return detail;
+}
+
+export interface DayUptime {
+  start: number;
+  uptimePercent: number | null;
+  incidents: number | null;
+}
+
+/** GET /api/v1/web/services/:service/uptime?days= */
+export const getServiceUptimeDays = (name: string, days: number) =>
+  call<{ service: string; source: UptimeSource; days: DayUptime[] }>(`/api/v1/web/services/${encodeURIComponent(name)}/uptime${q({ days })}`);
+
+// ------------------------------------------------------ existing API routes
+
+/** GET /api/v1/services/:service/balancer (BalancerSnapshot in src/balancer/service-balancer.ts). */
+export interface BalancerSnapshot {
+  service: string;
+  picker: string;
+  panic: boolean;
+  healthyShare: number;
+  panicThreshold: number;
+  zone: { local: string; usingLocal: boolean } | null;
+  instances: Array<{
+    id: string;
+    address: string;
+    zone: string | null;
+    status: Status;
+    score: number;
+    usable: boolean;
+    inRotation: boolean;
+    weight: number;
+    effectiveWeight: number;
+    slowStart: { factor: number; endsAt: number } | null;
+    inFlight: number;
+    picks: number;
+    successes: number;
+    failures: number;
+    breaker: { state: string; opens: number; reopensAt: number | null } | null;
+    outlier: {
+      ejected: boolean;
+      detector: string | null;
+      reason: string | null;
+      timesEjected: number;
+      ejectedAt: number | null;
+      returnsAt: number | null;
+    } | null;
+  }>;
+}
+
+export const getBalancer = (service: string) =>
+  call<BalancerSnapshot>(`/api/v1/services/${encodeURIComponent(service)}/balancer`, { future: 'The balancer state (GET /api/v1/services/:service/balancer)' });
+
+export interface LastResult {
+  status: Status;
+  reason: string;
+  output: string;
+  durationMs: number;
+  observedAt: number;
+  attempts: number;
+  metrics: Record<string, number> | null;
+}
+
+/** GET /api/v1/instances/:service/:id */
+export interface InstanceDetail {
+  id: string;
+  key: string;
+  service: string;
+  address: string;
+  zone: string | null;
+  weight: number;
+  tags: string[];
+  metadata: Record<string, string>;
+  source: string;
+  status: Status;
+  score: number;
+  checks: Array<{ id: string; kind: string; status: Status; lastResult: LastResult | null }>;
+}
+
+export const getInstance = (key: string) => call<InstanceDetail>(`/api/v1/instances/${idPath(key)}`);
+
+/** GET /api/v1/checks/:id */
+export interface CheckDetail {
+  id: string;
+  kind: string;
+  service: string;
+  instance: string;
+  status: Status;
+  since: number;
+  flapping: boolean;
+  pending: unknown;
+  consecutiveFailures: number;
+  lastResult: LastResult | null;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export const getCheck = (id: string) => call<CheckDetail>(`/api/v1/checks/${idPath(id)}`);
+
+/** One stored result (GET /api/v1/checks/:id/history, newest first). */
+export interface ResultRecord {
+  checkId: string;
+  status: Status;
+  reason: string;
+  durationMs: number;
+  observedAt: number;
+  attempts: number;
+  output: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const getCheckResults = (id: string, p: { from?: number; to?: number; limit?: number; cursor?: string | null }) =>
+  call<Page<ResultRecord>>(`/api/v1/checks/${idPath(id)}/history${q({ from: p.from, to: p.to, limit: p.limit, cursor: p.cursor })}`, {
+    future: 'Stored results (GET /api/v1/checks/:id/history)',
+  });
+
+// --------------------------------------------------- FUTURE: history (issue 14)
+
+export type Step = '1m' | '1h';
+export type Level = 'checks' | 'instances' | 'services';
+
+/**
+ * ASSUMED: GET /api/v1/{checks/:id,instances/:service/:id,services/:service}/rollups?step=1m|1h&from=&to=
+ * answers `{ items: Rollup[] }` (or a bare array), oldest first, fields as the store's Rollup.
+ */
+export interface Rollup {
+  bucketStart: number;
+  count: number;
+  failures: number;
+  minMs: number;
+  avgMs: number;
+  p95Ms: number;
+  maxMs: number;
+  statusCounts: Counts;
+  minScore?: number | null;
+  avgScore?: number | null;
+}
+
+export async function getRollups(level: Level, id: string, step: Step, from: number, to: number): Promise<Rollup[]> {
+  const path = level === 'services' ? encodeURIComponent(id) : idPath(id);
+  return items(await call<{ items: Rollup[] } | Rollup[]>(`/api/v1/${level}/${path}/rollups${q({ step, from, to })}`, { future: `Rollups (GET /api/v1/${level}/:id/rollups)` }));
+}
+
+/**
+ * ASSUMED: GET /api/v1/transitions?service=&instance=&check=&from=&to=&limit=&cursor=
+ * answers `{ items, nextCursor }`, newest first; `level` and `id` may be absent (check level).
+ */
+export interface TransitionRecord {
+  id?: number;
+  level?: 'check' | 'instance' | 'service';
+  checkId: string;
+  service: string;
+  instance: string;
+  from: Status;
+  to: Status;
+  reason: string;
+  output: string;
+  at: number;
+}
+
+export const getTransitions = (p: { service?: string; instance?: string; check?: string; from?: number; to?: number; limit?: number; cursor?: string | null }) =>
+  call<Page<TransitionRecord>>(`/api/v1/transitions${q(p)}`, { future: 'Transitions (GET /api/v1/transitions)' });
+
+/**
+ * ASSUMED: GET /api/v1/services/:service/uptime?from=&to= and /api/v1/instances/:service/:id/uptime
+ * answer the store's Uptime.
+ */
+export interface Uptime {
+  from: number;
+  to: number;
+  ms: Counts;
+  uptimePercent: number | null;
+  incidents: number;
+  recoveries: number;
+  mttrMs: number | null;
+  openIncidentSince: number | null;
+}
+
+export const getUptime = (level: 'services' | 'instances', id: string, from: number, to: number) =>
+  call<Uptime>(`/api/v1/${level}/${level === 'services' ? encodeURIComponent(id) : idPath(id)}/uptime${q({ from, to })}`, {
+    future: `Uptime (GET /api/v1/${level}/:id/uptime)`,
+  });
+
+// -------------------------------------------------- FUTURE: analysis (issue 17)
+
+/** ASSUMED: GET /api/v1/services/:service/analysis; every part may be null when the data does not support it. */
+export interface Analysis {
+  service?: string;
+  trend?: {
+    direction: 'improving' | 'stable' | 'degrading' | 'volatile';
+    slopePerSecond?: number;
+    r2?: number;
+    confidence?: number;
+  } | null;
+  forecast?: {
+    threshold?: number;
+    crossing?: { at: number | null; earliest: number | null; latest: number | null; already?: boolean } | null;
+    /** Why there is no forecast, when there is none. */
+    reason?: string;
+  } | null;
+  anomalies?: Array<{ at: number; score: number; value?: number }>;
+  slo?: {
+    objective: number;
+    windowMs: number;
+    good: number;
+    total: number;
+    attainment: number | null;
+    budgetRemaining: number;
+    burns: Array<{ condition: { name: string; severity: 'page' | 'ticket'; longMs: number; shortMs: number; factor: number }; longBurn: number; shortBurn: number; firing: boolean }>;
+    firing: 'page' | 'ticket' | null;
+  } | null;
+}
+
+export const getAnalysis = (service: string) =>
+  call<Analysis>(`/api/v1/services/${encodeURIComponent(service)}/analysis`, { future: 'Analysis: SLO, error budget, trend (GET /api/v1/services/:service/analysis)' });
+
+// ---------------------------------------------------- FUTURE: alerts (issue 16)
+
+export type AlertState = 'pending' | 'firing' | 'resolved';
+export type AlertLevel = 'info' | 'warning' | 'critical';
+
+/** ASSUMED: the alerting module's AlertRecord (src/alerts/types.ts on the alerts branch). */
+export interface Alert {
+  id: string;
+  rule: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  level: AlertLevel;
+  state: AlertState;
+  activeSince: number;
+  firedAt: number | null;
+  resolvedAt: number | null;
+  value: number | null;
+  summary: string;
+  foldedInto: string | null;
+  /** Present on GET /api/v1/alerts/:id; the list may leave it out. */
+  timeline?: Array<{ at: number; type: string; detail?: string; notifier?: string }>;
+}
+
+/** ASSUMED: GET /api/v1/alerts answers `{ items: Alert[] }` (or a bare array): firing, pending and recently resolved. */
+export async function getAlerts(): Promise<Alert[]> {
+  return items(await call<{ items: Alert[] } | Alert[]>('/api/v1/alerts', { future: 'Alerts (GET /api/v1/alerts)' }));
+}
+
+export const getAlert = (id: string) => call<Alert>(`/api/v1/alerts/${encodeURIComponent(id)}`, { future: 'Alert details (GET /api/v1/alerts/:id)' });
+
+/** ASSUMED: the alerting module's Silence. */
+export interface Silence {
+  id: string;
+  /** label → accepted values (`*` wildcards). */
+  matchers: Record<string, string[]>;
+  start: number | null;
+  end: number;
+  comment: string;
+  createdBy: string;
+  createdAt: number;
+  source: 'config' | 'api';
+}
+
+/** ASSUMED: GET /api/v1/silences answers `{ items: Silence[] }` (or a bare array). */
+export async function getSilences(): Promise<Silence[]> {
+  return items(await call<{ items: Silence[] } | Silence[]>('/api/v1/silences', { future: 'Silences (GET /api/v1/silences)' }));
+}
+
+export interface NewSilence {
+  matchers: Record<string, string[]>;
+  start: number | null;
+  end: number;
+  comment: string;
+  createdBy: string;
+}
+
+const WRITE_REASON = 'Silences are changed with the API token. The page keeps it in memory only (a reload forgets it).';
+
+/** ASSUMED: POST /api/v1/silences with a NewSilence (bearer token) answers 201 with the Silence. */
+export const createSilence = (body: NewSilence) =>
+  call<Silence>('/api/v1/silences', { method: 'POST', body, future: 'Silences (POST /api/v1/silences)', tokenReason: WRITE_REASON, requireToken: true });
+
+/** ASSUMED: DELETE /api/v1/silences/:id (bearer token) expires it: 204. */
+export const expireSilence = (id: string) =>
+  call<void>(`/api/v1/silences/${encodeURIComponent(id)}`, { method: 'DELETE', future: 'Silences (DELETE /api/v1/silences/:id)', tokenReason: WRITE_REASON, requireToken: true });
+
+// --------------------------------------------------------------- status page
+
+export interface StatusPageData {
+  slug: string;
+  title: string;
+  description: string | null;
+  generatedAt: number;
+  overall: Status;
+  uptimeSource: UptimeSource;
+  services: Array<{ name: string; status: Status; uptimePercent: number | null; days: Array<{ start: number; uptimePercent: number | null }> }>;
+  incidents: {
+    current: Array<{ service: string; status: Status; since: number | null }>;
+    history: Array<{ service: string; start: number; end: number; durationMs: number }>;
+  };
+}
+
+export const getStatusPage = (slug: string) =>
+  call<StatusPageData>(`/api/v1/status/${encodeURIComponent(slug)}`, { tokenReason: 'This status page is not public: enter its token.' });
+
+// ------------------------------------------------------------- live events
+
+/** GET /api/v1/web/events `transition`: a check transition with what it did to its service(s). */
+export interface LiveTransition {
+  id: number;
+  check: string;
+  service: string;
+  instance: string;
+  from: Status;
+  to: Status;
+  reason: string;
+  output: string;
+  at: number;
+  inst: { status: Status; score: number };
+  svcs: Array<{ name: string; status: Status; score: number; cause: string | null; counts: Counts }>;
+  mesh: Status;
+}
+
+/** `tick`, once a minute: [service, lowest score of the closed minute, score now]. */
+export interface LiveTick {
+  at: number;
+  services: Array<[string, number | null, number]>;
+}
+
+export const EVENTS_PATH = '/api/v1/web/events';
