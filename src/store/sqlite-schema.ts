@@ -16,11 +16,19 @@
  * minute is one index seek.
  */
 
+import type Database from 'better-sqlite3';
+import { HealthmeshError } from '../core/errors.js';
+
 /** Version of SCHEMA, kept in `PRAGMA user_version`. */
 export const SCHEMA_VERSION = 2;
 
 /** Length of the minute that leads the results index, ms (the minute buckets of `buckets`). */
 export const MINUTE_MS = 60_000;
+
+/** `a` modulo `n`, non-negative also for times before 1970 (so `t - mod(t, MINUTE_MS)` floors t to its minute). */
+export function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
 
 /**
  * SQL of the minute number (floor of ms / 60 000, also for times before
@@ -138,3 +146,24 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX results_minute_check ON results (${minuteOf('observed_at')}, check_ref, ${offsetOf('observed_at')});
    CREATE INDEX results_minute_service ON results (${minuteOf('observed_at')}, service_ref, ${offsetOf('observed_at')});`,
 ];
+
+/**
+ * Bring the file behind `db` to SCHEMA_VERSION in one transaction: create
+ * the schema in a new file, or run the migrations from its version. A file
+ * of a newer healthmesh is refused, naming the fix.
+ */
+export function migrate(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) {
+    throw new HealthmeshError(
+      'store_schema',
+      `${path}: history schema version ${version} is newer than this healthmesh supports (${SCHEMA_VERSION}); upgrade healthmesh`,
+    );
+  }
+  db.transaction(() => {
+    if (version === 0) db.exec(SCHEMA);
+    else for (const step of MIGRATIONS.slice(version - 1)) db.exec(step);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}

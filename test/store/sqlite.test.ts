@@ -142,9 +142,9 @@ describe('SqliteHistoryStore', () => {
         (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array(sql.split('?').length - 1).fill(0)) as { detail: string }[])
           .map((r) => r.detail)
           .join(' | ');
-      const st = (store as unknown as { st: Record<string, { asc: { source: string }; descAfter: { source: string } }> }).st;
-      for (const [by, key] of [['resultsByCheck', 'check'], ['resultsByService', 'service']] as const) {
-        for (const sql of [st[by]!.asc.source, st[by]!.descAfter.source]) {
+      const pages = store.queries.resultPages;
+      for (const [by, key] of [['byCheck', 'check'], ['byService', 'service']] as const) {
+        for (const sql of [pages[by].asc.source, pages[by].descAfter.source]) {
           expect(plan(sql)).toMatch(new RegExp(`USING INDEX results_minute_${key} \\(<expr>=\\? AND ${key}_ref=\\? AND <expr>>\\? AND <expr><\\?\\)`));
           expect(plan(sql)).not.toMatch(/TEMP B-TREE/);
         }
