@@ -17,7 +17,7 @@ import { buildServer, parseListen } from './server/app.js';
 import { TransitionLog } from './server/event-log.js';
 import { StatusRollup } from './status/rollup.js';
 import { createMetrics } from './metrics/metrics.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStore } from './store/backends.js';
 import { registrationStore } from './store/registrations.js';
 import type { HistoryStore } from './store/types.js';
 import { ResultWriter } from './store/writer.js';
@@ -32,7 +32,7 @@ export interface DaemonOptions {
   listen?: string;
   clock?: Clock;
   random?: Random;
-  /** History and registrations; default: the SQLite file of config.storage.path. */
+  /** History and registrations; default: the backend of config.storage. */
   store?: HistoryStore;
 }
 
@@ -66,20 +66,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let config = options.config;
   const clock = options.clock ?? realClock;
   const engine = new Engine({ clock, random: options.random ?? realRandom, concurrency: config.scheduler.concurrency });
-  const store =
-    options.store ??
-    (await openSqliteStore({
-      path: config.storage.path,
-      // Commits happen in a writer thread so a flush never stalls the scheduler.
-      writes: 'worker',
-      sortRows: true,
-      retention: {
-        resultsMs: config.storage.retention.results,
-        minuteRollupsMs: config.storage.retention.minute_rollups,
-        hourRollupsMs: config.storage.retention.hour_rollups,
-        transitionsMs: config.storage.retention.transitions,
-      },
-    }));
+  const store = options.store ?? (await openStore(config.storage, { logger }));
   const writer = new ResultWriter({
     store,
     clock,

@@ -39,6 +39,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { HealthmeshError } from '../core/errors.js';
+import type { StorageSettings, StoreFactory } from './backends.js';
 import { autocheckpointPages, cacheSizeKib, configureConnection } from './sqlite-connection.js';
 import type { CheckpointerMessage } from './sqlite-checkpointer-thread.js';
 import { SqliteMaintenance } from './sqlite-maintenance.js';
@@ -108,6 +109,25 @@ export interface SqliteStoreOptions {
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteHistoryStore> {
   return new SqliteHistoryStore(options);
 }
+
+/**
+ * The SQLite backend of config-driven stores (store/backends.ts): the
+ * daemon's settings, commits on the writer thread (so a flush never stalls
+ * the scheduler; the thread starts at the first write) with rows sorted by
+ * check.
+ */
+export const sqliteBackend: StoreFactory<StorageSettings<'sqlite'>> = async (settings) =>
+  openSqliteStore({
+    path: settings.path,
+    writes: 'worker',
+    sortRows: true,
+    retention: {
+      resultsMs: settings.retention.results,
+      minuteRollupsMs: settings.retention.minute_rollups,
+      hourRollupsMs: settings.retention.hour_rollups,
+      transitionsMs: settings.retention.transitions,
+    },
+  });
 
 /** HistoryStore on one SQLite file. Use `openSqliteStore`. */
 export class SqliteHistoryStore implements HistoryStore {
