@@ -14,7 +14,10 @@ const sharedStorageFields = {
       results: positiveDuration.default(7 * 86_400_000),
       minute_rollups: positiveDuration.default(30 * 86_400_000),
       hour_rollups: positiveDuration.default(365 * 86_400_000),
-      transitions: positiveDuration.default(90 * 86_400_000),
+      transitions: positiveDuration.default(90 * 86_400_000).meta({ description: 'Check transitions' }),
+      uptime: positiveDuration
+        .default(400 * 86_400_000)
+        .meta({ description: 'Instance and service transitions and the daily status time uptime is computed from' }),
     })
     .prefault({}),
 };

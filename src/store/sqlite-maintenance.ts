@@ -13,6 +13,7 @@ import type Database from 'better-sqlite3';
 import type { SqliteRollups, ChunkControl } from './sqlite-rollups.js';
 import { RES_CODE } from './sqlite-rollups.js';
 import { MINUTE_MS, mod } from './sqlite-schema.js';
+import { DAY_MS } from './sqlite-status-timeline.js';
 import { RESOLUTION_MS, type MaintainOptions, type MaintainReport, type RetentionPolicy } from './types.js';
 
 const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -49,11 +50,17 @@ export class SqliteMaintenance {
       deleteOldHourBuckets: db.prepare(
         `DELETE FROM buckets WHERE resolution = 1 AND start + ${RESOLUTION_MS.hour} <= ? AND gen = rolled_gen`,
       ),
-      deleteOldMinuteRollups: db.prepare(
-        'DELETE FROM rollups_minute WHERE rowid IN (SELECT rowid FROM rollups_minute WHERE bucket < ? LIMIT ?)',
+      deleteOldMinuteRollups: deleteOld('rollups_minute', 'bucket'),
+      deleteOldHourRollups: deleteOld('rollups_hour', 'bucket'),
+      deleteOldGroupMinuteRollups: deleteOld('group_rollups_minute', 'bucket'),
+      deleteOldGroupHourRollups: deleteOld('group_rollups_hour', 'bucket'),
+      // Check transitions: the highest id deleted is the horizon of SSE resumes.
+      oldCheckTransitions: db.prepare('SELECT id FROM transitions WHERE at < ? AND level = 0 ORDER BY at LIMIT ?').pluck(),
+      oldAggregateTransitions: db.prepare('SELECT id FROM transitions WHERE at < ? AND level <> 0 ORDER BY at LIMIT ?').pluck(),
+      deleteTransitions: db.prepare('DELETE FROM transitions WHERE id IN (SELECT value FROM json_each(?))'),
+      deleteOldStatusDays: db.prepare(
+        'DELETE FROM status_days WHERE (level, ref, day) IN (SELECT level, ref, day FROM status_days WHERE day < ? LIMIT ?)',
       ),
-      deleteOldHourRollups: db.prepare('DELETE FROM rollups_hour WHERE rowid IN (SELECT rowid FROM rollups_hour WHERE bucket < ? LIMIT ?)'),
-      deleteOldTransitions: deleteOld('transitions', 'at'),
     };
   }
 
@@ -64,7 +71,7 @@ export class SqliteMaintenance {
     const report: MaintainReport = {
       bucketsRolledUp: { minute: 0, hour: 0 },
       rollupRows: 0,
-      deleted: { results: 0, minuteRollups: 0, hourRollups: 0, transitions: 0 },
+      deleted: { results: 0, minuteRollups: 0, hourRollups: 0, transitions: 0, statusDays: 0 },
       lateBucketsIgnored: 0,
       chunks: 0,
     };
@@ -93,10 +100,52 @@ export class SqliteMaintenance {
     }
 
     await this.deleteRawResults(now - retention.resultsMs, horizon, ctl);
-    report.deleted.minuteRollups = await this.deleteChunked(this.st.deleteOldMinuteRollups, now - retention.minuteRollupsMs, 'rollups_minute', ctl);
-    report.deleted.hourRollups = await this.deleteChunked(this.st.deleteOldHourRollups, now - retention.hourRollupsMs, 'rollups_hour', ctl);
-    report.deleted.transitions = await this.deleteChunked(this.st.deleteOldTransitions, now - retention.transitionsMs, 'transitions', ctl);
+    const minuteCutoff = now - retention.minuteRollupsMs;
+    const hourCutoff = now - retention.hourRollupsMs;
+    report.deleted.minuteRollups = await this.deleteChunked(this.st.deleteOldMinuteRollups, minuteCutoff, 'rollups_minute', ctl);
+    report.deleted.hourRollups = await this.deleteChunked(this.st.deleteOldHourRollups, hourCutoff, 'rollups_hour', ctl);
+    await this.deleteChunked(this.st.deleteOldGroupMinuteRollups, minuteCutoff, 'group_rollups_minute', ctl);
+    await this.deleteChunked(this.st.deleteOldGroupHourRollups, hourCutoff, 'group_rollups_hour', ctl);
+    report.deleted.transitions =
+      (await this.deleteTransitions(this.st.oldCheckTransitions, now - retention.transitionsMs, 'transition_horizon', ctl)) +
+      (await this.deleteTransitions(this.st.oldAggregateTransitions, now - retention.uptimeMs, null, ctl));
+    report.deleted.statusDays = await this.deleteStatusDays(now - retention.uptimeMs, ctl);
     return report;
+  }
+
+  /**
+   * Delete transitions older than `before` chosen by `select` (ids, oldest
+   * first, LIMIT ?), raising the `horizon` counter to the highest id deleted.
+   */
+  private async deleteTransitions(select: Database.Statement, before: number, horizon: string | null, ctl: ChunkControl): Promise<number> {
+    let total = 0;
+    for (;;) {
+      if (ctl.stopped()) return total;
+      const ids = select.all(before, ctl.chunk) as number[];
+      if (ids.length === 0) break;
+      this.db.transaction(() => {
+        const n = this.st.deleteTransitions.run(JSON.stringify(ids)).changes;
+        this.st.addCounter.run(-n, 'transitions');
+        if (horizon) this.st.setCounter.run(Math.max(this.st.getCounter.get(horizon) as number, ...ids), horizon);
+        total += n;
+      })();
+      ctl.report.chunks++;
+      if (ids.length < ctl.chunk) break;
+      await ctl.pause();
+    }
+    return total;
+  }
+
+  /**
+   * Delete status days older than uptime retention (whole UTC days before
+   * `before`) and move `status_horizon` to the first day kept: uptime counts
+   * time before it as unknown.
+   */
+  private async deleteStatusDays(before: number, ctl: ChunkControl): Promise<number> {
+    const firstKept = Math.ceil(before / DAY_MS) * DAY_MS;
+    const total = await this.deleteChunked(this.st.deleteOldStatusDays, firstKept, null, ctl);
+    if (firstKept > (this.st.getCounter.get('status_horizon') as number)) this.st.setCounter.run(firstKept, 'status_horizon');
+    return total;
   }
 
   /** Delete raw results older than `before` (floored to a minute) whose buckets are all rolled up. */
@@ -125,14 +174,14 @@ export class SqliteMaintenance {
     })();
   }
 
-  /** Run a `DELETE … LIMIT ?` statement until it deletes nothing, keeping the counter in step. */
-  private async deleteChunked(stmt: Database.Statement, before: number, counter: string, ctl: ChunkControl): Promise<number> {
+  /** Run a `DELETE … LIMIT ?` statement until it deletes nothing, keeping the counter (if any) in step. */
+  private async deleteChunked(stmt: Database.Statement, before: number, counter: string | null, ctl: ChunkControl): Promise<number> {
     let total = 0;
     for (;;) {
       if (ctl.stopped()) return total;
       const n = this.db.transaction(() => {
         const changes = stmt.run(before, ctl.chunk).changes;
-        if (changes) this.st.addCounter.run(-changes, counter);
+        if (changes && counter) this.st.addCounter.run(-changes, counter);
         return changes;
       })();
       total += n;

@@ -25,7 +25,9 @@ export class SqliteNames {
   private readonly checksByKey = new Map<string, CheckEntry>();
   private readonly checksByRef = new Map<number, CheckEntry>();
   private readonly servicesByName = new Map<string, number>();
+  private readonly servicesByRef = new Map<number, string>();
   private readonly instancesByKey = new Map<string, number>();
+  private readonly instancesByRef = new Map<number, string>();
   private readonly reasonsByText = new Map<string, number>();
   private readonly reasonsByRef = new Map<number, string>();
   /** Highest ref of each name table when the names were last loaded. */
@@ -73,12 +75,18 @@ export class SqliteNames {
     this.checksByKey.clear();
     this.checksByRef.clear();
     this.servicesByName.clear();
+    this.servicesByRef.clear();
     this.instancesByKey.clear();
+    this.instancesByRef.clear();
     this.reasonsByText.clear();
     this.reasonsByRef.clear();
-    for (const [name, id] of this.st.allServices.all() as [string, number][]) this.servicesByName.set(name, id);
+    for (const [name, id] of this.st.allServices.all() as [string, number][]) {
+      this.servicesByName.set(name, id);
+      this.servicesByRef.set(id, name);
+    }
     for (const [sid, name, id] of this.st.allInstances.all() as [number, string, number][]) {
       this.instancesByKey.set(instanceKey(sid, name), id);
+      this.instancesByRef.set(id, name);
     }
     type CheckRow = [number, string, number, number, string, string, string, number | null];
     for (const [ref, checkId, serviceRef, instanceRef, service, instance, kind, lastMinute] of this.st.allChecks.all() as CheckRow[]) {
@@ -108,6 +116,7 @@ export class SqliteNames {
       this.st.insertService.run(service);
       ref = this.st.serviceId.get(service) as number;
       this.servicesByName.set(service, ref);
+      this.servicesByRef.set(ref, service);
     }
     return ref;
   }
@@ -120,6 +129,7 @@ export class SqliteNames {
       this.st.insertInstance.run(serviceRef, instance);
       ref = this.st.instanceId.get(serviceRef, instance) as number;
       this.instancesByKey.set(key, ref);
+      this.instancesByRef.set(ref, instance);
     }
     return ref;
   }
@@ -178,6 +188,18 @@ export class SqliteNames {
       entry = this.checksByRef.get(ref);
     }
     return entry ?? { ref, checkId: `#${ref}`, serviceRef: 0, instanceRef: 0, service: '', instance: '', kind: '', lastMinute: null };
+  }
+
+  /** A service's name by ref ('' if unknown even after a refresh). */
+  serviceOfRef(ref: number): string {
+    if (!this.servicesByRef.has(ref)) this.refresh();
+    return this.servicesByRef.get(ref) ?? '';
+  }
+
+  /** An instance's name by ref ('' if unknown even after a refresh). */
+  instanceOfRef(ref: number): string {
+    if (!this.instancesByRef.has(ref)) this.refresh();
+    return this.instancesByRef.get(ref) ?? '';
   }
 
   reasonOfRef(ref: number): string {

@@ -64,17 +64,6 @@ export function decodeCursor(cursor: string, order: 'asc' | 'desc'): [number, nu
   return [parseInt(m[2]!, 36), parseInt(m[3]!, 36)];
 }
 
-/** Keyset page statements of one table over an index led by `key`, then `time`. */
-export function indexPages(db: Database.Database, table: string, cols: string, key: string, time: string): PageStatements {
-  const range = `FROM ${table} WHERE ${key} = ? AND ${time} >= ? AND ${time} < ?`;
-  return {
-    asc: db.prepare(`SELECT ${cols} ${range} ORDER BY ${time}, id LIMIT ?`),
-    ascAfter: db.prepare(`SELECT ${cols} ${range} AND (${time}, id) > (?, ?) ORDER BY ${time}, id LIMIT ?`),
-    desc: db.prepare(`SELECT ${cols} ${range} ORDER BY ${time} DESC, id DESC LIMIT ?`),
-    descAfter: db.prepare(`SELECT ${cols} ${range} AND (${time}, id) < (?, ?) ORDER BY ${time} DESC, id DESC LIMIT ?`),
-  };
-}
-
 /**
  * Keyset pages of results by check or service (indexes results_minute_*,
  * see sqlite-schema.ts): the outer loop walks the minutes of `buckets` in

@@ -1,7 +1,7 @@
 /**
- * Reads of results and transitions from the SQLite store: keyset pages by
- * check, service or instance (sqlite-paging.ts), and the newest result of
- * many checks in one query.
+ * Reads of results from the SQLite store: keyset pages by check, service or
+ * instance (sqlite-paging.ts), and the newest result of many checks in one
+ * query. Transitions are read by sqlite-transitions.ts.
  *
  * A page by check or service is one index range; an instance query runs the
  * check page once per check of the instance (limit + 1 rows each) and
@@ -11,7 +11,6 @@ import type Database from 'better-sqlite3';
 import { UsageError } from '../core/errors.js';
 import type { SqliteNames } from './sqlite-names.js';
 import {
-  indexPages,
   mergePages,
   minutePages,
   pageRequest,
@@ -22,20 +21,17 @@ import {
   type PageStatements,
 } from './sqlite-paging.js';
 import { minuteOf, MINUTE_MS, offsetOf } from './sqlite-schema.js';
-import { STATUS_OF_CODE, type Page, type RangeQuery, type ResultRecord, type Selector, type TransitionRecord } from './types.js';
+import { STATUS_OF_CODE, type Page, type RangeQuery, type ResultRecord, type Selector } from './types.js';
 
-/** Raw result row: id, check_ref, observed_at, status, reason_ref, duration_us, attempts, output, metrics. */
-type ResultRow = [number, number, number, number, number, number, number, string, string | null];
-/** Raw transition row: id, check_ref, at, from_status, to_status, reason_ref, output. */
-type TransitionRow = [number, number, number, number, number, number, string];
+/** Raw result row: id, check_ref, observed_at, status, reason_ref, duration_us, attempts, output, metrics, check_score, instance_score. */
+type ResultRow = [number, number, number, number, number, number, number, string, string | null, number | null, number | null];
 
 /** A selector resolved to refs: one index range, several to merge, or nothing. */
 type Target = { by: 'check'; refs: number[] } | { by: 'service'; ref: number } | { by: 'none' };
 
-const RESULT_COLS = 'id, check_ref, observed_at, status, reason_ref, duration_us, attempts, output, metrics';
-const TRANSITION_COLS = 'id, check_ref, at, from_status, to_status, reason_ref, output';
+const RESULT_COLS = 'id, check_ref, observed_at, status, reason_ref, duration_us, attempts, output, metrics, check_score, instance_score';
 
-/** Result and transition reads on the main connection. */
+/** Result reads on the main connection. */
 export class SqliteQueries {
   private readonly st;
   /** The result page statements (for the query-plan test). */
@@ -48,8 +44,6 @@ export class SqliteQueries {
     this.st = {
       resultsByCheck: minutePages(db, RESULT_COLS, 'check_ref'),
       resultsByService: minutePages(db, RESULT_COLS, 'service_ref'),
-      transitionsByCheck: indexPages(db, 'transitions', TRANSITION_COLS, 'check_ref', 'at'),
-      transitionsByService: indexPages(db, 'transitions', TRANSITION_COLS, 'service_ref', 'at'),
       checksOfInstance: db
         .prepare('SELECT c.id FROM checks c JOIN instances i ON i.id = c.instance_id WHERE i.name = ? ORDER BY c.id')
         .pluck(),
@@ -79,11 +73,6 @@ export class SqliteQueries {
   /** A page of results in [from, to), by (observedAt, insertion order). */
   results(query: RangeQuery): Page<ResultRecord> {
     return this.page(query, this.st.resultsByCheck, this.st.resultsByService, (row: ResultRow) => this.toResult(row));
-  }
-
-  /** A page of transitions in [from, to), by (at, insertion order). */
-  transitions(query: RangeQuery): Page<TransitionRecord> {
-    return this.page(query, this.st.transitionsByCheck, this.st.transitionsByService, (row: TransitionRow) => this.toTransition(row));
   }
 
   /** The newest result of each check id that has one, in ONE query. */
@@ -151,20 +140,8 @@ export class SqliteQueries {
       attempts: row[6],
       output: row[7],
       metrics: row[8] === null ? null : (JSON.parse(row[8]) as Record<string, number>),
-    };
-  }
-
-  private toTransition(row: TransitionRow): TransitionRecord {
-    const check = this.names.checkOfRef(row[1]);
-    return {
-      checkId: check.checkId,
-      service: check.service,
-      instance: check.instance,
-      from: STATUS_OF_CODE[row[3]] ?? 'UNKNOWN',
-      to: STATUS_OF_CODE[row[4]] ?? 'UNKNOWN',
-      reason: this.names.reasonOfRef(row[5]),
-      output: row[6],
-      at: row[2],
+      checkScore: row[9],
+      instanceScore: row[10],
     };
   }
 }

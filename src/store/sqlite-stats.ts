@@ -30,6 +30,7 @@ export class SqliteStats {
       transitions: counters.get('transitions') ?? 0,
       registrations: this.st.countRegistrations.get() as number,
       rollups: { minute: counters.get('rollups_minute') ?? 0, hour: counters.get('rollups_hour') ?? 0 },
+      groupRollups: { minute: counters.get('group_rollups_minute') ?? 0, hour: counters.get('group_rollups_hour') ?? 0 },
       checks: this.st.countChecks.get() as number,
       bytes: this.bytes(),
     };

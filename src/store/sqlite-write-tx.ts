@@ -14,7 +14,8 @@ import type Database from 'better-sqlite3';
 import type { CheckEntry, SqliteNames } from './sqlite-names.js';
 import { NUMS_PER_ROW, REFS_PER_ROW, type EncodedResults } from './sqlite-write-message.js';
 import { MINUTE_MS, mod } from './sqlite-schema.js';
-import { STATUS_CODE, truncateOutput, type TransitionRecord } from './types.js';
+import { StatusTimelineWriter } from './sqlite-status-timeline.js';
+import { STATUS_CODE, truncateOutput, type TransitionLevel, type TransitionRecord } from './types.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -45,6 +46,7 @@ interface PendingRow {
 export class SqliteWriteTransaction {
   private readonly st;
   private readonly tx: (batches: readonly EncodedBatch[]) => void;
+  private readonly timeline: StatusTimelineWriter;
 
   constructor(
     db: Database.Database,
@@ -53,11 +55,16 @@ export class SqliteWriteTransaction {
   ) {
     this.st = {
       insertResult: db.prepare(
-        'INSERT INTO results (check_ref, service_ref, observed_at, status, reason_ref, duration_us, attempts, output, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO results (check_ref, service_ref, observed_at, status, reason_ref, duration_us, attempts, output, metrics, check_score, instance_score)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertTransition: db.prepare(
-        'INSERT INTO transitions (check_ref, service_ref, at, from_status, to_status, reason_ref, output) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO transitions (id, level, check_ref, service_ref, instance_ref, at, from_status, to_status, reason_ref, output)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      transitionExists: db.prepare('SELECT 1 FROM transitions WHERE id = ?').pluck(),
+      getCounter: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      setCounter: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
       touchBucket: db.prepare(
         `INSERT INTO buckets (resolution, start, min_id, max_id, gen, rolled_gen) VALUES (?, ?, ?, ?, 1, 0)
          ON CONFLICT (resolution, start) DO UPDATE SET
@@ -67,6 +74,7 @@ export class SqliteWriteTransaction {
       advanceLastMinute: db.prepare('UPDATE checks SET last_minute = ? WHERE id = ? AND (last_minute IS NULL OR last_minute < ?)'),
       addCounter: db.prepare('UPDATE meta SET value = value + ? WHERE key = ?'),
     };
+    this.timeline = new StatusTimelineWriter(db);
     this.tx = db.transaction((batches: readonly EncodedBatch[]) => this.writeRows(batches));
   }
 
@@ -131,6 +139,8 @@ export class SqliteWriteTransaction {
         nums[a + 2]!,
         truncateOutput(strs[refs[b + 5]!]!),
         metrics < 0 ? null : strs[metrics]!,
+        score(nums[a + 4]!),
+        score(nums[a + 5]!),
       );
       const id = Number(info.lastInsertRowid);
       const start = t - mod(t, MINUTE_MS);
@@ -161,21 +171,47 @@ export class SqliteWriteTransaction {
     for (const [start, range] of hours) st.touchBucket.run(1, start, range[0], range[1]);
     for (const check of advanced) st.advanceLastMinute.run(check.lastMinute, check.ref, check.lastMinute);
 
-    for (const batch of batches) {
-      for (const tr of batch.transitions) {
-        const check = names.internCheck(tr.checkId, tr.service, tr.instance, names.cachedCheck(tr.checkId)?.kind ?? 'unknown');
-        st.insertTransition.run(
-          check.ref,
-          check.serviceRef,
-          Math.floor(tr.at),
-          STATUS_CODE[tr.from] ?? 3,
-          STATUS_CODE[tr.to] ?? 3,
-          names.internReason(tr.reason),
-          truncateOutput(tr.output ?? ''),
-        );
-      }
-    }
+    let lastId = st.getCounter.get('last_transition_id') as number;
+    for (const batch of batches) for (const tr of batch.transitions) lastId = Math.max(lastId, this.writeTransition(tr, lastId));
+    if (transitions) st.setCounter.run(lastId, 'last_transition_id');
     if (results) st.addCounter.run(results, 'results');
     if (transitions) st.addCounter.run(transitions, 'transitions');
   }
+
+  /**
+   * Insert one transition; returns its id. The id it carries is kept (it is
+   * the SSE id clients resume from) unless a row already has it (a second
+   * writer on the file): then, as for a transition without one, the next id
+   * above `lastId`, the highest ever stored.
+   */
+  private writeTransition(tr: TransitionRecord, lastId: number): number {
+    const { st, names } = this;
+    const level = LEVEL_CODE[tr.level ?? 'check'];
+    let checkRef = 0;
+    let serviceRef: number;
+    let instanceRef = 0;
+    if (level === 0) {
+      const check = names.internCheck(tr.checkId, tr.service, tr.instance, names.cachedCheck(tr.checkId)?.kind ?? 'unknown');
+      checkRef = check.ref;
+      serviceRef = check.serviceRef;
+      instanceRef = check.instanceRef;
+    } else {
+      serviceRef = names.internService(tr.service);
+      if (level === 1) instanceRef = names.internInstance(serviceRef, tr.instance);
+    }
+    const id = tr.id !== undefined && st.transitionExists.get(tr.id) === undefined ? tr.id : lastId + 1;
+    const at = Math.floor(tr.at);
+    const to = STATUS_CODE[tr.to] ?? 3;
+    st.insertTransition.run(id, level, checkRef, serviceRef, instanceRef, at, STATUS_CODE[tr.from] ?? 3, to, names.internReason(tr.reason), truncateOutput(tr.output ?? ''));
+    if (level !== 0) this.timeline.apply({ level, serviceRef, instanceRef }, id, at, to);
+    return id;
+  }
+}
+
+/** Storage code of each transition level (transitions.level). */
+export const LEVEL_CODE = { check: 0, instance: 1, service: 2 } as const satisfies Record<TransitionLevel, number>;
+
+/** A score as stored: an integer 0–100, or null for none (NaN in the encoded row). */
+function score(value: number): number | null {
+  return Number.isNaN(value) ? null : Math.round(value);
 }

@@ -38,7 +38,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { HealthmeshError } from '../core/errors.js';
+import { HealthmeshError, UsageError } from '../core/errors.js';
 import type { StorageSettings, StoreFactory } from './backends.js';
 import { autocheckpointPages, cacheSizeKib, configureConnection } from './sqlite-connection.js';
 import type { CheckpointerMessage } from './sqlite-checkpointer-thread.js';
@@ -49,6 +49,9 @@ import { SqliteRegistrations } from './sqlite-registrations.js';
 import { SqliteRollups } from './sqlite-rollups.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteStats } from './sqlite-stats.js';
+import { UptimeQueries, type Subject } from './sqlite-status-timeline.js';
+import { SqliteTransitions } from './sqlite-transitions.js';
+import { checkRange } from './sqlite-paging.js';
 import { encodeResults } from './sqlite-write-message.js';
 import { SqliteWriteTransaction } from './sqlite-write-tx.js';
 import { WriterClient } from './sqlite-writer-client.js';
@@ -66,7 +69,10 @@ import {
   type Rollup,
   type RollupQuery,
   type StoreStats,
+  type TransitionIds,
   type TransitionRecord,
+  type Uptime,
+  type UptimeQuery,
   type WriteBatch,
 } from './types.js';
 
@@ -126,6 +132,7 @@ export const sqliteBackend: StoreFactory<StorageSettings<'sqlite'>> = async (set
       minuteRollupsMs: settings.retention.minute_rollups,
       hourRollupsMs: settings.retention.hour_rollups,
       transitionsMs: settings.retention.transitions,
+      uptimeMs: settings.retention.uptime,
     },
   });
 
@@ -142,8 +149,10 @@ export class SqliteHistoryStore implements HistoryStore {
   private liveThreadCount = 0;
 
   private readonly names: SqliteNames;
-  /** Result and transition reads (its statements are exposed for query-plan tests). */
+  /** Result reads (its statements are exposed for query-plan tests). */
   readonly queries: SqliteQueries;
+  private readonly transitions: SqliteTransitions;
+  private readonly uptimes: UptimeQueries;
   private readonly writeTx: SqliteWriteTransaction;
   /** The writer thread's client (writes: 'worker'), or null for inline writes. */
   private readonly writer: WriterClient | null;
@@ -163,6 +172,8 @@ export class SqliteHistoryStore implements HistoryStore {
       migrate(this.db, this.path);
       this.names = new SqliteNames(this.db);
       this.queries = new SqliteQueries(this.db, this.names);
+      this.transitions = new SqliteTransitions(this.db, this.names);
+      this.uptimes = new UptimeQueries(this.db);
       this.writeTx = new SqliteWriteTransaction(this.db, this.names, { sortRows: options.sortRows ?? false });
       this.writer =
         options.writes === 'worker' && options.path !== ':memory:'
@@ -228,7 +239,31 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async queryTransitions(query: RangeQuery): Promise<Page<TransitionRecord>> {
     this.assertOpen();
-    return this.queries.transitions(query);
+    return this.transitions.page(query);
+  }
+
+  async transitionsAfter(afterId: number, limit: number): Promise<TransitionRecord[]> {
+    this.assertOpen();
+    return this.transitions.after(afterId, limit);
+  }
+
+  async transitionIds(): Promise<TransitionIds> {
+    this.assertOpen();
+    return this.transitions.ids();
+  }
+
+  async queryUptime(query: UptimeQuery): Promise<Uptime> {
+    this.assertOpen();
+    checkRange(query.from, query.to);
+    for (const [name, v] of [['from', query.from], ['to', query.to]] as const) {
+      if (v === undefined) throw new UsageError(`${name}: an uptime needs both ends of its range (epoch ms)`);
+    }
+    if (query.to < query.from) throw new UsageError(`from: ${query.from} is after to (${query.to})`);
+    const serviceRef = this.names.serviceRef(query.service);
+    const instanceRef = query.instance === undefined ? 0 : this.names.instanceRef(query.service, query.instance);
+    const subject: Subject | null =
+      serviceRef === undefined || instanceRef === undefined ? null : { level: query.instance === undefined ? 2 : 1, serviceRef, instanceRef };
+    return this.uptimes.uptime(subject, query.from, query.to);
   }
 
   async latestResults(checkIds: readonly string[]): Promise<Map<string, ResultRecord>> {
