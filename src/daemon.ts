@@ -18,6 +18,7 @@ import { TransitionLog } from './server/event-log.js';
 import { StatusRollup } from './status/rollup.js';
 import { createMetrics } from './metrics/metrics.js';
 import { openStore } from './store/backends.js';
+import { connectHistory } from './store/history-feed.js';
 import { registrationStore } from './store/registrations.js';
 import type { HistoryStore } from './store/types.js';
 import { ResultWriter } from './store/writer.js';
@@ -74,7 +75,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     maxInFlight: 4,
     onError: (err) => logger.error({ err: (err as Error).message }, 'history flush failed; rows kept for the next flush'),
   });
-  writer.attach(engine.bus);
   const registry = new Registry(engine, config, registrationStore(store), () => Math.round(clock.now()));
   logTransitions(engine, logger);
   const autoDeregister = new AutoDeregister(registry, clock, (service) => config.services[service]?.deregister_after, logger);
@@ -96,6 +96,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   rollup.attach(engine.bus);
   const transitions = new TransitionLog();
   transitions.attach(engine.bus);
+  const historyFeed = await connectHistory({ rollup, log: transitions, writer, store, clock });
   const discovery = new DnsDiscovery(registry, clock, logger);
   const metrics = createMetrics({
     engine,
@@ -186,6 +187,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       clock.clearTimeout(maintainTimer);
       await engine.stop();
       await server.close();
+      historyFeed.stop(Math.round(clock.now()));
       await writer.close(); // the last results reach the store
       await store.close();
     },

@@ -406,6 +406,9 @@ describe('ResultWriter', () => {
         attempts: 1,
         output: 'x'.repeat(1024),
         metrics: null,
+        // Straight from the bus there is no rollup to score it (the daemon feeds the writer through history-feed.ts).
+        checkScore: null,
+        instanceScore: null,
       },
     ]);
     expect(control.writes[0]!.transitions).toEqual([
