@@ -151,6 +151,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     token: config.server.token ?? process.env.HEALTHMESH_API_TOKEN,
     protectReads: config.server.protect_reads,
     reload: options.configPath ? reload : undefined,
+    historyStore: store,
+    clock,
   });
   const { host, port } = parseListen(options.listen ?? config.server.listen);
   await server.listen({ host, port });
