@@ -25,8 +25,7 @@
  * does not end it.
  */
 import type Database from 'better-sqlite3';
-import type { HealthStatus } from '../core/status.js';
-import { STATUS_CODE, STATUS_OF_CODE, type Uptime } from './types.js';
+import { STATUS_CODE } from './types.js';
 
 /** A UTC day, ms. */
 export const DAY_MS = 86_400_000;
@@ -43,7 +42,8 @@ export interface Subject {
   instanceRef: number;
 }
 
-const refOf = (s: Subject): number => (s.level === 1 ? s.instanceRef : s.serviceRef);
+/** The status tables' ref of a subject. */
+export const refOf = (s: Subject): number => (s.level === 1 ? s.instanceRef : s.serviceRef);
 
 /** A subject's state after a transition. */
 interface State {
@@ -60,7 +60,8 @@ interface DayDelta {
   recoveryMs: number;
 }
 
-const dayOf = (t: number): number => t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
+/** Start of the UTC day holding `t`, ms. */
+export const dayOf = (t: number): number => t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
 
 /** Keeps status_now and status_days in step with the transitions written (on the writing connection). */
 export class StatusTimelineWriter {
@@ -158,136 +159,4 @@ export class StatusTimelineWriter {
     }
     if (state) this.st.putNow.run(subject.level, refOf(subject), state.status, state.since, state.incidentSince);
   }
-}
-
-/** Uptime reads (main connection). */
-export class UptimeQueries {
-  private readonly st;
-
-  constructor(db: Database.Database) {
-    const subjectRows = 'level = ? AND service_ref = ? AND instance_ref = ?';
-    this.st = {
-      now: db.prepare('SELECT status, since, incident_since FROM status_now WHERE level = ? AND ref = ?').raw(),
-      days: db
-        .prepare(
-          `SELECT ifnull(sum(healthy_ms), 0), ifnull(sum(degraded_ms), 0), ifnull(sum(unhealthy_ms), 0),
-                  ifnull(sum(incidents), 0), ifnull(sum(recoveries), 0), ifnull(sum(recovery_ms), 0)
-           FROM status_days WHERE level = ? AND ref = ? AND day >= ? AND day < ?`,
-        )
-        .raw(),
-      lastRowBefore: db
-        .prepare(`SELECT to_status, incident_since FROM transitions WHERE ${subjectRows} AND at < ? ORDER BY at DESC, id DESC LIMIT 1`)
-        .raw(),
-      firstRowFrom: db
-        .prepare(`SELECT from_status FROM transitions WHERE ${subjectRows} AND at >= ? ORDER BY at, id LIMIT 1`)
-        .raw(),
-      rowsIn: db
-        .prepare(`SELECT at, to_status, opened, recovery_ms, incident_since FROM transitions WHERE ${subjectRows} AND at >= ? AND at < ? ORDER BY at, id`)
-        .raw(),
-      horizon: db.prepare("SELECT value FROM meta WHERE key = 'status_horizon'").pluck(),
-    };
-  }
-
-  /**
-   * Uptime of a subject over [from, to): whole days from status_days (plus
-   * the segment still running, which no day holds yet), the partial days at
-   * both ends from the transition rows.
-   */
-  uptime(subject: Subject | null, from: number, to: number): Uptime {
-    const acc = { ms: [0, 0, 0], incidents: 0, recoveries: 0, recoveryMs: 0, openIncidentSince: null as number | null };
-    if (subject && to > from) {
-      // Time older than uptime retention is unknown, however much of it a day row might still hold.
-      const start = Math.min(to, Math.max(from, this.st.horizon.get() as number));
-      const firstDay = Math.ceil(start / DAY_MS) * DAY_MS;
-      const lastDay = dayOf(to);
-      if (firstDay < lastDay) {
-        this.addDays(subject, firstDay, lastDay, acc);
-        this.walk(subject, start, firstDay, acc);
-        this.walk(subject, lastDay, to, acc);
-      } else {
-        this.walk(subject, start, to, acc);
-      }
-      acc.openIncidentSince = this.incidentAt(subject, to);
-    }
-    const [h, d, u] = acc.ms as [number, number, number];
-    const known = h + d + u;
-    const ms: Record<HealthStatus, number> = { HEALTHY: h, DEGRADED: d, UNHEALTHY: u, UNKNOWN: Math.max(0, to - from) - known };
-    return {
-      from,
-      to,
-      ms,
-      uptimePercent: known > 0 ? ((h + d) / known) * 100 : null,
-      incidents: acc.incidents,
-      recoveries: acc.recoveries,
-      mttrMs: acc.recoveries > 0 ? acc.recoveryMs / acc.recoveries : null,
-      openIncidentSince: acc.openIncidentSince,
-    };
-  }
-
-  /** Whole days [firstDay, lastDay): their rows, and the running segment's share. */
-  private addDays(subject: Subject, firstDay: number, lastDay: number, acc: Accumulated): void {
-    const ref = refOf(subject);
-    const [h, d, u, incidents, recoveries, recoveryMs] = this.st.days.get(subject.level, ref, firstDay, lastDay) as number[];
-    acc.ms[0]! += h!;
-    acc.ms[1]! += d!;
-    acc.ms[2]! += u!;
-    acc.incidents += incidents!;
-    acc.recoveries += recoveries!;
-    acc.recoveryMs += recoveryMs!;
-    const now = this.st.now.get(subject.level, ref) as [number, number, number | null] | undefined;
-    if (now && now[0] <= UNHEALTHY && now[1] < lastDay) acc.ms[now[0]]! += lastDay - Math.max(now[1], firstDay);
-  }
-
-  /** [a, b) from the transition rows: the status at `a`, then each row in the range. */
-  private walk(subject: Subject, a: number, b: number, acc: Accumulated): void {
-    if (b <= a) return;
-    const key = [subject.level, subject.serviceRef, subject.instanceRef] as const;
-    let status = this.statusAt(subject, a);
-    let t = a;
-    for (const [at, to, opened, recoveryMs] of this.st.rowsIn.all(...key, a, b) as [number, number, number, number | null][]) {
-      if (status <= UNHEALTHY) acc.ms[status]! += at - t;
-      status = to;
-      t = at;
-      acc.incidents += opened;
-      if (recoveryMs !== null) {
-        acc.recoveries++;
-        acc.recoveryMs += recoveryMs;
-      }
-    }
-    if (status <= UNHEALTHY) acc.ms[status]! += b - t;
-  }
-
-  /** Storage code of the subject's status at `t` (UNKNOWN before anything is known). */
-  private statusAt(subject: Subject, t: number): number {
-    const key = [subject.level, subject.serviceRef, subject.instanceRef] as const;
-    const before = this.st.lastRowBefore.get(...key, t) as [number, number | null] | undefined;
-    if (before) return before[0];
-    // Rows before t are gone (retention) or never were: the next row says what it changed from.
-    const after = this.st.firstRowFrom.get(...key, t) as [number] | undefined;
-    if (after) return after[0];
-    const now = this.st.now.get(subject.level, refOf(subject)) as [number, number, number | null] | undefined;
-    return now && now[1] <= t ? now[0] : STATUS_CODE.UNKNOWN;
-  }
-
-  /** Start of the incident open just before `t`, or null. */
-  private incidentAt(subject: Subject, t: number): number | null {
-    const key = [subject.level, subject.serviceRef, subject.instanceRef] as const;
-    const before = this.st.lastRowBefore.get(...key, t) as [number, number | null] | undefined;
-    if (before) return before[1];
-    const now = this.st.now.get(subject.level, refOf(subject)) as [number, number, number | null] | undefined;
-    return now && now[1] < t ? now[2] : null;
-  }
-}
-
-interface Accumulated {
-  ms: number[];
-  incidents: number;
-  recoveries: number;
-  recoveryMs: number;
-  openIncidentSince: number | null;
-}
-
-/** The status of a storage code (for callers that print it). */
-export function statusOfCode(code: number): HealthStatus {
-  return STATUS_OF_CODE[code] ?? 'UNKNOWN';
 }

@@ -13,7 +13,10 @@
  *   and by the writer thread (sqlite-writer-thread.ts, driven from
  *   sqlite-writer-client.ts) for `writes: 'worker'`;
  * - sqlite-paging.ts and sqlite-queries.ts: keyset pages and reads;
+ * - sqlite-transitions.ts: transitions of every level, and their ids;
  * - sqlite-rollups.ts and sqlite-maintenance.ts: rollups and retention;
+ * - sqlite-status-timeline.ts (kept in the write transaction) and
+ *   sqlite-uptime.ts: uptime of instances and services;
  * - sqlite-registrations.ts, sqlite-stats.ts.
  *
  * better-sqlite3 is synchronous: each method does its work before its promise
@@ -49,7 +52,8 @@ import { SqliteRegistrations } from './sqlite-registrations.js';
 import { SqliteRollups } from './sqlite-rollups.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteStats } from './sqlite-stats.js';
-import { UptimeQueries, type Subject } from './sqlite-status-timeline.js';
+import type { Subject } from './sqlite-status-timeline.js';
+import { UptimeQueries } from './sqlite-uptime.js';
 import { SqliteTransitions } from './sqlite-transitions.js';
 import { checkRange } from './sqlite-paging.js';
 import { encodeResults } from './sqlite-write-message.js';
