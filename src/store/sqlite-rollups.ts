@@ -174,14 +174,13 @@ export class SqliteRollups {
       for (const [, checkRef, t, status, durationUs, checkScore, instanceScore] of rows) {
         if (t < start || t >= end) continue;
         let acc = perCheck.get(checkRef);
-        if (!acc) perCheck.set(checkRef, (acc = new BucketAccumulator()));
-        acc.add(status, durationUs, checkScore);
-        if (instanceScore !== null) {
-          const instanceRef = this.names.checkOfRef(checkRef).instanceRef;
-          let scores = instanceScores.get(instanceRef);
-          if (!scores) instanceScores.set(instanceRef, (scores = new ScoreAccumulator()));
-          scores.add(instanceScore);
+        if (!acc) {
+          acc = new BucketAccumulator();
+          perCheck.set(checkRef, acc);
         }
+        acc.add(status, durationUs, checkScore);
+        // Rows without a score (written before scores were stored) cost no lookup.
+        if (instanceScore !== null) getOrAdd(instanceScores, this.names.checkOfRef(checkRef).instanceRef, newScores).add(instanceScore);
       }
       after = rows[rows.length - 1]![0];
       ctl.report.chunks++;
@@ -245,7 +244,16 @@ function groupFigures(checks: readonly CheckBucket[], score: { min: number | nul
 }
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+  getOrAdd(map, key, () => []).push(value);
+}
+
+const newScores = (): ScoreAccumulator => new ScoreAccumulator();
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
 }

@@ -152,7 +152,10 @@ export class SqliteWriteTransaction {
         lastStart = start;
         const known = minutes.get(start);
         if (known) last = known;
-        else minutes.set(start, (last = [id, id]));
+        else {
+          last = [id, id];
+          minutes.set(start, last);
+        }
       }
       if (id < last[0]) last[0] = id;
       if (id > last[1]) last[1] = id;
@@ -171,11 +174,13 @@ export class SqliteWriteTransaction {
     for (const [start, range] of hours) st.touchBucket.run(1, start, range[0], range[1]);
     for (const check of advanced) st.advanceLastMinute.run(check.lastMinute, check.ref, check.lastMinute);
 
-    let lastId = st.getCounter.get('last_transition_id') as number;
-    for (const batch of batches) for (const tr of batch.transitions) lastId = Math.max(lastId, this.writeTransition(tr, lastId));
-    if (transitions) st.setCounter.run(lastId, 'last_transition_id');
     if (results) st.addCounter.run(results, 'results');
-    if (transitions) st.addCounter.run(transitions, 'transitions');
+    if (transitions) {
+      let lastId = st.getCounter.get('last_transition_id') as number;
+      for (const batch of batches) for (const tr of batch.transitions) lastId = Math.max(lastId, this.writeTransition(tr, lastId));
+      st.setCounter.run(lastId, 'last_transition_id');
+      st.addCounter.run(transitions, 'transitions');
+    }
   }
 
   /**

@@ -191,7 +191,9 @@ export class ResultWriter {
    */
   attach(bus: EventBus<HealthEvents>): () => void {
     const offs = [bus.on('result', this.onResult), bus.on('transition', this.onTransition)];
-    const off = (): void => offs.forEach((f) => f());
+    const off = (): void => {
+      for (const f of offs) f();
+    };
     this.unsubscribe.push(off);
     return off;
   }
