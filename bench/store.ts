@@ -13,8 +13,14 @@
  *   every bucket.
  * Prints one JSON line.
  *
+ * With --uptime it runs the uptime case instead (bench/lib/store-uptime.ts):
+ * a year of instance and service transitions for --uptime-instances
+ * instances (default 1000, ~--incidents-per-day incidents each a day,
+ * default 2), then one uptime query per instance over the year.
+ *
  *   npx tsc -p . && node dist/bench/store.js [--rows 10000000] [--checks 10000] [--writer-rows 500000] [--maintain]
  *     [--writes worker|inline] [--unsorted] [--max-in-flight 4] [--dir DIR [--reuse]]
+ *   node dist/bench/store.js --uptime [--uptime-instances 1000] [--uptime-days 365] [--incidents-per-day 2]
  *
  * The defaults are the daemon's store and writer settings (writer thread,
  * sorted rows, 4 flushes in flight). `--dir D --reuse` keeps the loaded file
@@ -35,6 +41,7 @@ import type { HealthStatus } from '../src/core/status.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import type { ResultRecord } from '../src/store/types.js';
 import { ResultWriter } from '../src/store/writer.js';
+import { runUptimeCase } from './lib/store-uptime.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +62,10 @@ const { values } = parseArgs({
     'sort-rows': { type: 'boolean', default: true },
     unsorted: { type: 'boolean', default: false },
     'max-in-flight': { type: 'string', default: '4' },
+    uptime: { type: 'boolean', default: false },
+    'uptime-instances': { type: 'string', default: '1000' },
+    'uptime-days': { type: 'string', default: '365' },
+    'incidents-per-day': { type: 'string', default: '2' },
   },
 });
 const rows = Number(values.rows);
@@ -69,6 +80,22 @@ const KINDS = ['http', 'tcp', 'grpc', 'dns', 'tls'] as const;
 
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'healthmesh-bench-store-'));
 const path = join(dir, 'history.db');
+
+if (values.uptime) {
+  try {
+    const figures = await runUptimeCase({
+      path,
+      instances: Number(values['uptime-instances']),
+      days: Number(values['uptime-days']),
+      incidentsPerDay: Number(values['incidents-per-day']),
+      end: Math.floor(realClock.now() / 60_000) * 60_000,
+    });
+    console.log(JSON.stringify(figures));
+  } finally {
+    if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 const random = seeded(42);
 
 /** Identity of check c: 20 instances per service, 5 checks per instance. */

@@ -16,7 +16,8 @@ import { buildServer, parseListen } from './server/app.js';
 import { TransitionLog } from './server/event-log.js';
 import { StatusRollup } from './status/rollup.js';
 import { createMetrics } from './metrics/metrics.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStore } from './store/backends.js';
+import { connectHistory } from './store/history-feed.js';
 import { registrationStore } from './store/registrations.js';
 import type { HistoryStore } from './store/types.js';
 import { ResultWriter } from './store/writer.js';
@@ -32,7 +33,7 @@ export interface DaemonOptions {
   listen?: string;
   clock?: Clock;
   random?: Random;
-  /** History and registrations; default: the SQLite file of config.storage.path. */
+  /** History and registrations; default: the backend of config.storage. */
   store?: HistoryStore;
 }
 
@@ -47,6 +48,8 @@ export interface Daemon {
   writer: ResultWriter;
   /** Instance, service and mesh statuses, kept current on transitions. */
   rollup: StatusRollup;
+  /** Every transition numbered (ids rise across restarts): SSE, the dashboard's stream and the history writer. */
+  transitions: TransitionLog;
   /** A health-aware balancer per service, fed by the engine (the proxy and the balancer API use them). */
   balancers: BalancerSet;
   /** The Prometheus registry behind /metrics (the proxy adds its families here). */
@@ -66,20 +69,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let config = options.config;
   const clock = options.clock ?? realClock;
   const engine = new Engine({ clock, random: options.random ?? realRandom, logger, concurrency: config.scheduler.concurrency });
-  const store =
-    options.store ??
-    (await openSqliteStore({
-      path: config.storage.path,
-      // Commits happen in a writer thread so a flush never stalls the scheduler.
-      writes: 'worker',
-      sortRows: true,
-      retention: {
-        resultsMs: config.storage.retention.results,
-        minuteRollupsMs: config.storage.retention.minute_rollups,
-        hourRollupsMs: config.storage.retention.hour_rollups,
-        transitionsMs: config.storage.retention.transitions,
-      },
-    }));
+  const store = options.store ?? (await openStore(config.storage, { logger }));
   const writer = new ResultWriter({
     store,
     clock,
@@ -87,7 +77,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     maxInFlight: 4,
     onError: (err) => logger.error({ err: (err as Error).message }, 'history flush failed; rows kept for the next flush'),
   });
-  writer.attach(engine.bus);
   const registry = new Registry(engine, config, registrationStore(store), clock);
   logCheckEvents(engine.bus, logger);
   const autoDeregister = new AutoDeregister(registry, clock, (service) => config.services[service]?.deregister_after, logger);
@@ -103,6 +92,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   rollup.attach(engine.bus);
   const transitions = new TransitionLog();
   transitions.attach(engine.bus);
+  const historyFeed = await connectHistory({ rollup, log: transitions, writer, store, clock });
   const discovery = new DnsDiscovery(registry, clock, logger);
   const metrics = createMetrics({
     engine,
@@ -153,6 +143,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     token: config.server.token ?? process.env.HEALTHMESH_API_TOKEN,
     protectReads: config.server.protect_reads,
     reload: options.configPath ? reload : undefined,
+    historyStore: store,
     clock,
     web: { statusPages: () => config.status_pages, store, clock },
   });
@@ -176,6 +167,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store,
     writer,
     rollup,
+    transitions,
     balancers,
     metricsRegistry: metrics.registry,
     server,
@@ -191,6 +183,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       clock.clearTimeout(maintainTimer);
       await engine.stop();
       await server.close();
+      historyFeed.stop(Math.round(clock.now()));
       await writer.close(); // the last results reach the store
       await store.close();
     },

@@ -65,7 +65,7 @@ export class Engine {
     this.checks.set(spec.id, { spec, state: initialState(this.options.clock.now()) });
     this.runners.set(spec.id, runner);
     this.scheduler.add(spec, runner, firstDelayMs);
-    this.bus.emit('check-added', { spec });
+    this.bus.emit('check-added', { spec, at: this.options.clock.now() });
   }
 
   /** Stop watching a check; its runner is closed. */
@@ -77,7 +77,7 @@ export class Engine {
     // A stretch is earned again by the next passive successes; a removed instance must not keep its entry.
     if (this.stretch.size > 0) this.stretch.delete(`${view.spec.service}/${view.spec.instance}`);
     await this.scheduler.remove(id);
-    this.bus.emit('check-removed', { spec: view.spec });
+    this.bus.emit('check-removed', { spec: view.spec, at: this.options.clock.now() });
     return true;
   }
 

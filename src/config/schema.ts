@@ -4,6 +4,7 @@ import { balancerSchema, proxySchema } from './balancer.js';
 import { address, duration, positiveDuration } from './common.js';
 import { hostPort } from './host-port.js';
 import { metricsSchema } from './metrics.js';
+import { storageSchema } from './storage.js';
 import { customCheckSchema } from './kinds/custom.js';
 import { dnsCheckSchema } from './kinds/dns.js';
 import { execCheckSchema } from './kinds/exec.js';
@@ -134,20 +135,7 @@ export const configSchema = z.strictObject({
       protect_reads: z.boolean().default(false).meta({ description: 'Require the token for reads too (not /livez, /readyz)' }),
     })
     .prefault({}),
-  storage: z
-    .strictObject({
-      path: z.string().min(1).default('healthmesh.db').meta({ description: 'SQLite file (":memory:" keeps nothing)' }),
-      flush_interval: positiveDuration.default(1000).meta({ description: 'Results are written in one transaction this often' }),
-      retention: z
-        .strictObject({
-          results: positiveDuration.default(7 * 86_400_000),
-          minute_rollups: positiveDuration.default(30 * 86_400_000),
-          hour_rollups: positiveDuration.default(365 * 86_400_000),
-          transitions: positiveDuration.default(90 * 86_400_000),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
+  storage: storageSchema,
   scheduler: z
     .strictObject({
       concurrency: z.number().int().min(1).max(100_000).default(512).meta({ description: 'Checks running at once' }),

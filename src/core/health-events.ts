@@ -35,6 +35,7 @@ export interface HealthEvents {
   result: ResultEvent;
   transition: TransitionEvent;
   flap: FlapEvent;
-  'check-added': { spec: CheckSpec };
-  'check-removed': { spec: CheckSpec };
+  /** `at`: epoch ms of the change (the engine's clock). */
+  'check-added': { spec: CheckSpec; at?: number };
+  'check-removed': { spec: CheckSpec; at?: number };
 }

@@ -11,7 +11,9 @@ import type { Engine } from '../engine.js';
 import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
 import { bearerMatches } from './auth.js';
-import type { TransitionLog } from './event-log.js';
+import type { LoggedTransition, TransitionLog } from './event-log.js';
+import { withHistoryApi } from './history-openapi.js';
+import { registerHistoryRoutes, type HistoryRoutesDeps } from './history-routes.js';
 import { InstanceLists, type InstanceFilter } from './instance-lists.js';
 import { balancerReportsSchema, ttlBodySchema, buildOpenApi } from './openapi.js';
 
@@ -37,6 +39,8 @@ export interface ApiDeps {
   protectReads?: boolean;
   /** Ask the daemon to reload its config; resolves with what changed or rejects with the config error. */
   reload?: () => Promise<unknown>;
+  /** Stored history for the rollup, transition and uptime routes (history-routes.ts). */
+  historyStore?: HistoryRoutesDeps['store'];
   /** Ages the cached answers; default the real clock. (Blocking queries time out on the registry's clock.) */
   clock?: Clock;
 }
@@ -131,7 +135,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     });
   }
 
-  app.get('/api/v1/openapi.json', async () => buildOpenApi(deps.version));
+  app.get('/api/v1/openapi.json', async () => withHistoryApi(buildOpenApi(deps.version)));
 
   app.get('/api/v1/services', async (request) => {
     const q = pageQuery.parse(request.query);
@@ -257,6 +261,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/api/v1/events', (request, reply) => streamTransitions(request, reply, deps.transitions));
+  registerHistoryRoutes(app, { store: deps.historyStore, instance: (key) => registry.instance(key), clock: deps.clock ?? realClock });
 
   if (deps.reload) {
     const reload = deps.reload;
@@ -341,20 +346,31 @@ function keysetPage<T>(sorted: readonly T[], limit: number, cursor: string | und
   return { items, nextCursor: more && items.length ? encodeCursor(key(items[items.length - 1]!)) : null };
 }
 
-/** Server-Sent Events of transitions, replaying what a client missed after Last-Event-ID. */
-function streamTransitions(request: FastifyRequest, reply: FastifyReply, log: TransitionLog): void {
+/**
+ * Server-Sent Events of check transitions. A client that sends Last-Event-ID
+ * (or ?last_event_id=) gets what it missed first, from the log's ring or the
+ * store (ids are the stored ids, monotonic across restarts); when that
+ * cannot be served in full it gets one `reset` event (re-read the state; its
+ * id is where the stream goes on from) and then the live stream.
+ */
+async function streamTransitions(request: FastifyRequest, reply: FastifyReply, log: TransitionLog): Promise<void> {
   const header = request.headers['last-event-id'];
   const query = (request.query as { last_event_id?: string }).last_event_id;
-  const lastId = Number(Array.isArray(header) ? header[0] : header ?? query ?? log.lastId);
+  const resumeAfter = Array.isArray(header) ? header[0] : (header ?? query);
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   res.write('retry: 2000\n\n');
-  const send = (t: { id: number }): void => {
+  let sentUpTo = log.lastId;
+  const send = (t: LoggedTransition): void => {
+    if (t.id <= sentUpTo) return;
+    sentUpTo = t.id;
     res.write(`id: ${t.id}\nevent: transition\ndata: ${JSON.stringify(t)}\n\n`);
   };
-  for (const t of log.since(Number.isFinite(lastId) ? lastId : log.lastId)) send(t);
-  const off = log.subscribe(send);
+  // Live events wait while the replay is read, so none is lost or sent twice.
+  const held: LoggedTransition[] = [];
+  let live = resumeAfter === undefined;
+  const off = log.subscribe((t) => (live ? send(t) : held.push(t)));
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
   const close = (): void => {
     clearInterval(keepAlive);
@@ -362,4 +378,16 @@ function streamTransitions(request: FastifyRequest, reply: FastifyReply, log: Tr
   };
   request.raw.on('close', close);
   res.on('error', close);
+  if (resumeAfter === undefined) return;
+  const afterId = /^\d+$/.test(resumeAfter.trim()) ? Number(resumeAfter) : NaN;
+  const replay = await log.replay(afterId);
+  if (replay.reset) {
+    sentUpTo = log.lastId;
+    res.write(`id: ${sentUpTo}\nevent: reset\ndata: ${JSON.stringify({ reason: replay.why, lastId: sentUpTo })}\n\n`);
+  } else {
+    sentUpTo = afterId;
+    for (const t of replay.events) send(t);
+  }
+  for (const t of held) send(t);
+  live = true;
 }

@@ -70,6 +70,7 @@ export function registerBadges(app: FastifyInstance, deps: BadgeDeps): void {
     const { service } = request.params as { service: string };
     const allowed = !deps.readsProtected() || onPublicPage(service) || (deps.serverToken !== undefined && bearerMatches(request.headers.authorization, deps.serverToken));
     if (!allowed) {
+      reply.header('www-authenticate', 'Bearer'); // as every 401 of the API says
       send(reply, 401, renderBadge(label, 'token needed', 'grey'), 0);
       return null;
     }

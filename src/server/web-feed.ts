@@ -43,13 +43,6 @@ export class WebFeed {
   private readonly clients = new Set<FrameSink>();
   private readonly offs: Array<() => void> = [];
   private timer: TimerHandle | undefined;
-  /**
-   * This daemon run, in every event id (`<run>.<n>`): the transition log
-   * numbers from 1 again after a restart, so an id from an earlier run must
-   * not be taken for one of this run (it would replay the wrong events).
-   */
-  readonly run: string;
-
   constructor(
     private readonly deps: {
       transitions: TransitionLog;
@@ -60,13 +53,15 @@ export class WebFeed {
       incidents: ServiceIncidents;
       clock: Clock;
     },
-  ) {
-    this.run = Math.round(deps.clock.now()).toString(36);
-  }
+  ) {}
 
-  /** The event id of the newest transition (what a page that read the state now resumes after). */
+  /**
+   * The event id of the newest transition (what a page that read the state
+   * now resumes after): the transition log's ids, which rise across restarts
+   * and are the ids stored with the transitions.
+   */
   get lastEventId(): string {
-    return `${this.run}.${this.deps.transitions.lastId}`;
+    return String(this.deps.transitions.lastId);
   }
 
   start(): void {
@@ -100,19 +95,14 @@ export class WebFeed {
 
   /**
    * Frames of the transitions after the event id `lastEventId`, enriched
-   * with the state now, or null when they cannot all be replayed (the id is
-   * from another daemon run, or the log no longer holds them): the client
-   * must then re-read the whole state.
+   * with the state now, or null when memory does not hold them all (an id
+   * from before a restart, or one the log has dropped): the page then
+   * re-reads the whole state, one request, instead of waiting on the store.
    */
   replay(lastEventId: string): string[] | null {
-    const { transitions } = this.deps;
-    const m = /^([0-9a-z]+)\.(\d+)$/.exec(lastEventId);
-    if (!m || m[1] !== this.run) return null;
-    const afterId = Number(m[2]);
-    if (afterId > transitions.lastId) return null;
-    const missed = transitions.since(afterId);
-    if (missed.length !== transitions.lastId - afterId) return null;
-    return missed.map((t) => this.frame(t, [this.deps.mesh.state(t.service)]));
+    if (!/^\d+$/.test(lastEventId)) return null;
+    const missed = this.deps.transitions.sinceInMemory(Number(lastEventId));
+    return missed && missed.map((t) => this.frame(t, [this.deps.mesh.state(t.service)]));
   }
 
   private publish(t: LoggedTransition): void {
@@ -150,7 +140,7 @@ export class WebFeed {
       svcs,
       mesh: rollup.meshStatus(),
     };
-    return `id: ${this.run}.${t.id}\nevent: transition\ndata: ${JSON.stringify(data)}\n\n`;
+    return `id: ${t.id}\nevent: transition\ndata: ${JSON.stringify(data)}\n\n`;
   }
 
   /** Once a minute: fold every service's score into the new minute and send the tick. */

@@ -1,6 +1,6 @@
 import type { CheckSpec } from '../core/check.js';
 import type { EventBus } from '../core/events.js';
-import type { HealthEvents } from '../core/health-events.js';
+import type { HealthEvents, ResultEvent } from '../core/health-events.js';
 import type { HealthStatus } from '../core/status.js';
 import { instanceStatus, meshStatus, serviceStatus, type InstancePolicy, type MeshMember } from './aggregate.js';
 
@@ -57,6 +57,18 @@ export interface ServicePolicy {
   critical?: boolean;
 }
 
+/**
+ * A result once the rollup has folded it in: the scores (0–100) it left on
+ * its check and its instance, the status change it causes included (the
+ * engine's `transition` event for it comes after its `result`). The history
+ * writer stores these with the result.
+ */
+export interface ScoredResult {
+  event: ResultEvent;
+  checkScore: number;
+  instanceScore: number;
+}
+
 /** Weight of the newest result in the success and latency averages. */
 const EWMA_ALPHA = 0.2;
 const STATUS_BASE: Record<HealthStatus, number> = { HEALTHY: 100, DEGRADED: 70, UNKNOWN: 50, UNHEALTHY: 0 };
@@ -85,10 +97,12 @@ export class StatusRollup {
 
   /** Reverse dependencies: service → services that depend on it. */
   private dependents = new Map<string, Set<string>>();
+  private readonly changeListeners = new Set<(change: RollupChange) => void>();
+  private readonly scoredListeners = new Set<(scored: ScoredResult) => void>();
 
   constructor(
     private readonly settingsOf: (service: string) => number | ServicePolicy,
-    private readonly onChange: (change: RollupChange) => void = () => {},
+    private readonly onChangeCallback: (change: RollupChange) => void = () => {},
   ) {}
 
   private settings(service: string): ServicePolicy {
@@ -99,12 +113,43 @@ export class StatusRollup {
   /** Follow an engine's bus: checks added and removed, transitions. */
   attach(bus: EventBus<HealthEvents>): () => void {
     const offs = [
-      bus.on('check-added', ({ spec }) => this.track(spec, 'UNKNOWN', 0)),
-      bus.on('check-removed', ({ spec }) => this.untrack(spec)),
+      bus.on('check-added', ({ spec, at }) => this.track(spec, 'UNKNOWN', at ?? 0)),
+      bus.on('check-removed', ({ spec, at }) => this.untrack(spec, at ?? 0)),
       bus.on('transition', ({ spec, to, at }) => this.track(spec, to, at)),
-      bus.on('result', ({ spec, result }) => this.observe(spec, result.status, result.durationMs)),
+      bus.on('result', (event) => {
+        // The check's status after this result (state.status) scores it now, before its transition event.
+        this.observe(event.spec, event.result.status, event.result.durationMs, event.state.status);
+        if (this.scoredListeners.size === 0) return;
+        const scored = { event, checkScore: this.checkScore(event.spec), instanceScore: this.instanceScore(event.spec.service, event.spec.instance) };
+        for (const l of this.scoredListeners) l(scored);
+      }),
     ];
     return () => offs.forEach((off) => off());
+  }
+
+  /**
+   * Also hear of every instance, service and mesh change (besides the
+   * constructor's callback); returns the unsubscribe function.
+   */
+  onChange(listener: (change: RollupChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Hear of every result of the attached bus once folded in, with the scores it left; returns the unsubscribe function. */
+  onScored(listener: (scored: ScoredResult) => void): () => void {
+    this.scoredListeners.add(listener);
+    return () => this.scoredListeners.delete(listener);
+  }
+
+  private emit(change: RollupChange): void {
+    this.onChangeCallback(change);
+    for (const l of this.changeListeners) l(change);
+  }
+
+  /** Score 0–100 of a check; 0 when unknown. */
+  checkScore(spec: Pick<CheckSpec, 'id' | 'service' | 'instance'>): number {
+    return this.services.get(spec.service)?.instances.get(spec.instance)?.checks.get(spec.id)?.score ?? 0;
   }
 
   /** Record a check's status and propagate any change upward. */
@@ -145,12 +190,18 @@ export class StatusRollup {
     this.recompute(spec.service, service, spec.instance, instance, spec.id, at);
   }
 
-  /** Fold one raw result into the check's success and latency averages (O(checks of the instance)). */
-  observe(spec: CheckSpec, status: HealthStatus, durationMs: number): void {
+  /**
+   * Fold one raw result into the check's success and latency averages (O(checks of the instance)).
+   * @param status the result's own status.
+   * @param checkStatus the check's thresholded status after the result, when known: its score
+   *   counts from now; instance and higher statuses change on the transition event that follows.
+   */
+  observe(spec: CheckSpec, status: HealthStatus, durationMs: number, checkStatus?: HealthStatus): void {
     const service = this.services.get(spec.service);
     const instance = service?.instances.get(spec.instance);
     const check = instance?.checks.get(spec.id);
     if (!service || !instance || !check) return;
+    if (checkStatus !== undefined) check.status = checkStatus;
     const success = status === 'HEALTHY' ? 1 : status === 'DEGRADED' ? 0.5 : 0;
     check.success += EWMA_ALPHA * (success - check.success);
     check.latencyMs = check.latencyMs === 0 ? durationMs : check.latencyMs + EWMA_ALPHA * (durationMs - check.latencyMs);
@@ -166,7 +217,8 @@ export class StatusRollup {
     instance.score = min;
   }
 
-  untrack(spec: CheckSpec): void {
+  /** Forget a removed check; changes it causes happen at `at` (epoch ms). */
+  untrack(spec: CheckSpec, at = 0): void {
     const service = this.services.get(spec.service);
     const instance = service?.instances.get(spec.instance);
     if (!service || !instance) return;
@@ -177,10 +229,10 @@ export class StatusRollup {
       service.scoreSum -= instance.score;
       service.counts[instance.status]--;
     }
-    this.recompute(spec.service, service, spec.instance, instance, spec.id, 0);
+    this.recompute(spec.service, service, spec.instance, instance, spec.id, at);
     if (service.instances.size === 0) {
       this.services.delete(spec.service);
-      this.recomputeMesh(spec.id, 0);
+      this.recomputeMesh(spec.id, at);
     }
   }
 
@@ -209,6 +261,11 @@ export class StatusRollup {
     return { ...(this.services.get(name)?.counts ?? { HEALTHY: 0, DEGRADED: 0, UNHEALTHY: 0, UNKNOWN: 0 }) };
   }
 
+  /** Instances of a service with their status. */
+  instanceStatuses(service: string): Array<[instance: string, status: HealthStatus]> {
+    return [...(this.services.get(service)?.instances ?? [])].map(([name, node]) => [name, node.status]);
+  }
+
   /** Names of every service with at least one check. */
   serviceNames(): string[] {
     return [...this.services.keys()];
@@ -224,7 +281,7 @@ export class StatusRollup {
     const policy = settings.policy?.(instanceId) ?? 'worst';
     const instStatus = instanceStatus([...instance.checks.values()].map((c) => c.status), policy);
     if (instStatus !== instance.status) {
-      this.onChange({ level: 'instance', id: `${name}/${instanceId}`, from: instance.status, to: instStatus, cause, at });
+      this.emit({ level: 'instance', id: `${name}/${instanceId}`, from: instance.status, to: instStatus, cause, at });
       if (service.instances.has(instanceId)) {
         service.counts[instance.status]--;
         service.counts[instStatus]++;
@@ -250,7 +307,7 @@ export class StatusRollup {
     }
     service.cause = why;
     if (status === service.status) return;
-    this.onChange({ level: 'service', id: name, from: service.status, to: status, cause: why ?? cause, at });
+    this.emit({ level: 'service', id: name, from: service.status, to: status, cause: why ?? cause, at });
     service.status = status;
     this.recomputeMesh(cause, at);
     for (const dependent of this.dependents.get(name) ?? []) {
@@ -269,7 +326,7 @@ export class StatusRollup {
     for (const [name, s] of this.services) members.push({ status: s.status, critical: this.settings(name).critical ?? true });
     const status = meshStatus(members);
     if (status !== this.mesh) {
-      this.onChange({ level: 'mesh', id: 'mesh', from: this.mesh, to: status, cause, at });
+      this.emit({ level: 'mesh', id: 'mesh', from: this.mesh, to: status, cause, at });
       this.mesh = status;
     }
   }

@@ -16,11 +16,19 @@
  * minute is one index seek.
  */
 
-/** Version of SCHEMA, kept in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 2;
+import type Database from 'better-sqlite3';
+import { HealthmeshError } from '../core/errors.js';
+
+/** Version of the layout, kept in `PRAGMA user_version`. */
+export const SCHEMA_VERSION = 3;
 
 /** Length of the minute that leads the results index, ms (the minute buckets of `buckets`). */
 export const MINUTE_MS = 60_000;
+
+/** `a` modulo `n`, non-negative also for times before 1970 (so `t - mod(t, MINUTE_MS)` floors t to its minute). */
+export function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
 
 /**
  * SQL of the minute number (floor of ms / 60 000, also for times before
@@ -40,8 +48,8 @@ export function offsetOf(col: string): string {
   return `(((${col} % ${MINUTE_MS}) + ${MINUTE_MS}) % ${MINUTE_MS})`;
 }
 
-/** Schema of a new file (at SCHEMA_VERSION). */
-export const SCHEMA = `
+/** Schema of a new file at version 2; MIGRATIONS take it from there to SCHEMA_VERSION. */
+export const SCHEMA_V2 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES
   ('results', 0), ('transitions', 0), ('rollups_minute', 0), ('rollups_hour', 0), ('raw_horizon', -9007199254740991);
@@ -137,4 +145,87 @@ export const MIGRATIONS: readonly string[] = [
    DROP INDEX IF EXISTS results_service_time;
    CREATE INDEX results_minute_check ON results (${minuteOf('observed_at')}, check_ref, ${offsetOf('observed_at')});
    CREATE INDEX results_minute_service ON results (${minuteOf('observed_at')}, service_ref, ${offsetOf('observed_at')});`,
+  // 2 → 3: history a user can reach. Columns are added, never rewritten (ADD
+  // COLUMN with a constant default costs no table pass), except one pass over
+  // transitions (small) to learn each row's instance.
+  // - results carry the scores the result left (0–100, NULL: none);
+  // - check rollups keep min/sum/count of scores; instance (level 1, ref
+  //   instances.id) and service (level 2, ref services.id) rollups live in
+  //   group_rollups_*, computed from the same raw rows;
+  // - transitions have a level (0 check, 1 instance, 2 service; check_ref 0
+  //   for the last two, instance_ref 0 for a service) and, for instance and
+  //   service rows, the incident bookkeeping of sqlite-status-timeline.ts:
+  //   `opened` (this row began an incident), `incident_since` (start of the
+  //   incident open after this row) and `recovery_ms` (length of the incident
+  //   this row ended);
+  // - status_now holds each instance's and service's current status and
+  //   status_days the time it spent in each known status per UTC day, so an
+  //   uptime over a year reads ~365 rows plus the transitions of two partial days.
+  `ALTER TABLE results ADD COLUMN check_score INTEGER;
+   ALTER TABLE results ADD COLUMN instance_score INTEGER;
+   ALTER TABLE rollups_minute ADD COLUMN min_score INTEGER;
+   ALTER TABLE rollups_minute ADD COLUMN sum_score REAL NOT NULL DEFAULT 0;
+   ALTER TABLE rollups_minute ADD COLUMN score_count INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rollups_hour ADD COLUMN min_score INTEGER;
+   ALTER TABLE rollups_hour ADD COLUMN sum_score REAL NOT NULL DEFAULT 0;
+   ALTER TABLE rollups_hour ADD COLUMN score_count INTEGER NOT NULL DEFAULT 0;
+   ${groupRollupTable('group_rollups_minute')}
+   ${groupRollupTable('group_rollups_hour')}
+   ALTER TABLE transitions ADD COLUMN level INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE transitions ADD COLUMN instance_ref INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE transitions ADD COLUMN opened INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE transitions ADD COLUMN incident_since INTEGER;
+   ALTER TABLE transitions ADD COLUMN recovery_ms INTEGER;
+   UPDATE transitions SET instance_ref = ifnull((SELECT instance_id FROM checks WHERE checks.id = transitions.check_ref), 0);
+   CREATE INDEX transitions_instance_time ON transitions (instance_ref, at);
+   CREATE INDEX transitions_subject ON transitions (level, service_ref, instance_ref, at);
+   CREATE TABLE status_now (
+     level INTEGER NOT NULL, ref INTEGER NOT NULL, status INTEGER NOT NULL, since INTEGER NOT NULL, incident_since INTEGER,
+     PRIMARY KEY (level, ref)
+   ) WITHOUT ROWID;
+   CREATE TABLE status_days (
+     level INTEGER NOT NULL, ref INTEGER NOT NULL, day INTEGER NOT NULL,
+     healthy_ms INTEGER NOT NULL DEFAULT 0, degraded_ms INTEGER NOT NULL DEFAULT 0, unhealthy_ms INTEGER NOT NULL DEFAULT 0,
+     incidents INTEGER NOT NULL DEFAULT 0, recoveries INTEGER NOT NULL DEFAULT 0, recovery_ms INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (level, ref, day)
+   ) WITHOUT ROWID;
+   CREATE INDEX status_days_day ON status_days (day);
+   INSERT INTO meta (key, value) VALUES
+     ('group_rollups_minute', 0), ('group_rollups_hour', 0), ('transition_horizon', 0), ('status_horizon', -9007199254740991),
+     ('last_transition_id', (SELECT ifnull(max(id), 0) FROM transitions));`,
 ];
+
+/** An instance/service rollup table: keyed by (level, ref, bucket), columns as the check rollups'. */
+function groupRollupTable(table: string): string {
+  return `CREATE TABLE ${table} (
+     level INTEGER NOT NULL, ref INTEGER NOT NULL, bucket INTEGER NOT NULL,
+     count INTEGER NOT NULL, failures INTEGER NOT NULL,
+     min_us INTEGER NOT NULL, sum_us INTEGER NOT NULL, p95_us INTEGER NOT NULL, max_us INTEGER NOT NULL,
+     healthy INTEGER NOT NULL, degraded INTEGER NOT NULL, unhealthy INTEGER NOT NULL, unknown INTEGER NOT NULL,
+     min_score INTEGER, sum_score REAL NOT NULL, score_count INTEGER NOT NULL,
+     PRIMARY KEY (level, ref, bucket)
+   );
+   CREATE INDEX ${table}_bucket ON ${table} (bucket);`;
+}
+
+/**
+ * Bring the file behind `db` to SCHEMA_VERSION in one transaction: create
+ * the schema in a new file, or run the migrations from its version. A file
+ * of a newer healthmesh is refused, naming the fix.
+ */
+export function migrate(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) {
+    throw new HealthmeshError(
+      'store_schema',
+      `${path}: history schema version ${version} is newer than this healthmesh supports (${SCHEMA_VERSION}); upgrade healthmesh`,
+    );
+  }
+  db.transaction(() => {
+    // A new file starts from the version-2 schema and takes the same steps as an old file.
+    if (version === 0) db.exec(SCHEMA_V2);
+    for (const step of MIGRATIONS.slice((version === 0 ? 2 : version) - 1)) db.exec(step);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}

@@ -9,7 +9,7 @@
 import { STATUS_CODE, type ResultRecord } from './types.js';
 
 /** Numbers per row in `EncodedResults.nums`. */
-export const NUMS_PER_ROW = 4;
+export const NUMS_PER_ROW = 6;
 /** String references per row in `EncodedResults.refs`. */
 export const REFS_PER_ROW = 7;
 
@@ -17,7 +17,10 @@ export const REFS_PER_ROW = 7;
 export interface EncodedResults {
   /** Rows. */
   n: number;
-  /** Per row: observedAt (epoch ms), durationMs, attempts, status code (types.ts STATUS_CODE). */
+  /**
+   * Per row: observedAt (epoch ms), durationMs, attempts, status code (types.ts
+   * STATUS_CODE), check score and instance score (NaN: none).
+   */
   nums: Float64Array<ArrayBuffer>;
   /**
    * Per row: indexes into `strs` of checkId, service, instance, kind, reason,
@@ -54,6 +57,8 @@ export function encodeResults(results: readonly ResultRecord[], from: number, to
     nums[a + 1] = r.durationMs;
     nums[a + 2] = r.attempts ?? 1;
     nums[a + 3] = STATUS_CODE[r.status] ?? 3;
+    nums[a + 4] = r.checkScore ?? NaN;
+    nums[a + 5] = r.instanceScore ?? NaN;
     const b = k * REFS_PER_ROW;
     refs[b] = ref(r.checkId);
     refs[b + 1] = ref(r.service);

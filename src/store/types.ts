@@ -34,18 +34,47 @@ export interface ResultRecord {
   output: string;
   /** Numeric facts the check measured, or null. */
   metrics: Record<string, number> | null;
+  /**
+   * Health score 0–100 of the check once this result was applied (status/rollup.ts
+   * `checkScore`), or null when none was computed. Stored as an integer.
+   */
+  checkScore?: number | null;
+  /** Health score 0–100 of the check's instance (its worst check) once this result was applied, or null. */
+  instanceScore?: number | null;
 }
 
-/** A change of a check's thresholded status. */
+/**
+ * What a transition is about: one check, an instance (the aggregate of its
+ * checks) or a service (the aggregate of its instances).
+ */
+export type TransitionLevel = 'check' | 'instance' | 'service';
+
+/** Every transition level, in storage-code order. */
+export const TRANSITION_LEVELS: readonly TransitionLevel[] = ['check', 'instance', 'service'];
+
+/**
+ * A change of a thresholded status: a check's, or an instance's or a
+ * service's aggregate status (status/rollup.ts emits those).
+ */
 export interface TransitionRecord {
+  /**
+   * Sequence number, unique and increasing across restarts (server/event-log.ts
+   * assigns it; it is also the SSE event id). Optional when writing: the
+   * store then numbers the row after the highest id it ever stored.
+   */
+  id?: number;
+  /** What changed (default check). */
+  level?: TransitionLevel;
+  /** The check's id for level check, '' otherwise. */
   checkId: string;
   service: string;
+  /** The instance name for levels check and instance, '' for a service. */
   instance: string;
   from: HealthStatus;
   to: HealthStatus;
-  /** Reason code of the result that caused the change. */
+  /** Reason code of the result that caused the change ('rollup' for an aggregate). */
   reason: string;
-  /** Output of that result, truncated like a result's output. */
+  /** Output of that result (an aggregate's: what caused it), truncated like a result's output. */
   output: string;
   /** Epoch ms of the change. */
   at: number;
@@ -89,6 +118,13 @@ export interface Selector {
 
 /** A time-range page query over results or transitions. */
 export interface RangeQuery extends Selector {
+  /**
+   * Transitions only: the levels to return (default all). A service
+   * selects its own, its instances' and its checks' transitions; an instance
+   * its own and its checks'; a check id its own. Transitions may be queried
+   * without a selector (all of them).
+   */
+  levels?: readonly TransitionLevel[];
   /** Inclusive lower bound, epoch ms (default: no bound). */
   from?: number;
   /** Exclusive upper bound, epoch ms (default: no bound). */
@@ -112,8 +148,14 @@ export type Resolution = 'minute' | 'hour';
 /** Bucket length of each rollup resolution, ms. */
 export const RESOLUTION_MS: Record<Resolution, number> = { minute: 60_000, hour: 3_600_000 };
 
+/**
+ * Rollups of one check (`checkId`), one instance (`service` and `instance`)
+ * or one service (`service` alone: all its checks).
+ */
 export interface RollupQuery {
-  checkId: string;
+  checkId?: string;
+  service?: string;
+  instance?: string;
   resolution: Resolution;
   /** Inclusive lower bound on the bucket start, epoch ms. */
   from?: number;
@@ -121,13 +163,27 @@ export interface RollupQuery {
   to?: number;
 }
 
+/** What a rollup summarises: one check, one instance (all its checks) or one service (all its checks). */
+export type RollupLevel = 'check' | 'instance' | 'service';
+
 /**
- * Downsampled results of one check over one bucket. Latency figures are
- * computed from the raw rows of the bucket at rollup time; p95 is the
- * nearest-rank 95th percentile (see rollup-math.ts).
+ * Downsampled results of one check, instance or service over one bucket.
+ * Every figure of every level is computed from the raw result rows of the
+ * bucket at rollup time, never merged from other rollups: an instance's p95
+ * is the p95 of all its checks' results in the bucket, a service's of all
+ * its checks' results. p95 is the nearest-rank 95th percentile (see rollup-math.ts).
+ *
+ * Scores (0–100) come from the scores each result carried (ResultRecord):
+ * a check's are min/avg of `checkScore`; an instance's min/avg of
+ * `instanceScore`; a service's minScore is the lowest instance score seen
+ * and its avgScore the mean over its instances of their avgScore (the
+ * service score's own rule: the mean of its instances). Null when no result
+ * of the bucket carried a score.
  */
 export interface Rollup {
-  checkId: string;
+  level: RollupLevel;
+  /** Check id, service/instance, or service name. */
+  id: string;
   resolution: Resolution;
   /** Bucket start, epoch ms (a multiple of the bucket length). */
   bucketStart: number;
@@ -139,6 +195,56 @@ export interface Rollup {
   p95Ms: number;
   maxMs: number;
   statusCounts: Record<HealthStatus, number>;
+  minScore: number | null;
+  avgScore: number | null;
+}
+
+/** Uptime of one instance (`service` and `instance`) or one service over [from, to). */
+export interface UptimeQuery {
+  service: string;
+  instance?: string;
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Exclusive, epoch ms (a caller asking about the present passes its now). */
+  to: number;
+}
+
+/**
+ * How an instance or service fared over [from, to), from its stored
+ * transitions (exact to the ms for any range). A status lasts from its
+ * transition to the next transition of the same instance or service; time
+ * before the first one, and time older than uptime retention, is UNKNOWN.
+ */
+export interface Uptime {
+  from: number;
+  to: number;
+  /** Time in each status, ms; they add up to to − from. */
+  ms: Record<HealthStatus, number>;
+  /** (HEALTHY + DEGRADED) / (HEALTHY + DEGRADED + UNHEALTHY) × 100; null when nothing was known. */
+  uptimePercent: number | null;
+  /**
+   * Incidents that began in [from, to). An incident begins when the status
+   * becomes UNHEALTHY and ends when it is next HEALTHY or DEGRADED (UNKNOWN
+   * in between does not end it).
+   */
+  incidents: number;
+  /** Incidents that ended in [from, to) (they may have begun earlier). */
+  recoveries: number;
+  /** Mean duration of the incidents that ended in [from, to), ms; null when none did. */
+  mttrMs: number | null;
+  /** Start of the incident still open at `to`, epoch ms, or null. */
+  openIncidentSince: number | null;
+}
+
+/** What the store knows about transition ids (for SSE resumes). */
+export interface TransitionIds {
+  /** The highest id ever stored (0 when none), also after retention deleted it. */
+  last: number;
+  /**
+   * The highest id of a check transition deleted by retention (0 when none):
+   * a resume after an id below it has lost events.
+   */
+  horizon: number;
 }
 
 /** How long each table keeps rows, ms. */
@@ -147,7 +253,10 @@ export interface RetentionPolicy {
   resultsMs: number;
   minuteRollupsMs: number;
   hourRollupsMs: number;
+  /** Check transitions. */
   transitionsMs: number;
+  /** Instance and service transitions and the daily status time kept for uptime. */
+  uptimeMs: number;
 }
 
 export const DEFAULT_RETENTION: RetentionPolicy = {
@@ -155,6 +264,7 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   minuteRollupsMs: 30 * 86_400_000,
   hourRollupsMs: 400 * 86_400_000,
   transitionsMs: 90 * 86_400_000,
+  uptimeMs: 400 * 86_400_000,
 };
 
 export interface MaintainOptions {
@@ -174,9 +284,9 @@ export interface MaintainOptions {
 export interface MaintainReport {
   /** Buckets rolled up, per resolution. */
   bucketsRolledUp: Record<Resolution, number>;
-  /** Rollup rows written (inserted or replaced). */
+  /** Rollup rows written (inserted or replaced), of every level. */
   rollupRows: number;
-  deleted: { results: number; minuteRollups: number; hourRollups: number; transitions: number };
+  deleted: { results: number; minuteRollups: number; hourRollups: number; transitions: number; statusDays: number };
   /** Buckets that received rows after their raw rows fell out of retention (not re-rolled). */
   lateBucketsIgnored: number;
   /** Read or write transactions used, each touching at most `chunkRows` rows, with a yield after each. */
@@ -189,7 +299,10 @@ export interface StoreStats {
   results: number;
   transitions: number;
   registrations: number;
+  /** Check rollups per resolution. */
   rollups: Record<Resolution, number>;
+  /** Instance and service rollups per resolution. */
+  groupRollups: Record<Resolution, number>;
   /** Distinct check ids ever written. */
   checks: number;
   /** Bytes on disk (SQLite: database + WAL), or null when unknown. */
@@ -207,10 +320,16 @@ export interface HistoryStore {
   write(batch: WriteBatch): Promise<void>;
   /** A page of results in [from, to), by (observedAt, insertion order). */
   queryResults(query: RangeQuery): Promise<Page<ResultRecord>>;
-  /** A page of transitions in [from, to), by (at, insertion order). */
+  /** A page of transitions in [from, to), by (at, id). */
   queryTransitions(query: RangeQuery): Promise<Page<TransitionRecord>>;
-  /** Rollups of one check with bucketStart in [from, to), oldest first. */
+  /** Transitions with id > afterId, by id, at most `limit` (1..MAX_PAGE) of them. */
+  transitionsAfter(afterId: number, limit: number): Promise<TransitionRecord[]>;
+  /** The highest transition id stored and the retention horizon of check transitions. */
+  transitionIds(): Promise<TransitionIds>;
+  /** Rollups of one check, instance or service with bucketStart in [from, to), oldest first. */
   queryRollups(query: RollupQuery): Promise<Rollup[]>;
+  /** Uptime of one instance or service over [from, to), from its transitions. */
+  queryUptime(query: UptimeQuery): Promise<Uptime>;
   /** The newest result of each check id that has one, in ONE query. */
   latestResults(checkIds: readonly string[]): Promise<Map<string, ResultRecord>>;
   /** Insert or overwrite; resolves only after the row is durably committed. */

@@ -108,8 +108,12 @@ class Fifo<T> {
   }
 }
 
-/** Store row of a bus result event; the output is cut to the stored size here so the buffer stays small. */
-export function resultRecord(ev: ResultEvent): ResultRecord {
+/**
+ * Store row of a bus result event; the output is cut to the stored size here
+ * so the buffer stays small. `scores`: the check's and its instance's scores
+ * once the result was applied (status/rollup.ts ScoredResult).
+ */
+export function resultRecord(ev: ResultEvent, scores?: { checkScore: number; instanceScore: number }): ResultRecord {
   const { spec, result } = ev;
   return {
     checkId: spec.id,
@@ -123,6 +127,8 @@ export function resultRecord(ev: ResultEvent): ResultRecord {
     attempts: result.attempts ?? 1,
     output: truncateOutput(result.output),
     metrics: result.metrics ?? null,
+    checkScore: scores?.checkScore ?? null,
+    instanceScore: scores?.instanceScore ?? null,
   };
 }
 
@@ -178,10 +184,16 @@ export class ResultWriter {
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 1));
   }
 
-  /** Subscribe to the bus's results and transitions; returns the unsubscribe function. */
+  /**
+   * Subscribe to the bus's results and transitions (without scores or ids;
+   * the daemon feeds the writer through store/history-feed.ts instead);
+   * returns the unsubscribe function.
+   */
   attach(bus: EventBus<HealthEvents>): () => void {
     const offs = [bus.on('result', this.onResult), bus.on('transition', this.onTransition)];
-    const off = (): void => offs.forEach((f) => f());
+    const off = (): void => {
+      for (const f of offs) f();
+    };
     this.unsubscribe.push(off);
     return off;
   }

@@ -88,8 +88,8 @@ describe('SLO', () => {
   it('reads availability from rollups: good = count − failures', async () => {
     const clock = new FakeClock(10 * HOUR);
     const rollup = (bucketStart: number, count: number, failures: number): Rollup => ({
-      checkId: 'api/a1/health', resolution: 'minute', bucketStart, count, failures, minMs: 1, avgMs: 1, p95Ms: 1, maxMs: 1,
-      statusCounts: { HEALTHY: count - failures, DEGRADED: 0, UNHEALTHY: failures, UNKNOWN: 0 },
+      level: 'check', id: 'api/a1/health', resolution: 'minute', bucketStart, count, failures, minMs: 1, avgMs: 1, p95Ms: 1, maxMs: 1,
+      statusCounts: { HEALTHY: count - failures, DEGRADED: 0, UNHEALTHY: failures, UNKNOWN: 0 }, minScore: null, avgScore: null,
     });
     const store = { queryRollups: async () => [rollup(10 * HOUR - 2 * MIN, 6, 3), rollup(10 * HOUR - MIN, 6, 0)] };
     const st = await evaluateSlo({ objective: 0.9, windowMs: HOUR }, rollupAvailability(store, 'api/a1/health'), clock, [

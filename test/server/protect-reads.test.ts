@@ -41,8 +41,25 @@ services:
 const SAMPLES: Record<string, string[]> = {
   '/api/v1/instances/*': ['/api/v1/instances/api/a1', '/api/v1/instances/a1'],
   '/api/v1/checks/*': ['/api/v1/checks/api/a1/tcp', '/api/v1/checks/api/a1/tcp/history'],
+  '/api/v1/checks/:service/:instance/:name/rollups': ['/api/v1/checks/api/a1/tcp/rollups'],
+  '/api/v1/checks/:id/rollups': ['/api/v1/checks/api%2Fa1%2Ftcp/rollups'],
+  '/api/v1/instances/:service/:id/rollups': ['/api/v1/instances/api/a1/rollups'],
+  '/api/v1/instances/:id/rollups': ['/api/v1/instances/a1/rollups'],
+  '/api/v1/instances/:service/:id/uptime': ['/api/v1/instances/api/a1/uptime'],
+  '/api/v1/instances/:id/uptime': ['/api/v1/instances/a1/uptime'],
+  '/api/v1/status/:slug': ['/api/v1/status/internal'],
+  '/badge/:service/latency.svg': ['/badge/api/latency.svg'],
+  '/badge/:service/status.svg': ['/badge/api/status.svg'],
+  '/badge/:service/uptime.svg': ['/badge/api/uptime.svg'],
 };
 const OPEN = new Set(['/livez', '/readyz']);
+/**
+ * The dashboard's shell: HTML, scripts and styles, no data (the page asks
+ * for the token when the API refuses it). A status page's data and a
+ * service's badges stay behind the token unless the page is public, which
+ * `internal` here is not.
+ */
+const SHELL = new Set(['/', '/assets/*', '/status/:slug']);
 
 /** The URLs that exercise a GET route: its samples, or its path with :service filled in. */
 function urlsOf(route: string): string[] {
@@ -70,6 +87,8 @@ beforeAll(async () => {
         token: TOKEN,
         protectReads: true,
         history: { queryResults: (q) => store.queryResults({ ...q, order: 'desc' }) },
+        historyStore: store,
+        web: { statusPages: () => ({ internal: { title: 'Internal', services: ['api'], public: false } }), store, clock },
         metrics: parts.metrics,
         balancers,
         reload: async () => ({}),
@@ -93,7 +112,7 @@ describe('server.protect_reads: true', () => {
   });
 
   it('answers 401 without the token, or with a wrong one, on every read route but /livez and /readyz', async () => {
-    for (const route of reads.filter((r) => !OPEN.has(r))) {
+    for (const route of reads.filter((r) => !OPEN.has(r) && !SHELL.has(r))) {
       for (const url of urlsOf(route)) {
         const bare = await h.app.inject(url);
         expect(bare.statusCode, `GET ${url}`).toBe(401);
@@ -105,13 +124,17 @@ describe('server.protect_reads: true', () => {
   });
 
   it('answers 200 with the token on every read route', async () => {
-    for (const route of reads) {
+    for (const route of reads.filter((r) => !SHELL.has(r))) {
       for (const url of urlsOf(route)) {
         const res = await h.app.inject({ url, headers: { authorization: `Bearer ${TOKEN}` }, payloadAsStream: true });
         expect(res.statusCode, `GET ${url}`).toBe(200);
         res.stream().destroy(); // the SSE stream never ends on its own
       }
     }
+  });
+
+  it('serves the dashboard shell without the token: it holds no data', async () => {
+    for (const url of ['/', '/status/internal']) expect((await h.app.inject(url)).statusCode, url).toBe(200);
   });
 
   it('keeps /livez and /readyz open without the token, with a query string too', async () => {

@@ -5,6 +5,7 @@
  * nothing itself but opens the same storage again after the test closed it.
  */
 import { describe, expect, it } from 'vitest';
+import { historyContract } from './contract-history.js';
 import type { HealthStatus } from '../../src/core/status.js';
 import type {
   HistoryStore,
@@ -50,6 +51,17 @@ export function transition(checkId: string, at: number, from: HealthStatus, to: 
   return { checkId, service, instance, from, to, reason: to === 'HEALTHY' ? 'ok' : 'timeout', output: `${from}->${to}`, at, ...over };
 }
 
+/** A transition of an instance ("service/instance") or a service ("service"), as the rollup reports it. */
+export function aggregate(subject: string, at: number, from: HealthStatus, to: HealthStatus, over: Partial<TransitionRecord> = {}): TransitionRecord {
+  const [service = 'svc', instance = ''] = subject.split('/');
+  return { level: instance ? 'instance' : 'service', checkId: '', service, instance, from, to, reason: 'rollup', output: 'cause', at, ...over };
+}
+
+/** A transition as a query returns it: with its id (any number unless it was written with one) and its level. */
+export function stored(t: TransitionRecord): TransitionRecord {
+  return { level: 'check', ...t, id: t.id ?? expect.any(Number) };
+}
+
 function registration(id: string, over: Partial<Registration> = {}): Registration {
   return {
     id,
@@ -65,7 +77,7 @@ function registration(id: string, over: Partial<Registration> = {}): Registratio
 }
 
 /** Every page of a query, following cursors. */
-async function allPages<T>(fetch: (cursor: string | null) => Promise<Page<T>>): Promise<T[]> {
+export async function allPages<T>(fetch: (cursor: string | null) => Promise<Page<T>>): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | null = null;
   for (let i = 0; i < 10_000; i++) {
@@ -108,10 +120,16 @@ export function runHistoryStoreContract(
             attempts: 3,
             output: 'HTTP 200 in 812 ms — slow',
             metrics: { status: 200, bytes: 5120.5 },
+            checkScore: 64,
+            instanceScore: 41,
           });
-          await store.write({ results: [r], transitions: [] });
+          const unscored = result('api/a1/http', T0 + 2000, { kind: 'http' });
+          await store.write({ results: [r, unscored], transitions: [] });
           const page = await store.queryResults({ checkId: 'api/a1/http' });
-          expect(page.items).toEqual([{ ...r, observedAt: T0 + 1234, durationMs: 12.346 }]);
+          expect(page.items).toEqual([
+            { ...r, observedAt: T0 + 1234, durationMs: 12.346 },
+            { ...unscored, checkScore: null, instanceScore: null },
+          ]);
           expect(page.nextCursor).toBeNull();
         }),
       );
@@ -296,13 +314,13 @@ export function runHistoryStoreContract(
           ];
           await store.write({ results: [], transitions: ts });
           const byCheck = await store.queryTransitions({ checkId: 'api/a1/http' });
-          expect(byCheck.items).toEqual([ts[0], ts[1]]);
+          expect(byCheck.items).toEqual([stored(ts[0]!), stored(ts[1]!)]);
           const byService = await allPages((cursor) => store.queryTransitions({ service: 'api', cursor, limit: 1 }));
-          expect(byService).toEqual([ts[0], ts[2], ts[1]]);
+          expect(byService).toEqual([ts[0], ts[2], ts[1]].map((t) => stored(t!)));
           const byInstance = await store.queryTransitions({ instance: 'a1', order: 'desc' });
-          expect(byInstance.items).toEqual([ts[1], ts[3], ts[0]]);
+          expect(byInstance.items).toEqual([ts[1], ts[3], ts[0]].map((t) => stored(t!)));
           const ranged = await store.queryTransitions({ service: 'api', from: T0 + 3000, to: T0 + 5000 });
-          expect(ranged.items).toEqual([ts[2]]);
+          expect(ranged.items).toEqual([stored(ts[2]!)]);
         }),
       );
     });
@@ -339,7 +357,8 @@ export function runHistoryStoreContract(
           const minutes = await store.queryRollups({ checkId: 's/i/a', resolution: 'minute' });
           expect(minutes).toEqual([
             {
-              checkId: 's/i/a',
+              level: 'check',
+              id: 's/i/a',
               resolution: 'minute',
               bucketStart: T0 + MIN,
               count: 20,
@@ -349,9 +368,12 @@ export function runHistoryStoreContract(
               p95Ms: 19,
               maxMs: 20,
               statusCounts: { HEALTHY: 17, DEGRADED: 1, UNHEALTHY: 1, UNKNOWN: 1 },
+              minScore: null,
+              avgScore: null,
             },
             {
-              checkId: 's/i/a',
+              level: 'check',
+              id: 's/i/a',
               resolution: 'minute',
               bucketStart: T0 + 2 * MIN,
               count: 3,
@@ -361,6 +383,8 @@ export function runHistoryStoreContract(
               p95Ms: 100,
               maxMs: 100,
               statusCounts: { HEALTHY: 2, DEGRADED: 0, UNHEALTHY: 1, UNKNOWN: 0 },
+              minScore: null,
+              avgScore: null,
             },
           ].map((r) => ({ ...r, avgMs: expect.closeTo(r.avgMs, 9) })));
           const hours = await store.queryRollups({ checkId: 's/i/a', resolution: 'hour' });
@@ -477,6 +501,8 @@ export function runHistoryStoreContract(
         }),
       );
     });
+
+    describe('history', () => historyContract(withStore));
 
     describe('registrations', () => {
       it(

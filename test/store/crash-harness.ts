@@ -79,7 +79,9 @@ for (let n = 0; ; n++) {
  */
 export function crashSafetyTest(dir: string, storeOptions: string, writerOptions = ''): void {
   it('keeps every acknowledged registration and loses at most the last flush interval of results after SIGKILL', async () => {
-    buildChildModules(dir, [join(srcRoot, 'store/sqlite.ts'), join(srcRoot, 'store/writer.ts'), join(srcRoot, 'core/clock.ts')]);
+    // The store's threads start from modules next to store-threads.js: build them too.
+    const threads = ['store/sqlite-writer-thread.ts', 'store/sqlite-checkpointer-thread.ts'].map((f) => join(srcRoot, f));
+    buildChildModules(dir, [join(srcRoot, 'store/sqlite.ts'), join(srcRoot, 'store/writer.ts'), join(srcRoot, 'core/clock.ts'), ...threads]);
     writeFileSync(join(dir, 'child.mjs'), childSource(storeOptions, writerOptions));
     const dbPath = join(dir, 'db', 'history.db');
     const flushMs = 200;

@@ -1,17 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from '../../src/core/clock.js';
 import { EventBus } from '../../src/core/events.js';
 import type { HealthEvents } from '../../src/core/health-events.js';
 import { initialState } from '../../src/status/machine.js';
+import Database from 'better-sqlite3';
 import { openSqliteStore, SCHEMA_VERSION, SqliteHistoryStore } from '../../src/store/sqlite.js';
+import { SCHEMA_V2 } from '../../src/store/sqlite-schema.js';
 import type { WriteBatch } from '../../src/store/types.js';
 import { ResultWriter } from '../../src/store/writer.js';
 import { fakeSpec } from '../helpers/spec.js';
 import { waitFor } from '../helpers/spawn.js';
-import { result, runHistoryStoreContract, T0, transition } from './contract.js';
+import { aggregate, result, runHistoryStoreContract, stored, T0, transition } from './contract.js';
 import { crashSafetyTest } from './crash-harness.js';
 import { writeOnlyStore } from './write-only-store.js';
 
@@ -23,6 +25,43 @@ const freshPath = (): string => join(root, `h${fileNo++}`, 'history.db');
 runHistoryStoreContract('sqlite', () => openSqliteStore({ path: freshPath() }), {
   reopen: (closed) => openSqliteStore({ path: (closed as SqliteHistoryStore).path }),
 });
+
+/**
+ * A history file as healthmesh of schema `version` (1 or 2) left it: 600
+ * results of three checks of service s (one a second from T0), their
+ * minute and hour buckets, and one transition.
+ */
+function legacyFile(path: string, version: 1 | 2): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec(SCHEMA_V2);
+  if (version === 1) {
+    db.exec(`DROP INDEX results_minute_check; DROP INDEX results_minute_service;
+      CREATE INDEX results_check_time ON results (check_ref, observed_at);
+      CREATE INDEX results_service_time ON results (service_ref, observed_at);
+      ALTER TABLE checks DROP COLUMN last_minute;`);
+  }
+  db.exec(`INSERT INTO services (id, name) VALUES (1, 's');
+    INSERT INTO instances (id, service_id, name) VALUES (1, 1, 'i0'), (2, 1, 'i1'), (3, 1, 'i2');
+    INSERT INTO checks (id, check_id, service_id, instance_id, kind) VALUES (1, 's/i0/c', 1, 1, 'tcp'), (2, 's/i1/c', 1, 2, 'tcp'), (3, 's/i2/c', 1, 3, 'tcp');
+    INSERT INTO reasons (id, reason) VALUES (1, 'ok');
+    INSERT INTO transitions (check_ref, service_ref, at, from_status, to_status, reason_ref, output) VALUES (2, 1, ${T0}, 3, 0, 1, 'UNKNOWN->HEALTHY');
+    UPDATE meta SET value = 600 WHERE key = 'results';
+    UPDATE meta SET value = 1 WHERE key = 'transitions';`);
+  const insert = db.prepare(
+    'INSERT INTO results (check_ref, service_ref, observed_at, status, reason_ref, duration_us, attempts, output, metrics) VALUES (?, 1, ?, 0, 1, 1000, 1, ?, NULL)',
+  );
+  db.transaction(() => {
+    for (let i = 0; i < 600; i++) insert.run((i % 3) + 1, T0 + i * 1000, `row ${i}`);
+  })();
+  for (const [res, size] of [[0, 60_000], [1, 3_600_000]]) {
+    db.exec(`INSERT INTO buckets SELECT ${res}, observed_at - observed_at % ${size} AS start, min(id), max(id), 1, 0 FROM results GROUP BY start`);
+  }
+  if (version === 2) db.exec('UPDATE checks SET last_minute = (SELECT max(observed_at) - max(observed_at) % 60000 FROM results WHERE check_ref = checks.id)');
+  db.pragma(`user_version = ${version}`);
+  db.close();
+}
 
 /** Commits recorded in the WAL since it was last reset: frames with a non-zero "db size after commit" and the header's salts. */
 function walCommits(dbPath: string): number {
@@ -102,17 +141,7 @@ describe('SqliteHistoryStore', () => {
 
   it('opens a schema-1 file ((check, time) index): migrates it to the minute-led index, history intact', async () => {
     const path = freshPath();
-    const old = await openSqliteStore({ path });
-    const rows = Array.from({ length: 600 }, (_, i) => result(`s/i${i % 3}/c`, T0 + i * 1000, { output: `row ${i}` }));
-    await old.write({ results: rows, transitions: [transition('s/i1/c', T0, 'UNKNOWN', 'HEALTHY')] });
-    // Put the file back into its schema-1 shape: only the two results indexes differ.
-    old.db.exec(`DROP INDEX results_minute_check; DROP INDEX results_minute_service;
-      CREATE INDEX results_check_time ON results (check_ref, observed_at);
-      CREATE INDEX results_service_time ON results (service_ref, observed_at);
-      ALTER TABLE checks DROP COLUMN last_minute;`);
-    old.db.pragma('user_version = 1');
-    await old.close();
-
+    legacyFile(path, 1);
     const store = await openSqliteStore({ path });
     try {
       expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
@@ -135,6 +164,33 @@ describe('SqliteHistoryStore', () => {
     }
   });
 
+  it('opens a schema-2 file: old transitions learn their instance, old results have no score, new history works', async () => {
+    const path = freshPath();
+    legacyFile(path, 2);
+    const store = await openSqliteStore({ path });
+    try {
+      expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      const old = await store.queryTransitions({ service: 's', instance: 'i1' });
+      expect(old.items).toEqual([stored({ ...transition('s/i1/c', T0, 'UNKNOWN', 'HEALTHY'), reason: 'ok', id: 1 })]);
+      const first = (await store.queryResults({ checkId: 's/i0/c', limit: 1 })).items[0]!;
+      expect([first.output, first.checkScore, first.instanceScore]).toEqual(['row 0', null, null]);
+      expect(await store.transitionIds()).toEqual({ last: 1, horizon: 0 });
+      // New rows after the old ones: ids go on from the highest stored, scores and aggregates are kept.
+      await store.write({
+        results: [result('s/i1/c', T0 + 3_600_000, { checkScore: 90, instanceScore: 80 })],
+        transitions: [aggregate('s/i1', T0 + 3_600_000, 'UNKNOWN', 'UNHEALTHY'), aggregate('s/i1', T0 + 3_660_000, 'UNHEALTHY', 'HEALTHY')],
+      });
+      expect((await store.transitionIds()).last).toBe(3);
+      await store.maintain(T0 + 3 * 3_600_000, { lateMs: 0 });
+      const [h] = await store.queryRollups({ service: 's', instance: 'i1', resolution: 'hour', from: T0 + 3_600_000 });
+      expect(h).toMatchObject({ level: 'instance', id: 's/i1', count: 1, minScore: 80, avgScore: 80 });
+      const up = await store.queryUptime({ service: 's', instance: 'i1', from: T0, to: T0 + 2 * 3_600_000 });
+      expect(up).toMatchObject({ incidents: 1, recoveries: 1, mttrMs: 60_000, ms: { UNHEALTHY: 60_000, HEALTHY: 3_540_000, UNKNOWN: 3_600_000 } });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('pages a check or a service through the minute-led indexes without sorting', async () => {
     const store = await openSqliteStore({ path: freshPath() });
     try {
@@ -142,9 +198,9 @@ describe('SqliteHistoryStore', () => {
         (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array(sql.split('?').length - 1).fill(0)) as { detail: string }[])
           .map((r) => r.detail)
           .join(' | ');
-      const st = (store as unknown as { st: Record<string, { asc: { source: string }; descAfter: { source: string } }> }).st;
-      for (const [by, key] of [['resultsByCheck', 'check'], ['resultsByService', 'service']] as const) {
-        for (const sql of [st[by]!.asc.source, st[by]!.descAfter.source]) {
+      const pages = store.queries.resultPages;
+      for (const [by, key] of [['byCheck', 'check'], ['byService', 'service']] as const) {
+        for (const sql of [pages[by].asc.source, pages[by].descAfter.source]) {
           expect(plan(sql)).toMatch(new RegExp(`USING INDEX results_minute_${key} \\(<expr>=\\? AND ${key}_ref=\\? AND <expr>>\\? AND <expr><\\?\\)`));
           expect(plan(sql)).not.toMatch(/TEMP B-TREE/);
         }
@@ -350,6 +406,9 @@ describe('ResultWriter', () => {
         attempts: 1,
         output: 'x'.repeat(1024),
         metrics: null,
+        // Straight from the bus there is no rollup to score it (the daemon feeds the writer through history-feed.ts).
+        checkScore: null,
+        instanceScore: null,
       },
     ]);
     expect(control.writes[0]!.transitions).toEqual([
