@@ -5,7 +5,7 @@ import type { CheckFactory, CheckRunner, CheckSpec, RunContext } from '../core/c
 import { outcome, type ProbeOutcome, type Reason } from '../core/result.js';
 import type { HttpCheckConfig } from '../config/schema.js';
 import { describeError, reasonFromError } from './errors.js';
-import { compileHttp1Target, Http1Exchange, validateHeader, type Http1Target, type ResponseSink } from './http1.js';
+import { compileHttp1Target, Http1Exchange, validateHeader, type Http1Target, type ResponseSink } from '../http1/index.js';
 import { compileJsonPath, getJsonPath, MISSING, type JsonPath } from './jsonpath.js';
 import { armDelayMs, formatMs, LazyAbortProbe } from './probe-support.js';
 
@@ -14,7 +14,7 @@ import { armDelayMs, formatMs, LazyAbortProbe } from './probe-support.js';
  *
  * - plain `http:` with `reuse_connections: false` and `follow_redirects: 0`
  *   (a new connection per probe, like blackbox_exporter) goes through the
- *   lean HTTP/1.1 client of http1.ts: the request bytes are encoded once per
+ *   lean HTTP/1.1 client of http1/client.ts: the request bytes are encoded once per
  *   check, a probe is net.connect, one write and an incremental parser. On
  *   that path undici's connection machinery and its `reset` handling cost
  *   more CPU than everything else together.
@@ -597,7 +597,7 @@ class HttpProbe extends ProbeBase implements Dispatcher.DispatchHandler {
 
 /**
  * The runner for plain http without connection reuse: every run is a new
- * connection carrying the check's pre-encoded request (http1.ts). Holds no
+ * connection carrying the check's pre-encoded request (http1/client.ts). Holds no
  * connection between runs; close() ends the runs in flight as `aborted`.
  */
 class LeanHttpRunner implements CheckRunner {

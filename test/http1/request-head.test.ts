@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REQUEST_HEAD_BYTES, readRequestHead } from '../../src/proxy/request-head.js';
+import { MAX_REQUEST_HEAD_BYTES, readRequestHead } from '../../src/http1/request-head.js';
 
 function read(text: string) {
   return readRequestHead(Buffer.from(text, 'latin1'), 0);

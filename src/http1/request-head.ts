@@ -1,5 +1,6 @@
 /**
- * A strict HTTP/1.1 request-head reader for the lean engine (lean-server.ts).
+ * A strict HTTP/1.1 request-head reader for the proxy's lean engine
+ * (proxy/lean-server.ts).
  *
  * Strict because a proxy and the server behind it must agree on where each
  * request ends: any head two parsers could read differently is refused with
@@ -19,7 +20,7 @@
  * The head is capped at {@link MAX_REQUEST_HEAD_BYTES} and
  * {@link MAX_REQUEST_HEADERS} lines (431 past either).
  */
-import { COLON, CR, HT, LF, MAX_LENGTH_DIGITS, SP, TOKEN, VALUE } from '../core/http-syntax.js';
+import { COLON, CR, HT, LF, MAX_LENGTH_DIGITS, SP, TOKEN, VALUE } from './syntax.js';
 
 /** Longest request head accepted (request line and headers), bytes; node:http's default maxHeaderSize. */
 export const MAX_REQUEST_HEAD_BYTES = 16 * 1024;
