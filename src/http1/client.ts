@@ -13,7 +13,9 @@ import { TOKEN } from './syntax.js';
  * probe is `net.connect`, one write, and an incremental response parser
  * (response-parser.ts) fed from a read buffer shared by every socket
  * (`onread`): no stream chunks, no per-read Buffer, no Error object unless
- * something failed.
+ * something failed. Measured against undici with `reset: true` on the same
+ * checks (bench/probes http-new vs http-new-undici): 0.135 vs 0.239 ms CPU
+ * per probe, medians of 7 alternating rounds.
  */
 
 /** Request headers the client owns: it frames the message and closes the connection itself. */
