@@ -1,6 +1,6 @@
 /**
  * bench/fuzz: differential fuzzing of the proxy's request-head reader
- * against node:http's parser (llhttp), as bench/lib/http1-differential.ts
+ * against node:http's parser (llhttp), as bench/lib/http1-differential/index.ts
  * describes: heads from the grammar, each judged on both sides, totals by
  * judgement and differences by class. Everything runs on 127.0.0.1 in this
  * process (one node:http server, one connection per case).
@@ -14,7 +14,7 @@
  */
 import * as fc from 'fast-check';
 import { parseArgs } from 'node:util';
-import { headArbitrary, newTally, NodeOracle, runCase } from './lib/http1-differential.js';
+import { headArbitrary, newTally, NodeOracle, runCase } from './lib/http1-differential/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +34,7 @@ if (!(cases >= 1) || !(concurrency >= 1) || !(maxSeconds > 0) || !Number.isInteg
 }
 
 const BATCH = 1000;
-const arb = headArbitrary(fc);
+const arb = headArbitrary();
 const oracle = await NodeOracle.start();
 const tally = newTally();
 const started = performance.now();
