@@ -4,19 +4,30 @@
  *
  * Why hand-written HTTP/1.1 when node:http and undici exist: the proxy's
  * lean engine (proxy/lean-*.ts) serves body-less requests over raw sockets
- * with these pieces and keeps its place by measured figures, not by taste:
+ * with these pieces, and each piece is there for a figure measured on this
+ * machine kind (the commit subjects carry each step):
  *
- * - every proxied request pays for a request head read, an upstream head
- *   written, a response head parsed and a response head written; here each
- *   is one pass over bytes in a buffer shared by every socket (no stream
- *   chunk, no per-read Buffer, well-known header names as constant strings,
- *   a connection's repeated header strings reused): bench/heads 2.70 → 1.84 µs
- *   per response head, bench/proxy-alloc 6.4 KB → 3.7 KB allocated per
- *   proxied request (fewer scavenges, whose pauses every request in flight
- *   waits for), shared-buffer reads 90 → 80 µs CPU per request at 2k
- *   requests/s (bench/proxy-ab; the commit subjects carry each step);
- * - lean against the node engine (node:http + undici) on one machine: see
- *   README.md of this folder for bench/proxy's side-by-side figures.
+ * - a proxied request pays for a request head read, an upstream head
+ *   written, a response head parsed and a client head written; here each is
+ *   one pass over bytes (no stream chunk, well-known header names as
+ *   constant strings, a connection's repeated header strings reused, heads
+ *   written straight into the Buffer that leaves): bench/heads, response
+ *   head 2.70 → 1.84 µs; allocated per proxied request 8.9 → 6.9 KB (head
+ *   and first body chunk in one Buffer), 6.4 → 4.6 KB (response heads
+ *   written as bytes, constant header names), 4.6 → 3.7 KB (request heads
+ *   as bytes, repeated fields reused; bench/proxy-alloc: scavenges 3.43 →
+ *   3.04 per 10k requests), and each scavenge is a pause every request in
+ *   flight waits for;
+ * - reads into one buffer shared by every socket (onread, proxy/shared-read.ts):
+ *   CPU per request 90 → 80 µs at 2k requests/s, 30 → 28 µs at saturation
+ *   (bench/proxy-ab, old and new builds alternating);
+ * - against the node engine (node:http + undici) on the same nginx,
+ *   bench/proxy --engine lean|node alternating: 0.054 against 0.105 ms CPU
+ *   per request at 32 connections, 0.064 against 0.204 at an 8k/s target
+ *   (medians of 6; project README, "Measured choices", on a saturated
+ *   machine, so CPU per request is the figure to read);
+ * - the http check's client (client.ts) on a new connection per probe:
+ *   0.135 against undici's 0.239 ms CPU per probe (bench/probes, README).
  *
  * And why strict: a proxy and the server behind it must agree on where each
  * request ends. request-head.ts refuses anything two parsers could read
