@@ -50,6 +50,13 @@ export const ALLOWED_STRICTER: readonly AllowedStricter[] = [
     example: 'PLAY / RTSP/1.0\r\nHost: a\r\n\r\n',
   },
   {
+    name: 'transfer-coding-not-chunked-upgrade',
+    codes: ['transfer_encoding_not_chunked'],
+    when: (h) => /\r\nupgrade:/i.test(h),
+    why: 'RFC 9112 §6.3: a request whose last transfer coding is not chunked has no length we could trust, so 400; node reads no body at all when the request is an upgrade (Connection or Proxy-Connection: upgrade)',
+    example: 'GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nTransfer-Encoding: deflate\r\n\r\n',
+  },
+  {
     name: 'missing-host-upgrade',
     codes: ['missing_host'],
     when: (h) => /\r\nupgrade:/i.test(h),
