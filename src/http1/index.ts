@@ -22,10 +22,11 @@
  *   CPU per request 90 → 80 µs at 2k requests/s, 30 → 28 µs at saturation
  *   (bench/proxy-ab, old and new builds alternating);
  * - against the node engine (node:http + undici) on the same nginx,
- *   bench/proxy --engine lean|node alternating: 0.054 against 0.105 ms CPU
- *   per request at 32 connections, 0.064 against 0.204 at an 8k/s target
- *   (medians of 6; project README, "Measured choices", on a saturated
- *   machine, so CPU per request is the figure to read);
+ *   bench/proxy --engine lean|node alternating: 0.041 against 0.073 ms CPU
+ *   per request at 32 connections, 0.057 against 0.115 at an 8k/s target,
+ *   p50 added there 0.50 against 1.46 ms (medians of 6; project README,
+ *   "Measured choices", on a machine shared with other work, so CPU per
+ *   request is the figure to read);
  * - the http check's client (client.ts) on a new connection per probe:
  *   0.135 against undici's 0.239 ms CPU per probe (bench/probes, README).
  *
