@@ -12,11 +12,8 @@
  * Prints one JSON line (best of 3 timed passes per stage, after a warm-up).
  */
 import { parseArgs } from 'node:util';
-import { ResponseParser, type ResponseSink } from '../src/checks/http1.js';
-import { RepeatedFields } from '../src/core/repeated-fields.js';
-import { headLength, putHead, requestHeadBytes, statusLine } from '../src/proxy/head-bytes.js';
+import { headLength, putHead, readRequestHead, RepeatedFields, requestHeadBytes, ResponseParser, statusLine, type RequestHeadOk, type ResponseSink } from '../src/http1/index.js';
 import { clientResponseHeaders, isRelayable, upstreamRequestHead } from '../src/proxy/headers.js';
-import { readRequestHead, type RequestHeadOk } from '../src/proxy/request-head.js';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '1000000' } } });
 const iterations = Number(values.iterations);

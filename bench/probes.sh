@@ -5,7 +5,7 @@
 # Prints one JSON line on stdout; progress goes to stderr.
 #
 #   bash bench/probes.sh [--seconds 10] [--warmup 2] [--concurrency 64] [--rounds 1]
-#                        [--modes http-reused,http-new,tcp] [--only healthmesh,bare,blackbox] [--no-variants]
+#                        [--modes http-reused,http-new,http-new-undici,tcp] [--only healthmesh,bare,blackbox] [--no-variants]
 #
 # NODE_OPTIONS is passed through (e.g. NODE_OPTIONS=--cpu-prof to profile).
 set -euo pipefail

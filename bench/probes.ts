@@ -9,7 +9,7 @@
  *
  *   bash bench/probes.sh [--seconds 10]          (installs nginx + blackbox_exporter, builds, runs)
  *   node dist/bench/probes.js [--seconds 10] [--warmup 2] [--concurrency 64] [--rounds 1]
- *        [--modes http-reused,http-new,tcp] [--only healthmesh,bare,blackbox] [--no-variants]
+ *        [--modes http-reused,http-new,http-new-undici,tcp] [--only healthmesh,bare,blackbox] [--no-variants]
  *
  * With --rounds R every measurement is repeated R times, interleaved (all
  * cases once per round), and the medians are reported: on a machine shared
@@ -36,7 +36,14 @@ import { bareHttpDispatch, bareHttpRawNet, bareHttpRequest, bareTcpConnect, type
 import { killAllSync, procCpuMs, selfCpuMs, sleep, stopAll, systemBusyMs } from './lib/proc.js';
 import { startBlackbox, startNginx, type Running } from './lib/targets.js';
 
-const MODES = ['http-reused', 'http-new', 'tcp'] as const;
+/**
+ * http-new-undici: http-new's checks with `follow_redirects: 1`, which the
+ * http check serves on undici (a Client per check, `reset: true`: a new
+ * connection per probe) rather than on its hand-written client (http1/client.ts);
+ * nginx answers 200, so nothing else differs. Alternated with http-new
+ * (--rounds), it is the A/B of the two clients on the same target.
+ */
+const MODES = ['http-reused', 'http-new', 'http-new-undici', 'tcp'] as const;
 type Mode = (typeof MODES)[number];
 const SIDES = ['healthmesh', 'bare', 'blackbox'] as const;
 
@@ -65,7 +72,7 @@ for (const side of only) {
 }
 const variants = !values['no-variants'];
 if (!(seconds > 0) || !(warmup >= 0) || !(concurrency >= 1) || !(Number.isInteger(rounds) && rounds >= 1) || modes.length === 0) {
-  throw new Error('usage: probes.js [--seconds N>0] [--warmup N>=0] [--concurrency K>=1] [--rounds R>=1] [--modes http-reused,http-new,tcp]');
+  throw new Error('usage: probes.js [--seconds N>0] [--warmup N>=0] [--concurrency K>=1] [--rounds R>=1] [--modes http-reused,http-new,http-new-undici,tcp]');
 }
 
 const HOST = '127.0.0.1';
@@ -227,7 +234,7 @@ async function main(): Promise<void> {
     if (only.has('healthmesh')) {
       cases.push({ key: `healthmesh/${mode}`, label: `healthmesh ${mode}`, start: () => healthmeshLoad(mode, nginx.port), cpu: selfCpuMs });
     }
-    if (!only.has('bare')) continue;
+    if (!only.has('bare') || mode === 'http-new-undici') continue;
     if (mode === 'tcp') {
       cases.push({ key: 'bare/tcp', label: 'bare tcp connect', start: () => bareTcpConnect(HOST, nginx.port, concurrency), cpu: selfCpuMs });
       continue;
@@ -310,6 +317,17 @@ async function main(): Promise<void> {
     if (hm && hm.errors > 0) pass.all = false;
   }
 
+  // The two clients of the http check on new connections: lean CPU per probe ÷ undici's (below 0.75: lean is 25 % cheaper).
+  const lean = healthmesh['http-new'];
+  const und = healthmesh['http-new-undici'];
+  const newClients =
+    lean && und
+      ? {
+          ratio: ratio(lean, und),
+          perRound: lean.rounds && und.rounds ? lean.rounds.map((l, i) => round(l / (und.rounds?.[i] ?? NaN), 3)) : undefined,
+        }
+      : undefined;
+
   const slim = (m: Measurement | undefined): object | undefined =>
     m && { probesPerSecond: m.probesPerSecond, cpuMsPerProbe: m.cpuMsPerProbe, ...(m.rounds ? { rounds: m.rounds } : {}), cpuShare: m.cpuShare, nginxCpuMsPerProbe: m.nginxCpuMsPerProbe, backgroundCores: m.backgroundCores, probes: m.probes, errors: m.errors, ...(m.lastError ? { lastError: m.lastError } : {}) };
 
@@ -334,7 +352,7 @@ async function main(): Promise<void> {
       bare: mapValues(bare, (m) => m && { variant: m.variant, ...slim(m) }),
       bareVariants: mapValues(bareVariants, slim),
       blackbox: { http: slim(blackbox.http), tcp: slim(blackbox.tcp) },
-      ratios: { vsBlackbox, vsBare, vsFloor },
+      ratios: { vsBlackbox, vsBare, vsFloor, ...(newClients ? { newConnectionLeanVsUndici: newClients } : {}) },
       targets: { vsBlackbox: { http: round(TARGETS.vsBlackbox.http, 3), tcp: TARGETS.vsBlackbox.tcp }, vsBare: TARGETS.vsBare },
       referenceCpuMsPerProbe: REFERENCE,
       pass,
@@ -359,7 +377,13 @@ function healthmeshLoad(mode: Mode, port: number): Load {
     const check =
       mode === 'tcp'
         ? tcpCheckSchema.parse({ kind: 'tcp', ...timing })
-        : httpCheckSchema.parse({ kind: 'http', path: '/', reuse_connections: mode === 'http-reused', ...timing });
+        : httpCheckSchema.parse({
+            kind: 'http',
+            path: '/',
+            reuse_connections: mode === 'http-reused',
+            follow_redirects: mode === 'http-new-undici' ? 1 : 0,
+            ...timing,
+          });
     const spec: CheckSpec = resolveCheck(check, defaults, 'bench', `i${i}`, `${HOST}:${port}`);
     engine.add(spec);
   }

@@ -5,8 +5,7 @@
  * and undici both read and write without building objects, and keep their
  * order, case and repetitions (Set-Cookie).
  */
-import { isFieldValue, isNamed } from '../core/http-syntax.js';
-import { statusLine } from './head-bytes.js';
+import { isFieldValue, isNamed } from '../http1/index.js';
 
 /** Hop-by-hop headers that never cross the proxy, lower case. */
 const HOP_BY_HOP = new Set([
@@ -201,23 +200,6 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], via?: s
     else out.push('via', via);
   }
   return out;
-}
-
-/** A request line and flat headers as HTTP/1.1 text, up to the blank line (latin1). */
-export function requestHeadText(method: string, path: string, headers: readonly string[]): string {
-  return headText(`${method} ${path} HTTP/1.1\r\n`, headers);
-}
-
-/** A status line (see head-bytes' statusLine) and flat headers as HTTP/1.1 text. */
-export function responseHeadText(status: number, reason: string, headers: readonly string[]): string {
-  return headText(statusLine(status, reason), headers);
-}
-
-/** `firstLine` (CRLF included), each `name: value`, then the blank line. */
-function headText(firstLine: string, headers: readonly string[]): string {
-  let s = firstLine;
-  for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return `${s}\r\n`;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The lean engine's client side: one object per client connection on a raw
- * `net` socket, reading request heads itself (request-head.ts, strict) and
+ * `net` socket, reading request heads itself (http1/request-head.ts, strict) and
  * writing responses straight to the socket, one request at a time
  * (pipelined requests wait in the read buffer for their turn).
  *
@@ -12,11 +12,9 @@
  * from its first byte.
  */
 import type { Socket } from 'node:net';
-import { isNamed } from '../core/http-syntax.js';
+import { headLength, isNamed, MAX_REQUEST_HEAD_BYTES, putHead, putLatin1, readRequestHead, statusLine, type RequestHeadOk } from '../http1/index.js';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
 import { rawErrorResponse, type ClientSide } from './exchange.js';
-import { headLength, putHead, putLatin1, statusLine } from './head-bytes.js';
-import { MAX_REQUEST_HEAD_BYTES, readRequestHead, type RequestHeadOk } from './request-head.js';
 import { adoptWithSharedBuffer } from './shared-read.js';
 import type { BatchedWriter, WriteBatch } from './write-batch.js';
 
@@ -125,7 +123,7 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
   private done = false;
   /** The response head is held until the first body bytes (or the end of the upstream read) to leave in the same write... */
   private headPending = false;
-  /** ...as its status line, headers and the connection's own lines up to the blank line (see head-bytes.ts). */
+  /** ...as its status line, headers and the connection's own lines up to the blank line (see http1/head-bytes.ts). */
   private headLine = '';
   private headHeaders: readonly string[] = NO_HEADERS;
   private headTail = '';

@@ -1,7 +1,7 @@
 /**
  * The lean engine's upstream side: keep-alive raw sockets per upstream
  * address, one request at a time on each (no pipelining), responses read by
- * the http check's incremental parser (checks/http1.ts), so framing,
+ * the shared incremental response parser (http1/response-parser.ts), so framing,
  * head caps and the strictness of both agree.
  *
  * It drives an attempt through the same callbacks undici's dispatch does
@@ -15,12 +15,9 @@
  * closes it.
  */
 import { connect, type Socket } from 'node:net';
-import { ResponseParser, type ResponseSink } from '../checks/http1.js';
-import { isNamed } from '../core/http-syntax.js';
-import { RepeatedFields } from '../core/repeated-fields.js';
 import type { Reason } from '../core/result.js';
+import { isNamed, RepeatedFields, requestHeadBytes, ResponseParser, type ResponseSink } from '../http1/index.js';
 import type { UpstreamRequest } from './exchange.js';
-import { requestHeadBytes } from './head-bytes.js';
 import { isRelayable } from './headers.js';
 import { connectTarget } from './upstreams.js';
 import { WriteBatch, type BatchedWriter } from './write-batch.js';
@@ -74,7 +71,7 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const kConn = Symbol('healthmesh.leanUpstream');
 type ConnSocket = Socket & { [kConn]: UpstreamConnection };
 
-// A module function, `this` being the socket (as checks/http1.ts does): no closure per connection.
+// A module function, `this` being the socket (as http1/client.ts does): no closure per connection.
 function onRead(this: ConnSocket, nread: number, buf: Buffer): boolean {
   this[kConn].onSocketData(buf, nread);
   return true;

@@ -7,7 +7,7 @@
  *
  * Two engines move the bytes:
  * - `lean` (default): a raw `net` server reads request heads itself
- *   (request-head.ts, strict) and sends body-less HTTP/1.1 requests over its
+ *   (http1/request-head.ts, strict) and sends body-less HTTP/1.1 requests over its
  *   own keep-alive upstream sockets (lean-server.ts, lean-upstream.ts): no
  *   node:http or undici on the common path. A request with a body, an
  *   Upgrade, an Expect or HTTP/1.0 hands its connection to node:http + undici
@@ -26,14 +26,14 @@ import { Pool } from 'undici';
 import type { ProxyConfig } from '../config/balancer.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { requestHeadText, type RequestHeadOk } from '../http1/index.js';
 import { DeadlineQueue } from './deadlines.js';
 import { clip, Exchange, ON_BITS, type ClientSide, type ExchangeContext, type UpstreamTransport } from './exchange.js';
 import { RequestBody, type Attempt } from './forward.js';
-import { requestHeadText, upstreamRequestHead, type RequestHead } from './headers.js';
+import { upstreamRequestHead, type RequestHead } from './headers.js';
 import { acceptLean, type LeanConnection, type LeanHost } from './lean-server.js';
 import { LeanUpstreams } from './lean-upstream.js';
 import { NodeClient } from './node-client.js';
-import type { RequestHeadOk } from './request-head.js';
 import { ProxyMetrics } from './metrics.js';
 import { RetryBudget } from './retry-budget.js';
 import { compileRoutes, type RouteMatch, type RouteTable } from './routes.js';

@@ -20,10 +20,10 @@
  * No retry: the upstream may have acted on the request before failing.
  */
 import { connect, type Socket } from 'node:net';
-import { ResponseParser, type ResponseSink } from '../checks/http1.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Reason } from '../core/result.js';
-import { clientResponseHeaders, isRelayable, responseHeadText } from './headers.js';
+import { ResponseParser, responseHeadText, type ResponseSink } from '../http1/index.js';
+import { clientResponseHeaders, isRelayable } from './headers.js';
 import { countFailure, failureAnswer, rawErrorResponse, reportOutcome } from './exchange.js';
 import { classifyError, type FailureKind } from './forward.js';
 import type { InstanceCells } from './metrics.js';

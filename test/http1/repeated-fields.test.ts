@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ResponseParser, type ResponseSink } from '../../src/checks/http1.js';
-import { RepeatedFields } from '../../src/core/repeated-fields.js';
+import { ResponseParser, type ResponseSink } from '../../src/http1/response-parser.js';
+import { RepeatedFields } from '../../src/http1/repeated-fields.js';
 import type { Reason } from '../../src/core/result.js';
 
 /** The header pairs of each head a parser reports. */

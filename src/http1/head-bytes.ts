@@ -11,7 +11,7 @@
  * Strings are latin1 (one byte per character, as the parsers read them).
  */
 import { STATUS_CODES } from 'node:http';
-import { isFieldValue } from '../core/http-syntax.js';
+import { isFieldValue } from './syntax.js';
 
 /** Bytes of `name: value\r\n` for each pair of a flat header list. */
 export function headersLength(headers: readonly string[]): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { knownHeaderName } from '../../src/core/header-names.js';
-import { isNamed } from '../../src/core/http-syntax.js';
+import { knownHeaderName } from '../../src/http1/header-names.js';
+import { isNamed } from '../../src/http1/syntax.js';
 
 const bytes = (s: string): Buffer => Buffer.from(`xx${s}: v`, 'latin1');
 const lookup = (s: string): string | undefined => knownHeaderName(bytes(s), 2, 2 + s.length);

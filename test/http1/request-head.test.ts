@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REQUEST_HEAD_BYTES, readRequestHead } from '../../src/proxy/request-head.js';
+import { MAX_REQUEST_HEAD_BYTES, readRequestHead } from '../../src/http1/request-head.js';
 
 function read(text: string) {
   return readRequestHead(Buffer.from(text, 'latin1'), 0);
@@ -21,8 +21,20 @@ describe('lean request-head reader', () => {
     }
   });
 
+  it('reads origin-, asterisk- and absolute-form targets and every method node:http knows but CONNECT', () => {
+    for (const target of ['/a?b#c', '*', '*x', 'http://u@h:80/p?q', 'HTTP://H', 'x://']) {
+      expect(read(`OPTIONS ${target} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatchObject({ ok: true, target });
+    }
+    for (const method of ['GET', 'DELETE', 'M-SEARCH', 'PROPFIND', 'PURGE', 'QUERY']) {
+      expect(read(`${method} / HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatchObject({ ok: true, method });
+    }
+  });
+
   it('skips empty lines before the request line, reads Connection: close, Upgrade and Expect, and HTTP/1.0', () => {
     expect(read('\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Close\r\n\r\n')).toMatchObject({ ok: true, close: true });
+    // Two empty lines are not the end of a head (found by the differential test).
+    expect(read('\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n')).toMatchObject({ ok: true, method: 'GET', target: '/' });
+    expect(read('\r\n\r\n')).toBeUndefined();
     expect(read('GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n')).toMatchObject({ ok: true, special: true });
     expect(read('PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n')).toMatchObject({ ok: true, special: true, contentLength: 3 });
     expect(read('GET / HTTP/1.0\r\n\r\n')).toMatchObject({ ok: true, minor: 0, close: true });
@@ -38,11 +50,16 @@ describe('lean request-head reader', () => {
     ['CL sign', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\n', 400, 'bad_content_length'],
     ['CL hex', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x3\r\n\r\n', 400, 'bad_content_length'],
     ['CL empty', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n', 400, 'bad_content_length'],
+    ['CL then HT (llhttp refuses)', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\t\r\n\r\n', 400, 'bad_content_length'],
     ['CL too long', `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${'9'.repeat(16)}\r\n\r\n`, 400, 'bad_content_length'],
     ['TE not ending in chunked', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n', 400, 'transfer_encoding_not_chunked'],
     ['TE identity', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n', 400, 'transfer_encoding_not_chunked'],
     ['TE chunked with junk', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n', 400, 'transfer_encoding_not_chunked'],
     ['TE another coding first', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501, 'transfer_encoding_not_supported'],
+    ['TE with a trailing comma', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked,\r\n\r\n', 400, 'bad_transfer_encoding'],
+    ['TE with an empty element first', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , chunked\r\n\r\n', 400, 'bad_transfer_encoding'],
+    ['TE empty', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\n\r\n', 400, 'bad_transfer_encoding'],
+    ['TE chunked then HT (llhttp: not chunked)', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\t\r\n\r\n', 400, 'bad_transfer_encoding'],
     ['TE twice', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n', 501, 'transfer_encoding_not_supported'],
     ['obs-fold', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n', 400, 'obs_fold'],
     ['obs-fold of TE', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n', 400, 'obs_fold'],
@@ -56,7 +73,15 @@ describe('lean request-head reader', () => {
     ['bad method', 'G(T / HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request_line'],
     ['two spaces', 'GET  / HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request_line'],
     ['control in target', 'GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request_line'],
-    ['HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400, 'bad_http_version'],
+    ['HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 501, 'method_not_implemented'],
+    // Found by test/http1/differential.test.ts: node:http refuses these, so must we.
+    ['a method node:http does not know', 'FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'method_not_implemented'],
+    ['an RTSP method', 'DESCRIBE / HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'method_not_implemented'],
+    ['CONNECT', 'CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'method_not_implemented'],
+    ['authority-form target', 'GET x:443 HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request_target'],
+    ['a target in no form', 'GET x HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request_target'],
+    ['a scheme of other than letters', 'GET h2://x/ HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request_target'],
+    ['a byte llhttp refuses in an authority', 'GET http://a{b/ HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request_target'],
     ['lower-case version', 'GET / http/1.1\r\nHost: x\r\n\r\n', 400, 'bad_http_version'],
     ['no Host', 'GET / HTTP/1.1\r\nX: y\r\n\r\n', 400, 'missing_host'],
     ['two Hosts', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400, 'duplicate_host'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { headersLength, putHeaders, putLatin1, requestHeadBytes, statusLine } from '../../src/proxy/head-bytes.js';
-import { requestHeadText } from '../../src/proxy/headers.js';
+import { headersLength, putHeaders, putLatin1, requestHeadBytes, statusLine } from '../../src/http1/head-bytes.js';
+import { requestHeadText } from '../../src/http1/head-text.js';
 
 describe('head-bytes', () => {
   it('writes a head byte for byte as its text form would be', () => {

@@ -1,7 +1,7 @@
 /**
  * Bytes and character classes of HTTP/1.1 syntax (RFC 9110, 9112), shared by
- * the response parser of the checks (checks/http1.ts), the request-head
- * reader of the proxy (proxy/request-head.ts) and the proxy's relays.
+ * the response parser (response-parser.ts), the proxy's request-head reader
+ * (request-head.ts) and the proxy's relays.
  */
 
 export const CR = 13;
