@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { Gauge, Registry, Summary, type Metric } from 'prom-client';
 import { FakeClock } from '../src/core/clock.js';
 import type { CheckSpec } from '../src/core/check.js';
-import type { ResultEvent } from '../src/core/health-events.js';
+import type { ResultEvent } from '../src/status/health-events.js';
 import { LatencyHistogram, SlidingLatencyHistogram } from '../src/core/histogram.js';
 import { seeded } from '../src/core/random.js';
 import type { CheckResult, ProbeOutcome, Reason } from '../src/core/result.js';

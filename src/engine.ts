@@ -3,7 +3,7 @@ import { HealthmeshError } from './core/errors.js';
 import type { CheckDeps, CheckFactory, CheckRunner, CheckSpec, HeartbeatStatus } from './core/check.js';
 import type { Clock } from './core/clock.js';
 import { EventBus } from './core/events.js';
-import type { HealthEvents } from './core/health-events.js';
+import type { HealthEvents } from './status/health-events.js';
 import type { Logger } from './core/logger.js';
 import type { Random } from './core/random.js';
 import type { CheckResult } from './core/result.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckDeps, CheckRunner, PushListener } from '../src/core/check.js';
 import { FakeClock, flushMicrotasks } from '../src/core/clock.js';
-import type { TransitionEvent } from '../src/core/health-events.js';
+import type { TransitionEvent } from '../src/status/health-events.js';
 import { seeded } from '../src/core/random.js';
 import type { ProbeOutcome } from '../src/core/result.js';
 import { Engine } from '../src/engine.js';

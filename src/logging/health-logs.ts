@@ -9,7 +9,7 @@
  */
 import type { BalancerEvent } from '../balancer/service-balancer.js';
 import type { EventBus } from '../core/events.js';
-import type { HealthEvents } from '../core/health-events.js';
+import type { HealthEvents } from '../status/health-events.js';
 import type { Logger } from '../core/logger.js';
 import { severity, type HealthStatus } from '../core/status.js';
 import type { RollupChange } from '../status/rollup.js';

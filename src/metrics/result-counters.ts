@@ -13,7 +13,7 @@
  */
 import { Counter, Histogram } from 'prom-client';
 import type { CheckSpec } from '../core/check.js';
-import type { ResultEvent } from '../core/health-events.js';
+import type { ResultEvent } from '../status/health-events.js';
 import type { CheckResult } from '../core/result.js';
 import { CHECK_DURATION_BUCKETS_SECONDS, FAMILIES, MAX_REASONS_PER_GROUP, OTHER_REASON } from './names.js';
 import type { Registrar } from './registrar.js';

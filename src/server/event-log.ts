@@ -18,7 +18,7 @@
  * client re-reads the state instead.
  */
 import type { EventBus } from '../core/events.js';
-import type { HealthEvents } from '../core/health-events.js';
+import type { HealthEvents } from '../status/health-events.js';
 import type { HealthStatus } from '../core/status.js';
 import type { RollupChange } from '../status/rollup.js';
 import type { TransitionLevel, TransitionRecord } from '../store/types.js';

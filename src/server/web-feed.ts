@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
-import type { HealthEvents } from '../core/health-events.js';
+import type { HealthEvents } from '../status/health-events.js';
 import type { LoggedTransition, TransitionLog } from './event-log.js';
 import type { ServiceIncidents } from './web-incidents.js';
 import type { MeshView, ServiceState } from './web-mesh.js';

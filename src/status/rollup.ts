@@ -1,6 +1,6 @@
 import type { CheckSpec } from '../core/check.js';
 import type { EventBus } from '../core/events.js';
-import type { HealthEvents, ResultEvent } from '../core/health-events.js';
+import type { HealthEvents, ResultEvent } from './health-events.js';
 import type { HealthStatus } from '../core/status.js';
 import { instanceStatus, meshStatus, serviceStatus, type InstancePolicy, type MeshMember } from './aggregate.js';
 

@@ -8,7 +8,7 @@
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
-import type { HealthEvents, ResultEvent, TransitionEvent } from '../core/health-events.js';
+import type { HealthEvents, ResultEvent, TransitionEvent } from '../status/health-events.js';
 import { truncateOutput, type HistoryStore, type ResultRecord, type TransitionRecord } from './types.js';
 
 export interface ResultWriterOptions {

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, register as globalRegistry, Registry } from 'pro
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckRunner, CheckSpec } from '../../src/core/check.js';
 import { FakeClock, flushMicrotasks } from '../../src/core/clock.js';
-import type { ResultEvent } from '../../src/core/health-events.js';
+import type { ResultEvent } from '../../src/status/health-events.js';
 import { seeded } from '../../src/core/random.js';
 import type { CheckResult, ProbeOutcome, Reason } from '../../src/core/result.js';
 import { ALL_STATUSES } from '../../src/core/status.js';

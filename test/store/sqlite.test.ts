@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from '../../src/core/clock.js';
 import { EventBus } from '../../src/core/events.js';
-import type { HealthEvents } from '../../src/core/health-events.js';
+import type { HealthEvents } from '../../src/status/health-events.js';
 import { initialState } from '../../src/status/machine.js';
 import Database from 'better-sqlite3';
 import { openSqliteStore, SCHEMA_VERSION, SqliteHistoryStore } from '../../src/store/sqlite.js';

@@ -1,7 +1,11 @@
-import type { CheckSpec } from './check.js';
-import type { CheckResult } from './result.js';
-import type { HealthStatus } from './status.js';
-import type { CheckState, Transition } from '../status/machine.js';
+/**
+ * The events the engine publishes after the status machine has judged a
+ * result: beside the machine, since they carry its state and transitions.
+ */
+import type { CheckSpec } from '../core/check.js';
+import type { CheckResult } from '../core/result.js';
+import type { HealthStatus } from '../core/status.js';
+import type { CheckState, Transition } from './machine.js';
 
 /** Every check result, after the status machine has seen it. */
 export interface ResultEvent {
