@@ -31,4 +31,4 @@ export { OutlierDetection } from './balancer/outlier.js';
 export { balancerSchema, proxySchema } from './config/balancer.js';
 export type { BalancerConfig, ProxyConfig } from './config/balancer.js';
 export { startProxy } from './proxy/proxy.js';
-export type { AttemptOutcome, PickedUpstream, ProxyUpstreams, UpstreamBalancer } from './proxy/upstreams.js';
+export type { AttemptOutcome, PickedUpstream, ProxyUpstreams, UpstreamBalancer } from './balancer/types.js';

@@ -7,7 +7,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import type { BalancerConfig } from '../config/balancer.js';
-import type { ProxyUpstreams } from '../proxy/upstreams.js';
+import type { ProxyUpstreams } from './types.js';
 import { ServiceBalancer, type BalancerEvent, type BalancerSnapshot, type UpstreamMember } from './service-balancer.js';
 
 /** Options of {@link BalancerSet}. */

@@ -12,7 +12,6 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Random } from '../core/random.js';
 import type { HealthStatus } from '../core/status.js';
 import type { BalancerConfig } from '../config/balancer.js';
-import type { AttemptOutcome, PickedUpstream, UpstreamBalancer } from '../proxy/upstreams.js';
 import { exponentialBackoff } from './backoff.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 import { OutlierDetection, type OutlierChange, type OutlierExplanation } from './outlier.js';
@@ -22,7 +21,7 @@ import { LeastLatencyPicker } from './pickers/least-latency.js';
 import { P2cPicker } from './pickers/p2c.js';
 import { slowStartFactor } from './slow-start.js';
 import { consecutiveFailures, failureRatio } from './trip.js';
-import type { Instance, Picker } from './types.js';
+import type { AttemptOutcome, Instance, PickedUpstream, Picker, UpstreamBalancer } from './types.js';
 
 /** An instance as the feed describes it: identity, place and active health. */
 export interface UpstreamMember {

@@ -13,7 +13,7 @@ import { CODE_ERROR, codeClass, type InstanceCells, type ProxyMetrics, type Serv
 import type { ProxyStats } from './proxy.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { RouteMatch } from './routes.js';
-import type { PickedUpstream, UpstreamBalancer } from './upstreams.js';
+import type { PickedUpstream, UpstreamBalancer } from '../balancer/types.js';
 
 /** What an exchange uses of the proxy it runs in (proxy.ts' ProxyCore). */
 export interface ExchangeContext {

@@ -9,7 +9,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { DeadlineEntry } from './deadlines.js';
 import type { InstanceCells } from './metrics.js';
-import type { PickedUpstream } from './upstreams.js';
+import type { PickedUpstream } from '../balancer/types.js';
 
 /** Why an attempt failed before response headers. */
 export type FailureKind = 'connect-failure' | 'reset' | 'timeout' | 'protocol' | 'request-body';

@@ -19,7 +19,7 @@ import type { Reason } from '../core/result.js';
 import { isNamed, RepeatedFields, requestHeadBytes, ResponseParser, type ResponseSink } from '../http1/index.js';
 import type { UpstreamRequest } from './exchange.js';
 import { isRelayable } from './headers.js';
-import { connectTarget } from './upstreams.js';
+import { connectTarget } from './connect-target.js';
 import { WriteBatch, type BatchedWriter } from './write-batch.js';
 
 /** What an upstream attempt must implement (forward.ts' Attempt does; the subset of undici's DispatchHandler used). */

@@ -37,7 +37,7 @@ import { NodeClient } from './node-client.js';
 import { ProxyMetrics } from './metrics.js';
 import { RetryBudget } from './retry-budget.js';
 import { compileRoutes, type RouteMatch, type RouteTable } from './routes.js';
-import type { ProxyUpstreams, UpstreamBalancer } from './upstreams.js';
+import type { ProxyUpstreams, UpstreamBalancer } from '../balancer/types.js';
 import { answerRaw, Tunnel, type TunnelHost } from './upgrade.js';
 import { WriteBatch } from './write-batch.js';
 

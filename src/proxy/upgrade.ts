@@ -28,7 +28,8 @@ import { countFailure, failureAnswer, rawErrorResponse, reportOutcome } from './
 import { classifyError, type FailureKind } from './forward.js';
 import type { InstanceCells } from './metrics.js';
 import type { ProxyStats } from './proxy.js';
-import { connectTarget, type PickedUpstream, type UpstreamBalancer } from './upstreams.js';
+import { connectTarget } from './connect-target.js';
+import type { PickedUpstream, UpstreamBalancer } from '../balancer/types.js';
 
 /** Longest upstream response head read while waiting for the 101, bytes. */
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;

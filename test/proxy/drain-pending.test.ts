@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
 import { LeanConnection } from '../../src/proxy/lean-server.js';
-import type { AttemptOutcome } from '../../src/proxy/upstreams.js';
+import type { AttemptOutcome } from '../../src/balancer/types.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { rawServer } from '../helpers/hostile.js';
 import { proxyConfig, proxyFor, rawClient, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor } from './helpers.js';

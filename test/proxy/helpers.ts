@@ -5,7 +5,7 @@ import { proxySchema, type ProxyConfig } from '../../src/config/balancer.js';
 import { realClock, type Clock } from '../../src/core/clock.js';
 import { beforeEach } from 'vitest';
 import { startProxy, type ProxyEngine, type RunningProxy } from '../../src/proxy/proxy.js';
-import type { AttemptOutcome, PickedUpstream, ProxyUpstreams, UpstreamBalancer } from '../../src/proxy/upstreams.js';
+import type { AttemptOutcome, PickedUpstream, ProxyUpstreams, UpstreamBalancer } from '../../src/balancer/types.js';
 
 /**
  * Helpers of the proxy tests: upstream servers on 127.0.0.1, a round-robin
