@@ -4,17 +4,13 @@ import type { Logger } from './core/logger.js';
 import { realRandom, type Random } from './core/random.js';
 import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { Engine } from './engine.js';
-import { BalancerSet, balancerConfigs } from './balancer/balancer-set.js';
-import { LocalFeed } from './balancer/local-feed.js';
 import { registerBalancerMetrics } from './metrics/balancer-metrics.js';
 import { AutoDeregister } from './registry/auto-deregister.js';
 import { DnsDiscovery } from './registry/dns-discovery.js';
-import { Registry, type ApplyReport } from './registry/registry.js';
+import type { ApplyReport, Registry } from './registry/registry.js';
 import type { HistoryReader } from './server/api.js';
 import { buildServer, parseListen } from './server/app.js';
 import { TransitionLog } from './server/event-log.js';
-import { StatusRollup } from './status/rollup.js';
 import { createMetrics } from './metrics/metrics.js';
 import { openStore } from './store/backends.js';
 import { connectHistory } from './store/history-feed.js';
@@ -22,7 +18,10 @@ import { registrationStore } from './store/registrations.js';
 import type { HistoryStore } from './store/types.js';
 import { ResultWriter } from './store/writer.js';
 import { VERSION } from './version.js';
-import { logBalancerEvent, logCheckEvents, logRollupChange } from './logging/health-logs.js';
+import { createCore } from './wiring/core.js';
+import type { Engine } from './engine.js';
+import type { BalancerSet } from './balancer/balancer-set.js';
+import type { StatusRollup } from './status/rollup.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -66,51 +65,39 @@ export interface Daemon {
 /** Start the engine on the config's checks and serve the daemon's endpoints. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
-  let config = options.config;
   const clock = options.clock ?? realClock;
-  const engine = new Engine({ clock, random: options.random ?? realRandom, logger, concurrency: config.scheduler.concurrency });
-  const store = options.store ?? (await openStore(config.storage, { logger }));
+  const store = options.store ?? (await openStore(options.config.storage, { logger }));
   const writer = new ResultWriter({
     store,
     clock,
-    flushIntervalMs: config.storage.flush_interval,
+    flushIntervalMs: options.config.storage.flush_interval,
     maxInFlight: 4,
     onError: (err) => logger.error({ err: (err as Error).message }, 'history flush failed; rows kept for the next flush'),
   });
-  const registry = new Registry(engine, config, registrationStore(store), clock);
-  logCheckEvents(engine.bus, logger);
-  const autoDeregister = new AutoDeregister(registry, clock, (service) => config.services[service]?.deregister_after, logger);
-  const rollup = new StatusRollup(
-    (service) => registry.rollupSettings(service),
-    (change) => {
-      if (change.level === 'instance') {
-        autoDeregister.onInstanceStatus(change.id, change.to);
-      }
-      logRollupChange(logger, change);
-    },
-  );
-  rollup.attach(engine.bus);
+  const core = createCore({ config: options.config, clock, random: options.random ?? realRandom, logger, registrations: registrationStore(store) });
+  const { engine, registry, rollup, balancers } = core;
   const transitions = new TransitionLog();
   transitions.attach(engine.bus);
+  // Before the first check runs: results and transitions of every level go to the store, numbered.
   const historyFeed = await connectHistory({ rollup, log: transitions, writer, store, clock });
+  const autoDeregister = new AutoDeregister(registry, clock, (service) => core.config.services[service]?.deregister_after, logger);
+  const offDeregister = rollup.onChange((change) => {
+    if (change.level === 'instance') autoDeregister.onInstanceStatus(change.id, change.to);
+  });
   const discovery = new DnsDiscovery(registry, clock, logger);
+  const onMetricError = (err: unknown, family: string) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect');
   const metrics = createMetrics({
     engine,
     rollup,
-    labelsFrom: config.metrics.labels_from,
+    labelsFrom: options.config.metrics.labels_from,
     instanceInfo: (service, id) => registry.instance(`${service}/${id}`),
     storeStats: () => {
       const w = writer.stats();
       return { lastFlushMs: w.flushes ? w.lastFlushMs : null, rows: w.rowsWritten, dropped: w.droppedResults, flushes: w.flushes, flushMsTotal: w.avgFlushMs * w.flushes };
     },
-    onError: (err, family) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect'),
+    onError: onMetricError,
   });
-  const balancers = new BalancerSet({ clock, random: options.random ?? realRandom });
-  balancers.configure(balancerConfigs(config));
-  balancers.on((event) => logBalancerEvent(logger, event));
-  const feed = new LocalFeed({ set: balancers, engine, registry, rollup, clock });
-  feed.start();
-  const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, (err, family) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect'));
+  const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, onMetricError);
   let maintainTimer = clock.setTimeout(function maintain() {
     store.maintain(Math.round(clock.now())).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'store maintenance failed'));
     maintainTimer = clock.setTimeout(maintain, MAINTAIN_EVERY_MS);
@@ -119,11 +106,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   async function reload(): Promise<ApplyReport> {
     if (!options.configPath) throw new Error('the daemon was started without a config file');
     const next = await loadConfigFile(options.configPath);
-    if (next.server.listen !== config.server.listen) logger.warn('server.listen changed: it takes effect on restart');
-    config = next;
-    const report = registry.applyConfig(next);
+    if (next.server.listen !== core.config.server.listen) logger.warn('server.listen changed: it takes effect on restart');
+    const report = core.apply(next);
     discovery.apply(next);
-    for (const service of balancers.configure(balancerConfigs(next))) feed.refresh(service);
     logger.info(report, `config reloaded: ${report.added} checks added, ${report.removed} removed, ${report.changed} changed, ${report.kept} kept`);
     return report;
   }
@@ -140,21 +125,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     history,
     metrics,
     balancers,
-    token: config.server.token ?? process.env.HEALTHMESH_API_TOKEN,
-    protectReads: config.server.protect_reads,
+    token: options.config.server.token ?? process.env.HEALTHMESH_API_TOKEN,
+    protectReads: options.config.server.protect_reads,
     reload: options.configPath ? reload : undefined,
     historyStore: store,
     clock,
-    web: { statusPages: () => config.status_pages, store, clock },
+    web: { statusPages: () => core.config.status_pages, store, clock },
   });
-  const { host, port } = parseListen(options.listen ?? config.server.listen);
+  const { host, port } = parseListen(options.listen ?? options.config.server.listen);
   await server.listen({ host, port });
   const bound = server.server.address();
   const address = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port };
 
-  registry.applyConfig(config);
-  const restored = await registry.restore();
-  discovery.apply(config);
+  const { restored } = await core.start();
+  discovery.apply(core.config);
   ready = true;
   logger.info(
     { listen: `${address.host}:${address.port}`, services: registry.serviceNames().length, checks: engine.size, restored },
@@ -175,13 +159,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     reload,
     async stop() {
       ready = false;
-      feed.stop();
-      balancers.close();
       offBalancerMetrics();
+      offDeregister();
       discovery.stop();
       autoDeregister.stop();
       clock.clearTimeout(maintainTimer);
-      await engine.stop();
+      await core.stop();
       await server.close();
       historyFeed.stop(Math.round(clock.now()));
       await writer.close(); // the last results reach the store

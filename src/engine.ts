@@ -8,6 +8,7 @@ import type { Logger } from './core/logger.js';
 import type { Random } from './core/random.js';
 import type { CheckResult } from './core/result.js';
 import { initialState, next, type CheckState } from './status/machine.js';
+import { PassiveEvidenceBook, type PassiveEvidence } from './scheduler/passive-evidence.js';
 import { Scheduler, type SchedulerStats } from './scheduler/scheduler.js';
 
 /** Dependencies of the engine; all injected so tests control time and randomness. */
@@ -40,13 +41,19 @@ export class Engine {
   private readonly scheduler: Scheduler;
   private readonly checks = new Map<string, CheckView>();
   private readonly runners = new Map<string, CheckRunner>();
-  /** Interval stretch by `service/instance` while real traffic to it succeeds (balancer/local-feed.ts). */
-  private readonly stretch = new Map<string, { factor: number; until: number }>();
+  /** Check ids by `service/instance`, for what passive evidence does to an instance's checks. */
+  private readonly byInstance = new Map<string, Set<string>>();
+  private readonly evidence: PassiveEvidenceBook;
   /** What every runner this engine builds is given: its own clock, random source and logger. */
   private readonly deps: CheckDeps;
 
   constructor(private readonly options: EngineOptions) {
     this.bus = options.bus ?? new EventBus<HealthEvents>();
+    this.evidence = new PassiveEvidenceBook({
+      clock: options.clock,
+      checksOf: (key) => this.checksOf(key),
+      runNow: (id) => this.scheduler.runNow(id),
+    });
     this.deps = { clock: options.clock, random: options.random, logger: options.logger };
     this.scheduler = new Scheduler({
       clock: options.clock,
@@ -64,6 +71,10 @@ export class Engine {
     runner.onPush?.(() => this.scheduler.runNow(spec.id));
     this.checks.set(spec.id, { spec, state: initialState(this.options.clock.now()) });
     this.runners.set(spec.id, runner);
+    const key = `${spec.service}/${spec.instance}`;
+    let ids = this.byInstance.get(key);
+    if (!ids) this.byInstance.set(key, (ids = new Set()));
+    ids.add(spec.id);
     this.scheduler.add(spec, runner, firstDelayMs);
     this.bus.emit('check-added', { spec, at: this.options.clock.now() });
   }
@@ -74,8 +85,13 @@ export class Engine {
     if (!view) return false;
     this.checks.delete(id);
     this.runners.delete(id);
-    // A stretch is earned again by the next passive successes; a removed instance must not keep its entry.
-    if (this.stretch.size > 0) this.stretch.delete(`${view.spec.service}/${view.spec.instance}`);
+    const key = `${view.spec.service}/${view.spec.instance}`;
+    const ids = this.byInstance.get(key);
+    ids?.delete(id);
+    if (ids?.size === 0) {
+      this.byInstance.delete(key);
+      this.evidence.forget(key);
+    }
     await this.scheduler.remove(id);
     this.bus.emit('check-removed', { spec: view.spec, at: this.options.clock.now() });
     return true;
@@ -107,22 +123,24 @@ export class Engine {
   }
 
   /**
-   * Stretch the interval of an instance's checks by `factor` while they are
-   * HEALTHY and settled, until epoch ms `until`: passive evidence (real
-   * traffic succeeding) stands in for some probes.
+   * The port through which whoever watches real traffic (the balancer feed)
+   * tells the engine what it saw; see scheduler/passive-evidence.ts.
    */
-  stretchIntervals(instanceKey: string, factor: number, until: number): void {
-    if (factor > 1) this.stretch.set(instanceKey, { factor, until });
-    else this.stretch.delete(instanceKey);
+  get passive(): PassiveEvidence {
+    return this.evidence;
   }
 
-  /** End a stretch at once; returns whether there was one (the caller may then run the checks now). */
-  clearStretch(instanceKey: string): boolean {
-    return this.stretch.delete(instanceKey);
-  }
-
+  /** Run a check as soon as a slot is free. */
   runNow(id: string): void {
     this.scheduler.runNow(id);
+  }
+
+  /** The checks of `service/instance`. */
+  *checksOf(instanceKey: string): IterableIterator<CheckSpec> {
+    for (const id of this.byInstance.get(instanceKey) ?? []) {
+      const view = this.checks.get(id);
+      if (view) yield view.spec;
+    }
   }
 
   schedulerStats(): SchedulerStats {
@@ -153,16 +171,7 @@ export class Engine {
     if (step.state.flapping !== previous.flapping) {
       bus.emit('flap', { spec, flapping: step.state.flapping, share: step.state.flap.share, at: result.observedAt });
     }
-    const interval = nextInterval(spec, step.state);
-    if (this.stretch.size === 0 || interval !== spec.intervalMs || step.state.status !== 'HEALTHY') return interval;
-    const key = `${spec.service}/${spec.instance}`;
-    const stretch = this.stretch.get(key);
-    if (!stretch) return interval;
-    if (this.options.clock.now() >= stretch.until) {
-      this.stretch.delete(key);
-      return interval;
-    }
-    return interval * stretch.factor;
+    return this.evidence.intervalFor(spec, nextInterval(spec, step.state), step.state.status);
   };
 }
 

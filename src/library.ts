@@ -9,14 +9,14 @@ import type { HealthStatus } from './core/status.js';
 import { configSchema, type Config, type ConfigInput } from './config/schema.js';
 import { customCheckSchema } from './config/kinds/custom.js';
 import { parseDuration } from './config/duration.js';
-import { Engine } from './engine.js';
-import { BalancerSet, balancerConfigs } from './balancer/balancer-set.js';
-import { LocalFeed } from './balancer/local-feed.js';
 import type { ServiceBalancer } from './balancer/service-balancer.js';
 import { resolveCheck } from './registry/from-config.js';
-import { Registry, type InstanceRecord, type RegistrationStore } from './registry/registry.js';
-import { StatusRollup } from './status/rollup.js';
+import type { InstanceRecord, RegistrationStore, Registry } from './registry/registry.js';
 import { VERSION } from './version.js';
+import { createCore, type Core } from './wiring/core.js';
+import type { Engine } from './engine.js';
+import type { BalancerSet } from './balancer/balancer-set.js';
+import type { StatusRollup } from './status/rollup.js';
 
 /** Options of createHealthmesh; every dependency can be injected. */
 export interface HealthmeshOptions {
@@ -65,7 +65,7 @@ export class Healthmesh {
   readonly rollup: StatusRollup;
   /** A health-aware balancer per configured service (see README, "Load balancing"). */
   readonly balancers: BalancerSet;
-  private readonly feed: LocalFeed;
+  private readonly core: Core;
   private readonly config: Config;
   private readonly clock: Clock;
   private ready = false;
@@ -75,13 +75,16 @@ export class Healthmesh {
   constructor(options: HealthmeshOptions = {}) {
     this.config = configSchema.parse(options.config ?? { services: {} });
     this.clock = options.clock ?? realClock;
-    this.engine = new Engine({ clock: this.clock, random: options.random ?? realRandom, logger: options.logger, concurrency: this.config.scheduler.concurrency, spreadFirstRun: false });
-    this.registry = new Registry(this.engine, this.config, options.store, () => this.clock.now());
-    this.rollup = new StatusRollup((s) => this.registry.rollupSettings(s));
-    this.rollup.attach(this.engine.bus);
-    this.balancers = new BalancerSet({ clock: this.clock, random: options.random ?? realRandom });
-    this.balancers.configure(balancerConfigs(this.config));
-    this.feed = new LocalFeed({ set: this.balancers, engine: this.engine, registry: this.registry, rollup: this.rollup, clock: this.clock });
+    // The same core as the daemon; an embedded service's checks run at once rather than spread over their interval.
+    this.core = createCore({
+      config: this.config,
+      clock: this.clock,
+      random: options.random ?? realRandom,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.store ? { registrations: options.store } : {}),
+      spreadFirstRun: false,
+    });
+    ({ engine: this.engine, registry: this.registry, rollup: this.rollup, balancers: this.balancers } = this.core);
   }
 
   /**
@@ -97,9 +100,7 @@ export class Healthmesh {
 
   /** Start the checks of the config (and stored registrations). */
   async start(): Promise<void> {
-    this.feed.start();
-    this.registry.applyConfig(this.config);
-    await this.registry.restore();
+    await this.core.start();
     this.ready = true;
   }
 
@@ -176,9 +177,7 @@ export class Healthmesh {
     this.shuttingDown = true;
     const drainMs = options.drainMs ?? 0;
     if (drainMs > 0) await new Promise<void>((r) => this.clock.setTimeout(r, drainMs));
-    this.feed.stop();
-    this.balancers.close();
-    await this.engine.stop();
+    await this.core.stop();
   }
 }
 
