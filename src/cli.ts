@@ -8,6 +8,7 @@ import type { CheckResult } from './core/result.js';
 import { nagiosExitCode } from './core/status.js';
 import { loadConfigFile } from './config/load.js';
 import { configJsonSchema, type Config } from './config/schema.js';
+import { registerAlertsCommand } from './cli/alerts-command.js';
 import { registerAnalyzeCommand } from './cli/analyze-command.js';
 import { specFromTarget, type CheckCommandOptions } from './cli/check-target.js';
 import { nagiosLine } from './cli/format.js';
@@ -71,6 +72,8 @@ function buildProgram(): Command {
   });
 
   registerAnalyzeCommand(program);
+  registerAlertsCommand(program);
+
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
   return program;
 }

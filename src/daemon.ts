@@ -18,6 +18,7 @@ import { registrationStore } from './store/registrations.js';
 import type { HistoryStore } from './store/types.js';
 import { ResultWriter } from './store/writer.js';
 import { VERSION } from './version.js';
+import { startDaemonAlerting, type DaemonAlerting } from './wiring/alerting.js';
 import { createCore } from './wiring/core.js';
 import type { Engine } from './engine.js';
 import type { BalancerSet } from './balancer/balancer-set.js';
@@ -49,6 +50,8 @@ export interface Daemon {
   rollup: StatusRollup;
   /** Every transition numbered (ids rise across restarts): SSE, the dashboard's stream and the history writer. */
   transitions: TransitionLog;
+  /** Alert rules, notifiers and the outbox, when the config has `alerts:`. */
+  alerts: DaemonAlerting | null;
   /** A health-aware balancer per service, fed by the engine (the proxy and the balancer API use them). */
   balancers: BalancerSet;
   /** The Prometheus registry behind /metrics (the proxy adds its families here). */
@@ -98,6 +101,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onError: onMetricError,
   });
   const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, onMetricError);
+  const token = options.config.server.token ?? process.env.HEALTHMESH_API_TOKEN;
+  const protectReads = options.config.server.protect_reads;
+  const alerts = await startDaemonAlerting(core, {
+    config: options.config,
+    clock,
+    random: options.random ?? realRandom,
+    logger,
+    metricsRegistry: metrics.registry,
+    ...(token !== undefined ? { token } : {}),
+    protectReads,
+  });
   let maintainTimer = clock.setTimeout(function maintain() {
     store.maintain(Math.round(clock.now())).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'store maintenance failed'));
     maintainTimer = clock.setTimeout(maintain, MAINTAIN_EVERY_MS);
@@ -109,6 +123,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (next.server.listen !== core.config.server.listen) logger.warn('server.listen changed: it takes effect on restart');
     const report = core.apply(next);
     discovery.apply(next);
+    alerts?.reloaded(next);
     logger.info(report, `config reloaded: ${report.added} checks added, ${report.removed} removed, ${report.changed} changed, ${report.kept} kept`);
     return report;
   }
@@ -125,12 +140,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     history,
     metrics,
     balancers,
-    token: options.config.server.token ?? process.env.HEALTHMESH_API_TOKEN,
-    protectReads: options.config.server.protect_reads,
+    token,
+    protectReads,
     reload: options.configPath ? reload : undefined,
     historyStore: store,
     clock,
     web: { statusPages: () => core.config.status_pages, store, clock },
+    ...(alerts ? { alertEvents: alerts, extensions: [alerts.extension] } : {}),
   });
   const { host, port } = parseListen(options.listen ?? options.config.server.listen);
   await server.listen({ host, port });
@@ -152,6 +168,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     writer,
     rollup,
     transitions,
+    alerts,
     balancers,
     metricsRegistry: metrics.registry,
     server,
@@ -165,6 +182,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       autoDeregister.stop();
       clock.clearTimeout(maintainTimer);
       await core.stop();
+      await alerts?.stop(); // after the checks: the last results are judged, changed alerts saved
       await server.close();
       historyFeed.stop(Math.round(clock.now()));
       await writer.close(); // the last results reach the store

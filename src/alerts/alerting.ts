@@ -30,7 +30,7 @@ import { SilenceBook, type Silence } from './silences.js';
 import type { AlertStore, NotifierStats } from './store.js';
 import { DependencyGraph } from './suppression.js';
 import { addEntry, type AlertJournal } from './timeline.js';
-import type { AlertRecord, AlertState, Level } from './types.js';
+import type { AlertRecord, AlertState, Level, TimelineEntry } from './types.js';
 
 /** How often delivered and dead outbox rows past `outbox.keep_delivered` are deleted, ms. */
 const PRUNE_EVERY_MS = 3_600_000;
@@ -84,6 +84,10 @@ export interface AlertingOptions {
   owner?: string;
   /** Notifiers by name instead of building them from the config (tests). */
   notifiers?: ReadonlyMap<string, Notifier>;
+  /** Hears every timeline entry as it is noted (the event stream). */
+  onEntry?: (record: AlertRecord, entry: TimelineEntry) => void;
+  /** Hears every delivery try of a notification: delivered, failed (retried later) or dead (metrics). */
+  onDelivery?: (notifier: string, outcome: 'delivered' | 'failed' | 'dead') => void;
 }
 
 /** A running alerting module. */
@@ -124,6 +128,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       addEntry(record, entry);
       dirty.set(record.id, record);
       save();
+      options.onEntry?.(record, entry);
     },
     changed(record) {
       dirty.set(record.id, record);
@@ -155,6 +160,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
     owner: options.owner ?? 'healthmesh',
     onOutcome(row, outcome, dead) {
       const type = outcome.ok ? 'delivered' : dead ? 'dead_letter' : 'delivery_failed';
+      options.onDelivery?.(row.notifier, outcome.ok ? 'delivered' : dead ? 'dead' : 'failed');
       const detail = outcome.ok ? (outcome.detail ?? 'ok') : `try ${row.attempts}: ${outcome.error}`;
       for (const item of row.notification.items) {
         const found = engine.get(item.alertId);

@@ -2,8 +2,7 @@
  * `healthmesh alerts test --config FILE --rule NAME`: send a sample
  * notification of one rule through each of its notifiers, at once (no
  * outbox, no retry), and report every outcome, so a user can check URLs,
- * secrets and mail settings before an outage does. Not registered in cli.ts
- * yet: `registerAlertsCommand(program)` adds it.
+ * secrets and mail settings before an outage does.
  */
 import type { Command } from 'commander';
 import { buildNotifier } from '../alerts/alerting.js';

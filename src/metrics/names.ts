@@ -412,6 +412,34 @@ export const SCHEDULER_LAG_QUANTILES = { p50: 0.5, p99: 0.99 } as const satisfie
   Record<keyof SchedulerStats['recentLag'], number>
 >;
 
+/** Families of the alerting module (metrics/alert-metrics.ts), registered when `alerts:` is configured. */
+export const ALERT_FAMILIES = {
+  alertsFiring: {
+    name: 'healthmesh_alerts_firing',
+    type: 'gauge',
+    labelNames: ['level'],
+    help: 'Alerts firing now, by level (info, warning, critical).',
+  },
+  alertsPending: {
+    name: 'healthmesh_alerts_pending',
+    type: 'gauge',
+    labelNames: ['level'],
+    help: 'Alerts whose condition holds but whose for: has not passed yet, by level.',
+  },
+  alertNotifications: {
+    name: 'healthmesh_alert_notifications_total',
+    type: 'counter',
+    labelNames: ['notifier', 'outcome'],
+    help: 'Delivery tries of notifications per notifier: delivered, failed (retried later) or dead (given up after max_attempts).',
+  },
+  alertOutboxQueued: {
+    name: 'healthmesh_alert_outbox_queued',
+    type: 'gauge',
+    labelNames: ['notifier'],
+    help: 'Notifications waiting in the outbox for their notifier (queue depth).',
+  },
+} as const satisfies Record<string, FamilySpec>;
+
 /**
  * Most distinct reason label values kept per service × kind. Reasons are code
  * constants, so this is never reached in practice; it bounds the series if a

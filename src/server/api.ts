@@ -12,6 +12,7 @@ import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
 import { bearerMatches } from './auth.js';
 import type { LoggedTransition, TransitionLog } from './event-log.js';
+import { withExtensions, type ServerExtension } from './extensions.js';
 import { withHistoryApi } from './history-openapi.js';
 import { registerHistoryRoutes, type HistoryRoutesDeps } from './history-routes.js';
 import { InstanceLists, type InstanceFilter } from './instance-lists.js';
@@ -39,6 +40,10 @@ export interface ApiDeps {
   protectReads?: boolean;
   /** Ask the daemon to reload its config; resolves with what changed or rejects with the config error. */
   reload?: () => Promise<unknown>;
+  /** Alert events for the event stream (`event: alert`, live only: they carry no id to resume from). */
+  alertEvents?: { subscribe(listener: (event: unknown) => void): () => void };
+  /** Parts with routes of their own (alerts, analysis, reports), registered after the API and in its OpenAPI document. */
+  extensions?: readonly ServerExtension[];
   /** Stored history for the rollup, transition and uptime routes (history-routes.ts). */
   historyStore?: HistoryRoutesDeps['store'];
   /** Ages the cached answers; default the real clock. (Blocking queries time out on the registry's clock.) */
@@ -135,7 +140,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     });
   }
 
-  app.get('/api/v1/openapi.json', async () => withHistoryApi(buildOpenApi(deps.version)));
+  app.get('/api/v1/openapi.json', async () => withExtensions(withHistoryApi(buildOpenApi(deps.version)), deps.extensions ?? []));
 
   app.get('/api/v1/services', async (request) => {
     const q = pageQuery.parse(request.query);
@@ -260,7 +265,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return { check: id, accepted: body.status };
   });
 
-  app.get('/api/v1/events', (request, reply) => streamTransitions(request, reply, deps.transitions));
+  app.get('/api/v1/events', (request, reply) => streamTransitions(request, reply, deps.transitions, deps.alertEvents));
   registerHistoryRoutes(app, { store: deps.historyStore, instance: (key) => registry.instance(key), clock: deps.clock ?? realClock });
 
   if (deps.reload) {
@@ -353,7 +358,7 @@ function keysetPage<T>(sorted: readonly T[], limit: number, cursor: string | und
  * cannot be served in full it gets one `reset` event (re-read the state; its
  * id is where the stream goes on from) and then the live stream.
  */
-async function streamTransitions(request: FastifyRequest, reply: FastifyReply, log: TransitionLog): Promise<void> {
+async function streamTransitions(request: FastifyRequest, reply: FastifyReply, log: TransitionLog, alertEvents?: ApiDeps['alertEvents']): Promise<void> {
   const header = request.headers['last-event-id'];
   const query = (request.query as { last_event_id?: string }).last_event_id;
   const resumeAfter = Array.isArray(header) ? header[0] : (header ?? query);
@@ -371,10 +376,13 @@ async function streamTransitions(request: FastifyRequest, reply: FastifyReply, l
   const held: LoggedTransition[] = [];
   let live = resumeAfter === undefined;
   const off = log.subscribe((t) => (live ? send(t) : held.push(t)));
+  // Alert events are live only: no id, so a resume never skips transitions because of them.
+  const offAlerts = alertEvents?.subscribe((e) => res.write(`event: alert\ndata: ${JSON.stringify(e)}\n\n`)) ?? (() => {});
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
   const close = (): void => {
     clearInterval(keepAlive);
     off();
+    offAlerts();
   };
   request.raw.on('close', close);
   res.on('error', close);

@@ -24,6 +24,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   registerWeb(app, deps); // before registerApi: its public routes answer ahead of the API's read guard
   registerApi(app, deps);
+  for (const extension of deps.extensions ?? []) void app.register(async (scope) => extension.register(scope));
   return app;
 }
 
