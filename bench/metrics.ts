@@ -169,7 +169,10 @@ class CellCounters {
   track(s: CheckSpec): CellGroup {
     const key = `${s.service}\u0000${s.kind}`;
     let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = new CellGroup()));
+    if (!g) {
+      g = new CellGroup();
+      this.groups.set(key, g);
+    }
     this.groupOf.set(s, g);
     return g;
   }
@@ -302,7 +305,10 @@ function statusFamilies(engine: Engine): Record<'collectSet' | 'computedGet' | '
   const family = new ComputedFamily(FAMILIES.checkStatus, (out) => {
     for (const { spec: s, state } of engine.all()) {
       let labels = shared.get(s);
-      if (!labels) shared.set(s, (labels = Object.freeze({ service: s.service, service_instance: s.instance, check: s.id, kind: s.kind })));
+      if (!labels) {
+        labels = Object.freeze({ service: s.service, service_instance: s.instance, check: s.id, kind: s.kind });
+        shared.set(s, labels);
+      }
       for (const status of ALL_STATUSES) out.push({ value: status === state.status ? 1 : 0, labels: statusLabels[status]!, sharedLabels: labels });
     }
   }, () => {});

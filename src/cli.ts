@@ -83,7 +83,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 async function checkCommand(target: string, commandArgs: string[], options: CheckCommandOptions & { json?: boolean }): Promise<void> {
-  let spec;
+  let spec: ReturnType<typeof specFromTarget>;
   try {
     spec = specFromTarget(target, options, commandArgs);
   } catch (err) {

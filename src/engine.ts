@@ -73,7 +73,10 @@ export class Engine {
     this.runners.set(spec.id, runner);
     const key = `${spec.service}/${spec.instance}`;
     let ids = this.byInstance.get(key);
-    if (!ids) this.byInstance.set(key, (ids = new Set()));
+    if (!ids) {
+      ids = new Set();
+      this.byInstance.set(key, ids);
+    }
     ids.add(spec.id);
     this.scheduler.add(spec, runner, firstDelayMs);
     this.bus.emit('check-added', { spec, at: this.options.clock.now() });

@@ -13,7 +13,10 @@ const DOWN: ProbeOutcome = { status: 'UNHEALTHY', reason: 'connect_refused', out
 /** A runner whose answer the test switches, recording when it ran. */
 function switchable(clock: FakeClock) {
   const state = { outcome: OK, starts: [] as number[] };
-  const runner: CheckRunner = { run: async () => (state.starts.push(clock.now()), state.outcome) };
+  const runner: CheckRunner = { run: async () => {
+      state.starts.push(clock.now());
+      return state.outcome;
+    } };
   return { state, runner };
 }
 
@@ -69,7 +72,10 @@ describe('Engine', () => {
       logger,
       concurrency: 10,
       spreadFirstRun: false,
-      runnerFor: (_spec, deps) => (seen.push(deps), { run: async () => OK }),
+      runnerFor: (_spec, deps) => {
+        seen.push(deps);
+        return { run: async () => OK };
+      },
     });
     engine.add(fakeSpec('a'), 60_000);
     engine.add(fakeSpec('b'), 60_000);

@@ -87,7 +87,10 @@ export async function traceMainThread(context: BrowserContext, page: Page, durin
     const key = `${e.pid}:${e.tid}`;
     if (e.ph !== 'X' || !mains.has(key)) continue;
     let t = per.get(key);
-    if (!t) per.set(key, (t = { wall: 0, cpu: 0, kinds: {} }));
+    if (!t) {
+      t = { wall: 0, cpu: 0, kinds: {} };
+      per.set(key, t);
+    }
     if (e.name === 'RunTask') {
       t.wall += (e.dur ?? 0) / 1000;
       t.cpu += (e.tdur ?? e.dur ?? 0) / 1000;

@@ -27,7 +27,7 @@ export async function startNginx(dir: string, options: { bodyBytes?: number; bin
   let location = 'location / { default_type text/plain; return 200 "ok\\n"; }';
   if (options.bodyBytes !== undefined) {
     mkdirSync(join(prefix, 'html'), { recursive: true });
-    writeFileSync(join(prefix, 'html', 'body'), 'x'.repeat(options.bodyBytes - 1) + '\n');
+    writeFileSync(join(prefix, 'html', 'body'), `${'x'.repeat(options.bodyBytes - 1)}\n`);
     location = `open_file_cache max=10;\n    root ${join(prefix, 'html')};\n    location / { default_type text/plain; try_files /body =404; }`;
   }
   const conf = join(prefix, 'nginx.conf');

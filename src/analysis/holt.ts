@@ -95,7 +95,7 @@ export function holtVariance(model: HoltModel, h: number): number {
 /** φ + φ² + … + φ^h (h when φ = 1). */
 function dampedSum(phi: number, h: number): number {
   if (phi === 1) return h;
-  return (phi * (1 - Math.pow(phi, h))) / (1 - phi);
+  return (phi * (1 - phi ** h)) / (1 - phi);
 }
 
 /** Level and trend before the first point: a least-squares line through the first ten points. */

@@ -153,8 +153,7 @@ export class FollowFeed {
       res.body.setEncoding('utf8');
       for await (const chunk of res.body as AsyncIterable<string>) {
         buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           this.onEvent(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
         }

@@ -540,7 +540,7 @@ export class ServiceBalancer implements UpstreamBalancer {
 
   /** Count a pick unless excluded; a half-open breaker lets only its trial calls through. */
   private admit(node: Node, exclude: ReadonlySet<string> | undefined): boolean {
-    if (exclude !== undefined && exclude.has(node.id)) return false;
+    if (exclude?.has(node.id)) return false;
     // Nodes of members that left are out of the picker at once (setMembers rebuilds), so the state is current.
     const st = node[STATE];
     // In panic every instance takes traffic, open breakers included (Envoy's panic ignores health the same way).
@@ -570,7 +570,7 @@ export class ServiceBalancer implements UpstreamBalancer {
     this.onEvent({ type: 'outlier', service: this.service, change });
     if (change.type === 'uneject') {
       const st = this.members.get(change.id);
-      if (st && st.activeHealthy) st.rampFrom = change.at; // back from ejection: ramp up again
+      if (st?.activeHealthy) st.rampFrom = change.at; // back from ejection: ramp up again
     }
     if (change.type !== 'uneject' || change.cause !== 'removed') this.rebuild();
   };

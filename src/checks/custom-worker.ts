@@ -21,7 +21,7 @@
  * covered by test/checks/custom.test.ts. An eval'd worker is a CommonJS
  * script: it has require(), and import() loads the user's ES module.
  */
-export const CUSTOM_WORKER_SOURCE = String.raw`'use strict';
+export const CUSTOM_WORKER_SOURCE = `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const url = workerData.url;
 // The pool stops a call by terminating its worker, so this signal never fires here.

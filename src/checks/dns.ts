@@ -357,7 +357,10 @@ function checkAnswers(e: Expectations, answers: Answer[]): string | null {
         break;
       }
     }
-    if (!found) (missing ??= []).push(quote(want.as));
+    if (!found) {
+      missing ??= [];
+      missing.push(quote(want.as));
+    }
   }
   return missing === null ? null : `missing ${missing.join(', ')}`;
 }

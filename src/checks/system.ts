@@ -323,7 +323,8 @@ class ProcFile {
   read(): Promise<string> {
     if (this.pending !== null) return this.pending;
     if (this.closed) return Promise.reject(new Error(`${this.path}: closed`));
-    const p = (this.pending = new Promise<string>(this.executor));
+    const p = new Promise<string>(this.executor);
+    this.pending = p;
     if (this.fd < 0) fsOpen(this.path, 'r', this.onOpen);
     else this.readNow();
     return p;
@@ -335,17 +336,24 @@ class ProcFile {
   }
 
   private readonly onOpen = (err: NodeJS.ErrnoException | null, fd: number): void => {
-    if (err !== null) return this.fail(err);
+    if (err !== null) {
+      this.fail(err);
+      return;
+    }
     if (this.closed) {
       fsClose(fd, noop);
-      return this.fail(new Error(`${this.path}: closed`));
+      this.fail(new Error(`${this.path}: closed`));
+      return;
     }
     this.fd = fd;
     this.readNow();
   };
 
   private readonly onRead = (err: NodeJS.ErrnoException | null, bytesRead: number): void => {
-    if (err !== null) return this.fail(err);
+    if (err !== null) {
+      this.fail(err);
+      return;
+    }
     let end = bytesRead;
     if (this.firstLineOnly) {
       const nl = this.buf.indexOf(10);

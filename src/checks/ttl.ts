@@ -141,7 +141,8 @@ class TtlCheckRunner implements TtlRunner {
   private judge(now: number): ProbeOutcome {
     const hb = this.last;
     if (hb === null) {
-      const since = now - (this.startedAt ??= now);
+      this.startedAt ??= now;
+      const since = now - this.startedAt;
       if (since < this.ttlMs) return this.initial;
       return outcome.unhealthy('ttl_expired', `no heartbeat since start ${formatAge(since)} ago (ttl ${this.ttlText})`);
     }

@@ -120,6 +120,7 @@ const httpUrl = z.url({ protocol: /^https?$/ }).meta({ description: 'http(s) URL
 export const webhookNotifierSchema = z.strictObject({
   kind: z.literal('webhook'),
   url: httpUrl,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows the ${VAR} syntax itself
   secret: z.string().min(16, 'use at least 16 characters').optional().meta({ description: 'HMAC-SHA256 key for X-Healthmesh-Signature (use ${VAR})' }),
   headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a header name'), z.string()).default({}),
   ...deliveryFields,
@@ -132,6 +133,7 @@ export const alertmanagerNotifierSchema = z.strictObject({
 });
 export const slackNotifierSchema = z.strictObject({
   kind: z.literal('slack'),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows the ${VAR} syntax itself
   url: httpUrl.meta({ description: 'Incoming-webhook URL (a secret: use ${VAR})' }),
   ...deliveryFields,
 });

@@ -153,7 +153,9 @@ function crossChecks(config: Config): Array<{ path: PathPart[]; message: string 
       if (policy === 'k_of_n' && quorum === undefined) problems.push({ path: at, message: 'check_policy k_of_n needs check_quorum: k' });
     };
     quorumNeeded(service.check_policy, service.check_quorum, ['services', serviceName, 'check_policy']);
-    service.instances.forEach((inst, i) => quorumNeeded(inst.check_policy, inst.check_quorum ?? service.check_quorum, ['services', serviceName, 'instances', i, 'check_policy']));
+    service.instances.forEach((inst, i) => {
+      quorumNeeded(inst.check_policy, inst.check_quorum ?? service.check_quorum, ['services', serviceName, 'instances', i, 'check_policy']);
+    });
     const ids = new Map<string, number>();
     service.instances.forEach((inst, i) => {
       const id = inst.id ?? inst.address;

@@ -10,7 +10,8 @@ export class EventBus<Events extends { [K in keyof Events]: unknown }> {
 
   /** Subscribe; returns the unsubscribe function. */
   on<K extends keyof Events>(event: K, handler: (payload: Events[K]) => void): () => void {
-    const list = (this.handlers[event] ??= []);
+    const list = this.handlers[event] ?? [];
+    this.handlers[event] = list;
     list.push(handler);
     return () => {
       const current = this.handlers[event];

@@ -9,7 +9,8 @@ export function seeded(seed: number): Random {
   // would be boxed, allocating on every call of a hot picker.
   const state = new Uint32Array([seed >>> 0]);
   return () => {
-    const a = (state[0] = (state[0]! + 0x6d2b79f5) >>> 0);
+    const a = (state[0]! + 0x6d2b79f5) >>> 0;
+    state[0] = a;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

@@ -285,7 +285,8 @@ export class ResponseParser {
   /** Keeps buf[start, end) as the start (or more) of a line split across reads. */
   private save(buf: Buffer, start: number, end: number): void {
     // headBytes is capped, so a saved line never outgrows this.
-    const p = (this.pending ??= Buffer.allocUnsafe(MAX_HEAD_BYTES));
+    this.pending ??= Buffer.allocUnsafe(MAX_HEAD_BYTES);
+    const p = this.pending;
     buf.copy(p, this.pendingLen, start, end);
     this.pendingLen += end - start;
   }

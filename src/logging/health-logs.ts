@@ -32,7 +32,9 @@ export function logCheckEvents(bus: EventBus<HealthEvents>, logger: Logger): () 
       logger.warn({ check: spec.id, flapping, share }, `${spec.id} ${flapping ? 'is flapping' : 'stopped flapping'} (${Math.round(share * 100)}% changes)`);
     }),
   ];
-  return () => offs.forEach((off) => off());
+  return () => {
+    for (const off of offs) off();
+  };
 }
 
 /** Log a service or mesh status change (instance changes are said by their check's line). */

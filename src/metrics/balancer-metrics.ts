@@ -20,9 +20,15 @@ export function registerBalancerMetrics(registry: Registry, set: BalancerSet, on
   const off = set.on((e: BalancerEvent) => {
     if (e.type !== 'outlier' || e.change.type !== 'eject') return;
     let byInstance = ejections.get(e.service);
-    if (!byInstance) ejections.set(e.service, (byInstance = new Map()));
+    if (!byInstance) {
+      byInstance = new Map();
+      ejections.set(e.service, byInstance);
+    }
     let byDetector = byInstance.get(e.change.id);
-    if (!byDetector) byInstance.set(e.change.id, (byDetector = new Map()));
+    if (!byDetector) {
+      byDetector = new Map();
+      byInstance.set(e.change.id, byDetector);
+    }
     byDetector.set(e.change.detector, (byDetector.get(e.change.detector) ?? 0) + 1);
   });
 

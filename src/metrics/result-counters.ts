@@ -134,9 +134,15 @@ export class ResultCounters {
     const known = this.groupOf.get(spec);
     if (known) return known;
     let byKind = this.groups.get(spec.service);
-    if (!byKind) this.groups.set(spec.service, (byKind = new Map()));
+    if (!byKind) {
+      byKind = new Map();
+      this.groups.set(spec.service, byKind);
+    }
     let group = byKind.get(spec.kind);
-    if (!group) byKind.set(spec.kind, (group = new Group(this.families, spec.service, spec.kind)));
+    if (!group) {
+      group = new Group(this.families, spec.service, spec.kind);
+      byKind.set(spec.kind, group);
+    }
     group.refs++;
     this.groupOf.set(spec, group);
     return group;

@@ -48,7 +48,8 @@ export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup:
     for (const { spec } of engine.all()) {
       let instances = seen.get(spec.service);
       if (!instances) {
-        seen.set(spec.service, (instances = new Set()));
+        instances = new Set();
+        seen.set(spec.service, instances);
         m.services.push(spec.service);
       }
       if (instances.has(spec.instance)) continue;

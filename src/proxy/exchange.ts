@@ -181,7 +181,8 @@ export class Exchange implements AttemptOwner {
       this.svc.budgetExhausted++;
       return undefined;
     }
-    const tried = (this.tried ??= new Set([this.firstId]));
+    this.tried ??= new Set([this.firstId]);
+    const tried = this.tried;
     const next = this.balancer.pick(this.key, tried);
     if (next === undefined) return undefined;
     if (tried.has(next.id)) {

@@ -73,7 +73,8 @@ export class Attempt implements Dispatcher.DispatchHandler, DeadlineEntry {
 
   /** The 'drain' listener that resumes reading the upstream body after the client was slow; made on first use. */
   get resume(): () => void {
-    return (this.resumeBound ??= () => this.resumeFn?.());
+    this.resumeBound ??= () => this.resumeFn?.();
+    return this.resumeBound;
   }
 
   /** Abort the upstream request (now, or as soon as undici hands over the abort function). Idempotent. */

@@ -36,7 +36,10 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
     if (!isNamed(name, 'connection')) continue;
     for (const t of raw[i + 1]!.split(',')) {
       const token = t.trim().toLowerCase();
-      if (token !== '') (tokens ??= new Set()).add(token);
+      if (token !== '') {
+        tokens ??= new Set();
+        tokens.add(token);
+      }
     }
   }
   return tokens;
@@ -87,7 +90,7 @@ export function upstreamRequestHead(raw: readonly string[], clientIp: string, in
       continue;
     }
     const lower = name.toLowerCase();
-    if (isHopByHop(lower) || lower === 'expect' || (named !== undefined && named.has(lower))) {
+    if (isHopByHop(lower) || lower === 'expect' || named?.has(lower)) {
       if (lower === 'transfer-encoding') chunked = true;
       continue;
     }
@@ -173,7 +176,10 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], via?: s
         if (lower === 'connection') {
           for (const t of value.split(',')) {
             const token = t.trim().toLowerCase();
-            if (token !== '' && token !== 'keep-alive' && token !== 'close') (named ??= new Set()).add(token);
+            if (token !== '' && token !== 'keep-alive' && token !== 'close') {
+              named ??= new Set();
+              named.add(token);
+            }
           }
         }
         continue;

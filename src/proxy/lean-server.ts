@@ -424,7 +424,8 @@ export class LeanConnection implements ClientSide, DeadlineEntry, BatchedWriter 
     } else if (this.outMore === undefined && typeof out === 'string' && typeof bytes === 'string') {
       this.out = out + bytes;
     } else {
-      (this.outMore ??= []).push(bytes);
+      this.outMore ??= [];
+      this.outMore.push(bytes);
     }
   }
 

@@ -382,7 +382,10 @@ export class Registry {
   private indexRecord(rec: InstanceRecord): void {
     this.instances.set(rec.key, rec);
     let service = this.byService.get(rec.service);
-    if (!service) this.byService.set(rec.service, (service = new Map()));
+    if (!service) {
+      service = new Map();
+      this.byService.set(rec.service, service);
+    }
     service.set(rec.key, rec);
   }
 

@@ -102,7 +102,7 @@ export class WebFeed {
   replay(lastEventId: string): string[] | null {
     if (!/^\d+$/.test(lastEventId)) return null;
     const missed = this.deps.transitions.sinceInMemory(Number(lastEventId));
-    return missed && missed.map((t) => this.frame(t, [this.deps.mesh.state(t.service)]));
+    return missed?.map((t) => this.frame(t, [this.deps.mesh.state(t.service)])) ?? null;
   }
 
   private publish(t: LoggedTransition): void {

@@ -124,7 +124,9 @@ export class StatusRollup {
         for (const l of this.scoredListeners) l(scored);
       }),
     ];
-    return () => offs.forEach((off) => off());
+    return () => {
+      for (const off of offs) off();
+    };
   }
 
   /**
@@ -169,7 +171,10 @@ export class StatusRollup {
       this.services.set(spec.service, service);
       for (const dep of settings.dependsOn ?? []) {
         let set = this.dependents.get(dep);
-        if (!set) this.dependents.set(dep, (set = new Set()));
+        if (!set) {
+          set = new Set();
+          this.dependents.set(dep, set);
+        }
         set.add(spec.service);
       }
     }

@@ -83,7 +83,10 @@ describe('healthmesh analyze', { timeout: 30_000 }, () => {
     const at = parsed.forecast.forecast.crossing.at;
     expect(Math.abs(at - (START + 399 * 60_000))).toBeLessThan(15 * 60_000);
     let walk = 0;
-    const walking = Array.from({ length: 300 }, (_, i) => [formats.iso!(START + i * 60_000), (100 + (walk += gauss(r0))).toFixed(2)] as [string, string]);
+    const walking = Array.from({ length: 300 }, (_, i) => {
+      walk += gauss(r0);
+      return [formats.iso!(START + i * 60_000), (100 + walk).toFixed(2)] as [string, string];
+    });
     const w = await runCli(['analyze', '-i', csv('w.csv', walking), '-m', 'forecast', '-t', '300']);
     expect(w.code).toBe(0);
     expect(w.stdout).toMatch(/forecast: none \(no_significant_trend: /);

@@ -16,7 +16,7 @@ describe('streaming statistics', () => {
     fc.assert(
       fc.property(values, fc.integer({ min: 1, max: 40 }), (xs, cap) => {
         const w = new SortedWindow(cap);
-        xs.forEach((x) => w.push(x));
+        for (const x of xs) w.push(x);
         const last = xs.slice(-cap);
         const med = median(last);
         expect(w.median()).toBe(med);
@@ -32,7 +32,7 @@ describe('streaming statistics', () => {
 
   it('SortedWindow MAD of a worked example', () => {
     const w = new SortedWindow(5);
-    [1, 2, 3, 4, 100].forEach((x) => w.push(x));
+    for (const x of [1, 2, 3, 4, 100]) w.push(x);
     // |x − 3| = 2, 1, 0, 1, 97 → sorted 0, 1, 1, 2, 97 → the third is 1.
     expect(w.mad(3)).toBe(1);
     expect(w.robustSigma()).toBeCloseTo(1.4826, 10);
@@ -44,8 +44,14 @@ describe('streaming statistics', () => {
         const wa = new Welford();
         const wb = new Welford();
         const all = new Welford();
-        a.forEach((x) => (wa.update(x), all.update(x)));
-        b.forEach((x) => (wb.update(x), all.update(x)));
+        for (const x of a) {
+          wa.update(x);
+          all.update(x);
+        }
+        for (const x of b) {
+          wb.update(x);
+          all.update(x);
+        }
         wa.merge(wb);
         const xs = [...a, ...b];
         const mean = xs.reduce((s, x) => s + x, 0) / xs.length;

@@ -43,7 +43,9 @@ describe('WrrPicker (EDF)', () => {
       const p = new WrrPicker(members(ws));
       for (let cycle = 0; cycle < 5; cycle++) {
         const counts = tally(picksOf(p, W));
-        ws.forEach((w, i) => expect(counts.get(`i${i}`) ?? 0, `weights ${ws} cycle ${cycle} i${i}`).toBe(w));
+        ws.forEach((w, i) => {
+          expect(counts.get(`i${i}`) ?? 0, `weights ${ws} cycle ${cycle} i${i}`).toBe(w);
+        });
       }
     }
   });

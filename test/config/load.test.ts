@@ -84,6 +84,7 @@ services:
     ]);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows the ${VAR} syntax itself
   it('interpolates ${VAR} and ${VAR:-default}, and names unset variables', () => {
     const text = `services:
   api:
@@ -93,6 +94,7 @@ services:
     const config = parseConfig(text, { env: { API_HOST: '10.0.0.1' } });
     expect(config.services.api!.instances[0]!.address).toBe('10.0.0.1:9000');
     expect(problems(text)).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows the ${VAR} syntax itself
       '4:services.api.instances[0].address: environment variable API_HOST is not set (set it, or write ${API_HOST:-default})',
     ]);
   });

@@ -22,7 +22,10 @@ describe('one log line for a terminal', () => {
 
   it('writes exactly one line per record through the pretty logger', () => {
     let text = '';
-    const sink = new Writable({ write: (chunk, _e, done) => ((text += chunk.toString()), done()) });
+    const sink = new Writable({ write: (chunk, _e, done) => {
+        text += chunk.toString();
+        done();
+      } });
     const logger = createLogger({ level: 'info', format: 'pretty' }, sink);
     logger.info({ check: 'a/b/c', from: 'HEALTHY', to: 'DEGRADED' }, 'a/b/c HEALTHY → DEGRADED slow');
     logger.warn({ err: 'x y' }, 'something failed');

@@ -62,7 +62,7 @@ export function samplesOf(samples: ParsedSample[], name: string, match: Record<s
 }
 
 /** The value of the single sample of `name` matching `match`; throws if there is not exactly one. */
-export function valueOf(samples: ParsedSample[], name: string, match: Record<string, string> = {}): number {
+export function sampleValue(samples: ParsedSample[], name: string, match: Record<string, string> = {}): number {
   const found = samplesOf(samples, name, match);
   if (found.length !== 1) throw new Error(`expected one ${name}${JSON.stringify(match)}, found ${found.length}`);
   return found[0]!.value;

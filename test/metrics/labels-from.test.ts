@@ -60,7 +60,10 @@ describe('createMetrics with labelsFrom', () => {
       rollup,
       processMetrics: false,
       labelsFrom,
-      instanceInfo: (service, instance) => (lookups++, infos.get(`${service}/${instance}`)),
+      instanceInfo: (service, instance) => {
+        lookups++;
+        return infos.get(`${service}/${instance}`);
+      },
     });
     cleanups.push(() => engine.stop(), () => metrics.detach());
     for (const [instance, name] of [['a1', 'tcp'], ['a1', 'http'], ['a2', 'tcp'], ['a3', 'tcp']] as const) {

@@ -11,7 +11,7 @@ import { createMetrics, type Metrics, type MetricsOptions } from '../../src/metr
 import { DROPPED_DEFAULT_METRICS, FAMILIES, MAX_REASONS_PER_GROUP, OTHER_REASON } from '../../src/metrics/names.js';
 import { initialState } from '../../src/status/machine.js';
 import { StatusRollup } from '../../src/status/rollup.js';
-import { parseExposition, samplesOf, valueOf, type ParsedSample } from '../helpers/prometheus.js';
+import { parseExposition, samplesOf, sampleValue, type ParsedSample } from '../helpers/prometheus.js';
 import { fakeSpec } from '../helpers/spec.js';
 
 const OK: ProbeOutcome = { status: 'HEALTHY', reason: 'ok', output: 'ok' };
@@ -95,12 +95,12 @@ describe('createMetrics: result counters', () => {
     await h.clock.advanceAsync(3000, 100); // runs at 0, 1000, 2000, 3000
 
     const s = await h.scrape();
-    expect(valueOf(s, N.checkRuns.name, { service: 'api', kind: 'tcp' })).toBe(8);
-    expect(valueOf(s, N.checkRuns.name, { service: 'api', kind: 'http' })).toBe(8);
-    expect(valueOf(s, N.checkRuns.name, { service: 'db', kind: 'tcp' })).toBe(4);
-    expect(valueOf(s, N.checkFailures.name, { service: 'api', kind: 'tcp', reason: 'connect_refused' })).toBe(4);
-    expect(valueOf(s, N.checkFailures.name, { service: 'api', kind: 'http', reason: 'status_mismatch' })).toBe(4);
-    expect(valueOf(s, N.checkFailures.name, { service: 'api', kind: 'http', reason: 'slow' })).toBe(4); // DEGRADED counts
+    expect(sampleValue(s, N.checkRuns.name, { service: 'api', kind: 'tcp' })).toBe(8);
+    expect(sampleValue(s, N.checkRuns.name, { service: 'api', kind: 'http' })).toBe(8);
+    expect(sampleValue(s, N.checkRuns.name, { service: 'db', kind: 'tcp' })).toBe(4);
+    expect(sampleValue(s, N.checkFailures.name, { service: 'api', kind: 'tcp', reason: 'connect_refused' })).toBe(4);
+    expect(sampleValue(s, N.checkFailures.name, { service: 'api', kind: 'http', reason: 'status_mismatch' })).toBe(4);
+    expect(sampleValue(s, N.checkFailures.name, { service: 'api', kind: 'http', reason: 'slow' })).toBe(4); // DEGRADED counts
     expect(samplesOf(s, N.checkFailures.name, { service: 'db' })).toEqual([]); // never failed: no series
     // Every exposed value equals an independent count of the bus' result events.
     for (const sample of samplesOf(s, N.checkRuns.name)) {
@@ -123,14 +123,14 @@ describe('createMetrics: result counters', () => {
     await h.clock.advanceAsync(16_000, 1);
 
     const s = await h.scrape();
-    const bucket = (le: string) => valueOf(s, `${N.checkDuration.name}_bucket`, { service: 'web', kind: 'http', le });
+    const bucket = (le: string) => sampleValue(s, `${N.checkDuration.name}_bucket`, { service: 'web', kind: 'http', le });
     expect(samplesOf(s, `${N.checkDuration.name}_bucket`).map((x) => x.labels.le)).toEqual([
       '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf',
     ]);
     expect([bucket('0.001'), bucket('0.0025'), bucket('0.005'), bucket('0.025'), bucket('0.05')]).toEqual([0, 0, 1, 1, 2]);
     expect([bucket('0.5'), bucket('1'), bucket('10'), bucket('+Inf')]).toEqual([2, 3, 3, 4]);
-    expect(valueOf(s, `${N.checkDuration.name}_sum`, { service: 'web', kind: 'http' })).toBeCloseTo(15.733, 9);
-    expect(valueOf(s, `${N.checkDuration.name}_count`, { service: 'web', kind: 'http' })).toBe(4);
+    expect(sampleValue(s, `${N.checkDuration.name}_sum`, { service: 'web', kind: 'http' })).toBeCloseTo(15.733, 9);
+    expect(sampleValue(s, `${N.checkDuration.name}_count`, { service: 'web', kind: 'http' })).toBe(4);
   });
 
   it('bounds the reason label: a reason that is no code, or one past the cap, counts as "other"', async () => {
@@ -151,8 +151,8 @@ describe('createMetrics: result counters', () => {
     const s = await h.scrape();
     const failures = samplesOf(s, N.checkFailures.name);
     expect(failures.length).toBe(MAX_REASONS_PER_GROUP + 1);
-    expect(valueOf(s, N.checkFailures.name, { reason: 'code_0' })).toBe(2);
-    expect(valueOf(s, N.checkFailures.name, { reason: OTHER_REASON })).toBe(1 + MAX_REASONS_PER_GROUP);
+    expect(sampleValue(s, N.checkFailures.name, { reason: 'code_0' })).toBe(2);
+    expect(sampleValue(s, N.checkFailures.name, { reason: OTHER_REASON })).toBe(1 + MAX_REASONS_PER_GROUP);
     expect(failures.reduce((sum, f) => sum + f.value, 0)).toBe(2 + 2 * MAX_REASONS_PER_GROUP);
   });
 });
@@ -224,15 +224,15 @@ describe('createMetrics: statuses computed on scrape', () => {
     h.engine.add(check('svc', 'i1', 'tcp'), 0);
     h.engine.add(check('svc', 'i1', 'steady'), 0);
     let s = await h.scrape();
-    expect(valueOf(s, N.checkFlapping.name, { check: 'svc/i1/tcp' })).toBe(0);
+    expect(sampleValue(s, N.checkFlapping.name, { check: 'svc/i1/tcp' })).toBe(0);
     for (let i = 0; i < 10; i++) {
       h.outcomes.set('svc/i1/tcp', i % 2 ? OK : REFUSED);
       await h.clock.advanceAsync(1000, 1000);
     }
     expect(h.engine.get('svc/i1/tcp')!.state.flapping).toBe(true);
     s = await h.scrape();
-    expect(valueOf(s, N.checkFlapping.name, { check: 'svc/i1/tcp' })).toBe(1);
-    expect(valueOf(s, N.checkFlapping.name, { check: 'svc/i1/steady' })).toBe(0);
+    expect(sampleValue(s, N.checkFlapping.name, { check: 'svc/i1/tcp' })).toBe(1);
+    expect(sampleValue(s, N.checkFlapping.name, { check: 'svc/i1/steady' })).toBe(0);
   });
 });
 
@@ -245,7 +245,7 @@ describe('createMetrics: check removal', () => {
     h.engine.add(check('db', 'd1', 'tcp'), 0);
     await h.clock.advanceAsync(1000, 100);
     let s = await h.scrape();
-    expect(valueOf(s, N.checkRuns.name, { service: 'api', kind: 'tcp' })).toBe(4);
+    expect(sampleValue(s, N.checkRuns.name, { service: 'api', kind: 'tcp' })).toBe(4);
 
     await h.engine.remove('api/a1/tcp');
     s = await h.scrape();
@@ -254,13 +254,13 @@ describe('createMetrics: check removal', () => {
     expect(samplesOf(s, N.instanceStatus.name, { service_instance: 'a1' })).toEqual([]);
     expect(samplesOf(s, N.checkStatus.name, { check: 'api/a2/tcp' }).length).toBe(4);
     // The group lives on with api/a2/tcp; its counters keep the removed check's past runs.
-    expect(valueOf(s, N.checkRuns.name, { service: 'api', kind: 'tcp' })).toBe(4);
-    expect(valueOf(s, N.checkFailures.name, { service: 'api', kind: 'tcp', reason: 'connect_refused' })).toBe(2);
+    expect(sampleValue(s, N.checkRuns.name, { service: 'api', kind: 'tcp' })).toBe(4);
+    expect(sampleValue(s, N.checkFailures.name, { service: 'api', kind: 'tcp', reason: 'connect_refused' })).toBe(2);
 
     await h.engine.remove('api/a2/tcp');
     s = await h.scrape();
     expect(s.filter((x) => x.labels.service === 'api')).toEqual([]);
-    expect(valueOf(s, N.checkRuns.name, { service: 'db', kind: 'tcp' })).toBe(2);
+    expect(sampleValue(s, N.checkRuns.name, { service: 'db', kind: 'tcp' })).toBe(2);
     expect(samplesOf(s, N.checkStatus.name).length).toBe(4);
   });
 
@@ -273,7 +273,7 @@ describe('createMetrics: check removal', () => {
     await removal;
     await h.clock.advanceAsync(10, 10);
     const s = await h.scrape();
-    expect(valueOf(s, N.checkRuns.name, { service: 'api', kind: 'tcp' })).toBe(2);
+    expect(sampleValue(s, N.checkRuns.name, { service: 'api', kind: 'tcp' })).toBe(2);
     expect(samplesOf(s, N.checkStatus.name, { check: 'api/a1/tcp' }).length).toBe(4);
   });
 });
@@ -286,26 +286,26 @@ describe('createMetrics: scheduler and store', () => {
     h.engine.add(check('svc', 'i1', 'queued', 'tcp', { intervalMs: 10_000 }), 0);
     await h.clock.advanceAsync(100, 100);
     let s = await h.scrape();
-    expect(valueOf(s, N.schedulerChecks.name)).toBe(2);
-    expect(valueOf(s, N.checksInFlight.name)).toBe(1);
-    expect(valueOf(s, N.schedulerWaiting.name)).toBe(1);
-    expect(valueOf(s, N.schedulerLingering.name)).toBe(0);
+    expect(sampleValue(s, N.schedulerChecks.name)).toBe(2);
+    expect(sampleValue(s, N.checksInFlight.name)).toBe(1);
+    expect(sampleValue(s, N.schedulerWaiting.name)).toBe(1);
+    expect(sampleValue(s, N.schedulerLingering.name)).toBe(0);
 
     await h.clock.advanceAsync(500, 100); // the hanging run times out at 500; the queued one starts 500 ms late
     s = await h.scrape();
-    expect(valueOf(s, N.checksInFlight.name)).toBe(0);
-    expect(valueOf(s, N.schedulerWaiting.name)).toBe(0);
-    expect(valueOf(s, N.schedulerTimeouts.name)).toBe(1);
-    expect(valueOf(s, N.schedulerLingering.name)).toBe(1);
-    expect(valueOf(s, N.schedulerRuns.name)).toBe(2);
-    expect(valueOf(s, N.checkFailures.name, { reason: 'timeout' })).toBe(1);
-    expect(valueOf(s, N.schedulerLagMax.name)).toBe(0.5);
-    expect(valueOf(s, N.schedulerLag.name, { quantile: '0.99' })).toBeCloseTo(0.5, 9);
-    expect(valueOf(s, N.schedulerLag.name, { quantile: '0.5' })).toBeLessThanOrEqual(0.001);
-    expect(valueOf(s, `${N.schedulerLag.name}_sum`)).toBeCloseTo(0.5, 9);
-    expect(valueOf(s, `${N.schedulerLag.name}_count`)).toBe(2);
+    expect(sampleValue(s, N.checksInFlight.name)).toBe(0);
+    expect(sampleValue(s, N.schedulerWaiting.name)).toBe(0);
+    expect(sampleValue(s, N.schedulerTimeouts.name)).toBe(1);
+    expect(sampleValue(s, N.schedulerLingering.name)).toBe(1);
+    expect(sampleValue(s, N.schedulerRuns.name)).toBe(2);
+    expect(sampleValue(s, N.checkFailures.name, { reason: 'timeout' })).toBe(1);
+    expect(sampleValue(s, N.schedulerLagMax.name)).toBe(0.5);
+    expect(sampleValue(s, N.schedulerLag.name, { quantile: '0.99' })).toBeCloseTo(0.5, 9);
+    expect(sampleValue(s, N.schedulerLag.name, { quantile: '0.5' })).toBeLessThanOrEqual(0.001);
+    expect(sampleValue(s, `${N.schedulerLag.name}_sum`)).toBeCloseTo(0.5, 9);
+    expect(sampleValue(s, `${N.schedulerLag.name}_count`)).toBe(2);
     const stats = h.engine.schedulerStats();
-    expect(valueOf(s, N.schedulerRuns.name)).toBe(stats.runs);
+    expect(sampleValue(s, N.schedulerRuns.name)).toBe(stats.runs);
   });
 
   it('reads the store callback on every scrape, and has no store families without one', async () => {
@@ -315,20 +315,24 @@ describe('createMetrics: scheduler and store', () => {
       dropped: 0,
     };
     let reads = 0;
-    const h = harness({ storeStats: () => (reads++, stats) });
+    const h = harness({ storeStats: () => {
+        reads++;
+        return stats;
+      },
+    });
     let s = await h.scrape();
     expect(reads).toBe(1); // once per scrape, shared by the store families
     expect(samplesOf(s, N.storeLastFlush.name)).toEqual([]);
     expect(samplesOf(s, `${N.storeFlushDuration.name}_count`)).toEqual([]);
-    expect(valueOf(s, N.storeRows.name)).toBe(0);
+    expect(sampleValue(s, N.storeRows.name)).toBe(0);
 
     stats = { lastFlushMs: 12.5, rows: 5000, dropped: 3, flushes: 4, flushMsTotal: 40 };
     s = await h.scrape();
-    expect(valueOf(s, N.storeLastFlush.name)).toBe(0.0125);
-    expect(valueOf(s, N.storeRows.name)).toBe(5000);
-    expect(valueOf(s, N.storeDropped.name)).toBe(3);
-    expect(valueOf(s, `${N.storeFlushDuration.name}_sum`)).toBe(0.04);
-    expect(valueOf(s, `${N.storeFlushDuration.name}_count`)).toBe(4);
+    expect(sampleValue(s, N.storeLastFlush.name)).toBe(0.0125);
+    expect(sampleValue(s, N.storeRows.name)).toBe(5000);
+    expect(sampleValue(s, N.storeDropped.name)).toBe(3);
+    expect(sampleValue(s, `${N.storeFlushDuration.name}_sum`)).toBe(0.04);
+    expect(sampleValue(s, `${N.storeFlushDuration.name}_count`)).toBe(4);
 
     const bare = await harness().metrics.render();
     expect(bare).not.toMatch(/healthmesh_store_/);
@@ -420,7 +424,7 @@ describe('createMetrics: labels, registry and lifecycle', () => {
     const metrics = createMetrics({ engine, rollup, processMetrics: true });
     await clock.advanceAsync(1000, 100);
     let s = parseExposition(await metrics.render());
-    expect(valueOf(s, N.checkRuns.name, { service: 'svc', kind: 'tcp' })).toBe(1); // counted since attached
+    expect(sampleValue(s, N.checkRuns.name, { service: 'svc', kind: 'tcp' })).toBe(1); // counted since attached
     expect(samplesOf(s, N.checkStatus.name, { status: 'HEALTHY' })[0]!.value).toBe(1);
 
     metrics.detach();

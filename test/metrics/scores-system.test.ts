@@ -8,7 +8,7 @@ import { Engine } from '../../src/engine.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { FAMILIES } from '../../src/metrics/names.js';
 import { StatusRollup } from '../../src/status/rollup.js';
-import { parseExposition, promtoolCheckMetrics, samplesOf, valueOf, type ParsedSample } from '../helpers/prometheus.js';
+import { parseExposition, promtoolCheckMetrics, samplesOf, sampleValue, type ParsedSample } from '../helpers/prometheus.js';
 import { fakeSpec, systemSpec } from '../helpers/spec.js';
 
 const OK: ProbeOutcome = { status: 'HEALTHY', reason: 'ok', output: 'ok' };
@@ -63,10 +63,10 @@ describe('healthmesh_instance_score and healthmesh_service_score', () => {
       expect(x.value).toBeGreaterThanOrEqual(0);
       expect(x.value).toBeLessThanOrEqual(100);
     }
-    expect(valueOf(s, N.instanceScore.name, { service_instance: 'a1' })).toBe(100);
-    expect(valueOf(s, N.instanceScore.name, { service_instance: 'a2' })).toBe(0); // UNHEALTHY scores 0
-    expect(valueOf(s, N.serviceScore.name, { service: 'api' })).toBe(50);
-    expect(valueOf(s, N.serviceScore.name, { service: 'db' })).toBe(h.rollup.serviceScore('db'));
+    expect(sampleValue(s, N.instanceScore.name, { service_instance: 'a1' })).toBe(100);
+    expect(sampleValue(s, N.instanceScore.name, { service_instance: 'a2' })).toBe(0); // UNHEALTHY scores 0
+    expect(sampleValue(s, N.serviceScore.name, { service: 'api' })).toBe(50);
+    expect(sampleValue(s, N.serviceScore.name, { service: 'db' })).toBe(h.rollup.serviceScore('db'));
     expect(samplesOf(s, N.serviceScore.name).length).toBe(2);
   });
 
@@ -75,20 +75,20 @@ describe('healthmesh_instance_score and healthmesh_service_score', () => {
     h.engine.add(check('api', 'a1', 'tcp'), 0);
     h.engine.add(check('api', 'a2', 'tcp'), 0);
     await h.clock.advanceAsync(10, 10);
-    expect(valueOf(await h.scrape(), N.instanceScore.name, { service_instance: 'a1' })).toBe(100);
+    expect(sampleValue(await h.scrape(), N.instanceScore.name, { service_instance: 'a1' })).toBe(100);
     // Answers at 900 ms of a 1 s timeout pull the latency factor down.
     h.delays.set('api/a1/tcp', 900);
     await h.clock.advanceAsync(10_000, 100);
     let s = await h.scrape();
-    const slowed = valueOf(s, N.instanceScore.name, { service_instance: 'a1' });
+    const slowed = sampleValue(s, N.instanceScore.name, { service_instance: 'a1' });
     expect(slowed).toBeLessThan(80);
     expect(slowed).toBe(h.rollup.instanceScore('api', 'a1'));
-    expect(valueOf(s, N.serviceScore.name, { service: 'api' })).toBe(Math.round((slowed + 100) / 2));
+    expect(sampleValue(s, N.serviceScore.name, { service: 'api' })).toBe(Math.round((slowed + 100) / 2));
 
     await h.engine.remove('api/a2/tcp');
     s = await h.scrape();
     expect(samplesOf(s, N.instanceScore.name, { service_instance: 'a2' })).toEqual([]);
-    expect(valueOf(s, N.serviceScore.name, { service: 'api' })).toBe(slowed);
+    expect(sampleValue(s, N.serviceScore.name, { service: 'api' })).toBe(slowed);
   });
 });
 
@@ -117,11 +117,11 @@ describe('the system check’s readings as gauges', () => {
 
     const s = await h.scrape();
     const who = { service: 'host', service_instance: 'node-1' };
-    expect(valueOf(s, N.systemCpu.name, who)).toBe(0.25);
-    expect(valueOf(s, N.systemMemory.name, who)).toBe(0.75);
-    expect(valueOf(s, N.systemLoad1.name, who)).toBe(1.5);
-    expect(valueOf(s, N.systemLoad5.name, who)).toBe(1.2);
-    expect(valueOf(s, N.systemLoad15.name, who)).toBe(0.9);
+    expect(sampleValue(s, N.systemCpu.name, who)).toBe(0.25);
+    expect(sampleValue(s, N.systemMemory.name, who)).toBe(0.75);
+    expect(sampleValue(s, N.systemLoad1.name, who)).toBe(1.5);
+    expect(sampleValue(s, N.systemLoad5.name, who)).toBe(1.2);
+    expect(sampleValue(s, N.systemLoad15.name, who)).toBe(0.9);
     // Two paths that sanitise alike (/var/log, /var-log) keep their own mount label and value.
     expect(samplesOf(s, N.systemDisk.name).map((x) => [x.labels.mount, x.value])).toEqual([
       ['/', 0.1],

@@ -154,6 +154,7 @@ describe('exec check with Debian monitoring-plugins', () => {
     cleanups.push(() => {
       delete process.env.HEALTHMESH_TEST_SECRET;
     });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows a shell expansion, for the shell to do
     const cmd = ['/bin/sh', '-c', 'echo "OK foo=$FOO secret=$HEALTHMESH_TEST_SECRET path=${PATH:+set}"'];
     const plain = await check({ command: cmd, env: { FOO: 'bar' } });
     expect(plain.output).toBe('OK foo=bar secret= path=set');

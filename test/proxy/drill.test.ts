@@ -16,7 +16,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
-import { parseExposition, promtoolCheckMetrics, valueOf } from '../helpers/prometheus.js';
+import { parseExposition, promtoolCheckMetrics, sampleValue } from '../helpers/prometheus.js';
 import { waitFor } from '../helpers/spawn.js';
 import { engine, ENGINES, useEngine } from './helpers.js';
 
@@ -163,9 +163,9 @@ describe.each(ENGINES)('%s engine', (eng) => {
       // What happened is visible in /metrics, and the exposition is valid.
       const text = await fetch(`http://127.0.0.1:${daemon.address.port}/metrics`).then((r) => r.text());
       const samples = parseExposition(text);
-      expect(valueOf(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'u3', detector: 'consecutive_5xx' })).toBeGreaterThanOrEqual(1);
-      expect(valueOf(samples, 'healthmesh_proxy_retries_total', { service: 'api' })).toBeGreaterThan(0);
-      expect(valueOf(samples, 'healthmesh_proxy_upstream_requests_total', { service: 'api', service_instance: 'u2', code: '2xx' })).toBeGreaterThan(100);
+      expect(sampleValue(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'u3', detector: 'consecutive_5xx' })).toBeGreaterThanOrEqual(1);
+      expect(sampleValue(samples, 'healthmesh_proxy_retries_total', { service: 'api' })).toBeGreaterThan(0);
+      expect(sampleValue(samples, 'healthmesh_proxy_upstream_requests_total', { service: 'api', service_instance: 'u2', code: '2xx' })).toBeGreaterThan(100);
       const check = promtoolCheckMetrics(text);
       expect(check.output).toBe('');
     });

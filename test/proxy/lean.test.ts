@@ -425,7 +425,10 @@ describe('lean engine only', () => {
       const h: LeanHandler & { abort?: (e?: Error) => void } = {
         onConnect: (abort) => (h.abort = abort),
         onHeaders: () => true,
-        onData: (c) => ((body += c.toString()), true),
+        onData: (c) => {
+          body += c.toString();
+          return true;
+        },
         onComplete: () => seen.push(`${name}:${body}`),
         onError: (err) => seen.push(`${name}:error:${err.message}`),
       };

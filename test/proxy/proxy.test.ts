@@ -245,7 +245,7 @@ describe.each(ENGINES)('%s engine', (eng) => {
     it('closes the upstream request when the client goes away mid-response', async () => {
       let upstreamClosed = false;
       const endless = track(
-        await startUpstream((req, res) => {
+        await startUpstream((_req, res) => {
           res.writeHead(200, { 'content-type': 'application/octet-stream' });
           const chunk = Buffer.alloc(64 * 1024, 1);
           const pump = (): void => {

@@ -1,17 +1,10 @@
-/**
- * Upgrades against hostile or unusual peers (both engines): bytes sent after
- * the upgrade head are not smuggled to an upstream that declines it; no
- * half-closed client socket is left untracked (close() still resolves, the
- * idle timeout still applies); a stalled non-101 body times out; an interim
- * 1xx before the 101 works; failures are counted in stats().
- */
-import type { IncomingMessage } from 'node:http';
+
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, type Clock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { UPGRADE, upgradeUpstream as upstreamFor, type SeenUpgrade } from './upgrade-helpers.js';
-import { ENGINES, proxyConfig, proxyFor, rawClient, RoundRobin, startUpstream, upstreamsOf, useEngine, waitFor } from './helpers.js';
+import { ENGINES, proxyConfig, proxyFor, rawClient, RoundRobin, upstreamsOf, useEngine, waitFor } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 const upgradeUpstream = (answer: (seen: SeenUpgrade) => void) => upstreamFor(track, answer);
@@ -136,7 +129,7 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
 
   it('relays 2000 interim heads arriving in one write, then tunnels after the 101', async () => {
     const { up } = await upgradeUpstream(({ socket }) => {
-      socket.write('HTTP/1.1 100 Continue\r\n\r\n'.repeat(2000) + 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+      socket.write(`${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(2000)}HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n`);
       socket.on('data', (d: Buffer) => socket.write(d.toString('latin1').toUpperCase()));
     });
     const { proxy } = await proxyTo(up.address);

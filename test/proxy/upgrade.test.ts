@@ -1,10 +1,4 @@
-/**
- * Upgrade requests (WebSocket and the like) through the proxy, both engines:
- * a 101 opens a byte tunnel both ways; another answer is relayed and closes;
- * a refused, silent (fake clock) or missing upstream gets the proxy's own
- * error; the balancer hears each attempt once; closing the proxy closes tunnels.
- */
-import type { IncomingMessage } from 'node:http';
+
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
@@ -14,7 +8,7 @@ import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { promtoolCheckMetrics } from '../helpers/prometheus.js';
 import { UPGRADE, upgradeUpstream as upstreamFor, type SeenUpgrade } from './upgrade-helpers.js';
-import { engine, ENGINES, proxyConfig, proxyFor, rawClient, refusedAddress, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
+import { engine, ENGINES, proxyConfig, proxyFor, rawClient, refusedAddress, RoundRobin, silentLogger, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 const upgradeUpstream = (answer: (seen: SeenUpgrade) => void) => upstreamFor(track, answer);

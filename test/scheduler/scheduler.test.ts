@@ -104,7 +104,11 @@ describe('Scheduler', () => {
     const order: string[] = [];
     for (let i = 0; i < 5; i++) {
       const id = `c${i}`;
-      const runner: CheckRunner = { run: (ctx) => (order.push(id), m.runner.run(ctx)) };
+      const runner: CheckRunner = { run: (ctx) => {
+          order.push(id);
+          return m.runner.run(ctx);
+        },
+      };
       scheduler.add(fakeSpec(id, { intervalMs: 10_000, timeoutMs: 60_000 }), runner, i * 10);
     }
     await clock.advanceAsync(100, 5);
@@ -172,7 +176,11 @@ describe('Scheduler', () => {
     const { clock, scheduler, results } = setup();
     const seq = [FAIL, FAIL, HEALTHY];
     const starts: number[] = [];
-    const runner: CheckRunner = { run: async () => (starts.push(clock.now()), seq.shift() ?? HEALTHY) };
+    const runner: CheckRunner = { run: async () => {
+        starts.push(clock.now());
+        return seq.shift() ?? HEALTHY;
+      },
+    };
     scheduler.add(fakeSpec('r', { intervalMs: 10_000, retries: 2, retryBackoffMs: 100 }), runner, 0);
     await clock.advanceAsync(400, 10);
     expect(starts).toEqual([0, 100, 300]);

@@ -13,7 +13,7 @@ import { BalancerSet, balancerConfigs } from '../../src/balancer/balancer-set.js
 import { LocalFeed } from '../../src/balancer/local-feed.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { registerBalancerMetrics } from '../../src/metrics/balancer-metrics.js';
-import { parseExposition, promtoolCheckMetrics, valueOf } from '../helpers/prometheus.js';
+import { parseExposition, promtoolCheckMetrics, sampleValue } from '../helpers/prometheus.js';
 
 const YAML = `
 defaults: { interval: 1s, rise: 1, fall: 1 }
@@ -104,13 +104,13 @@ describe('balancer API', () => {
     }
     const text = (await app.inject('/metrics')).body;
     const samples = parseExposition(text);
-    expect(valueOf(samples, 'healthmesh_balancer_picks_total', { service: 'api', service_instance: 'a1' })).toBeGreaterThan(5);
-    expect(valueOf(samples, 'healthmesh_balancer_ejected', { service: 'api', service_instance: 'a3' })).toBe(1);
-    expect(valueOf(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'a3', detector: 'consecutive_5xx' })).toBe(1);
-    expect(valueOf(samples, 'healthmesh_balancer_ejected_until_seconds', { service: 'api', service_instance: 'a3' })).toBe((1_000_000 + 30_000) / 1000);
-    expect(valueOf(samples, 'healthmesh_balancer_effective_weight', { service: 'api', service_instance: 'a3' })).toBe(0);
-    expect(valueOf(samples, 'healthmesh_balancer_panic', { service: 'api' })).toBe(0);
-    expect(valueOf(samples, 'healthmesh_balancer_healthy_share', { service: 'api' })).toBeCloseTo(2 / 3);
+    expect(sampleValue(samples, 'healthmesh_balancer_picks_total', { service: 'api', service_instance: 'a1' })).toBeGreaterThan(5);
+    expect(sampleValue(samples, 'healthmesh_balancer_ejected', { service: 'api', service_instance: 'a3' })).toBe(1);
+    expect(sampleValue(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'a3', detector: 'consecutive_5xx' })).toBe(1);
+    expect(sampleValue(samples, 'healthmesh_balancer_ejected_until_seconds', { service: 'api', service_instance: 'a3' })).toBe((1_000_000 + 30_000) / 1000);
+    expect(sampleValue(samples, 'healthmesh_balancer_effective_weight', { service: 'api', service_instance: 'a3' })).toBe(0);
+    expect(sampleValue(samples, 'healthmesh_balancer_panic', { service: 'api' })).toBe(0);
+    expect(sampleValue(samples, 'healthmesh_balancer_healthy_share', { service: 'api' })).toBeCloseTo(2 / 3);
     const check = promtoolCheckMetrics(text);
     expect(check.output).toBe('');
     expect(check.code).toBe(0);

@@ -28,8 +28,7 @@ async function events(d: HistoryDaemon, lastEventId: string | undefined, done: (
     const req = httpRequest({ host: '127.0.0.1', port, path: '/api/v1/events', headers }, (res) => {
       res.on('data', (chunk: Buffer) => {
         text += chunk;
-        let end: number;
-        while ((end = text.indexOf('\n\n')) >= 0) {
+        for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
           const block = text.slice(0, end);
           text = text.slice(end + 2);
           const field = (name: string) => [...block.matchAll(/^(\w+): (.*)$/gm)].find((m) => m[1] === name)?.[2];

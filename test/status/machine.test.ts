@@ -324,7 +324,9 @@ describe('status machine: flap detection', () => {
       const statuses = [...randomStatuses(window * 7 + 1, 300), ...alternating(70), ...Array<HealthStatus>(70).fill(H)];
       const got = run(statuses, t).map((s) => flapShare(s.state));
       const want = referenceShares(statuses, window);
-      got.forEach((g, i) => expect(g, `result #${i}`).toBeCloseTo(want[i]!, 12));
+      got.forEach((g, i) => {
+        expect(g, `result #${i}`).toBeCloseTo(want[i]!, 12);
+      });
     },
   );
 

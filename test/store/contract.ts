@@ -141,14 +141,14 @@ export function runHistoryStoreContract(
             results: [
               result('s/i/ascii', T0, { output: 'a'.repeat(5000) }),
               result('s/i/accents', T0, { output: 'é'.repeat(1000) }), // 2 bytes each
-              result('s/i/emoji', T0, { output: 'x' + '😀'.repeat(400) }), // 1 + 4 bytes each
+              result('s/i/emoji', T0, { output: `x${'😀'.repeat(400)}` }), // 1 + 4 bytes each
             ],
             transitions: [transition('s/i/ascii', T0, 'UNKNOWN', 'UNHEALTHY', { output: 'b'.repeat(3000) })],
           });
           const out = async (id: string) => (await store.queryResults({ checkId: id })).items[0]!.output;
           expect(await out('s/i/ascii')).toBe('a'.repeat(1024));
           expect(await out('s/i/accents')).toBe('é'.repeat(512));
-          expect(await out('s/i/emoji')).toBe('x' + '😀'.repeat(255));
+          expect(await out('s/i/emoji')).toBe(`x${'😀'.repeat(255)}`);
           const t = await store.queryTransitions({ checkId: 's/i/ascii' });
           expect(t.items[0]!.output).toBe('b'.repeat(1024));
         }),

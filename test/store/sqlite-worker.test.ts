@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/core/clock.js';
-import { openSqliteStore, SqliteHistoryStore } from '../../src/store/sqlite.js';
+import { openSqliteStore, type SqliteHistoryStore } from '../../src/store/sqlite.js';
 import { ResultWriter } from '../../src/store/writer.js';
 import { result, runHistoryStoreContract, T0, transition } from './contract.js';
 

@@ -7,7 +7,7 @@ import { EventBus } from '../../src/core/events.js';
 import type { HealthEvents } from '../../src/status/health-events.js';
 import { initialState } from '../../src/status/machine.js';
 import Database from 'better-sqlite3';
-import { openSqliteStore, SCHEMA_VERSION, SqliteHistoryStore } from '../../src/store/sqlite.js';
+import { openSqliteStore, SCHEMA_VERSION, type SqliteHistoryStore } from '../../src/store/sqlite.js';
 import { SCHEMA_V2 } from '../../src/store/sqlite-schema.js';
 import type { WriteBatch } from '../../src/store/types.js';
 import { ResultWriter } from '../../src/store/writer.js';

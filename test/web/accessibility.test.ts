@@ -69,7 +69,7 @@ describe('the dashboard for keyboards, screen readers, dark themes and phones', 
       expect(focused).toContain('input:q');
       expect(focused).toContain('select:status');
       expect(focused).toContain('select:zone');
-      const first = focused.findIndex((f) => f === 'a:web');
+      const first = focused.indexOf('a:web');
       expect(first).toBeGreaterThan(focused.indexOf('select:zone'));
       // Tab to the worst service and open it with Enter.
       while ((await page.evaluate(() => document.activeElement?.textContent)) !== 'web') await page.keyboard.press('Tab');

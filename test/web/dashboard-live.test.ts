@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { Locator } from 'playwright-core';
 import { ARTIFACTS, FUTURE_ROUTES, foreignRequests, missingRoute, openBrowser, unexpectedConsoleErrors, type Expected, type RecordingBrowser } from './helpers/browser.js';
-import { runDaemon, tempDir, until } from './helpers/daemon.js';
+import { runDaemon, tempDir, } from './helpers/daemon.js';
 import { standInFutureRoutes, standInHistoryRoutes } from './helpers/future-api.js';
 
 const TOKEN = 'dashboard-e2e-token-0123456789';

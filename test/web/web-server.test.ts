@@ -52,8 +52,7 @@ function sse(url: string, headers: Record<string, string>): { events: SseEvent[]
       r.setEncoding('utf8');
       r.on('data', (d: string) => {
         buffer += d;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const ev: SseEvent = { event: 'message', id: null, data: '' };

@@ -25,7 +25,12 @@ describe('createCore', () => {
     const clock = new FakeClock(1_000);
     const down = new Set<string>();
     const lines: string[] = [];
-    const logger = createLogger({ level: 'info', format: 'json' }, new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }));
+    const logger = createLogger({ level: 'info', format: 'json' }, new Writable({ write: (c, _e, done) => {
+          lines.push(String(c));
+          done();
+        },
+      }),
+    );
     const runner = (instance: string): CheckRunner => ({
       run: async () => (down.has(instance) ? { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' } : { status: 'HEALTHY', reason: 'ok', output: 'ok' }),
     });

@@ -20,7 +20,7 @@ export function getToken(): string | null {
 }
 
 export function setToken(value: string | null): void {
-  token = value && value.trim() ? value.trim() : null;
+  token = value?.trim() ? value.trim() : null;
 }
 
 /** Ask the person for the token; resolves with it, or null when they decline. */

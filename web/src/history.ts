@@ -23,7 +23,9 @@ export function segmentsFrom(changes: Array<{ at: number; from: Status; to: Stat
   const sorted = changes.filter((c) => c.at >= from && c.at < to).sort((a, b) => a.at - b.at);
   if (sorted.length === 0) return [{ from, to, status: current }];
   const out: Segment[] = [{ from, to: sorted[0]!.at, status: sorted[0]!.from }];
-  sorted.forEach((c, i) => out.push({ from: c.at, to: sorted[i + 1]?.at ?? to, status: c.to }));
+  sorted.forEach((c, i) => {
+    out.push({ from: c.at, to: sorted[i + 1]?.at ?? to, status: c.to });
+  });
   return out.filter((s) => s.to > s.from);
 }
 
@@ -60,7 +62,10 @@ export function pointsFromResults(results: ResultRecord[], stepMs: number): Late
   for (const r of results) {
     const t = Math.floor(r.observedAt / stepMs) * stepMs;
     let list = buckets.get(t);
-    if (!list) buckets.set(t, (list = []));
+    if (!list) {
+      list = [];
+      buckets.set(t, list);
+    }
     list.push(r.durationMs);
   }
   return [...buckets]

@@ -1,10 +1,10 @@
-import { useEffect, useReducer, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Unavailable } from './api';
 
 /** Re-render when a store announces a change. */
 export function useSubscribe(subscribe: (l: () => void) => () => void): void {
-  const [, bump] = useReducer((n: number, _action: void) => n + 1, 0);
-  useEffect(() => subscribe(() => bump()), [subscribe]);
+  const [, setVersion] = useState(0);
+  useEffect(() => subscribe(() => setVersion((n) => n + 1)), [subscribe]);
 }
 
 /** What an async load gives a view: still loading, the value, a route the daemon lacks, or an error. */

@@ -74,8 +74,7 @@ export function connectLive(options: LiveOptions): () => void {
         if (done) break;
         armStall();
         buffer += value;
-        let nl: number;
-        while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        for (let nl = buffer.search(/\r\n|\r|\n/); nl >= 0; nl = buffer.search(/\r\n|\r|\n/)) {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + (buffer[nl] === '\r' && buffer[nl + 1] === '\n' ? 2 : 1));
           if (line === '') {

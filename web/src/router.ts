@@ -33,7 +33,7 @@ export function parseHash(hash: string): Route {
 const enc = (parts: string[]): string => parts.map(encodeURIComponent).join('/');
 
 export const href = {
-  mesh: (params?: URLSearchParams): string => `#/${params && params.toString() ? `?${params}` : ''}`,
+  mesh: (params?: URLSearchParams): string => `#/${params?.toString() ? `?${params}` : ''}`,
   service: (name: string): string => `#/service/${enc([name])}`,
   instance: (service: string, id: string): string => `#/instance/${enc([service, id])}`,
   check: (id: string, range?: string): string => `#/check/${enc(id.split('/'))}${range ? `?range=${encodeURIComponent(range)}` : ''}`,

@@ -31,7 +31,8 @@ export async function runCase(oracle: NodeOracle, head: string, tally: Different
   else if (j.kind === 'allowed') tally.allowed[j.name] = (tally.allowed[j.name] ?? 0) + 1;
   else {
     tally.differences[j.cls] = (tally.differences[j.cls] ?? 0) + 1;
-    const list = (tally.examples[j.cls] ??= []);
+    const list = tally.examples[j.cls] ?? [];
+    tally.examples[j.cls] = list;
     if (list.length < 3) list.push({ head: head.length > 300 ? `${head.slice(0, 300)}…(${head.length} bytes)` : head, detail: j.detail });
   }
   return j;

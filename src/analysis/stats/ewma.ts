@@ -14,7 +14,7 @@ export class Ewma {
   /** `halfLife` in points, > 0. */
   constructor(halfLife: number) {
     if (!(halfLife > 0)) throw new RangeError(`Ewma: halfLife must be > 0 points, got ${halfLife}`);
-    this.alpha = 1 - Math.pow(0.5, 1 / halfLife);
+    this.alpha = 1 - 0.5 ** (1 / halfLife);
   }
 
   /** Add a finite value. */

@@ -33,7 +33,9 @@ export function DepGraph({ focus, services, dependents }: { focus: string; servi
   for (const c of columns) {
     if (c.length === 0) continue;
     const top = (height - c.length * ROW_H) / 2;
-    c.forEach((name, i) => pos.set(name, { x: col * COL_W + 4, y: top + i * ROW_H + 4 }));
+    c.forEach((name, i) => {
+      pos.set(name, { x: col * COL_W + 4, y: top + i * ROW_H + 4 });
+    });
     col++;
   }
   const width = col * COL_W;
@@ -42,6 +44,7 @@ export function DepGraph({ focus, services, dependents }: { focus: string; servi
   const truncated = columns.some((c, i) => c.length < [level2, level1, [focus], dependents][i]!.length);
   return (
     <figure class="dep-graph">
+      {/* biome-ignore lint/a11y/useSemanticElements: inside an SVG there is no <fieldset>; role=group names the graph */}
       <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="group" aria-label={`Dependencies of ${focus}`}>
         <defs>
           <marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
@@ -60,7 +63,7 @@ export function DepGraph({ focus, services, dependents }: { focus: string; servi
           return (
             <a key={name} href={href.service(name)} class={`node ${statusClass(status)} ${name === focus ? 'focus' : ''}`} aria-label={`${name}: ${statusWord(status)}`}>
               <rect x={p.x} y={p.y} width={NODE_W} height={NODE_H} rx="6" />
-              <svg x={p.x + 8} y={p.y + 8} width="16" height="16">
+              <svg x={p.x + 8} y={p.y + 8} width="16" height="16" aria-hidden="true">
                 <StatusIcon status={status} />
               </svg>
               <text x={p.x + 30} y={p.y + 20}>

@@ -40,13 +40,13 @@ export function RangePicker({ range, onChange }: { range: Range; onChange: (r: R
   const now = Date.now();
   return (
     <div class="range-picker">
-      <div role="group" aria-label="Time range" class="segmented">
+      <fieldset aria-label="Time range" class="segmented">
         {(Object.keys(RANGES) as Array<keyof typeof RANGES>).map((name) => (
           <button key={name} type="button" aria-pressed={range.name === name} onClick={() => onChange({ name, from: now - RANGES[name], to: now })}>
             {name}
           </button>
         ))}
-      </div>
+      </fieldset>
       <form
         class="custom-range"
         onSubmit={(e) => {

@@ -93,6 +93,7 @@ export function MeshView({ store, params }: { store: MeshStore; params: URLSearc
           </span>
         ))}
       </p>
+      {/* biome-ignore lint/a11y/useSemanticElements: <search> is not yet in Preact's JSX types; role=search is its equivalent */}
       <form class="filters" role="search" aria-label="Filter services" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search

@@ -34,7 +34,7 @@ export function ServiceView({ store, name }: { store: MeshStore; name: string })
     let timer: ReturnType<typeof setTimeout> | undefined;
     const off = store.onTransition((t) => {
       if (t.service !== name) return;
-      setInstances((rows) => rows && rows.map((r) => (r.id === t.instance ? { ...r, status: t.inst.status, score: t.inst.score } : r)));
+      setInstances((rows) => rows?.map((r) => (r.id === t.instance ? { ...r, status: t.inst.status, score: t.inst.score } : r)) ?? null);
       clearTimeout(timer);
       timer = setTimeout(reloadBalancer, BALANCER_SETTLE_MS);
     });
