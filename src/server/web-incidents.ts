@@ -16,10 +16,9 @@ const KEPT_PER_SERVICE = 50;
 
 /**
  * Service-level incidents as the daemon saw them since it started, from the
- * service statuses after each transition. The store keeps check transitions
- * only (service-level ones land with the history routes of issue 14), so
- * until then this is the status page's incident history; it is lost on a
- * restart. An incident begins when a service becomes UNHEALTHY and ends when
+ * service statuses after each transition: the status page's incident
+ * history when the daemon runs without a store that keeps service
+ * transitions (see web-stored-incidents.ts); it is lost on a restart. An incident begins when a service becomes UNHEALTHY and ends when
  * it is next HEALTHY or DEGRADED (UNKNOWN in between does not end it), the
  * rule the store's uptime uses.
  */
@@ -53,7 +52,7 @@ export class ServiceIncidents {
   }
 
   /** Incidents of these services, newest first, at most `limit`. */
-  of(services: readonly string[], limit: number): Incident[] {
+  of(services: readonly string[], limit: number, _now?: number): Incident[] {
     const all: Incident[] = [];
     for (const s of services) all.push(...(this.byService.get(s) ?? []));
     return all.sort((a, b) => b.start - a.start).slice(0, limit).map((i) => ({ ...i }));

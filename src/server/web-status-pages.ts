@@ -4,7 +4,7 @@ import { HealthmeshError } from '../core/errors.js';
 import { severity, type HealthStatus } from '../core/status.js';
 import type { StatusPageConfig, StatusPagesConfig } from '../config/status-pages.js';
 import { bearerMatches } from './auth.js';
-import type { ServiceIncidents } from './web-incidents.js';
+import type { IncidentSource } from './web-stored-incidents.js';
 import type { MeshView } from './web-mesh.js';
 import { publicRoute } from './web-public.js';
 import type { UptimeDays } from './web-uptime.js';
@@ -18,7 +18,8 @@ export interface StatusPageDeps {
   pages: () => StatusPagesConfig;
   mesh: MeshView;
   uptime: UptimeDays;
-  incidents: ServiceIncidents;
+  /** The store's service transitions when it keeps them, else what the daemon saw since it started. */
+  incidents: IncidentSource;
   clock: Clock;
   /** The server token, for pages with `public: false` and no token of their own. */
   serverToken?: string;
@@ -78,7 +79,7 @@ async function statusPageData(slug: string, page: StatusPageConfig, deps: Status
     }),
   );
   const overall = services.reduce<HealthStatus>((worst, s) => (severity(s.status) > severity(worst) ? s.status : worst), 'HEALTHY');
-  const incidents = deps.incidents.of(page.services, HISTORY_LIMIT + page.services.length);
+  const incidents = await deps.incidents.of(page.services, HISTORY_LIMIT + page.services.length, now);
   const openSince = new Map(incidents.filter((i) => i.end === null).map((i) => [i.service, i.start]));
   return {
     slug,

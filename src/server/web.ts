@@ -15,14 +15,15 @@ import { answerPublicRoutesFirst, publicRoute } from './web-public.js';
 import { registerWebRoutes } from './web-routes.js';
 import { Sparklines } from './web-sparklines.js';
 import { registerStatusPages } from './web-status-pages.js';
+import { StoredIncidents, type TransitionStore } from './web-stored-incidents.js';
 import { UptimeDays, type UptimeStore } from './web-uptime.js';
 
 /** What the dashboard, status pages and badges need beyond the API's dependencies. */
 export interface WebDeps {
   /** The status pages of the current config (a function: a reload changes them). */
   statusPages?: () => StatusPagesConfig;
-  /** History for per-day uptime; without it uptime figures are null ("n/a"). */
-  store?: UptimeStore;
+  /** History for per-day uptime and status-page incidents; without it uptime figures are null ("n/a"). */
+  store?: UptimeStore & Partial<TransitionStore>;
   clock?: Clock;
   /** The built dashboard (default: dist/web of this package). */
   assetsDir?: string;
@@ -110,7 +111,9 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
     scope.get('/assets/*', publicRoute(asset), asset);
 
     registerWebRoutes(scope, { mesh, feed, uptime, clock, meshStatus: () => deps.rollup.meshStatus() });
-    registerStatusPages(scope, { pages, mesh, uptime, incidents, clock, serverToken: deps.token });
+    const store = web.store;
+    const storedIncidents = store?.queryTransitions ? new StoredIncidents({ queryTransitions: (q) => store.queryTransitions!(q) }) : incidents;
+    registerStatusPages(scope, { pages, mesh, uptime, incidents: storedIncidents, clock, serverToken: deps.token });
     registerBadges(scope, { mesh, uptime, clock, pages, readsProtected, serverToken: deps.token });
   });
 }
