@@ -6,26 +6,31 @@
  *   (a faithful copy below) against prom-client Counter/Histogram children
  *   bound once per service × kind (src/metrics/result-counters.ts), each as a
  *   share of a reused-connection HTTP probe's CPU.
+ * - perProxyAttempt: ns per proxied attempt (start + end) of the hand-made
+ *   per-service buckets the proxy used before (a faithful copy below)
+ *   against src/proxy/metrics.ts' prom-client Histogram child bound per
+ *   service, each as a share of a lean-engine request's CPU (bench/proxy).
  * - lagWindow: ns per scheduler start of a prom-client Summary with a sliding
  *   window (maxAgeSeconds/ageBuckets) against the scheduler's
  *   SlidingLatencyHistogram.
  * - scrape at 10 000 and 100 000 checks: CPU ms, bytes and series of the whole
  *   /metrics of createMetrics (the engine's families), and for
- *   healthmesh_check_status alone (4 series per check) three ways to build
- *   it: a Gauge with collect() + set(), the ComputedGauge (get() override)
- *   the code uses, and the undocumented shared-labels collector used before;
- *   with the heap each keeps between scrapes, and the scrape CPU spread over
- *   the probes between two scrapes.
+ *   healthmesh_check_status alone (4 series per check) two ways to build
+ *   it: a Gauge with collect() + set() and the ComputedGauge (get() override)
+ *   the code uses; with the heap each keeps between scrapes, and the scrape
+ *   CPU spread over the probes between two scrapes. (The undocumented
+ *   shared-labels collector used before is gone from src/; README: Metrics
+ *   keeps its figures.)
  *
  * Variants alternate within each round (order rotated) and every figure is the
  * median of the rounds with its min and max; times are this process' CPU
  * time (process.cpuUsage), not wall time: the machine is shared.
  *
  *   npm run build && node --expose-gc dist/bench/metrics.js [--rounds 5] [--checks 10000,100000]
- *     [--probe-ms 0.026] [--check-interval 10] [--scrape-interval 15]
+ *     [--probe-ms 0.026] [--request-ms 0.026] [--check-interval 10] [--scrape-interval 15]
  */
 import { parseArgs } from 'node:util';
-import { Gauge, Registry, Summary, type Metric } from 'prom-client';
+import { Gauge, Registry, Summary } from 'prom-client';
 import { FakeClock } from '../src/core/clock.js';
 import type { CheckSpec } from '../src/core/check.js';
 import type { ResultEvent } from '../src/status/health-events.js';
@@ -35,12 +40,12 @@ import type { CheckResult, ProbeOutcome, Reason } from '../src/core/result.js';
 import { ALL_STATUSES } from '../src/core/status.js';
 import { tcpCheckSchema } from '../src/config/schema.js';
 import { Engine } from '../src/engine.js';
-import { ComputedFamily } from '../src/metrics/computed.js';
 import { createMetrics } from '../src/metrics/metrics.js';
-import { CHECK_DURATION_BUCKETS_SECONDS, FAMILIES, MAX_REASONS_PER_GROUP, OTHER_REASON } from '../src/metrics/names.js';
+import { CHECK_DURATION_BUCKETS_SECONDS, FAMILIES, MAX_REASONS_PER_GROUP, OTHER_REASON, PROXY_ATTEMPT_BUCKETS_SECONDS } from '../src/metrics/names.js';
 import { ComputedGauge } from '../src/metrics/on-scrape.js';
 import { Registrar } from '../src/metrics/registrar.js';
 import { ResultCounters } from '../src/metrics/result-counters.js';
+import { ProxyMetrics } from '../src/proxy/metrics.js';
 import { initialState } from '../src/status/machine.js';
 import { StatusRollup } from '../src/status/rollup.js';
 
@@ -50,6 +55,7 @@ const { values: args } = parseArgs({
     checks: { type: 'string', default: '10000,100000' },
     events: { type: 'string', default: '1000000' },
     'probe-ms': { type: 'string', default: '0.026' },
+    'request-ms': { type: 'string', default: '0.026' },
     'check-interval': { type: 'string', default: '10' },
     'scrape-interval': { type: 'string', default: '15' },
   },
@@ -59,6 +65,8 @@ const sizes = args.checks.split(',').map(Number);
 const eventsPerRound = Number(args.events);
 /** CPU of one reused-connection HTTP probe, ms: issue 20's bench/probes figure, equal to a bare undici loop. */
 const probeMs = Number(args['probe-ms']);
+/** CPU of one request through the proxy's lean engine at c32, ms (bench/proxy, issue 15). */
+const requestMs = Number(args['request-ms']);
 const checkIntervalS = Number(args['check-interval']);
 const scrapeIntervalS = Number(args['scrape-interval']);
 
@@ -225,6 +233,57 @@ async function perResult() {
   };
 }
 
+// --- per proxied attempt ---------------------------------------------------------------
+
+/** The proxy's per-service attempt buckets before (src/proxy/metrics.ts at 53c1a19): counts only, read on scrape. */
+class BucketCells {
+  inFlight = 0;
+  readonly codes = new Float64Array(5);
+  count = 0;
+  sumMs = 0;
+  readonly buckets = new Float64Array(PROXY_ATTEMPT_BUCKETS_SECONDS.length + 1);
+  private static readonly BOUNDS_MS = PROXY_ATTEMPT_BUCKETS_SECONDS.map((s) => s * 1000);
+  start(): void {
+    this.inFlight++;
+  }
+  end(code: number, ms: number): void {
+    this.inFlight--;
+    this.codes[code]!++;
+    const d = ms >= 0 ? ms : 0;
+    this.count++;
+    this.sumMs += d;
+    const bounds = BucketCells.BOUNDS_MS;
+    let i = 0;
+    while (i < bounds.length && d > bounds[i]!) i++;
+    this.buckets[i]!++;
+  }
+}
+
+async function perProxyAttempt() {
+  const proxy = new ProxyMetrics();
+  const now = [0, 1, 2].map((i) => proxy.service(`svc${i}`).instance('x'));
+  const before = [0, 1, 2].map(() => new BucketCells());
+  const ms = Array.from({ length: 1024 }, (_, i) => (i * 7.3) % 120);
+  const loop = (cells: { start(): void; end(code: number, ms: number): void }[], n: number): number => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const c = cells[i % 3]!;
+      c.start();
+      c.end(i & 3, ms[i & 1023]!);
+    }
+    return (cpuMs(c0) * 1e6) / n;
+  };
+  loop(before, 200_000);
+  loop(now, 200_000);
+  const ns = await alternate({ bucketCells: () => loop(before, eventsPerRound), histogramChild: () => loop(now, eventsPerRound) });
+  const saved = spread(ns.histogramChild).median - spread(ns.bucketCells).median;
+  return {
+    nsPerAttempt: { bucketCells: spread(ns.bucketCells), histogramChild: spread(ns.histogramChild) },
+    cellsSaveNsPerAttempt: r3(saved),
+    cellsSaveShareOfRequest: r3(saved / (requestMs * 1e6)),
+  };
+}
+
 // --- lag window ------------------------------------------------------------------------
 
 async function lagWindow() {
@@ -271,8 +330,8 @@ async function mesh(n: number): Promise<{ engine: Engine; rollup: StatusRollup }
   return { engine, rollup };
 }
 
-/** The check_status family built three ways over the same engine, each in its own registry. */
-function statusFamilies(engine: Engine): Record<'collectSet' | 'computedGet' | 'sharedLabels', Registry> {
+/** The check_status family built two ways over the same engine, each in its own registry. */
+function statusFamilies(engine: Engine): Record<'collectSet' | 'computedGet', Registry> {
   const { name, help, labelNames } = FAMILIES.checkStatus;
   const collectSet = new Registry();
   new Gauge({
@@ -298,22 +357,7 @@ function statusFamilies(engine: Engine): Record<'collectSet' | 'computedGet' | '
       }
     }, () => {}),
   );
-  // The collector used before: prom-client's undocumented getForPromString with cached shared labels.
-  const sharedLabels = new Registry();
-  const statusLabels = Object.fromEntries(ALL_STATUSES.map((s) => [s, Object.freeze({ status: s })]));
-  const shared = new WeakMap<CheckSpec, Readonly<Record<string, string>>>();
-  const family = new ComputedFamily(FAMILIES.checkStatus, (out) => {
-    for (const { spec: s, state } of engine.all()) {
-      let labels = shared.get(s);
-      if (!labels) {
-        labels = Object.freeze({ service: s.service, service_instance: s.instance, check: s.id, kind: s.kind });
-        shared.set(s, labels);
-      }
-      for (const status of ALL_STATUSES) out.push({ value: status === state.status ? 1 : 0, labels: statusLabels[status]!, sharedLabels: labels });
-    }
-  }, () => {});
-  sharedLabels.registerMetric(family as unknown as Metric); // as src/proxy/metrics.ts still does
-  return { collectSet, computedGet, sharedLabels };
+  return { collectSet, computedGet };
 }
 
 /** CPU ms of one render, and the text. */
@@ -344,7 +388,6 @@ async function scrape(n: number) {
     full: async () => (await timedRender(full.registry)).ms,
     collectSet: async () => (await timedRender(families.collectSet)).ms,
     computedGet: async () => (await timedRender(families.computedGet)).ms,
-    sharedLabels: async () => (await timedRender(families.sharedLabels)).ms,
   });
   const statusText = await families.computedGet.metrics();
   full.detach();
@@ -356,8 +399,8 @@ async function scrape(n: number) {
     checkStatusOnly: {
       bytes: statusText.length,
       series: 4 * n,
-      cpuMs: { collectSet: spread(ms.collectSet), computedGet: spread(ms.computedGet), sharedLabels: spread(ms.sharedLabels) },
-      perProbeUs: { collectSet: perProbeUs(med('collectSet'), n), computedGet: perProbeUs(med('computedGet'), n), sharedLabels: perProbeUs(med('sharedLabels'), n) },
+      cpuMs: { collectSet: spread(ms.collectSet), computedGet: spread(ms.computedGet) },
+      perProbeUs: { collectSet: perProbeUs(med('collectSet'), n), computedGet: perProbeUs(med('computedGet'), n) },
       computedGetSavesShareOfProbe: r3((perProbeUs(med('collectSet'), n) - perProbeUs(med('computedGet'), n)) / (probeMs * 1000)),
       retainedHeapBytesPerCheck: retained,
     },
@@ -368,8 +411,9 @@ const report = {
   bench: 'metrics',
   node: process.version,
   rounds,
-  assumptions: { probeCpuMs: probeMs, probeSource: 'issue 20: bench/probes, reused-connection HTTP probe', checkIntervalS, scrapeIntervalS },
+  assumptions: { probeCpuMs: probeMs, probeSource: 'issue 20: bench/probes, reused-connection HTTP probe', requestCpuMs: requestMs, checkIntervalS, scrapeIntervalS },
   perResult: await perResult(),
+  perProxyAttempt: await perProxyAttempt(),
   lagWindow: await lagWindow(),
   scrape: [] as Awaited<ReturnType<typeof scrape>>[],
 };
