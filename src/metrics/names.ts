@@ -333,7 +333,7 @@ export const BALANCER_FAMILIES = {
 
 /** Families of the reverse proxy (proxy/metrics.ts), registered by `healthmesh proxy`. */
 export const PROXY_FAMILIES = {
-  // The reverse proxy (proxy/), counted into plain cells per request and published on scrape.
+  // The reverse proxy (proxy/): outcomes and in-flight counts in plain cells published on scrape; attempt durations observed into a Histogram.
   // `code` is the status class (2xx…5xx) or `error` for a transport failure or timeout.
   proxyUpstreamRequests: {
     name: 'healthmesh_proxy_upstream_requests_total',
