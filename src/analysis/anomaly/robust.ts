@@ -24,7 +24,11 @@
  * incident does not teach the detector that incidents are normal, while a
  * change that lasts (a new daily swing) does. After 32 flagged points in a
  * row the new level is accepted (the shift and sustained channels start
- * over), so a lasting shift is flagged at its start, not for hours. Before 16 points the score is 0.
+ * over), so a lasting shift is flagged at its start, not for hours.
+ * One alarm per episode: after a flag, the points of the same incident score
+ * just under the flag until the series has been quiet for 24 points
+ * (`alarmed` tells whether an episode is going on). Before 16 points the
+ * score is 0.
  *
  * Memory: about 1.5 KB (a 64-value sorted window, 8 past levels, a 24- and
  * a 168-bucket profile).
@@ -65,6 +69,8 @@ const ACCEPT_AFTER = 32;
 const REFRESH_EVERY = 4;
 /** Default flag: p ≤ 10⁻⁶. */
 export const ROBUST_FLAG_SCORE = 0.6;
+/** An alarmed episode ends after this many points in a row scored below LEARN_BELOW (p > 10⁻³). */
+const REARM_AFTER = 24;
 
 /** Which statistic set the last score: a lone deviation, a sustained one, or a moved median. */
 export type RobustChannel = 'point' | 'sustained' | 'shift';
@@ -90,6 +96,9 @@ export class RobustDetector implements AnomalyDetector {
   private levelCached = 0;
   /** Consecutive flagged points. */
   private run = 0;
+  /** Quiet points in a row since the episode's last rare one (while alarmed). */
+  private quiet = 0;
+  private episode = false;
   /** The shift channel speaks from this point on (after the first window, and a window after an accepted level). */
   private shiftFrom = WINDOW;
   private seen = 0;
@@ -128,21 +137,48 @@ export class RobustDetector implements AnomalyDetector {
       const zMax = Math.max(nPoint, nSustained, nShift);
       this.channel = zMax === nPoint ? 'point' : zMax === nSustained ? 'sustained' : 'shift';
       score = scoreOfTail(3 * normalTwoSided(zMax));
+      const raw = score;
       // A run of flags this long is a new normal, not an incident going on: accept it.
-      this.run = score >= this.flagScore ? this.run + 1 : 0;
+      this.run = raw >= this.flagScore ? this.run + 1 : 0;
       if (this.run >= ACCEPT_AFTER) {
         // The window still holds the old level: compare against the new one only once it has turned over.
         this.shiftFrom = this.seen + WINDOW;
         this.sustained = 1;
         this.run = 0;
       }
-      const weight = score < LEARN_BELOW ? 1 : RARE_WEIGHT;
+      const weight = raw < LEARN_BELOW ? 1 : RARE_WEIGHT;
       this.pointTail.learn(z, weight);
       this.sustainedTail.learn(zSustained, weight);
       if (haveShift) this.shiftTail.learn(zShift, weight);
+      score = this.suppress(raw);
     }
     this.learn(t, x, y, med, sigma);
     return score;
+  }
+
+  /** True from a flagged point until the series has been quiet for REARM_AFTER points: one incident, one alarm. */
+  get alarmed(): boolean {
+    return this.episode;
+  }
+
+  /**
+   * One alarm per episode: the first rare point of an incident is flagged;
+   * the points after it score just under the flag until the series has been
+   * quiet (p > 10⁻³) for REARM_AFTER points in a row. An incident is news
+   * once; flagging every point of it buries the next one.
+   */
+  private suppress(raw: number): number {
+    if (!this.episode) {
+      if (raw >= this.flagScore) {
+        this.episode = true;
+        this.quiet = 0;
+      }
+      return raw;
+    }
+    if (raw < LEARN_BELOW) {
+      if (++this.quiet >= REARM_AFTER) this.episode = false;
+    } else this.quiet = 0;
+    return Math.min(raw, this.flagScore - 1e-4);
   }
 
   /**
