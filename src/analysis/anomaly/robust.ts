@@ -20,6 +20,9 @@
  *      not the median, which jumps between the steps of quantized series).
  * Score: the smallest of the three normal tail probabilities times 3 (one
  * test of three), through scoreOfTail; flagged at p ≤ 10⁻⁶ (score ≥ 0.6).
+ * The trackers of the point and sustained statistics learn fast at first (a
+ * step of 1/√n), so a short series is calibrated within its first day, and all
+ * three start over when a seasonal shape is taken off (or changed).
  * The trackers learn from points with p ≤ 10⁻³ at a tenth of the pace, so an
  * incident does not teach the detector that incidents are normal, while a
  * change that lasts (a new daily swing) does. After 32 flagged points in a
@@ -67,6 +70,17 @@ const RARE_WEIGHT = 0.1;
 const ACCEPT_AFTER = 32;
 /** σ and the window's interquartile mean are recomputed every this many points. */
 const REFRESH_EVERY = 4;
+/**
+ * Early gain of the tail trackers (TailTracker): the point and sustained
+ * statistics are calibrated within the first day of a series (real metrics
+ * are heavier-tailed and more autocorrelated than normal noise, and a
+ * 4,000-point series must not spend its life uncalibrated). The shift
+ * statistic moves over 64 points, so a fast gain would chase its runs: it
+ * keeps the settled 2 % step.
+ */
+const EARLY_GAIN_POINT = 1;
+const EARLY_GAIN_SUSTAINED = 1;
+const EARLY_GAIN_SHIFT = 0;
 /** Default flag: p ≤ 10⁻⁶. */
 export const ROBUST_FLAG_SCORE = 0.6;
 /** An alarmed episode ends after this many points in a row scored below LEARN_BELOW (p > 10⁻³). */
@@ -87,9 +101,9 @@ export class RobustDetector implements AnomalyDetector {
   private readonly weekly = new SeasonalProfile(WEEK_MS, 168);
   /** The profile taken off now, if any. */
   private season: SeasonalProfile | null = null;
-  private readonly pointTail = new TailTracker(Z99);
-  private readonly sustainedTail = new TailTracker(Z99);
-  private readonly shiftTail = new TailTracker(Z99);
+  private readonly pointTail = new TailTracker(Z99, EARLY_GAIN_POINT);
+  private readonly sustainedTail = new TailTracker(Z99, EARLY_GAIN_SUSTAINED);
+  private readonly shiftTail = new TailTracker(Z99, EARLY_GAIN_SHIFT);
   private sustained = 1;
   /** σ and interquartile mean of the window, refreshed every REFRESH_EVERY points. */
   private sigmaCached = 0;
@@ -209,7 +223,16 @@ export class RobustDetector implements AnomalyDetector {
     const d = value - this.meanEw;
     this.meanEw += w * d;
     this.varianceEw += w * (d * (value - this.meanEw) - this.varianceEw);
-    if (dayTurn) this.season = this.pickSeason(t);
+    if (dayTurn) {
+      const season = this.pickSeason(t);
+      // Taking a shape off (or another one) changes what the statistics measure: their tails are learnt anew.
+      if (season !== this.season) {
+        this.pointTail.reset();
+        this.sustainedTail.reset();
+        this.shiftTail.reset();
+      }
+      this.season = season;
+    }
   }
 
   /** The profile to take off from now on: weekly if it explains clearly more than daily, each only after two periods. */
