@@ -329,7 +329,12 @@ for (const s of wanted) {
     const atDefault = summarize(countsAt(files, k, defaults.get(k)!), defaults.get(k)!);
     const oracle = sweepOf(files, k);
     const dev = tunedOnDev.get(k);
-    const tuned = dev ? { f1: summarize(countsAt(files, k, dev.bestF1.threshold), dev.bestF1.threshold), nab: summarize(countsAt(files, k, dev.bestNab.threshold), dev.bestNab.threshold) } : null;
+    const tuned = dev
+      ? {
+          f1: summarize(countsAt(files, k, dev.bestF1.threshold), dev.bestF1.threshold),
+          nab: summarize(countsAt(files, k, dev.bestNab.threshold), dev.bestNab.threshold),
+        }
+      : null;
     if (k === 'robust') {
       const th = defaults.get(k)!;
       const perFile = Object.fromEntries(files.map((f) => [f.name, summarize(countsAt([f], k, th), th)]));
@@ -349,4 +354,6 @@ if (values['check-cli']) {
   for (const f of corpus) if (scores.has(f.name)) cliCheck[f.name] = cliMismatches(join(dir, f.name), scores.get(f.name)!.get('robust')!);
 }
 
-process.stdout.write(`${JSON.stringify({ bench: 'anomaly-eval', data: dir, windows: windowsPath, clusterGap: CLUSTER_GAP, profile: PROFILE, splits: result, cliMismatchedRows: cliCheck })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ bench: 'anomaly-eval', data: dir, windows: windowsPath, clusterGap: CLUSTER_GAP, profile: PROFILE, splits: result, cliMismatchedRows: cliCheck })}\n`,
+);
