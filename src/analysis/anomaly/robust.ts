@@ -20,11 +20,18 @@
  *      not the median, which jumps between the steps of quantized series).
  * Score: the smallest of the three normal tail probabilities times 3 (one
  * test of three), through scoreOfTail; flagged at p ≤ 10⁻⁶ (score ≥ 0.6).
+ * The trackers of the point and sustained statistics learn fast at first (a
+ * step of 1/√n), so a short series is calibrated within its first day, and all
+ * three start over when a seasonal shape is taken off (or changed).
  * The trackers learn from points with p ≤ 10⁻³ at a tenth of the pace, so an
  * incident does not teach the detector that incidents are normal, while a
  * change that lasts (a new daily swing) does. After 32 flagged points in a
  * row the new level is accepted (the shift and sustained channels start
- * over), so a lasting shift is flagged at its start, not for hours. Before 16 points the score is 0.
+ * over), so a lasting shift is flagged at its start, not for hours.
+ * One alarm per episode: after a flag, the points of the same incident score
+ * just under the flag until the series has been quiet for 24 points
+ * (`alarmed` tells whether an episode is going on). Before 16 points the
+ * score is 0.
  *
  * Memory: about 1.5 KB (a 64-value sorted window, 8 past levels, a 24- and
  * a 168-bucket profile).
@@ -63,8 +70,21 @@ const RARE_WEIGHT = 0.1;
 const ACCEPT_AFTER = 32;
 /** σ and the window's interquartile mean are recomputed every this many points. */
 const REFRESH_EVERY = 4;
+/**
+ * Early gain of the tail trackers (TailTracker): the point and sustained
+ * statistics are calibrated within the first day of a series (real metrics
+ * are heavier-tailed and more autocorrelated than normal noise, and a
+ * 4,000-point series must not spend its life uncalibrated). The shift
+ * statistic moves over 64 points, so a fast gain would chase its runs: it
+ * keeps the settled 2 % step.
+ */
+const EARLY_GAIN_POINT = 1;
+const EARLY_GAIN_SUSTAINED = 1;
+const EARLY_GAIN_SHIFT = 0;
 /** Default flag: p ≤ 10⁻⁶. */
 export const ROBUST_FLAG_SCORE = 0.6;
+/** An alarmed episode ends after this many points in a row scored below LEARN_BELOW (p > 10⁻³). */
+const REARM_AFTER = 24;
 
 /** Which statistic set the last score: a lone deviation, a sustained one, or a moved median. */
 export type RobustChannel = 'point' | 'sustained' | 'shift';
@@ -81,15 +101,18 @@ export class RobustDetector implements AnomalyDetector {
   private readonly weekly = new SeasonalProfile(WEEK_MS, 168);
   /** The profile taken off now, if any. */
   private season: SeasonalProfile | null = null;
-  private readonly pointTail = new TailTracker(Z99);
-  private readonly sustainedTail = new TailTracker(Z99);
-  private readonly shiftTail = new TailTracker(Z99);
+  private readonly pointTail = new TailTracker(Z99, EARLY_GAIN_POINT);
+  private readonly sustainedTail = new TailTracker(Z99, EARLY_GAIN_SUSTAINED);
+  private readonly shiftTail = new TailTracker(Z99, EARLY_GAIN_SHIFT);
   private sustained = 1;
   /** σ and interquartile mean of the window, refreshed every REFRESH_EVERY points. */
   private sigmaCached = 0;
   private levelCached = 0;
   /** Consecutive flagged points. */
   private run = 0;
+  /** Quiet points in a row since the episode's last rare one (while alarmed). */
+  private quiet = 0;
+  private episode = false;
   /** The shift channel speaks from this point on (after the first window, and a window after an accepted level). */
   private shiftFrom = WINDOW;
   private seen = 0;
@@ -128,21 +151,48 @@ export class RobustDetector implements AnomalyDetector {
       const zMax = Math.max(nPoint, nSustained, nShift);
       this.channel = zMax === nPoint ? 'point' : zMax === nSustained ? 'sustained' : 'shift';
       score = scoreOfTail(3 * normalTwoSided(zMax));
+      const raw = score;
       // A run of flags this long is a new normal, not an incident going on: accept it.
-      this.run = score >= this.flagScore ? this.run + 1 : 0;
+      this.run = raw >= this.flagScore ? this.run + 1 : 0;
       if (this.run >= ACCEPT_AFTER) {
         // The window still holds the old level: compare against the new one only once it has turned over.
         this.shiftFrom = this.seen + WINDOW;
         this.sustained = 1;
         this.run = 0;
       }
-      const weight = score < LEARN_BELOW ? 1 : RARE_WEIGHT;
+      const weight = raw < LEARN_BELOW ? 1 : RARE_WEIGHT;
       this.pointTail.learn(z, weight);
       this.sustainedTail.learn(zSustained, weight);
       if (haveShift) this.shiftTail.learn(zShift, weight);
+      score = this.suppress(raw);
     }
     this.learn(t, x, y, med, sigma);
     return score;
+  }
+
+  /** True from a flagged point until the series has been quiet for REARM_AFTER points: one incident, one alarm. */
+  get alarmed(): boolean {
+    return this.episode;
+  }
+
+  /**
+   * One alarm per episode: the first rare point of an incident is flagged;
+   * the points after it score just under the flag until the series has been
+   * quiet (p > 10⁻³) for REARM_AFTER points in a row. An incident is news
+   * once; flagging every point of it buries the next one.
+   */
+  private suppress(raw: number): number {
+    if (!this.episode) {
+      if (raw >= this.flagScore) {
+        this.episode = true;
+        this.quiet = 0;
+      }
+      return raw;
+    }
+    if (raw < LEARN_BELOW) {
+      if (++this.quiet >= REARM_AFTER) this.episode = false;
+    } else this.quiet = 0;
+    return Math.min(raw, this.flagScore - 1e-4);
   }
 
   /**
@@ -173,7 +223,16 @@ export class RobustDetector implements AnomalyDetector {
     const d = value - this.meanEw;
     this.meanEw += w * d;
     this.varianceEw += w * (d * (value - this.meanEw) - this.varianceEw);
-    if (dayTurn) this.season = this.pickSeason(t);
+    if (dayTurn) {
+      const season = this.pickSeason(t);
+      // Taking a shape off (or another one) changes what the statistics measure: their tails are learnt anew.
+      if (season !== this.season) {
+        this.pointTail.reset();
+        this.sustainedTail.reset();
+        this.shiftTail.reset();
+      }
+      this.season = season;
+    }
   }
 
   /** The profile to take off from now on: weekly if it explains clearly more than daily, each only after two periods. */
