@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, waitFor } from '../helpers/spawn.js';
+import { runCli, startCli, stopMs, waitFor } from '../helpers/spawn.js';
+import { within } from '../helpers/wait.js';
 
 let server: Server;
 let base: string;
@@ -204,10 +205,12 @@ services:
       const line = output().split('\n').find((l) => l.includes('down/d1/tcp UNKNOWN'))!;
       expect(JSON.parse(line)).toMatchObject({ check: 'down/d1/tcp', from: 'UNKNOWN', to: 'UNHEALTHY', reason: 'connect_refused' });
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      const sentAt = Date.now();
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(Date.now() - sentAt).toBeLessThan(1000);
+      expect(await within(exited, 10_000, 'the daemon to exit on SIGTERM')).toBe(0);
+      // Timed inside the daemon, from the signal to the end of its stop: the time the OS takes to deliver
+      // the signal and reap the process under load is not the daemon's. A stop cut by the 900 ms guard
+      // logs no "stopped" line, so this fails for a stop that hangs as well as for a slow one.
+      expect(stopMs(output())).toBeLessThan(1000);
     } finally {
       child.kill('SIGKILL');
     }
