@@ -1,3 +1,5 @@
+import type { FakeClock } from '../../src/core/clock.js';
+
 /**
  * Waiting on a condition instead of sleeping a fixed time: for tests that
  * need real I/O time (sockets, child processes, outside programs). A fixed
@@ -68,4 +70,23 @@ export function within<T>(promise: Promise<T>, timeoutMs: number, what: string):
     timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Advances a FakeClock in `stepMs` steps (letting promise callbacks and
+ * pending I/O callbacks run after each) until `cond` holds; throws once
+ * `maxMs` of fake time passed without it. Bounding the fake time asserts the
+ * timing too ("within two intervals"), and costs no wall time. Only for code
+ * whose waits are all on the clock: a real socket in flight would see fake
+ * time run past its timeouts.
+ */
+export async function advanceUntil(clock: FakeClock, cond: () => boolean, options: { stepMs?: number; maxMs: number; what?: string }): Promise<number> {
+  const { stepMs = 10, maxMs, what = 'condition' } = options;
+  const start = clock.now();
+  for (;;) {
+    await new Promise((r) => setImmediate(r));
+    if (cond()) return clock.now() - start;
+    if (clock.now() - start >= maxMs) throw new Error(`${what} did not hold within ${maxMs} ms of fake time`);
+    await clock.advanceAsync(stepMs, stepMs);
+  }
 }
