@@ -68,7 +68,8 @@ const CLIENTS = [
 
 /** `check` for one client: runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
 function checker(reuse: boolean) {
-  return (server: { address: string }, input: HttpInput = {}, timeoutMs = 500, abortMs = timeoutMs) =>
+  // 5 s by default: a happy path must not turn into a timeout on a loaded machine; timeout tests pass their own.
+  return (server: { address: string }, input: HttpInput = {}, timeoutMs = 5000, abortMs = timeoutMs) =>
     runOnce(createRunner, httpSpec(server.address, { reuse_connections: reuse, ...input }, timeoutMs), abortMs);
 }
 

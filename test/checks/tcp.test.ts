@@ -12,8 +12,11 @@ import { holdsWithin, within } from '../helpers/wait.js';
 
 const { cleanups, track } = useCleanups();
 
-/** Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
-function check(address: string, input: TcpInput = {}, timeoutMs = 500, abortMs = timeoutMs) {
+/**
+ * Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. 5 s by
+ * default: a happy path must not turn into a timeout on a loaded machine; timeout tests pass their own.
+ */
+function check(address: string, input: TcpInput = {}, timeoutMs = 5000, abortMs = timeoutMs) {
   return runOnce(createRunner, tcpSpec(address, input, timeoutMs), abortMs);
 }
 
