@@ -2,9 +2,13 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli, startCli, stopMs, waitFor } from '../helpers/spawn.js';
 import { within } from '../helpers/wait.js';
+
+// Each test starts node processes: at load 16 one start alone took over 5 s (vitest's default bound),
+// so the bound is 30 s here; runCli still kills a CLI that outlives 15 s, and every assertion stays.
+vi.setConfig({ testTimeout: 30_000 });
 
 let server: Server;
 let base: string;
