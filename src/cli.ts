@@ -168,10 +168,13 @@ function onShutdown(logger: import('./core/logger.js').Logger, stop: () => Promi
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, `${signal} received, stopping`);
+    const signalledAt = realClock.now();
     const guard = setTimeout(() => process.exit(0), graceMs + 900);
     guard.unref();
     stop().then(
       () => {
+        // Says the stop finished by itself (not cut by the guard) and how long it took inside the process.
+        logger.info({ signal, stop_ms: Math.round(realClock.now() - signalledAt) }, 'stopped');
         logger.flush?.();
         process.exit(0);
       },

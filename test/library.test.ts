@@ -2,33 +2,33 @@ import express from 'express';
 import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../src/core/clock.js';
 import { createHealthmesh, healthHandler, healthRoutes, type Healthmesh } from '../src/index.js';
+import { tracked } from './helpers/api.js';
+import { advanceUntil, waitFor, within } from './helpers/wait.js';
 
 const open: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of open.splice(0)) await close();
 });
 
-async function until(predicate: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function embedded(): { hm: Healthmesh; flags: { db: boolean; cache: boolean } } {
+/**
+ * An embedded healthmesh on a FakeClock: its checks are functions, so every wait is on the clock and the
+ * tests advance it (two 50 ms intervals at most for a change to show) instead of sleeping.
+ */
+function embedded(): { hm: Healthmesh; flags: { db: boolean; cache: boolean }; clock: FakeClock; until: (cond: () => boolean) => Promise<number> } {
   const flags = { db: true, cache: true };
-  const hm = createHealthmesh();
+  const clock = new FakeClock(1_000_000);
+  const hm = createHealthmesh({ clock });
   hm.addCheck('db', () => (flags.db ? { status: 'pass', output: 'db ok' } : { status: 'fail', output: 'db down' }), { interval: '50ms' });
   hm.addCheck('cache', async () => ({ status: flags.cache ? 'HEALTHY' : 'UNHEALTHY' }), { interval: '50ms', critical: false });
   open.push(() => hm.shutdown());
-  return { hm, flags };
+  return { hm, flags, clock, until: (cond) => advanceUntil(clock, cond, { maxMs: 100 }) };
 }
 
 describe('library mode', () => {
   it('serves /health, /livez and /readyz in a fastify app, backed by in-process checks', async () => {
-    const { hm, flags } = embedded();
+    const { hm, flags, until } = embedded();
     await hm.start();
     const app = Fastify();
     await app.register(healthRoutes, { healthmesh: hm });
@@ -55,7 +55,7 @@ describe('library mode', () => {
   });
 
   it('works as express middleware and passes other routes through', async () => {
-    const { hm } = embedded();
+    const { hm, until } = embedded();
     await hm.start();
     const app = express();
     app.use(healthHandler(hm));
@@ -71,13 +71,16 @@ describe('library mode', () => {
   });
 
   it('fails readiness first on shutdown, then stops the checks after the drain', async () => {
-    const { hm } = embedded();
+    const { hm, clock, until } = embedded();
     await hm.start();
     await until(() => hm.isReady());
-    const stopping = hm.shutdown({ drainMs: 150 });
+    const stopping = tracked(hm.shutdown({ drainMs: 150 }));
     expect(hm.isReady()).toBe(false);
+    await clock.advanceAsync(149, 10);
+    expect(stopping.settled).toBe(false);
     expect(hm.engine.schedulerStats().checks).toBe(2); // still checking while draining
-    await stopping;
+    await clock.advanceAsync(1);
+    await within(stopping, 2000, 'the shutdown to end after the drain');
     expect(hm.engine.schedulerStats().checks).toBe(0);
   });
 
@@ -112,7 +115,8 @@ describe('library: balancing outgoing requests', () => {
     open.push(() => hm.shutdown());
     await hm.start();
     const b = hm.balancer('api');
-    await until(() => b.snapshot().instances.find((m) => m.id === 'up')!.usable && b.snapshot().instances.find((m) => m.id === 'down')!.status === 'UNHEALTHY');
+    // Real sockets on the real clock (fake time would run past the connect timeout): wait for the condition.
+    await waitFor(() => b.snapshot().instances.find((m) => m.id === 'up')!.usable && b.snapshot().instances.find((m) => m.id === 'down')!.status === 'UNHEALTHY', { timeoutMs: 5000, what: 'up usable, down UNHEALTHY' });
     const picked = new Set(Array.from({ length: 20 }, () => b.pick()!.id));
     expect([...picked]).toEqual(['up']);
     for (let i = 0; i < 2; i++) b.report('up', { ok: false, latencyMs: 3, status: 502 });

@@ -8,6 +8,7 @@ import { Outbox } from '../../src/alerts/outbox.js';
 import type { Notification } from '../../src/alerts/types.js';
 import { webhookNotifierSchema, slackNotifierSchema } from '../../src/config/alerts.js';
 import { realClock } from '../../src/core/clock.js';
+import { waitFor } from '../helpers/wait.js';
 import { realRandom } from '../../src/core/random.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { silentLogger } from './harness.js';
@@ -141,7 +142,8 @@ describe('delivery through the outbox to a real receiver', () => {
     await outbox.start();
     const ids = Array.from({ length: 20 }, (_, i) => `n${i}`);
     for (const id of ids) await outbox.enqueue(notification(id), ['hook']);
-    await new Promise((res) => setTimeout(res, 300));
+    // Tried and refused (rather than 300 ms slept and hoped): then nothing has arrived.
+    await waitFor(async () => /ECONNREFUSED/.test((await store.notifierStats())[0]?.lastError ?? ''), { timeoutMs: 10_000, what: 'a refused try' });
     expect(r.requests).toHaveLength(0);
     expect((await store.notifierStats())[0]!.lastError).toMatch(/ECONNREFUSED/);
     await r.start(); // up again, same port

@@ -260,7 +260,7 @@ describe('custom check in a worker', { timeout: 30_000 }, () => {
     expect((await attempt(ok, 5000)).status).toBe('HEALTHY');
     // Runs in flight when their checks close settle as closed.
     const pending = [attempt(slow, 5000), attempt(looping, 5000)];
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => kind.liveWorkers() === 3 && threadCount() > threads0, 5000, 'the three workers to run');
     expect(threadCount()).toBeGreaterThan(threads0);
     expect(kind.liveWorkers()).toBe(3);
     for (const r of [ok, slow, looping]) await r.close?.();

@@ -7,6 +7,7 @@ import { useCleanups } from '../helpers/cleanups.js';
 import { rawServer } from '../helpers/hostile.js';
 import { attempt, checkDeps } from '../helpers/run-check.js';
 import { grpcSpec } from '../helpers/spec.js';
+import { settle } from '../helpers/api.js';
 import { waitFor } from '../helpers/spawn.js';
 
 const { cleanups } = useCleanups();
@@ -131,12 +132,13 @@ describe('grpc Watch reconnect backoff', () => {
 
     const expectAttemptBetween = async (minMs: number, maxMs: number, n: number): Promise<void> => {
       clock.advance(minMs - 1);
-      await new Promise((res) => setTimeout(res, 100));
+      await settle();
+      expect(clock.pendingTimers()).toBe(1); // the reconnect is still waiting
       expect(s.connections()).toBe(n - 1);
       clock.advance(maxMs - minMs + 2);
       await waitFor(() => s.connections() === n, 2000, `stream attempt ${n}`);
-      // Let the attempt fail before moving the clock again.
-      await new Promise((res) => setTimeout(res, 100));
+      // Let the attempt fail (its reconnect armed) before moving the clock again, however slow the machine.
+      await waitFor(() => clock.pendingTimers() === 1, 2000, `stream attempt ${n} to fail`);
     };
     await expectAttemptBetween(80, 120, 2);
     await expectAttemptBetween(160, 240, 3);
@@ -163,7 +165,8 @@ describe('grpc Watch dependencies', () => {
     await new Promise((res) => setTimeout(res, 300));
     expect(s.connections()).toBe(1);
     clock.advance(79);
-    await new Promise((res) => setTimeout(res, 100));
+    await settle();
+    expect(clock.pendingTimers()).toBe(1); // still waiting at 79 ms
     expect(s.connections()).toBe(1);
     clock.advance(1);
     await waitFor(() => s.connections() === 2, 2000, 'the stream reopened at exactly 80 ms');

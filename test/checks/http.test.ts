@@ -5,8 +5,7 @@ import { compileStatusTable, httpCheck } from '../../src/checks/http.js';
 import { reasonFromError } from '../../src/checks/errors.js';
 import { createRunner } from '../../src/checks/index.js';
 import { compileJsonPath, getJsonPath, MISSING } from '../../src/checks/jsonpath.js';
-import { armDelayMs } from '../../src/checks/probe-support.js';
-import { FakeClock, realClock } from '../../src/core/clock.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import {
@@ -25,6 +24,7 @@ import {
 } from '../helpers/hostile.js';
 import { attempt, checkDeps, runOnce, runSeries } from '../helpers/run-check.js';
 import { httpSpec, type HttpInput } from '../helpers/spec.js';
+import { waitFor, within } from '../helpers/wait.js';
 
 const { cleanups, track } = useCleanups();
 
@@ -68,7 +68,8 @@ const CLIENTS = [
 
 /** `check` for one client: runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
 function checker(reuse: boolean) {
-  return (server: { address: string }, input: HttpInput = {}, timeoutMs = 500, abortMs = timeoutMs) =>
+  // 5 s by default: a happy path must not turn into a timeout on a loaded machine; timeout tests pass their own.
+  return (server: { address: string }, input: HttpInput = {}, timeoutMs = 5000, abortMs = timeoutMs) =>
     runOnce(createRunner, httpSpec(server.address, { reuse_connections: reuse, ...input }, timeoutMs), abortMs);
 }
 
@@ -347,7 +348,7 @@ describe('http check: connections', () => {
     const baseline = openFds();
     const runner = httpCheck(httpSpec(s.address, { scheme: 'https' }, 2000), checkDeps());
     const pending = attempt(runner, 2000);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => s.connections() === 1, { timeoutMs: 2000, what: 'the run to connect' }); // in flight: stuck in the TLS handshake
     await runner.close?.();
     const r = await pending;
     expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'aborted' });
@@ -360,7 +361,7 @@ describe('http check: connections', () => {
     const baseline = openFds();
     const runner = httpCheck(httpSpec(s.address, { reuse_connections: false }, 2000), checkDeps());
     const pending = [attempt(runner, 2000), attempt(runner, 2000)];
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => s.connections() === 2, { timeoutMs: 2000, what: 'both runs to connect' }); // in flight: waiting for an answer
     await runner.close?.();
     for (const r of await Promise.all(pending)) {
       expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'aborted' });
@@ -681,13 +682,15 @@ describe('http check: TLS', () => {
 });
 
 describe.each(CLIENTS)('http check: abort contract, $name', ({ reuse }) => {
+  // On a FakeClock that stands still every run is done "before the arm delay", however slow the machine is.
   it('does not read ctx.signal when the probe is done before the arm delay', async () => {
     const s = await app();
-    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000), checkDeps());
+    const clock = new FakeClock(0);
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000), checkDeps(clock));
     let reads = 0;
     const signal = new AbortController().signal;
     const ctx = {
-      clock: realClock,
+      clock,
       get signal() {
         reads++;
         return signal;
@@ -704,17 +707,20 @@ describe.each(CLIENTS)('http check: abort contract, $name', ({ reuse }) => {
     expect(reads).toBe(0);
   });
 
+  // On a FakeClock: the arm delay is the probe's own timer, so wall-clock load cannot stretch it.
   it('sees a signal aborted before the run within the arm delay', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
-    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000), checkDeps());
+    const clock = new FakeClock(0);
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000), checkDeps(clock));
     const ac = new AbortController();
     ac.abort();
-    const t0 = performance.now();
-    const r = await runner.run({ signal: ac.signal, clock: realClock });
+    const run = runner.run({ signal: ac.signal, clock });
+    // The silent server never answers and the 2 s timeout never comes on this clock: only the armed signal ends the run.
+    clock.advance(20); // armDelayMs: at most 20 ms
+    const r = await within(run, 2000, 'the run to see the aborted signal');
     await runner.close?.();
     expect(r.reason).toBe('timeout');
-    expect(performance.now() - t0).toBeLessThan(armDelayMs(2000) + SLACK_MS);
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 });

@@ -2,17 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { createRunner } from '../../src/checks/index.js';
 import { parseHostPort } from '../../src/checks/probe-support.js';
 import { tcpCheck, unescapeBytes } from '../../src/checks/tcp.js';
-import { FakeClock, realClock } from '../../src/core/clock.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, neverAcceptingServer, rawServer, silentServer } from '../helpers/hostile.js';
 import { attempt, checkDeps, runOnce } from '../helpers/run-check.js';
 import { tcpSpec, type TcpInput } from '../helpers/spec.js';
+import { holdsWithin, within } from '../helpers/wait.js';
 
 const { cleanups, track } = useCleanups();
 
-/** Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. */
-function check(address: string, input: TcpInput = {}, timeoutMs = 500, abortMs = timeoutMs) {
+/**
+ * Runs once with the spec's timeout; `abortMs` aborts earlier, as the scheduler's signal would. 5 s by
+ * default: a happy path must not turn into a timeout on a loaded machine; timeout tests pass their own.
+ */
+function check(address: string, input: TcpInput = {}, timeoutMs = 5000, abortMs = timeoutMs) {
   return runOnce(createRunner, tcpSpec(address, input, timeoutMs), abortMs);
 }
 
@@ -104,7 +108,7 @@ describe('tcp check', () => {
     const s = await redis();
     const r = await check(s.address, { send: 'QUIT\\r\\n' });
     expect(r.status).toBe('HEALTHY');
-    await new Promise((res) => setTimeout(res, 50));
+    await holdsWithin(() => s.received.join('') === 'QUIT\r\n', 2000); // the bytes cross loopback after the run ends
     expect(s.received.join('')).toBe('QUIT\r\n');
   });
 
@@ -174,25 +178,30 @@ describe('tcp check', () => {
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
+  // On a FakeClock: the arm delay is the probe's own timer, so wall-clock load cannot stretch it.
   it('sees a signal aborted before the run within the arm delay', async () => {
     const s = track(await silentServer());
     const baseline = openFds();
     const ac = new AbortController();
     ac.abort();
-    const t0 = performance.now();
-    const r = await tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000), checkDeps()).run({ signal: ac.signal, clock: realClock });
+    const clock = new FakeClock(0);
+    const run = tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000), checkDeps(clock)).run({ signal: ac.signal, clock });
+    // The silent server never answers and the 2 s timeout never comes on this clock: only the armed signal ends the run.
+    clock.advance(20); // armDelayMs: at most 20 ms
+    const r = await within(run, 2000, 'the run to see the aborted signal');
     expect(r.reason).toBe('timeout');
-    expect(performance.now() - t0).toBeLessThan(20 + SLACK_MS);
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
   it('does not read ctx.signal when the probe is done before the arm delay', async () => {
     const s = await redis('+OK\r\n');
-    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000), checkDeps());
+    // The fake clock stands still, so every run is done "before the arm delay" however slow the machine is.
+    const clock = new FakeClock(0);
+    const runner = tcpCheck(tcpSpec(s.address, { expect: '+OK' }, 2000), checkDeps(clock));
     let reads = 0;
     const signal = new AbortController().signal;
     const ctx = {
-      clock: realClock,
+      clock,
       get signal() {
         reads++;
         return signal;
@@ -200,6 +209,7 @@ describe('tcp check', () => {
     };
     for (let i = 0; i < 5; i++) expect((await runner.run(ctx)).status).toBe('HEALTHY');
     expect(reads).toBe(0);
+    expect(clock.pendingTimers()).toBe(0); // each run dropped its arm timer
   });
 
   it('reports an address without port as UNKNOWN error instead of throwing', async () => {

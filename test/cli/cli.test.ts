@@ -2,8 +2,13 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, waitFor } from '../helpers/spawn.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli, startCli, stopMs, waitFor } from '../helpers/spawn.js';
+import { within } from '../helpers/wait.js';
+
+// Each test starts node processes: at load 16 one start alone took over 5 s (vitest's default bound),
+// so the bound is 30 s here; runCli still kills a CLI that outlives 15 s, and every assertion stays.
+vi.setConfig({ testTimeout: 30_000 });
 
 let server: Server;
 let base: string;
@@ -204,10 +209,12 @@ services:
       const line = output().split('\n').find((l) => l.includes('down/d1/tcp UNKNOWN'))!;
       expect(JSON.parse(line)).toMatchObject({ check: 'down/d1/tcp', from: 'UNKNOWN', to: 'UNHEALTHY', reason: 'connect_refused' });
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      const sentAt = Date.now();
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(Date.now() - sentAt).toBeLessThan(1000);
+      expect(await within(exited, 10_000, 'the daemon to exit on SIGTERM')).toBe(0);
+      // Timed inside the daemon, from the signal to the end of its stop: the time the OS takes to deliver
+      // the signal and reap the process under load is not the daemon's. A stop cut by the 900 ms guard
+      // logs no "stopped" line, so this fails for a stop that hangs as well as for a slow one.
+      expect(stopMs(output())).toBeLessThan(1000);
     } finally {
       child.kill('SIGKILL');
     }

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCli, waitFor } from '../helpers/spawn.js';
+import { startCli, waitFor as waitUntilTrue } from '../helpers/spawn.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'e2e-token-0123456789';
 
@@ -46,7 +47,7 @@ describe('the daemon as a spawned process', () => {
     const base = `http://127.0.0.1:${port}`;
     const { child, output } = startCli(['start', '--config', writeConfig(dir, port)]);
     children.push(child);
-    await waitFor(() => output().includes('watching'), 15_000, 'daemon start');
+    await waitUntilTrue(() => output().includes('watching'), 15_000, 'daemon start');
 
     // Follow transitions over SSE from the start.
     let sse = '';
@@ -62,20 +63,22 @@ describe('the daemon as a spawned process', () => {
     expect(reg.status).toBe(201);
 
     const healthy = async () => ((await (await fetch(`${base}/api/v1/services/api/instances?status=healthy`)).json()) as { items: unknown[] }).items.length;
-    await waitFor(() => sse.includes('"to":"HEALTHY"'), 10_000, 'HEALTHY over SSE');
+    await waitUntilTrue(() => sse.includes('"to":"HEALTHY"'), 10_000, 'HEALTHY over SSE');
     expect(await healthy()).toBe(1);
 
     await new Promise<void>((r) => target.close(() => r()));
-    await waitFor(() => sse.includes('"to":"UNHEALTHY"'), 10_000, 'UNHEALTHY over SSE');
+    await waitUntilTrue(() => sse.includes('"to":"UNHEALTHY"'), 10_000, 'UNHEALTHY over SSE');
     expect(sse).toMatch(/"check":"api\/a1\/port","service":"api","instance":"a1","from":"HEALTHY","to":"UNHEALTHY","reason":"connect_refused"/);
     expect(await healthy()).toBe(0);
 
     // History: both kinds of result were stored (flush every 200 ms).
-    let history: Array<{ status: string }> = [];
-    for (let i = 0; i < 50 && !history.some((r) => r.status === 'UNHEALTHY'); i++) {
-      history = ((await (await fetch(`${base}/api/v1/checks/api/a1/port/history?limit=1000`)).json()) as { items: Array<{ status: string }> }).items;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const history = await waitFor(
+      async () => {
+        const items = ((await (await fetch(`${base}/api/v1/checks/api/a1/port/history?limit=1000`)).json()) as { items: Array<{ status: string }> }).items;
+        return items.some((r) => r.status === 'UNHEALTHY') && items;
+      },
+      { timeoutMs: 5000, what: 'an UNHEALTHY result in history' },
+    );
     expect(history.some((r) => r.status === 'HEALTHY')).toBe(true);
     expect(history.some((r) => r.status === 'UNHEALTHY')).toBe(true);
 
@@ -96,7 +99,7 @@ describe('the daemon as a spawned process', () => {
     const base = `http://127.0.0.1:${port}`;
     const first = startCli(['start', '--config', config]);
     children.push(first.child);
-    await waitFor(() => first.output().includes('watching'), 15_000, 'daemon start');
+    await waitUntilTrue(() => first.output().includes('watching'), 15_000, 'daemon start');
 
     const acknowledged: string[] = [];
     const register = async (i: number) => {
@@ -109,7 +112,10 @@ describe('the daemon as a spawned process', () => {
     };
     // Register while checks run and results are written, then kill mid-stream.
     for (let i = 0; i < 30; i++) await register(i);
-    await new Promise((r) => setTimeout(r, 600));
+    // Mid-stream: results of the registered checks are being flushed (two flushes seen) when the kill comes.
+    const stored = async () => ((await (await fetch(`${base}/api/v1/checks/api/r0/tcp/history?limit=1000`)).json()) as { items: unknown[] }).items.length;
+    const firstFlush = await waitFor(stored, { timeoutMs: 10_000, what: 'results of r0 in history' });
+    await waitFor(async () => (await stored()) > firstFlush, { timeoutMs: 10_000, what: 'a second flush of r0 results' });
     const inflight = Promise.allSettled(Array.from({ length: 10 }, (_, i) => register(100 + i)));
     const firstExited = new Promise((r) => first.child.once('exit', r));
     const killedAt = Date.now();
@@ -120,7 +126,7 @@ describe('the daemon as a spawned process', () => {
 
     const second = startCli(['start', '--config', config]);
     children.push(second.child);
-    await waitFor(() => second.output().includes('watching'), 15_000, 'daemon restart');
+    await waitUntilTrue(() => second.output().includes('watching'), 15_000, 'daemon restart');
     const listed = ((await (await fetch(`${base}/api/v1/services/api/instances?limit=1000`)).json()) as { items: Array<{ id: string }> }).items.map((i: { id: string }) => i.id);
     for (const id of acknowledged) expect(listed).toContain(id);
 

@@ -50,3 +50,17 @@ export async function waitUntil(predicate: () => boolean, withinMs: number, poll
 export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   if (!(await waitUntil(predicate, timeoutMs))) throw new Error(`timed out waiting for ${what}`);
 }
+
+/**
+ * The `stop_ms` of the daemon's "stopped" log line (JSON log format): how
+ * long its stop took from the signal, timed inside the process. Throws, with
+ * the output, when there is none: the stop hung and the exit guard cut it.
+ */
+export function stopMs(output: string): number {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { msg?: string; stop_ms?: number };
+    if (entry.msg === 'stopped' && typeof entry.stop_ms === 'number') return entry.stop_ms;
+  }
+  throw new Error(`no "stopped" log line (the stop did not finish by itself):\n${output}`);
+}

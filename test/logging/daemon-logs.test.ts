@@ -71,9 +71,12 @@ describe('the daemon log', () => {
       store: await failingStore(),
     });
     const app = daemon.server;
-    const settle = async (ms: number) => {
-      for (let t = 0; t < ms; t += 100) {
-        clock.advance(100);
+    // Fake time in steps, with a real 2 ms after each for the I/O the timers start (the store's writes,
+    // the SRV lookups); stops as soon as every awaited line is logged, or after `maxMs` of fake time.
+    const logged = (pattern: RegExp) => out.lines.some((l) => pattern.test((JSON.parse(l) as { msg: string }).msg));
+    const settleUntil = async (patterns: RegExp[], maxMs: number, stepMs = 100) => {
+      for (let t = 0; t < maxMs && !patterns.every(logged); t += stepMs) {
+        clock.advance(stepMs);
         await new Promise((r) => setTimeout(r, 2));
       }
     };
@@ -97,8 +100,8 @@ describe('the daemon log', () => {
       // a registration that stays UNHEALTHY is deregistered
       const reg = await app.inject({ method: 'POST', url: '/api/v1/instances', payload: { service: 'api', id: 'r1', address: '127.0.0.1:1', checks: [{ kind: 'tcp' }] } });
       expect(reg.statusCode).toBeLessThan(300);
-      await settle(4000); // flush (fails once), SRV lookups (fail), the deregistration
-      await settle(61_000); // store maintenance (fails)
+      await settleUntil([/^history flush failed/, /^SRV lookup for found failed/, /^deregistering api\/r1/], 4000); // within 2 s deregister_after and a 1 s interval
+      await settleUntil([/^store maintenance failed/], 61_000, 1000); // hourly-ish job: every 60 s; the 1 s steps keep the 1 s timers in order
       writeFileSync(file, config('127.0.0.1:1'));
       await daemon.reload();
     } finally {

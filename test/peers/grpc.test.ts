@@ -15,7 +15,9 @@ import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { grpcCheck } from '../../src/checks/grpc.js';
 import type { CheckRunner } from '../../src/core/check.js';
+import { FakeClock } from '../../src/core/clock.js';
 import type { ProbeOutcome } from '../../src/core/result.js';
+import { settle } from '../helpers/api.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { closedPort, garbageServer, selfSignedCert, silentServer } from '../helpers/hostile.js';
@@ -497,12 +499,17 @@ describe('grpc check (Watch mode)', () => {
   it('close() stops reconnecting to a server that is gone', async () => {
     const port = await closedPort();
     const baseline = openFds();
-    const r = grpcCheck(grpcSpec(`127.0.0.1:${port}`, { mode: 'watch' }, 1000), checkDeps());
+    // The reconnect timer is on the injected clock: a FakeClock shows it gone, instead of 600 ms of wall time.
+    const clock = new FakeClock(0);
+    const r = grpcCheck(grpcSpec(`127.0.0.1:${port}`, { mode: 'watch' }, 1000), checkDeps(clock));
     expect((await attempt(r, 1000)).reason).toBe('connect_refused');
+    await waitFor(() => clock.pendingTimers() === 1, 2000, 'the reconnect to be scheduled');
     await r.close?.();
-    // A server appearing later gets no Watch: the reconnect timer died with close().
+    expect(clock.pendingTimers()).toBe(0); // the reconnect timer died with close()
+    // A server appearing later gets no Watch, however long we wait.
     const s = await healthServer({ port });
-    await new Promise((res) => setTimeout(res, 600));
+    clock.advance(60_000);
+    await settle();
     expect(s.watchers()).toBe(0);
     await s.stop();
     expect(await settleFds(baseline, 3000)).toBeLessThanOrEqual(baseline);

@@ -110,16 +110,21 @@ describe('lean engine: drain of a slow client', () => {
 
   it('an idle keep-alive connection whose last response is still being written to a slow client is not destroyed by the drain', async () => {
     let proxySocket: Socket | undefined;
+    let proxyConnection: LeanConnection | undefined;
     let clientPort = -1;
     const writeHead = LeanConnection.prototype.writeHead;
     vi.spyOn(LeanConnection.prototype, 'writeHead').mockImplementation(function (this: LeanConnection, ...args: Parameters<LeanConnection['writeHead']>) {
-      if (this.socket.remotePort === clientPort) proxySocket = this.socket;
+      if (this.socket.remotePort === clientPort) {
+        proxySocket = this.socket;
+        proxyConnection = this;
+      }
       writeHead.apply(this, args);
     });
     const { up, ended: upstreamEnded } = await upstreamUntilBuffered(() => proxySocket);
     const { proxy, c } = await slowClientRequest(up.address, new FakeClock(0), (port) => (clientPort = port));
     await waitFor(upstreamEnded, 'the upstream to end', 15_000);
-    await new Promise((r) => setTimeout(r, 50)); // the proxy has ended the response: the connection is idle, its socket still holds bytes
+    // The proxy has ended the response: the connection is idle, its socket still holds bytes.
+    await waitFor(() => proxyConnection!.finished(), 'the proxy to end the response', 5000);
     const bufferedAtEnd = proxySocket!.writableLength;
     const closing = proxy.close();
     await new Promise((r) => setTimeout(r, 20));
@@ -147,7 +152,7 @@ describe('node engine: drain of a slow client', () => {
     await waitFor(() => proxyRes !== undefined, 'the response to start', 2000);
     const closing = proxy.close(); // drain: 30 s (fake clock, not reached) for this response to finish
     await waitFor(upstreamEnded, 'the upstream to end', 15_000);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => proxyRes!.writableEnded, 'the proxy to end the response', 5000);
     const bufferedAtEnd = proxyRes!.socket?.writableLength ?? 0;
     clock.advance(100); // two idle sweeps (50 ms each)
     await new Promise((r) => setTimeout(r, 20));

@@ -17,7 +17,7 @@ import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { parseExposition, promtoolCheckMetrics, sampleValue } from '../helpers/prometheus.js';
-import { waitFor } from '../helpers/spawn.js';
+import { waitFor } from '../helpers/wait.js';
 import { engine, ENGINES, useEngine } from './helpers.js';
 
 const { cleanups } = useCleanups();
@@ -69,11 +69,17 @@ async function drive(pool: Pool, count: number, concurrency: number, deadline: n
   return { served, failures, sent, statuses };
 }
 
+/**
+ * The active checks' timeout is 2 s, not 500 ms: the load loop, the proxy and the daemon share this
+ * process, and on a loaded machine its event loop can lag past 500 ms, failing healthy upstreams' checks
+ * twice (fall 2) and moving traffic for reasons the drill does not test. A killed upstream is still seen
+ * at once (connection refused), and the outlier detector works on the proxied requests, not on checks.
+ */
 function config(ports: number[]): string {
   return `
 server: { listen: "127.0.0.1:0" }
 storage: { path: ":memory:" }
-defaults: { interval: 200ms, timeout: 500ms, rise: 2, fall: 2, jitter: 0.1 }
+defaults: { interval: 200ms, timeout: 2s, rise: 2, fall: 2, jitter: 0.1 }
 services:
   api:
     instances:
@@ -114,7 +120,7 @@ describe.each(ENGINES)('%s engine', (eng) => {
       cleanups.push(() => pool.close());
       const balancer = daemon.balancers.balancer('api')!;
       const member = (id: string) => balancer.snapshot().instances.find((m) => m.id === id)!;
-      await waitFor(() => balancer.snapshot().instances.every((m) => m.usable), 10_000, 'all three upstreams healthy');
+      await waitFor(() => balancer.snapshot().instances.every((m) => m.usable), { timeoutMs: 10_000, what: 'all three upstreams healthy' });
       const deadline = Date.now() + 70_000;
       let total = 0;
       let failed = 0;
@@ -141,7 +147,7 @@ describe.each(ENGINES)('%s engine', (eng) => {
 
       // 3. It behaves again: after its ejection time it is back in rotation and gets traffic.
       await u3!.control('mode=normal');
-      await waitFor(() => member('u3').usable && member('u3').inRotation, 15_000, 'u3 back in rotation');
+      await waitFor(() => member('u3').usable && member('u3').inRotation, { timeoutMs: 15_000, what: 'u3 back in rotation' });
       const before = member('u3').picks;
       const back = await drive(pool, 600, 8, deadline);
       tally(back);
@@ -153,7 +159,7 @@ describe.each(ENGINES)('%s engine', (eng) => {
       });
       tally(killed);
       expect(killed.served.u1 ?? 0).toBeLessThan(700);
-      await waitFor(() => !member('u1').usable, 5_000, 'u1 out of rotation');
+      await waitFor(() => !member('u1').usable, { timeoutMs: 5_000, what: 'u1 out of rotation' });
 
       // The figures behind the verdict, for the issue note and for whoever debugs a failure.
       console.info(JSON.stringify({ drill: { total, failed, slow: slow.served, flaky: { ...flaky.served, statuses: flaky.statuses }, back: back.served, killed: { ...killed.served, statuses: killed.statuses }, ejections: member('u3').outlier!.timesEjected, stats: proxy.stats() } }));

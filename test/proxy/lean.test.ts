@@ -180,7 +180,9 @@ describe.each(ENGINES)('%s engine: hostile clients', (eng) => {
       c.sock.write(text);
       return c;
     });
-    await new Promise((r) => setTimeout(r, 100));
+    // Reset only once the complete heads are upstream (GET /hang held, the POST waiting for its body) and the
+    // garbage answered: every stage is then really in progress, not still in flight on loopback.
+    await waitFor(() => hang.requests.length === 1 && up.requests.length === 1 && socks[4]!.data().startsWith('HTTP/1.1 400'), 'every stage in progress');
     for (const c of socks) c.sock.resetAndDestroy();
     await waitFor(() => socks.every((c) => c.closed()), 'the clients to close');
     expect((await fetchVia(proxy, '/')).status).toBe(200);

@@ -1,6 +1,9 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { openFds, settleFds } from '../helpers/fds.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { settle } from '../helpers/api.js';
+import { waitFor, within } from '../helpers/wait.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { ENGINES, fetchVia, proxyConfig, proxyFor, refusedAddress, RoundRobin, startUpstream, upstreamsOf, useEngine } from './helpers.js';
 
@@ -151,21 +154,36 @@ describe.each(ENGINES)('%s engine', (eng) => {
         { id: 'bad', address: await refusedAddress() },
       ]);
       const hangs = new RoundRobin([{ id: 'hang', address: hang.address }]);
+      // The 200 ms timeout runs on a FakeClock: on a loaded machine a real 200 ms also cut good requests.
+      const clock = new FakeClock(0);
       const proxy = await proxyFor(
         proxyConfig({ routes: [{ path_prefix: '/hang', service: 'h' }, { path_prefix: '/', service: 's' }], timeout: 200, retries: { min_per_second: 1000 } }),
         upstreamsOf({ s: balancer, h: hangs }),
+        clock,
       );
-      const results = await Promise.all([
+      const served = Promise.all([
         ...Array.from({ length: 40 }, () => fetchVia(proxy, '/')),
-        ...Array.from({ length: 5 }, () => fetchVia(proxy, '/hang')),
         ...Array.from({ length: 5 }, () => fetchVia(proxy, '/', { method: 'POST', body: 'b' })),
       ]);
+      const hung = Promise.all(Array.from({ length: 5 }, () => fetchVia(proxy, '/hang')));
+      const results = await within(served, 10_000, 'the requests to the good and sick upstreams');
       expect(results.slice(0, 40).every((r) => r.status === 200)).toBe(true);
-      expect(results.slice(40, 45).map((r) => r.status)).toEqual([504, 504, 504, 504, 504]);
+      await waitFor(() => hang.requests.length >= 5, { timeoutMs: 5000, what: 'the 5 requests to reach the hanging upstream' });
+      clock.advance(199);
+      await settle();
+      expect(hang.requests.every((r) => !r.destroyed)).toBe(true); // not cut before the timeout
+      // Retries of a timeout (if any) meet the same silence: keep time going until all 5 are answered.
+      const ticking = setInterval(() => clock.advance(100), 10);
+      clock.advance(1);
+      const timedOut = await within(hung, 5000, 'the 504s').finally(() => clearInterval(ticking));
+      expect(timedOut.map((r) => r.status)).toEqual([504, 504, 504, 504, 504]);
       // One more left in flight at close: close() must end it too.
+      const reached = hang.requests.length;
       const inFlight = fetchVia(proxy, '/hang');
-      await new Promise((r) => setTimeout(r, 50));
-      await proxy.close();
+      await waitFor(() => hang.requests.length > reached, { timeoutMs: 5000, what: 'the last request to reach the hanging upstream' });
+      const closing = proxy.close();
+      clock.advance(0); // drain_timeout 0: the drain's grace is a timer on the clock
+      await closing;
       expect((await inFlight).error).toBeDefined();
       await Promise.all([good.close(), sick.close(), hang.close()]);
       expect(await settleFds(before)).toBeLessThanOrEqual(before);

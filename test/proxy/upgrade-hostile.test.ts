@@ -3,6 +3,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, type Clock } from '../../src/core/clock.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { holdsWithin } from '../helpers/wait.js';
 import { UPGRADE, upgradeUpstream as upstreamFor, type SeenUpgrade } from './upgrade-helpers.js';
 import { ENGINES, proxyConfig, proxyFor, rawClient, RoundRobin, upstreamsOf, useEngine, waitFor } from './helpers.js';
 
@@ -79,12 +80,12 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
     // The client keeps its half open (a vanished or hostile peer): the idle timeout must still end it
     // (then a byte from the client meets a reset instead of being read and dropped for ever)...
     clock.advance(3_600_000);
-    await new Promise((r) => setTimeout(r, 50));
-    c.sock.write('still there?');
-    await new Promise((r) => setTimeout(r, 50));
-    c.sock.write('hello?'); // the second write after a reset fails (EPIPE / ECONNRESET)
-    await new Promise((r) => setTimeout(r, 100));
-    const closedByIdle = c.closed();
+    // Poke until the reset shows (a write after the proxy's close meets a reset; the next write fails with
+    // EPIPE / ECONNRESET), instead of two writes 50 ms apart that a loaded machine can outrun.
+    const closedByIdle = await holdsWithin(() => {
+      if (!c.closed()) c.sock.write('still there?');
+      return c.closed();
+    }, 2000, 20);
     // ...and the proxy must still be able to close.
     const closedProxy = await within(proxy.close(), 2000);
     expect({ closedByIdle, closedProxy }).toEqual({ closedByIdle: true, closedProxy: true });
@@ -163,7 +164,7 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
     seen[0]!.socket.once('close', () => (upstreamGone = true));
     seen[0]!.socket.once('end', () => (upstreamGone = true));
     clock.advance(3_600_000); // an hour: past the attempt timeout, tunnel_idle_timeout and the 300 s body idle timeout of the other paths
-    await new Promise((r) => setTimeout(r, 100));
+    await holdsWithin(() => c.closed() && upstreamGone, 2000); // the closes travel over real sockets
     expect({ clientClosed: c.closed(), upstreamGone }).toEqual({ clientClosed: true, upstreamGone: true });
   });
 

@@ -6,6 +6,7 @@ import { FakeClock, realClock, type Clock } from '../../src/core/clock.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { openFds, settleFds } from '../helpers/fds.js';
+import { holdsWithin } from '../helpers/wait.js';
 import { promtoolCheckMetrics } from '../helpers/prometheus.js';
 import { UPGRADE, upgradeUpstream as upstreamFor, type SeenUpgrade } from './upgrade-helpers.js';
 import { engine, ENGINES, proxyConfig, proxyFor, rawClient, refusedAddress, RoundRobin, silentLogger, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
@@ -209,7 +210,8 @@ describe.each(ENGINES)('%s engine: upgraded connections', (eng) => {
     seen[0]!.socket.destroy();
     b.sock.destroy();
     await waitFor(() => a.closed() && b.closed(), 'both tunnels closed');
-    await new Promise((r) => setTimeout(r, 20));
+    // The proxy sees each tunnel's other side close a moment later: wait for the gauge, then assert it.
+    await holdsWithin(async () => (await gauge()) === 'healthmesh_proxy_tunnels_open{service="s"} 0', 2000);
     expect(await gauge()).toBe('healthmesh_proxy_tunnels_open{service="s"} 0');
   });
 

@@ -10,6 +10,8 @@ import { Registry } from '../../src/registry/registry.js';
 import { buildServer } from '../../src/server/app.js';
 import { TransitionLog } from '../../src/server/event-log.js';
 import { StatusRollup } from '../../src/status/rollup.js';
+import { settle } from '../helpers/api.js';
+import { waitFor } from '../helpers/wait.js';
 
 const YAML = `
 defaults: { interval: 1s, rise: 1, fall: 1 }
@@ -94,14 +96,18 @@ describe('instances for load balancers', () => {
   });
 
   it('a blocking query returns when membership changes, not before', async () => {
-    const { app, registry } = await setup();
+    const { app, registry, clock } = await setup();
     const index = Number((await app.inject('/api/v1/services/api/instances')).headers['x-healthmesh-index']);
     let answered = false;
+    const timers = clock.pendingTimers();
     const pending = app.inject(`/api/v1/services/api/instances?index=${index}&wait=20s`).then((r) => {
       answered = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // Parked: its 20 s bound is armed on the clock. Then most of that bound passes with no change.
+    await waitFor(() => clock.pendingTimers() > timers, { timeoutMs: 2000, what: 'the blocking query to park' });
+    await clock.advanceAsync(19_000, 1000);
+    await settle();
     expect(answered).toBe(false);
     await registry.register({ service: 'api', id: 'a4', address: '10.0.0.4:80' });
     const res = await pending;
@@ -210,10 +216,12 @@ describe('GET /api/v1/events', () => {
     const { app, outcomes, engine, clock } = await setup();
     await app.listen({ host: '127.0.0.1', port: 0 });
     const port = (app.server.address() as { port: number }).port;
+    let opened = 0;
     const read = (headers: Record<string, string>, until: (text: string) => boolean) =>
       new Promise<string>((resolve, reject) => {
         let text = '';
         const req = httpRequest({ host: '127.0.0.1', port, path: '/api/v1/events', headers }, (res) => {
+          opened++; // the stream is subscribed before the server sends its head
           res.on('data', (d: Buffer) => {
             text += d;
             if (until(text)) {
@@ -227,7 +235,7 @@ describe('GET /api/v1/events', () => {
         setTimeout(() => reject(new Error(`no events: ${text}`)), 5000);
       });
     const live = read({}, (t) => t.includes('"to":"UNHEALTHY"'));
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => opened === 1, { timeoutMs: 5000, what: 'the live stream to open' });
     outcomes.a2 = { status: 'UNHEALTHY', reason: 'timeout', output: 'no answer' };
     await clock.advanceAsync(1000, 100);
     const text = await live;

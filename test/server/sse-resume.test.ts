@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { T0 } from '../store/contract.js';
 import { DOWN, startHistoryDaemon, type HistoryDaemon } from '../store/history-harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'healthmesh-sse-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -17,8 +18,11 @@ interface SseEvent {
   data: { id?: number; check?: string; to?: string; reason?: string; lastId?: number };
 }
 
-/** Connect to /api/v1/events with `lastEventId` and collect events until `done` says so. */
-async function events(d: HistoryDaemon, lastEventId: string | undefined, done: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
+/**
+ * Connect to /api/v1/events with `lastEventId` and collect events until `done` says so; `onOpen` is
+ * called when the response head arrives (the server subscribes to the log before it sends the head).
+ */
+async function events(d: HistoryDaemon, lastEventId: string | undefined, done: (events: SseEvent[]) => boolean, onOpen = (): void => {}): Promise<SseEvent[]> {
   if (!d.app.server.listening) await d.app.listen({ host: '127.0.0.1', port: 0 });
   const port = (d.app.server.address() as { port: number }).port;
   return new Promise<SseEvent[]>((resolve, reject) => {
@@ -26,6 +30,7 @@ async function events(d: HistoryDaemon, lastEventId: string | undefined, done: (
     const parsed: SseEvent[] = [];
     const headers: Record<string, string> = lastEventId === undefined ? {} : { 'last-event-id': lastEventId };
     const req = httpRequest({ host: '127.0.0.1', port, path: '/api/v1/events', headers }, (res) => {
+      onOpen();
       res.on('data', (chunk: Buffer) => {
         text += chunk;
         for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
@@ -121,8 +126,9 @@ describe('GET /api/v1/events resumes', () => {
         expect(reset, id).toMatchObject({ event: 'reset', id: d.log.lastId, data: { lastId: d.log.lastId } });
       }
       // After a reset the stream goes on live.
-      const after = events(d, 'abc', (e) => e.length >= 2);
-      await new Promise((r) => setTimeout(r, 100));
+      let open = false;
+      const after = events(d, 'abc', (e) => e.length >= 2, () => (open = true));
+      await waitFor(() => open, { timeoutMs: 5000, what: 'the stream to open' });
       await flap(d, 1);
       const [reset, live] = await after;
       expect(reset!.event).toBe('reset');

@@ -1,16 +1,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { startDaemon } from '../../src/daemon.js';
-
-/** Polls `fn` every 20 ms until it returns true, for at most `ms`. */
-async function until(fn: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await fn())) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { advanceUntil } from '../helpers/wait.js';
 
 // billing: one instance whose TTL check is warned (DEGRADED); reports: not critical, its only
 // instance refuses connections; api: critical, healthy until the test stops its heartbeat.
@@ -33,7 +26,11 @@ services:
 
 describe('mesh /health over the real daemon', () => {
   it('stays 200 (warn) with a lone DEGRADED instance and a non-critical service down, 503 once a critical one fails', async () => {
-    const daemon = await startDaemon({ config: parseConfig(YAML, { env: {} }), logger: pino({ level: 'silent' }) });
+    // On a FakeClock: TTL beats and roll-ups need no wall time; the refused tcp check ends UNHEALTHY
+    // whether by the refusal or by a fake-time timeout, so fake time running ahead cannot change the verdict.
+    const clock = new FakeClock(1_700_000_000_000);
+    const until = (cond: () => boolean) => advanceUntil(clock, cond, { maxMs: 1000 });
+    const daemon = await startDaemon({ config: parseConfig(YAML, { env: {} }), logger: pino({ level: 'silent' }), clock });
     try {
       const base = `http://127.0.0.1:${daemon.address.port}`;
       const beat = (id: string, status: string) =>

@@ -4,15 +4,10 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { waitFor } from '../helpers/wait.js';
 
-/** Polls `fn` every 20 ms until it holds, for at most `ms`. */
-async function until(fn: () => Promise<boolean> | boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await fn())) {
-    if (performance.now() > deadline) throw new Error(`${what} not met in time`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// Real clock here: the webhook is delivered over a real socket by the outbox, whose timeouts fake time would outrun.
+const until = (cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => waitFor(cond, { timeoutMs, what });
 
 const readBody = (req: IncomingMessage) => new Promise<string>((resolve) => {
   let body = '';
@@ -68,7 +63,8 @@ alerts:
     }).catch(() => {});
     const beat = (status: string) => daemon.server.inject({ method: 'PUT', url: '/api/v1/checks/db%2Fd1%2Fttl/ttl', payload: { status }, headers: { authorization: 'Bearer a-token-of-enough-length' } });
     expect((await beat('pass')).statusCode).toBe(200);
-    await new Promise((r) => setTimeout(r, 100));
+    // Alert events are live only: the stream must be subscribed (its first line sent) before the alert fires.
+    await until(() => streamed.startsWith('retry:'), 5_000, 'the event stream to open');
     expect((await beat('fail')).statusCode).toBe(200);
 
     await until(() => received.some((r) => r.body.status === 'firing'), 10_000, 'the firing notification');
