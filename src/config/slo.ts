@@ -46,5 +46,6 @@ export type SloConfig = z.output<typeof sloSchema>;
 
 /** The objective as a share in (0, 1) and the window in ms, as src/analysis/slo.ts takes them. */
 export function sloSpecOf(slo: SloConfig): { objective: number; windowMs: number } {
-  return { objective: slo.objective / 100, windowMs: slo.window };
+  // toPrecision: 99.9 / 100 is 0.9990000000000001 in binary; the objective people wrote is 0.999.
+  return { objective: Number((slo.objective / 100).toPrecision(12)), windowMs: slo.window };
 }

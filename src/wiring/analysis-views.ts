@@ -112,7 +112,10 @@ export function serviceTrend(tracker: AnalysisTracker, service: string): TrendAn
     answers.push(trendOf(t, y, { polarity: 'higher_is_better' }));
   }
   if (answers.length === 0) return { ok: false, reason: 'too_few_points', detail: 'no instance of the service has a score yet', n: 0 };
-  return combineTrends(answers, { polarity: 'higher_is_better' });
+  const combined = combineTrends(answers, { polarity: 'higher_is_better' });
+  if (combined.ok) return combined;
+  const most = Math.max(...answers.map((a) => (a.ok ? a.trend.n : a.n)));
+  return { ...combined, detail: `no instance has a trend yet: the longest score history is ${most} closed minute${most === 1 ? '' : 's'}, at least 10 needed` };
 }
 
 /** What building an answer needs besides the tracker. */
