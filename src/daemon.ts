@@ -150,6 +150,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     reload: options.configPath ? reload : undefined,
     historyStore: store,
     clock,
+    maintenance: (labels, from, to) => analysis.maintenance().intervals(labels, from, to),
     web: { statusPages: () => core.config.status_pages, store, clock },
     ...(alerts ? { alertEvents: alerts } : {}),
     extensions: [...(alerts ? [alerts.extension] : []), analysis.extension],
@@ -160,6 +161,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const address = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port };
 
   const { restored } = await core.start();
+  alerts?.sweep();
   discovery.apply(core.config);
   ready = true;
   logger.info(

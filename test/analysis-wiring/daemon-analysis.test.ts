@@ -60,6 +60,13 @@ describe('the analysis API of the daemon', () => {
       expect((await daemon.server.inject(url)).statusCode, url).toBe(404);
     }
 
+    const uptime = await daemon.server.inject('/api/v1/services/db/uptime?exclude_maintenance=true');
+    expect(uptime.statusCode).toBe(200);
+    expect(uptime.json()).toMatchObject({ service: 'db', excludeMaintenance: true, maintenanceMs: 0 });
+    const badFlag = await daemon.server.inject('/api/v1/services/db/uptime?exclude_maintenance=maybe');
+    expect(badFlag.statusCode).toBe(400);
+    expect(badFlag.json().message ?? badFlag.body).toMatch(/exclude_maintenance: "maybe" is not true or false/);
+
     const metrics = (await daemon.server.inject('/metrics')).body;
     expect(metrics).toContain('healthmesh_analysis_series');
     expect(promtoolCheckMetrics(metrics)).toMatchObject({ code: 0 });
