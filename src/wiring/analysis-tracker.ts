@@ -88,7 +88,8 @@ export function polarityOf(series: string): Polarity {
 
 /** Analyzers per check, instance and service, fed one point a minute. */
 export class AnalysisTracker {
-  private readonly subjects = new Map<string, TrackedSubject>();
+  /** Subjects per level, by key (no key built per point). */
+  private readonly subjects: Record<SubjectLevel, Map<string, TrackedSubject>> = { check: new Map(), instance: new Map(), service: new Map() };
   private readonly byService = new Map<string, Set<TrackedSubject>>();
   private readonly anomalies = new Map<string, RecentAnomaly[]>();
   private readonly maxSeries: number;
@@ -129,12 +130,12 @@ export class AnalysisTracker {
   /** Close every minute that ended before `now` (the minute tick). */
   tick(now: number): void {
     const bucket = Math.floor(now / MINUTE);
-    for (const subject of this.subjects.values()) for (const series of subject.series.values()) if (series.bucket < bucket) this.close(series, bucket);
+    for (const level of Object.values(this.subjects)) for (const subject of level.values()) for (const series of subject.series.values()) if (series.bucket < bucket) this.close(series, bucket);
   }
 
   /** A subject's series, or undefined. */
   get(level: SubjectLevel, key: string): TrackedSubject | undefined {
-    return this.subjects.get(`${level}:${key}`);
+    return this.subjects[level].get(key);
   }
 
   /** Subjects of a service (its checks, instances and itself). */
@@ -154,9 +155,9 @@ export class AnalysisTracker {
 
   /** Forget a subject (its check, instance or service is gone). */
   remove(level: SubjectLevel, key: string): void {
-    const subject = this.subjects.get(`${level}:${key}`);
+    const subject = this.subjects[level].get(key);
     if (!subject) return;
-    this.subjects.delete(`${level}:${key}`);
+    this.subjects[level].delete(key);
     this.seriesCount -= subject.series.size;
     const set = this.byService.get(subject.service);
     set?.delete(subject);
@@ -168,7 +169,7 @@ export class AnalysisTracker {
 
   /** Subjects tracked now. */
   subjectsOf(level: SubjectLevel): TrackedSubject[] {
-    return [...this.subjects.values()].filter((s) => s.level === level);
+    return [...this.subjects[level].values()];
   }
 
   /** Series tracked now. */
@@ -189,11 +190,10 @@ export class AnalysisTracker {
   }
 
   private subject(level: SubjectLevel, key: string, service: string, instance: string | undefined, t: number): TrackedSubject {
-    const id = `${level}:${key}`;
-    let subject = this.subjects.get(id);
+    let subject = this.subjects[level].get(key);
     if (subject) return subject;
     subject = { level, key, service, ...(instance !== undefined ? { instance } : {}), series: new Map(), pending: null };
-    this.subjects.set(id, subject);
+    this.subjects[level].set(key, subject);
     let set = this.byService.get(service);
     if (!set) {
       set = new Set();
@@ -262,7 +262,7 @@ export class AnalysisTracker {
   private warmed(subject: TrackedSubject, points: readonly WarmPoint[]): void {
     const pending = subject.pending ?? [];
     subject.pending = null;
-    if (this.subjects.get(`${subject.level}:${subject.key}`) !== subject) return; // removed meanwhile
+    if (this.subjects[subject.level].get(subject.key) !== subject) return; // removed meanwhile
     for (const p of [...points].sort((a, b) => a.start - b.start)) {
       for (const [name, value] of Object.entries(p.values)) {
         const series = subject.series.get(name) ?? this.newSeries(subject, name, p.start);
