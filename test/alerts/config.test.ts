@@ -32,7 +32,8 @@ describe('alerts: config section', () => {
     const config = parseConfig(EXAMPLE, { file: 'examples/alerts.yaml', env: ENV });
     const a = config.alerts!;
     expect(Object.keys(a.notifiers).sort()).toEqual(['alertmanager', 'log', 'oncall-mail', 'ops-webhook', 'slack']);
-    expect(a.rules.map((r) => r.when.kind).sort()).toEqual(['reason', 'status', 'status', 'threshold', 'threshold']);
+    expect(a.rules.map((r) => r.when.kind).sort()).toEqual(['anomaly', 'burn_rate', 'forecast', 'reason', 'status', 'status', 'threshold', 'threshold', 'trend']);
+    expect(config.services.orders!.slo).toMatchObject({ objective: 99.9, window: 30 * 86_400_000, kind: 'availability', exclude_maintenance: true });
     expect(a.rules[0]).toMatchObject({ for: 60_000, keep_firing_for: 120_000, repeat: 3_600_000, max_reminders: 3, escalate: { after: 900_000, to: 'critical' } });
     expect(a.rules[1]!.exec).toMatchObject({ timeout: 30_000, min_interval: 600_000 });
     expect(a.maintenance.map((m) => m.name)).toEqual(['nightly-vacuum', 'migration']);
