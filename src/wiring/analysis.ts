@@ -64,7 +64,8 @@ export interface DaemonAnalysis {
 
 export interface DaemonAnalysisOptions {
   clock: Clock;
-  logger: Logger;
+  /** Warm-up and SLO failures are logged here; none: silent. */
+  logger?: Logger;
   /** History: the warm-up and the SLOs read it; none: no warm-up, no SLOs. */
   store?: Pick<HistoryStore, 'queryRollups'>;
   metricsRegistry?: MetricsRegistry;
@@ -165,7 +166,7 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
     ...(options.warmupMs !== undefined ? { warmupMs: options.warmupMs } : {}),
     ...(store ? { warm: warmFrom(store) } : {}),
     onPoint: publish,
-    onWarmError: (subject, err) => logger.warn({ subject: subject.key, err: (err as Error).message }, 'analysis: cannot read stored rollups; the series starts cold'),
+    onWarmError: (subject, err) => logger?.warn({ subject: subject.key, err: (err as Error).message }, 'analysis: cannot read stored rollups; the series starts cold'),
   });
 
   const offs = [
@@ -235,7 +236,7 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
         slos.set(service, view);
         if (alerts) for (const s of burnSamples(view)) alerts.sample({ series: s.series, subject: { service }, value: s.value, at: clock.now() });
       } catch (err) {
-        logger.warn({ service, err: (err as Error).message }, 'analysis: cannot evaluate the SLO');
+        logger?.warn({ service, err: (err as Error).message }, 'analysis: cannot evaluate the SLO');
       }
     }
     for (const service of slos.keys()) if (!config.services[service]?.slo) slos.delete(service);
@@ -277,7 +278,7 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
           },
           seriesCount: () => tracker.size,
         },
-        (err, family) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect'),
+        (err, family) => logger?.warn({ family, err: (err as Error).message }, 'metric family failed to collect'),
       )
     : () => {};
 
@@ -303,7 +304,8 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
 
   const api = {
     async service(name: string): Promise<AnalysisAnswer | undefined> {
-      if (!registry.hasService(name) && !config.services[name]) return undefined;
+      // A service of the config or the registry, or one only the engine runs checks of (the library's own).
+      if (!registry.hasService(name) && !config.services[name] && tracker.get('service', name) === undefined) return undefined;
       const { slo, reason } = await sloOf(name);
       return answerFor(tracker, 'service', name, 'score', { now: clock.now(), thresholdOf: scoreThreshold, slo, sloReason: reason, maintenance: calendar.activeAt({ service: name }, clock.now()) });
     },
