@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { parseConfig } from '../../src/config/load.js';
 import { harness, section, type Harness } from '../alerts/harness.js';
 import { parseExposition, promtoolCheckMetrics, valueOf } from '../helpers/prometheus.js';
-import { fixture, HOUR, MIN, stored, T, type Fixture } from './fixture.js';
+import { DAY, fixture, HOUR, MIN, stored, T, type Fixture } from './fixture.js';
 
 /**
  * Two hours of history, 10 results a minute: all good in the first hour,
@@ -98,6 +98,22 @@ describe('SLOs from stored history', () => {
     const g = await fixture({ yaml: service('{ objective: 99, window: 3d }', maintenance), history: history() });
     open.push(g);
     expect((await g.analysis.service('api'))!.slo).toMatchObject({ total: 1200, excludeMaintenance: false });
+  });
+
+  it('reads hour rollups beyond the 3-day burn window and minute rollups nearer, counting each result once', async () => {
+    // One result a minute for 5 days; one bad a minute in the hour 4 days ago, none since.
+    const rows = [];
+    for (let m = 0; m < 5 * 1440; m++) {
+      const at = T - 5 * DAY + m * MIN;
+      rows.push(stored('api/a1/tcp', at, at >= T - 4 * DAY && at < T - 4 * DAY + HOUR ? 'UNHEALTHY' : 'HEALTHY', 20));
+    }
+    const f = await fixture({ yaml: service('{ objective: 99, window: 5d }'), history: rows });
+    open.push(f);
+    const slo = (await f.analysis.service('api'))!.slo!;
+    expect(slo).toMatchObject({ total: 5 * 1440, good: 5 * 1440 - 60 });
+    expect(slo.budgetRemaining).toBeCloseTo(1 - 60 / (0.01 * 7200), 10);
+    // The 3-day window does not reach back 4 days.
+    expect(slo.burns.find((b) => b.condition.name === '3d/6h')!.longBurn).toBe(0);
   });
 
   it('counts latency SLOs in one-minute slices judged by their p95', async () => {
