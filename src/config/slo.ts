@@ -49,3 +49,21 @@ export function sloSpecOf(slo: SloConfig): { objective: number; windowMs: number
   // toPrecision: 99.9 / 100 is 0.9990000000000001 in binary; the objective people wrote is 0.999.
   return { objective: Number((slo.objective / 100).toPrecision(12)), windowMs: slo.window };
 }
+
+/** What the SLO cross-checks read of the whole config (structural, so this file does not import schema.ts). */
+export interface SloHost {
+  storage: { retention: { hour_rollups: number } };
+  services: Record<string, { slo?: SloConfig }>;
+}
+
+/** An SLO window longer than the hour rollups are kept could never be counted whole. */
+export function sloCrossChecks(config: SloHost): Array<{ path: Array<string | number>; message: string }> {
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  const kept = config.storage.retention.hour_rollups;
+  for (const [name, service] of Object.entries(config.services)) {
+    if (service.slo && service.slo.window > kept) {
+      problems.push({ path: ['services', name, 'slo', 'window'], message: `longer than storage.retention.hour_rollups (${Math.round(kept / 86_400_000)}d): the window could never be counted whole` });
+    }
+  }
+  return problems;
+}

@@ -151,6 +151,7 @@ describe('SLOs from stored history', () => {
     expect(bad('{ objective: 99.9, kind: latency }')).toEqual(['7 services.api.slo.latency_threshold: kind latency needs latency_threshold: (e.g. 300ms)']);
     expect(bad('{ objective: 100 }')).toEqual([expect.stringMatching(/^7 services\.api\.slo\.objective: must be below 100/)]);
     expect(bad('{ objective: 99, window: 1d }')).toEqual([expect.stringMatching(/^7 services\.api\.slo\.window: must be at least 3d/)]);
+    expect(bad('{ objective: 99, window: 400d }')).toEqual([expect.stringMatching(/^7 services\.api\.slo\.window: longer than storage\.retention\.hour_rollups \(365d\)/)]);
     const noSlo = `alerts:
   notifiers: { log: { kind: log } }
   defaults: { notify: [log] }
