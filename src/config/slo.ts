@@ -62,7 +62,10 @@ export function sloCrossChecks(config: SloHost): Array<{ path: Array<string | nu
   const kept = config.storage.retention.hour_rollups;
   for (const [name, service] of Object.entries(config.services)) {
     if (service.slo && service.slo.window > kept) {
-      problems.push({ path: ['services', name, 'slo', 'window'], message: `longer than storage.retention.hour_rollups (${Math.round(kept / 86_400_000)}d): the window could never be counted whole` });
+      problems.push({
+        path: ['services', name, 'slo', 'window'],
+        message: `longer than storage.retention.hour_rollups (${Math.round(kept / 86_400_000)}d): the window could never be counted whole`,
+      });
     }
   }
   return problems;

@@ -25,7 +25,11 @@ export interface AnalysisMetricsSource {
 }
 
 /** Register the analysis families; returns the function that takes them out. */
-export function registerAnalysisMetrics(registry: Registry, source: AnalysisMetricsSource, onError: (err: unknown, family: string) => void = () => {}): () => void {
+export function registerAnalysisMetrics(
+  registry: Registry,
+  source: AnalysisMetricsSource,
+  onError: (err: unknown, family: string) => void = () => {},
+): () => void {
   const r = new Registrar(registry, onError);
   const F = ANALYSIS_FAMILIES;
   r.gauge(F.sloObjective, (set) => {
@@ -47,7 +51,8 @@ export function registerAnalysisMetrics(registry: Registry, source: AnalysisMetr
     for (const { service, trend } of source.trends()) if (trend.ok) set({ service }, trend.trend.confidence);
   });
   r.gauge(F.trendDirection, (set) => {
-    for (const { service, trend } of source.trends()) if (trend.ok) for (const d of DIRECTIONS) set({ service, direction: d }, trend.trend.direction === d ? 1 : 0);
+    for (const { service, trend } of source.trends())
+      if (trend.ok) for (const d of DIRECTIONS) set({ service, direction: d }, trend.trend.direction === d ? 1 : 0);
   });
   r.gauge(F.anomalyScore, (set) => {
     for (const { service, score } of source.anomalyScores()) set({ service }, score);

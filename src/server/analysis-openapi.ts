@@ -10,23 +10,26 @@ const nullableStr = { type: ['string', 'null'] };
 const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({ type: 'object', properties, required });
 const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 
-const trend = obj({
-  series: str,
-  direction: { type: 'string', enum: ['improving', 'stable', 'degrading', 'volatile'] },
-  slopePerSecond: { ...num, description: 'Theil-Sen slope, value units per second' },
-  level: num,
-  change: num,
-  r2: num,
-  confidence: { ...num, description: '1 - p of the Mann-Kendall test (autocorrelation-corrected)' },
-  pValue: num,
-  n: num,
-  spanMs: num,
-  median: num,
-  residualSigma: num,
-  autocorrelation: num,
-  kendallS: num,
-  kendallVariance: num,
-}, ['direction', 'slopePerSecond', 'confidence', 'r2', 'n']);
+const trend = obj(
+  {
+    series: str,
+    direction: { type: 'string', enum: ['improving', 'stable', 'degrading', 'volatile'] },
+    slopePerSecond: { ...num, description: 'Theil-Sen slope, value units per second' },
+    level: num,
+    change: num,
+    r2: num,
+    confidence: { ...num, description: '1 - p of the Mann-Kendall test (autocorrelation-corrected)' },
+    pValue: num,
+    n: num,
+    spanMs: num,
+    median: num,
+    residualSigma: num,
+    autocorrelation: num,
+    kendallS: num,
+    kendallVariance: num,
+  },
+  ['direction', 'slopePerSecond', 'confidence', 'r2', 'n'],
+);
 
 const interval = obj({ at: num, value: num, lower: num, upper: num });
 const forecast = obj({
@@ -94,7 +97,10 @@ export function analysisOpenApiSchemas(): Record<string, unknown> {
 }
 
 const answer = {
-  200: { description: 'The analysis; a part the data does not support is null with its reason in reasons', content: { 'application/json': { schema: { $ref: '#/components/schemas/Analysis' } } } },
+  200: {
+    description: 'The analysis; a part the data does not support is null with its reason in reasons',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Analysis' } } },
+  },
   404: { description: 'no such service, instance or check' },
 };
 const param = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
@@ -103,13 +109,21 @@ const param = (name: string) => ({ name, in: 'path', required: true, schema: { t
 export function analysisOpenApiPaths(): Record<string, unknown> {
   return {
     '/api/v1/services/{service}/analysis': {
-      get: { summary: 'Trend (combined from its instances\' scores), forecast of its score under 50, recent anomalies, SLO and error budget', parameters: [param('service')], responses: answer },
+      get: {
+        summary: "Trend (combined from its instances' scores), forecast of its score under 50, recent anomalies, SLO and error budget",
+        parameters: [param('service')],
+        responses: answer,
+      },
     },
     '/api/v1/instances/{id}/analysis': {
       get: { summary: 'Trend, forecast and anomalies of an instance (score); id is service/id or a unique id', parameters: [param('id')], responses: answer },
     },
     '/api/v1/checks/{id}/analysis': {
-      get: { summary: 'Trend, forecast (against degraded_after, else the timeout) and anomalies of a check (latency_ms; failure rate in details)', parameters: [param('id')], responses: answer },
+      get: {
+        summary: 'Trend, forecast (against degraded_after, else the timeout) and anomalies of a check (latency_ms; failure rate in details)',
+        parameters: [param('id')],
+        responses: answer,
+      },
     },
   };
 }

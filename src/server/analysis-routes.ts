@@ -34,7 +34,9 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AnalysisRoute
     found(await deps.service(req.params.service), `service "${req.params.service}"`),
   );
   const instance = async (key: string) => found(await deps.instance(key), `instance "${key}" (use service/id when ids repeat across services)`);
-  app.get<{ Params: { service: string; id: string } }>('/api/v1/instances/:service/:id/analysis', async (req) => instance(`${req.params.service}/${req.params.id}`));
+  app.get<{ Params: { service: string; id: string } }>('/api/v1/instances/:service/:id/analysis', async (req) =>
+    instance(`${req.params.service}/${req.params.id}`),
+  );
   app.get<{ Params: { id: string } }>('/api/v1/instances/:id/analysis', async (req) => instance(req.params.id));
   const check = async (id: string) => found(await deps.check(id), `check "${id}" (ids are service/instance/name)`);
   app.get<{ Params: { service: string; instance: string; name: string } }>('/api/v1/checks/:service/:instance/:name/analysis', async (req) =>

@@ -15,7 +15,11 @@ import type { HistoryStore, Uptime, UptimeQuery } from '../store/types.js';
 export type MaintenanceIntervals = (labels: Record<string, string>, from: number, to: number) => Array<[number, number]>;
 
 /** The uptime of the query outside maintenance, and the time inside it. */
-export async function uptimeExcluding(store: Pick<HistoryStore, 'queryUptime'>, query: UptimeQuery, intervals: MaintenanceIntervals): Promise<Uptime & { maintenanceMs: number }> {
+export async function uptimeExcluding(
+  store: Pick<HistoryStore, 'queryUptime'>,
+  query: UptimeQuery,
+  intervals: MaintenanceIntervals,
+): Promise<Uptime & { maintenanceMs: number }> {
   const labels: Record<string, string> = query.instance !== undefined ? { service: query.service, instance: query.instance } : { service: query.service };
   const windows = intervals(labels, query.from, query.to);
   const maintenanceMs = windows.reduce((sum, [s, e]) => sum + (e - s), 0);

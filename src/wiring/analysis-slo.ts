@@ -19,7 +19,7 @@
  * by the hour's p95). With exclude_maintenance, buckets that start inside a
  * maintenance window matching `{service}` are left out.
  */
-import { burnRate, evaluateSlo, WORKBOOK_CONDITIONS, type CountBucket, type GoodTotalSource, type SloStatus } from '../analysis/slo.js';
+import { evaluateSlo, WORKBOOK_CONDITIONS, type CountBucket, type GoodTotalSource, type SloStatus } from '../analysis/slo.js';
 import type { Clock } from '../core/clock.js';
 import { sloSpecOf, type SloConfig } from '../config/slo.js';
 import type { HistoryStore, Rollup } from '../store/types.js';
@@ -184,5 +184,3 @@ export function burnSamples(view: SloStatus): Array<{ series: string; value: num
   out.push({ series: 'slo.budget_remaining', value: view.budgetRemaining });
   return out;
 }
-
-export { burnRate };

@@ -130,7 +130,8 @@ export class AnalysisTracker {
   /** Close every minute that ended before `now` (the minute tick). */
   tick(now: number): void {
     const bucket = Math.floor(now / MINUTE);
-    for (const level of Object.values(this.subjects)) for (const subject of level.values()) for (const series of subject.series.values()) if (series.bucket < bucket) this.close(series, bucket);
+    for (const level of Object.values(this.subjects))
+      for (const subject of level.values()) for (const series of subject.series.values()) if (series.bucket < bucket) this.close(series, bucket);
   }
 
   /** A subject's series, or undefined. */
@@ -277,7 +278,14 @@ export class AnalysisTracker {
       this.refused++;
       return undefined;
     }
-    const series: TrackedSeries = { subject, name, analyzer: new SeriesAnalyzer({ polarity: polarityOf(name) }), bucket: Math.floor(t / MINUTE), sum: 0, count: 0 };
+    const series: TrackedSeries = {
+      subject,
+      name,
+      analyzer: new SeriesAnalyzer({ polarity: polarityOf(name) }),
+      bucket: Math.floor(t / MINUTE),
+      sum: 0,
+      count: 0,
+    };
     subject.series.set(name, series);
     this.seriesCount++;
     return series;

@@ -73,7 +73,7 @@ export function seriesView(series: TrackedSeries, threshold: number | undefined)
   const forecast = forecastOf(t, y, threshold === undefined ? {} : { threshold });
   const snapshot = series.analyzer.anomaly();
   const count = series.analyzer.count;
-  const last = count > 0 ? y[y.length - 1] ?? null : null;
+  const last = count > 0 ? (y[y.length - 1] ?? null) : null;
   return {
     series: series.name,
     points: count,
@@ -82,7 +82,10 @@ export function seriesView(series: TrackedSeries, threshold: number | undefined)
     trend: trend.ok ? trend.trend : null,
     forecast: forecast.ok ? forecastView(series.name, threshold, forecast.forecast) : null,
     anomaly: snapshot,
-    reasons: { trend: trend.ok ? null : trend.detail, forecast: forecast.ok ? (threshold === undefined ? 'no threshold to forecast against' : null) : forecast.detail },
+    reasons: {
+      trend: trend.ok ? null : trend.detail,
+      forecast: forecast.ok ? (threshold === undefined ? 'no threshold to forecast against' : null) : forecast.detail,
+    },
   };
 }
 
@@ -149,7 +152,9 @@ export function answerFor(tracker: AnalysisTracker, level: SubjectLevel, id: str
   const forecast = main?.forecast ?? null;
   const forecastReason = main ? main.reasons.forecast : `no ${headline} data yet`;
 
-  const learned = details.some((d) => d.points >= ANOMALY_WARMUP) || (level === 'service' && [...tracker.ofService(service)].some((s) => [...s.series.values()].some((x) => x.analyzer.count >= ANOMALY_WARMUP)));
+  const learned =
+    details.some((d) => d.points >= ANOMALY_WARMUP) ||
+    (level === 'service' && [...tracker.ofService(service)].some((s) => [...s.series.values()].some((x) => x.analyzer.count >= ANOMALY_WARMUP)));
   const prefix = level === 'check' ? id : level === 'instance' ? `${id}/` : null;
   const anomalies = learned
     ? tracker.recentAnomalies(service).filter((a) => prefix === null || a.subject === id || (level === 'instance' && a.subject.startsWith(prefix)))

@@ -97,7 +97,15 @@ function demandsOf(config: Config): Demands {
 }
 
 function glob(list: readonly string[]): (s: string) => boolean {
-  const res = list.map((p) => new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  const res = list.map(
+    (p) =>
+      new RegExp(
+        `^${p
+          .split('*')
+          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
+  );
   return (s) => res.some((re) => re.test(s));
 }
 
@@ -112,7 +120,12 @@ function subjectOf(s: TrackedSubject, spec: CheckSpec | undefined): Subject {
 /** Stored minutes of a subject, as the tracker warms from them. */
 function warmFrom(store: Pick<HistoryStore, 'queryRollups'>) {
   return async (subject: TrackedSubject, from: number, to: number): Promise<WarmPoint[]> => {
-    const selector = subject.level === 'check' ? { checkId: subject.key } : subject.level === 'instance' ? { service: subject.service, instance: subject.instance ?? '' } : { service: subject.service };
+    const selector =
+      subject.level === 'check'
+        ? { checkId: subject.key }
+        : subject.level === 'instance'
+          ? { service: subject.service, instance: subject.instance ?? '' }
+          : { service: subject.service };
     const rollups = await store.queryRollups({ ...selector, resolution: 'minute', from, to });
     return rollups.map((r) => {
       const values: Record<string, number> = {};
@@ -134,7 +147,8 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
   const demands = demandsOf(config);
   const alerts = options.alerts;
   const live = new LiveSloCounts(Math.ceil(clock.now() / MINUTE) * MINUTE);
-  const sloDeps = (): SloSourceDeps | undefined => (store ? { store, clock, live, maintenance: (labels, from, to) => calendar.intervals(labels, from, to) } : undefined);
+  const sloDeps = (): SloSourceDeps | undefined =>
+    store ? { store, clock, live, maintenance: (labels, from, to) => calendar.intervals(labels, from, to) } : undefined;
   const slos = new Map<string, SloView>();
   const trendCache = new Map<string, { minute: number; answer: TrendAnswer }>();
 
@@ -144,7 +158,8 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
     const subject = subjectOf(s, s.level === 'check' ? engine.get(s.key)?.spec : undefined);
     const at = clock.now();
     alerts.sample({ series: anomalySample(series.name), subject, value: series.analyzer.anomaly().score, at });
-    const wants = (d: { series: string; level: string; services: ((x: string) => boolean) | null }) => d.series === series.name && d.level === s.level && (!d.services || d.services(s.service));
+    const wants = (d: { series: string; level: string; services: ((x: string) => boolean) | null }) =>
+      d.series === series.name && d.level === s.level && (!d.services || d.services(s.service));
     if (demands.trend.some(wants)) {
       const answer = s.level === 'service' && series.name === 'score' ? serviceTrend(tracker, s.service) : trendOfSeries(series);
       if (answer.ok) alerts.sample({ series: trendSample(series.name), subject, value: DIRECTION_CODE[answer.trend.direction], at });
@@ -156,7 +171,12 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
         const answer = forecastOf(ts, y, { threshold: f.threshold });
         const crossing = answer.ok ? answer.forecast.crossing : null;
         const when = crossing?.already ? t : crossing ? crossing[f.edge] : null;
-        alerts.sample({ series: forecastSample(series.name, f.threshold, f.edge), subject, value: when === null ? Number.POSITIVE_INFINITY : Math.max(0, when - t), at });
+        alerts.sample({
+          series: forecastSample(series.name, f.threshold, f.edge),
+          subject,
+          value: when === null ? Number.POSITIVE_INFINITY : Math.max(0, when - t),
+          at,
+        });
       }
     }
   };
@@ -166,7 +186,8 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
     ...(options.warmupMs !== undefined ? { warmupMs: options.warmupMs } : {}),
     ...(store ? { warm: warmFrom(store) } : {}),
     onPoint: publish,
-    onWarmError: (subject, err) => logger?.warn({ subject: subject.key, err: (err as Error).message }, 'analysis: cannot read stored rollups; the series starts cold'),
+    onWarmError: (subject, err) =>
+      logger?.warn({ subject: subject.key, err: (err as Error).message }, 'analysis: cannot read stored rollups; the series starts cold'),
   });
 
   const offs = [
@@ -175,7 +196,8 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
       tracker.add('check', spec.id, spec.service, spec.instance, 'latency_ms', at, result.durationMs);
       const passed = result.status === 'HEALTHY' || result.status === 'DEGRADED';
       tracker.add('check', spec.id, spec.service, spec.instance, 'failure', at, result.status === 'HEALTHY' ? 0 : 1);
-      if (spec.kind === 'system' && result.metrics) for (const name in result.metrics) tracker.add('check', spec.id, spec.service, spec.instance, name, at, result.metrics[name]!);
+      if (spec.kind === 'system' && result.metrics)
+        for (const name in result.metrics) tracker.add('check', spec.id, spec.service, spec.instance, name, at, result.metrics[name]!);
       const slo = config.services[spec.service]?.slo;
       if (slo) live.add(spec.service, at, passed, result.durationMs, slo.latency_threshold);
     }),
@@ -252,10 +274,13 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
   let timer: TimerHandle | undefined;
   const arm = (): void => {
     // Just after each minute ends, so that minute closes with every result in it.
-    timer = clock.setTimeout(() => {
-      void tick();
-      arm();
-    }, MINUTE - (clock.now() % MINUTE) + 1_000);
+    timer = clock.setTimeout(
+      () => {
+        void tick();
+        arm();
+      },
+      MINUTE - (clock.now() % MINUTE) + 1_000,
+    );
   };
   arm();
 
@@ -264,7 +289,8 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
         options.metricsRegistry,
         {
           *slos() {
-            for (const [service, v] of slos) yield { service, objective: v.objective, attainment: v.attainment, budgetRemaining: v.budgetRemaining, burns: burnByWindow(v) };
+            for (const [service, v] of slos)
+              yield { service, objective: v.objective, attainment: v.attainment, budgetRemaining: v.budgetRemaining, burns: burnByWindow(v) };
           },
           *trends() {
             for (const service of tracker.services()) yield { service, trend: cachedServiceTrend(service) };
@@ -272,7 +298,8 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
           *anomalyScores() {
             for (const service of tracker.services()) {
               let score = 0;
-              for (const subject of tracker.ofService(service)) for (const s of subject.series.values()) if (s.analyzer.count > 0) score = Math.max(score, s.analyzer.anomaly().score);
+              for (const subject of tracker.ofService(service))
+                for (const s of subject.series.values()) if (s.analyzer.count > 0) score = Math.max(score, s.analyzer.anomaly().score);
               yield { service, score };
             }
           },
@@ -291,15 +318,17 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
     return { slo: await evaluateServiceSlo(service, sc, deps), reason: null };
   }
 
-  const checkThreshold = (id: string) => (series: string): number | undefined => {
-    if (series === 'score') return SCORE_THRESHOLD;
-    if (series === 'failure') return FAILURE_THRESHOLD;
-    if (series !== 'latency_ms') return undefined;
-    const spec = engine.get(id)?.spec;
-    if (!spec) return undefined;
-    const degraded = (spec.config as { degraded_after?: number }).degraded_after;
-    return degraded ?? spec.timeoutMs;
-  };
+  const checkThreshold =
+    (id: string) =>
+    (series: string): number | undefined => {
+      if (series === 'score') return SCORE_THRESHOLD;
+      if (series === 'failure') return FAILURE_THRESHOLD;
+      if (series !== 'latency_ms') return undefined;
+      const spec = engine.get(id)?.spec;
+      if (!spec) return undefined;
+      const degraded = (spec.config as { degraded_after?: number }).degraded_after;
+      return degraded ?? spec.timeoutMs;
+    };
   const scoreThreshold = (series: string): number | undefined => (series === 'score' ? SCORE_THRESHOLD : undefined);
 
   const api = {
@@ -307,20 +336,38 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
       // A service of the config or the registry, or one only the engine runs checks of (the library's own).
       if (!registry.hasService(name) && !config.services[name] && tracker.get('service', name) === undefined) return undefined;
       const { slo, reason } = await sloOf(name);
-      return answerFor(tracker, 'service', name, 'score', { now: clock.now(), thresholdOf: scoreThreshold, slo, sloReason: reason, maintenance: calendar.activeAt({ service: name }, clock.now()) });
+      return answerFor(tracker, 'service', name, 'score', {
+        now: clock.now(),
+        thresholdOf: scoreThreshold,
+        slo,
+        sloReason: reason,
+        maintenance: calendar.activeAt({ service: name }, clock.now()),
+      });
     },
     async instance(key: string): Promise<AnalysisAnswer | undefined> {
       const rec = registry.instance(key);
       if (!rec) return undefined;
       const id = `${rec.service}/${rec.id}`;
-      const ctx = { now: clock.now(), thresholdOf: scoreThreshold, slo: null, sloReason: 'SLOs are kept per service', maintenance: calendar.activeAt({ service: rec.service, instance: rec.id }, clock.now()) };
+      const ctx = {
+        now: clock.now(),
+        thresholdOf: scoreThreshold,
+        slo: null,
+        sloReason: 'SLOs are kept per service',
+        maintenance: calendar.activeAt({ service: rec.service, instance: rec.id }, clock.now()),
+      };
       return answerFor(tracker, 'instance', id, 'score', ctx) ?? emptyAnswer('instance', id, 'score', ctx);
     },
     async check(id: string): Promise<AnalysisAnswer | undefined> {
       const spec = engine.get(id)?.spec;
       if (!spec) return undefined;
       const labels = { service: spec.service, instance: spec.instance, check: spec.name };
-      const ctx = { now: clock.now(), thresholdOf: checkThreshold(id), slo: null, sloReason: 'SLOs are kept per service', maintenance: calendar.activeAt(labels, clock.now()) };
+      const ctx = {
+        now: clock.now(),
+        thresholdOf: checkThreshold(id),
+        slo: null,
+        sloReason: 'SLOs are kept per service',
+        maintenance: calendar.activeAt(labels, clock.now()),
+      };
       return answerFor(tracker, 'check', id, 'latency_ms', ctx) ?? emptyAnswer('check', id, 'latency_ms', ctx);
     },
   };
@@ -355,7 +402,12 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
 }
 
 /** The answer for a subject that exists but has no data yet. */
-function emptyAnswer(level: 'instance' | 'check', id: string, series: string, ctx: { now: number; slo: SloView | null; sloReason: string | null; maintenance: AnalysisAnswer['maintenance'] }): AnalysisAnswer {
+function emptyAnswer(
+  level: 'instance' | 'check',
+  id: string,
+  series: string,
+  ctx: { now: number; slo: SloView | null; sloReason: string | null; maintenance: AnalysisAnswer['maintenance'] },
+): AnalysisAnswer {
   const none = `no ${series} data yet`;
   return {
     level,

@@ -15,7 +15,8 @@ describe('analysis condition kinds on the fake clock', () => {
   it('trend: fires on the directions asked for, after for:, and resolves when the direction changes', async () => {
     const h = await harness(section([{ name: 'worse', when: { kind: 'trend', series: 'latency_ms', direction: ['degrading', 'volatile'] }, for: '2m' }]));
     open.push(h);
-    const sample = (direction: keyof typeof DIRECTION_CODE) => h.alerting.input.sample({ series: trendSample('latency_ms'), subject: ref('api/a1/http'), value: DIRECTION_CODE[direction], at: h.clock.now() });
+    const sample = (direction: keyof typeof DIRECTION_CODE) =>
+      h.alerting.input.sample({ series: trendSample('latency_ms'), subject: ref('api/a1/http'), value: DIRECTION_CODE[direction], at: h.clock.now() });
     sample('stable');
     expect(h.alerts('worse')).toEqual([]);
     sample('degrading');
@@ -23,7 +24,10 @@ describe('analysis condition kinds on the fake clock', () => {
     await h.advance(MIN);
     sample('volatile');
     await h.advance(MIN);
-    expect(h.alerts('worse')[0]).toMatchObject({ state: 'firing', labels: { rule: 'worse', service: 'api', instance: 'a1', check: 'http', check_kind: 'http' } });
+    expect(h.alerts('worse')[0]).toMatchObject({
+      state: 'firing',
+      labels: { rule: 'worse', service: 'api', instance: 'a1', check: 'http', check_kind: 'http' },
+    });
     sample('improving');
     await h.advance(1_000);
     expect(h.alerts('worse')[0]).toMatchObject({ state: 'resolved' });
@@ -92,7 +96,8 @@ describe('analysis condition kinds on the fake clock', () => {
     const random = seeded(17);
     const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
     const history = [];
-    for (let m = 0; m < 180; m++) for (let k = 0; k < 6; k++) history.push(stored('api/a1/tcp', T - 3 * HOUR + m * MIN + k * 10_000, 'HEALTHY', 10 + m * 0.1 + gauss()));
+    for (let m = 0; m < 180; m++)
+      for (let k = 0; k < 6; k++) history.push(stored('api/a1/tcp', T - 3 * HOUR + m * MIN + k * 10_000, 'HEALTHY', 10 + m * 0.1 + gauss()));
     const f = await fixture({
       yaml: `
 defaults: { interval: 10s, rise: 1, fall: 1, jitter: 0 }
@@ -110,7 +115,9 @@ ${stringify({ alerts })}`,
     open.push(f);
     f.answers.set('a1', { status: 'HEALTHY', latencyMs: 28 });
     await f.step(2 * MIN + 2_000);
-    expect(h.alerts('trend')).toEqual([expect.objectContaining({ state: 'firing', summary: 'latency_ms is degrading', labels: expect.objectContaining({ check: 'tcp' }) })]);
+    expect(h.alerts('trend')).toEqual([
+      expect.objectContaining({ state: 'firing', summary: 'latency_ms is degrading', labels: expect.objectContaining({ check: 'tcp' }) }),
+    ]);
     // About 27 ms rising 0.085 ms a minute (the last hour of minutes) reaches 31 ms in about 47 minutes: due within 1h.
     // (40 ms would be 150 minutes away, past the forecast's reach: the 64 minutes it learned from.)
     expect(h.alerts('soon-slow')).toEqual([expect.objectContaining({ state: 'firing' })]);
@@ -119,6 +126,8 @@ ${stringify({ alerts })}`,
 
     f.answers.set('a1', { status: 'HEALTHY', latencyMs: 400 });
     await f.step(MIN);
-    expect(h.alerts('spike')).toEqual([expect.objectContaining({ state: 'firing', summary: expect.stringMatching(/^latency_ms anomaly score 1\.00 ≥ 0\.6$/) })]);
+    expect(h.alerts('spike')).toEqual([
+      expect.objectContaining({ state: 'firing', summary: expect.stringMatching(/^latency_ms anomaly score 1\.00 ≥ 0\.6$/) }),
+    ]);
   });
 });

@@ -30,8 +30,13 @@ describe('the analysis API of the daemon', () => {
     cleanups.push(() => daemon.stop());
     expect((await daemon.server.inject({ method: 'PUT', url: '/api/v1/checks/db%2Fd1%2Fttl/ttl', payload: { status: 'pass' } })).statusCode).toBe(200);
 
-    const doc = (await daemon.server.inject('/api/v1/openapi.json')).json() as { paths: Record<string, unknown>; components: { schemas: Record<string, object> } };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/services/{service}/analysis', '/api/v1/instances/{id}/analysis', '/api/v1/checks/{id}/analysis']));
+    const doc = (await daemon.server.inject('/api/v1/openapi.json')).json() as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, object> };
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/services/{service}/analysis', '/api/v1/instances/{id}/analysis', '/api/v1/checks/{id}/analysis']),
+    );
     const validate = new Ajv({ strict: false }).compile(doc.components.schemas.Analysis!);
 
     const service = await daemon.server.inject('/api/v1/services/db/analysis');
@@ -48,7 +53,12 @@ describe('the analysis API of the daemon', () => {
     expect(web.slo).toBeNull();
     expect(web.reasons.slo).toBe('no slo: in services.web of the config');
 
-    for (const url of ['/api/v1/instances/db/d1/analysis', '/api/v1/instances/d1/analysis', '/api/v1/checks/db/d1/ttl/analysis', '/api/v1/checks/db%2Fd1%2Fttl/analysis']) {
+    for (const url of [
+      '/api/v1/instances/db/d1/analysis',
+      '/api/v1/instances/d1/analysis',
+      '/api/v1/checks/db/d1/ttl/analysis',
+      '/api/v1/checks/db%2Fd1%2Fttl/analysis',
+    ]) {
       const res = await daemon.server.inject(url);
       expect(res.statusCode, url).toBe(200);
       expect(validate(res.json()), `${url}: ${JSON.stringify(validate.errors)}`).toBe(true);

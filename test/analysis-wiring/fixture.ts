@@ -44,7 +44,13 @@ export interface Fixture {
 }
 
 /** One stored result of `checkId` (service/instance/name). */
-export function stored(checkId: string, at: number, status: HealthStatus, durationMs: number, scores: { check?: number; instance?: number } = {}): ResultRecord {
+export function stored(
+  checkId: string,
+  at: number,
+  status: HealthStatus,
+  durationMs: number,
+  scores: { check?: number; instance?: number } = {},
+): ResultRecord {
   const [service = '', instance = ''] = checkId.split('/');
   return {
     checkId,
@@ -88,7 +94,13 @@ export async function fixture(options: FixtureOptions): Promise<Fixture> {
     run: () =>
       new Promise((resolve) => {
         const a = answers.get(instance) ?? { status: 'HEALTHY', latencyMs: 10 };
-        clock.setTimeout(() => resolve(a.status === 'HEALTHY' ? { status: 'HEALTHY', reason: 'ok', output: 'ok' } : { status: a.status, reason: 'connect_refused', output: 'refused' }), a.latencyMs);
+        clock.setTimeout(
+          () =>
+            resolve(
+              a.status === 'HEALTHY' ? { status: 'HEALTHY', reason: 'ok', output: 'ok' } : { status: a.status, reason: 'connect_refused', output: 'refused' },
+            ),
+          a.latencyMs,
+        );
       }),
   });
   const core = createCore({ config, clock, random: seeded(1), logger: silent, spreadFirstRun: false, runnerFor: (spec) => runner(spec.instance) });

@@ -29,8 +29,21 @@ describe('maintenance windows and availability', () => {
     const store: HistoryStore = await openStore(parseConfig('storage: { path: ":memory:" }\nservices: {}\n', { env: {} }).storage);
     cleanups.push(() => store.close());
     // api: HEALTHY from T−4h, UNHEALTHY in [T−2h, T−1h) (an upgrade), HEALTHY again until T.
-    const svc = (at: number, from: string, to: string) => ({ level: 'service' as const, checkId: '', service: 'api', instance: '', from: from as never, to: to as never, reason: 'rollup', output: '', at });
-    await store.write({ results: [], transitions: [svc(T - 4 * HOUR, 'UNKNOWN', 'HEALTHY'), svc(T - 2 * HOUR, 'HEALTHY', 'UNHEALTHY'), svc(T - HOUR, 'UNHEALTHY', 'HEALTHY')] });
+    const svc = (at: number, from: string, to: string) => ({
+      level: 'service' as const,
+      checkId: '',
+      service: 'api',
+      instance: '',
+      from: from as never,
+      to: to as never,
+      reason: 'rollup',
+      output: '',
+      at,
+    });
+    await store.write({
+      results: [],
+      transitions: [svc(T - 4 * HOUR, 'UNKNOWN', 'HEALTHY'), svc(T - 2 * HOUR, 'HEALTHY', 'UNHEALTHY'), svc(T - HOUR, 'UNHEALTHY', 'HEALTHY')],
+    });
     const calendar = maintenanceCalendar(
       parseConfig(
         `services: {}
@@ -95,14 +108,17 @@ ${rules}
     const beat = (id: string, status: string) => daemon.server.inject({ method: 'PUT', url: `/api/v1/checks/db%2F${id}%2Fttl/ttl`, payload: { status } });
     await beat('d1', 'fail');
     await beat('d2', 'fail');
-    const firing = async () => ((await daemon.server.inject('/api/v1/alerts?state=firing')).json() as { items: Array<{ id: string; rule: string; labels: Record<string, string> }> }).items;
+    const firing = async () =>
+      ((await daemon.server.inject('/api/v1/alerts?state=firing')).json() as { items: Array<{ id: string; rule: string; labels: Record<string, string> }> })
+        .items;
     await until(async () => (await firing()).length === 4, 5_000, 'four firing alerts');
 
     // d2 leaves the config: its alerts resolve at once instead of firing forever.
     write('{ id: d1, address: "127.0.0.1:9" }', [rule('down'), rule('down-too')].join('\n'));
     expect((await daemon.server.inject({ method: 'POST', url: '/api/v1/reload' })).statusCode).toBe(200);
     await until(async () => (await firing()).every((a) => a.labels.instance === 'd1'), 5_000, 'the d2 alerts resolved');
-    const gone = ((await daemon.server.inject('/api/v1/alerts?state=resolved')).json() as { items: Array<{ labels: Record<string, string>; summary: string }> }).items;
+    const gone = ((await daemon.server.inject('/api/v1/alerts?state=resolved')).json() as { items: Array<{ labels: Record<string, string>; summary: string }> })
+      .items;
     expect(gone.map((a) => a.labels.instance)).toEqual(['d2', 'd2']);
     expect(gone[0]!.summary).toMatch(/no longer monitored/);
 

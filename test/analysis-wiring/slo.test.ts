@@ -1,10 +1,10 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
-import { ConfigError } from '../../src/core/errors.js';
+import type { ConfigError } from '../../src/core/errors.js';
 import { parseConfig } from '../../src/config/load.js';
 import { harness, section, type Harness } from '../alerts/harness.js';
-import { parseExposition, promtoolCheckMetrics, valueOf } from '../helpers/prometheus.js';
+import { parseExposition, promtoolCheckMetrics, valueOf as sampleValue } from '../helpers/prometheus.js';
 import { DAY, fixture, HOUR, MIN, stored, T, type Fixture } from './fixture.js';
 
 /**
@@ -55,18 +55,18 @@ describe('SLOs from stored history', () => {
     // 59 stored minutes, 20 % bad, + 1 good live result → 118 / 591 / 0.01 ≈ 20; 5 minutes: 8 / 41.
     // 6 h holds all 2 h stored: 10 %, burn 10.
     expect(burn('1h/5m')).toMatchObject({ firing: true });
-    expect(burn('1h/5m').longBurn).toBeCloseTo((118 / 591) / 0.01, 10);
-    expect(burn('1h/5m').shortBurn).toBeCloseTo((8 / 41) / 0.01, 10);
-    expect(burn('6h/30m').longBurn).toBeCloseTo((120 / 1201) / 0.01, 10);
+    expect(burn('1h/5m').longBurn).toBeCloseTo(118 / 591 / 0.01, 10);
+    expect(burn('1h/5m').shortBurn).toBeCloseTo(8 / 41 / 0.01, 10);
+    expect(burn('6h/30m').longBurn).toBeCloseTo(120 / 1201 / 0.01, 10);
     expect(slo.firing).toBe('page');
 
     const text = await metricsRegistry.metrics();
     const samples = parseExposition(text);
-    expect(valueOf(samples, 'healthmesh_slo_error_budget_remaining', { service: 'api' })).toBeCloseTo(slo.budgetRemaining, 6);
-    expect(valueOf(samples, 'healthmesh_slo_burn_rate', { service: 'api', window: '5m' })).toBeCloseTo((8 / 41) / 0.01, 6);
-    expect(valueOf(samples, 'healthmesh_slo_burn_rate', { service: 'api', window: '3d' })).toBeCloseTo((120 / 1201) / 0.01, 6);
-    expect(valueOf(samples, 'healthmesh_slo_objective_ratio', { service: 'api' })).toBeCloseTo(0.99, 10);
-    expect(valueOf(samples, 'healthmesh_analysis_series')).toBe(4);
+    expect(sampleValue(samples, 'healthmesh_slo_error_budget_remaining', { service: 'api' })).toBeCloseTo(slo.budgetRemaining, 6);
+    expect(sampleValue(samples, 'healthmesh_slo_burn_rate', { service: 'api', window: '5m' })).toBeCloseTo(8 / 41 / 0.01, 6);
+    expect(sampleValue(samples, 'healthmesh_slo_burn_rate', { service: 'api', window: '3d' })).toBeCloseTo(120 / 1201 / 0.01, 6);
+    expect(sampleValue(samples, 'healthmesh_slo_objective_ratio', { service: 'api' })).toBeCloseTo(0.99, 10);
+    expect(sampleValue(samples, 'healthmesh_analysis_series')).toBe(4);
     expect(promtoolCheckMetrics(text)).toMatchObject({ code: 0 });
   });
 
@@ -80,7 +80,7 @@ describe('SLOs from stored history', () => {
     const short = slo.burns.find((b) => b.condition.name === '1h/5m')!.shortBurn;
     // 6 bad of 30 stored (3 minutes) + 0 of 20 live (2 minutes, a result every 6 s) = 6 / 50 → burn 12
     // (the stored minutes alone would say 20).
-    expect(short).toBeCloseTo((6 / 50) / 0.01, 6);
+    expect(short).toBeCloseTo(6 / 50 / 0.01, 6);
   });
 
   it('leaves maintenance out when exclude_maintenance is set', async () => {
@@ -126,7 +126,13 @@ describe('SLOs from stored history', () => {
 
   it('fires a burn_rate rule when the page condition holds, on the fake clock', async () => {
     const clock = new FakeClock(T);
-    const h = await harness(section([{ name: 'budget', when: { kind: 'burn_rate', window: 'page' }, level: 'critical' }, { name: 'slow-burn', when: { kind: 'burn_rate', window: '3d/6h', factor: 50 } }]), { clock });
+    const h = await harness(
+      section([
+        { name: 'budget', when: { kind: 'burn_rate', window: 'page' }, level: 'critical' },
+        { name: 'slow-burn', when: { kind: 'burn_rate', window: '3d/6h', factor: 50 } },
+      ]),
+      { clock },
+    );
     open.push(h);
     const f = await fixture({ yaml: service('{ objective: 99, window: 3d }'), history: history(), alerts: h.alerting.input, clock });
     open.push(f);
@@ -151,13 +157,17 @@ describe('SLOs from stored history', () => {
     expect(bad('{ objective: 99.9, kind: latency }')).toEqual(['7 services.api.slo.latency_threshold: kind latency needs latency_threshold: (e.g. 300ms)']);
     expect(bad('{ objective: 100 }')).toEqual([expect.stringMatching(/^7 services\.api\.slo\.objective: must be below 100/)]);
     expect(bad('{ objective: 99, window: 1d }')).toEqual([expect.stringMatching(/^7 services\.api\.slo\.window: must be at least 3d/)]);
-    expect(bad('{ objective: 99, window: 400d }')).toEqual([expect.stringMatching(/^7 services\.api\.slo\.window: longer than storage\.retention\.hour_rollups \(365d\)/)]);
+    expect(bad('{ objective: 99, window: 400d }')).toEqual([
+      expect.stringMatching(/^7 services\.api\.slo\.window: longer than storage\.retention\.hour_rollups \(365d\)/),
+    ]);
     const noSlo = `alerts:
   notifiers: { log: { kind: log } }
   defaults: { notify: [log] }
   rules:
     - { name: budget, match: { service: web }, when: { kind: burn_rate } }
 `;
-    expect(bad('{ objective: 99 }', `  web:\n    instances: []\n${noSlo}`)).toEqual([expect.stringMatching(/services\.\w+|alerts\.rules\[0\]\.when\.kind: no service this rule matches has an slo: .*with one: api/)]);
+    expect(bad('{ objective: 99 }', `  web:\n    instances: []\n${noSlo}`)).toEqual([
+      expect.stringMatching(/services\.\w+|alerts\.rules\[0\]\.when\.kind: no service this rule matches has an slo: .*with one: api/),
+    ]);
   });
 });

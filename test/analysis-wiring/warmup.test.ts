@@ -85,7 +85,9 @@ services:
     await f.step(2_000);
     expect(f.analysis.tracker.get('check', 'api/a2/tcp')).toBeUndefined();
     expect(f.analysis.tracker.get('instance', 'api/a2')).toBeUndefined();
-    expect([...f.analysis.tracker.subjectsOf('check'), ...f.analysis.tracker.subjectsOf('instance'), ...f.analysis.tracker.subjectsOf('service')].map((s) => s.key)).toEqual(['api/a1/tcp', 'api/a1', 'api']);
+    expect(
+      [...f.analysis.tracker.subjectsOf('check'), ...f.analysis.tracker.subjectsOf('instance'), ...f.analysis.tracker.subjectsOf('service')].map((s) => s.key),
+    ).toEqual(['api/a1/tcp', 'api/a1', 'api']);
     expect(f.analysis.tracker.size).toBe(4);
 
     const capped = new AnalysisTracker({ maxSeries: 3 });

@@ -25,8 +25,16 @@ export const forecastCondition: ConditionFactory<ForecastConfig> = (config, rule
       if (event.type !== 'sample' || event.series !== name || !atScope(event.subject, scope)) return undefined;
       const ms = event.value;
       const active = ms <= config.within;
-      const when = !Number.isFinite(ms) ? 'not forecast to cross' : ms === 0 ? 'already past' : `forecast to cross in ${formatDuration(Math.round(ms / 1000) * 1000)}`;
-      return { active, value: Number.isFinite(ms) ? ms / 1000 : null, summary: `${config.series} ${when} ${config.threshold}${active ? '' : ` (alert within ${within})`}` };
+      const when = !Number.isFinite(ms)
+        ? 'not forecast to cross'
+        : ms === 0
+          ? 'already past'
+          : `forecast to cross in ${formatDuration(Math.round(ms / 1000) * 1000)}`;
+      return {
+        active,
+        value: Number.isFinite(ms) ? ms / 1000 : null,
+        summary: `${config.series} ${when} ${config.threshold}${active ? '' : ` (alert within ${within})`}`,
+      };
     },
   };
 };
