@@ -219,9 +219,16 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
     forgetQueued = true;
     queueMicrotask(() => {
       forgetQueued = false;
-      for (const s of tracker.subjectsOf('instance')) if (!registry.instanceOf(s.service, s.instance ?? '')) tracker.remove('instance', s.key);
+      // What still has checks in the engine (the library's own checks have no registry instance).
+      const running = new Set<string>();
+      const services = new Set<string>();
+      for (const { spec } of engine.all()) {
+        running.add(`${spec.service}/${spec.instance}`);
+        services.add(spec.service);
+      }
+      for (const s of tracker.subjectsOf('instance')) if (!running.has(s.key) && !registry.instanceOf(s.service, s.instance ?? '')) tracker.remove('instance', s.key);
       for (const s of tracker.subjectsOf('service')) {
-        if (!registry.hasService(s.service) && !config.services[s.service]) {
+        if (!services.has(s.service) && !registry.hasService(s.service) && !config.services[s.service]) {
           tracker.remove('service', s.key);
           live.drop(s.service);
         }
