@@ -19,6 +19,7 @@ import type { HistoryStore } from './store/types.js';
 import { ResultWriter } from './store/writer.js';
 import { VERSION } from './version.js';
 import { startDaemonAlerting, type DaemonAlerting } from './wiring/alerting.js';
+import { startDaemonAnalysis, type DaemonAnalysis } from './wiring/analysis.js';
 import { createCore } from './wiring/core.js';
 import type { Engine } from './engine.js';
 import type { BalancerSet } from './balancer/balancer-set.js';
@@ -52,6 +53,8 @@ export interface Daemon {
   transitions: TransitionLog;
   /** Alert rules, notifiers and the outbox, when the config has `alerts:`. */
   alerts: DaemonAlerting | null;
+  /** Trends, forecasts, anomalies and SLOs of the checks, instances and services. */
+  analysis: DaemonAnalysis;
   /** A health-aware balancer per service, fed by the engine (the proxy and the balancer API use them). */
   balancers: BalancerSet;
   /** The Prometheus registry behind /metrics (the proxy adds its families here). */
@@ -112,6 +115,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(token !== undefined ? { token } : {}),
     protectReads,
   });
+  const analysis = startDaemonAnalysis(core, { clock, logger, store, metricsRegistry: metrics.registry, ...(alerts ? { alerts: alerts.alerting.input } : {}) });
   let maintainTimer = clock.setTimeout(function maintain() {
     store.maintain(Math.round(clock.now())).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'store maintenance failed'));
     maintainTimer = clock.setTimeout(maintain, MAINTAIN_EVERY_MS);
@@ -124,6 +128,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const report = core.apply(next);
     discovery.apply(next);
     alerts?.reloaded(next);
+    analysis.reloaded(next);
     logger.info(report, `config reloaded: ${report.added} checks added, ${report.removed} removed, ${report.changed} changed, ${report.kept} kept`);
     return report;
   }
@@ -145,8 +150,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     reload: options.configPath ? reload : undefined,
     historyStore: store,
     clock,
+    maintenance: (labels, from, to) => analysis.maintenance().intervals(labels, from, to),
     web: { statusPages: () => core.config.status_pages, store, clock },
-    ...(alerts ? { alertEvents: alerts, extensions: [alerts.extension] } : {}),
+    ...(alerts ? { alertEvents: alerts } : {}),
+    extensions: [...(alerts ? [alerts.extension] : []), analysis.extension],
   });
   const { host, port } = parseListen(options.listen ?? options.config.server.listen);
   await server.listen({ host, port });
@@ -154,6 +161,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const address = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port };
 
   const { restored } = await core.start();
+  alerts?.sweep();
   discovery.apply(core.config);
   ready = true;
   logger.info(
@@ -169,6 +177,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     rollup,
     transitions,
     alerts,
+    analysis,
     balancers,
     metricsRegistry: metrics.registry,
     server,
@@ -182,6 +191,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       autoDeregister.stop();
       clock.clearTimeout(maintainTimer);
       await core.stop();
+      await analysis.stop();
       await alerts?.stop(); // after the checks: the last results are judged, changed alerts saved
       await server.close();
       historyFeed.stop(Math.round(clock.now()));

@@ -13,6 +13,7 @@ import type { ServiceBalancer } from './balancer/service-balancer.js';
 import { resolveCheck } from './registry/from-config.js';
 import type { InstanceRecord, RegistrationStore, Registry } from './registry/registry.js';
 import { VERSION } from './version.js';
+import { startDaemonAnalysis, type DaemonAnalysis } from './wiring/analysis.js';
 import { createCore, type Core } from './wiring/core.js';
 import type { Engine } from './engine.js';
 import type { BalancerSet } from './balancer/balancer-set.js';
@@ -65,7 +66,13 @@ export class Healthmesh {
   readonly rollup: StatusRollup;
   /** A health-aware balancer per configured service (see README, "Load balancing"). */
   readonly balancers: BalancerSet;
+  /**
+   * Trends, forecasts and anomalies of the checks, instances and services
+   * (the daemon's analysis, without history: no warm-up, no SLOs); null before start().
+   */
+  analysis: DaemonAnalysis | null = null;
   private readonly core: Core;
+  private readonly logger: Logger | undefined;
   private readonly config: Config;
   private readonly clock: Clock;
   private ready = false;
@@ -75,6 +82,7 @@ export class Healthmesh {
   constructor(options: HealthmeshOptions = {}) {
     this.config = configSchema.parse(options.config ?? { services: {} });
     this.clock = options.clock ?? realClock;
+    this.logger = options.logger;
     // The same core as the daemon; an embedded service's checks run at once rather than spread over their interval.
     this.core = createCore({
       config: this.config,
@@ -100,6 +108,7 @@ export class Healthmesh {
 
   /** Start the checks of the config (and stored registrations). */
   async start(): Promise<void> {
+    this.analysis ??= startDaemonAnalysis(this.core, { clock: this.clock, ...(this.logger ? { logger: this.logger } : {}) });
     await this.core.start();
     this.ready = true;
   }
@@ -178,6 +187,7 @@ export class Healthmesh {
     const drainMs = options.drainMs ?? 0;
     if (drainMs > 0) await new Promise<void>((r) => this.clock.setTimeout(r, drainMs));
     await this.core.stop();
+    await this.analysis?.stop();
   }
 }
 

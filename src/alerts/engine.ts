@@ -145,11 +145,23 @@ export class AlertEngine implements AlertInput, AlertIndex {
     return [...this.byId.values()].map((e) => e.record);
   }
 
-  /** Put back alerts saved before a restart (firing ones keep firing until a verdict says otherwise). */
+  /**
+   * Put back alerts saved before a restart (firing ones keep firing until a
+   * verdict says otherwise). A firing alert of a rule no longer in the config
+   * would never get a verdict again: it is resolved (noted and saved, not
+   * notified: the rule's notifiers are gone with it).
+   */
   restore(records: readonly AlertRecord[]): void {
     const byName = new Map(this.rules.map((r, i) => [r.name, { rule: r, index: i }]));
+    const now = this.clock.now();
     for (const record of records) {
       const found = byName.get(record.rule);
+      if (!found && record.state === 'firing') {
+        record.state = 'resolved';
+        record.resolvedAt = now;
+        this.journal.note(record, { at: now, type: 'resolved', detail: `rule "${record.rule}" is no longer in the config` });
+        continue;
+      }
       if (!found || this.byId.has(record.id)) continue;
       const subject = subjectKeyOfLabels(record.labels);
       const entry: Entry = { record, condition: record.state === 'firing', clearedAt: null, rule: found.rule, key: `${found.index}|${subject}`, index: found.index, subject };
@@ -158,6 +170,36 @@ export class AlertEngine implements AlertInput, AlertIndex {
       else if (record.state === 'resolved') this.resolvedOrder.add(record.id);
       this.process(entry, null);
     }
+  }
+
+  /**
+   * Resolve every firing alert (and drop every pending one) whose subject
+   * `exists` says is gone: its check, instance or service was removed from
+   * the config or deregistered, so no verdict would ever clear it. The
+   * resolve is noted and notified like any other. Returns how many.
+   */
+  resolveGone(exists: (labels: Labels) => boolean, why: string): number {
+    const now = this.clock.now();
+    let n = 0;
+    for (const entry of [...this.entries.values()]) {
+      const record = entry.record;
+      if (record.state === 'resolved' || exists(record.labels)) continue;
+      n++;
+      record.summary = why;
+      this.series.drop(entry.subject);
+      if (record.state === 'pending') {
+        this.apply(entry, 'cancelled', now, false);
+        continue;
+      }
+      entry.condition = false;
+      entry.clearedAt = null;
+      record.state = 'resolved';
+      record.resolvedAt = now;
+      this.deadlines.set(entry.key, null);
+      this.apply(entry, 'resolved', now, false);
+    }
+    if (n > 0) this.topologyChanged();
+    return n;
   }
 
   /** Stop timers. */

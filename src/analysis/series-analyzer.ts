@@ -104,6 +104,32 @@ export class SeriesAnalyzer {
     return true;
   }
 
+  /** The anomaly state after the last point, without computing trend and forecast (O(1)). */
+  anomaly(): AnomalyState {
+    const has = this.welford.count > 0;
+    return {
+      score: this.score,
+      anomaly: has && this.score >= this.detector.flagScore,
+      channel: this.detector.channel,
+      lastAnomalyAt: Number.isNaN(this.lastAnomalyAt) ? null : this.lastAnomalyAt,
+      flagged: this.flagged,
+    };
+  }
+
+  /** Points observed so far. */
+  get count(): number {
+    return this.welford.count;
+  }
+
+  /**
+   * The closed bucket means trend and forecast read (times: bucket middles,
+   * epoch ms), for callers that ask other questions of the same window (a
+   * forecast against another threshold, a service's combined trend).
+   */
+  window(): { t: Float64Array; y: Float64Array } {
+    return this.buckets.closed();
+  }
+
   /** Trend, forecast and anomaly state now (trend and forecast cost O(buckets²); call it when asked, not per point). */
   snapshot(): SeriesSnapshot {
     const { t, y } = this.buckets.closed();
@@ -119,13 +145,7 @@ export class SeriesAnalyzer {
       quantiles: this.sketch && this.sketch.count > 0 ? { p50: this.sketch.quantile(0.5), p95: this.sketch.quantile(0.95), p99: this.sketch.quantile(0.99) } : null,
       trend: trendOf(t, y, { ...this.options.trend, polarity: this.options.polarity }),
       forecast: forecastOf(t, y, this.options.threshold === undefined ? {} : { threshold: this.options.threshold }),
-      anomaly: {
-        score: this.score,
-        anomaly: has && this.score >= this.detector.flagScore,
-        channel: this.detector.channel,
-        lastAnomalyAt: Number.isNaN(this.lastAnomalyAt) ? null : this.lastAnomalyAt,
-        flagged: this.flagged,
-      },
+      anomaly: this.anomaly(),
     };
   }
 }

@@ -58,14 +58,64 @@ const thresholdCondition = z.strictObject({
   min_samples: z.number().int().min(1).default(1).meta({ description: 'Fewer samples in the window: the condition does not hold' }),
 });
 
+const analysisSeries = z
+  .string()
+  .regex(/^[A-Za-z0-9_.]+$/, 'use a series name: latency_ms, failure, score or a system reading such as cpu_percent')
+  .meta({ description: 'latency_ms and failure (rate) of a check, score of an instance or a service, or a system check reading (cpu_percent, …)' });
+
+/** `trend`: the series' trend direction is one of `direction` (src/analysis/trend.ts). */
+const trendCondition = z.strictObject({
+  kind: z.literal('trend'),
+  series: analysisSeries.default('score'),
+  direction: z
+    .union([z.enum(['improving', 'stable', 'degrading', 'volatile']), z.array(z.enum(['improving', 'stable', 'degrading', 'volatile'])).min(1)])
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .default(['degrading']),
+});
+
+/** `forecast`: the series is forecast to cross `threshold` within `within` (src/analysis/forecast.ts). */
+const forecastCondition = z.strictObject({
+  kind: z.literal('forecast'),
+  series: analysisSeries.default('score'),
+  threshold: z.number().meta({ description: 'The value whose crossing is forecast (e.g. score 50, latency_ms 500, disk_percent 95)' }),
+  within: positiveDuration.default(3_600_000).meta({ description: 'Holds when the crossing is forecast this soon or sooner' }),
+  edge: z
+    .enum(['at', 'earliest', 'latest'])
+    .default('at')
+    .meta({ description: 'Date the crossing by the point forecast (at), the 90 % interval near edge (earliest: plausible by then) or far edge (latest: likely by then)' }),
+});
+
+/** `anomaly`: the newest minute of the series scored at least `min_score` (src/analysis/anomaly/robust.ts). */
+const anomalyCondition = z.strictObject({
+  kind: z.literal('anomaly'),
+  series: analysisSeries.default('latency_ms'),
+  min_score: z.number().min(0).max(1).default(0.6).meta({ description: 'Anomaly score in [0, 1]; 0.6 is the detector\'s own flag (p ≤ 10⁻⁶)' }),
+});
+
+/** `burn_rate`: the service's SLO burns its error budget too fast (multi-window, multi-burn-rate). */
+const burnRateCondition = z
+  .strictObject({
+    kind: z.literal('burn_rate'),
+    window: z
+      .enum(['page', 'ticket', '1h/5m', '6h/30m', '3d/6h'])
+      .default('page')
+      .meta({ description: 'page: 1h/5m over 14.4× or 6h/30m over 6×; ticket: 3d/6h over 1×; or one named window' }),
+    factor: z.number().positive().optional().meta({ description: 'Burn rate both windows must exceed (a named window only; default the workbook\'s)' }),
+  })
+  .refine((c) => c.factor === undefined || (c.window !== 'page' && c.window !== 'ticket'), { message: 'factor applies to a named window (1h/5m, 6h/30m, 3d/6h)', path: ['factor'] });
+
 /**
  * Condition kinds. Adding one (trend, forecast, anomaly, SLO burn rate from
  * src/analysis/) is one schema here, one file in src/alerts/conditions/ and
  * one line in its map.
  */
-export const conditionSchema = z.discriminatedUnion('kind', [statusCondition, reasonCondition, thresholdCondition], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'unknown or missing condition kind (allowed: status, reason, threshold)' : undefined),
+export const conditionSchema = z.discriminatedUnion('kind', [statusCondition, reasonCondition, thresholdCondition, trendCondition, forecastCondition, anomalyCondition, burnRateCondition], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? 'unknown or missing condition kind (allowed: status, reason, threshold, trend, forecast, anomaly, burn_rate)' : undefined,
 });
+
+/** Condition kinds read from the daemon's analysis (samples published by src/wiring/analysis.ts). */
+export const ANALYSIS_CONDITION_KINDS = ['trend', 'forecast', 'anomaly', 'burn_rate'] as const;
 
 const level = z.enum(['info', 'warning', 'critical']);
 
@@ -257,7 +307,7 @@ export type Level = z.output<typeof level>;
 /** What the cross-checks need of the whole config (kept structural so this file does not import schema.ts). */
 export interface AlertsHost {
   alerts?: AlertsConfig;
-  services: Record<string, { checks: Array<{ name?: string; kind: string }>; instances: Array<{ checks: Array<{ name?: string; kind: string }> }> }>;
+  services: Record<string, { checks: Array<{ name?: string; kind: string }>; instances: Array<{ checks: Array<{ name?: string; kind: string }> }>; slo?: unknown }>;
 }
 
 /**
@@ -300,14 +350,42 @@ export function alertCrossChecks(config: AlertsHost): Array<{ path: Array<string
     rule.match.check?.forEach((c, j) => {
       if (!c.includes('*') && !checkNames.has(c)) problems.push({ path: [...at, 'match', 'check', j], message: `no check named "${c}" in any service` });
     });
-    if (rule.when.kind !== 'status' && rule.scope !== undefined && rule.scope !== 'check') {
-      problems.push({ path: [...at, 'scope'], message: `a ${rule.when.kind} condition is about one check: use scope: check (or leave it out)` });
-    }
+    problems.push(...scopeProblems(rule, at, services, config));
     if (rule.escalate && levelRank(rule.escalate.to) <= levelRank(rule.level)) {
       problems.push({ path: [...at, 'escalate', 'to'], message: `escalation must go above level ${rule.level} (info < warning < critical)` });
     }
   });
   return problems;
+}
+
+/** Scope and subject checks of a rule's condition. */
+function scopeProblems(rule: RuleConfig, at: Array<string | number>, services: string[], config: AlertsHost): Array<{ path: Array<string | number>; message: string }> {
+  const when = rule.when;
+  const out: Array<{ path: Array<string | number>; message: string }> = [];
+  if (when.kind === 'reason' || when.kind === 'threshold') {
+    if (rule.scope !== undefined && rule.scope !== 'check') out.push({ path: [...at, 'scope'], message: `a ${when.kind} condition is about one check: use scope: check (or leave it out)` });
+  } else if (when.kind === 'burn_rate') {
+    if (rule.scope !== undefined && rule.scope !== 'service') out.push({ path: [...at, 'scope'], message: 'a burn_rate condition is about a service: use scope: service (or leave it out)' });
+    const test = globs(rule.match.service);
+    const withSlo = services.filter((s) => config.services[s]?.slo !== undefined);
+    if (!withSlo.some((s) => !test || test(s))) {
+      out.push({ path: [...at, 'when', 'kind'], message: `no service this rule matches has an slo: (give services.<name>.slo${withSlo.length ? `; with one: ${withSlo.join(', ')}` : ''})` });
+    }
+  } else if (when.kind !== 'status') {
+    const scoreScopes = ['instance', 'service'];
+    if (when.series === 'score' && rule.scope === 'check') out.push({ path: [...at, 'scope'], message: 'score is kept per instance and per service: use scope: instance or service' });
+    if (when.series !== 'score' && rule.scope !== undefined && scoreScopes.includes(rule.scope)) {
+      out.push({ path: [...at, 'scope'], message: `${when.series} is kept per check: use scope: check (or leave it out)` });
+    }
+  }
+  return out;
+}
+
+/** A `*` glob list as a test (rules.ts has the same for matchers; kept here so config/ does not import alerts/). */
+function globs(list: readonly string[] | undefined): ((value: string) => boolean) | undefined {
+  if (!list) return undefined;
+  const res = list.map((p) => new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  return (value) => res.some((re) => re.test(value));
 }
 
 /** info 0, warning 1, critical 2. */

@@ -3,6 +3,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Documen
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { alertCrossChecks } from './alerts.js';
+import { sloCrossChecks } from './slo.js';
 import { interpolateEnv } from './env.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -188,6 +189,7 @@ function crossChecks(config: Config): Array<{ path: PathPart[]; message: string 
     }
   });
   problems.push(...alertCrossChecks(config));
+  problems.push(...sloCrossChecks(config));
   return problems;
 }
 

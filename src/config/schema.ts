@@ -4,6 +4,7 @@ import { balancerSchema, proxySchema } from './balancer.js';
 import { address, duration, positiveDuration } from './common.js';
 import { hostPort } from './host-port.js';
 import { metricsSchema } from './metrics.js';
+import { sloSchema } from './slo.js';
 import { storageSchema } from './storage.js';
 import { customCheckSchema } from './kinds/custom.js';
 import { dnsCheckSchema } from './kinds/dns.js';
@@ -123,6 +124,7 @@ export const serviceSchema = z.strictObject({
   instances: z.array(instanceSchema).default([]),
   checks: z.array(checkSchema).default([]).meta({ description: 'Checks run against every instance' }),
   balancer: balancerSchema.prefault({}).meta({ description: 'How traffic to this service is balanced (proxy, library, balancer API)' }),
+  slo: sloSchema.optional().meta({ description: 'Service-level objective: availability or latency, error budget and burn rates (README, "Analysis")' }),
 });
 
 const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'use host:port, e.g. 127.0.0.1:7400');

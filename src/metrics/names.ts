@@ -441,6 +441,70 @@ export const ALERT_FAMILIES = {
 } as const satisfies Record<string, FamilySpec>;
 
 /**
+ * Families of the daemon's analysis (metrics/analysis-metrics.ts): per
+ * service only (S services; W = 5 burn-rate windows: 1h, 5m, 6h, 30m, 3d),
+ * so their size follows the config, never the number of checks:
+ * SLO families S' × (3 + W) for the S' services with an `slo:`, trend
+ * S × (2 + 4), anomaly S, and one gauge of the series tracked.
+ */
+export const ANALYSIS_FAMILIES = {
+  sloObjective: {
+    name: 'healthmesh_slo_objective_ratio',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'The SLO objective of the service as a share (99.9 % is 0.999).',
+  },
+  sloAttainment: {
+    name: 'healthmesh_slo_attainment_ratio',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'Share of good events over the SLO window (absent with no events yet).',
+  },
+  sloBudgetRemaining: {
+    name: 'healthmesh_slo_error_budget_remaining',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'Share of the error budget left over the SLO window: 1 untouched, 0 spent, negative overspent.',
+  },
+  sloBurnRate: {
+    name: 'healthmesh_slo_burn_rate',
+    type: 'gauge',
+    labelNames: ['service', 'window'],
+    help: 'Error rate over the window divided by the error rate the objective allows (1 spends the budget exactly over the SLO window).',
+  },
+  trendSlope: {
+    name: 'healthmesh_trend_slope',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'Slope of the service score trend (its instances\' Theil-Sen slopes, median), score points per second.',
+  },
+  trendConfidence: {
+    name: 'healthmesh_trend_confidence',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'Confidence (1 - p, Mann-Kendall over its instances) that the service score moves in the slope direction.',
+  },
+  trendDirection: {
+    name: 'healthmesh_trend_direction',
+    type: 'gauge',
+    labelNames: ['service', 'direction'],
+    help: 'Direction of the service score trend: 1 for the current one of improving, stable, degrading, volatile.',
+  },
+  anomalyScore: {
+    name: 'healthmesh_anomaly_score',
+    type: 'gauge',
+    labelNames: ['service'],
+    help: 'Highest anomaly score (0-1; 0.6 and above is flagged) of the newest minute of any series of the service, its checks and instances.',
+  },
+  analysisSeries: {
+    name: 'healthmesh_analysis_series',
+    type: 'gauge',
+    labelNames: [],
+    help: 'Series the analysis tracks (check latency and failure rate, instance and service score, system readings).',
+  },
+} as const satisfies Record<string, FamilySpec>;
+
+/**
  * Most distinct reason label values kept per service × kind. Reasons are code
  * constants, so this is never reached in practice; it bounds the series if a
  * runner ever passed through something unexpected.

@@ -46,6 +46,8 @@ export interface ApiDeps {
   extensions?: readonly ServerExtension[];
   /** Stored history for the rollup, transition and uptime routes (history-routes.ts). */
   historyStore?: HistoryRoutesDeps['store'];
+  /** Maintenance windows covering a subject (alerts.maintenance), for uptime with `exclude_maintenance=true`. */
+  maintenance?: HistoryRoutesDeps['maintenance'];
   /** Ages the cached answers; default the real clock. (Blocking queries time out on the registry's clock.) */
   clock?: Clock;
 }
@@ -266,7 +268,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/api/v1/events', (request, reply) => streamTransitions(request, reply, deps.transitions, deps.alertEvents));
-  registerHistoryRoutes(app, { store: deps.historyStore, instance: (key) => registry.instance(key), clock: deps.clock ?? realClock });
+  registerHistoryRoutes(app, { store: deps.historyStore, instance: (key) => registry.instance(key), clock: deps.clock ?? realClock, ...(deps.maintenance ? { maintenance: deps.maintenance } : {}) });
 
   if (deps.reload) {
     const reload = deps.reload;

@@ -61,6 +61,8 @@ export const uptimeResponse = z.strictObject({
   recoveries: z.number().int().meta({ description: 'Incidents that ended in the range (HEALTHY or DEGRADED again)' }),
   mttrMs: z.number().nullable().meta({ description: 'Mean length of the incidents that ended in the range' }),
   openIncidentSince: z.number().nullable().meta({ description: 'Start of the incident still open at `to`' }),
+  maintenanceMs: z.number().optional().meta({ description: 'With exclude_maintenance: time inside maintenance windows, counted in no status' }),
+  excludeMaintenance: z.boolean().optional(),
 });
 
 const json = (schema: z.ZodType): unknown => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
@@ -75,7 +77,11 @@ const time = (name: 'from' | 'to', def: string) => ({
 });
 const step = { name: 'step', in: 'query', schema: { enum: ['1m', '1h'], default: '1m' }, description: `Bucket length; at most ${MAX_BUCKETS} buckets a query` };
 const rollupParams = [step, time('from', 'to − 24h (1m) or to − 7d (1h)'), time('to', 'now')];
-const uptimeParams = [time('from', 'to − 30d'), time('to', 'now (a later to ends now)')];
+const uptimeParams = [
+  time('from', 'to − 30d'),
+  time('to', 'now (a later to ends now)'),
+  { name: 'exclude_maintenance', in: 'query', schema: { type: 'boolean', default: false }, description: 'Leave out time inside maintenance windows (alerts.maintenance) covering the subject' },
+];
 
 /** The history routes' paths, keyed like openapi.ts's. */
 export const historyPaths = {

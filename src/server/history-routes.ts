@@ -14,6 +14,7 @@ import type { Clock } from '../core/clock.js';
 import { HealthmeshError } from '../core/errors.js';
 import type { HistoryStore, Rollup, TransitionRecord, Uptime } from '../store/types.js';
 import { invalid, parseLevels, parseLimit, parseRange, parseStep, parseTime } from './history-params.js';
+import { uptimeExcluding, type MaintenanceIntervals } from './uptime-excluding.js';
 
 /** What the history routes read. */
 export interface HistoryRoutesDeps {
@@ -22,6 +23,8 @@ export interface HistoryRoutesDeps {
   /** Finds an instance by `service/id` or by an id unique in the mesh. */
   instance(key: string): { service: string; id: string } | undefined;
   clock: Clock;
+  /** Maintenance windows covering a subject, for `exclude_maintenance=true` on the uptime routes. */
+  maintenance?: MaintenanceIntervals;
 }
 
 const HOUR = 3_600_000;
@@ -70,7 +73,10 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryRoutesD
     // The future is not known yet: a range reaching past now ends now.
     const to = Math.min(range.to, t);
     if (range.from >= to) throw invalid('from', `${range.from} is not before now (${t})`);
-    return uptimeView(service, instance, await store().queryUptime({ service, ...(instance !== undefined ? { instance } : {}), from: range.from, to }));
+    const q = { service, ...(instance !== undefined ? { instance } : {}), from: range.from, to };
+    if (!parseFlag('exclude_maintenance', query.exclude_maintenance)) return uptimeView(service, instance, await store().queryUptime(q));
+    const u = await uptimeExcluding(store(), q, deps.maintenance ?? (() => []));
+    return { ...uptimeView(service, instance, u), maintenanceMs: u.maintenanceMs, excludeMaintenance: true };
   };
 
   type Checked = { Params: { service: string; instance: string; name: string }; Querystring: Query };
@@ -130,6 +136,13 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryRoutesD
     });
     return { items: page.items.map(transitionView), nextCursor: page.nextCursor };
   });
+}
+
+/** A true/false query flag (also 1/0); false when left out. */
+function parseFlag(field: string, value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw invalid(field, `${JSON.stringify(value)} is not true or false`);
 }
 
 function rollupView(r: Rollup) {

@@ -51,6 +51,12 @@ export interface DaemonAlerting {
   subscribe(listener: (event: AlertEvent) => void): () => void;
   /** The config was reloaded: the mesh may have changed (rules change on restart). */
   reloaded(next: Config): void;
+  /**
+   * Resolve alerts whose check, instance or service is gone (call once the
+   * core has started and restored its registrations; afterwards removals
+   * are swept as they happen). Returns how many.
+   */
+  sweep(): number;
   stop(): Promise<void>;
 }
 
@@ -122,6 +128,31 @@ export async function startDaemonAlerting(core: Core, options: DaemonAlertingOpt
       input.topologyChanged();
     });
   };
+  // Alerts of checks, instances and services that are gone would fire forever: resolve them once the
+  // core runs (before, restored alerts of registered instances would look orphaned), then on each removal.
+  let sweeping = false;
+  const exists = (labels: AlertRecord['labels']): boolean => {
+    const service = labels.service;
+    if (service === undefined) return true;
+    if (labels.check !== undefined) return engine.get(`${service}/${labels.instance}/${labels.check}`) !== undefined;
+    if (labels.instance !== undefined) return registry.instanceOf(service, labels.instance) !== undefined;
+    return registry.hasService(service) || core.config.services[service] !== undefined;
+  };
+  const sweep = (): number => {
+    sweeping = true;
+    const n = alerting.engine.resolveGone(exists, 'its subject is no longer monitored (removed from the config or deregistered)');
+    if (n > 0) logger.info({ resolved: n }, 'alerts: resolved the alerts of removed checks, instances or services');
+    return n;
+  };
+  let sweepQueued = false;
+  const sweepSoon = (): void => {
+    if (!sweeping || sweepQueued) return;
+    sweepQueued = true;
+    queueMicrotask(() => {
+      sweepQueued = false;
+      sweep();
+    });
+  };
   const offs = [
     engine.bus.on('result', ({ spec, result, state }) => input.result({ check: refOf(spec), status: state.status, result })),
     engine.bus.on('transition', ({ spec, from, to, result, at }) => input.transition({ check: refOf(spec), from, to, reason: result.reason, output: result.output, at })),
@@ -139,7 +170,10 @@ export async function startDaemonAlerting(core: Core, options: DaemonAlertingOpt
       input.sample({ series: 'score', subject: { service }, value: rollup.serviceScore(service), at });
     }),
     engine.bus.on('check-added', topologyChanged),
-    engine.bus.on('check-removed', topologyChanged),
+    engine.bus.on('check-removed', () => {
+      topologyChanged();
+      sweepSoon();
+    }),
   ];
 
   const extension: ServerExtension = {
@@ -161,6 +195,7 @@ export async function startDaemonAlerting(core: Core, options: DaemonAlertingOpt
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    sweep,
     reloaded(next) {
       if (JSON.stringify(next.alerts) !== JSON.stringify(alertsConfig)) logger.warn('alerts: changed rules, notifiers and silences take effect on restart');
       topologyChanged();

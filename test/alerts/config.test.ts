@@ -32,7 +32,8 @@ describe('alerts: config section', () => {
     const config = parseConfig(EXAMPLE, { file: 'examples/alerts.yaml', env: ENV });
     const a = config.alerts!;
     expect(Object.keys(a.notifiers).sort()).toEqual(['alertmanager', 'log', 'oncall-mail', 'ops-webhook', 'slack']);
-    expect(a.rules.map((r) => r.when.kind).sort()).toEqual(['reason', 'status', 'status', 'threshold', 'threshold']);
+    expect(a.rules.map((r) => r.when.kind).sort()).toEqual(['anomaly', 'burn_rate', 'forecast', 'reason', 'status', 'status', 'threshold', 'threshold', 'trend']);
+    expect(config.services.orders!.slo).toMatchObject({ objective: 99.9, window: 30 * 86_400_000, kind: 'availability', exclude_maintenance: true });
     expect(a.rules[0]).toMatchObject({ for: 60_000, keep_firing_for: 120_000, repeat: 3_600_000, max_reminders: 3, escalate: { after: 900_000, to: 'critical' } });
     expect(a.rules[1]!.exec).toMatchObject({ timeout: 30_000, min_interval: 600_000 });
     expect(a.maintenance.map((m) => m.name)).toEqual(['nightly-vacuum', 'migration']);
@@ -57,7 +58,10 @@ describe('alerts: config section', () => {
     [`    - { name: r1, match: { service: orders }, when: { kind: status } }`, 'alerts.rules[0].match.service[0]', 'no service named "orders"'],
     [`    - { name: r1, match: { check: nope }, when: { kind: status } }`, 'alerts.rules[0].match.check[0]', 'no check named "nope"'],
     [`    - { name: r1, when: { kind: status } }\n    - { name: r1, when: { kind: status } }`, 'alerts.rules[1].name', 'already used by rules[0]'],
-    [`    - { name: r1, when: { kind: trend } }`, 'alerts.rules[0].when.kind', 'unknown or missing condition kind (allowed: status, reason, threshold) (found: "trend")'],
+    [`    - { name: r1, when: { kind: trending } }`, 'alerts.rules[0].when.kind', 'unknown or missing condition kind (allowed: status, reason, threshold, trend, forecast, anomaly, burn_rate) (found: "trending")'],
+    [`    - { name: r1, scope: check, when: { kind: trend, series: score } }`, 'alerts.rules[0].scope', 'score is kept per instance and per service'],
+    [`    - { name: r1, scope: service, when: { kind: anomaly, series: latency_ms } }`, 'alerts.rules[0].scope', 'latency_ms is kept per check'],
+    [`    - { name: r1, when: { kind: burn_rate, window: page, factor: 3 } }`, 'alerts.rules[0].when.factor', 'factor applies to a named window'],
     [`    - { name: r1, when: { kind: threshold, series: latency_ms, op: ">", value: 1, window: "5 parsecs" } }`, 'alerts.rules[0].when.window', 'is not a duration'],
     [`    - { name: r1, when: { kind: status }, level: warning, escalate: { after: 1m, to: info } }`, 'alerts.rules[0].escalate.to', 'escalation must go above'],
     [`    - { name: r1, scope: service, when: { kind: reason, reason: tls } }`, 'alerts.rules[0].scope', 'use scope: check'],

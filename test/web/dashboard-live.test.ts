@@ -99,7 +99,7 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
     await page.locator('tr[data-instance="a1"][data-status="UNHEALTHY"]').waitFor();
     expect(await text(page.locator('h1'))).toContain('api');
     await page.locator('.dep-graph a[aria-label="web: Degraded"]').waitFor();
-    await page.getByText('Not available yet.').first().waitFor(); // analysis: no route on this daemon
+    await page.getByText('No SLO: no slo: in services.api of the config').waitFor(); // the analysis: no slo: in this config
     await browser.screenshot('service');
 
     // Instance → check: recent results carry the reason and output.

@@ -371,38 +371,65 @@ export const getUptime = (level: 'services' | 'instances', id: string, from: num
     future: `Uptime (GET /api/v1/${level}/:id/uptime)`,
   });
 
-// -------------------------------------------------- FUTURE: analysis (issue 17)
+// ------------------------------------------------------------- analysis
 
-/** ASSUMED: GET /api/v1/services/:service/analysis; every part may be null when the data does not support it. */
-export interface Analysis {
-  service?: string;
-  trend?: {
-    direction: 'improving' | 'stable' | 'degrading' | 'volatile';
-    slopePerSecond?: number;
-    r2?: number;
-    confidence?: number;
-  } | null;
-  forecast?: {
-    threshold?: number;
-    crossing?: { at: number | null; earliest: number | null; latest: number | null; already?: boolean } | null;
-    /** Why there is no forecast, when there is none. */
-    reason?: string;
-  } | null;
-  anomalies?: Array<{ at: number; score: number; value?: number }>;
-  slo?: {
-    objective: number;
-    windowMs: number;
-    good: number;
-    total: number;
-    attainment: number | null;
-    budgetRemaining: number;
-    burns: Array<{ condition: { name: string; severity: 'page' | 'ticket'; longMs: number; shortMs: number; factor: number }; longBurn: number; shortBurn: number; firing: boolean }>;
-    firing: 'page' | 'ticket' | null;
-  } | null;
+/** A trend as src/analysis/trend.ts computes it. */
+export interface Trend {
+  series: string;
+  direction: 'improving' | 'stable' | 'degrading' | 'volatile';
+  /** Value units per second. */
+  slopePerSecond: number;
+  r2: number;
+  /** 1 − p of the Mann–Kendall test. */
+  confidence: number;
+  n: number;
 }
 
-export const getAnalysis = (service: string) =>
-  call<Analysis>(`/api/v1/services/${encodeURIComponent(service)}/analysis`, { future: 'Analysis: SLO, error budget, trend (GET /api/v1/services/:service/analysis)' });
+/** When the headline series crosses its threshold (score 50; a check's degraded_after or timeout). */
+export interface ForecastView {
+  series: string;
+  threshold: number | null;
+  crossing: { threshold: number; already: boolean; at: number | null; earliest: number | null; latest: number | null } | null;
+  interval: { at: number; value: number; lower: number; upper: number };
+  coverage: number;
+  slopePerSecond: number;
+  reachMs: number;
+}
+
+export interface SloView {
+  kind: 'availability' | 'latency';
+  objective: number;
+  objectivePercent: number;
+  windowMs: number;
+  latencyThresholdMs: number | null;
+  excludeMaintenance: boolean;
+  good: number;
+  total: number;
+  attainment: number | null;
+  budgetRemaining: number;
+  burns: Array<{ condition: { name: string; severity: 'page' | 'ticket'; longMs: number; shortMs: number; factor: number }; longBurn: number; shortBurn: number; firing: boolean }>;
+  firing: 'page' | 'ticket' | null;
+}
+
+/**
+ * GET /api/v1/services/:service/analysis (src/server/analysis-openapi.ts):
+ * each part is null when the data does not support it, with the reason in `reasons`.
+ */
+export interface Analysis {
+  level: 'service' | 'instance' | 'check';
+  id: string;
+  at: number;
+  series: string;
+  trend: Trend | null;
+  forecast: ForecastView | null;
+  anomalies: Array<{ at: number; score: number; value: number; level: string; subject: string; series: string }> | null;
+  slo: SloView | null;
+  /** The maintenance window covering the subject now: status is still recorded and shown. */
+  maintenance: { name: string; start: number; end: number } | null;
+  reasons: { trend: string | null; forecast: string | null; anomalies: string | null; slo: string | null };
+}
+
+export const getAnalysis = (service: string) => call<Analysis>(`/api/v1/services/${encodeURIComponent(service)}/analysis`);
 
 // ---------------------------------------------------- FUTURE: alerts (issue 16)
 

@@ -1,17 +1,20 @@
 /**
  * Condition kinds, one file a kind, collected in one typed map.
  *
- * Trend, forecast, anomaly and SLO burn rate (src/analysis/) join as one
- * more entry each: a schema in config/alerts.ts `conditionSchema`, a file
- * here whose evaluator listens to `sample` events of the series the analysis
- * publishes through AlertInput.sample (e.g. `forecast.days_to_full`,
- * `anomaly.score`, `slo.burn_rate_1h`) or reads them from SeriesWindows, and
- * one line below. The rule engine, lifecycle and notifiers do not change.
+ * Trend, forecast, anomaly and SLO burn rate (src/analysis/) are one entry
+ * each: a schema in config/alerts.ts `conditionSchema`, a file here whose
+ * evaluator listens to the `sample` events the daemon's analysis publishes
+ * through AlertInput.sample (names in analysis-samples.ts), and one line
+ * below. The rule engine, lifecycle and notifiers did not change for them.
  */
 import type { ConditionConfig, ConditionKind } from '../../config/alerts.js';
+import { anomalyCondition } from './anomaly.js';
+import { burnRateCondition } from './burn-rate.js';
+import { forecastCondition } from './forecast.js';
 import { reasonCondition } from './reason.js';
 import { statusCondition } from './status.js';
 import { thresholdCondition } from './threshold.js';
+import { trendCondition } from './trend.js';
 import type { Condition, ConditionFactory, Scope } from './types.js';
 
 export type { Condition, ConditionEvent, ConditionContext, Scope, Verdict } from './types.js';
@@ -26,6 +29,10 @@ export const conditionKinds = {
   status: statusCondition,
   reason: reasonCondition,
   threshold: thresholdCondition,
+  trend: trendCondition,
+  forecast: forecastCondition,
+  anomaly: anomalyCondition,
+  burn_rate: burnRateCondition,
 } satisfies ConditionFactories;
 
 /** Compile one condition config with its kind's factory. */

@@ -89,19 +89,31 @@ export async function standInFutureRoutes(page: Page, token: string, now = Date.
   await page.route(/\/api\/v1\/services\/[^/]+\/analysis$/, (route) => {
     record(route);
     return json(route, 200, {
-      trend: { direction: 'degrading', confidence: 0.97 },
-      forecast: { reason: 'too few points for a forecast' },
+      level: 'service',
+      id: 'api',
+      at: Date.now(),
+      series: 'score',
+      trend: { series: 'score', direction: 'degrading', slopePerSecond: -0.001, r2: 0.6, confidence: 0.97, n: 64 },
+      forecast: null,
       anomalies: [],
       slo: {
+        kind: 'availability',
         objective: 0.999,
+        objectivePercent: 99.9,
         windowMs: 30 * 24 * HOUR,
+        latencyThresholdMs: null,
+        excludeMaintenance: false,
         good: 99_950,
         total: 100_000,
         attainment: 0.9995,
         budgetRemaining: 0.5,
-        burns: [{ condition: { name: 'page-1h', severity: 'page', longMs: HOUR, shortMs: 5 * 60_000, factor: 14.4 }, longBurn: 2, shortBurn: 1, firing: false }],
+        burns: [{ condition: { name: '1h/5m', severity: 'page', longMs: HOUR, shortMs: 5 * 60_000, factor: 14.4 }, longBurn: 2, shortBurn: 1, firing: false }],
         firing: null,
+        at: Date.now(),
       },
+      maintenance: null,
+      reasons: { trend: null, forecast: 'the series has no significant trend (p = 0.4); a crossing date would be a guess', anomalies: null, slo: null },
+      details: [],
     });
   });
   return api;

@@ -114,7 +114,7 @@ export function ServiceView({ store, name }: { store: MeshStore; name: string })
       {d && <DepGraph focus={name} services={graphServices} dependents={d.dependents} />}
 
       <h2>SLO and error budget</h2>
-      <Show loaded={analysis} what="the analysis" unavailable="SLO, error budget and trend appear here once the analysis routes exist.">
+      <Show loaded={analysis} what="the analysis" unavailable="The analysis is not available.">
         {(a) => <AnalysisFacts a={a} />}
       </Show>
 
@@ -288,14 +288,21 @@ function BalancerFacts({ b }: { b: BalancerSnapshot }) {
 
 function AnalysisFacts({ a }: { a: Analysis }) {
   const slo = a.slo;
+  const crossing = a.forecast?.crossing;
   return (
     <>
+      {a.maintenance && (
+        <p class="notice">
+          In maintenance ({a.maintenance.name}) until {formatTime(a.maintenance.end)}: status is still recorded and shown; alerts are muted.
+        </p>
+      )}
       {slo ? (
         <dl class="facts">
           <div>
             <dt>Objective</dt>
             <dd>
-              {formatPercent(slo.objective * 100, 3)} over {formatDuration(slo.windowMs)}
+              {formatPercent(slo.objective * 100, 3)} {slo.kind === 'latency' ? `of minutes with p95 ≤ ${formatMs(slo.latencyThresholdMs ?? 0)}` : 'of results passing'} over {formatDuration(slo.windowMs)}
+              {slo.excludeMaintenance ? ', maintenance left out' : ''}
             </dd>
           </div>
           <div>
@@ -315,16 +322,35 @@ function AnalysisFacts({ a }: { a: Analysis }) {
           </div>
         </dl>
       ) : (
-        <p class="muted">No SLO is set for this service.</p>
+        <p class="muted">No SLO: {a.reasons.slo ?? 'none is set for this service'}.</p>
       )}
-      {a.trend && (
+      {a.trend ? (
         <p>
-          Trend: <strong>{a.trend.direction}</strong>
-          {a.trend.confidence !== undefined ? ` (confidence ${Math.round(a.trend.confidence * 100)}%)` : ''}
+          Trend: <strong>{a.trend.direction}</strong> (confidence {Math.round(a.trend.confidence * 100)}%)
         </p>
+      ) : (
+        <p class="muted">No trend yet: {a.reasons.trend}</p>
       )}
-      {a.forecast?.reason && <p class="muted">No forecast: {a.forecast.reason}</p>}
-      {a.anomalies && a.anomalies.length > 0 && <p>{a.anomalies.length} anomalies flagged recently.</p>}
+      {a.forecast ? (
+        <p>
+          {crossing?.already
+            ? 'The score is under 50 now.'
+            : crossing?.at
+              ? `Forecast to fall under ${crossing.threshold} around ${formatTime(crossing.at)}${crossing.earliest ? ` (not before ${formatTime(crossing.earliest)})` : ''}.`
+              : 'Not forecast to fall under 50 within reach.'}
+        </p>
+      ) : (
+        <p class="muted">No forecast: {a.reasons.forecast}</p>
+      )}
+      {a.anomalies === null ? (
+        <p class="muted">{a.reasons.anomalies}</p>
+      ) : a.anomalies.length > 0 ? (
+        <p>
+          {a.anomalies.length} anomal{a.anomalies.length === 1 ? 'y' : 'ies'} flagged recently, the last at {formatTime(a.anomalies[0]!.at)} ({a.anomalies[0]!.series} of {a.anomalies[0]!.subject}).
+        </p>
+      ) : (
+        <p class="muted">No anomaly flagged recently.</p>
+      )}
     </>
   );
 }
