@@ -44,6 +44,12 @@ export interface AnomalyState {
   lastAnomalyAt: number | null;
   /** Points flagged since the analyzer started. */
   flagged: number;
+  /**
+   * An incident is going on: the detector flags only an incident's first
+   * point (one alarm per episode) and stays alarmed until the series has been
+   * quiet for a while. Alert rules read this, so `for:` can span an incident.
+   */
+  ongoing: boolean;
 }
 
 /** Everything known about one series now; plain data (JSON-ready). */
@@ -113,6 +119,7 @@ export class SeriesAnalyzer {
       channel: this.detector.channel,
       lastAnomalyAt: Number.isNaN(this.lastAnomalyAt) ? null : this.lastAnomalyAt,
       flagged: this.flagged,
+      ongoing: has && this.detector.alarmed,
     };
   }
 

@@ -73,7 +73,7 @@ const seriesView = obj({
   lastAt: nullableNum,
   trend: nullable(trend),
   forecast: nullable(forecast),
-  anomaly: obj({ score: num, anomaly: { type: 'boolean' }, channel: nullableStr, lastAnomalyAt: nullableNum, flagged: num }),
+  anomaly: obj({ score: num, anomaly: { type: 'boolean' }, channel: nullableStr, lastAnomalyAt: nullableNum, flagged: num, ongoing: { type: 'boolean' } }),
   reasons: obj({ trend: nullableStr, forecast: nullableStr }),
 });
 

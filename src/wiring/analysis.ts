@@ -20,6 +20,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { AlertInput, Subject } from '../alerts/input.js';
 import { analysisScope, anomalySample, DIRECTION_CODE, forecastSample, trendSample, type ForecastEdge } from '../alerts/conditions/analysis-samples.js';
 import { maintenanceCalendar, type MaintenanceCalendar } from '../alerts/maintenance-time.js';
+import { ROBUST_FLAG_SCORE } from '../analysis/anomaly/robust.js';
 import { forecastOf } from '../analysis/forecast.js';
 import { trendOf, type TrendAnswer } from '../analysis/trend.js';
 import type { CheckSpec } from '../core/check.js';
@@ -157,7 +158,10 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
     const s = series.subject;
     const subject = subjectOf(s, s.level === 'check' ? engine.get(s.key)?.spec : undefined);
     const at = clock.now();
-    alerts.sample({ series: anomalySample(series.name), subject, value: series.analyzer.anomaly().score, at });
+    // While an incident lasts the detector scores its later points just under the flag: the alert reads the flag for them.
+    const anomaly = series.analyzer.anomaly();
+    const value = anomaly.ongoing ? Math.max(anomaly.score, ROBUST_FLAG_SCORE) : anomaly.score;
+    alerts.sample({ series: anomalySample(series.name), subject, value, at });
     const wants = (d: { series: string; level: string; services: ((x: string) => boolean) | null }) =>
       d.series === series.name && d.level === s.level && (!d.services || d.services(s.service));
     if (demands.trend.some(wants)) {

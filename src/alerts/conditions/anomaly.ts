@@ -7,8 +7,9 @@ type AnomalyConfig = Extract<ConditionConfig, { kind: 'anomaly' }>;
 /**
  * `anomaly`: the newest minute of the series scored at least `min_score`
  * by the causal robust detector (src/analysis/anomaly/robust.ts; 0.6 is its
- * own flag, p ≤ 10⁻⁶). Each minute's sample decides anew, so use `for:` to
- * ask for several anomalous minutes in a row.
+ * own flag, p ≤ 10⁻⁶). The detector flags an incident's first minute only;
+ * the wiring samples the flag score for the rest of the incident (until the
+ * series has been quiet a while), so `for:` asks for an incident that lasts.
  */
 export const anomalyCondition: ConditionFactory<AnomalyConfig> = (config, ruleScope) => {
   const scope = analysisScope(config.series, ruleScope);
