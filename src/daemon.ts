@@ -11,6 +11,7 @@ import type { ApplyReport, Registry } from './registry/registry.js';
 import type { HistoryReader } from './server/api.js';
 import { buildServer, parseListen } from './server/app.js';
 import { TransitionLog } from './server/event-log.js';
+import { tokenEntries, TokenSet } from './security/tokens.js';
 import { createMetrics } from './metrics/metrics.js';
 import { openStore } from './store/backends.js';
 import { connectHistory } from './store/history-feed.js';
@@ -142,6 +143,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     balancers,
     token,
     protectReads,
+    security: { tokens: new TokenSet(tokenEntries(options.config.server, process.env.HEALTHMESH_API_TOKEN)), protectMetrics: options.config.metrics.protect, logger },
     reload: options.configPath ? reload : undefined,
     historyStore: store,
     clock,

@@ -10,8 +10,8 @@ import type { ServiceBalancer } from '../balancer/service-balancer.js';
 import type { Engine } from '../engine.js';
 import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
-import { bearerMatches } from './auth.js';
 import type { LoggedTransition, TransitionLog } from './event-log.js';
+import type { SecurityOptions } from '../security/guard.js';
 import { withExtensions, type ServerExtension } from './extensions.js';
 import { withHistoryApi } from './history-openapi.js';
 import { registerHistoryRoutes, type HistoryRoutesDeps } from './history-routes.js';
@@ -38,6 +38,8 @@ export interface ApiDeps {
   /** Bearer token for mutating endpoints (and reads when protectReads). */
   token?: string;
   protectReads?: boolean;
+  /** Scoped tokens, the audit log and the failure limit (security/guard.ts); default: `token` alone, as admin. */
+  security?: Partial<SecurityOptions>;
   /** Ask the daemon to reload its config; resolves with what changed or rejects with the config error. */
   reload?: () => Promise<unknown>;
   /** Alert events for the event stream (`event: alert`, live only: they carry no id to resume from). */
@@ -100,17 +102,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const clock = deps.clock ?? realClock;
   const lists = new InstanceLists(registry, (service, id) => rollup.instance(service, id));
   app.addHook('onClose', async () => lists.close());
-
-  app.addHook('onRequest', async (request, reply) => {
-    if (!deps.token) return;
-    const mutating = request.method !== 'GET' && request.method !== 'HEAD';
-    // The path without its query: a probe may add one (/readyz?verbose) and must stay open.
-    const path = request.url.split('?', 1)[0];
-    const open = path === '/livez' || path === '/readyz';
-    if ((mutating || (deps.protectReads && !open)) && !bearerMatches(request.headers.authorization, deps.token)) {
-      reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
-    }
-  });
 
   // Asked by every probe and load balancer: serialized once per registry index (at most a second old).
   let healthCache: { index: number; at: number; code: number; body: string } | null = null;

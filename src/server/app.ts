@@ -1,4 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { installSecurity } from '../security/guard.js';
+import { tokenEntries, TokenSet } from '../security/tokens.js';
 import { registerApi } from './api.js';
 import { errorHandler } from './errors.js';
 import { registerWeb, type ServerDeps } from './web.js';
@@ -10,6 +12,13 @@ import { registerWeb, type ServerDeps } from './web.js';
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
   app.setErrorHandler(errorHandler);
+  // Before any route: the guard's onRoute hook gives every route (extensions' too) its access.
+  installSecurity(app, {
+    tokens: new TokenSet(tokenEntries({ token: deps.token })),
+    protectReads: deps.protectReads ?? false,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...deps.security,
+  });
 
   app.get('/livez', async (_req, reply) => {
     reply.header('cache-control', 'no-store');

@@ -73,7 +73,7 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
   const web = deps.web ?? {};
   const clock = web.clock ?? realClock;
   const pages = web.statusPages ?? (() => ({}));
-  const readsProtected = (): boolean => Boolean(deps.token && deps.protectReads);
+  const readsProtected = (): boolean => Boolean((deps.token || (deps.security?.tokens?.size ?? 0) > 0) && deps.protectReads);
   const sparklines = new Sparklines();
   const incidents = new ServiceIncidents();
   const mesh = new MeshView(deps.registry, deps.rollup, deps.engine, sparklines, clock);
