@@ -52,11 +52,11 @@ function sample(route: GuardedRoute): { url: string; payload?: unknown } {
 }
 
 /** An event stream does not end: its status is read from a real request, which is then cut. */
-async function streamStatus(url: string, header: string): Promise<{ statusCode: number; body: string }> {
+async function streamStatus(url: string, header: string): Promise<{ statusCode: number; body: string; json(): { message: string } }> {
   const abort = new AbortController();
   const res = await fetch(`http://127.0.0.1:${s.daemon.address.port}${url}`, { headers: { authorization: header }, signal: abort.signal });
   abort.abort();
-  return { statusCode: res.status, body: '' };
+  return { statusCode: res.status, body: '', json: () => ({ message: '' }) };
 }
 
 let s: SecureDaemon;
