@@ -12,6 +12,7 @@ import type { HistoryReader } from './server/api.js';
 import { buildServer, parseListen } from './server/app.js';
 import { TransitionLog } from './server/event-log.js';
 import { tokenEntries, TokenSet } from './security/tokens.js';
+import { isTlsServer, loadListenerTls, reloadListenerTls } from './security/tls.js';
 import { createMetrics } from './metrics/metrics.js';
 import { openStore } from './store/backends.js';
 import { connectHistory } from './store/history-feed.js';
@@ -70,6 +71,8 @@ export interface Daemon {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
   const clock = options.clock ?? realClock;
+  // Read first: a bad pair stops the start before anything is opened. Validity is wall time, whatever clock the checks run on.
+  const https = options.config.server.tls ? loadListenerTls(options.config.server.tls, 'server.tls', realClock.now()) : undefined;
   const store = options.store ?? (await openStore(options.config.storage, { logger }));
   const writer = new ResultWriter({
     store,
@@ -122,6 +125,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (!options.configPath) throw new Error('the daemon was started without a config file');
     const next = await loadConfigFile(options.configPath);
     if (next.server.listen !== core.config.server.listen) logger.warn('server.listen changed: it takes effect on restart');
+    // A new certificate pair is taken now (a bad one keeps the old); turning TLS on or off needs a restart.
+    if (next.server.tls && isTlsServer(server.server)) reloadListenerTls(server.server, next.server.tls, 'server.tls', realClock, logger);
+    else if (next.server.tls) logger.warn('server.tls added: it takes effect on restart');
     const report = core.apply(next);
     discovery.apply(next);
     alerts?.reloaded(next);
@@ -143,6 +149,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     balancers,
     token,
     protectReads,
+    ...(https ? { https } : {}),
     security: { tokens: new TokenSet(tokenEntries(options.config.server, process.env.HEALTHMESH_API_TOKEN)), protectMetrics: options.config.metrics.protect, logger },
     reload: options.configPath ? reload : undefined,
     historyStore: store,
@@ -160,7 +167,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   ready = true;
   logger.info(
     { listen: `${address.host}:${address.port}`, services: registry.serviceNames().length, checks: engine.size, restored },
-    `healthmesh ${VERSION} watching ${engine.size} checks, serving http://${address.host}:${address.port}`,
+    `healthmesh ${VERSION} watching ${engine.size} checks, serving ${options.config.server.tls ? 'https' : 'http'}://${address.host}:${address.port}`,
   );
 
   return {

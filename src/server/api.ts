@@ -12,6 +12,7 @@ import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
 import type { LoggedTransition, TransitionLog } from './event-log.js';
 import type { SecurityOptions } from '../security/guard.js';
+import type { ListenerTlsOptions } from '../security/tls.js';
 import { withExtensions, type ServerExtension } from './extensions.js';
 import { withHistoryApi } from './history-openapi.js';
 import { registerHistoryRoutes, type HistoryRoutesDeps } from './history-routes.js';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   protectReads?: boolean;
   /** Scoped tokens, the audit log and the failure limit (security/guard.ts); default: `token` alone, as admin. */
   security?: Partial<SecurityOptions>;
+  /** Serve HTTPS (mTLS with a client CA) instead of HTTP: `server.tls`, read by security/tls.ts. */
+  https?: ListenerTlsOptions;
   /** Ask the daemon to reload its config; resolves with what changed or rejects with the config error. */
   reload?: () => Promise<unknown>;
   /** Alert events for the event stream (`event: alert`, live only: they carry no id to resume from). */

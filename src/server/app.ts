@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { installSecurity } from '../security/guard.js';
+import { httpsServerFactory } from '../security/tls.js';
 import { tokenEntries, TokenSet } from '../security/tokens.js';
 import { registerApi } from './api.js';
 import { errorHandler } from './errors.js';
@@ -10,7 +11,7 @@ import { registerWeb, type ServerDeps } from './web.js';
  * /health, /metrics and the API. Errors are mapped in one handler.
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024, ...(deps.https ? { serverFactory: httpsServerFactory(deps.https) } : {}) });
   app.setErrorHandler(errorHandler);
   // Before any route: the guard's onRoute hook gives every route (extensions' too) its access.
   installSecurity(app, {
