@@ -53,11 +53,16 @@ export async function runProxy(options: ProxyCommandOptions): Promise<RunningPro
     const { startDaemon } = await import('../daemon.js');
     const daemon = await startDaemon({ config, logger, ...(options.configPath ? { configPath: options.configPath } : {}) });
     const proxy = await startProxy({ config: proxyConfig, upstreams: daemon.balancers, clock: realClock, logger, registry: daemon.metricsRegistry });
-    logger.info({ listen: `${proxy.address.host}:${proxy.address.port}` }, `proxy serving http://${proxy.address.host}:${proxy.address.port}`);
+    logger.info({ listen: `${proxy.address.host}:${proxy.address.port}` }, `proxy serving ${proxyConfig.tls ? 'https' : 'http'}://${proxy.address.host}:${proxy.address.port}`);
     return {
       proxyAddress: proxy.address,
       adminAddress: daemon.address,
-      reload: daemon.reload,
+      // SIGHUP: the daemon's config (and server.tls), then proxy.tls' files.
+      reload: async () => {
+        const report = await daemon.reload();
+        proxy.reloadTls();
+        return report;
+      },
       async stop() {
         await proxy.close();
         await daemon.stop();
@@ -79,10 +84,11 @@ export async function runProxy(options: ProxyCommandOptions): Promise<RunningPro
   const bound = admin.server.address();
   const adminAddress = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port };
   const proxy = await startProxy({ config: proxyConfig, upstreams: set, clock: realClock, logger, registry });
-  logger.info({ listen: `${proxy.address.host}:${proxy.address.port}`, follow: options.follow }, `proxy serving http://${proxy.address.host}:${proxy.address.port}, following ${options.follow}`);
+  logger.info({ listen: `${proxy.address.host}:${proxy.address.port}`, follow: options.follow }, `proxy serving ${proxyConfig.tls ? 'https' : 'http'}://${proxy.address.host}:${proxy.address.port}, following ${options.follow}`);
   return {
     proxyAddress: proxy.address,
     adminAddress,
+    reload: async () => proxy.reloadTls(),
     async stop() {
       await proxy.close();
       feed.stop();

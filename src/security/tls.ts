@@ -82,6 +82,11 @@ export function httpsServerFactory(options: ListenerTlsOptions): (handler: (req:
   return (handler) => createHttpsServer(options, handler as Parameters<typeof createHttpsServer>[1]) as unknown as HttpServer;
 }
 
+/** An HTTPS server typed as node:http's (same request and upgrade events), for code written against http.Server. */
+export function createHttpsListener(options: ListenerTlsOptions & Pick<HttpsOptions, 'requestTimeout'>, handler: Parameters<typeof createHttpsServer>[1]): HttpServer {
+  return createHttpsServer(options, handler) as unknown as HttpServer;
+}
+
 /** Whether a listening server speaks TLS (has setSecureContext). */
 export function isTlsServer(server: unknown): server is TlsServer {
   return typeof (server as TlsServer | null)?.setSecureContext === 'function';
