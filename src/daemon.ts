@@ -6,6 +6,7 @@ import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { registerBalancerMetrics } from './metrics/balancer-metrics.js';
 import { AutoDeregister } from './registry/auto-deregister.js';
+import { Admission } from './registry/admission.js';
 import { DnsDiscovery } from './registry/dns-discovery.js';
 import type { ApplyReport, Registry } from './registry/registry.js';
 import type { HistoryReader } from './server/api.js';
@@ -91,7 +92,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const offDeregister = rollup.onChange((change) => {
     if (change.level === 'instance') autoDeregister.onInstanceStatus(change.id, change.to);
   });
-  const discovery = new DnsDiscovery(registry, clock, logger);
+  const admission = new Admission(options.config.registration, registry);
+  const discovery = new DnsDiscovery(registry, clock, logger, undefined, (address) => admission.addressProblem(address));
   const onMetricError = (err: unknown, family: string) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect');
   const metrics = createMetrics({
     engine,
@@ -129,6 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (next.server.tls && isTlsServer(server.server)) reloadListenerTls(server.server, next.server.tls, 'server.tls', realClock, logger);
     else if (next.server.tls) logger.warn('server.tls added: it takes effect on restart');
     const report = core.apply(next);
+    admission.configure(next.registration);
     discovery.apply(next);
     alerts?.reloaded(next);
     logger.info(report, `config reloaded: ${report.added} checks added, ${report.removed} removed, ${report.changed} changed, ${report.kept} kept`);
@@ -150,6 +153,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     token,
     protectReads,
     ...(https ? { https } : {}),
+    admission,
     security: { tokens: new TokenSet(tokenEntries(options.config.server, process.env.HEALTHMESH_API_TOKEN)), protectMetrics: options.config.metrics.protect, logger },
     reload: options.configPath ? reload : undefined,
     historyStore: store,

@@ -8,6 +8,7 @@ import { parseDuration } from '../config/duration.js';
 import type { BalancerSet } from '../balancer/balancer-set.js';
 import type { ServiceBalancer } from '../balancer/service-balancer.js';
 import type { Engine } from '../engine.js';
+import type { Admission } from '../registry/admission.js';
 import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
 import type { LoggedTransition, TransitionLog } from './event-log.js';
@@ -41,6 +42,8 @@ export interface ApiDeps {
   protectReads?: boolean;
   /** Scoped tokens, the audit log and the failure limit (security/guard.ts); default: `token` alone, as admin. */
   security?: Partial<SecurityOptions>;
+  /** Checks run-time registrations against `registration:` (networks, ports, kinds, limits); without it all are taken. */
+  admission?: Pick<Admission, 'admit' | 'registered' | 'forget' | 'maxBodyBytes'>;
   /** Serve HTTPS (mTLS with a client CA) instead of HTTP: `server.tls`, read by security/tls.ts. */
   https?: ListenerTlsOptions;
   /** Ask the daemon to reload its config; resolves with what changed or rejects with the config error. */
@@ -215,8 +218,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return instanceView(rec, true);
   });
 
-  app.post('/api/v1/instances', async (request, reply) => {
+  const admission = deps.admission;
+  app.post('/api/v1/instances', admission ? { bodyLimit: admission.maxBodyBytes } : {}, async (request, reply) => {
+    const owner = request.principal?.name ?? '-';
+    await admission?.admit(request.body, owner);
     const rec = await registry.register(request.body);
+    admission?.registered(rec.key, owner);
     reply.code(201);
     return instanceView(rec, true);
   });
@@ -226,6 +233,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const rec = registry.instance(key);
     if (!rec) throw new HealthmeshError('not_found', `no instance "${key}"`);
     await registry.deregister(rec.key);
+    admission?.forget(rec.key);
     reply.code(204);
   });
 

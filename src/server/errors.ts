@@ -10,6 +10,8 @@ const STATUS_OF_CODE: Record<string, number> = {
   invalid: 400,
   usage: 400,
   unauthorized: 401,
+  forbidden: 403,
+  limit_exceeded: 429,
   config_invalid: 400,
 };
 
@@ -36,6 +38,12 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
     return;
   }
   const fe = err as FastifyError;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = request.routeOptions.bodyLimit;
+    const name = request.routeOptions.url === '/api/v1/instances' ? 'registration.max_body_bytes' : 'the server body limit';
+    reply.code(413).send({ error: 'body_too_large', message: `(body): larger than ${name} (${limit} bytes)` });
+    return;
+  }
   if (fe.statusCode && fe.statusCode < 500) {
     reply.code(fe.statusCode).send({ error: fe.code ?? 'bad_request', message: fe.message });
     return;
