@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { realClock, type Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import { realRandom, type Random } from './core/random.js';
-import { loadConfigFile } from './config/load.js';
+import { envValuesOf, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { registerBalancerMetrics } from './metrics/balancer-metrics.js';
 import { AutoDeregister } from './registry/auto-deregister.js';
@@ -13,6 +13,7 @@ import type { HistoryReader } from './server/api.js';
 import { buildServer, parseListen } from './server/app.js';
 import { TransitionLog } from './server/event-log.js';
 import { tokenEntries, TokenSet } from './security/tokens.js';
+import { instanceSecrets, SecretSet, settingSecrets } from './security/secrets.js';
 import { isTlsServer, loadListenerTls, reloadListenerTls } from './security/tls.js';
 import { createMetrics } from './metrics/metrics.js';
 import { openStore } from './store/backends.js';
@@ -38,6 +39,12 @@ export interface DaemonOptions {
   random?: Random;
   /** History and registrations; default: the backend of config.storage. */
   store?: HistoryStore;
+  /**
+   * Secrets kept out of the API's answers and event streams; the daemon adds
+   * the config's and each registration's. Give the set the logger was made
+   * with (createLogger's `secrets`) to keep them out of the logs too.
+   */
+  secrets?: SecretSet;
 }
 
 /** How often old results are rolled up and expired rows deleted. */
@@ -93,6 +100,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (change.level === 'instance') autoDeregister.onInstanceStatus(change.id, change.to);
   });
   const admission = new Admission(options.config.registration, registry);
+  const secrets = options.secrets ?? new SecretSet();
+  const learnSecrets = (config: Config): void => secrets.addAll([...envValuesOf(config), ...settingSecrets(config)]);
+  learnSecrets(options.config);
+  // A registration's secrets are known from the moment it is in the registry (restored ones included).
+  const offSecrets = registry.onChange((service, id) => {
+    const rec = id === undefined ? undefined : registry.instanceOf(service, id);
+    if (rec) secrets.addAll(instanceSecrets(rec));
+  });
   const discovery = new DnsDiscovery(registry, clock, logger, undefined, (address) => admission.addressProblem(address));
   const onMetricError = (err: unknown, family: string) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect');
   const metrics = createMetrics({
@@ -132,6 +147,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     else if (next.server.tls) logger.warn('server.tls added: it takes effect on restart');
     const report = core.apply(next);
     admission.configure(next.registration);
+    learnSecrets(next);
     discovery.apply(next);
     alerts?.reloaded(next);
     logger.info(report, `config reloaded: ${report.added} checks added, ${report.removed} removed, ${report.changed} changed, ${report.kept} kept`);
@@ -154,7 +170,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     protectReads,
     ...(https ? { https } : {}),
     admission,
-    security: { tokens: new TokenSet(tokenEntries(options.config.server, process.env.HEALTHMESH_API_TOKEN)), protectMetrics: options.config.metrics.protect, logger },
+    security: { tokens: new TokenSet(tokenEntries(options.config.server, process.env.HEALTHMESH_API_TOKEN)), protectMetrics: options.config.metrics.protect, logger, secrets },
     reload: options.configPath ? reload : undefined,
     historyStore: store,
     clock,
@@ -191,6 +207,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ready = false;
       offBalancerMetrics();
       offDeregister();
+      offSecrets();
       discovery.stop();
       autoDeregister.stop();
       clock.clearTimeout(maintainTimer);

@@ -3,6 +3,7 @@ import { realClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Scope } from '../config/security.js';
 import { auditRecord, writeAudit } from './audit.js';
+import type { Redactor } from './secrets.js';
 import { FailureLimiter } from './rate-limit.js';
 import { accessOf, isReadMethod, type AccessSource, type RouteAccess } from './scopes.js';
 import { hasScope, TokenSet, type Principal } from './tokens.js';
@@ -24,6 +25,8 @@ export interface SecurityOptions {
   /** Audit lines of mutating calls (none without a logger). */
   logger?: Logger;
   clock?: Clock;
+  /** Secrets to keep out of every answer and event stream (security/secrets.ts). */
+  secrets?: Redactor;
   /** Failed authentications allowed per client address and window before 429 (default 10 per 1000 ms). */
   failures?: { limit: number; windowMs: number };
 }
@@ -81,6 +84,20 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
       return refuse(reply, 403, 'forbidden', `token "${principal.name}" lacks the ${needed} scope that ${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]} needs`);
     }
   });
+
+  const secrets = options.secrets;
+  if (secrets) {
+    // Serialized answers (JSON, errors, /metrics) pass here; files and compressed bodies are Buffers or streams of no secret.
+    app.addHook('onSend', async (_request, _reply, payload) => (typeof payload === 'string' ? secrets.redact(payload) : payload));
+    // Event streams write to the socket themselves (a hijacked reply): their text chunks are filtered on the way out.
+    app.addHook('onRequest', async (_request, reply) => {
+      const raw = reply.raw;
+      const write = raw.write;
+      raw.write = function (this: typeof raw, chunk: unknown, ...rest: unknown[]) {
+        return (write as (...args: unknown[]) => boolean).call(this, typeof chunk === 'string' ? secrets.redact(chunk) : chunk, ...rest);
+      } as typeof raw.write;
+    });
+  }
 
   const logger = options.logger;
   if (logger) {

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { loadConfigFile } from '../../src/config/load.js';
+import { createLogger } from '../../src/core/logger.js';
+import { SecretSet } from '../../src/security/secrets.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 
 /** A fresh private directory. */
@@ -34,6 +35,9 @@ export async function secureDaemon(yaml: string, env: NodeJS.ProcessEnv = {}): P
     },
   });
   const config = await loadConfigFile(configPath, env);
-  const daemon = await startDaemon({ config, configPath, logger: pino({ level: 'info' }, sink) });
+  // As the CLI wires it: one secret set for the logger and the daemon.
+  const secrets = new SecretSet();
+  const logger = createLogger({ level: 'info', format: 'json' }, sink, secrets);
+  const daemon = await startDaemon({ config, configPath, logger, secrets });
   return { daemon, dir, configPath, logs, stop: () => daemon.stop() };
 }
