@@ -212,7 +212,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/api/v1/instances/*', async (request) => {
-    const key = decodeURIComponent((request.params as { '*': string })['*']);
+    const key = wildcard(request);
     const rec = registry.instance(key);
     if (!rec) throw new HealthmeshError('not_found', `no instance "${key}" (use service/id when ids repeat across services)`);
     return instanceView(rec, true);
@@ -229,7 +229,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.delete('/api/v1/instances/*', async (request, reply) => {
-    const key = decodeURIComponent((request.params as { '*': string })['*']);
+    const key = wildcard(request);
     const rec = registry.instance(key);
     if (!rec) throw new HealthmeshError('not_found', `no instance "${key}"`);
     await registry.deregister(rec.key);
@@ -245,7 +245,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/api/v1/checks/*', async (request) => {
-    const path = decodeURIComponent((request.params as { '*': string })['*']);
+    const path = wildcard(request);
     if (path.endsWith('/history')) {
       const id = path.slice(0, -'/history'.length);
       requireCheck(id);
@@ -258,7 +258,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.put('/api/v1/checks/*', async (request, reply) => {
-    const path = decodeURIComponent((request.params as { '*': string })['*']);
+    const path = wildcard(request);
     if (!path.endsWith('/ttl')) throw new HealthmeshError('not_found', `no route PUT ${request.url}`);
     const id = path.slice(0, -'/ttl'.length);
     const body = ttlBodySchema.parse(request.body ?? {});
@@ -329,6 +329,19 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
 function resultView(r: CheckResult): unknown {
   return { status: r.status, reason: r.reason, output: r.output, durationMs: Math.round(r.durationMs * 1000) / 1000, observedAt: Math.round(r.observedAt), attempts: r.attempts, metrics: r.metrics };
+}
+
+/**
+ * The `*` of a route, percent-decoded once more (ids holding "/" arrive as
+ * %2F). A stray "%" is bad input, not a server error.
+ */
+function wildcard(request: FastifyRequest): string {
+  const raw = (request.params as { '*': string })['*'];
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HealthmeshError('invalid', `(path): ${JSON.stringify(raw)} is not valid percent-encoding (write % as %25)`);
+  }
 }
 
 /** A cursor is the last key of the previous page, base64url-encoded so it passes in a query string as is. */
