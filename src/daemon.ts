@@ -154,6 +154,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return report;
   }
 
+  const tokens = new TokenSet(tokenEntries(options.config.server, process.env.HEALTHMESH_API_TOKEN));
+  const listenHost = parseListen(options.listen ?? options.config.server.listen).host;
+  if (tokens.size === 0 && !/^(127\.|::1$|localhost$)/.test(listenHost)) {
+    logger.warn({ listen: listenHost }, 'no API token is set (server.tokens, server.token or HEALTHMESH_API_TOKEN): anyone who reaches the API may register instances, send heartbeats and reload the config');
+  }
   let ready = false;
   const history: HistoryReader = { queryResults: (q) => store.queryResults({ ...q, order: 'desc' }) };
   const server = buildServer({
@@ -170,7 +175,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     protectReads,
     ...(https ? { https } : {}),
     admission,
-    security: { tokens: new TokenSet(tokenEntries(options.config.server, process.env.HEALTHMESH_API_TOKEN)), protectMetrics: options.config.metrics.protect, logger, secrets },
+    security: { tokens, protectMetrics: options.config.metrics.protect, logger, secrets },
     reload: options.configPath ? reload : undefined,
     historyStore: store,
     clock,

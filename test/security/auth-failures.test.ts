@@ -61,3 +61,26 @@ describe('tokens', () => {
     expect(set.authenticate('Bearer')).toBeNull();
   });
 });
+
+describe('metrics.protect', () => {
+  it('asks for the read scope on /metrics only, with reads otherwise open', async () => {
+    const { createMetrics } = await import('../../src/metrics/metrics.js');
+    const h = await apiHarness(YAML, {
+      deps: ({ engine, rollup }) => ({
+        metrics: createMetrics({ engine, rollup, processMetrics: false }),
+        security: { tokens: new TokenSet([{ name: 'prom', token: 'prometheus-token-0123', scopes: ['read'] }, { name: 'w', token: 'writer-token-012345678', scopes: ['write'] }]), protectMetrics: true },
+      }),
+    });
+    try {
+      expect((await h.app.inject('/metrics')).statusCode).toBe(401);
+      expect((await h.app.inject({ url: '/metrics', headers: { authorization: 'Bearer writer-token-012345678' } })).statusCode).toBe(403);
+      expect((await h.app.inject({ url: '/metrics', headers: { authorization: 'Bearer prometheus-token-0123' } })).statusCode).toBe(200);
+      expect((await h.app.inject('/api/v1/services')).statusCode).toBe(200);
+      expect((await h.app.inject('/health')).statusCode).toBe(200);
+      // Mutating calls need a token whatever protect_reads says.
+      expect((await h.app.inject({ method: 'PUT', url: '/api/v1/checks/api%2Fa1%2Ftcp/ttl', payload: { status: 'pass' } })).statusCode).toBe(401);
+    } finally {
+      await h.close();
+    }
+  });
+});
