@@ -6,6 +6,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { realClock, type Clock } from '../core/clock.js';
 import type { StatusPagesConfig } from '../config/status-pages.js';
+import { hasScope } from '../security/tokens.js';
 import type { ApiDeps } from './api.js';
 import { registerBadges } from './web-badges.js';
 import { WebFeed } from './web-feed.js';
@@ -110,8 +111,11 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
     scope.get('/assets/*', publicRoute(asset), asset);
 
     registerWebRoutes(scope, { mesh, feed, uptime, clock, meshStatus: () => deps.rollup.meshStatus() });
-    registerStatusPages(scope, { pages, mesh, uptime, incidents, clock, serverToken: deps.token });
-    registerBadges(scope, { mesh, uptime, clock, pages, readsProtected, serverToken: deps.token });
+    // Scoped tokens with read open what the single token opens (security/tokens.ts).
+    const tokens = deps.security?.tokens;
+    const readAllowed = tokens ? (authorization: string | undefined) => { const p = tokens.authenticate(authorization); return p !== null && hasScope(p, 'read'); } : undefined;
+    registerStatusPages(scope, { pages, mesh, uptime, incidents, clock, serverToken: deps.token, ...(readAllowed ? { readAllowed } : {}) });
+    registerBadges(scope, { mesh, uptime, clock, pages, readsProtected, serverToken: deps.token, ...(readAllowed ? { readAllowed } : {}) });
   });
 }
 
