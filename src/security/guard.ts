@@ -69,9 +69,14 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
 
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config?.access ?? accessOf(request.method, '', undefined).access;
+    const address = request.ip;
+    if (access === 'public' && request.headers.authorization !== undefined) {
+      // A status page or badge checks tokens itself: guessing there is held back by the same limit (counted in onResponse).
+      const wait = limiter.retryAfterMs(address);
+      if (wait > 0) return refuse(reply, 429, 'too_many_failures', `too many failed authentications from ${address}; retry in ${Math.ceil(wait / 1000)} s`, Math.ceil(wait / 1000));
+    }
     const needed = neededScope(access, request.method, options);
     if (needed === null || options.tokens.size === 0) return;
-    const address = request.ip;
     const wait = limiter.retryAfterMs(address);
     if (wait > 0) return refuse(reply, 429, 'too_many_failures', `too many failed authentications from ${address}; retry in ${Math.ceil(wait / 1000)} s`, Math.ceil(wait / 1000));
     const principal = options.tokens.authenticate(request.headers.authorization);
@@ -98,6 +103,10 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
       } as typeof raw.write;
     });
   }
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 401 && request.headers.authorization !== undefined && request.routeOptions.config?.access === 'public') limiter.fail(request.ip);
+  });
 
   const logger = options.logger;
   if (logger) {

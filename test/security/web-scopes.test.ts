@@ -35,6 +35,14 @@ describe('status pages and badges with scoped tokens', () => {
       expect((await get('/badge/api/status.svg')).statusCode).toBe(401);
       expect((await get('/badge/api/status.svg', 'writer-token-0123456789')).statusCode).toBe(401);
       expect((await get('/badge/api/status.svg', 'reader-token-0123456789')).statusCode).toBe(200);
+
+      // Guessing a page's token is held back like guessing an API token (the failures above count too).
+      const guess = (i: number) => h.app.inject({ url: '/api/v1/status/partners', remoteAddress: '10.3.3.3', headers: { authorization: `Bearer guess-${i}` } });
+      for (let i = 0; i < 10; i++) expect((await guess(i)).statusCode).toBe(401);
+      expect((await guess(10)).statusCode).toBe(429);
+      expect((await h.app.inject({ url: '/api/v1/status/partners', remoteAddress: '10.3.3.3', headers: { authorization: 'Bearer partner-token-0123456789' } })).statusCode).toBe(429);
+      h.clock.advance(1000);
+      expect((await h.app.inject({ url: '/api/v1/status/partners', remoteAddress: '10.3.3.3', headers: { authorization: 'Bearer partner-token-0123456789' } })).statusCode).toBe(200);
     } finally {
       await h.close();
     }
