@@ -121,9 +121,11 @@ async function startCommand(options: { config: string; listen?: string }): Promi
   const config = await loadConfigOrReport(options.config);
   if (!config) return;
   // Loaded here so that `check` and `validate` start fast (no server, no logger).
-  const [{ createLogger }, { startDaemon }] = await Promise.all([import('./core/logger.js'), import('./daemon.js')]);
-  const logger = createLogger(config.log);
-  const daemon = await startDaemon({ config, logger, listen: options.listen, configPath: options.config });
+  const [{ createLogger }, { startDaemon }, { SecretSet }] = await Promise.all([import('./core/logger.js'), import('./daemon.js'), import('./security/secrets.js')]);
+  // One set for the logs and the API: the daemon fills it with the config's and the registrations' secrets.
+  const secrets = new SecretSet();
+  const logger = createLogger(config.log, process.stdout, secrets);
+  const daemon = await startDaemon({ config, logger, listen: options.listen, configPath: options.config, secrets });
   onReload(logger, daemon.reload);
   onShutdown(logger, () => daemon.stop());
 }
@@ -136,9 +138,10 @@ async function proxyCommand(options: { config: string; listen?: string; follow?:
     process.exitCode = 1;
     return;
   }
-  const [{ createLogger }, { runProxy }] = await Promise.all([import('./core/logger.js'), import('./cli/proxy-command.js')]);
-  const logger = createLogger(config.log);
-  const running = await runProxy({ config, logger, configPath: options.config, ...(options.listen ? { listen: options.listen } : {}), ...(options.follow ? { follow: options.follow } : {}) });
+  const [{ createLogger }, { runProxy }, { SecretSet }] = await Promise.all([import('./core/logger.js'), import('./cli/proxy-command.js'), import('./security/secrets.js')]);
+  const secrets = new SecretSet();
+  const logger = createLogger(config.log, process.stdout, secrets);
+  const running = await runProxy({ config, logger, secrets, configPath: options.config, ...(options.listen ? { listen: options.listen } : {}), ...(options.follow ? { follow: options.follow } : {}) });
   if (running.reload) onReload(logger, running.reload);
   // The proxy drains first: its requests in flight get drain_timeout (see README, "Proxy").
   onShutdown(logger, () => running.stop(), config.proxy?.drain_timeout ?? 0);

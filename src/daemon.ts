@@ -2,15 +2,19 @@ import type { FastifyInstance } from 'fastify';
 import { realClock, type Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import { realRandom, type Random } from './core/random.js';
-import { loadConfigFile } from './config/load.js';
+import { envValuesOf, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { registerBalancerMetrics } from './metrics/balancer-metrics.js';
 import { AutoDeregister } from './registry/auto-deregister.js';
+import { Admission } from './registry/admission.js';
 import { DnsDiscovery } from './registry/dns-discovery.js';
 import type { ApplyReport, Registry } from './registry/registry.js';
 import type { HistoryReader } from './server/api.js';
 import { buildServer, parseListen } from './server/app.js';
 import { TransitionLog } from './server/event-log.js';
+import { tokenEntries, TokenSet } from './security/tokens.js';
+import { instanceSecrets, SecretSet, settingSecrets } from './security/secrets.js';
+import { isTlsServer, loadListenerTls, reloadListenerTls } from './security/tls.js';
 import { createMetrics } from './metrics/metrics.js';
 import { openStore } from './store/backends.js';
 import { connectHistory } from './store/history-feed.js';
@@ -36,6 +40,12 @@ export interface DaemonOptions {
   random?: Random;
   /** History and registrations; default: the backend of config.storage. */
   store?: HistoryStore;
+  /**
+   * Secrets kept out of the API's answers and event streams; the daemon adds
+   * the config's and each registration's. Give the set the logger was made
+   * with (createLogger's `secrets`) to keep them out of the logs too.
+   */
+  secrets?: SecretSet;
 }
 
 /** How often old results are rolled up and expired rows deleted. */
@@ -72,6 +82,8 @@ export interface Daemon {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
   const clock = options.clock ?? realClock;
+  // Read first: a bad pair stops the start before anything is opened. Validity is wall time, whatever clock the checks run on.
+  const https = options.config.server.tls ? loadListenerTls(options.config.server.tls, 'server.tls', realClock.now()) : undefined;
   const store = options.store ?? (await openStore(options.config.storage, { logger }));
   const writer = new ResultWriter({
     store,
@@ -90,7 +102,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const offDeregister = rollup.onChange((change) => {
     if (change.level === 'instance') autoDeregister.onInstanceStatus(change.id, change.to);
   });
-  const discovery = new DnsDiscovery(registry, clock, logger);
+  const admission = new Admission(options.config.registration, registry);
+  const secrets = options.secrets ?? new SecretSet();
+  const learnSecrets = (config: Config): void => secrets.addAll([...envValuesOf(config), ...settingSecrets(config)]);
+  learnSecrets(options.config);
+  // A registration's secrets are known from the moment it is in the registry (restored ones included).
+  const offSecrets = registry.onChange((service, id) => {
+    const rec = id === undefined ? undefined : registry.instanceOf(service, id);
+    if (rec) secrets.addAll(instanceSecrets(rec));
+  });
+  const discovery = new DnsDiscovery(registry, clock, logger, undefined, (address) => admission.addressProblem(address));
   const onMetricError = (err: unknown, family: string) => logger.warn({ family, err: (err as Error).message }, 'metric family failed to collect');
   const metrics = createMetrics({
     engine,
@@ -125,7 +146,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (!options.configPath) throw new Error('the daemon was started without a config file');
     const next = await loadConfigFile(options.configPath);
     if (next.server.listen !== core.config.server.listen) logger.warn('server.listen changed: it takes effect on restart');
+    // A new certificate pair is taken now (a bad one keeps the old); turning TLS on or off needs a restart.
+    if (next.server.tls && isTlsServer(server.server)) reloadListenerTls(server.server, next.server.tls, 'server.tls', realClock, logger);
+    else if (next.server.tls) logger.warn('server.tls added: it takes effect on restart');
     const report = core.apply(next);
+    admission.configure(next.registration);
+    learnSecrets(next);
     discovery.apply(next);
     alerts?.reloaded(next);
     analysis.reloaded(next);
@@ -133,6 +159,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return report;
   }
 
+  const tokens = new TokenSet(tokenEntries(options.config.server, process.env.HEALTHMESH_API_TOKEN));
+  const listenHost = parseListen(options.listen ?? options.config.server.listen).host;
+  if (tokens.size === 0 && !/^(127\.|::1$|localhost$)/.test(listenHost)) {
+    logger.warn({ listen: listenHost }, 'no API token is set (server.tokens, server.token or HEALTHMESH_API_TOKEN): anyone who reaches the API may register instances, send heartbeats and reload the config');
+  }
   let ready = false;
   const history: HistoryReader = { queryResults: (q) => store.queryResults({ ...q, order: 'desc' }) };
   const server = buildServer({
@@ -147,6 +178,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     balancers,
     token,
     protectReads,
+    ...(https ? { https } : {}),
+    admission,
+    security: { tokens, protectMetrics: options.config.metrics.protect, logger, secrets },
     reload: options.configPath ? reload : undefined,
     historyStore: store,
     clock,
@@ -166,7 +200,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   ready = true;
   logger.info(
     { listen: `${address.host}:${address.port}`, services: registry.serviceNames().length, checks: engine.size, restored },
-    `healthmesh ${VERSION} watching ${engine.size} checks, serving http://${address.host}:${address.port}`,
+    `healthmesh ${VERSION} watching ${engine.size} checks, serving ${options.config.server.tls ? 'https' : 'http'}://${address.host}:${address.port}`,
   );
 
   return {
@@ -187,6 +221,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ready = false;
       offBalancerMetrics();
       offDeregister();
+      offSecrets();
       discovery.stop();
       autoDeregister.stop();
       clock.clearTimeout(maintainTimer);

@@ -18,6 +18,7 @@ import type { Config } from '../config/schema.js';
 import { registerBalancerMetrics } from '../metrics/balancer-metrics.js';
 import { registerProcessMetrics } from '../metrics/metrics.js';
 import { startProxy } from '../proxy/proxy.js';
+import type { SecretSet } from '../security/secrets.js';
 import { registerBalancerState } from '../server/api.js';
 import { parseListen } from '../server/app.js';
 import { errorHandler } from '../server/errors.js';
@@ -33,6 +34,8 @@ export interface ProxyCommandOptions {
   follow?: string;
   /** Bearer token for the followed daemon (default HEALTHMESH_API_TOKEN). */
   followToken?: string;
+  /** Secrets kept out of the daemon's answers (and the logger's lines, when it was made with the same set). */
+  secrets?: SecretSet;
 }
 
 /** A running proxy with whatever feeds it. */
@@ -51,13 +54,18 @@ export async function runProxy(options: ProxyCommandOptions): Promise<RunningPro
 
   if (!options.follow) {
     const { startDaemon } = await import('../daemon.js');
-    const daemon = await startDaemon({ config, logger, ...(options.configPath ? { configPath: options.configPath } : {}) });
+    const daemon = await startDaemon({ config, logger, ...(options.configPath ? { configPath: options.configPath } : {}), ...(options.secrets ? { secrets: options.secrets } : {}) });
     const proxy = await startProxy({ config: proxyConfig, upstreams: daemon.balancers, clock: realClock, logger, registry: daemon.metricsRegistry });
-    logger.info({ listen: `${proxy.address.host}:${proxy.address.port}` }, `proxy serving http://${proxy.address.host}:${proxy.address.port}`);
+    logger.info({ listen: `${proxy.address.host}:${proxy.address.port}` }, `proxy serving ${proxyConfig.tls ? 'https' : 'http'}://${proxy.address.host}:${proxy.address.port}`);
     return {
       proxyAddress: proxy.address,
       adminAddress: daemon.address,
-      reload: daemon.reload,
+      // SIGHUP: the daemon's config (and server.tls), then proxy.tls' files.
+      reload: async () => {
+        const report = await daemon.reload();
+        proxy.reloadTls();
+        return report;
+      },
       async stop() {
         await proxy.close();
         await daemon.stop();
@@ -79,10 +87,11 @@ export async function runProxy(options: ProxyCommandOptions): Promise<RunningPro
   const bound = admin.server.address();
   const adminAddress = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port };
   const proxy = await startProxy({ config: proxyConfig, upstreams: set, clock: realClock, logger, registry });
-  logger.info({ listen: `${proxy.address.host}:${proxy.address.port}`, follow: options.follow }, `proxy serving http://${proxy.address.host}:${proxy.address.port}, following ${options.follow}`);
+  logger.info({ listen: `${proxy.address.host}:${proxy.address.port}`, follow: options.follow }, `proxy serving ${proxyConfig.tls ? 'https' : 'http'}://${proxy.address.host}:${proxy.address.port}, following ${options.follow}`);
   return {
     proxyAddress: proxy.address,
     adminAddress,
+    reload: async () => proxy.reloadTls(),
     async stop() {
       await proxy.close();
       feed.stop();

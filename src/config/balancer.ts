@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listenerTlsSchema } from './security.js';
 import { address, duration, positiveDuration } from './common.js';
 
 /**
@@ -111,6 +112,7 @@ const routeSchema = z
 
 export const proxySchema = z.strictObject({
   listen: address.default('127.0.0.1:7480').meta({ description: 'Where the proxy accepts requests' }),
+  tls: listenerTlsSchema.optional().meta({ description: 'HTTPS (mTLS with client_ca) for the proxy listener, as server.tls; served by the node engine' }),
   routes: z.array(routeSchema).min(1).meta({ description: 'First match wins: host and path prefix' }),
   timeout: positiveDuration.default(30_000).meta({ description: 'Limit of one upstream attempt, until response headers' }),
   retries: z

@@ -3,6 +3,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Documen
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { alertCrossChecks } from './alerts.js';
+import { SecretSet } from '../security/secrets.js';
 import { sloCrossChecks } from './slo.js';
 import { interpolateEnv } from './env.js';
 import { configSchema, type Config } from './schema.js';
@@ -15,6 +16,13 @@ export interface LoadOptions {
   file?: string;
   /** Environment for ${VAR} interpolation; default process.env. */
   env?: NodeJS.ProcessEnv;
+}
+
+const envValuesByConfig = new WeakMap<Config, readonly string[]>();
+
+/** The values a parsed config took from the environment (${VAR}): the daemon keeps them out of every output. */
+export function envValuesOf(config: Config): readonly string[] {
+  return envValuesByConfig.get(config) ?? [];
 }
 
 /** Read, interpolate, parse and validate a config file. Throws ConfigError with every problem. */
@@ -42,7 +50,8 @@ export function parseConfig(text: string, options: LoadOptions = {}): Config {
   }
   if (issues.length) throw new ConfigError(issues, options.file);
 
-  issues.push(...interpolate(doc, env, lineCounter));
+  const envValues: string[] = [];
+  issues.push(...interpolate(doc, env, lineCounter, envValues));
   const raw = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([{ path: '', line: 1, message: 'the config must be a mapping with a services: section' }], options.file);
@@ -57,18 +66,25 @@ export function parseConfig(text: string, options: LoadOptions = {}): Config {
     }
   }
   if (parsed.success) issues.push(...crossChecks(parsed.data).map((i) => locate(i.path, i.message, doc, lineCounter)));
-  if (issues.length || !parsed.success) throw new ConfigError(sortIssues(issues), options.file);
+  if (issues.length || !parsed.success) {
+    // A message may quote a value: one taken from the environment is a secret.
+    const secrets = new SecretSet();
+    secrets.addAll(envValues);
+    throw new ConfigError(sortIssues(issues).map((i) => ({ ...i, message: secrets.redact(i.message) })), options.file);
+  }
+  envValuesByConfig.set(parsed.data, envValues);
   return parsed.data;
 }
 
 /** Replace ${VAR} in every string scalar, in place, reporting unset variables. */
-function interpolate(doc: Document, env: NodeJS.ProcessEnv, lc: LineCounter): ConfigIssue[] {
+function interpolate(doc: Document, env: NodeJS.ProcessEnv, lc: LineCounter, envValues: string[]): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   visit(doc, {
     Scalar(_key, node, ancestry) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      const { value, missing } = interpolateEnv(node.value, env);
+      const { value, missing, used } = interpolateEnv(node.value, env);
       node.value = value;
+      envValues.push(...used);
       for (const name of missing) {
         const pos = node.range ? lc.linePos(node.range[0]) : undefined;
         issues.push({

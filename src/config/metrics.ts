@@ -20,6 +20,7 @@ const labelName = z
 
 /** The `metrics:` section. */
 export const metricsSchema = z.strictObject({
+  protect: z.boolean().default(false).meta({ description: 'Require a token with the read scope on /metrics (README, "Security")' }),
   labels_from: z
     .array(labelName)
     .max(MAX_LABELS_FROM)

@@ -4,6 +4,7 @@ import { balancerSchema, proxySchema } from './balancer.js';
 import { address, duration, positiveDuration } from './common.js';
 import { hostPort } from './host-port.js';
 import { metricsSchema } from './metrics.js';
+import { apiTokensSchema, listenerTlsSchema, registrationPolicySchema } from './security.js';
 import { sloSchema } from './slo.js';
 import { storageSchema } from './storage.js';
 import { customCheckSchema } from './kinds/custom.js';
@@ -135,6 +136,8 @@ export const configSchema = z.strictObject({
       listen: listen.default('127.0.0.1:7400'),
       token: z.string().min(16, 'use at least 16 characters').optional().meta({ description: 'Bearer token for mutating API calls (or HEALTHMESH_API_TOKEN)' }),
       protect_reads: z.boolean().default(false).meta({ description: 'Require the token for reads too (not /livez, /readyz)' }),
+      tokens: apiTokensSchema.meta({ description: 'Scoped tokens: [{name, token, scopes: [read, write, admin]}] (README, "Security")' }),
+      tls: listenerTlsSchema.optional().meta({ description: 'HTTPS (and mTLS with client_ca) for the API, /metrics, SSE and the dashboard' }),
     })
     .prefault({}),
   storage: storageSchema,
@@ -154,6 +157,7 @@ export const configSchema = z.strictObject({
   proxy: proxySchema.optional().meta({ description: 'Reverse proxy for `healthmesh proxy`: routes to services' }),
   alerts: alertsSchema.optional().meta({ description: 'Alert rules, notifiers, silences and maintenance windows (README, "Alerts")' }),
   status_pages: statusPagesSchema,
+  registration: registrationPolicySchema.prefault({}).meta({ description: 'Limits of run-time registrations: networks, ports, counts, body size (README, "Security")' }),
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
 });
 

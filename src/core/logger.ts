@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import type { Redactor } from '../security/secrets.js';
 import { formatLogLine } from './log-line.js';
 
 export type { Logger };
@@ -12,12 +13,13 @@ export interface LogSettings {
 }
 
 /**
- * A pino logger. Pretty printing runs in-process (no transport thread), so a
+ * A pino logger; with `secrets`, every known secret in a line is replaced by [redacted]. Pretty printing runs in-process (no transport thread), so a
  * short-lived CLI exits without waiting for a worker.
  */
-export function createLogger(settings: LogSettings, stream: NodeJS.WritableStream = process.stdout): Logger {
+export function createLogger(settings: LogSettings, stream: NodeJS.WritableStream = process.stdout, secrets?: Redactor): Logger {
   const usePretty = settings.format === 'pretty' || (settings.format === 'auto' && (stream as NodeJS.WriteStream).isTTY === true);
-  const options = { level: settings.level, base: undefined };
+  // Every line passes the secret filter as JSON text, before pretty printing: no secret reaches a log (security/secrets.ts).
+  const options = { level: settings.level, base: undefined, ...(secrets ? { hooks: { streamWrite: (s: string) => secrets.redact(s) } } : {}) };
   if (!usePretty) return pino(options, stream);
   // One line per record (see log-line.ts): pino-pretty parses, our format writes the whole line.
   const colorize = settings.format === 'auto' || (stream as NodeJS.WriteStream).isTTY === true;

@@ -24,7 +24,8 @@ import { createServer as createNetServer, Server as NetServer, type AddressInfo,
 import type { Registry } from 'prom-client';
 import { Pool } from 'undici';
 import type { ProxyConfig } from '../config/balancer.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import { realClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { createHttpsListener, isTlsServer, loadListenerTls, reloadListenerTls } from '../security/tls.js';
 import type { Logger } from '../core/logger.js';
 import { requestHeadText, type RequestHeadOk } from '../http1/index.js';
 import { DeadlineQueue } from './deadlines.js';
@@ -109,6 +110,8 @@ export interface RunningProxy {
   stats(): ProxyStats;
   /** Upstream addresses with an open connection pool; idle ones are closed by a periodic sweep. */
   upstreamPools(): string[];
+  /** Read proxy.tls' files again (SIGHUP): new connections get the new pair; a bad pair keeps the old (logged). False without TLS. */
+  reloadTls(): boolean;
 }
 
 /** Period of the idle-pool sweep, ms: a pool unused for one to two periods is closed. */
@@ -129,13 +132,18 @@ const LEAN_HEAD_TIMEOUT_MS = 60_000;
 
 /** Start the proxy; resolves once it listens. */
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+  // TLS files are checked before anything listens; validity is wall time.
+  const tls = options.config.tls ? loadListenerTls(options.config.tls, 'proxy.tls', realClock.now()) : undefined;
   const core = new ProxyCore(options);
-  const httpServer = createServer({ requestTimeout: 0 }, (req, res) => core.handle(req, res));
+  const handler = (req: IncomingMessage, res: ServerResponse): void => core.handle(req, res);
+  const httpServer = tls ? createHttpsListener({ ...tls, requestTimeout: 0 }, handler) : createServer({ requestTimeout: 0 }, handler);
   httpServer.on('upgrade', (req: IncomingMessage, socket: Socket, early: Buffer) => core.upgrade(req, socket, early));
   // Bodies stream for as long as they take (a 1 GB upload is fine); slow header senders are still cut by headersTimeout.
   httpServer.requestTimeout = 0;
   httpServer.keepAliveTimeout = 60_000;
-  const lean = (options.engine ?? 'lean') === 'lean';
+  // The lean engine reads raw sockets: with TLS the node engine serves.
+  const lean = (options.engine ?? 'lean') === 'lean' && !tls;
+  if (tls && (options.engine ?? 'lean') === 'lean') options.logger.warn('proxy.tls: the lean engine speaks plain HTTP only; the node engine serves HTTPS');
   const server: NetServer = lean ? createNetServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (s) => core.accept(s)) : httpServer;
   core.httpServer = httpServer;
   httpServer.on('connection', (s: Socket) => core.trackHttpSocket(s));
@@ -156,6 +164,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     stats: () => core.snapshot(),
     upstreamPools: () => core.poolAddresses(),
     close: () => (closing ??= core.close(server)),
+    reloadTls: () => (options.config.tls && isTlsServer(httpServer) ? reloadListenerTls(httpServer, options.config.tls, 'proxy.tls', realClock, options.logger) : false),
   };
 }
 
@@ -246,7 +255,8 @@ class ProxyCore implements ExchangeContext, LeanHost, TunnelHost {
     this.retryOn = config.retries.on.reduce((bits, on) => bits | (ON_BITS[on] ?? 0), 0);
     this.maxBody = config.max_body_bytes ?? Number.POSITIVE_INFINITY;
     this.via = options.via;
-    this.forward = options.via === undefined ? { proto: 'http' } : { proto: 'http', via: options.via };
+    const proto = options.config.tls ? 'https' : 'http';
+    this.forward = options.via === undefined ? { proto } : { proto, via: options.via };
     this.bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 300_000;
     this.drainMs = config.drain_timeout;
     this.timeoutMs = config.timeout;

@@ -22,6 +22,8 @@ export class DnsDiscovery {
     private readonly clock: Clock,
     private readonly logger?: Logger,
     private readonly lookup: SrvLookup = (server, query) => resolveSrv(server, query),
+    /** Why a found address may not be probed (registration.allowed_networks, see admission.ts), or undefined. */
+    private readonly admit?: (address: string) => Promise<string | undefined>,
   ) {}
 
   /** Start (or restart after a reload) discovery for every service that asks for it. */
@@ -44,7 +46,9 @@ export class DnsDiscovery {
         const address = host.includes(':') ? `[${host}]:${r.port}` : `${host}:${r.port}`;
         // The same check as a configured or registered address: a record that cannot be probed (port 0, target ".") is left out, and said.
         const valid = hostPort.safeParse(address);
-        if (valid.success) found.push({ id: address, address, weight: Math.max(1, r.weight) });
+        const refused = valid.success && this.admit ? await this.admit(address) : undefined;
+        if (refused) this.logger?.warn({ service, query: settings.query, target: r.target, port: r.port }, `SRV record of ${service} left out: ${refused}`);
+        else if (valid.success) found.push({ id: address, address, weight: Math.max(1, r.weight) });
         else this.logger?.warn({ service, query: settings.query, target: r.target, port: r.port }, `SRV record of ${service} left out: ${valid.error.issues[0]?.message}`);
       }
       await this.registry.setDiscovered(service, found);

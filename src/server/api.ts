@@ -8,10 +8,12 @@ import { parseDuration } from '../config/duration.js';
 import type { BalancerSet } from '../balancer/balancer-set.js';
 import type { ServiceBalancer } from '../balancer/service-balancer.js';
 import type { Engine } from '../engine.js';
+import type { Admission } from '../registry/admission.js';
 import type { InstanceRecord, Registry } from '../registry/registry.js';
 import type { StatusRollup } from '../status/rollup.js';
-import { bearerMatches } from './auth.js';
 import type { LoggedTransition, TransitionLog } from './event-log.js';
+import type { SecurityOptions } from '../security/guard.js';
+import type { ListenerTlsOptions } from '../security/tls.js';
 import { withExtensions, type ServerExtension } from './extensions.js';
 import { withHistoryApi } from './history-openapi.js';
 import { registerHistoryRoutes, type HistoryRoutesDeps } from './history-routes.js';
@@ -38,6 +40,12 @@ export interface ApiDeps {
   /** Bearer token for mutating endpoints (and reads when protectReads). */
   token?: string;
   protectReads?: boolean;
+  /** Scoped tokens, the audit log and the failure limit (security/guard.ts); default: `token` alone, as admin. */
+  security?: Partial<SecurityOptions>;
+  /** Checks run-time registrations against `registration:` (networks, ports, kinds, limits); without it all are taken. */
+  admission?: Pick<Admission, 'admit' | 'registered' | 'forget' | 'maxBodyBytes'>;
+  /** Serve HTTPS (mTLS with a client CA) instead of HTTP: `server.tls`, read by security/tls.ts. */
+  https?: ListenerTlsOptions;
   /** Ask the daemon to reload its config; resolves with what changed or rejects with the config error. */
   reload?: () => Promise<unknown>;
   /** Alert events for the event stream (`event: alert`, live only: they carry no id to resume from). */
@@ -102,17 +110,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const clock = deps.clock ?? realClock;
   const lists = new InstanceLists(registry, (service, id) => rollup.instance(service, id));
   app.addHook('onClose', async () => lists.close());
-
-  app.addHook('onRequest', async (request, reply) => {
-    if (!deps.token) return;
-    const mutating = request.method !== 'GET' && request.method !== 'HEAD';
-    // The path without its query: a probe may add one (/readyz?verbose) and must stay open.
-    const path = request.url.split('?', 1)[0];
-    const open = path === '/livez' || path === '/readyz';
-    if ((mutating || (deps.protectReads && !open)) && !bearerMatches(request.headers.authorization, deps.token)) {
-      reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
-    }
-  });
 
   // Asked by every probe and load balancer: serialized once per registry index (at most a second old).
   let healthCache: { index: number; at: number; code: number; body: string } | null = null;
@@ -217,23 +214,28 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/api/v1/instances/*', async (request) => {
-    const key = decodeURIComponent((request.params as { '*': string })['*']);
+    const key = wildcard(request);
     const rec = registry.instance(key);
     if (!rec) throw new HealthmeshError('not_found', `no instance "${key}" (use service/id when ids repeat across services)`);
     return instanceView(rec, true);
   });
 
-  app.post('/api/v1/instances', async (request, reply) => {
+  const admission = deps.admission;
+  app.post('/api/v1/instances', admission ? { bodyLimit: admission.maxBodyBytes } : {}, async (request, reply) => {
+    const owner = request.principal?.name ?? '-';
+    await admission?.admit(request.body, owner);
     const rec = await registry.register(request.body);
+    admission?.registered(rec.key, owner);
     reply.code(201);
     return instanceView(rec, true);
   });
 
   app.delete('/api/v1/instances/*', async (request, reply) => {
-    const key = decodeURIComponent((request.params as { '*': string })['*']);
+    const key = wildcard(request);
     const rec = registry.instance(key);
     if (!rec) throw new HealthmeshError('not_found', `no instance "${key}"`);
     await registry.deregister(rec.key);
+    admission?.forget(rec.key);
     reply.code(204);
   });
 
@@ -245,7 +247,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/api/v1/checks/*', async (request) => {
-    const path = decodeURIComponent((request.params as { '*': string })['*']);
+    const path = wildcard(request);
     if (path.endsWith('/history')) {
       const id = path.slice(0, -'/history'.length);
       requireCheck(id);
@@ -258,7 +260,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.put('/api/v1/checks/*', async (request, reply) => {
-    const path = decodeURIComponent((request.params as { '*': string })['*']);
+    const path = wildcard(request);
     if (!path.endsWith('/ttl')) throw new HealthmeshError('not_found', `no route PUT ${request.url}`);
     const id = path.slice(0, -'/ttl'.length);
     const body = ttlBodySchema.parse(request.body ?? {});
@@ -329,6 +331,19 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
 function resultView(r: CheckResult): unknown {
   return { status: r.status, reason: r.reason, output: r.output, durationMs: Math.round(r.durationMs * 1000) / 1000, observedAt: Math.round(r.observedAt), attempts: r.attempts, metrics: r.metrics };
+}
+
+/**
+ * The `*` of a route, percent-decoded once more (ids holding "/" arrive as
+ * %2F). A stray "%" is bad input, not a server error.
+ */
+function wildcard(request: FastifyRequest): string {
+  const raw = (request.params as { '*': string })['*'];
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HealthmeshError('invalid', `(path): ${JSON.stringify(raw)} is not valid percent-encoding (write % as %25)`);
+  }
 }
 
 /** A cursor is the last key of the previous page, base64url-encoded so it passes in a query string as is. */

@@ -1,4 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { installSecurity } from '../security/guard.js';
+import { httpsServerFactory } from '../security/tls.js';
+import { tokenEntries, TokenSet } from '../security/tokens.js';
 import { registerApi } from './api.js';
 import { errorHandler } from './errors.js';
 import { registerWeb, type ServerDeps } from './web.js';
@@ -8,8 +11,15 @@ import { registerWeb, type ServerDeps } from './web.js';
  * /health, /metrics and the API. Errors are mapped in one handler.
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024, ...(deps.https ? { serverFactory: httpsServerFactory(deps.https) } : {}) });
   app.setErrorHandler(errorHandler);
+  // Before any route: the guard's onRoute hook gives every route (extensions' too) its access.
+  installSecurity(app, {
+    tokens: new TokenSet(tokenEntries({ token: deps.token })),
+    protectReads: deps.protectReads ?? false,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...deps.security,
+  });
 
   app.get('/livez', async (_req, reply) => {
     reply.header('cache-control', 'no-store');

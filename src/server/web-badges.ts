@@ -16,6 +16,8 @@ export interface BadgeDeps {
   /** Whether reads need the token (server.protect_reads with a token set). */
   readsProtected: () => boolean;
   serverToken?: string;
+  /** Whether an Authorization header carries a token with the read scope (server.tokens). */
+  readAllowed?: (authorization: string | undefined) => boolean;
 }
 
 const STATUS_BADGE: Record<HealthStatus, { message: string; color: BadgeColor }> = {
@@ -68,7 +70,7 @@ export function registerBadges(app: FastifyInstance, deps: BadgeDeps): void {
   /** The service of the request when the caller may see it, else the answer already sent. */
   const gate = (request: FastifyRequest, reply: FastifyReply, label: string): string | null => {
     const { service } = request.params as { service: string };
-    const allowed = !deps.readsProtected() || onPublicPage(service) || (deps.serverToken !== undefined && bearerMatches(request.headers.authorization, deps.serverToken));
+    const allowed = !deps.readsProtected() || onPublicPage(service) || (deps.serverToken !== undefined && bearerMatches(request.headers.authorization, deps.serverToken)) || deps.readAllowed?.(request.headers.authorization) === true;
     if (!allowed) {
       reply.header('www-authenticate', 'Bearer'); // as every 401 of the API says
       send(reply, 401, renderBadge(label, 'token needed', 'grey'), 0);

@@ -23,6 +23,8 @@ export interface StatusPageDeps {
   clock: Clock;
   /** The server token, for pages with `public: false` and no token of their own. */
   serverToken?: string;
+  /** Whether an Authorization header carries a token with the read scope (server.tokens): opens such pages too. */
+  readAllowed?: (authorization: string | undefined) => boolean;
 }
 
 /** What a status page's data route answers: its group and nothing else (no causes, which may name other services). */
@@ -54,7 +56,10 @@ export function registerStatusPages(app: FastifyInstance, deps: StatusPageDeps):
     if (!page) throw new HealthmeshError('not_found', `no status page "${slug}"`);
     if (!page.public) {
       const token = page.token ?? deps.serverToken;
-      if (!token || !bearerMatches(request.headers.authorization, token)) {
+      const byToken = token !== undefined && bearerMatches(request.headers.authorization, token);
+      // A page with a token of its own opens with that token only.
+      const byScope = page.token === undefined && deps.readAllowed?.(request.headers.authorization) === true;
+      if (!byToken && !byScope) {
         return reply.code(401).header('www-authenticate', 'Bearer').header('cache-control', 'no-store').send({ error: 'unauthorized', message: 'this status page needs its token' });
       }
     }

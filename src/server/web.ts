@@ -6,6 +6,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { realClock, type Clock } from '../core/clock.js';
 import type { StatusPagesConfig } from '../config/status-pages.js';
+import { hasScope } from '../security/tokens.js';
 import type { ApiDeps } from './api.js';
 import { registerBadges } from './web-badges.js';
 import { WebFeed } from './web-feed.js';
@@ -74,7 +75,7 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
   const web = deps.web ?? {};
   const clock = web.clock ?? realClock;
   const pages = web.statusPages ?? (() => ({}));
-  const readsProtected = (): boolean => Boolean(deps.token && deps.protectReads);
+  const readsProtected = (): boolean => Boolean((deps.token || (deps.security?.tokens?.size ?? 0) > 0) && deps.protectReads);
   const sparklines = new Sparklines();
   const incidents = new ServiceIncidents();
   const mesh = new MeshView(deps.registry, deps.rollup, deps.engine, sparklines, clock);
@@ -111,10 +112,18 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
     scope.get('/assets/*', publicRoute(asset), asset);
 
     registerWebRoutes(scope, { mesh, feed, uptime, clock, meshStatus: () => deps.rollup.meshStatus() });
+    // Scoped tokens with read open what the single token opens (security/tokens.ts).
+    const tokens = deps.security?.tokens;
+    const readAllowed = tokens
+      ? (authorization: string | undefined) => {
+          const p = tokens.authenticate(authorization);
+          return p !== null && hasScope(p, 'read');
+        }
+      : undefined;
     const store = web.store;
     const storedIncidents = store?.queryTransitions ? new StoredIncidents({ queryTransitions: (q) => store.queryTransitions!(q) }) : incidents;
-    registerStatusPages(scope, { pages, mesh, uptime, incidents: storedIncidents, clock, serverToken: deps.token });
-    registerBadges(scope, { mesh, uptime, clock, pages, readsProtected, serverToken: deps.token });
+    registerStatusPages(scope, { pages, mesh, uptime, incidents: storedIncidents, clock, serverToken: deps.token, ...(readAllowed ? { readAllowed } : {}) });
+    registerBadges(scope, { mesh, uptime, clock, pages, readsProtected, serverToken: deps.token, ...(readAllowed ? { readAllowed } : {}) });
   });
 }
 

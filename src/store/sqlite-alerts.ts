@@ -19,6 +19,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Silence } from '../alerts/silences.js';
+import { createPrivateFile } from '../security/files.js';
 import type { AlertStore, FailedTry, NotifierStats, OutboxRow } from '../alerts/store.js';
 import type { AlertRecord, AlertState } from '../alerts/types.js';
 
@@ -76,6 +77,7 @@ interface OutboxDbRow {
 /** Open (and create or upgrade) the alert tables in the file at `options.path`. */
 export function openSqliteAlertStore(options: SqliteAlertStoreOptions): SqliteAlertStore {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  createPrivateFile(options.path); // mode 0600: alert labels and notifier errors are in it
   const db = new Database(options.path);
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);

@@ -39,6 +39,7 @@
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { createPrivateFile } from '../security/files.js';
 import { dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { HealthmeshError, UsageError } from '../core/errors.js';
@@ -168,6 +169,7 @@ export class SqliteHistoryStore implements HistoryStore {
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    createPrivateFile(options.path); // mode 0600: registrations and check output are in it
     this.db = new Database(options.path);
     try {
       const background = options.checkpoints !== 'inline' && options.path !== ':memory:';

@@ -137,7 +137,7 @@ describe('metrics.labels_from in the config', () => {
   }
 
   it('defaults to no extra labels and takes an allowlist', () => {
-    expect(parseConfig(service, { env: {} }).metrics).toEqual({ labels_from: [] });
+    expect(parseConfig(service, { env: {} }).metrics).toEqual({ labels_from: [], protect: false });
     expect(parseConfig(`metrics:\n  labels_from: [team, tier]\n${service}`, { env: {} }).metrics.labels_from).toEqual(['team', 'tier']);
   });
 
