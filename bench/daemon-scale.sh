@@ -13,7 +13,7 @@ source bench/lib/bench.sh
 install_missing daemon-scale.sh "$NGINX_BIN=nginx"
 build_bench
 
-kill_children_on_exit daemon-scale "$NGINX_BIN *" "node *dist/src/cli.js start*" "node *daemon-scale.js --bare-child*"
+kill_children_on_exit daemon-scale "$NGINX_BIN *" "node *dist/src/cli.js start*" "node *scale-bare.js*"
 
 # Descriptors: the daemon and nginx may hold one per kept connection (up to the hard limit).
 ulimit -n "$(ulimit -Hn)"

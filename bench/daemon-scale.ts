@@ -34,7 +34,6 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../src/config/load.js';
 import { freePort, killAllSync, procCpuMs, sleep, startChild, stopAll, stopChild, type Child } from './lib/proc.js';
 import { round3 } from './lib/stats.js';
-import { runBare } from './lib/scale-bare.js';
 import { addressOf } from './lib/scale-targets.js';
 
 const { values } = parseArgs({
@@ -44,16 +43,10 @@ const { values } = parseArgs({
     reuse: { type: 'string', default: 'default' },
     'per-check': { type: 'string' },
     'no-bare': { type: 'boolean', default: false },
+    'bare-only': { type: 'string' },
     profile: { type: 'string' },
-    'bare-child': { type: 'string' },
   },
 });
-
-if (values['bare-child'] !== undefined) {
-  // Child mode: the bare loop, its parameters as JSON; prints its counts when told to stop.
-  await runBare(JSON.parse(values['bare-child']) as Parameters<typeof runBare>[0]);
-  process.exit(0);
-}
 
 process.on('exit', killAllSync);
 process.on('SIGINT', () => process.exit(130));
@@ -317,22 +310,24 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
 async function measureBare(n: number, nginxPort: number, reuseHttp: boolean): Promise<Record<string, unknown>> {
   const interval = intervalFor(n);
   const params = { n, intervalMs: interval * 1000, port: nginxPort, reuseHttp, seconds: Math.min(WINDOW_S, 30) };
-  const child = startChild('bare', 'node', [new URL(import.meta.url).pathname, '--bare-child', JSON.stringify(params)]);
+  const child = startChild('bare', 'node', [new URL('./lib/scale-bare.js', import.meta.url).pathname, JSON.stringify(params)]);
   let done = false;
   child.proc.once('exit', () => (done = true));
+  let text = '';
+  child.proc.stdout?.on('data', (b: Buffer) => (text += b.toString()));
+  for (let i = 0; i < 300 && !text.startsWith('ready\n') && !done; i++) await sleep(100);
+  text = '';
   // Warm-up of two intervals (connections made, JIT warm), then the window.
   await sleep(Math.min(2 * interval, 12) * 1000);
   const c0 = procCpuMs(child.pid);
-  child.proc.stdout?.removeAllListeners('data');
-  let text = '';
-  child.proc.stdout?.on('data', (b: Buffer) => (text += b.toString()));
   child.proc.kill('SIGUSR2'); // mark: the child notes its counts now
   const w0 = performance.now();
   await sleep(params.seconds * 1000);
   const c1 = procCpuMs(child.pid);
   const w1 = performance.now();
   child.proc.kill('SIGUSR2');
-  for (let i = 0; i < 50 && !text.includes('\n'); i++) await sleep(100);
+  for (let i = 0; i < 50 && text.split('\n').length < 3; i++) await sleep(100);
+  const exitedEarly = done;
   const marks = text.trim().split('\n').map((l) => JSON.parse(l) as { ok: number; bad: number });
   await stopChild(child, 3000);
   const a = marks[0];
@@ -347,13 +342,17 @@ async function measureBare(n: number, nginxPort: number, reuseHttp: boolean): Pr
     probesPerSec: Math.round(probes / ((w1 - w0) / 1000)),
     failures: a && b ? b.bad - a.bad : NaN,
     cpuMsPerProbe: round3((c1 - c0) / probes),
-    exited: done,
+    ...(exitedEarly ? { exitedEarly: child.output().slice(-600) } : {}),
   };
 }
 
 try {
   const nginx = await startNginx();
   for (const n of values.n.split(',').map(Number)) {
+    if (values['bare-only'] !== undefined) {
+      console.log(JSON.stringify(await measureBare(n, nginx.port, values['bare-only'] === 'reuse')));
+      continue;
+    }
     const daemon = await measureDaemon(n, nginx.port);
     console.log(JSON.stringify(daemon));
     if (!values['no-bare']) {

@@ -6,6 +6,8 @@
  * reuse, one undici Client per target and dispatch() with a small handler
  * (the daemon's own path); TCP is net.connect, destroyed on connect.
  * On SIGUSR2 it prints its counts as one JSON line.
+ *
+ *   node dist/bench/lib/scale-bare.js '{"n":1000,"intervalMs":1000,"port":8080,"reuseHttp":true,"seconds":30}'
  */
 import { connect } from 'node:net';
 import { Client, type Dispatcher } from 'undici';
@@ -24,6 +26,7 @@ export async function runBare(p: BareParams): Promise<void> {
   const clients: Array<Client | null> = new Array(p.n).fill(null);
   const requests = new Map<number, Buffer>();
   process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify(counts)}\n`));
+  process.stdout.write('ready\n');
 
   const done = (ok: boolean): void => {
     if (ok) counts.ok++;
@@ -99,4 +102,9 @@ export async function runBare(p: BareParams): Promise<void> {
   await new Promise((r) => setTimeout(r, 2 * p.intervalMs + p.seconds * 1000 + 30_000));
   clearInterval(timer);
   await Promise.allSettled(clients.map((c) => c?.destroy()));
+}
+
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
+  await runBare(JSON.parse(process.argv[2] ?? '{}') as BareParams);
+  process.exit(0);
 }
