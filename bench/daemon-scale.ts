@@ -201,7 +201,8 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
   const nodeArgs = ['--max-old-space-size=4096'];
   if (values.profile !== undefined) {
     mkdirSync(values.profile, { recursive: true });
-    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${values.profile}`, `--cpu-prof-name=daemon-${n}.cpuprofile`);
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${values.profile}`);
+    nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.profile}`);
   }
   const t0 = performance.now();
   const proc: ChildProcess = spawn('node', [...nodeArgs, 'dist/src/cli.js', 'start', '--config', file], {
@@ -286,6 +287,12 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
     api = { servicesPageMs: page.ms, instancesPageMs: inst.ms, healthMs: health.ms };
     out.api = api;
     out.openFds = openFds(pid);
+
+    if (values.profile !== undefined) {
+      // A heap snapshot of the steady state (written by the daemon; it stalls while writing).
+      proc.kill('SIGUSR2');
+      await sleep(n >= 100_000 ? 60_000 : 20_000);
+    }
 
     // Reload changing one check: the time of POST /api/v1/reload.
     writeConfig(n, nginxPort, apiPort, sub, 'changed');

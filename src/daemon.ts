@@ -23,6 +23,7 @@ import { createCore } from './wiring/core.js';
 import type { Engine } from './engine.js';
 import type { BalancerSet } from './balancer/balancer-set.js';
 import type { StatusRollup } from './status/rollup.js';
+import { descriptorWarning, openFileLimit } from './scheduler/descriptors.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -155,6 +156,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const { restored } = await core.start();
   discovery.apply(core.config);
+  const fdWarning = descriptorWarning(specsOf(engine), core.config.scheduler.concurrency, openFileLimit());
+  if (fdWarning !== null) logger.warn(fdWarning);
   ready = true;
   logger.info(
     { listen: `${address.host}:${address.port}`, services: registry.serviceNames().length, checks: engine.size, restored },
@@ -189,4 +192,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await store.close();
     },
   };
+}
+
+function* specsOf(engine: Engine): Iterable<import('./core/check.js').CheckSpec> {
+  for (const view of engine.all()) yield view.spec;
 }

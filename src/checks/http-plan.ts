@@ -12,6 +12,17 @@ import { armDelayMs } from './probe-support.js';
 
 const USER_AGENT = 'healthmesh/0.1';
 
+/**
+ * `reuse_connections: auto` keeps a check's connection only when its interval
+ * is shorter than this (ms). It is undici's own idle timeout (keepAliveTimeout,
+ * 4 s), and under the 5 s after which Node's and Apache's servers close an
+ * idle connection: a check run less often would find its kept connection
+ * closed and connect anew anyway, through a per-check client that costs
+ * memory and CPU for nothing. bench/daemon-scale at 10 000 checks × 10 s:
+ * README, Sizing.
+ */
+export const KEEP_ALIVE_WINDOW_MS = 4_000;
+
 export interface JsonCondition {
   path: string;
   steps: JsonPath;
@@ -51,6 +62,12 @@ export interface HttpPlan {
   lean: Http1Target | null;
 }
 
+/** Whether the check keeps its connection between runs (`reuse_connections`, auto by interval). */
+export function keepsConnection(spec: CheckSpec<HttpCheckConfig>): boolean {
+  const reuse = spec.config.reuse_connections;
+  return reuse === 'auto' ? spec.intervalMs < KEEP_ALIVE_WINDOW_MS : reuse;
+}
+
 /** Compiles a spec into its plan; throws for a config it cannot run (bad URL, regex or JSON path). */
 export function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
   const c = spec.config;
@@ -79,7 +96,7 @@ export function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
   }
 
   const body = c.body !== undefined && c.body !== '' ? Buffer.from(c.body) : null;
-  const reuse = c.reuse_connections;
+  const reuse = keepsConnection(spec);
   const path = url.pathname + url.search;
 
   const connect: buildConnector.BuildOptions = { rejectUnauthorized: c.tls_verify, timeout: timeoutMs };
