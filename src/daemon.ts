@@ -94,6 +94,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     engine,
     rollup,
     labelsFrom: options.config.metrics.labels_from,
+    perCheck: options.config.metrics.per_check,
     instanceInfo: (service, id) => registry.instance(`${service}/${id}`),
     storeStats: () => {
       const w = writer.stats();
@@ -101,7 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     onError: onMetricError,
   });
-  const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, onMetricError);
+  const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, onMetricError, options.config.metrics.per_check);
   const token = options.config.server.token ?? process.env.HEALTHMESH_API_TOKEN;
   const protectReads = options.config.server.protect_reads;
   const alerts = await startDaemonAlerting(core, {
