@@ -28,6 +28,7 @@ import { createCore } from './wiring/core.js';
 import type { Engine } from './engine.js';
 import type { BalancerSet } from './balancer/balancer-set.js';
 import type { StatusRollup } from './status/rollup.js';
+import { descriptorWarning, openFileLimit } from './scheduler/descriptors.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -117,6 +118,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     engine,
     rollup,
     labelsFrom: options.config.metrics.labels_from,
+    perCheck: options.config.metrics.per_check,
     instanceInfo: (service, id) => registry.instance(`${service}/${id}`),
     storeStats: () => {
       const w = writer.stats();
@@ -124,7 +126,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     onError: onMetricError,
   });
-  const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, onMetricError);
+  const offBalancerMetrics = registerBalancerMetrics(metrics.registry, balancers, onMetricError, options.config.metrics.per_check);
   const token = options.config.server.token ?? process.env.HEALTHMESH_API_TOKEN;
   const protectReads = options.config.server.protect_reads;
   const alerts = await startDaemonAlerting(core, {
@@ -197,6 +199,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { restored } = await core.start();
   alerts?.sweep();
   discovery.apply(core.config);
+  const fdWarning = descriptorWarning(specsOf(engine), core.config.scheduler.concurrency, openFileLimit());
+  if (fdWarning !== null) logger.warn(fdWarning);
   ready = true;
   logger.info(
     { listen: `${address.host}:${address.port}`, services: registry.serviceNames().length, checks: engine.size, restored },
@@ -234,4 +238,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await store.close();
     },
   };
+}
+
+function* specsOf(engine: Engine): Iterable<import('./core/check.js').CheckSpec> {
+  for (const view of engine.all()) yield view.spec;
 }

@@ -18,9 +18,28 @@ const labelName = z
     error: (issue) => `"${String(issue.input)}" is already a label of healthmesh's families (${RESERVED_LABEL_NAMES.join(', ')}); use another key`,
   });
 
+/**
+ * How much of each check and instance goes into /metrics: `full` every
+ * series (4 status series per check and per instance, flapping, every
+ * balancer gauge per instance), `status` only the series whose value is set
+ * (the current status, flapping when flapping, a breaker that is not closed,
+ * …) and the instance scores, `none` nothing per check or instance. The
+ * per-service families (counters, the duration histogram, statuses, scores)
+ * are always there. README: Metrics, What it costs.
+ */
+export const PER_CHECK_MODES = ['full', 'status', 'none'] as const;
+
+/** One of {@link PER_CHECK_MODES}. */
+export type PerCheckMode = (typeof PER_CHECK_MODES)[number];
+
 /** The `metrics:` section. */
 export const metricsSchema = z.strictObject({
   protect: z.boolean().default(false).meta({ description: 'Require a token with the read scope on /metrics (README, "Security")' }),
+  per_check: z.enum(PER_CHECK_MODES).default('status').meta({
+    description:
+      'Series per check and per instance: full (every status series, flapping, balancer gauges), status (only the ' +
+      'series that are set: current status, scores, open breakers; the default), none (per service only)',
+  }),
   labels_from: z
     .array(labelName)
     .max(MAX_LABELS_FROM)

@@ -9,11 +9,24 @@ import type { BalancerEvent } from '../balancer/service-balancer.js';
 import { BALANCER_FAMILIES, type FamilySpec } from './names.js';
 import type { Sample } from './on-scrape.js';
 import { Registrar } from './registrar.js';
+import type { PerCheckMode } from '../config/metrics.js';
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
-/** Register the balancer families; returns a function that unregisters them and stops counting. */
-export function registerBalancerMetrics(registry: Registry, set: BalancerSet, onError: (err: unknown, family: string) => void = () => {}): () => void {
+/**
+ * Register the balancer families; returns a function that unregisters them
+ * and stops counting. `perInstance` (metrics.per_check): `full` every
+ * per-instance series; `status` only those away from their resting value (an
+ * ejected instance, a breaker not closed, slow start under way); `none` the
+ * per-service families only.
+ */
+export function registerBalancerMetrics(
+  registry: Registry,
+  set: BalancerSet,
+  onError: (err: unknown, family: string) => void = () => {},
+  perInstance: PerCheckMode = 'full',
+): () => void {
+  const sparse = perInstance === 'status';
   const r = new Registrar(registry, onError);
   // service → instance → detector → count; an instance that left is forgotten at the next scrape, so churn stays bounded.
   const ejections = new Map<string, Map<string, Map<string, number>>>();
@@ -43,53 +56,66 @@ export function registerBalancerMetrics(registry: Registry, set: BalancerSet, on
   };
   type Member = NonNullable<ReturnType<BalancerSet['snapshot']>>['instances'][number];
   // Families with a series per instance are computed on scrape (on-scrape.ts says why); per service, public collect().
-  const perInstance = (spec: FamilySpec, type: 'gauge' | 'counter', value: (m: Member) => number): void => {
+  /** `rest`: the value at rest, left out when sparse; undefined: the family is left out when sparse. */
+  const perInstanceFamily = (spec: FamilySpec, type: 'gauge' | 'counter', value: (m: Member) => number, rest?: number): void => {
+    if (perInstance === 'none' || (sparse && rest === undefined)) return;
     const sample = (out: Sample[]): void => {
       for (const snap of snapshots()) {
         if (!snap) continue;
-        for (const m of snap.instances) out.push({ value: value(m), labels: { service: snap.service, service_instance: m.id } });
+        for (const m of snap.instances) {
+          const v = value(m);
+          if (sparse && v === rest) continue;
+          out.push({ value: v, labels: { service: snap.service, service_instance: m.id } });
+        }
       }
     };
     if (type === 'gauge') r.computedGauge(spec, sample);
     else r.computedCounter(spec, sample);
   };
 
-  perInstance(BALANCER_FAMILIES.balancerPicks, 'counter', (m) => m.picks);
-  perInstance(BALANCER_FAMILIES.balancerEjected, 'gauge', (m) => (m.outlier?.ejected ? 1 : 0));
-  perInstance(BALANCER_FAMILIES.balancerBreakerOpens, 'counter', (m) => m.breaker?.opens ?? 0);
-  perInstance(BALANCER_FAMILIES.balancerWeight, 'gauge', (m) => m.effectiveWeight);
-  perInstance(BALANCER_FAMILIES.balancerSlowStart, 'gauge', (m) => m.slowStart?.factor ?? 1);
-  r.computedGauge(BALANCER_FAMILIES.balancerEjectedUntil, (out) => {
-    for (const snap of snapshots()) {
-      if (!snap) continue;
-      for (const m of snap.instances) {
-        const until = m.outlier?.returnsAt;
-        if (until != null) out.push({ value: until / 1000, labels: { service: snap.service, service_instance: m.id } });
-      }
-    }
-  });
-  r.computedGauge(BALANCER_FAMILIES.balancerBreakerState, (out) => {
-    for (const snap of snapshots()) {
-      if (!snap) continue;
-      for (const m of snap.instances) {
-        const breaker = m.breaker;
-        if (!breaker) continue;
-        for (const state of BREAKER_STATES) out.push({ value: breaker.state === state ? 1 : 0, labels: { state, service: snap.service, service_instance: m.id } });
-      }
-    }
-  });
-  r.computedCounter(BALANCER_FAMILIES.balancerEjections, (out) => {
-    const present = new Map(snapshots().flatMap((snap) => (snap ? [[snap.service, new Set(snap.instances.map((m) => m.id))] as const] : [])));
-    for (const [service, byInstance] of ejections) {
-      for (const [instance, byDetector] of byInstance) {
-        if (!present.get(service)?.has(instance)) {
-          byInstance.delete(instance);
-          continue;
+  perInstanceFamily(BALANCER_FAMILIES.balancerPicks, 'counter', (m) => m.picks);
+  perInstanceFamily(BALANCER_FAMILIES.balancerEjected, 'gauge', (m) => (m.outlier?.ejected ? 1 : 0), 0);
+  perInstanceFamily(BALANCER_FAMILIES.balancerBreakerOpens, 'counter', (m) => m.breaker?.opens ?? 0);
+  perInstanceFamily(BALANCER_FAMILIES.balancerWeight, 'gauge', (m) => m.effectiveWeight);
+  perInstanceFamily(BALANCER_FAMILIES.balancerSlowStart, 'gauge', (m) => m.slowStart?.factor ?? 1, 1);
+  if (perInstance !== 'none') registerSparseFamilies();
+  function registerSparseFamilies(): void {
+    r.computedGauge(BALANCER_FAMILIES.balancerEjectedUntil, (out) => {
+      for (const snap of snapshots()) {
+        if (!snap) continue;
+        for (const m of snap.instances) {
+          const until = m.outlier?.returnsAt;
+          if (until != null) out.push({ value: until / 1000, labels: { service: snap.service, service_instance: m.id } });
         }
-        for (const [detector, count] of byDetector) out.push({ value: count, labels: { detector, service, service_instance: instance } });
       }
-    }
-  });
+    });
+    r.computedGauge(BALANCER_FAMILIES.balancerBreakerState, (out) => {
+      for (const snap of snapshots()) {
+        if (!snap) continue;
+        for (const m of snap.instances) {
+          const breaker = m.breaker;
+          if (!breaker) continue;
+          if (sparse) {
+            if (breaker.state !== 'closed') out.push({ value: 1, labels: { state: breaker.state, service: snap.service, service_instance: m.id } });
+            continue;
+          }
+          for (const state of BREAKER_STATES) out.push({ value: breaker.state === state ? 1 : 0, labels: { state, service: snap.service, service_instance: m.id } });
+        }
+      }
+    });
+    r.computedCounter(BALANCER_FAMILIES.balancerEjections, (out) => {
+      const present = new Map(snapshots().flatMap((snap) => (snap ? [[snap.service, new Set(snap.instances.map((m) => m.id))] as const] : [])));
+      for (const [service, byInstance] of ejections) {
+        for (const [instance, byDetector] of byInstance) {
+          if (!present.get(service)?.has(instance)) {
+            byInstance.delete(instance);
+            continue;
+          }
+          for (const [detector, count] of byDetector) out.push({ value: count, labels: { detector, service, service_instance: instance } });
+        }
+      }
+    });
+  }
   r.gauge(BALANCER_FAMILIES.balancerPanic, (set) => {
     for (const snap of snapshots()) if (snap) set({ service: snap.service }, snap.panic ? 1 : 0);
   });

@@ -17,6 +17,7 @@ import { collectDefaultMetrics, register as globalRegistry, Registry } from 'pro
 import type { Engine } from '../engine.js';
 import type { StatusRollup } from '../status/rollup.js';
 import { VERSION } from '../version.js';
+import type { PerCheckMode } from '../config/metrics.js';
 import { InstanceLabels, type InstanceInfoSource } from './instance-labels.js';
 import { DROPPED_DEFAULT_METRICS, FAMILIES } from './names.js';
 import { Registrar } from './registrar.js';
@@ -47,6 +48,11 @@ export interface MetricsOptions {
    * families (`metrics.labels_from`); fixed for the life of these metrics.
    */
   labelsFrom?: readonly string[];
+  /**
+   * Which per-check and per-instance series to expose (`metrics.per_check`,
+   * config/metrics.ts); default `full`, every series.
+   */
+  perCheck?: PerCheckMode;
   /** Where labelsFrom values are read, once per instance per scrape (the daemon's instance registry). */
   instanceInfo?: InstanceInfoSource;
   /**
@@ -96,7 +102,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   let counters: ResultCounters;
   try {
     counters = new ResultCounters(r);
-    registerStateFamilies(r, engine, options.rollup, labels);
+    registerStateFamilies(r, engine, options.rollup, labels, options.perCheck ?? 'full');
     registerSystemFamilies(r, engine, labels);
     registerSchedulerFamilies(r, engine);
     if (options.storeStats) registerStoreFamilies(r, options.storeStats);

@@ -9,6 +9,7 @@ import type { CheckSpec } from '../core/check.js';
 import { ALL_STATUSES, type HealthStatus } from '../core/status.js';
 import type { Engine } from '../engine.js';
 import type { StatusRollup } from '../status/rollup.js';
+import type { PerCheckMode } from '../config/metrics.js';
 import type { ExtraLabels, InstanceLabels } from './instance-labels.js';
 import { FAMILIES } from './names.js';
 import type { Sample } from './on-scrape.js';
@@ -28,8 +29,12 @@ interface Membership {
   services: string[];
 }
 
-/** `status` first, as the exposition always had it. */
-function pushStatus(out: Sample[], current: HealthStatus, base: Labels): void {
+/** `status` first, as the exposition always had it; `sparse`: only the current status's series (value 1). */
+function pushStatus(out: Sample[], current: HealthStatus, base: Labels, sparse: boolean): void {
+  if (sparse) {
+    out.push({ value: 1, labels: { status: current, ...base } });
+    return;
+  }
   for (const status of ALL_STATUSES) out.push({ value: status === current ? 1 : 0, labels: { status, ...base } });
 }
 
@@ -37,8 +42,19 @@ function checkLabels(spec: CheckSpec, extra: ExtraLabels): Labels {
   return { service: spec.service, service_instance: spec.instance, check: spec.id, kind: spec.kind, ...extra };
 }
 
-/** Register the state families; `labels` adds the labels_from labels to the per-check and per-instance ones. */
-export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup: StateRollup, labels: InstanceLabels): void {
+/**
+ * Register the state families; `labels` adds the labels_from labels to the
+ * per-check and per-instance ones, `perCheck` says which of those to expose
+ * (config/metrics.ts).
+ */
+export function registerStateFamilies(
+  r: Registrar,
+  engine: StateEngine,
+  rollup: StateRollup,
+  labels: InstanceLabels,
+  perCheck: PerCheckMode = 'full',
+): void {
+  const sparse = perCheck === 'status';
   const extraNames = labels.names;
   const withExtra = (names: readonly string[], before: number): string[] => [...names.slice(0, before), ...extraNames, ...names.slice(before)];
 
@@ -59,39 +75,44 @@ export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup:
     return m;
   });
 
-  // --- per check ---------------------------------------------------------------
+  // --- per check and per instance (none of it with per_check: none) ------------------
   const { checkStatus, checkFlapping, instanceStatus, instanceScore, serviceStatus, serviceScore, meshStatus } = FAMILIES;
-  r.computedGauge(
-    checkStatus,
-    (out) => {
-      for (const { spec, state } of engine.all()) pushStatus(out, state.status, checkLabels(spec, labels.of(spec.service, spec.instance)));
-    },
-    withExtra(checkStatus.labelNames, 4),
-  );
-  r.computedGauge(
-    checkFlapping,
-    (out) => {
-      for (const { spec, state } of engine.all()) out.push({ value: state.flapping ? 1 : 0, labels: checkLabels(spec, labels.of(spec.service, spec.instance)) });
-    },
-    withExtra(checkFlapping.labelNames, 4),
-  );
+  if (perCheck !== 'none') registerPerCheck();
+  function registerPerCheck(): void {
+    r.computedGauge(
+      checkStatus,
+      (out) => {
+        for (const { spec, state } of engine.all()) pushStatus(out, state.status, checkLabels(spec, labels.of(spec.service, spec.instance)), sparse);
+      },
+      withExtra(checkStatus.labelNames, 4),
+    );
+    r.computedGauge(
+      checkFlapping,
+      (out) => {
+        for (const { spec, state } of engine.all()) {
+          if (sparse && !state.flapping) continue;
+          out.push({ value: state.flapping ? 1 : 0, labels: checkLabels(spec, labels.of(spec.service, spec.instance)) });
+        }
+      },
+      withExtra(checkFlapping.labelNames, 4),
+    );
 
-  // --- per instance --------------------------------------------------------------
-  const instanceLabels = (service: string, instance: string): Labels => ({ service, service_instance: instance, ...labels.of(service, instance) });
-  r.computedGauge(
-    instanceStatus,
-    (out) => {
-      for (const { service, instance } of membership().instances) pushStatus(out, rollup.instance(service, instance), instanceLabels(service, instance));
-    },
-    withExtra(instanceStatus.labelNames, 2),
-  );
-  r.computedGauge(
-    instanceScore,
-    (out) => {
-      for (const { service, instance } of membership().instances) out.push({ value: rollup.instanceScore(service, instance), labels: instanceLabels(service, instance) });
-    },
-    withExtra(instanceScore.labelNames, 2),
-  );
+    const instanceLabels = (service: string, instance: string): Labels => ({ service, service_instance: instance, ...labels.of(service, instance) });
+    r.computedGauge(
+      instanceStatus,
+      (out) => {
+        for (const { service, instance } of membership().instances) pushStatus(out, rollup.instance(service, instance), instanceLabels(service, instance), sparse);
+      },
+      withExtra(instanceStatus.labelNames, 2),
+    );
+    r.computedGauge(
+      instanceScore,
+      (out) => {
+        for (const { service, instance } of membership().instances) out.push({ value: rollup.instanceScore(service, instance), labels: instanceLabels(service, instance) });
+      },
+      withExtra(instanceScore.labelNames, 2),
+    );
+  }
 
   // --- per service and the mesh ----------------------------------------------------
   const setStatus = (set: SetValue, current: HealthStatus, base: Labels): void => {

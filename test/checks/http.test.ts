@@ -303,14 +303,26 @@ describe.each(CLIENTS)('http check: redirects, $name', ({ reuse }) => {
 });
 
 describe('http check: connections', () => {
-  it('keeps one connection for all runs with reuse_connections (default)', async () => {
+  it('keeps one connection for all runs with reuse_connections: true', async () => {
     const s = await app();
     const baseline = openFds();
-    const results = await runSeries(httpCheck, httpSpec(s.address), 4);
+    const results = await runSeries(httpCheck, httpSpec(s.address, { reuse_connections: true }), 4);
     expect(results.map((r) => r.status)).toEqual(['HEALTHY', 'HEALTHY', 'HEALTHY', 'HEALTHY']);
     expect(s.connections()).toBe(1);
     expect(s.requests.map((q) => q.connection)).toEqual([1, 1, 1, 1]);
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  });
+
+  it('with reuse_connections: auto (default) keeps the connection of a check run every 1 s, not of one every 10 s', async () => {
+    const fast = await app();
+    const kept = await runSeries(httpCheck, { ...httpSpec(fast.address), intervalMs: 1000 }, 3);
+    expect(kept.map((r) => r.status)).toEqual(['HEALTHY', 'HEALTHY', 'HEALTHY']);
+    expect(fast.connections()).toBe(1);
+    const slow = await app();
+    const fresh = await runSeries(httpCheck, { ...httpSpec(slow.address), intervalMs: 10_000 }, 3);
+    expect(fresh.map((r) => r.status)).toEqual(['HEALTHY', 'HEALTHY', 'HEALTHY']);
+    expect(slow.connections()).toBe(3);
+    expect(slow.requests.map((q) => q.headers.connection)).toEqual(['close', 'close', 'close']);
   });
 
   it('opens and closes one connection per run without reuse', async () => {

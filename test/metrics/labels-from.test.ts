@@ -137,7 +137,7 @@ describe('metrics.labels_from in the config', () => {
   }
 
   it('defaults to no extra labels and takes an allowlist', () => {
-    expect(parseConfig(service, { env: {} }).metrics).toEqual({ labels_from: [], protect: false });
+    expect(parseConfig(service, { env: {} }).metrics).toEqual({ labels_from: [], protect: false, per_check: 'status' });
     expect(parseConfig(`metrics:\n  labels_from: [team, tier]\n${service}`, { env: {} }).metrics.labels_from).toEqual(['team', 'tier']);
   });
 
@@ -160,7 +160,7 @@ describe('the daemon with metrics.labels_from', () => {
       `server: { listen: "127.0.0.1:0" }
 storage: { path: "${join(dir, 'hm.db')}" }
 defaults: { interval: 1h }
-metrics: { labels_from: [team, tier] }
+metrics: { labels_from: [team, tier], per_check: full }
 services:
   api:
     instances:

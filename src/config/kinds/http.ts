@@ -37,7 +37,10 @@ export const httpCheckSchema = z.strictObject({
   tls_verify: z.boolean().default(true),
   tls_server_name: z.string().optional(),
   follow_redirects: z.number().int().min(0).max(10).default(0).meta({ description: 'Redirects to follow (0 = none)' }),
-  reuse_connections: z.boolean().default(true),
+  reuse_connections: z
+    .union([z.boolean(), z.literal('auto')])
+    .default('auto')
+    .meta({ description: 'Keep the connection between runs: auto keeps it only when the interval is under 4 s (see checks/http-plan.ts)' }),
 });
 
 /** A validated http check config (durations in ms, defaults applied). */
