@@ -73,7 +73,8 @@ export abstract class ProbeBase extends LazyAbortProbe {
       const take = Math.min(n, cap - this.collected);
       let part = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
       if (copy) part = Buffer.from(part);
-      (this.chunks ??= []).push(part);
+      this.chunks ??= [];
+      this.chunks.push(part);
       this.collected += take;
     }
     return this.received > cap;

@@ -15,6 +15,7 @@ const tokenName = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'use 1–64 letter
 /** One entry of `server.tokens`. */
 export const apiTokenSchema = z.strictObject({
   name: tokenName.meta({ description: 'Who holds the token: written in the audit log (the value never is)' }),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows the ${VAR} syntax itself
   token: z.string().min(16, 'use at least 16 characters').meta({ description: 'The bearer token; write ${VAR} to keep it out of the file' }),
   scopes: z
     .array(z.enum(SCOPES))

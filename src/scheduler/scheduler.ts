@@ -240,7 +240,10 @@ export class Scheduler {
   }
 
   private arm(due: number): void {
-    if (due === Infinity) return this.disarm();
+    if (due === Infinity) {
+      this.disarm();
+      return;
+    }
     if (this.timer !== null && this.timerDue <= due) return;
     this.disarm();
     const { clock } = this.options;

@@ -6,7 +6,7 @@ import { auditRecord, writeAudit } from './audit.js';
 import type { Redactor } from './secrets.js';
 import { FailureLimiter } from './rate-limit.js';
 import { accessOf, isReadMethod, type AccessSource, type RouteAccess } from './scopes.js';
-import { hasScope, TokenSet, type Principal } from './tokens.js';
+import { hasScope, type TokenSet, type Principal } from './tokens.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

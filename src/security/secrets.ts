@@ -86,7 +86,11 @@ export function settingSecrets(value: unknown, path: readonly string[] = []): st
       else if (parent === 'metadata' && key.startsWith(SECRET_METADATA_PREFIX)) found.push(v);
       return;
     }
-    if (Array.isArray(v)) v.forEach((item, i) => walk(item, [...p, String(i)]));
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => {
+        walk(item, [...p, String(i)]);
+      });
+    }
     else if (v && typeof v === 'object') for (const [k, item] of Object.entries(v)) walk(item, [...p, k]);
   };
   walk(value, path);

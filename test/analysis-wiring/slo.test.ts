@@ -4,7 +4,7 @@ import { FakeClock } from '../../src/core/clock.js';
 import type { ConfigError } from '../../src/core/errors.js';
 import { parseConfig } from '../../src/config/load.js';
 import { harness, section, type Harness } from '../alerts/harness.js';
-import { parseExposition, promtoolCheckMetrics, sampleValue as sampleValue } from '../helpers/prometheus.js';
+import { parseExposition, promtoolCheckMetrics, sampleValue } from '../helpers/prometheus.js';
 import { DAY, fixture, HOUR, MIN, stored, T, type Fixture } from './fixture.js';
 
 /**
