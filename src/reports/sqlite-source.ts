@@ -1,0 +1,109 @@
+/**
+ * The report source of a SQLite history store: catalog and raw-result scans
+ * read the store's tables through its connection (read-only statements),
+ * everything else goes through the HistoryStore queries. The alert state is
+ * read when its tables are in the file (the daemon keeps them there unless
+ * alerts.outbox.path says otherwise); a store without them has no alerts to
+ * report, and the alerts report says so.
+ */
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import { openSqliteAlertStore, type SqliteAlertStore } from '../store/sqlite-alerts.js';
+import type { SqliteHistoryStore } from '../store/sqlite.js';
+import type { CatalogCheck, InstanceTopology, ReportSource, ResultVisitor } from './source.js';
+
+/** A report source and what to close when done with it. */
+export interface OpenedSource {
+  source: ReportSource;
+  close(): Promise<void>;
+}
+
+/** Rows of results read per statement (one minute's rows are read in slices of this many). */
+const SLICE = 20_000;
+
+/**
+ * A report source over an open SQLite store. `config` adds tags, zones and
+ * maintenance windows (without it, registrations alone give tags and zones).
+ */
+export async function sqliteReportSource(store: SqliteHistoryStore, config?: Config): Promise<OpenedSource> {
+  const db = store.db;
+  const st = {
+    checks: db
+      .prepare(
+        `SELECT c.id, c.check_id, s.name, i.name, c.kind FROM checks c
+         JOIN services s ON s.id = c.service_id JOIN instances i ON i.id = c.instance_id ORDER BY c.check_id`,
+      )
+      .raw(),
+    reasons: db.prepare('SELECT id, reason FROM reasons').raw(),
+    minutes: db.prepare('SELECT start, min_id, max_id FROM buckets WHERE resolution = 0 AND start >= ? AND start < ? ORDER BY start').raw(),
+    rows: db
+      .prepare('SELECT id, check_ref, observed_at, status, reason_ref, duration_us FROM results WHERE id >= ? AND id <= ? ORDER BY id LIMIT ?')
+      .raw(),
+    rawHorizon: db.prepare("SELECT value FROM meta WHERE key = 'raw_horizon'").pluck(),
+    firstMinute: db.prepare('SELECT min(start) FROM buckets WHERE resolution = 0').pluck(),
+    hasAlerts: db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_alerts'").pluck(),
+  };
+
+  const topologies = new Map<string, InstanceTopology>();
+  for (const reg of await store.listRegistrations()) topologies.set(`${reg.service}/${reg.id}`, { tags: reg.tags, zone: reg.zone ?? null });
+  for (const [service, sc] of Object.entries(config?.services ?? {})) {
+    for (const inst of sc.instances) topologies.set(`${service}/${inst.id ?? inst.address}`, { tags: inst.tags, zone: inst.zone ?? null });
+  }
+
+  let alerts: SqliteAlertStore | null = null;
+  const alertPath = config?.alerts?.outbox.path;
+  if (alertPath !== undefined ? existsSync(alertPath) : st.hasAlerts.get() === 1) alerts = openSqliteAlertStore({ path: alertPath ?? store.path });
+
+  const source: ReportSource = {
+    history: store,
+    maintenance: config?.alerts?.maintenance ?? [],
+    alerts,
+    topology: (service, instance) => topologies.get(`${service}/${instance}`),
+    async catalog(): Promise<CatalogCheck[]> {
+      return (st.checks.all() as [number, string, string, string, string][]).map(([, checkId, service, instance, kind]) => ({ checkId, service, instance, kind }));
+    },
+    async rawFrom(): Promise<number | null> {
+      const first = st.firstMinute.get() as number | null;
+      return first === null ? null : Math.max(first, st.rawHorizon.get() as number);
+    },
+    async scanResults(checks: readonly string[], from: number, to: number, visit: ResultVisitor, onMinute?: (minuteStart: number) => void): Promise<void> {
+      const wanted = new Set(checks);
+      const index = new Map(checks.map((c, i) => [c, i]));
+      // check ref → index in `checks` (−1: not asked for); reason ref → text.
+      const byRef: number[] = [];
+      for (const [ref, checkId] of st.checks.all() as [number, string][]) byRef[ref] = wanted.has(checkId) ? index.get(checkId)! : -1;
+      const reasons: string[] = [];
+      for (const [ref, text] of st.reasons.all() as [number, string][]) reasons[ref] = text;
+      const firstMinute = from - (((from % 60_000) + 60_000) % 60_000);
+      let sinceYield = 0;
+      for (const [start, minId, maxId] of st.minutes.all(firstMinute, to) as [number, number, number][]) {
+        const end = start + 60_000;
+        let next = minId;
+        for (;;) {
+          const rows = st.rows.all(next, maxId, SLICE) as [number, number, number, number, number, number][];
+          for (const [, ref, at, status, reasonRef, us] of rows) {
+            // Rows of other minutes share the rowid range when they arrived late: the time decides.
+            if (at < start || at >= end || at < from || at >= to) continue;
+            const i = byRef[ref] ?? -1;
+            if (i >= 0) visit(i, at, status, reasons[reasonRef] ?? '', us / 1000);
+          }
+          sinceYield += rows.length;
+          if (rows.length < SLICE) break;
+          next = rows[rows.length - 1]![0] + 1;
+        }
+        onMinute?.(start);
+        // Let the event loop breathe (API requests, progress output) on long scans.
+        if (sinceYield >= 200_000) {
+          sinceYield = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    },
+  };
+  return {
+    source,
+    async close() {
+      await alerts?.close();
+    },
+  };
+}
