@@ -19,6 +19,7 @@ import type { HistoryStore } from './store/types.js';
 import { ResultWriter } from './store/writer.js';
 import { VERSION } from './version.js';
 import { startDaemonAlerting, type DaemonAlerting } from './wiring/alerting.js';
+import { startDaemonReports } from './wiring/reports.js';
 import { createCore } from './wiring/core.js';
 import type { Engine } from './engine.js';
 import type { BalancerSet } from './balancer/balancer-set.js';
@@ -112,6 +113,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(token !== undefined ? { token } : {}),
     protectReads,
   });
+  const reports = await startDaemonReports({ config: options.config, store, clock, logger, ...(token !== undefined ? { token } : {}), protectReads });
   let maintainTimer = clock.setTimeout(function maintain() {
     store.maintain(Math.round(clock.now())).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'store maintenance failed'));
     maintainTimer = clock.setTimeout(maintain, MAINTAIN_EVERY_MS);
@@ -146,7 +148,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     historyStore: store,
     clock,
     web: { statusPages: () => core.config.status_pages, store, clock },
-    ...(alerts ? { alertEvents: alerts, extensions: [alerts.extension] } : {}),
+    ...(alerts ? { alertEvents: alerts } : {}),
+    extensions: [...(alerts ? [alerts.extension] : []), reports.extension],
   });
   const { host, port } = parseListen(options.listen ?? options.config.server.listen);
   await server.listen({ host, port });
@@ -183,6 +186,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       clock.clearTimeout(maintainTimer);
       await core.stop();
       await alerts?.stop(); // after the checks: the last results are judged, changed alerts saved
+      await reports.stop(); // a report being written finishes
       await server.close();
       historyFeed.stop(Math.round(clock.now()));
       await writer.close(); // the last results reach the store

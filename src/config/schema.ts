@@ -4,6 +4,7 @@ import { balancerSchema, proxySchema } from './balancer.js';
 import { address, duration, positiveDuration } from './common.js';
 import { hostPort } from './host-port.js';
 import { metricsSchema } from './metrics.js';
+import { reportsSchema } from './reports.js';
 import { storageSchema } from './storage.js';
 import { customCheckSchema } from './kinds/custom.js';
 import { dnsCheckSchema } from './kinds/dns.js';
@@ -151,6 +152,7 @@ export const configSchema = z.strictObject({
   metrics: metricsSchema.prefault({}).meta({ description: 'Prometheus metrics at /metrics' }),
   proxy: proxySchema.optional().meta({ description: 'Reverse proxy for `healthmesh proxy`: routes to services' }),
   alerts: alertsSchema.optional().meta({ description: 'Alert rules, notifiers, silences and maintenance windows (README, "Alerts")' }),
+  reports: reportsSchema.optional().meta({ description: 'Scheduled reports: cron, folder, notifiers, retention (README, "Reports")' }),
   status_pages: statusPagesSchema,
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
 });

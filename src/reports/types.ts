@@ -10,11 +10,11 @@ import type { HealthStatus } from '../core/status.js';
 
 /** What a report is about. */
 export type ReportType = 'summary' | 'detailed' | 'metrics' | 'alerts' | 'trends';
-export const REPORT_TYPES: readonly ReportType[] = ['summary', 'detailed', 'metrics', 'alerts', 'trends'];
+export const REPORT_TYPES = ['summary', 'detailed', 'metrics', 'alerts', 'trends'] as const satisfies readonly ReportType[];
 
 /** How a report is written. */
 export type ReportFormat = 'json' | 'html' | 'csv' | 'markdown' | 'xlsx';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'html', 'csv', 'markdown', 'xlsx'];
+export const REPORT_FORMATS = ['json', 'html', 'csv', 'markdown', 'xlsx'] as const satisfies readonly ReportFormat[];
 
 /** Length of the periods a report groups by; `auto` picks one from the range (periods.ts). */
 export type Granularity = 'minute' | 'hour' | 'day';
