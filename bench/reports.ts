@@ -6,7 +6,9 @@
  * - year: a year of hour rollups and transitions of 1,000 instances.
  * Each (history, type, format) runs in a child process of its own, so its
  * peak RSS (resourceUsage().maxRSS) is its own: the child opens the store,
- * builds the report over the whole history and writes it to a file.
+ * builds the report over the whole history and writes it to a file. The
+ * store is opened as `healthmesh report` opens it (8 MiB page cache;
+ * HM_CACHE_MB overrides).
  * Prints one JSON line: per run wall ms, CPU ms, peak RSS MB, output bytes,
  * and the machine's load average before and after.
  *
@@ -30,7 +32,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 async function child(path: string, range: [number, number], type: ReportType, format: ReportFormat, out: string): Promise<void> {
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const store = await openSqliteStore({ path, checkpoints: 'inline' });
+  const store = await openSqliteStore({ path, checkpoints: 'inline', cacheSizeMb: Number(process.env.HM_CACHE_MB ?? 8) });
   const opened = await sqliteReportSource(store);
   const prepared = await prepareReport({
     source: opened.source,

@@ -115,7 +115,8 @@ export async function runReportCommand(o: ReportCommandOptions, io: ReportComman
     import('../reports/sqlite-source.js'),
     import('../reports/generate.js'),
   ]);
-  const store = await openSqliteStore({ path, checkpoints: 'inline' });
+  // A report reads sequentially: a small page cache does as well and keeps the process small.
+  const store = await openSqliteStore({ path, checkpoints: 'inline', cacheSizeMb: 8 });
   const opened = await sqliteReportSource(store, config);
   const progress = o.quiet ? undefined : await progressReporter(io);
   const tmp = o.out ? `${o.out}.partial` : undefined;

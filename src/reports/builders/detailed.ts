@@ -75,16 +75,17 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
   const charts = new Map<string, LatencyChart>(
     chartServices.map((s) => [s, { kind: 'latency', id: `latency-${s}`, title: `Latency of ${s}`, subject: s, points: [] }]),
   );
-  let values: number[][] = checks.map(() => []);
+  // Durations of the open period per check, in growable typed buffers reused from period to period (no garbage per row).
+  const buffers = checks.map(() => new Float64Array(64));
+  const counts = new Uint32Array(checks.length);
   let periodFailures = new Uint32Array(checks.length);
   let periodIndex = 0;
   const closePeriod = (): void => {
     const p = periods[periodIndex]!;
     const byService = new Map<string, Float64Array[]>();
     for (let i = 0; i < checks.length; i++) {
-      const v = values[i]!;
-      if (v.length === 0) continue;
-      const sorted = Float64Array.from(v).sort();
+      if (counts[i] === 0) continue;
+      const sorted = buffers[i]!.subarray(0, counts[i]!).sort();
       const c = checks[i]!;
       let sum = 0;
       for (const x of sorted) sum += x;
@@ -122,7 +123,7 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
       for (const x of all) sum += x;
       chart.points.push({ t: p.start, p50: round(percentile(all, 0.5)), p95: round(percentile(all, 0.95)), p99: round(percentile(all, 0.99)), avg: round(sum / all.length), min: round(all[0]!), max: round(all[all.length - 1]!) });
     }
-    values = checks.map(() => []);
+    counts.fill(0);
     periodFailures = new Uint32Array(checks.length);
     periodIndex++;
     ctx.progress({ stage: 'results', done: periodIndex, total: periods.length });
@@ -138,7 +139,15 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
     to,
     (i, at, status, reason, durationMs) => {
       periodOf(at);
-      values[i]!.push(durationMs);
+      const n = counts[i]!;
+      let buf = buffers[i]!;
+      if (n === buf.length) {
+        const grown = new Float64Array(n * 2);
+        grown.set(buf);
+        buffers[i] = buf = grown;
+      }
+      buf[n] = durationMs;
+      counts[i] = n + 1;
       if (status !== 0) {
         failures[i]!++;
         periodFailures[i]!++;
