@@ -125,3 +125,36 @@ function mergeSegments(segments: Segment[]): Segment[] {
   }
   return out;
 }
+
+/** Most segments a status timeline row is drawn with. */
+export const MAX_SEGMENTS = 600;
+
+/** Which status shows when several share a slot: the worst one, so a short incident stays visible. */
+const SHOW_RANK: Record<string, number> = { UNHEALTHY: 5, DEGRADED: 4, MAINTENANCE: 3, UNKNOWN: 2, HEALTHY: 1 };
+
+/**
+ * Segments for a chart: unchanged when there are at most `max`; otherwise
+ * [from, to) is cut into `max` equal slots, each showing the worst status
+ * seen in it, and equal neighbours are merged. Tables keep the exact times.
+ */
+export function compactSegments<S extends string>(segments: ReadonlyArray<{ from: number; to: number; status: S }>, from: number, to: number, max = MAX_SEGMENTS): Array<{ from: number; to: number; status: S }> {
+  if (segments.length <= max) return segments.map((s) => ({ ...s }));
+  const width = (to - from) / max;
+  const out: Array<{ from: number; to: number; status: S }> = [];
+  let k = 0;
+  for (let i = 0; i < max; i++) {
+    const a = from + i * width;
+    const b = i === max - 1 ? to : from + (i + 1) * width;
+    while (k < segments.length && segments[k]!.to <= a) k++;
+    let pick: S | null = null;
+    for (let j = k; j < segments.length && segments[j]!.from < b; j++) {
+      const s = segments[j]!.status;
+      if (pick === null || (SHOW_RANK[s] ?? 0) > (SHOW_RANK[pick] ?? 0)) pick = s;
+    }
+    if (pick === null) continue;
+    const last = out[out.length - 1];
+    if (last && last.status === pick && last.to === Math.round(a)) last.to = Math.round(b);
+    else out.push({ from: Math.round(a), to: Math.round(b), status: pick });
+  }
+  return out;
+}

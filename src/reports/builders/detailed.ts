@@ -6,7 +6,7 @@
  * period is closed, so memory holds one period's durations at most.
  */
 import { periodsOf } from '../periods.js';
-import { statusWalk } from '../subject-history.js';
+import { compactSegments, statusWalk } from '../subject-history.js';
 import { percentile, round, TableBuilder } from '../table.js';
 import type { LatencyChart, ReportDocument, StatusTimelineChart } from '../types.js';
 import { documentFrame, type BuildContext } from './context.js';
@@ -178,7 +178,7 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
   const timeline: StatusTimelineChart = { kind: 'status_timeline', id: 'instance-status', title: 'Instance status over the range', from, to, rows: [] };
   for (const inst of selection.instances.slice(0, MAX_TIMELINE_ROWS)) {
     const walk = await statusWalk(source.history, { service: inst.service, instance: inst.instance }, from, to);
-    timeline.rows.push({ label: `${inst.service}/${inst.instance}`, segments: walk.segments });
+    timeline.rows.push({ label: `${inst.service}/${inst.instance}`, segments: compactSegments(walk.segments, from, to) });
   }
   ctx.progress({ stage: 'transitions', done: totalSteps, total: totalSteps });
 

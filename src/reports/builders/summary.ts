@@ -9,7 +9,7 @@
 import type { HealthStatus } from '../../core/status.js';
 import { maintenanceIntervals } from '../maintenance.js';
 import { narrowsInstances, type SelectedInstance } from '../selection.js';
-import { figuresOf, statusWalk, UPTIME_RULE, uptimeFigures, type UptimeFigures } from '../subject-history.js';
+import { compactSegments, figuresOf, MAX_SEGMENTS, statusWalk, UPTIME_RULE, uptimeFigures, type UptimeFigures } from '../subject-history.js';
 import { round, TableBuilder } from '../table.js';
 import type { ReportDocument, StatusTimelineChart, UptimeBarsChart } from '../types.js';
 import { documentFrame, type BuildContext } from './context.js';
@@ -96,7 +96,7 @@ export async function buildSummary(ctx: BuildContext): Promise<ReportDocument> {
       const [figures, walk] = await Promise.all([uptimeFigures(source.history, { service }, from, to, windows), statusWalk(source.history, { service }, from, to)]);
       serviceRows.push({ label: service, figures, longestMs: walk.longestIncidentMs, status: walk.last, score });
       if (timeline.rows.length < MAX_TIMELINE_ROWS) {
-        timeline.rows.push({ label: service, segments: withMaintenance(walk.segments, windows) });
+        timeline.rows.push({ label: service, segments: compactSegments(withMaintenance(walk.segments, windows), from, to) });
       }
     }
     step();
@@ -121,6 +121,7 @@ export async function buildSummary(ctx: BuildContext): Promise<ReportDocument> {
   const bars: UptimeBarsChart = { kind: 'uptime_bars', id: 'service-uptime', title: 'Uptime per service', bars: serviceRows.map((r) => bar(r.label, r.figures, to - from)) };
   doc.charts.push(bars);
   if (timeline.rows.length > 0) doc.charts.push(timeline);
+  if (timeline.rows.some((r) => r.segments.length >= MAX_SEGMENTS / 2)) doc.notes.push(`Status timelines with many changes are drawn in ${MAX_SEGMENTS} slots, each showing the worst status in it; the tables hold exact times.`);
   if (selection.instances.length === 0) doc.notes.push('No instance matches the filters: the tables are empty.');
   return doc;
 }
