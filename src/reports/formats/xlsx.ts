@@ -125,7 +125,11 @@ async function render(doc: ReportDocument, out: Writable): Promise<void> {
         })),
       });
     });
-    for (const r of t.rows) ws.addRow(r.map((v, i) => cellValue(t.columns[i]!.type, v, tz))).commit();
+    for (const [n, r] of t.rows.entries()) {
+      ws.addRow(r.map((v, i) => cellValue(t.columns[i]!.type, v, tz))).commit();
+      // Let the event loop run on long sheets: a daemon serving an API report keeps answering.
+      if (n % 2000 === 1999) await new Promise((resolve) => setImmediate(resolve));
+    }
     ws.commit();
   }
   await wb.commit();
