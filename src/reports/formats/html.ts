@@ -46,7 +46,7 @@ td.s-HEALTHY{color:#17663a;background:#e6f4ea}td.s-DEGRADED{color:#7a5a00;backgr
 td.s-UNHEALTHY{color:#8f1d1a;background:#fde4e3}td.s-UNKNOWN{color:#4d5660;background:#eef0f2}
 .desc{color:var(--muted);margin:0 0 6px}
 .empty{color:var(--muted);font-style:italic}
-@media (max-width:640px){body{padding:10px;font-size:13px}h1{font-size:1.3em}th,td{padding:3px 6px}figure{padding:4px}}
+@media (max-width:640px){body{padding:10px;font-size:13px}h1{font-size:1.3em}th,td{padding:3px 6px}figure{padding:4px;overflow-x:auto}svg.chart{min-width:560px}}
 @media print{body{padding:0;font-size:10pt}.scroll{overflow:visible;border:none}th{position:static}h2{break-after:avoid}tr{break-inside:avoid}a{color:inherit}}
 `;
 
