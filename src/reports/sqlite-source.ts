@@ -39,10 +39,22 @@ export async function sqliteReportSource(store: SqliteHistoryStore, config?: Con
     rows: db
       .prepare('SELECT id, check_ref, observed_at, status, reason_ref, duration_us FROM results WHERE id >= ? AND id <= ? ORDER BY id LIMIT ?')
       .raw(),
+    metricRows: db
+      .prepare('SELECT id, check_ref, observed_at, metrics FROM results WHERE id >= ? AND id <= ? AND metrics IS NOT NULL ORDER BY id LIMIT ?')
+      .raw(),
     rawHorizon: db.prepare("SELECT value FROM meta WHERE key = 'raw_horizon'").pluck(),
     firstMinute: db.prepare('SELECT min(start) FROM buckets WHERE resolution = 0').pluck(),
     hasAlerts: db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_alerts'").pluck(),
   };
+
+  /** check ref → index in `checks` (−1: not asked for). */
+  const refIndex = (checks: readonly string[]): number[] => {
+    const index = new Map(checks.map((c, i) => [c, i]));
+    const byRef: number[] = [];
+    for (const [ref, checkId] of st.checks.all() as [number, string][]) byRef[ref] = index.get(checkId) ?? -1;
+    return byRef;
+  };
+  const floorMinute = (t: number): number => t - (((t % 60_000) + 60_000) % 60_000);
 
   const topologies = new Map<string, InstanceTopology>();
   for (const reg of await store.listRegistrations()) topologies.set(`${reg.service}/${reg.id}`, { tags: reg.tags, zone: reg.zone ?? null });
@@ -66,17 +78,29 @@ export async function sqliteReportSource(store: SqliteHistoryStore, config?: Con
       const first = st.firstMinute.get() as number | null;
       return first === null ? null : Math.max(first, st.rawHorizon.get() as number);
     },
+    async scanMetrics(checks, from, to, visit): Promise<void> {
+      const byRef = refIndex(checks);
+      for (const [start, minId, maxId] of st.minutes.all(floorMinute(from), to) as [number, number, number][]) {
+        let next = minId;
+        for (;;) {
+          const rows = st.metricRows.all(next, maxId, SLICE) as [number, number, number, string][];
+          for (const [, ref, at, json] of rows) {
+            if (at < start || at >= start + 60_000 || at < from || at >= to) continue;
+            const i = byRef[ref] ?? -1;
+            if (i >= 0) visit(i, at, JSON.parse(json) as Record<string, number>);
+          }
+          if (rows.length < SLICE) break;
+          next = rows[rows.length - 1]![0] + 1;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
     async scanResults(checks: readonly string[], from: number, to: number, visit: ResultVisitor, onMinute?: (minuteStart: number) => void): Promise<void> {
-      const wanted = new Set(checks);
-      const index = new Map(checks.map((c, i) => [c, i]));
-      // check ref → index in `checks` (−1: not asked for); reason ref → text.
-      const byRef: number[] = [];
-      for (const [ref, checkId] of st.checks.all() as [number, string][]) byRef[ref] = wanted.has(checkId) ? index.get(checkId)! : -1;
+      const byRef = refIndex(checks);
       const reasons: string[] = [];
       for (const [ref, text] of st.reasons.all() as [number, string][]) reasons[ref] = text;
-      const firstMinute = from - (((from % 60_000) + 60_000) % 60_000);
       let sinceYield = 0;
-      for (const [start, minId, maxId] of st.minutes.all(firstMinute, to) as [number, number, number][]) {
+      for (const [start, minId, maxId] of st.minutes.all(floorMinute(from), to) as [number, number, number][]) {
         const end = start + 60_000;
         let next = minId;
         for (;;) {

@@ -296,3 +296,51 @@ describe('request checks', () => {
     await expect(build({ from: T0 - 400 * DAY, granularity: 'minute' })).rejects.toThrow(/^granularity: minute cuts the range into more than/);
   });
 });
+
+describe('metrics: system values', () => {
+  it('gives min/mean/p95/max of each system metric per period from the raw results', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openSqliteStore } = await import('../../src/store/sqlite.js');
+    const { sqliteReportSource } = await import('../../src/reports/sqlite-source.js');
+    const dir = mkdtempSync(join(tmpdir(), 'hm-sys-'));
+    const store = await openSqliteStore({ path: join(dir, 'h.db'), checkpoints: 'inline' });
+    const rows = Array.from({ length: 120 }, (_, k) => ({
+      checkId: 'host/h1/system',
+      service: 'host',
+      instance: 'h1',
+      kind: 'system',
+      status: 'HEALTHY' as const,
+      reason: 'ok',
+      durationMs: 1,
+      observedAt: T0 + k * MIN + 500,
+      attempts: 1,
+      output: 'ok',
+      metrics: { cpu_busy: (k * 37) % 100, load1: k / 10 },
+    }));
+    await store.write({ results: rows, transitions: [] });
+    const src = await sqliteReportSource(store);
+    try {
+      const doc = (await render(src.source, request({ type: 'metrics', from: T0, to: T0 + 2 * HOUR, granularity: 'hour' }), 'json')).doc;
+      const got = records(doc, 'system');
+      expect(got.map((r) => `${r.period}|${r.metric}`)).toEqual([`${T0}|cpu_busy`, `${T0}|load1`, `${T0 + HOUR}|cpu_busy`, `${T0 + HOUR}|load1`]);
+      for (const r of got) {
+        const values = rows
+          .filter((x) => x.observedAt >= (r.period as number) && x.observedAt < (r.period as number) + HOUR)
+          .map((x) => x.metrics[r.metric as 'cpu_busy' | 'load1'])
+          .sort((a, b) => a - b);
+        expect(r.samples).toBe(values.length);
+        expect(r.min).toBe(values[0]);
+        expect(r.max).toBe(values[values.length - 1]);
+        expect(r.p95).toBe(nearestRank(values, 0.95));
+        expect(r.avg as number).toBeCloseTo(values.reduce((s, x) => s + x, 0) / values.length, 4);
+      }
+      expect(doc.notes.some((n) => n.startsWith('System values'))).toBe(true);
+    } finally {
+      await src.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,11 +5,12 @@
  * mean are exact for any period made of whole buckets; a p95 is exact for a
  * period of one bucket and otherwise the highest bucket p95 (an upper bound
  * of the period's p95: no bucket has more than 5 % of its results above it).
+ * System values of `system` checks come from raw results (systemValues).
  */
 import type { Rollup, Resolution } from '../../store/types.js';
 import { periodsOf } from '../periods.js';
 import { narrowsInstances } from '../selection.js';
-import { round, TableBuilder } from '../table.js';
+import { percentile, round, TableBuilder } from '../table.js';
 import type { LatencyChart, ReportDocument } from '../types.js';
 import { documentFrame, type BuildContext } from './context.js';
 
@@ -51,7 +52,6 @@ export async function buildMetrics(ctx: BuildContext): Promise<ReportDocument> {
     `From ${resolution} rollups. Results, failures (results not HEALTHY), min, mean and max are exact; p95 is exact for a period of one ${resolution} and otherwise the highest ${resolution} p95 in the period, an upper bound of its p95.`,
   );
   doc.notes.push('Scores (0–100): the lowest seen and the mean of the buckets\' means weighted by their results. Rollups are made once a bucket is complete (daemon maintenance, every minute): the newest minutes may not be in yet.');
-  doc.notes.push('System values (CPU, memory, disk of system checks) are kept in raw results only, not in rollups: this report does not show them yet.');
   const periods = periodsOf(from, to, granularity, timeZone);
   // Buckets that began before `from` are left out: a period holds whole buckets of the range.
   const bucketMs = resolution === 'minute' ? 60_000 : 3_600_000;
@@ -133,5 +133,78 @@ export async function buildMetrics(ctx: BuildContext): Promise<ReportDocument> {
     ctx.progress({ stage: 'instances', done: ++done, total });
   }
   doc.tables.push(instances.table);
+  doc.tables.push(await systemValues(ctx, periods));
+  if (selection.checks.some((c) => c.kind === 'system')) {
+    doc.notes.push('System values (what system checks measure) come from raw results, kept for the results retention (7 days by default): older periods have none.');
+  }
   return doc;
+}
+
+/**
+ * System values (what `system` checks measure: CPU, memory, load, disk)
+ * per check, metric and period: min, mean, p95 and max of the samples. They
+ * are kept in raw results only (rollups hold durations), so they cover the
+ * time raw results are kept.
+ */
+async function systemValues(ctx: BuildContext, periods: Array<{ start: number; end: number }>) {
+  const { source, request, selection } = ctx;
+  const table = new TableBuilder('system', 'System values per period', 'One row per system check, metric and period with samples.', [
+    ['period', 'Period', 'time'],
+    ['service', 'Service', 'text'],
+    ['instance', 'Instance', 'text'],
+    ['check', 'Check', 'text'],
+    ['metric', 'Metric', 'text'],
+    ['samples', 'Samples', 'integer'],
+    ['min', 'Min', 'number'],
+    ['avg', 'Mean', 'number'],
+    ['p95', 'p95', 'number'],
+    ['max', 'Max', 'number'],
+  ] as const);
+  const checks = selection.checks.filter((c) => c.kind === 'system');
+  if (checks.length === 0) return table.table;
+  // (check index, metric) → samples of the open period; flushed when a sample of a later period arrives.
+  let open = new Map<string, number[]>();
+  let pi = 0;
+  const flush = (): void => {
+    for (const [key, values] of [...open].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const slash = key.indexOf('|');
+      const c = checks[Number(key.slice(0, slash))]!;
+      const sorted = Float64Array.from(values).sort();
+      let sum = 0;
+      for (const v of sorted) sum += v;
+      table.add({
+        period: periods[pi]!.start,
+        service: c.service,
+        instance: c.instance,
+        check: c.checkId.slice(c.service.length + c.instance.length + 2),
+        metric: key.slice(slash + 1),
+        samples: sorted.length,
+        min: round(sorted[0]!, 4),
+        avg: round(sum / sorted.length, 4),
+        p95: round(percentile(sorted, 0.95), 4),
+        max: round(sorted[sorted.length - 1]!, 4),
+      });
+    }
+    open = new Map();
+  };
+  await source.scanMetrics(
+    checks.map((c) => c.checkId),
+    request.from,
+    request.to,
+    (i, at, metrics) => {
+      while (pi < periods.length - 1 && at >= periods[pi]!.end) {
+        flush();
+        pi++;
+      }
+      for (const [name, value] of Object.entries(metrics)) {
+        if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+        const key = `${String(i).padStart(6, '0')}|${name}`;
+        const list = open.get(key);
+        if (list) list.push(value);
+        else open.set(key, [value]);
+      }
+    },
+  );
+  flush();
+  return table.table;
 }
