@@ -4,7 +4,7 @@
  * out. The rule every report states (UPTIME_RULE) lives here.
  */
 import type { HealthStatus } from '../core/status.js';
-import type { HistoryStore, TransitionLevel, Uptime } from '../store/types.js';
+import type { HistoryStore, RangeQuery, TransitionLevel, TransitionRecord, Uptime } from '../store/types.js';
 import type { Interval } from './maintenance.js';
 
 /** The uptime rule, stated in every report that shows uptime. */
@@ -90,27 +90,63 @@ const PAGE = 10_000;
 export async function statusWalk(history: History, subject: Subject, from: number, to: number): Promise<StatusWalk> {
   const level: TransitionLevel = subject.instance === undefined ? 'service' : 'instance';
   const base = { service: subject.service, ...(subject.instance !== undefined ? { instance: subject.instance } : {}), levels: [level] };
-  const before = await history.queryTransitions({ ...base, to: from, order: 'desc', limit: 1 });
-  let status: HealthStatus = before.items[0]?.to ?? 'UNKNOWN';
+  const rows = await allTransitions(history, { ...base, from, to });
+  return walkRows(await statusBefore(history, base, from), rows, from, to);
+}
+
+/**
+ * The walks of several instances of one service, from ONE paged query of
+ * the service's instance transitions (a summary of 1,000 instances makes 50
+ * queries, not 1,000). An instance's status at `from` is the `from` of its
+ * first transition in the range, or, without one, the `to` of its last
+ * transition before it.
+ */
+export async function instanceWalks(history: History, service: string, instances: readonly string[], from: number, to: number): Promise<Map<string, StatusWalk>> {
+  const rows = await allTransitions(history, { service, levels: ['instance'], from, to });
+  const byInstance = new Map<string, TransitionRecord[]>(instances.map((i) => [i, []]));
+  for (const t of rows) byInstance.get(t.instance)?.push(t);
+  const out = new Map<string, StatusWalk>();
+  for (const [instance, mine] of byInstance) {
+    const initial = mine.length ? mine[0]!.from : await statusBefore(history, { service, instance, levels: ['instance'] }, from);
+    out.set(instance, walkRows(initial, mine, from, to));
+  }
+  return out;
+}
+
+async function allTransitions(history: History, query: RangeQuery): Promise<TransitionRecord[]> {
+  const rows: TransitionRecord[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await history.queryTransitions({ ...query, limit: PAGE, cursor });
+    rows.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return rows;
+}
+
+/** The status left by the last transition before `at` (UNKNOWN when none). */
+async function statusBefore(history: History, query: RangeQuery, at: number): Promise<HealthStatus> {
+  const before = await history.queryTransitions({ ...query, to: at, order: 'desc', limit: 1 });
+  return before.items[0]?.to ?? 'UNKNOWN';
+}
+
+/** Segments, longest incident and last status from the status at `from` and the transitions of [from, to). */
+function walkRows(initial: HealthStatus, rows: readonly TransitionRecord[], from: number, to: number): StatusWalk {
+  let status = initial;
   let t = from;
   let incidentStart: number | null = status === 'UNHEALTHY' ? from : null;
   let longest = 0;
   const segments: Segment[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await history.queryTransitions({ ...base, from, to, limit: PAGE, cursor });
-    for (const tr of page.items) {
-      if (tr.at > t) segments.push({ from: t, to: tr.at, status });
-      status = tr.to;
-      t = Math.max(t, tr.at);
-      if (status === 'UNHEALTHY' && incidentStart === null) incidentStart = tr.at;
-      else if ((status === 'HEALTHY' || status === 'DEGRADED') && incidentStart !== null) {
-        longest = Math.max(longest, tr.at - incidentStart);
-        incidentStart = null;
-      }
+  for (const tr of rows) {
+    if (tr.at > t) segments.push({ from: t, to: tr.at, status });
+    status = tr.to;
+    t = Math.max(t, tr.at);
+    if (status === 'UNHEALTHY' && incidentStart === null) incidentStart = tr.at;
+    else if ((status === 'HEALTHY' || status === 'DEGRADED') && incidentStart !== null) {
+      longest = Math.max(longest, tr.at - incidentStart);
+      incidentStart = null;
     }
-    cursor = page.nextCursor;
-  } while (cursor);
+  }
   if (to > t) segments.push({ from: t, to, status });
   if (incidentStart !== null) longest = Math.max(longest, to - incidentStart);
   return { segments: mergeSegments(segments), longestIncidentMs: longest, last: status };

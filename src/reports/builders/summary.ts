@@ -9,7 +9,7 @@
 import type { HealthStatus } from '../../core/status.js';
 import { maintenanceIntervals } from '../maintenance.js';
 import { narrowsInstances, type SelectedInstance } from '../selection.js';
-import { compactSegments, figuresOf, MAX_SEGMENTS, statusWalk, UPTIME_RULE, uptimeFigures, type UptimeFigures } from '../subject-history.js';
+import { compactSegments, figuresOf, instanceWalks, MAX_SEGMENTS, statusWalk, UPTIME_RULE, uptimeFigures, type StatusWalk, type UptimeFigures } from '../subject-history.js';
 import { round, TableBuilder } from '../table.js';
 import type { ReportDocument, StatusTimelineChart, UptimeBarsChart } from '../types.js';
 import { documentFrame, type BuildContext } from './context.js';
@@ -63,11 +63,17 @@ export async function buildSummary(ctx: BuildContext): Promise<ReportDocument> {
 
   const latest = await source.history.latestResults(selection.checks.map((c) => c.checkId));
   const instanceRows = new Map<SelectedInstance, Row>();
+  const walks = new Map<string, StatusWalk>();
+  for (const service of selection.services) {
+    const names = selection.instances.filter((i) => i.service === service).map((i) => i.instance);
+    for (const [instance, walk] of await instanceWalks(source.history, service, names, from, to)) walks.set(`${service}/${instance}`, walk);
+  }
   for (const inst of selection.instances) {
     const labels = { service: inst.service, instance: inst.instance };
     const windows = maintenanceIntervals(source.maintenance, labels, from, to);
     const subject = { service: inst.service, instance: inst.instance };
-    const [figures, walk] = await Promise.all([uptimeFigures(source.history, subject, from, to, windows), statusWalk(source.history, subject, from, to)]);
+    const figures = await uptimeFigures(source.history, subject, from, to, windows);
+    const walk = walks.get(`${inst.service}/${inst.instance}`)!;
     let score: number | null = null;
     let scoreAt = -Infinity;
     for (const c of inst.checks) {
