@@ -18,14 +18,19 @@ export interface OpenedSource {
   close(): Promise<void>;
 }
 
-/** Rows of results read per statement (one minute's rows are read in slices of this many). */
-const SLICE = 20_000;
+/** Rows of results read per statement when a minute's rowid range is long (late rows): it is read in slices of this many. */
+const DEFAULT_SLICE = 20_000;
+
+/** A scanned result: check ref, observed at, status code, reason ref, duration µs. */
+type ResultRow = [number, number, number, number, number];
 
 /**
  * A report source over an open SQLite store. `config` adds tags, zones and
  * maintenance windows (without it, registrations alone give tags and zones).
+ * `sliceRows` (tests) sets the slice of long rowid ranges.
  */
-export async function sqliteReportSource(store: SqliteHistoryStore, config?: Config): Promise<OpenedSource> {
+export async function sqliteReportSource(store: SqliteHistoryStore, config?: Config, options: { sliceRows?: number } = {}): Promise<OpenedSource> {
+  const SLICE = Math.max(1, options.sliceRows ?? DEFAULT_SLICE);
   const db = store.db;
   const st = {
     checks: db
@@ -37,7 +42,13 @@ export async function sqliteReportSource(store: SqliteHistoryStore, config?: Con
     reasons: db.prepare('SELECT id, reason FROM reasons').raw(),
     minutes: db.prepare('SELECT start, min_id, max_id FROM buckets WHERE resolution = 0 AND start >= ? AND start < ? ORDER BY start').raw(),
     rows: db
-      .prepare('SELECT id, check_ref, observed_at, status, reason_ref, duration_us FROM results WHERE id >= ? AND id <= ? ORDER BY id LIMIT ?')
+      .prepare(
+        'SELECT id, check_ref, observed_at, status, reason_ref, duration_us FROM results WHERE id >= ? AND id <= ? AND observed_at >= ? AND observed_at < ? ORDER BY id LIMIT ?',
+      )
+      .raw(),
+    // A minute's rows when its rowid range is short (the common case): no id, no sort, the time filtered in SQLite.
+    minuteRows: db
+      .prepare('SELECT check_ref, observed_at, status, reason_ref, duration_us FROM results WHERE id >= ? AND id <= ? AND observed_at >= ? AND observed_at < ?')
       .raw(),
     metricRows: db
       .prepare('SELECT id, check_ref, observed_at, metrics FROM results WHERE id >= ? AND id <= ? AND metrics IS NOT NULL ORDER BY id LIMIT ?')
@@ -99,21 +110,31 @@ export async function sqliteReportSource(store: SqliteHistoryStore, config?: Con
       const byRef = refIndex(checks);
       const reasons: string[] = [];
       for (const [ref, text] of st.reasons.all() as [number, string][]) reasons[ref] = text;
+      const visitRows = (rows: ResultRow[]): void => {
+        for (const [ref, at, status, reasonRef, us] of rows) {
+          const i = byRef[ref] ?? -1;
+          if (i >= 0) visit(i, at, status, reasons[reasonRef] ?? '', us / 1000);
+        }
+      };
       let sinceYield = 0;
       for (const [start, minId, maxId] of st.minutes.all(floorMinute(from), to) as [number, number, number][]) {
-        const end = start + 60_000;
-        let next = minId;
-        for (;;) {
-          const rows = st.rows.all(next, maxId, SLICE) as [number, number, number, number, number, number][];
-          for (const [, ref, at, status, reasonRef, us] of rows) {
-            // Rows of other minutes share the rowid range when they arrived late: the time decides.
-            if (at < start || at >= end || at < from || at >= to) continue;
-            const i = byRef[ref] ?? -1;
-            if (i >= 0) visit(i, at, status, reasons[reasonRef] ?? '', us / 1000);
-          }
+        // Rows of other minutes share the rowid range when they arrived late: the time filter decides.
+        const a = Math.max(start, from);
+        const b = Math.min(start + 60_000, to);
+        if (maxId - minId < SLICE) {
+          // The common case: one statement, no sort.
+          const rows = st.minuteRows.all(minId, maxId, a, b) as ResultRow[];
+          visitRows(rows);
           sinceYield += rows.length;
-          if (rows.length < SLICE) break;
-          next = rows[rows.length - 1]![0] + 1;
+        } else {
+          // A long rowid range (late rows): read it in id-ordered slices.
+          for (let next = minId; ; ) {
+            const rows = st.rows.all(next, maxId, a, b, SLICE) as Array<[number, ...ResultRow]>;
+            visitRows(rows.map(([, ...row]) => row));
+            sinceYield += rows.length;
+            if (rows.length < SLICE) break;
+            next = rows[rows.length - 1]![0] + 1;
+          }
         }
         onMinute?.(start);
         // Let the event loop breathe (API requests, progress output) on long scans.

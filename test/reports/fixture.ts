@@ -8,7 +8,8 @@
  *   UNHEALTHY 06:00–06:20 day 2 then UNKNOWN until 07:00, then HEALTHY (one incident through UNKNOWN).
  * api/a2 (tcp; green, eu-2): DEGRADED 20:00–22:00 day 1.
  * web/w1 (http; blue, eu-2): UNHEALTHY from 16:00 day 2 to the end (open).
- * Everything is UNKNOWN before 00:05 day 1. Results every minute per check, 7 s into the minute.
+ * Everything is UNKNOWN before 00:05 day 1. Results every minute per check, 7 s into the minute, and one
+ * late result (11:00:30 day 1 of api/a1/tcp) written last.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,6 +162,11 @@ export async function writeFixture(options: { alerts?: boolean } = {}): Promise<
     while (ti < transitions.length && transitions[ti]!.at < h + HOUR) ts.push(transitions[ti++]!);
     await store.write({ results: rs, transitions: ts });
   }
+  // A late row: a result of 11:00 day 1 arriving with the last flush, so its minute's rowid range spans the
+  // whole file (readers must go by time, and read long ranges in slices).
+  const late: ResultRecord = { ...results.find((r) => r.checkId === 'api/a1/tcp' && r.observedAt === T0 + 11 * HOUR + 7_000)!, observedAt: T0 + 11 * HOUR + 30_000, durationMs: 977.5, output: 'late' };
+  results.push(late);
+  await store.write({ results: [late], transitions: [] });
   await store.maintain(END + HOUR, { lateMs: 0 });
   if (options.alerts !== false) await writeAlerts(path);
   return {

@@ -7,8 +7,8 @@ import type { ReportDocument, ReportFormat, ReportRequest } from '../../src/repo
 import { END, FIXTURE_YAML, T0, type Fixture } from './fixture.js';
 
 /** The fixture's source with the fixture config (tags, zones, a maintenance window). */
-export async function fixtureSource(f: Fixture, withConfig = true): Promise<OpenedSource> {
-  return sqliteReportSource(f.store, withConfig ? parseConfig(FIXTURE_YAML.replace('PATH', f.path)) : undefined);
+export async function fixtureSource(f: Fixture, withConfig = true, sliceRows?: number): Promise<OpenedSource> {
+  return sqliteReportSource(f.store, withConfig ? parseConfig(FIXTURE_YAML.replace('PATH', f.path)) : undefined, sliceRows ? { sliceRows } : {});
 }
 
 export function request(over: Partial<ReportRequest> = {}): ReportRequest {

@@ -137,6 +137,20 @@ describe('detailed', () => {
     doc = await build({ type: 'detailed', from, to, granularity: 'hour' });
   });
 
+  it('reads a minute whose rowid range is long (a late row) in slices, to the same figures', async () => {
+    // The late 11:00:30 row makes that minute's range span the file: slices of 500 rows walk it.
+    const sliced = await fixtureSource(fixture, true, 500);
+    try {
+      const again = (await render(sliced.source, request({ type: 'detailed', from, to, granularity: 'hour' }), 'json')).doc;
+      expect(again.tables).toEqual(doc.tables);
+      const late = records(again, 'latency').find((r) => r.period === T0 + 11 * HOUR && r.check === 'tcp' && r.instance === 'a1')!;
+      expect(late.results).toBe(61);
+      expect(late.max_ms).toBe(977.5);
+    } finally {
+      await sliced.close();
+    }
+  });
+
   it('gives exact nearest-rank percentiles per check and hour, the cut hours included', async () => {
     const rows = records(doc, 'latency');
     const expected: typeof rows = [];
