@@ -10,6 +10,7 @@ import { loadConfigFile } from './config/load.js';
 import { configJsonSchema, type Config } from './config/schema.js';
 import { registerAlertsCommand } from './cli/alerts-command.js';
 import { registerAnalyzeCommand } from './cli/analyze-command.js';
+import { registerReportCommand } from './cli/report-command.js';
 import { specFromTarget, type CheckCommandOptions } from './cli/check-target.js';
 import { nagiosLine } from './cli/format.js';
 import { attemptWithTimeout } from './scheduler/attempt.js';
@@ -73,6 +74,7 @@ function buildProgram(): Command {
 
   registerAnalyzeCommand(program);
   registerAlertsCommand(program);
+  registerReportCommand(program);
 
   program.addOption(new Option('--no-color', 'plain output').hideHelp());
   return program;

@@ -24,6 +24,7 @@ import { ResultWriter } from './store/writer.js';
 import { VERSION } from './version.js';
 import { startDaemonAlerting, type DaemonAlerting } from './wiring/alerting.js';
 import { startDaemonAnalysis, type DaemonAnalysis } from './wiring/analysis.js';
+import { startDaemonReports } from './wiring/reports.js';
 import { createCore } from './wiring/core.js';
 import type { Engine } from './engine.js';
 import type { BalancerSet } from './balancer/balancer-set.js';
@@ -139,6 +140,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     protectReads,
   });
   const analysis = startDaemonAnalysis(core, { clock, logger, store, metricsRegistry: metrics.registry, ...(alerts ? { alerts: alerts.alerting.input } : {}) });
+  const reports = await startDaemonReports({ config: options.config, store, clock, logger, ...(token !== undefined ? { token } : {}), protectReads });
   let maintainTimer = clock.setTimeout(function maintain() {
     store.maintain(Math.round(clock.now())).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'store maintenance failed'));
     maintainTimer = clock.setTimeout(maintain, MAINTAIN_EVERY_MS);
@@ -189,7 +191,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     maintenance: (labels, from, to) => analysis.maintenance().intervals(labels, from, to),
     web: { statusPages: () => core.config.status_pages, store, clock },
     ...(alerts ? { alertEvents: alerts } : {}),
-    extensions: [...(alerts ? [alerts.extension] : []), analysis.extension],
+    extensions: [...(alerts ? [alerts.extension] : []), analysis.extension, reports.extension],
   });
   const { host, port } = parseListen(options.listen ?? options.config.server.listen);
   await server.listen({ host, port });
@@ -232,6 +234,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await core.stop();
       await analysis.stop();
       await alerts?.stop(); // after the checks: the last results are judged, changed alerts saved
+      await reports.stop(); // a report being written finishes
       await server.close();
       historyFeed.stop(Math.round(clock.now()));
       await writer.close(); // the last results reach the store

@@ -6,6 +6,7 @@ import { hostPort } from './host-port.js';
 import { metricsSchema } from './metrics.js';
 import { apiTokensSchema, listenerTlsSchema, registrationPolicySchema } from './security.js';
 import { sloSchema } from './slo.js';
+import { reportsSchema } from './reports.js';
 import { storageSchema } from './storage.js';
 import { customCheckSchema } from './kinds/custom.js';
 import { dnsCheckSchema } from './kinds/dns.js';
@@ -156,6 +157,7 @@ export const configSchema = z.strictObject({
   metrics: metricsSchema.prefault({}).meta({ description: 'Prometheus metrics at /metrics' }),
   proxy: proxySchema.optional().meta({ description: 'Reverse proxy for `healthmesh proxy`: routes to services' }),
   alerts: alertsSchema.optional().meta({ description: 'Alert rules, notifiers, silences and maintenance windows (README, "Alerts")' }),
+  reports: reportsSchema.optional().meta({ description: 'Scheduled reports: cron, folder, notifiers, retention (README, "Reports")' }),
   status_pages: statusPagesSchema,
   registration: registrationPolicySchema.prefault({}).meta({ description: 'Limits of run-time registrations: networks, ports, counts, body size (README, "Security")' }),
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
