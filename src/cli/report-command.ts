@@ -132,7 +132,7 @@ export async function runReportCommand(o: ReportCommandOptions, io: ReportComman
     progress?.stop();
     if (tmp) {
       // Written beside the target and renamed: a failed run never leaves half a report under the name.
-      await prepared.write(createWriteStream(tmp));
+      await prepared.write(createWriteStream(tmp, { mode: 0o600 })); // reports hold service names, outputs and errors: owner only
       renameSync(tmp, o.out!);
       say(`wrote ${o.out} (${prepared.document.type}, ${format}, ${prepared.document.tables.reduce((n, t) => n + t.rows.length, 0)} rows)`);
     } else {

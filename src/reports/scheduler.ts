@@ -243,7 +243,7 @@ export class ReportScheduler {
         mkdirSync(dir, { recursive: true });
         const partial = `${path}.partial`;
         try {
-          await prepared.write(createWriteStream(partial));
+          await prepared.write(createWriteStream(partial, { mode: 0o600 })); // reports hold service names, outputs and errors: owner only
           renameSync(partial, path);
         } catch (err) {
           rmSync(partial, { force: true });

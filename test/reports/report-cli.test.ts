@@ -2,7 +2,7 @@
  * `healthmesh report` end to end (the built CLI against the fixture file),
  * and its progress output in process (a TTY gets a bar, anything else JSON lines).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,8 @@ describe('healthmesh report', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(out, 'utf8').startsWith('<!doctype html>')).toBe(true);
     expect(existsSync(`${out}.partial`)).toBe(false);
+    // Owner only: a report holds service names, check outputs and errors.
+    expect(statSync(out).mode & 0o777).toBe(0o600);
     const lines = r.stderr.trim().split('\n');
     const progress = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { progress: { stage: string; done: number; total: number } });
     expect(progress.length).toBeGreaterThan(0);

@@ -4,7 +4,7 @@
  * error and tried again, e-mail with the report attached (a real SMTP
  * receiver) and a webhook notice with a link (a real HTTP receiver).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,6 +80,7 @@ describe('the scheduler', () => {
     expect(status).toMatchObject({ lastError: null, files: 3, nextRunAt: T0 + 5 * DAY + 5 * HOUR, lastFile: 'daily-20261105T050000Z.md', running: false, failedTries: 0 });
     expect(status.lastSuccessAt).toBe(T0 + 4 * DAY + 5 * HOUR);
     expect(readdirSync(join(dir, 'daily')).sort()).toEqual(['daily-20261103T050000Z.md', 'daily-20261104T050000Z.md', 'daily-20261105T050000Z.md']);
+    expect(statSync(join(dir, 'daily', 'daily-20261105T050000Z.md')).mode & 0o777).toBe(0o600);
     await scheduler.stop();
   }, 30_000);
 
