@@ -140,7 +140,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     protectReads,
   });
   const analysis = startDaemonAnalysis(core, { clock, logger, store, metricsRegistry: metrics.registry, ...(alerts ? { alerts: alerts.alerting.input } : {}) });
-  const reports = await startDaemonReports({ config: options.config, store, clock, logger, ...(token !== undefined ? { token } : {}), protectReads });
+  const reports = await startDaemonReports({
+    config: options.config,
+    store,
+    clock,
+    logger,
+    ...(token !== undefined ? { token } : {}),
+    protectReads,
+    redact: (text) => secrets.redact(text),
+  });
   let maintainTimer = clock.setTimeout(function maintain() {
     store.maintain(Math.round(clock.now())).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'store maintenance failed'));
     maintainTimer = clock.setTimeout(maintain, MAINTAIN_EVERY_MS);

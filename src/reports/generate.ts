@@ -5,6 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import { buildReport } from './build.js';
+import { redactDocument } from './redact.js';
 import { isoTime } from './formats/cells.js';
 import { reportFormats } from './formats/index.js';
 import type { RenderOptions } from './formats/types.js';
@@ -19,6 +20,8 @@ export interface GenerateOptions {
   now: number;
   progress?: ProgressListener;
   render?: RenderOptions;
+  /** Replaces secrets in text (the daemon's SecretSet.redact); none: the text as stored. */
+  redact?: (text: string) => string;
 }
 
 /** The built document with what it will be written as. */
@@ -34,6 +37,7 @@ export interface PreparedReport {
 /** Build a report and say how it will be written (nothing is written yet). */
 export async function prepareReport(options: GenerateOptions): Promise<PreparedReport> {
   const document = await buildReport(options.source, options.request, { now: options.now, ...(options.progress ? { progress: options.progress } : {}) });
+  if (options.redact) redactDocument(document, options.redact);
   const renderer = reportFormats[options.format];
   const tz = document.range.timeZone;
   const day = (t: number): string => isoTime(t, tz).slice(0, 10).replace(/-/g, '');

@@ -39,6 +39,8 @@ export interface ReportSchedulerOptions {
   source: ReportSource;
   clock: Clock;
   logger: ReportLogger;
+  /** Replaces secrets in report text (the daemon's SecretSet.redact). */
+  redact?: (text: string) => string;
   /** How a report is sent (default: deliverReport). */
   deliver?: (notifierName: string, notifier: NotifierConfig, delivery: ReportDelivery) => Promise<void>;
 }
@@ -234,6 +236,7 @@ export class ReportScheduler {
       },
       format: s.format,
       now: Math.floor(clock.now()),
+      ...(this.options.redact ? { redact: this.options.redact } : {}),
     });
     const file = reportFileName(s.name, at, reportFormats[s.format].extension(prepared.document));
     const dir = s.write ? e.folder : mkdtempSync(join(tmpdir(), 'hm-report-'));

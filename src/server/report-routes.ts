@@ -38,6 +38,8 @@ export interface ReportRoutesOptions {
   schedules?: { list(): ScheduleStatus[]; run(name: string): Promise<ScheduleStatus>; filePath(schedule: string, file: string): string | undefined };
   /** Most reports built at once (default 2). */
   maxConcurrent?: number;
+  /** Replaces secrets in report text (the daemon's SecretSet.redact). */
+  redact?: (text: string) => string;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -110,7 +112,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     running++;
     let prepared;
     try {
-      prepared = await prepareReport({ source, request: req, format, now, ...(table ? { render: { table } } : {}) });
+      prepared = await prepareReport({ source, request: req, format, now, ...(table ? { render: { table } } : {}), ...(options.redact ? { redact: options.redact } : {}) });
     } catch (err) {
       running--;
       throw err;

@@ -27,6 +27,8 @@ export interface DaemonReportsOptions {
   logger: ReportLogger;
   token?: string;
   protectReads?: boolean;
+  /** Replaces secrets in report text (the daemon's SecretSet.redact). */
+  redact?: (text: string) => string;
 }
 
 /** Open the report source, start the schedules, build the routes. */
@@ -38,7 +40,7 @@ export async function startDaemonReports(options: DaemonReportsOptions): Promise
   if (reportsConfig && reportsConfig.schedules.length > 0) {
     if (!opened) options.logger.warn({}, 'reports.schedules: this history store has no report source (SQLite file needed); schedules are off');
     else {
-      scheduler = new ReportScheduler({ config: reportsConfig, notifiers: config.alerts?.notifiers ?? {}, source: opened.source, clock, logger: options.logger });
+      scheduler = new ReportScheduler({ config: reportsConfig, notifiers: config.alerts?.notifiers ?? {}, source: opened.source, clock, logger: options.logger, ...(options.redact ? { redact: options.redact } : {}) });
       scheduler.start();
     }
   }
@@ -50,6 +52,7 @@ export async function startDaemonReports(options: DaemonReportsOptions): Promise
         ...(options.token !== undefined ? { token: options.token } : {}),
         ...(options.protectReads !== undefined ? { protectReads: options.protectReads } : {}),
         ...(scheduler ? { schedules: scheduler } : {}),
+        ...(options.redact ? { redact: options.redact } : {}),
       }),
     openApiPaths: reportOpenApiPaths,
     openApiSchemas: reportOpenApiSchemas,

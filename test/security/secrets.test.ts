@@ -120,6 +120,16 @@ describe('secrets never leak', () => {
     }
     // The history of the checks, where their outputs are stored.
     answers.push((await s.daemon.server.inject({ url: '/api/v1/checks/api%2Fr1%2Fkeyed/history', headers: { authorization: `Bearer ${TOKEN}` } })).body);
+    // Reports carry stored outputs and reasons: every text format of the detailed report.
+    const reports: string[] = [];
+    for (const format of ['json', 'html', 'csv', 'markdown']) {
+      const res = await s.daemon.server.inject({ url: `/api/v1/reports?type=detailed&format=${format}&from=1h`, headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.statusCode, `${format}: ${res.body.slice(0, 200)}`).toBe(200);
+      reports.push(res.body);
+    }
+    expect(leaks(reports.join('\n'))).toEqual([]);
+    // The detailed report quotes the check's output: the secret was there, and was taken out.
+    expect(reports[0]).toContain('[redacted]');
     const all = answers.join('\n');
     expect(leaks(all)).toEqual([]);
     // It was there to leak: the outputs and the metadata show where it was taken out.
