@@ -9,6 +9,8 @@ import { Registry } from '../../src/registry/registry.js';
 import { StatusRollup } from '../../src/status/rollup.js';
 import { BalancerSet, balancerConfigs } from '../../src/balancer/balancer-set.js';
 import { LocalFeed } from '../../src/balancer/local-feed.js';
+import { ServiceBalancer } from '../../src/balancer/service-balancer.js';
+import { balancerSchema } from '../../src/config/balancer.js';
 
 const COLD_SERVICES = 20;
 const COLD_INSTANCES = 5;
@@ -96,5 +98,31 @@ describe('LocalFeed score refresh', () => {
     feed.stop();
     set.close();
     await engine.stop();
+  });
+});
+
+describe('ServiceBalancer.updateScores (the feed tick port)', () => {
+  const build = (useScore: boolean) => {
+    const clock = new FakeClock(1_000_000);
+    const b = new ServiceBalancer({ service: 'api', config: balancerSchema.parse({ use_score: useScore, outlier: { enabled: false }, breaker: { enabled: false } }), clock, random: seeded(7) });
+    b.setMembers(['i1', 'i2'].map((id, n) => ({ id, address: `127.0.0.1:${9001 + n}`, weight: 1, status: 'HEALTHY' as const, score: 100 })));
+    return b;
+  };
+  const scoreOf = (b: ServiceBalancer, id: string) => b.snapshot().instances.find((m) => m.id === id)!;
+
+  it('moves only the members named, keeps a drift under 5 points, and skips ids it does not have', () => {
+    const b = build(true);
+    b.updateScores(['i1', 'gone'], () => 97);
+    expect(scoreOf(b, 'i1').score).toBe(100); // under the step: the weight stays as computed
+    b.updateScores(['i1'], () => 50);
+    expect(scoreOf(b, 'i1')).toMatchObject({ score: 50, effectiveWeight: 0.5 });
+    expect(scoreOf(b, 'i2')).toMatchObject({ score: 100, effectiveWeight: 1 });
+    expect(b.snapshot().instances.map((m) => m.id)).toEqual(['i1', 'i2']);
+  });
+
+  it('with use_score off, shows every score and leaves the weights alone', () => {
+    const b = build(false);
+    b.updateScores(['i2'], () => 42);
+    expect(scoreOf(b, 'i2')).toMatchObject({ score: 42, effectiveWeight: 1 });
   });
 });
