@@ -15,10 +15,12 @@ import type { BalancerConfig } from '../config/balancer.js';
 import { exponentialBackoff } from './backoff.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 import { OutlierDetection, type OutlierChange, type OutlierExplanation } from './outlier.js';
+import { applyScore } from './member-score.js';
 import { choosePanic } from './panic.js';
 import { pickerKinds } from './pickers/index.js';
 import { LeastLatencyPicker } from './pickers/least-latency.js';
 import { P2cPicker } from './pickers/p2c.js';
+import { sameOrder } from './same-order.js';
 import { slowStartFactor } from './slow-start.js';
 import { consecutiveFailures, failureRatio } from './trip.js';
 import type { AttemptOutcome, Instance, PickedUpstream, Picker, UpstreamBalancer } from './types.js';
@@ -123,9 +125,6 @@ interface MemberState {
   failures: number;
   passiveStreak: number;
 }
-
-/** Score change (0–100) that makes a member's weight be re-evaluated. */
-const SCORE_STEP = 5;
 
 const takesTraffic = (s: HealthStatus): boolean => s === 'HEALTHY' || s === 'DEGRADED';
 
@@ -260,11 +259,7 @@ export class ServiceBalancer implements UpstreamBalancer {
       if (healthy) this.everUsable = true;
       if (healthy && this.outlier?.isEjected(m.id) && m.status === 'HEALTHY' && st.status !== 'HEALTHY') this.outlier.onActiveHealthy(m.id);
       if (healthy !== st.activeHealthy || m.status !== st.status) changed = true;
-      // A score step below SCORE_STEP would move weights by under 5 %: not worth a rebuild.
-      if (this.config.use_score && Math.abs(m.score - st.score) >= SCORE_STEP) {
-        st.score = m.score;
-        changed = true;
-      } else if (!this.config.use_score) st.score = m.score;
+      if (applyScore(st, m.score, this.config.use_score)) changed = true;
       st.activeHealthy = healthy;
       st.status = m.status;
     }
@@ -277,6 +272,16 @@ export class ServiceBalancer implements UpstreamBalancer {
     }
     this.initialised = true;
     return changed;
+  }
+
+  /** New scores (0–100) of some members only, with no pass over the list (a feed's timer refresh); unknown ids are skipped. */
+  updateScores(ids: Iterable<string>, scoreOf: (id: string) => number): void {
+    let changed = false;
+    for (const id of ids) {
+      const st = this.members.get(id);
+      if (st && applyScore(st, scoreOf(id), this.config.use_score)) changed = true;
+    }
+    if (changed) this.rebuild();
   }
 
   /** An active check of `id` passed: an ejected instance may return early (outlier.uneject_on_active_healthy). */
@@ -453,7 +458,7 @@ export class ServiceBalancer implements UpstreamBalancer {
     for (const st of chosen) st.inRotation = true;
     const rotation = chosen.map((st) => st.node);
     // Same members in the same order: only weights may have moved (a Maglev table costs ~0.5 s at 10k to rebuild).
-    if (sameNodes(rotation, this.rotation)) this.picker.reweight();
+    if (sameOrder(rotation, this.rotation)) this.picker.reweight();
     else this.picker.update(rotation);
     this.rotation = rotation;
     this.armRamp(now);
@@ -586,12 +591,6 @@ export class ServiceBalancer implements UpstreamBalancer {
       st.passiveStreak = 0;
     }
   }
-}
-
-function sameNodes(a: readonly Node[], b: readonly Node[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function makeNode(m: UpstreamMember, st: MemberState): Node {
