@@ -50,6 +50,8 @@ export interface HttpPlan {
   method: Dispatcher.HttpMethod;
   body: Buffer | null;
   reuse: boolean;
+  /** Whether a client certificate (client_cert) goes with every TLS connection. */
+  sendsClientCert: boolean;
   /** statusOk[code] === 1 when the code is accepted. */
   statusOk: Uint8Array;
   expectText: string;
@@ -126,6 +128,7 @@ export function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
     method: c.method,
     body,
     reuse,
+    sendsClientCert: c.client_cert !== undefined,
     statusOk: sharedStatusTable(c.expect_status),
     expectText: c.expect_status.join(', '),
     conditions: compileConditions(c.expect_body),
