@@ -139,7 +139,6 @@ export class HttpCheckRunner implements CheckRunner {
 
 function ignore(): void {}
 
-
 /**
  * One run on undici: the handler for the request (and any redirect hops)
  * and the listener of the run's AbortSignal. Settles exactly once through finish().
