@@ -54,8 +54,15 @@ export function statusFailure(status: StatusObject, plan: GrpcPlan): ProbeOutcom
       return outcome.unhealthy('grpc_unimplemented', `no health service on ${plan.target}: ${text}`, metrics);
     case Code.DEADLINE_EXCEEDED:
       return outcome.unhealthy('timeout', `${text} (${plan.target})`, metrics);
-    case Code.UNAVAILABLE:
-      return outcome.unhealthy(unavailableReason(details), `${text} (${plan.target})`, metrics);
+    case Code.UNAVAILABLE: {
+      const reason = unavailableReason(details);
+      // Node TLS servers refuse a client certificate by closing at once, without an alert, which
+      // grpc-js reports as a bare "Failed to connect": with client_cert sent, that is the likely cause.
+      if (reason === 'connect_reset' && plan.clientCert !== null && details.startsWith('No connection established') && /Failed to connect/.test(details)) {
+        return outcome.unhealthy('tls', `${text} (${plan.target}): closed during TLS setup; the server likely refused client_cert`, metrics);
+      }
+      return outcome.unhealthy(reason, `${text} (${plan.target})`, metrics);
+    }
     default:
       return outcome.unhealthy('grpc_error', `${text} (${plan.target})`, metrics);
   }

@@ -6,6 +6,7 @@ import type { GrpcCheckConfig } from '../config/kinds/grpc.js';
 import { describeError } from './errors.js';
 import { formatHostPort, parseHostPort } from './probe-support.js';
 import type { GrpcLib } from './grpc-lib.js';
+import { loadClientCert, type ClientCertPem } from './tls-files.js';
 
 /** The gRPC check's plan (computed once from the spec) and its channel. */
 
@@ -28,6 +29,8 @@ export interface GrpcPlan {
   tls: boolean;
   tlsVerify: boolean;
   caFile: string | undefined;
+  /** client_cert, read when the plan is compiled (the runner is built). */
+  clientCert: ClientCertPem | null;
   channelOptions: ChannelOptions;
   /** Serialized HealthCheckRequest { service }. */
   request: Buffer;
@@ -39,7 +42,7 @@ export interface GrpcPlan {
   degradedAfterMs: number | undefined;
 }
 
-/** Compiles a spec into its plan; throws for an address without a port. */
+/** Compiles a spec into its plan; throws for an address without a port or an unreadable client_cert. */
 export function compilePlan(spec: CheckSpec<GrpcCheckConfig>, lib: GrpcLib): GrpcPlan {
   const c = spec.config;
   const { host, port: addrPort } = parseHostPort(c.address ?? spec.address);
@@ -74,6 +77,8 @@ export function compilePlan(spec: CheckSpec<GrpcCheckConfig>, lib: GrpcLib): Grp
     tls: c.tls,
     tlsVerify: c.tls_verify,
     caFile: c.ca_file,
+    // Read once here, so a bad file names its field when the check is built, not at every run.
+    clientCert: c.tls && c.client_cert !== undefined ? loadClientCert(c.client_cert) : null,
     channelOptions,
     request: lib.serializeRequest({ service: c.service }),
     metadata,
@@ -139,12 +144,14 @@ export class Connection {
         throw new SetupError(`cannot read ca_file: ${describeError(err)}`);
       }
     }
+    const key = p.clientCert?.key ?? null;
+    const cert = p.clientCert?.cert ?? null;
     try {
       this.creds = p.tlsVerify
-        ? credentials.createSsl(ca)
-        : credentials.createSsl(ca, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+        ? credentials.createSsl(ca, key, cert)
+        : credentials.createSsl(ca, key, cert, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
     } catch (err) {
-      throw new SetupError(`bad ca_file ${p.caFile ?? ''}: ${describeError(err)}`);
+      throw new SetupError(`bad ca_file ${p.caFile ?? ''} or client_cert: ${describeError(err)}`);
     }
     return this.creds;
   }

@@ -4,6 +4,7 @@ import type { HttpCheckConfig } from '../config/schema.js';
 import { compileHttp1Target, validateHeader, type Http1Target } from '../http1/index.js';
 import { compileJsonPath, type JsonPath } from './jsonpath.js';
 import { armDelayMs } from './probe-support.js';
+import { loadClientCert, readPemFile } from './tls-files.js';
 
 /**
  * The HTTP check's plan: everything a run needs that does not depend on the
@@ -40,7 +41,7 @@ export interface BodyConditions {
 export interface HttpPlan {
   url: URL;
   origin: string;
-  /** Socket options for undici's connector (TLS verification, SNI, connect timeout). */
+  /** Socket options for undici's connector (TLS verification, SNI, CA and client certificate, connect timeout). */
   connectOptions: buildConnector.BuildOptions;
   /** Client options without `connect`: each runner adds its own tracking connector. */
   clientOptions: Client.Options;
@@ -49,6 +50,8 @@ export interface HttpPlan {
   method: Dispatcher.HttpMethod;
   body: Buffer | null;
   reuse: boolean;
+  /** Whether a client certificate (client_cert) goes with every TLS connection. */
+  sendsClientCert: boolean;
   /** statusOk[code] === 1 when the code is accepted. */
   statusOk: Uint8Array;
   expectText: string;
@@ -68,7 +71,7 @@ export function keepsConnection(spec: CheckSpec<HttpCheckConfig>): boolean {
   return reuse === 'auto' ? spec.intervalMs < KEEP_ALIVE_WINDOW_MS : reuse;
 }
 
-/** Compiles a spec into its plan; throws for a config it cannot run (bad URL, regex or JSON path). */
+/** Compiles a spec into its plan; throws for a config it cannot run (bad URL, regex, JSON path or TLS file). */
 export function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
   const c = spec.config;
   const url = new URL(c.url ?? `${c.scheme}://${spec.address}${c.path}`);
@@ -101,6 +104,13 @@ export function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
 
   const connect: buildConnector.BuildOptions = { rejectUnauthorized: c.tls_verify, timeout: timeoutMs };
   if (c.tls_server_name !== undefined) connect.servername = c.tls_server_name;
+  // Read here, once: a run never touches the disk (see tls-files.ts).
+  if (c.ca_file !== undefined) connect.ca = readPemFile(c.ca_file, 'ca_file');
+  if (c.client_cert !== undefined) {
+    const pair = loadClientCert(c.client_cert);
+    connect.cert = pair.cert;
+    connect.key = pair.key;
+  }
 
   return {
     url,
@@ -118,6 +128,7 @@ export function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
     method: c.method,
     body,
     reuse,
+    sendsClientCert: c.client_cert !== undefined,
     statusOk: sharedStatusTable(c.expect_status),
     expectText: c.expect_status.join(', '),
     conditions: compileConditions(c.expect_body),

@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { buildConnector, Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { CheckRunner, RunContext } from '../core/check.js';
 import { outcome, type ProbeOutcome } from '../core/result.js';
+import { reasonFromError } from './errors.js';
 import { requestOptions, type HttpPlan } from './http-plan.js';
 import { PHASE_BODY, PHASE_CONNECT, PHASE_HEADERS, ProbeBase, quote } from './http-judge.js';
 
@@ -20,6 +22,27 @@ const TIMED_OUT = new Error('check timeout');
 /** Error a pending connect is destroyed with at the timeout or at close(). */
 const CONNECT_ABORTED = Object.assign(new Error('connect aborted by healthmesh'), { code: 'ABORT_ERR' });
 
+/**
+ * The first error of each socket our connector made. A TLS 1.3 server that
+ * refuses the client certificate does so after the client's handshake is
+ * done: the socket emits the alert (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED,
+ * "unknown ca", ...) and undici then fails the request with its own
+ * "other side closed", which would read as connect_reset. Keeping the first
+ * error lets a run report the real cause (`tls`).
+ */
+const firstErrors = new WeakMap<Socket, Error>();
+
+/** What a run reports when a server closed a new TLS connection at once though we sent client_cert (see tlsCause). */
+const CLIENT_CERT_REFUSED = Object.assign(
+  new Error('the server closed the new TLS connection before answering: it likely refused client_cert (untrusted issuer?)'),
+  { code: 'ERR_TLS_CLIENT_CERT_REFUSED' },
+);
+
+function noteFirstError(this: Socket, err: Error): void {
+  // undici destroys the socket with its own error after the real one: keep the real one.
+  if (!firstErrors.has(this)) firstErrors.set(this, err);
+}
+
 /** undici's connector returns the socket it creates, though its type says void. */
 type SocketConnector = (options: buildConnector.Options, callback: buildConnector.Callback) => Socket | undefined;
 
@@ -32,6 +55,8 @@ export class HttpCheckRunner implements CheckRunner {
   readonly clientOptions: Client.Options;
   /** The last socket undici asked our connector for (the one connecting, if any). */
   private lastSocket: Socket | null = null;
+  /** Connections made so far: a run compares it to tell whether its socket is new. */
+  connects = 0;
 
   constructor(readonly plan: HttpPlan) {
     const base = buildConnector(plan.connectOptions) as unknown as SocketConnector;
@@ -39,6 +64,9 @@ export class HttpCheckRunner implements CheckRunner {
     const connect: SocketConnector = (options, callback) => {
       const socket = base(options, callback);
       this.lastSocket = socket ?? null;
+      this.connects++;
+      // A plain function, not a closure: no allocation per connection beyond the listener.
+      socket?.on('error', noteFirstError);
       return socket;
     };
     this.clientOptions = { ...plan.clientOptions, connect: connect as buildConnector.connector };
@@ -56,6 +84,25 @@ export class HttpCheckRunner implements CheckRunner {
   dispatcher(): Client {
     if (this.client === null) this.client = new Client(this.plan.origin, this.clientOptions);
     return this.client;
+  }
+
+  /**
+   * The TLS error the check's newest socket died of, when undici reported
+   * its death only as a closed socket (see firstErrors); else undefined.
+   * `freshUnanswered`: the socket was made during the run and no response
+   * head came on it.
+   */
+  tlsCause(err: unknown, freshUnanswered: boolean): Error | undefined {
+    const socket = this.lastSocket;
+    if ((err as { code?: unknown } | null)?.code !== 'UND_ERR_SOCKET' || socket === null) return undefined;
+    const first = firstErrors.get(socket);
+    if (first !== undefined && reasonFromError(first) === 'tls') return first;
+    // Node's own TLS servers refuse a client certificate by closing right
+    // after the handshake, with no alert: with client_cert set, a new TLS
+    // connection closed before any answer is that refusal far more often than not.
+    const encrypted = (socket as Partial<TLSSocket>).encrypted === true;
+    const undiciOwn = first === undefined || (first as { code?: unknown }).code === 'UND_ERR_SOCKET';
+    return freshUnanswered && undiciOwn && encrypted && this.plan.sendsClientCert ? CLIENT_CERT_REFUSED : undefined;
   }
 
   /**
@@ -103,6 +150,8 @@ class HttpProbe extends ProbeBase implements Dispatcher.DispatchHandler {
   private currentUrl: URL | null = null;
   private hopClient: Client | null = null;
   private phaseText = PHASE_CONNECT;
+  /** runner.connects when the run started. */
+  private connectsAtStart = 0;
 
   constructor(
     private readonly runner: HttpCheckRunner,
@@ -114,6 +163,7 @@ class HttpProbe extends ProbeBase implements Dispatcher.DispatchHandler {
 
   start(): void {
     this.armLater(this.plan.armDelayMs);
+    this.connectsAtStart = this.runner.connects;
     this.dispatch(this.runner.dispatcher(), this.plan.request);
   }
 
@@ -199,7 +249,8 @@ class HttpProbe extends ProbeBase implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.done) return;
-    this.fail(err);
+    const freshUnanswered = this.phaseText !== PHASE_BODY && this.runner.connects > this.connectsAtStart;
+    this.fail(this.runner.tlsCause(err, freshUnanswered) ?? err);
   }
 
   private followRedirect(location: string): void {

@@ -16,6 +16,11 @@ export interface CheckCommandOptions {
   method?: string;
   degradedAfter?: string;
   insecure?: boolean;
+  /** PEM file of CAs to trust (https, grpcs, tls). */
+  cacert?: string;
+  /** Client certificate and key files, for targets that require mTLS (https, grpcs). */
+  cert?: string;
+  key?: string;
   contains?: string;
   warnDays?: string;
   criticalDays?: string;
@@ -61,6 +66,8 @@ function buildCheckConfig(url: URL, target: string, options: CheckCommandOptions
         expect_body: options.contains !== undefined ? { contains: options.contains } : undefined,
         degraded_after: options.degradedAfter,
         tls_verify: options.insecure ? false : undefined,
+        ca_file: options.cacert,
+        client_cert: clientCert(options),
       });
     }
     case 'tcp:': {
@@ -76,6 +83,8 @@ function buildCheckConfig(url: URL, target: string, options: CheckCommandOptions
         service: decodeURIComponent(url.pathname.replace(/^\//, '')),
         tls: url.protocol === 'grpcs:',
         tls_verify: options.insecure ? false : undefined,
+        ca_file: options.cacert,
+        client_cert: clientCert(options),
         mode: options.watch ? 'watch' : 'check',
       });
     }
@@ -99,6 +108,7 @@ function buildCheckConfig(url: URL, target: string, options: CheckCommandOptions
         warn_days: options.warnDays !== undefined ? Number(options.warnDays) : undefined,
         critical_days: options.criticalDays !== undefined ? Number(options.criticalDays) : undefined,
         verify: options.insecure ? false : undefined,
+        ca_file: options.cacert,
       });
     default:
       throw new UsageError(`unsupported scheme "${url.protocol}" (${TARGET_FORMS})`);
@@ -125,7 +135,18 @@ const OPTION_OF: Record<string, string> = {
   warn_days: '--warn-days',
   critical_days: '--critical-days',
   command: 'command',
+  ca_file: '--cacert',
+  client_cert: '--cert/--key',
 };
+
+/** `--cert` and `--key` go together: one without the other is a usage error. */
+function clientCert(options: CheckCommandOptions): { cert_file: string; key_file: string } | undefined {
+  if (options.cert === undefined && options.key === undefined) return undefined;
+  if (options.cert === undefined || options.key === undefined) {
+    throw new UsageError(`${options.cert === undefined ? '--key' : '--cert'} needs ${options.cert === undefined ? '--cert' : '--key'} too (a client certificate and its key)`);
+  }
+  return { cert_file: options.cert, key_file: options.key };
+}
 
 function describe(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
   return issues

@@ -74,7 +74,7 @@ export class Admission {
       if (CODE_KINDS.has(check.kind)) {
         throw new HealthmeshError('forbidden', `checks[${i}].kind: "${check.kind}" runs code on the daemon's host; such checks come only from the config file (rule: registration check kinds)`);
       }
-      for (const field of ['ca_file'] as const) {
+      for (const field of ['ca_file', 'client_cert'] as const) {
         if (field in check && (check as Record<string, unknown>)[field] !== undefined) {
           throw new HealthmeshError('forbidden', `checks[${i}].${field}: reads a file on the daemon's host; set it in the config file (rule: registration check files)`);
         }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { address, commonCheckFields, positiveDuration } from '../common.js';
+import { clientCertSchema } from './client-cert.js';
 
 /**
  * Config of the `grpc` check kind: the standard gRPC health protocol
@@ -37,6 +38,7 @@ export const grpcCheckSchema = z
       .min(1)
       .optional()
       .meta({ description: 'PEM file of CA certificates to trust instead of the system roots (only with tls)' }),
+    client_cert: clientCertSchema.optional(),
     metadata: z
       .record(
         z
@@ -63,6 +65,7 @@ export const grpcCheckSchema = z
     // Settings that would be silently ignored are errors, named by field.
     if (!c.tls) {
       if (c.ca_file !== undefined) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: 'only used with tls: true' });
+      if (c.client_cert !== undefined) ctx.addIssue({ code: 'custom', path: ['client_cert'], message: 'only used with tls: true' });
       if (c.tls_server_name !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['tls_server_name'], message: 'only used with tls: true' });
       }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonCheckFields, positiveDuration } from '../common.js';
+import { clientCertSchema } from './client-cert.js';
 
 /** `200`, `"2xx"`, `"200-299"`. */
 const statusMatcher = z.union([
@@ -36,11 +37,20 @@ export const httpCheckSchema = z.strictObject({
   degraded_after: positiveDuration.optional().meta({ description: 'Latency above this gives DEGRADED (slow)' }),
   tls_verify: z.boolean().default(true),
   tls_server_name: z.string().optional(),
+  ca_file: z.string().min(1).optional().meta({ description: 'PEM file of CA certificates to trust instead of the system roots (https)' }),
+  client_cert: clientCertSchema.optional(),
   follow_redirects: z.number().int().min(0).max(10).default(0).meta({ description: 'Redirects to follow (0 = none)' }),
   reuse_connections: z
     .union([z.boolean(), z.literal('auto')])
     .default('auto')
     .meta({ description: 'Keep the connection between runs: auto keeps it only when the interval is under 4 s (see checks/http-plan.ts)' }),
+}).superRefine((c, ctx) => {
+  // TLS files on a plain-http check that no redirect can take to https would be silently ignored.
+  const plain = c.url !== undefined ? c.url.toLowerCase().startsWith('http:') : c.scheme === 'http';
+  if (!plain || c.follow_redirects > 0) return;
+  for (const field of ['ca_file', 'client_cert'] as const) {
+    if (c[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only used with https (scheme: https or an https url)' });
+  }
 });
 
 /** A validated http check config (durations in ms, defaults applied). */
