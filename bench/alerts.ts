@@ -78,13 +78,18 @@ async function evaluations(): Promise<Record<string, number>> {
   const random = seeded(7);
   const refs: CheckRef[] = [];
   for (let s = 0; s < SERVICES; s++) {
-    for (let c = 0; c < CHECKS_PER_SERVICE; c++) refs.push({ checkId: `svc${s}/i${c % 4}/c${c}`, service: `svc${s}`, instance: `i${c % 4}`, check: `c${c}`, kind: 'http' });
+    for (let c = 0; c < CHECKS_PER_SERVICE; c++)
+      refs.push({ checkId: `svc${s}/i${c % 4}/c${c}`, service: `svc${s}`, instance: `i${c % 4}`, check: `c${c}`, kind: 'http' });
   }
   const feed = (): void => {
     for (const check of refs) {
       const failing = random() < 0.01;
       const status: HealthStatus = failing ? 'UNHEALTHY' : 'HEALTHY';
-      alerting.input.result({ check, status, result: { status, reason: failing ? 'connect_refused' : 'ok', output: '', durationMs: 20 + random() * 30, observedAt: clock.now() } });
+      alerting.input.result({
+        check,
+        status,
+        result: { status, reason: failing ? 'connect_refused' : 'ok', output: '', durationMs: 20 + random() * 30, observedAt: clock.now() },
+      });
     }
     clock.advance(10_000);
   };
@@ -146,7 +151,11 @@ async function latency(store: AlertStore): Promise<Record<string, number>> {
   for (let i = 0; i < TRANSITIONS && performance.now() - started < PHASE_LIMIT_MS; i++) {
     const instance = `i${i}`;
     fedAt.set(instance, performance.now());
-    alerting.input.result({ check: { checkId: `api/${instance}/http`, service: 'api', instance, check: 'http', kind: 'http' }, status: 'UNHEALTHY', result: { status: 'UNHEALTHY', reason: 'connect_refused', output: '', durationMs: 1, observedAt: realClock.now() } });
+    alerting.input.result({
+      check: { checkId: `api/${instance}/http`, service: 'api', instance, check: 'http', kind: 'http' },
+      status: 'UNHEALTHY',
+      result: { status: 'UNHEALTHY', reason: 'connect_refused', output: '', durationMs: 1, observedAt: realClock.now() },
+    });
     await new Promise((r) => setTimeout(r, 10));
   }
   const deadline = performance.now() + 10_000 + GROUP_WAIT_MS;
@@ -155,7 +164,10 @@ async function latency(store: AlertStore): Promise<Record<string, number>> {
   await store.close();
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
-  const beyond = [...fedAt].filter(([k]) => arrivals.has(k)).map(([k, t]) => arrivals.get(k)! - t - GROUP_WAIT_MS).sort((a, b) => a - b);
+  const beyond = [...fedAt]
+    .filter(([k]) => arrivals.has(k))
+    .map(([k, t]) => arrivals.get(k)! - t - GROUP_WAIT_MS)
+    .sort((a, b) => a - b);
   return {
     transitions: fedAt.size,
     delivered: beyond.length,

@@ -112,7 +112,14 @@ if (!values['skip-cli']) {
   });
   const seconds = (performance.now() - started) / 1000;
   const peakKb = Number(run.stderr.trim().split('\n').pop());
-  cli = { rows: ROWS, fileBytes: statSync(file).size, exitCode: run.status ?? -1, seconds: +seconds.toFixed(2), rowsPerSecond: Math.round(ROWS / seconds), peakRssMb: +(peakKb / 1024).toFixed(1) };
+  cli = {
+    rows: ROWS,
+    fileBytes: statSync(file).size,
+    exitCode: run.status ?? -1,
+    seconds: +seconds.toFixed(2),
+    rowsPerSecond: Math.round(ROWS / seconds),
+    peakRssMb: +(peakKb / 1024).toFixed(1),
+  };
   rmSync(file);
 }
 

@@ -121,7 +121,12 @@ ${Array.from({ length: instances }, (_, i) => `      - { id: i${i}, address: "10
     instances,
     responseBytes: sample.length,
     healthBytes: healthSample.length,
-    requestsPerSecond: { bareFastify: Math.round(bareRps), bareFastifyHealthSize: Math.round(bareHealthRps), instancesHealthy: Math.round(best(runs.instances)), health: Math.round(best(runs.health)) },
+    requestsPerSecond: {
+      bareFastify: Math.round(bareRps),
+      bareFastifyHealthSize: Math.round(bareHealthRps),
+      instancesHealthy: Math.round(best(runs.instances)),
+      health: Math.round(best(runs.health)),
+    },
     ratioToBare: { instancesHealthy: round(best(runs.instances) / bareRps), health: round(best(runs.health) / bareHealthRps) },
     target: 0.7,
     pass: best(runs.instances) / bareRps >= 0.7 && best(runs.health) / bareHealthRps >= 0.7,
@@ -205,7 +210,9 @@ ${Array.from({ length: instances }, (_, i) => `      - { id: i${String(i).padSta
   // The first runs start while 10,000 checks are being added: a short timeout would fail some on a busy machine.
   // The healthy ones are spread over the whole id range.
   const step = Math.floor(instances / healthy);
-  const { app, engine, rollup } = await daemonLike(yaml, (spec) => (Number(spec.instance.slice(1)) % step === 0 && Number(spec.instance.slice(1)) / step < healthy ? ok : down));
+  const { app, engine, rollup } = await daemonLike(yaml, (spec) =>
+    Number(spec.instance.slice(1)) % step === 0 && Number(spec.instance.slice(1)) / step < healthy ? ok : down,
+  );
   await until(() => rollup.serviceCounts('big').HEALTHY + rollup.serviceCounts('big').UNHEALTHY === instances);
 
   /** Median µs of one request; each URL is new (an unused cursor before every id), so the cache never answers. */
@@ -220,7 +227,10 @@ ${Array.from({ length: instances }, (_, i) => `      - { id: i${String(i).padSta
     return Math.round(median(us));
   };
   const before = (i: number) => Buffer.from(`!${i}`).toString('base64url');
-  const livez = await time(() => '/livez', () => {});
+  const livez = await time(
+    () => '/livez',
+    () => {},
+  );
   const healthyUs = await time(
     (i) => `/api/v1/services/big/instances?status=healthy&cursor=${before(i)}`,
     (body) => {
@@ -241,7 +251,7 @@ ${Array.from({ length: instances }, (_, i) => `      - { id: i${String(i).padSta
 const cases: Record<string, () => Promise<unknown>> = { wrk: wrkCase, watchers: watchersCase, filter: filterCase };
 const run = cases[values.case];
 if (!run) throw new Error(`--case: "${values.case}" is not one of ${Object.keys(cases).join(', ')}`);
-console.log(JSON.stringify({ bench: 'api', case: values.case, ...(await run() as object) }));
+console.log(JSON.stringify({ bench: 'api', case: values.case, ...((await run()) as object) }));
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;

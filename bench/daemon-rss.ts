@@ -14,7 +14,9 @@ import { pino } from 'pino';
 import { parseConfig } from '../src/config/load.js';
 import { startDaemon } from '../src/daemon.js';
 
-const { values } = parseArgs({ options: { checks: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '40' }, child: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { checks: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '40' }, child: { type: 'boolean' } },
+});
 
 if (values.child) {
   // The target: accepts and closes, in its own process so its memory is not counted.

@@ -214,7 +214,15 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
   const pid = proc.pid!;
   const pidfile = process.env.PROBES_PIDFILE;
   if (pidfile) writeFileSync(pidfile, `${pid}\n`, { flag: 'a' });
-  const out: Record<string, unknown> = { bench: 'daemon-scale', cli: values.cli, n, intervalS: interval, reuse: values.reuse, perCheck: values['per-check'] ?? 'default', configLoadMs };
+  const out: Record<string, unknown> = {
+    bench: 'daemon-scale',
+    cli: values.cli,
+    n,
+    intervalS: interval,
+    reuse: values.reuse,
+    perCheck: values['per-check'] ?? 'default',
+    configLoadMs,
+  };
   try {
     let readyMs = -1;
     for (let i = 0; i < 1200 && readyMs < 0; i++) {
@@ -346,7 +354,10 @@ async function measureBare(n: number, nginxPort: number, reuseHttp: boolean): Pr
   child.proc.kill('SIGUSR2');
   for (let i = 0; i < 50 && text.split('\n').length < 3; i++) await sleep(100);
   const exitedEarly = done;
-  const marks = text.trim().split('\n').map((l) => JSON.parse(l) as { ok: number; bad: number });
+  const marks = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { ok: number; bad: number });
   await stopChild(child, 3000);
   const a = marks[0];
   const b = marks[1];

@@ -34,7 +34,9 @@ import { StatusRollup } from '../src/status/rollup.js';
 import { BalancerSet, balancerConfigs } from '../src/balancer/balancer-set.js';
 import { LocalFeed } from '../src/balancer/local-feed.js';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, ticks: { type: 'string', default: '40' }, changing: { type: 'string', default: '0.01' } } });
+const { values } = parseArgs({
+  options: { sizes: { type: 'string', default: '1000,10000' }, ticks: { type: 'string', default: '40' }, changing: { type: 'string', default: '0.01' } },
+});
 const SIZES = values.sizes.split(',').map(Number);
 const TICKS = Number(values.ticks);
 const CHANGING = Number(values.changing);
@@ -83,7 +85,9 @@ async function run(n: number, swinging: boolean) {
       run: async (): Promise<Omit<CheckResult, 'observedAt' | 'durationMs'> & Partial<CheckResult>> => {
         const f = (flips.get(key) ?? 0) + 1;
         flips.set(key, f);
-        return !swinging || f === 1 || f % 2 === 0 ? { status: 'HEALTHY', reason: 'ok', output: 'ok' } : { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' };
+        return !swinging || f === 1 || f % 2 === 0
+          ? { status: 'HEALTHY', reason: 'ok', output: 'ok' }
+          : { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' };
       },
     } as CheckRunner;
   };
@@ -122,9 +126,26 @@ async function run(n: number, swinging: boolean) {
   feed.stop();
   set.close();
   await engine.stop();
-  return { instances: n, scores: swinging ? 'swinging' : 'steady', services: n / PER_SERVICE, changingPerTick: hot, ticks: TICKS, before: summarise(cpu.before, wall.before), after: summarise(cpu.after, wall.after) };
+  return {
+    instances: n,
+    scores: swinging ? 'swinging' : 'steady',
+    services: n / PER_SERVICE,
+    changingPerTick: hot,
+    ticks: TICKS,
+    before: summarise(cpu.before, wall.before),
+    after: summarise(cpu.after, wall.after),
+  };
 }
 
 const results = [];
 for (const n of SIZES) for (const swinging of [true, false]) results.push(await run(n, swinging));
-console.log(JSON.stringify({ bench: 'feed', node: process.version, loadavg: loadavg().map((x) => Math.round(x * 100) / 100), changingShare: CHANGING, tickMs: TICK_MS, results }));
+console.log(
+  JSON.stringify({
+    bench: 'feed',
+    node: process.version,
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+    changingShare: CHANGING,
+    tickMs: TICK_MS,
+    results,
+  }),
+);

@@ -24,15 +24,7 @@
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import {
-  credentials,
-  makeGenericClientConstructor,
-  Server,
-  ServerCredentials,
-  type ChannelOptions,
-  type Client,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, Server, ServerCredentials, type ChannelOptions, type Client, type ServiceError } from '@grpc/grpc-js';
 import { HealthImplementation, service as healthService } from 'grpc-health-check';
 import { grpcCheck } from '../src/checks/grpc.js';
 import { grpcCheckSchema, type GrpcCheckConfig } from '../src/config/kinds/grpc.js';
@@ -42,16 +34,7 @@ import { realClock } from '../src/core/clock.js';
 import { realRandom } from '../src/core/random.js';
 import { attemptWithTimeout } from '../src/scheduler/attempt.js';
 import type { Load } from './lib/bare.js';
-import {
-  freePort,
-  killAllSync,
-  procCpuMs,
-  selfCpuMs,
-  sleep,
-  startChild,
-  stopAll,
-  waitForPort,
-} from './lib/proc.js';
+import { freePort, killAllSync, procCpuMs, selfCpuMs, sleep, startChild, stopAll, waitForPort } from './lib/proc.js';
 
 const MODES = ['reused', 'new-channel', 'bare-reused', 'bare-new'] as const;
 type Mode = (typeof MODES)[number];
@@ -131,12 +114,7 @@ async function runBench(): Promise<void> {
 
   try {
     const port = await freePort();
-    const server = startChild('grpc-health-server', process.execPath, [
-      fileURLToPath(import.meta.url),
-      '--serve',
-      '--port',
-      String(port),
-    ]);
+    const server = startChild('grpc-health-server', process.execPath, [fileURLToPath(import.meta.url), '--serve', '--port', String(port)]);
     await waitForPort(server, port);
     const address = `${HOST}:${port}`;
     const loadAverage = loadavg().map((x) => round(x, 2));
@@ -319,11 +297,7 @@ function bareClient(address: string): Client & { Check?: unknown } {
   return new HealthClient(address, credentials.createInsecure(), BARE_OPTIONS);
 }
 
-type CheckMethod = (
-  req: { service: string },
-  options: { deadline: number },
-  cb: (err: ServiceError | null, res?: { status?: string }) => void,
-) => void;
+type CheckMethod = (req: { service: string }, options: { deadline: number }, cb: (err: ServiceError | null, res?: { status?: string }) => void) => void;
 
 function bareCheck(client: Client & { Check?: unknown }): Promise<[boolean, string]> {
   return new Promise((resolve) => {
@@ -344,9 +318,18 @@ function median(ms: Measurement[]): Measurement {
   const out: Measurement = {
     probes: ms.reduce((n, m) => n + m.probes, 0),
     probesPerSecond: Math.round(mid((m) => m.probesPerSecond)),
-    cpuUsPerProbe: round(mid((m) => m.cpuUsPerProbe), 1),
-    cpuShare: round(mid((m) => m.cpuShare), 3),
-    serverCpuUsPerProbe: round(mid((m) => m.serverCpuUsPerProbe), 1),
+    cpuUsPerProbe: round(
+      mid((m) => m.cpuUsPerProbe),
+      1,
+    ),
+    cpuShare: round(
+      mid((m) => m.cpuShare),
+      3,
+    ),
+    serverCpuUsPerProbe: round(
+      mid((m) => m.serverCpuUsPerProbe),
+      1,
+    ),
     errors: ms.reduce((n, m) => n + m.errors, 0),
   };
   const last = ms.findLast((m) => m.lastError !== undefined);

@@ -12,7 +12,17 @@
  * Prints one JSON line (best of 3 timed passes per stage, after a warm-up).
  */
 import { parseArgs } from 'node:util';
-import { headLength, putHead, readRequestHead, RepeatedFields, requestHeadBytes, ResponseParser, statusLine, type RequestHeadOk, type ResponseSink } from '../src/http1/index.js';
+import {
+  headLength,
+  putHead,
+  readRequestHead,
+  RepeatedFields,
+  requestHeadBytes,
+  ResponseParser,
+  statusLine,
+  type RequestHeadOk,
+  type ResponseSink,
+} from '../src/http1/index.js';
 import { clientResponseHeaders, isRelayable, upstreamRequestHead } from '../src/proxy/headers.js';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '1000000' } } });
@@ -101,7 +111,16 @@ const out = {
   bench: 'heads',
   node: process.version,
   iterations,
-  responseNsPerHead: { parse: time(responseStage('parse')), parseAndRelayChecks: time(responseStage('relay')), plusClientResponseHeaders: time(responseStage('client')), plusClientHeadBytes: time(responseStage('bytes')) },
-  requestNsPerHead: { readRequestHead: time(requestStage('read')), plusUpstreamRequestHead: time(requestStage('forward')), plusRequestHeadBytes: time(requestStage('bytes')) },
+  responseNsPerHead: {
+    parse: time(responseStage('parse')),
+    parseAndRelayChecks: time(responseStage('relay')),
+    plusClientResponseHeaders: time(responseStage('client')),
+    plusClientHeadBytes: time(responseStage('bytes')),
+  },
+  requestNsPerHead: {
+    readRequestHead: time(requestStage('read')),
+    plusUpstreamRequestHead: time(requestStage('forward')),
+    plusRequestHeadBytes: time(requestStage('bytes')),
+  },
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -303,7 +303,13 @@ async function lagWindow() {
   };
   for (const v of Object.values(variants)) v();
   const ns = await alternate(variants);
-  return { nsPerStart: { promClientSummary: spread(ns.promClientSummary), slidingHistogram: spread(ns.slidingHistogram), cumulativeHistogram: spread(ns.cumulativeHistogram) } };
+  return {
+    nsPerStart: {
+      promClientSummary: spread(ns.promClientSummary),
+      slidingHistogram: spread(ns.slidingHistogram),
+      cumulativeHistogram: spread(ns.cumulativeHistogram),
+    },
+  };
 }
 
 // --- scrape -------------------------------------------------------------------------------
@@ -350,12 +356,16 @@ function statusFamilies(engine: Engine): Record<'collectSet' | 'computedGet', Re
   });
   const computedGet = new Registry();
   computedGet.registerMetric(
-    new ComputedGauge({ name, help, labelNames }, (out) => {
-      for (const { spec: s, state } of engine.all()) {
-        const base = { service: s.service, service_instance: s.instance, check: s.id, kind: s.kind };
-        for (const status of ALL_STATUSES) out.push({ value: status === state.status ? 1 : 0, labels: { status, ...base } });
-      }
-    }, () => {}),
+    new ComputedGauge(
+      { name, help, labelNames },
+      (out) => {
+        for (const { spec: s, state } of engine.all()) {
+          const base = { service: s.service, service_instance: s.instance, check: s.id, kind: s.kind };
+          for (const status of ALL_STATUSES) out.push({ value: status === state.status ? 1 : 0, labels: { status, ...base } });
+        }
+      },
+      () => {},
+    ),
   );
   return { collectSet, computedGet };
 }
@@ -373,7 +383,12 @@ const perProbeUs = (scrapeMs: number, checks: number): number => r3(((scrapeMs /
 
 async function scrape(n: number) {
   const { engine, rollup } = await mesh(n);
-  const full = createMetrics({ engine, rollup, processMetrics: false, storeStats: () => ({ lastFlushMs: 3, rows: n, dropped: 0, flushes: 10, flushMsTotal: 30 }) });
+  const full = createMetrics({
+    engine,
+    rollup,
+    processMetrics: false,
+    storeStats: () => ({ lastFlushMs: 3, rows: n, dropped: 0, flushes: 10, flushMsTotal: 30 }),
+  });
   const first = await full.render();
   const series = first.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
   const families = statusFamilies(engine);
@@ -411,7 +426,13 @@ const report = {
   bench: 'metrics',
   node: process.version,
   rounds,
-  assumptions: { probeCpuMs: probeMs, probeSource: 'issue 20: bench/probes, reused-connection HTTP probe', requestCpuMs: requestMs, checkIntervalS, scrapeIntervalS },
+  assumptions: {
+    probeCpuMs: probeMs,
+    probeSource: 'issue 20: bench/probes, reused-connection HTTP probe',
+    requestCpuMs: requestMs,
+    checkIntervalS,
+    scrapeIntervalS,
+  },
   perResult: await perResult(),
   perProxyAttempt: await perProxyAttempt(),
   lagWindow: await lagWindow(),

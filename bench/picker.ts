@@ -40,7 +40,9 @@ function typedSeeded(seed: number): Random {
   };
 }
 
-const { values } = parseArgs({ options: { picks: { type: 'string', default: '5000000' }, only: { type: 'string' }, random: { type: 'string', default: 'typed' } } });
+const { values } = parseArgs({
+  options: { picks: { type: 'string', default: '5000000' }, only: { type: 'string' }, random: { type: 'string', default: 'typed' } },
+});
 const makeRandom = values.random === 'seeded' ? seeded : typedSeeded;
 const PICKS = Number(values.picks);
 const ALLOC_PICKS = 1_000_000;
@@ -118,7 +120,15 @@ for (const n of [10, 10_000]) {
   for (const picker of ['wrr', 'p2c', 'least-latency'] as const) {
     if (values.only !== undefined && values.only !== picker) continue;
     const b = new ServiceBalancer({ service: 'bench', config: balancerSchema.parse({ picker }), clock: realClock, random: makeRandom(42) });
-    b.setMembers(Array.from({ length: n }, (_, i) => ({ id: `i${i}`, address: `10.0.${i >> 8}.${i & 255}:8080`, weight: 1 + (i % 5), status: 'HEALTHY' as const, score: 100 })));
+    b.setMembers(
+      Array.from({ length: n }, (_, i) => ({
+        id: `i${i}`,
+        address: `10.0.${i >> 8}.${i & 255}:8080`,
+        weight: 1 + (i % 5),
+        status: 'HEALTHY' as const,
+        score: 100,
+      })),
+    );
     const ok = { ok: true, latencyMs: 1, status: 200 };
     const loop = (count: number, withReport: boolean): void => {
       for (let i = 0; i < count; i++) {

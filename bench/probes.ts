@@ -113,9 +113,18 @@ function combine(ms: Measurement[] | undefined): Measurement | undefined {
   return {
     probes: ms.reduce((a, m) => a + m.probes, 0),
     probesPerSecond: Math.round(med((m) => m.probesPerSecond)),
-    cpuMsPerProbe: round(med((m) => m.cpuMsPerProbe), 4),
-    cpuShare: round(med((m) => m.cpuShare), 3),
-    nginxCpuMsPerProbe: round(med((m) => m.nginxCpuMsPerProbe), 4),
+    cpuMsPerProbe: round(
+      med((m) => m.cpuMsPerProbe),
+      4,
+    ),
+    cpuShare: round(
+      med((m) => m.cpuShare),
+      3,
+    ),
+    nginxCpuMsPerProbe: round(
+      med((m) => m.nginxCpuMsPerProbe),
+      4,
+    ),
     backgroundCores: Math.max(...ms.map((m) => m.backgroundCores)),
     errors: ms.reduce((a, m) => a + m.errors, 0),
     ...(last ? { lastError: last.lastError } : {}),
@@ -204,7 +213,9 @@ async function main(): Promise<void> {
         errors,
       };
       if (load.bad > 0) m.lastError = load.lastError;
-      log(`${label.padEnd(28)} ${String(m.probesPerSecond).padStart(7)} probes/s  ${m.cpuMsPerProbe.toFixed(4)} ms CPU/probe  (cpu ${Math.round(m.cpuShare * 100)}%, errors ${errors}${m.backgroundCores >= 0.1 ? `, other load ${m.backgroundCores} cores` : ''}${m.lastError ? `, last: ${m.lastError}` : ''})`);
+      log(
+        `${label.padEnd(28)} ${String(m.probesPerSecond).padStart(7)} probes/s  ${m.cpuMsPerProbe.toFixed(4)} ms CPU/probe  (cpu ${Math.round(m.cpuShare * 100)}%, errors ${errors}${m.backgroundCores >= 0.1 ? `, other load ${m.backgroundCores} cores` : ''}${m.lastError ? `, last: ${m.lastError}` : ''})`,
+      );
       if (probes === 0) throw new Error(`${label}: no probe completed${load.lastError ? ` (${load.lastError})` : ''}`);
       return m;
     } finally {
@@ -242,8 +253,19 @@ async function main(): Promise<void> {
     const reset = mode === 'http-new';
     cases.push({ key: `bare/${mode}`, label: `bare ${mode} request`, start: () => bareHttpRequest(origin, concurrency, reset), cpu: selfCpuMs });
     if (variants) {
-      cases.push({ key: `variant/${mode}/dispatch`, label: `bare ${mode} dispatch`, start: () => bareHttpDispatch(origin, concurrency, reset), cpu: selfCpuMs });
-      if (reset) cases.push({ key: `variant/${mode}/raw-net`, label: `bare ${mode} raw-net`, start: () => bareHttpRawNet(HOST, nginx.port, concurrency), cpu: selfCpuMs });
+      cases.push({
+        key: `variant/${mode}/dispatch`,
+        label: `bare ${mode} dispatch`,
+        start: () => bareHttpDispatch(origin, concurrency, reset),
+        cpu: selfCpuMs,
+      });
+      if (reset)
+        cases.push({
+          key: `variant/${mode}/raw-net`,
+          label: `bare ${mode} raw-net`,
+          start: () => bareHttpRawNet(HOST, nginx.port, concurrency),
+          cpu: selfCpuMs,
+        });
     }
   }
   if (bb) {
@@ -329,7 +351,17 @@ async function main(): Promise<void> {
       : undefined;
 
   const slim = (m: Measurement | undefined): object | undefined =>
-    m && { probesPerSecond: m.probesPerSecond, cpuMsPerProbe: m.cpuMsPerProbe, ...(m.rounds ? { rounds: m.rounds } : {}), cpuShare: m.cpuShare, nginxCpuMsPerProbe: m.nginxCpuMsPerProbe, backgroundCores: m.backgroundCores, probes: m.probes, errors: m.errors, ...(m.lastError ? { lastError: m.lastError } : {}) };
+    m && {
+      probesPerSecond: m.probesPerSecond,
+      cpuMsPerProbe: m.cpuMsPerProbe,
+      ...(m.rounds ? { rounds: m.rounds } : {}),
+      cpuShare: m.cpuShare,
+      nginxCpuMsPerProbe: m.nginxCpuMsPerProbe,
+      backgroundCores: m.backgroundCores,
+      probes: m.probes,
+      errors: m.errors,
+      ...(m.lastError ? { lastError: m.lastError } : {}),
+    };
 
   const all = [...Object.values(healthmesh), ...Object.values(bare), ...Object.values(bareVariants), blackbox.http, blackbox.tcp];
   const maxBackgroundCores = Math.max(0, ...all.map((m) => m?.backgroundCores ?? 0));

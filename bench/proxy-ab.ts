@@ -56,7 +56,8 @@ const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const phases = (values.phases ?? '').split(',').map(parsePhase);
 const specs = values.variant ?? [];
-if (!(rounds >= 1 && seconds > 0 && specs.length > 0)) throw new Error('usage: proxy-ab.js --variant NAME=DIST[:FLAGS] ... [--rounds R>=1] [--seconds S>0] [--phases c1,r2000,c32]');
+if (!(rounds >= 1 && seconds > 0 && specs.length > 0))
+  throw new Error('usage: proxy-ab.js --variant NAME=DIST[:FLAGS] ... [--rounds R>=1] [--seconds S>0] [--phases c1,r2000,c32]');
 
 const dir = mkdtempSync(join(tmpdir(), 'healthmesh-bench-proxy-ab-'));
 process.on('exit', killAllSync);
@@ -124,9 +125,15 @@ async function startVariant(spec: string, upstreamPort: number): Promise<Variant
   const [, name, dist, flags] = m as unknown as [string, string, string, string | undefined];
   if (name === 'direct') throw new Error('--variant: "direct" is the name of the runs without a proxy');
   const port = await freePort();
-  const args = [...(flags ?? '').split(' ').filter((f) => f !== ''), join(dist, 'bench', 'proxy.js'), '--serve', String(port), '--upstream', `127.0.0.1:${upstreamPort}`];
+  const args = [
+    ...(flags ?? '').split(' ').filter((f) => f !== ''),
+    join(dist, 'bench', 'proxy.js'),
+    '--serve',
+    String(port),
+    '--upstream',
+    `127.0.0.1:${upstreamPort}`,
+  ];
   const child = startChild(`proxy ${name}`, process.execPath, args);
   await waitForPort(child, port);
   return { name, port, child };
 }
-

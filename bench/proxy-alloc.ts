@@ -69,14 +69,19 @@ try {
     // Scavenges and their pauses, without the profiler (it slows the proxy, not the GC).
     const pauses: number[] = [];
     const gcs = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) pauses.push(e.duration);
+      for (const e of list.getEntries())
+        if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) pauses.push(e.duration);
     });
     gcs.observe({ entryTypes: ['gc'] });
     const plain = await wrkRun(port, 1, connections, seconds);
     gcs.disconnect();
     const session = new Session();
     session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: interval,
+      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMajorGC: true,
+    });
     const load = await wrkRun(port, 1, connections, seconds);
     const { profile } = await session.post('HeapProfiler.stopSampling');
     session.disconnect();

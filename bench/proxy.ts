@@ -107,11 +107,29 @@ async function main(): Promise<void> {
   const threads = Number(values.threads);
   const rounds = Number(values.rounds);
   const c1Seconds = Number(values['c1-seconds']);
-  const rates = (values['rate-rps'] ?? '').split(',').filter((x) => x !== '').map(Number);
+  const rates = (values['rate-rps'] ?? '')
+    .split(',')
+    .filter((x) => x !== '')
+    .map(Number);
   const rateSeconds = Number(values['rate-seconds']);
   const bodyBytes = Number(values['body-bytes']);
-  if (!(seconds > 0 && warmup >= 0 && connections >= 1 && threads >= 1 && Number.isInteger(rounds) && rounds >= 1 && c1Seconds >= 0 && rates.every((r) => r > 0) && rateSeconds >= 0 && bodyBytes >= 1)) {
-    throw new Error('usage: proxy.js [--seconds N>0] [--warmup N>=0] [--connections C>=1] [--threads T>=1] [--rounds R>=1] [--c1-seconds N>=0] [--rate-rps N,N... (N>0)] [--rate-seconds N>=0] [--body-bytes B>=1]');
+  if (
+    !(
+      seconds > 0 &&
+      warmup >= 0 &&
+      connections >= 1 &&
+      threads >= 1 &&
+      Number.isInteger(rounds) &&
+      rounds >= 1 &&
+      c1Seconds >= 0 &&
+      rates.every((r) => r > 0) &&
+      rateSeconds >= 0 &&
+      bodyBytes >= 1
+    )
+  ) {
+    throw new Error(
+      'usage: proxy.js [--seconds N>0] [--warmup N>=0] [--connections C>=1] [--threads T>=1] [--rounds R>=1] [--c1-seconds N>=0] [--rate-rps N,N... (N>0)] [--rate-seconds N>=0] [--body-bytes B>=1]',
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'healthmesh-bench-proxy-'));
   const ports: number[] = [];
@@ -315,7 +333,16 @@ async function wrk(port: number, threads: number, connections: number, seconds: 
 async function startHealthmesh(upstreamPort: number, profDir: string | undefined): Promise<{ port: number; child: Child }> {
   const port = await freePort();
   const self = fileURLToPath(import.meta.url);
-  const args = [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), self, '--serve', String(port), '--upstream', `${HOST}:${upstreamPort}`, '--engine', values.engine ?? 'lean'];
+  const args = [
+    ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+    self,
+    '--serve',
+    String(port),
+    '--upstream',
+    `${HOST}:${upstreamPort}`,
+    '--engine',
+    values.engine ?? 'lean',
+  ];
   const child = startChild('healthmesh-proxy', process.execPath, args);
   await waitForPort(child, port);
   return { port, child };
@@ -351,7 +378,6 @@ backend be
   await waitForPort(child, port);
   return { port, child, version: versionOf(bin, ['-v']) };
 }
-
 
 /** Ports among `ports` that still accept a connection. */
 async function portsInUse(ports: number[]): Promise<number[]> {

@@ -23,7 +23,14 @@ function answer(bytes: number): string {
   const items: string[] = [];
   let size = 0;
   for (let i = 0; size < bytes; i++) {
-    const item = JSON.stringify({ id: `i-${i}`, address: `10.0.${i >> 8 & 255}.${i & 255}:8080`, status: 'HEALTHY', score: 97.5, tags: ['zone-a'], metadata: { team: word(6) } });
+    const item = JSON.stringify({
+      id: `i-${i}`,
+      address: `10.0.${(i >> 8) & 255}.${i & 255}:8080`,
+      status: 'HEALTHY',
+      score: 97.5,
+      tags: ['zone-a'],
+      metadata: { team: word(6) },
+    });
     items.push(item);
     size += item.length + 1;
   }
@@ -45,7 +52,12 @@ for (const bytes of [10_000, 1_000_000]) {
       if (out.length !== text.length) throw new Error('a secret was found where none was put');
     }
     times.sort((a, b) => a - b);
-    results.push({ answerBytes: text.length, secrets: count, medianMs: Math.round(times[times.length >> 1]! * 1000) / 1000, maxMs: Math.round(times[times.length - 1]! * 1000) / 1000 });
+    results.push({
+      answerBytes: text.length,
+      secrets: count,
+      medianMs: Math.round(times[times.length >> 1]! * 1000) / 1000,
+      maxMs: Math.round(times[times.length - 1]! * 1000) / 1000,
+    });
   }
 }
 process.stdout.write(`${JSON.stringify({ bench: 'redact', rounds, load1: loadavg()[0], results }, null, 2)}\n`);

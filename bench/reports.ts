@@ -86,7 +86,10 @@ async function main(): Promise<void> {
     for (const type of types) {
       for (const format of formats) {
         const out = join(values.dir, `out-${name}-${type}.${format}`);
-        const text = execFileSync(process.execPath, [self, '--dir', values.dir, '--child', `${name}:${type}:${format}:${out}`], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        const text = execFileSync(process.execPath, [self, '--dir', values.dir, '--child', `${name}:${type}:${format}:${out}`], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        });
         const figures = JSON.parse(text.trim().split('\n').at(-1)!) as Record<string, number>;
         runs.push({ history: name, type, format, ...figures });
         log(`${name} ${type} ${format}: ${figures.ms} ms, ${figures.peakRssMb} MB`);
@@ -94,7 +97,9 @@ async function main(): Promise<void> {
     }
   }
   const loadAfter = loadavg().map((x) => Math.round(x * 100) / 100);
-  process.stdout.write(`${JSON.stringify({ bench: 'reports', histories: { raw: '100 services x 10 instances x 1 check, 1 day at 10 s (8.64M results)', year: '1,000 instances, 365 days of hour rollups and transitions' }, loadBefore, loadAfter, runs })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'reports', histories: { raw: '100 services x 10 instances x 1 check, 1 day at 10 s (8.64M results)', year: '1,000 instances, 365 days of hour rollups and transitions' }, loadBefore, loadAfter, runs })}\n`,
+  );
 }
 
 await main();

@@ -43,7 +43,7 @@ const engine = new Engine({ clock: realClock, random: realRandom, concurrency: N
 let results = 0;
 engine.bus.on('result', () => results++);
 for (let i = 0; i < checks; i++) {
-  const spec = resolveCheck(checkConfig, { ...defaults, interval: intervalMs, jitter: 0.1 }, 'bench', `i${i}`, `10.0.${i >> 8 & 255}.${i & 255}:80`);
+  const spec = resolveCheck(checkConfig, { ...defaults, interval: intervalMs, jitter: 0.1 }, 'bench', `i${i}`, `10.0.${(i >> 8) & 255}.${i & 255}:80`);
   engine.add(spec);
 }
 const heapAfter = heapNow();

@@ -312,10 +312,7 @@ try {
       backend: 'sqlite',
       rows: totalRows,
       checks,
-      bulkLoad:
-        loaded >= rows
-          ? { reused: loaded }
-          : { rows, seconds: round(loadSeconds, 1), rowsPerSecond: Math.round(rows / loadSeconds), batch: bulkBatch },
+      bulkLoad: loaded >= rows ? { reused: loaded } : { rows, seconds: round(loadSeconds, 1), rowsPerSecond: Math.round(rows / loadSeconds), batch: bulkBatch },
       cacheSizeMb,
       checkpoints,
       writes,

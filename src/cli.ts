@@ -71,9 +71,12 @@ function buildProgram(): Command {
     .argument('<file>', 'config file')
     .action(validateCommand);
 
-  program.command('schema').description("print the config file's JSON Schema").action(() => {
-    process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
-  });
+  program
+    .command('schema')
+    .description("print the config file's JSON Schema")
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    });
 
   registerAnalyzeCommand(program);
   registerAlertsCommand(program);
@@ -126,7 +129,11 @@ async function startCommand(options: { config: string; listen?: string }): Promi
   const config = await loadConfigOrReport(options.config);
   if (!config) return;
   // Loaded here so that `check` and `validate` start fast (no server, no logger).
-  const [{ createLogger }, { startDaemon }, { SecretSet }] = await Promise.all([import('./core/logger.js'), import('./daemon.js'), import('./security/secrets.js')]);
+  const [{ createLogger }, { startDaemon }, { SecretSet }] = await Promise.all([
+    import('./core/logger.js'),
+    import('./daemon.js'),
+    import('./security/secrets.js'),
+  ]);
   // One set for the logs and the API: the daemon fills it with the config's and the registrations' secrets.
   const secrets = new SecretSet();
   const logger = createLogger(config.log, process.stdout, secrets);
@@ -143,10 +150,21 @@ async function proxyCommand(options: { config: string; listen?: string; follow?:
     process.exitCode = 1;
     return;
   }
-  const [{ createLogger }, { runProxy }, { SecretSet }] = await Promise.all([import('./core/logger.js'), import('./cli/proxy-command.js'), import('./security/secrets.js')]);
+  const [{ createLogger }, { runProxy }, { SecretSet }] = await Promise.all([
+    import('./core/logger.js'),
+    import('./cli/proxy-command.js'),
+    import('./security/secrets.js'),
+  ]);
   const secrets = new SecretSet();
   const logger = createLogger(config.log, process.stdout, secrets);
-  const running = await runProxy({ config, logger, secrets, configPath: options.config, ...(options.listen ? { listen: options.listen } : {}), ...(options.follow ? { follow: options.follow } : {}) });
+  const running = await runProxy({
+    config,
+    logger,
+    secrets,
+    configPath: options.config,
+    ...(options.listen ? { listen: options.listen } : {}),
+    ...(options.follow ? { follow: options.follow } : {}),
+  });
   if (running.reload) onReload(logger, running.reload);
   // The proxy drains first: its requests in flight get drain_timeout (see README, "Proxy").
   onShutdown(logger, () => running.stop(), config.proxy?.drain_timeout ?? 0);

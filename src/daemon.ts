@@ -123,7 +123,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     instanceInfo: (service, id) => registry.instance(`${service}/${id}`),
     storeStats: () => {
       const w = writer.stats();
-      return { lastFlushMs: w.flushes ? w.lastFlushMs : null, rows: w.rowsWritten, dropped: w.droppedResults, flushes: w.flushes, flushMsTotal: w.avgFlushMs * w.flushes };
+      return {
+        lastFlushMs: w.flushes ? w.lastFlushMs : null,
+        rows: w.rowsWritten,
+        dropped: w.droppedResults,
+        flushes: w.flushes,
+        flushMsTotal: w.avgFlushMs * w.flushes,
+      };
     },
     onError: onMetricError,
   });
@@ -174,7 +180,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const tokens = new TokenSet(tokenEntries(options.config.server, process.env.HEALTHMESH_API_TOKEN));
   const listenHost = parseListen(options.listen ?? options.config.server.listen).host;
   if (tokens.size === 0 && !/^(127\.|::1$|localhost$)/.test(listenHost)) {
-    logger.warn({ listen: listenHost }, 'no API token is set (server.tokens, server.token or HEALTHMESH_API_TOKEN): anyone who reaches the API may register instances, send heartbeats and reload the config');
+    logger.warn(
+      { listen: listenHost },
+      'no API token is set (server.tokens, server.token or HEALTHMESH_API_TOKEN): anyone who reaches the API may register instances, send heartbeats and reload the config',
+    );
   }
   let ready = false;
   const history: HistoryReader = { queryResults: (q) => store.queryResults({ ...q, order: 'desc' }) };

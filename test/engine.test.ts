@@ -13,10 +13,12 @@ const DOWN: ProbeOutcome = { status: 'UNHEALTHY', reason: 'connect_refused', out
 /** A runner whose answer the test switches, recording when it ran. */
 function switchable(clock: FakeClock) {
   const state = { outcome: OK, starts: [] as number[] };
-  const runner: CheckRunner = { run: async () => {
+  const runner: CheckRunner = {
+    run: async () => {
       state.starts.push(clock.now());
       return state.outcome;
-    } };
+    },
+  };
   return { state, runner };
 }
 

@@ -116,7 +116,10 @@ describe('library: balancing outgoing requests', () => {
     await hm.start();
     const b = hm.balancer('api');
     // Real sockets on the real clock (fake time would run past the connect timeout): wait for the condition.
-    await waitFor(() => b.snapshot().instances.find((m) => m.id === 'up')!.usable && b.snapshot().instances.find((m) => m.id === 'down')!.status === 'UNHEALTHY', { timeoutMs: 5000, what: 'up usable, down UNHEALTHY' });
+    await waitFor(
+      () => b.snapshot().instances.find((m) => m.id === 'up')!.usable && b.snapshot().instances.find((m) => m.id === 'down')!.status === 'UNHEALTHY',
+      { timeoutMs: 5000, what: 'up usable, down UNHEALTHY' },
+    );
     const picked = new Set(Array.from({ length: 20 }, () => b.pick()!.id));
     expect([...picked]).toEqual(['up']);
     for (let i = 0; i < 2; i++) b.report('up', { ok: false, latencyMs: 3, status: 502 });

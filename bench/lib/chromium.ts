@@ -19,7 +19,9 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Chromium with a fresh profile (launchPersistentContext is how Playwright takes a user data dir). */
-export async function launchChromium(options: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  options: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {},
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'hm-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -50,7 +52,22 @@ export interface MainThreadTime {
   elapsedMs: number;
 }
 
-const KINDS = ['FunctionCall', 'TimerFire', 'EventDispatch', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'Commit', 'MinorGC', 'MajorGC', 'ParseHTML', 'EvaluateScript', 'v8.compile'];
+const KINDS = [
+  'FunctionCall',
+  'TimerFire',
+  'EventDispatch',
+  'UpdateLayoutTree',
+  'Layout',
+  'PrePaint',
+  'Paint',
+  'Layerize',
+  'Commit',
+  'MinorGC',
+  'MajorGC',
+  'ParseHTML',
+  'EvaluateScript',
+  'v8.compile',
+];
 
 interface TraceEvent {
   name: string;

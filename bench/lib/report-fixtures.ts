@@ -48,10 +48,29 @@ function incidentsOf(random: () => number, start: number, end: number, perDay: n
   return out;
 }
 
-function transitionsOf(level: 'check' | 'instance', service: string, instance: string, checkId: string, first: number, incidents: Array<[number, number]>): TransitionRecord[] {
-  const out: TransitionRecord[] = [{ level, checkId, service, instance, from: 'UNKNOWN', to: 'HEALTHY', reason: level === 'check' ? 'ok' : 'rollup', output: 'up', at: first }];
+function transitionsOf(
+  level: 'check' | 'instance',
+  service: string,
+  instance: string,
+  checkId: string,
+  first: number,
+  incidents: Array<[number, number]>,
+): TransitionRecord[] {
+  const out: TransitionRecord[] = [
+    { level, checkId, service, instance, from: 'UNKNOWN', to: 'HEALTHY', reason: level === 'check' ? 'ok' : 'rollup', output: 'up', at: first },
+  ];
   for (const [a, b] of incidents) {
-    out.push({ level, checkId, service, instance, from: 'HEALTHY', to: 'UNHEALTHY', reason: level === 'check' ? 'timeout' : 'rollup', output: 'timed out after 2000 ms', at: a });
+    out.push({
+      level,
+      checkId,
+      service,
+      instance,
+      from: 'HEALTHY',
+      to: 'UNHEALTHY',
+      reason: level === 'check' ? 'timeout' : 'rollup',
+      output: 'timed out after 2000 ms',
+      at: a,
+    });
     out.push({ level, checkId, service, instance, from: 'UNHEALTHY', to: 'HEALTHY', reason: level === 'check' ? 'ok' : 'rollup', output: 'up', at: b });
   }
   return out;
@@ -59,8 +78,19 @@ function transitionsOf(level: 'check' | 'instance', service: string, instance: s
 
 /** A service's transitions: DEGRADED while any instance is down, UNHEALTHY while more than 2 are. */
 function serviceTransitions(service: string, first: number, all: Array<Array<[number, number]>>): TransitionRecord[] {
-  const edges = all.flatMap((list) => list.flatMap(([a, b]): Array<[number, number]> => [[a, 1], [b, -1]])).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  const out: TransitionRecord[] = [{ level: 'service', checkId: '', service, instance: '', from: 'UNKNOWN', to: 'HEALTHY', reason: 'rollup', output: '', at: first }];
+  const edges = all
+    .flatMap((list) =>
+      list.flatMap(
+        ([a, b]): Array<[number, number]> => [
+          [a, 1],
+          [b, -1],
+        ],
+      ),
+    )
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const out: TransitionRecord[] = [
+    { level: 'service', checkId: '', service, instance: '', from: 'UNKNOWN', to: 'HEALTHY', reason: 'rollup', output: '', at: first },
+  ];
   let down = 0;
   let status: HealthStatus = 'HEALTHY';
   for (const [at, d] of edges) {
@@ -94,7 +124,10 @@ export async function rawFixture(dir: string, log: Log): Promise<string> {
       const incidents = incidentsOf(random, RAW_START, RAW_END, 2);
       const first = RAW_START + 10_000;
       checks.push({ checkId, service, instance, incidents, phase: Math.floor(random() * 10_000) });
-      transitions.push(...transitionsOf('check', service, instance, checkId, first, incidents), ...transitionsOf('instance', service, instance, '', first, incidents));
+      transitions.push(
+        ...transitionsOf('check', service, instance, checkId, first, incidents),
+        ...transitionsOf('instance', service, instance, '', first, incidents),
+      );
       lists.push(incidents);
     }
     transitions.push(...serviceTransitions(service, RAW_START + 10_000, lists));
@@ -152,7 +185,12 @@ export async function yearFixture(dir: string, log: Log): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const random = seeded(11);
   const started = performance.now();
-  const store = await openSqliteStore({ path, writes: 'worker', sortRows: true, retention: { resultsMs: 3650 * DAY, uptimeMs: 3650 * DAY, transitionsMs: 3650 * DAY, hourRollupsMs: 3650 * DAY } });
+  const store = await openSqliteStore({
+    path,
+    writes: 'worker',
+    sortRows: true,
+    retention: { resultsMs: 3650 * DAY, uptimeMs: 3650 * DAY, transitionsMs: 3650 * DAY, hourRollupsMs: 3650 * DAY },
+  });
   const transitions: TransitionRecord[] = [];
   const first: ResultRecord[] = [];
   for (let s = 0; s < 50; s++) {
@@ -165,7 +203,21 @@ export async function yearFixture(dir: string, log: Log): Promise<string> {
       transitions.push(...transitionsOf('instance', service, instance, '', YEAR_START + MIN, incidents));
       lists.push(incidents);
       // One result per check names it in the store (its raw rows are otherwise long gone).
-      first.push({ checkId, service, instance, kind: 'http', status: 'HEALTHY', reason: 'ok', durationMs: 5, observedAt: YEAR_END - MIN, attempts: 1, output: 'HTTP 200', metrics: null, checkScore: 100, instanceScore: 100 });
+      first.push({
+        checkId,
+        service,
+        instance,
+        kind: 'http',
+        status: 'HEALTHY',
+        reason: 'ok',
+        durationMs: 5,
+        observedAt: YEAR_END - MIN,
+        attempts: 1,
+        output: 'HTTP 200',
+        metrics: null,
+        checkScore: 100,
+        instanceScore: 100,
+      });
     }
     transitions.push(...serviceTransitions(service, YEAR_START + MIN, lists));
   }
@@ -190,7 +242,21 @@ export async function yearFixture(dir: string, log: Log): Promise<string> {
       for (const [ref, inst, svc] of refs) {
         const failures = random() < 0.01 ? Math.floor(random() * 30) : 0;
         const mean = 20_000 + Math.floor(random() * 10_000);
-        const row = [360, failures, 2_000, mean * 360, mean * 3, mean * 10, 360 - failures, 0, failures, 0, failures ? 0 : 100, (360 - failures) * 100, 360] as const;
+        const row = [
+          360,
+          failures,
+          2_000,
+          mean * 360,
+          mean * 3,
+          mean * 10,
+          360 - failures,
+          0,
+          failures,
+          0,
+          failures ? 0 : 100,
+          (360 - failures) * 100,
+          360,
+        ] as const;
         insCheck.run(ref, bucket, ...row);
         insGroup.run(1, inst, bucket, ...row);
         const agg = services.get(svc) ?? [0, 0, Infinity, 0, 0, 0];
@@ -203,7 +269,24 @@ export async function yearFixture(dir: string, log: Log): Promise<string> {
         services.set(svc, agg);
       }
       for (const [svc, [count, failures, min, sum, p95, max]] of services) {
-        insGroup.run(2, svc, bucket, count!, failures!, min!, sum!, p95!, max!, count! - failures!, 0, failures!, 0, failures ? 0 : 100, (count! - failures!) * 100, count!);
+        insGroup.run(
+          2,
+          svc,
+          bucket,
+          count!,
+          failures!,
+          min!,
+          sum!,
+          p95!,
+          max!,
+          count! - failures!,
+          0,
+          failures!,
+          0,
+          failures ? 0 : 100,
+          (count! - failures!) * 100,
+          count!,
+        );
       }
     }
   });

@@ -67,7 +67,17 @@ function serviceTimeline(service: string, instances: TransitionRecord[][]): Tran
     for (const d of down.values()) if (d) n++;
     const next: HealthStatus = n > 2 ? 'UNHEALTHY' : n > 0 ? 'DEGRADED' : 'HEALTHY';
     if (next !== status) {
-      out.push({ level: 'service', checkId: '', service, instance: '', from: status, to: next, reason: 'rollup', output: `${service}/${t.instance}`, at: t.at });
+      out.push({
+        level: 'service',
+        checkId: '',
+        service,
+        instance: '',
+        from: status,
+        to: next,
+        reason: 'rollup',
+        output: `${service}/${t.instance}`,
+        at: t.at,
+      });
       status = next;
     }
   }

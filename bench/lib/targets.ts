@@ -59,10 +59,7 @@ http {
 }
 
 /** blackbox_exporter with an http_2xx and a tcp_connect module. */
-export async function startBlackbox(
-  dir: string,
-  bin = process.env.BLACKBOX_BIN ?? '/usr/bin/prometheus-blackbox-exporter',
-): Promise<Running> {
+export async function startBlackbox(dir: string, bin = process.env.BLACKBOX_BIN ?? '/usr/bin/prometheus-blackbox-exporter'): Promise<Running> {
   const port = await freePort();
   const conf = join(dir, 'blackbox.yml');
   writeFileSync(
@@ -82,11 +79,7 @@ modules:
       preferred_ip_protocol: ip4
 `,
   );
-  const child = startChild('blackbox_exporter', bin, [
-    `--config.file=${conf}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ]);
+  const child = startChild('blackbox_exporter', bin, [`--config.file=${conf}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
   await waitForPort(child, port);
   return { child, port, version: versionOf(bin, ['--version']) };
 }

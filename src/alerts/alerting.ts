@@ -177,7 +177,9 @@ export function createAlerting(options: AlertingOptions): Alerting {
     journal,
     sink: {
       enqueue(notification, notifiers) {
-        outbox.enqueue(notification, notifiers).catch((err: unknown) => logger.error({ err: (err as Error).message, notification: notification.id }, 'alerts: cannot store a notification'));
+        outbox
+          .enqueue(notification, notifiers)
+          .catch((err: unknown) => logger.error({ err: (err as Error).message, notification: notification.id }, 'alerts: cannot store a notification'));
       },
     },
   });
@@ -208,7 +210,13 @@ export function createAlerting(options: AlertingOptions): Alerting {
       const after = f.cursor ? decodeCursor(f.cursor) : null;
       const items = engine
         .records()
-        .filter((a) => (!f.state || f.state.includes(a.state)) && (!f.level || f.level.includes(a.level)) && (!f.rule || a.rule === f.rule) && (!f.service || a.labels.service === f.service))
+        .filter(
+          (a) =>
+            (!f.state || f.state.includes(a.state)) &&
+            (!f.level || f.level.includes(a.level)) &&
+            (!f.rule || a.rule === f.rule) &&
+            (!f.service || a.labels.service === f.service),
+        )
         .sort((a, b) => b.activeSince - a.activeSince || a.id.localeCompare(b.id))
         .filter((a) => !after || a.activeSince < after.at || (a.activeSince === after.at && a.id > after.id));
       const page = items.slice(0, f.limit);
@@ -224,7 +232,16 @@ export function createAlerting(options: AlertingOptions): Alerting {
     async createSilence(s) {
       const now = clock.now();
       if (s.end <= (s.start ?? now)) throw new UsageError('end: must be after start (and in the future)');
-      const silence: Silence = { id: randomId(random).slice(0, 16), matchers: s.matchers, start: s.start ?? null, end: s.end, comment: s.comment ?? '', createdBy: s.createdBy ?? 'api', createdAt: now, source: 'api' };
+      const silence: Silence = {
+        id: randomId(random).slice(0, 16),
+        matchers: s.matchers,
+        start: s.start ?? null,
+        end: s.end,
+        comment: s.comment ?? '',
+        createdBy: s.createdBy ?? 'api',
+        createdAt: now,
+        source: 'api',
+      };
       await store.putSilence(silence);
       silences.add(silence);
       notifications.silencesChanged();
@@ -244,7 +261,13 @@ export function createAlerting(options: AlertingOptions): Alerting {
         stats.map(async (s) => ({
           ...s,
           kind: config.notifiers[s.notifier]?.kind ?? 'unknown',
-          deadLetters: (await store.deadLetters({ notifier: s.notifier, limit: 20 })).map((r) => ({ id: r.id, notification: r.notification.id, attempts: r.attempts, lastError: r.lastError, createdAt: r.createdAt })),
+          deadLetters: (await store.deadLetters({ notifier: s.notifier, limit: 20 })).map((r) => ({
+            id: r.id,
+            notification: r.notification.id,
+            attempts: r.attempts,
+            lastError: r.lastError,
+            createdAt: r.createdAt,
+          })),
         })),
       );
     },
@@ -253,7 +276,9 @@ export function createAlerting(options: AlertingOptions): Alerting {
   // Delivered and dead rows are kept `keep_delivered` for the API and then dropped, checked hourly.
   let pruneTimer: ReturnType<Clock['setTimeout']> | undefined;
   const prune = (): void => {
-    store.pruneOutbox(clock.now() - config.outbox.keep_delivered).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'alerts: cannot prune the outbox'));
+    store
+      .pruneOutbox(clock.now() - config.outbox.keep_delivered)
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'alerts: cannot prune the outbox'));
     pruneTimer = clock.setTimeout(prune, PRUNE_EVERY_MS);
   };
 

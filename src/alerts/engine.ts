@@ -164,7 +164,15 @@ export class AlertEngine implements AlertInput, AlertIndex {
       }
       if (!found || this.byId.has(record.id)) continue;
       const subject = subjectKeyOfLabels(record.labels);
-      const entry: Entry = { record, condition: record.state === 'firing', clearedAt: null, rule: found.rule, key: `${found.index}|${subject}`, index: found.index, subject };
+      const entry: Entry = {
+        record,
+        condition: record.state === 'firing',
+        clearedAt: null,
+        rule: found.rule,
+        key: `${found.index}|${subject}`,
+        index: found.index,
+        subject,
+      };
       this.remember(entry);
       if (record.state === 'firing') this.setFiring(entry, true);
       else if (record.state === 'resolved') this.resolvedOrder.add(record.id);

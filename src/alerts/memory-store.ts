@@ -67,7 +67,8 @@ export class MemoryAlertStore implements AlertStore {
 
   async nextDue(notifier: string): Promise<number | null> {
     let next: number | null = null;
-    for (const r of this.rows.values()) if (r.notifier === notifier && r.state === 'pending' && (next === null || r.nextAttemptAt < next)) next = r.nextAttemptAt;
+    for (const r of this.rows.values())
+      if (r.notifier === notifier && r.state === 'pending' && (next === null || r.nextAttemptAt < next)) next = r.nextAttemptAt;
     return next;
   }
 

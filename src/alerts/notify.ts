@@ -176,7 +176,12 @@ export class Notifications {
     };
     for (const item of items) {
       const entry = this.deps.alerts.get(item.alertId)!;
-      this.deps.journal.note(entry.record, { at: now, type: 'queued', notification: notification.id, detail: `${item.event} to ${group.rule.routing.notify.join(', ')}` });
+      this.deps.journal.note(entry.record, {
+        at: now,
+        type: 'queued',
+        notification: notification.id,
+        detail: `${item.event} to ${group.rule.routing.notify.join(', ')}`,
+      });
     }
     this.deps.sink.enqueue(notification, group.rule.routing.notify);
     this.schedule(group);
@@ -215,7 +220,8 @@ export class Notifications {
     }
     const mute = this.deps.silences.muted(record.labels, now);
     if (mute) {
-      if (!this.muted.has(record.id)) journal.note(record, { at: now, type: 'silenced', detail: `${mute.kind} ${mute.id} until ${new Date(mute.until).toISOString()}` });
+      if (!this.muted.has(record.id))
+        journal.note(record, { at: now, type: 'silenced', detail: `${mute.kind} ${mute.id} until ${new Date(mute.until).toISOString()}` });
       this.muted.add(record.id);
       this.armMuteTimer(now);
       return null;
@@ -232,7 +238,8 @@ export class Notifications {
     const out: NotificationItem['dependents'] = [];
     for (const id of this.folded.get(root.id) ?? []) {
       const record = this.deps.alerts.get(id)?.record;
-      if (record && record.foldedInto === root.id && record.state === 'firing') out.push({ alertId: record.id, service: record.labels.service ?? '', rule: record.rule });
+      if (record && record.foldedInto === root.id && record.state === 'firing')
+        out.push({ alertId: record.id, service: record.labels.service ?? '', rule: record.rule });
     }
     return out;
   }
@@ -319,6 +326,9 @@ export function notificationId(now: number, random: Random): string {
 /** 128 random bits as 32 hex digits, from the injected Random. */
 export function randomId(random: Random): string {
   let out = '';
-  for (let i = 0; i < 4; i++) out += Math.floor(random() * 0x1_0000_0000).toString(16).padStart(8, '0');
+  for (let i = 0; i < 4; i++)
+    out += Math.floor(random() * 0x1_0000_0000)
+      .toString(16)
+      .padStart(8, '0');
   return out;
 }

@@ -85,7 +85,17 @@ export class Outbox {
     const now = this.o.clock.now();
     const rows: OutboxRow[] = notifiers
       .filter((n) => this.lanes.has(n))
-      .map((notifier) => ({ id: `${notification.id}:${notifier}`, notifier, notification, state: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now, deliveredAt: null, lastError: null }));
+      .map((notifier) => ({
+        id: `${notification.id}:${notifier}`,
+        notifier,
+        notification,
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+        createdAt: now,
+        deliveredAt: null,
+        lastError: null,
+      }));
     await this.o.store.enqueue(rows);
     for (const r of rows) this.kick(this.lanes.get(r.notifier)!);
   }
@@ -225,10 +235,13 @@ export class Outbox {
     if (lane.timer !== undefined && lane.timerAt <= at) return;
     if (lane.timer !== undefined) this.o.clock.clearTimeout(lane.timer);
     lane.timerAt = at;
-    lane.timer = this.o.clock.setTimeout(() => {
-      lane.timer = undefined;
-      lane.timerAt = Infinity;
-      this.kick(lane);
-    }, Math.max(0, at - this.o.clock.now()));
+    lane.timer = this.o.clock.setTimeout(
+      () => {
+        lane.timer = undefined;
+        lane.timerAt = Infinity;
+        this.kick(lane);
+      },
+      Math.max(0, at - this.o.clock.now()),
+    );
   }
 }

@@ -35,11 +35,17 @@ export class Remediation {
     if (!action) return;
     const now = this.clock.now();
     if (record.lastRemediationAt !== null && now - record.lastRemediationAt < action.min_interval) {
-      this.journal.note(record, { at: now, type: 'remediation', detail: `skipped: ran ${Math.round(now - record.lastRemediationAt)} ms ago (min_interval ${action.min_interval} ms)` });
+      this.journal.note(record, {
+        at: now,
+        type: 'remediation',
+        detail: `skipped: ran ${Math.round(now - record.lastRemediationAt)} ms ago (min_interval ${action.min_interval} ms)`,
+      });
       return;
     }
     record.lastRemediationAt = now;
-    const argv = action.command.map((a) => a.replace(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g, (m, name: string) => (name === 'level' ? record.level : (record.labels[name] ?? m))));
+    const argv = action.command.map((a) =>
+      a.replace(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g, (m, name: string) => (name === 'level' ? record.level : (record.labels[name] ?? m))),
+    );
     const program = argv[0]!;
     this.journal.note(record, { at: now, type: 'remediation', detail: `started ${basename(program)}` });
     const ac = new AbortController();

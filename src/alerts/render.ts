@@ -21,7 +21,11 @@ export function itemLine(item: NotificationItem): string {
   let line = `${EVENT_WORD[item.event]} [${item.level}] ${item.rule} ${subject}: ${what}`;
   if (item.event === 'flapping') line += ' (flapping: further notifications paused until it is stable)';
   if (item.event === 'stable') line += ` (stable again; now ${item.state})`;
-  if (item.dependents.length) line += `. ${rootCauseSentence(item.labels.service ?? item.rule, item.dependents.map((d) => d.service))}`;
+  if (item.dependents.length)
+    line += `. ${rootCauseSentence(
+      item.labels.service ?? item.rule,
+      item.dependents.map((d) => d.service),
+    )}`;
   return line;
 }
 
@@ -31,7 +35,11 @@ export function notificationTitle(items: readonly NotificationItem[], status: No
   if (!first) return 'no alerts';
   const firing = items.filter((i) => i.state === 'firing').length;
   const root = items.find((i) => i.dependents.length > 0 && i.state === 'firing');
-  if (root) return rootCauseSentence(root.labels.service ?? root.rule, root.dependents.map((d) => d.service));
+  if (root)
+    return rootCauseSentence(
+      root.labels.service ?? root.rule,
+      root.dependents.map((d) => d.service),
+    );
   if (items.length === 1) return itemLine(first);
   return `[${status.toUpperCase()}${firing ? `:${firing}` : ''}] ${items.length} alerts: ${[...new Set(items.map((i) => i.rule))].join(', ')}`;
 }

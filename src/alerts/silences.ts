@@ -87,7 +87,16 @@ export class SilenceBook {
   constructor(config: { silences: readonly SilenceConfig[]; maintenance: readonly MaintenanceConfig[] }, now: number) {
     this.windows = config.maintenance.map(windowOf);
     config.silences.forEach((s, i) => {
-      this.add({ id: s.id ?? `config-${i}`, matchers: s.matchers, start: s.start ?? null, end: s.end, comment: s.comment, createdBy: s.created_by, createdAt: now, source: 'config' });
+      this.add({
+        id: s.id ?? `config-${i}`,
+        matchers: s.matchers,
+        start: s.start ?? null,
+        end: s.end,
+        comment: s.comment,
+        createdBy: s.created_by,
+        createdAt: now,
+        source: 'config',
+      });
     });
   }
 

@@ -76,7 +76,8 @@ export class RowParser {
     const rawTime = unquote(s.slice(0, comma).trim());
     const rawValue = unquote(s.slice(comma + 1, end < 0 ? s.length : end).trim());
     const t = parseTimestamp(rawTime);
-    if (t === null || !Number.isFinite(t)) return { line, message: `timestamp ${quote(rawTime)} is not ISO 8601, YYYY-MM-DD HH:MM:SS or epoch seconds/milliseconds` };
+    if (t === null || !Number.isFinite(t))
+      return { line, message: `timestamp ${quote(rawTime)} is not ISO 8601, YYYY-MM-DD HH:MM:SS or epoch seconds/milliseconds` };
     if (!NUMBER.test(rawValue)) return { line, message: `value ${quote(rawValue)} is not a number` };
     const value = Number(rawValue);
     if (!Number.isFinite(value)) return { line, message: `value ${quote(rawValue)} is not a finite number` };

@@ -149,7 +149,8 @@ export class SeriesAnalyzer {
       stddev: this.welford.stddev,
       ewmaMean: this.ewma.mean,
       ewmaStddev: this.ewma.stddev,
-      quantiles: this.sketch && this.sketch.count > 0 ? { p50: this.sketch.quantile(0.5), p95: this.sketch.quantile(0.95), p99: this.sketch.quantile(0.99) } : null,
+      quantiles:
+        this.sketch && this.sketch.count > 0 ? { p50: this.sketch.quantile(0.5), p95: this.sketch.quantile(0.95), p99: this.sketch.quantile(0.99) } : null,
       trend: trendOf(t, y, { ...this.options.trend, polarity: this.options.polarity }),
       forecast: forecastOf(t, y, this.options.threshold === undefined ? {} : { threshold: this.options.threshold }),
       anomaly: this.anomaly(),

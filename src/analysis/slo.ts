@@ -89,11 +89,17 @@ export function burnRate(good: number, total: number, objective: number): number
  * longest window needed. Throws RangeError for an objective outside (0, 1)
  * or a window shorter than one bucket.
  */
-export async function evaluateSlo(spec: SloSpec, source: GoodTotalSource, clock: Clock, conditions: readonly BurnCondition[] = WORKBOOK_CONDITIONS): Promise<SloStatus> {
+export async function evaluateSlo(
+  spec: SloSpec,
+  source: GoodTotalSource,
+  clock: Clock,
+  conditions: readonly BurnCondition[] = WORKBOOK_CONDITIONS,
+): Promise<SloStatus> {
   if (!(spec.objective > 0 && spec.objective < 1)) throw new RangeError(`objective must be in (0, 1), got ${spec.objective}`);
   const windows = [spec.windowMs, ...conditions.flatMap((c) => [c.longMs, c.shortMs])];
   const shortest = Math.min(...windows);
-  if (shortest < source.bucketMs) throw new RangeError(`a ${shortest / MIN} min window needs buckets of at most that length; the source's are ${source.bucketMs / MIN} min`);
+  if (shortest < source.bucketMs)
+    throw new RangeError(`a ${shortest / MIN} min window needs buckets of at most that length; the source's are ${source.bucketMs / MIN} min`);
   const now = clock.now();
   const longest = Math.max(...windows);
   const buckets = await source.buckets(now - longest, now);

@@ -140,10 +140,7 @@ export function trendOf(t: ArrayLike<number>, y: ArrayLike<number>, options: Tre
  * and a change of at least `minChange` of the level; otherwise `volatile` when
  * the residuals swing widely, `stable` when they do not.
  */
-export function classify(
-  trend: Pick<Trend, 'confidence' | 'change' | 'median' | 'residualSigma'>,
-  options: TrendOptions,
-): TrendDirection {
+export function classify(trend: Pick<Trend, 'confidence' | 'change' | 'median' | 'residualSigma'>, options: TrendOptions): TrendDirection {
   const needed = options.confidence ?? TREND_DEFAULTS.confidence;
   const minChange = options.minChange ?? TREND_DEFAULTS.minChange;
   const volatileCv = options.volatileCv ?? TREND_DEFAULTS.volatileCv;

@@ -127,7 +127,10 @@ export class FollowFeed {
     } catch (err) {
       if (!this.stopped) {
         this.lastError = `${service}: ${(err as Error).message}`;
-        this.options.logger.warn({ service, url: this.base, err: (err as Error).message }, 'cannot read instances from the followed daemon; keeping the last known ones');
+        this.options.logger.warn(
+          { service, url: this.base, err: (err as Error).message },
+          'cannot read instances from the followed daemon; keeping the last known ones',
+        );
       }
       return undefined;
     }
@@ -164,7 +167,10 @@ export class FollowFeed {
       this.connected = false;
       if (this.stopped) return;
       this.lastError = (err as Error).message;
-      this.options.logger.warn({ url: this.base, err: (err as Error).message, retryMs: this.backoffMs }, 'event stream of the followed daemon lost; reconnecting');
+      this.options.logger.warn(
+        { url: this.base, err: (err as Error).message, retryMs: this.backoffMs },
+        'event stream of the followed daemon lost; reconnecting',
+      );
       this.reconnectTimer = this.options.clock.setTimeout(() => void this.stream(), this.backoffMs);
       this.backoffMs = Math.min(this.backoffMs * 2, 10_000);
     }

@@ -80,7 +80,14 @@ export interface OutlierExplanation {
 
 /** Event delivered to `onChange`. */
 export type OutlierChange =
-  | { readonly type: 'eject'; readonly id: string; readonly detector: OutlierDetector; readonly figures: EjectionFigures; readonly at: number; readonly returnsAt: number }
+  | {
+      readonly type: 'eject';
+      readonly id: string;
+      readonly detector: OutlierDetector;
+      readonly figures: EjectionFigures;
+      readonly at: number;
+      readonly returnsAt: number;
+    }
   | { readonly type: 'uneject'; readonly id: string; readonly cause: 'time' | 'active_healthy' | 'removed'; readonly at: number };
 
 /** Options of {@link OutlierDetection}. */
@@ -349,7 +356,12 @@ export class OutlierDetection {
         for (const [id, h] of sample) {
           const pct = (100 * h.failures) / h.requests;
           if (pct >= fp.threshold && !verdicts.some((v) => v.id === id)) {
-            verdicts.push({ id, h, detector: 'failure_percentage', figures: { failurePercentage: pct, threshold: fp.threshold, requests: h.requests, hosts: sample.length } });
+            verdicts.push({
+              id,
+              h,
+              detector: 'failure_percentage',
+              figures: { failurePercentage: pct, threshold: fp.threshold, requests: h.requests, hosts: sample.length },
+            });
           }
         }
       }
@@ -377,7 +389,6 @@ export class OutlierDetection {
     }
     this.earliestReturn = earliest;
   }
-
 
   private host(id: string): HostMonitor {
     const h = this.hosts.get(id);

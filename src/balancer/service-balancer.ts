@@ -43,7 +43,15 @@ export interface UpstreamMember {
 /** What the balancer tells its owner (metrics, adaptive intervals, logs). */
 export type BalancerEvent =
   | { readonly type: 'outlier'; readonly service: string; readonly change: OutlierChange }
-  | { readonly type: 'breaker'; readonly service: string; readonly id: string; readonly from: BreakerState['kind']; readonly to: BreakerState['kind']; readonly at: number; readonly figures?: Record<string, number> }
+  | {
+      readonly type: 'breaker';
+      readonly service: string;
+      readonly id: string;
+      readonly from: BreakerState['kind'];
+      readonly to: BreakerState['kind'];
+      readonly at: number;
+      readonly figures?: Record<string, number>;
+    }
   | { readonly type: 'panic'; readonly service: string; readonly panic: boolean; readonly healthyShare: number; readonly at: number }
   /** Real traffic to `id` has succeeded `streak` times in a row (healthy), or failed after such a streak. */
   | { readonly type: 'passive'; readonly service: string; readonly id: string; readonly healthy: boolean; readonly at: number };
@@ -191,8 +199,16 @@ export class ServiceBalancer implements UpstreamBalancer {
             maxEjectionPercent: o.max_ejection_percent,
             consecutive5xx: o.consecutive_5xx,
             consecutiveGatewayFailure: o.consecutive_gateway_failure,
-            successRate: o.success_rate && { minimumHosts: o.success_rate.minimum_hosts, requestVolume: o.success_rate.request_volume, stdevFactor: o.success_rate.stdev_factor },
-            failurePercentage: o.failure_percentage && { threshold: o.failure_percentage.threshold, minimumHosts: o.failure_percentage.minimum_hosts, requestVolume: o.failure_percentage.request_volume },
+            successRate: o.success_rate && {
+              minimumHosts: o.success_rate.minimum_hosts,
+              requestVolume: o.success_rate.request_volume,
+              stdevFactor: o.success_rate.stdev_factor,
+            },
+            failurePercentage: o.failure_percentage && {
+              threshold: o.failure_percentage.threshold,
+              minimumHosts: o.failure_percentage.minimum_hosts,
+              requestVolume: o.failure_percentage.request_volume,
+            },
             unejectOnActiveHealthy: o.uneject_on_active_healthy,
           },
           onChange: this.onOutlierChange,
@@ -486,11 +502,14 @@ export class ServiceBalancer implements UpstreamBalancer {
     let ramping = false;
     for (const st of this.members.values()) if (st.inRotation && this.rampFactor(st, now) < 1) ramping = true;
     if (!ramping) return;
-    this.rampTimer = this.clock.setTimeout(() => {
-      this.rampTimer = undefined;
-      this.picker.reweight();
-      this.armRamp(this.clock.now());
-    }, Math.max(50, this.config.slow_start.window / 20));
+    this.rampTimer = this.clock.setTimeout(
+      () => {
+        this.rampTimer = undefined;
+        this.picker.reweight();
+        this.armRamp(this.clock.now());
+      },
+      Math.max(50, this.config.slow_start.window / 20),
+    );
   }
 
   // --- breakers --------------------------------------------------------------
@@ -513,7 +532,15 @@ export class ServiceBalancer implements UpstreamBalancer {
         if (!st || st.breaker === null) return;
         const wasOpen = st.breakerKind === 'open';
         st.breakerKind = change.to.kind;
-        this.onEvent({ type: 'breaker', service: this.service, id, from: change.from.kind, to: change.to.kind, at: change.at, ...(change.figures ? { figures: change.figures } : {}) });
+        this.onEvent({
+          type: 'breaker',
+          service: this.service,
+          id,
+          from: change.from.kind,
+          to: change.to.kind,
+          at: change.at,
+          ...(change.figures ? { figures: change.figures } : {}),
+        });
         // Open ↔ not open changes who may be picked.
         if (wasOpen !== (change.to.kind === 'open')) this.rebuild();
       },
@@ -536,10 +563,13 @@ export class ServiceBalancer implements UpstreamBalancer {
     if (this.breakerTimer) this.clock.clearTimeout(this.breakerTimer.handle);
     this.breakerTimer = undefined;
     if (earliest === Infinity) return;
-    const handle = this.clock.setTimeout(() => {
-      this.breakerTimer = undefined;
-      this.rebuild();
-    }, Math.max(0, earliest - this.clock.now()));
+    const handle = this.clock.setTimeout(
+      () => {
+        this.breakerTimer = undefined;
+        this.rebuild();
+      },
+      Math.max(0, earliest - this.clock.now()),
+    );
     this.breakerTimer = { handle, at: earliest };
   }
 

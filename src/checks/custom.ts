@@ -127,10 +127,7 @@ class WorkerCustomRunner implements CheckRunner {
       case 'clone':
         return outcome.unknown('custom_failed', clip(`returned a value that cannot leave the worker: ${reply.message}`));
       case 'memory_limit':
-        return outcome.unknown(
-          'memory_limit',
-          `worker ran out of memory (memory_limit_mb ${this.memoryLimitMb}); it was replaced`,
-        );
+        return outcome.unknown('memory_limit', `worker ran out of memory (memory_limit_mb ${this.memoryLimitMb}); it was replaced`);
       case 'crashed':
         return outcome.unknown('custom_crashed', clip(reply.message));
       case 'spawn_failed':
@@ -139,9 +136,7 @@ class WorkerCustomRunner implements CheckRunner {
         const took = formatMs(clock.now() - t0);
         return outcome.unhealthy(
           'timeout',
-          reply.phase === 'running'
-            ? `timed out after ${took}; its worker was terminated`
-            : `timed out after ${took} ${reply.phase}`,
+          reply.phase === 'running' ? `timed out after ${took}; its worker was terminated` : `timed out after ${took} ${reply.phase}`,
         );
       }
       case 'closed':
@@ -171,9 +166,7 @@ const ABORTED_BEFORE_START = outcome.unhealthy('timeout', 'aborted before start'
  * cannot be stopped at all and freezes the whole process: code that might do
  * so belongs in a module run by a `custom` check, in a worker thread.
  */
-export function inProcessCheck(
-  fn: (ctx: { signal: AbortSignal }) => Promise<CustomCheckReturn> | CustomCheckReturn,
-): CheckRunner {
+export function inProcessCheck(fn: (ctx: { signal: AbortSignal }) => Promise<CustomCheckReturn> | CustomCheckReturn): CheckRunner {
   if (typeof fn !== 'function') throw new TypeError('inProcessCheck needs a function');
   return new InProcessRunner(fn);
 }
@@ -280,9 +273,7 @@ function judgeReturn(value: unknown): ProbeOutcome {
   const v = value as Record<string, unknown>;
   const status = typeof v.status === 'string' ? STATUSES.get(v.status) : undefined;
   if (status === undefined) {
-    return badShape(
-      `returned status ${describeValue(v.status)} (use HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN, pass, warn or fail)`,
-    );
+    return badShape(`returned status ${describeValue(v.status)} (use HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN, pass, warn or fail)`);
   }
   const out = v.output;
   if (out !== undefined && typeof out !== 'string') return badShape(`returned output ${describeValue(out)}, not a string`);

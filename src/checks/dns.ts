@@ -285,12 +285,7 @@ class DnsProbe {
     const plan = runner.plan;
     // cancel() ends every query of the resolver: only do it when this probe's is the only one.
     const alone = runner.inflight === 1;
-    this.finish(
-      outcome.unhealthy(
-        'timeout',
-        `timed out after ${formatMs(elapsed)} ${this.phase} (${plan.type} ${plan.name} @ ${plan.server.text})`,
-      ),
-    );
+    this.finish(outcome.unhealthy('timeout', `timed out after ${formatMs(elapsed)} ${this.phase} (${plan.type} ${plan.name} @ ${plan.server.text})`));
     if (alone) runner.resolver.cancel();
   }
 
@@ -308,9 +303,7 @@ class DnsProbe {
     const head = `${plural(answers.length, plan.type)} for ${plan.name}`;
     const after = plan.degradedAfterMs;
     if (after !== undefined && latency > after) {
-      this.finish(
-        outcome.degraded('slow', `${head} in ${formatMs(latency)}, over degraded_after ${formatMs(after)}: ${list}`, metrics),
-      );
+      this.finish(outcome.degraded('slow', `${head} in ${formatMs(latency)}, over degraded_after ${formatMs(after)}: ${list}`, metrics));
     } else {
       this.finish(outcome.healthy(`${head} in ${formatMs(latency)}: ${list}`, metrics));
     }
@@ -422,12 +415,7 @@ export interface SrvTarget {
  *
  * @param timeoutMs limit of the query in ms (default 5000)
  */
-export async function resolveSrv(
-  server: string,
-  name: string,
-  signal?: AbortSignal,
-  timeoutMs = 5000,
-): Promise<SrvTarget[]> {
+export async function resolveSrv(server: string, name: string, signal?: AbortSignal, timeoutMs = 5000): Promise<SrvTarget[]> {
   signal?.throwIfAborted();
   const target = parseServer(server);
   const resolver = createResolver(timeoutMs);

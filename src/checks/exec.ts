@@ -42,11 +42,7 @@ interface ExecPlan {
 export const execCheck: CheckFactory<ExecCheckConfig> = (spec) => new ExecCheckRunner(compilePlan(spec));
 
 /** The environment a command gets: PATH, HOME and LANG (or everything), then `env` over it. */
-export function commandEnv(
-  parent: NodeJS.ProcessEnv,
-  inherit: boolean,
-  extra: Readonly<Record<string, string>>,
-): NodeJS.ProcessEnv {
+export function commandEnv(parent: NodeJS.ProcessEnv, inherit: boolean, extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   if (inherit) {
     Object.assign(env, parent);

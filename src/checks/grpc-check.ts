@@ -93,11 +93,7 @@ class CheckProbe implements CallListener {
     const after = plan.degradedAfterMs;
     this.finish(
       after !== undefined && latency > after
-        ? outcome.degraded(
-            'slow',
-            `${served.output} in ${formatMs(latency)}, over degraded_after ${formatMs(after)}`,
-            served.metrics,
-          )
+        ? outcome.degraded('slow', `${served.output} in ${formatMs(latency)}, over degraded_after ${formatMs(after)}`, served.metrics)
         : outcome.healthy(`${served.output} in ${formatMs(latency)}`, served.metrics),
     );
   }

@@ -217,9 +217,7 @@ class WatchWaiter {
     if (this.done) return;
     this.runner.forget(this);
     const elapsed = this.clock.now() - this.t0;
-    this.settle(
-      outcome.unhealthy('timeout', `no Watch status within ${formatMs(elapsed)} (${this.runner.conn.plan.target})`),
-    );
+    this.settle(outcome.unhealthy('timeout', `no Watch status within ${formatMs(elapsed)} (${this.runner.conn.plan.target})`));
   }
 }
 

@@ -108,13 +108,7 @@ export abstract class ProbeBase extends LazyAbortProbe {
     }
     const latency = this.clock.now() - this.t0;
     if (plan.degradedAfterMs !== undefined && latency > plan.degradedAfterMs) {
-      this.finish(
-        outcome.degraded(
-          'slow',
-          `HTTP ${status} in ${formatMs(latency)}, over degraded_after ${formatMs(plan.degradedAfterMs)}`,
-          metrics,
-        ),
-      );
+      this.finish(outcome.degraded('slow', `HTTP ${status} in ${formatMs(latency)}, over degraded_after ${formatMs(plan.degradedAfterMs)}`, metrics));
       return;
     }
     this.finish(outcome.healthy(`HTTP ${status} in ${formatMs(latency)}`, metrics));

@@ -137,10 +137,7 @@ export function compilePlan(spec: CheckSpec<HttpCheckConfig>): HttpPlan {
     followRedirects: c.follow_redirects,
     armDelayMs: armDelayMs(timeoutMs),
     // Redirects stay on undici: a hop may change origin or scheme, and they are rare in health checks.
-    lean:
-      !reuse && url.protocol === 'http:' && c.follow_redirects === 0
-        ? compileHttp1Target(url, c.method, headers, body)
-        : null,
+    lean: !reuse && url.protocol === 'http:' && c.follow_redirects === 0 ? compileHttp1Target(url, c.method, headers, body) : null,
   };
 }
 
@@ -210,10 +207,6 @@ function compileConditions(eb: HttpCheckConfig['expect_body']): BodyConditions |
     regex: eb.regex !== undefined ? new RegExp(eb.regex) : undefined,
     json,
   };
-  const any =
-    conditions.contains !== undefined ||
-    conditions.notContains !== undefined ||
-    conditions.regex !== undefined ||
-    json.length > 0;
+  const any = conditions.contains !== undefined || conditions.notContains !== undefined || conditions.regex !== undefined || json.length > 0;
   return any ? conditions : null;
 }

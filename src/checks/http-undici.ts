@@ -205,11 +205,7 @@ class HttpProbe extends ProbeBase implements Dispatcher.DispatchHandler {
     this.phaseText = PHASE_HEADERS;
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (this.done) return;
     this.phaseText = PHASE_BODY;
     if (this.hops < this.plan.followRedirects && REDIRECT_STATUSES.has(statusCode)) {

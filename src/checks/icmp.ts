@@ -47,10 +47,10 @@ export interface PingFailure {
   message: string;
 }
 
-const STATS_RE =
-  /(\d+) packets transmitted, (\d+) (?:packets )?received(?:, \+(\d+) duplicates)?(?:, \+(\d+) corrupted)?(?:, \+(\d+) errors)?/;
+const STATS_RE = /(\d+) packets transmitted, (\d+) (?:packets )?received(?:, \+(\d+) duplicates)?(?:, \+(\d+) corrupted)?(?:, \+(\d+) errors)?/;
 const RTT_RE = /(?:rtt|round-trip) min\/avg\/max(?:\/(?:mdev|stddev))? = ([\d.]+)\/([\d.]+)\/([\d.]+)(?:\/([\d.]+))? ms/;
-const DNS_RE = /Name or service not known|Temporary failure in name resolution|No address associated with hostname|unknown host|Name has no usable address|bad address/i;
+const DNS_RE =
+  /Name or service not known|Temporary failure in name resolution|No address associated with hostname|unknown host|Name has no usable address|bad address/i;
 const UNREACHABLE_RE = /Network is unreachable|No route to host|Cannot assign requested address|Address family for hostname not supported/i;
 
 /**
@@ -197,9 +197,7 @@ class IcmpCheckRunner implements CheckRunner {
   }
 
   run(ctx: RunContext): Promise<ProbeOutcome> {
-    return this.groups.run(this.plan.command, ctx).then(this.judge, (err: unknown) =>
-      outcome.unknown('exec_failed', `ping failed: ${describeError(err)}`),
-    );
+    return this.groups.run(this.plan.command, ctx).then(this.judge, (err: unknown) => outcome.unknown('exec_failed', `ping failed: ${describeError(err)}`));
   }
 
   close(): Promise<void> {
@@ -212,9 +210,7 @@ function judgeEnd(plan: IcmpPlan, end: CommandEnd): ProbeOutcome {
     case 'spawn_failed':
       return outcome.unknown(
         'exec_failed',
-        end.error.code === 'ENOENT'
-          ? 'cannot run ping: not found in PATH (install iputils-ping)'
-          : `cannot run ping: ${describeError(end.error)}`,
+        end.error.code === 'ENOENT' ? 'cannot run ping: not found in PATH (install iputils-ping)' : `cannot run ping: ${describeError(end.error)}`,
       );
     case 'closed':
       return outcome.unknown('aborted', `ping ${plan.target}: check closed while ping ran`);

@@ -18,9 +18,7 @@ import { armDelayMs, formatHostPort, formatMs, LazyAbortProbe, parseHostPort } f
 
 /** Turns the two-character sequences \r \n \t \0 \\ into the bytes they name. */
 export function unescapeBytes(s: string): string {
-  return s.replace(/\\([rnt0\\])/g, (_m, c: string) =>
-    c === 'r' ? '\r' : c === 'n' ? '\n' : c === 't' ? '\t' : c === '0' ? '\0' : '\\',
-  );
+  return s.replace(/\\([rnt0\\])/g, (_m, c: string) => (c === 'r' ? '\r' : c === 'n' ? '\n' : c === 't' ? '\t' : c === '0' ? '\0' : '\\'));
 }
 
 interface TcpPlan {
@@ -184,12 +182,7 @@ class TcpProbe extends LazyAbortProbe {
     if (found) {
       this.pass(`found ${quote(plan.expectText)}`);
     } else if (this.len >= max) {
-      this.finish(
-        outcome.unhealthy(
-          'banner_mismatch',
-          `no ${quote(plan.expectText)} in first ${this.len} bytes: ${preview(this.buf, this.len)}`,
-        ),
-      );
+      this.finish(outcome.unhealthy('banner_mismatch', `no ${quote(plan.expectText)} in first ${this.len} bytes: ${preview(this.buf, this.len)}`));
     }
   }
 
@@ -208,9 +201,7 @@ class TcpProbe extends LazyAbortProbe {
     const latency = this.clock.now() - this.t0;
     const after = this.plan.degradedAfterMs;
     if (after !== undefined && latency > after) {
-      this.finish(
-        outcome.degraded('slow', `${what} in ${formatMs(latency)}, over degraded_after ${formatMs(after)}`),
-      );
+      this.finish(outcome.degraded('slow', `${what} in ${formatMs(latency)}, over degraded_after ${formatMs(after)}`));
     } else {
       this.finish(outcome.healthy(`${what} in ${formatMs(latency)}`));
     }

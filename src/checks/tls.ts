@@ -274,11 +274,7 @@ function judge(plan: TlsPlan, leaf: DetailedPeerCertificate, authError: string |
   }
   const identityError = checkServerIdentity(plan.serverName, leaf);
   if (identityError !== undefined) {
-    return outcome.unhealthy(
-      'cert_hostname',
-      `certificate not valid for ${plan.serverName}: ${identityError.message}; ${summary}`,
-      metrics,
-    );
+    return outcome.unhealthy('cert_hostname', `certificate not valid for ${plan.serverName}: ${identityError.message}; ${summary}`, metrics);
   }
   if (plan.verify) {
     if (authError !== undefined && !TIME_ERRORS.has(authError)) {
@@ -287,11 +283,7 @@ function judge(plan: TlsPlan, leaf: DetailedPeerCertificate, authError: string |
     if (notYetValid >= 0) {
       const c = chain[notYetValid] as PeerCertificate;
       const who = notYetValid === 0 ? 'certificate' : `${roleOf(chain, notYetValid)} ${nameOf(c.subject)}`;
-      return outcome.unhealthy(
-        'cert_untrusted',
-        `${who} not valid before ${isoDate(Date.parse(c.valid_from))}: ${summary}`,
-        metrics,
-      );
+      return outcome.unhealthy('cert_untrusted', `${who} not valid before ${isoDate(Date.parse(c.valid_from))}: ${summary}`, metrics);
     }
   }
   if (minDays <= plan.warnDays) {
@@ -300,8 +292,7 @@ function judge(plan: TlsPlan, leaf: DetailedPeerCertificate, authError: string |
     const text =
       soonest === 0
         ? `certificate expiring (${limit}): ${summary}`
-        : `${which} expires in ${formatDays(minDays)} (${isoDate(soonestNotAfter)}), before the certificate ` +
-          `(${limit}): ${summary}`;
+        : `${which} expires in ${formatDays(minDays)} (${isoDate(soonestNotAfter)}), before the certificate ` + `(${limit}): ${summary}`;
     return critical ? outcome.unhealthy('cert_expiring', text, metrics) : outcome.degraded('cert_expiring', text, metrics);
   }
   return outcome.healthy(summary, metrics);

@@ -45,10 +45,7 @@ export interface TtlRunner extends CheckRunner {
 /** True when the runner is a ttl check's, i.e. takes heartbeats. */
 export function isTtlRunner(runner: CheckRunner): runner is TtlRunner {
   return (
-    typeof runner.heartbeat === 'function' &&
-    typeof runner.onPush === 'function' &&
-    'lastHeartbeat' in runner &&
-    typeof runner.lastHeartbeat === 'function'
+    typeof runner.heartbeat === 'function' && typeof runner.onPush === 'function' && 'lastHeartbeat' in runner && typeof runner.lastHeartbeat === 'function'
   );
 }
 
@@ -151,11 +148,7 @@ class TtlCheckRunner implements TtlRunner {
     const metrics = { heartbeat_age_ms: age };
     // Valid for exactly ttl: at age === ttl it has expired.
     if (age >= this.ttlMs) {
-      return outcome.unhealthy(
-        'ttl_expired',
-        `last heartbeat (${hb.status}) ${formatAge(age)} ago, over ttl ${this.ttlText}`,
-        metrics,
-      );
+      return outcome.unhealthy('ttl_expired', `last heartbeat (${hb.status}) ${formatAge(age)} ago, over ttl ${this.ttlText}`, metrics);
     }
     const text = hb.note !== undefined && hb.note !== '' ? oneLine(hb.note) : `${hb.status} heartbeat ${formatAge(age)} ago`;
     if (hb.status === 'pass') return outcome.healthy(text, metrics);

@@ -292,11 +292,7 @@ export class WorkerPool {
     // The thread is ending on its own; 'exit' follows.
     this.discard(w, false);
     const code = (err as { code?: unknown }).code;
-    job?.finish(
-      code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? MEMORY_LIMIT
-        : { kind: 'crashed', message: `worker died of an uncaught error: ${errorText(err)}` },
-    );
+    job?.finish(code === 'ERR_WORKER_OUT_OF_MEMORY' ? MEMORY_LIMIT : { kind: 'crashed', message: `worker died of an uncaught error: ${errorText(err)}` });
     this.drain();
   }
 

@@ -46,7 +46,11 @@ export async function alertsTest(options: AlertsTestOptions): Promise<number> {
     return 2;
   }
   const names = rule.notify ?? alerts.defaults.notify;
-  const logger: AlertLogger = options.logger ?? { info: (_f, m) => out(`  log: ${m}`), warn: (_f, m) => out(`  log: ${m}`), error: (_f, m) => out(`  log: ${m}`) };
+  const logger: AlertLogger = options.logger ?? {
+    info: (_f, m) => out(`  log: ${m}`),
+    warn: (_f, m) => out(`  log: ${m}`),
+    error: (_f, m) => out(`  log: ${m}`),
+  };
   const notification = sample(rule.name, rule.level, rule.match.service?.find((s) => !s.includes('*')) ?? 'example', clock.now());
   out(`sending a sample notification of rule "${rule.name}" to ${names.length} notifier${names.length === 1 ? '' : 's'}`);
   let failed = 0;
@@ -86,7 +90,18 @@ function sample(rule: string, level: NotificationItem['level'], service: string,
     endsAt: null,
     dependents: [],
   };
-  return { version: 1, id: randomId(realRandom), createdAt: at, groupKey: `test|${rule}`, groupLabels: { rule }, status: 'firing', level, title: `TEST ${rule}: sample notification`, counts: { firing: 1, resolved: 0, dependents: 0 }, items: [item] };
+  return {
+    version: 1,
+    id: randomId(realRandom),
+    createdAt: at,
+    groupKey: `test|${rule}`,
+    groupLabels: { rule },
+    status: 'firing',
+    level,
+    title: `TEST ${rule}: sample notification`,
+    counts: { firing: 1, resolved: 0, dependents: 0 },
+    items: [item],
+  };
 }
 
 /** Add `alerts test` to the program (cli.ts calls this once the command is wired). */
@@ -94,7 +109,9 @@ export function registerAlertsCommand(program: Command): void {
   const alerts = program.command('alerts').description('alert rules and notifiers');
   alerts
     .command('test')
-    .description("send a sample notification of a rule through each of its notifiers and report each outcome (exit 0 all delivered, 1 a failure, 2 no such rule)")
+    .description(
+      'send a sample notification of a rule through each of its notifiers and report each outcome (exit 0 all delivered, 1 a failure, 2 no such rule)',
+    )
     .requiredOption('-c, --config <file>', 'config file')
     .requiredOption('-r, --rule <name>', 'rule name')
     .action(async (o: { config: string; rule: string }) => {

@@ -75,7 +75,13 @@ async function analyzeCommand(options: AnalyzeOptions): Promise<void> {
   const rows = readRows(a, file, errors);
   try {
     if (mode === 'anomaly') await streamAnomalies(a, rows);
-    else await summarize(a, rows, mode, { threshold, json: options.json === true, polarity: options.better === 'higher' ? 'higher_is_better' : 'lower_is_better', file });
+    else
+      await summarize(a, rows, mode, {
+        threshold,
+        json: options.json === true,
+        polarity: options.better === 'higher' ? 'higher_is_better' : 'lower_is_better',
+        file,
+      });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
@@ -154,7 +160,12 @@ interface SummaryOptions {
   file: string;
 }
 
-async function summarize({ Downsampler, trendOf, forecastOf }: Analysis, rows: AsyncGenerator<Row>, mode: 'trend' | 'forecast', options: SummaryOptions): Promise<void> {
+async function summarize(
+  { Downsampler, trendOf, forecastOf }: Analysis,
+  rows: AsyncGenerator<Row>,
+  mode: 'trend' | 'forecast',
+  options: SummaryOptions,
+): Promise<void> {
   const down = new Downsampler(256);
   const deltas: number[] = [];
   let interval = Number.NaN;
@@ -178,7 +189,14 @@ async function summarize({ Downsampler, trendOf, forecastOf }: Analysis, rows: A
   }
   if (deltas.length > 0 && deltas.length < 1000) interval = medianOf(deltas);
   if (deltas.length < 1000) for (const dt of deltas) if (dt > 1.5 * interval) gaps++;
-  const input = { file: options.file, rows: count, from: count ? first : null, to: count ? last : null, intervalMs: Number.isNaN(interval) ? null : interval, gaps };
+  const input = {
+    file: options.file,
+    rows: count,
+    from: count ? first : null,
+    to: count ? last : null,
+    intervalMs: Number.isNaN(interval) ? null : interval,
+    gaps,
+  };
   const { t, y } = down.buckets();
   if (mode === 'trend') {
     const trend = trendOf(t, y, { polarity: options.polarity });
@@ -222,8 +240,10 @@ function forecastLine(a: ForecastAnswer): string {
   const pc = Math.round(f.coverage * 100);
   let crossing: string;
   if (c.already) crossing = `already past ${num(c.threshold)}`;
-  else if (c.at === null) crossing = `does not cross ${num(c.threshold)} within ${duration(f.reachMs)}${c.earliest === null ? '' : ` (could from ${iso(c.earliest)}, ${pc}% interval)`}`;
-  else crossing = `crosses ${num(c.threshold)} at ${iso(c.at)} (${pc}% interval: ${c.earliest === null ? '?' : iso(c.earliest)} … ${c.latest === null ? `beyond ${iso(f.from + f.reachMs)}` : iso(c.latest)})`;
+  else if (c.at === null)
+    crossing = `does not cross ${num(c.threshold)} within ${duration(f.reachMs)}${c.earliest === null ? '' : ` (could from ${iso(c.earliest)}, ${pc}% interval)`}`;
+  else
+    crossing = `crosses ${num(c.threshold)} at ${iso(c.at)} (${pc}% interval: ${c.earliest === null ? '?' : iso(c.earliest)} … ${c.latest === null ? `beyond ${iso(f.from + f.reachMs)}` : iso(c.latest)})`;
   return `${head}\n${crossing}`;
 }
 

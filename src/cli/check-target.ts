@@ -120,7 +120,12 @@ const TARGET_FORMS =
   'dns://server[:port]/name?type=A, tls://host:port, or exec -- command args';
 
 /** Parse with a kind's schema; a failure becomes a UsageError naming the option. */
-function validated<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } } }, input: unknown): T {
+function validated<T>(
+  schema: {
+    safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } };
+  },
+  input: unknown,
+): T {
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw new UsageError(describe(parsed.error.issues));
   return parsed.data;
@@ -143,7 +148,9 @@ const OPTION_OF: Record<string, string> = {
 function clientCert(options: CheckCommandOptions): { cert_file: string; key_file: string } | undefined {
   if (options.cert === undefined && options.key === undefined) return undefined;
   if (options.cert === undefined || options.key === undefined) {
-    throw new UsageError(`${options.cert === undefined ? '--key' : '--cert'} needs ${options.cert === undefined ? '--cert' : '--key'} too (a client certificate and its key)`);
+    throw new UsageError(
+      `${options.cert === undefined ? '--key' : '--cert'} needs ${options.cert === undefined ? '--cert' : '--key'} too (a client certificate and its key)`,
+    );
   }
   return { cert_file: options.cert, key_file: options.key };
 }

@@ -54,9 +54,17 @@ export async function runProxy(options: ProxyCommandOptions): Promise<RunningPro
 
   if (!options.follow) {
     const { startDaemon } = await import('../daemon.js');
-    const daemon = await startDaemon({ config, logger, ...(options.configPath ? { configPath: options.configPath } : {}), ...(options.secrets ? { secrets: options.secrets } : {}) });
+    const daemon = await startDaemon({
+      config,
+      logger,
+      ...(options.configPath ? { configPath: options.configPath } : {}),
+      ...(options.secrets ? { secrets: options.secrets } : {}),
+    });
     const proxy = await startProxy({ config: proxyConfig, upstreams: daemon.balancers, clock: realClock, logger, registry: daemon.metricsRegistry });
-    logger.info({ listen: `${proxy.address.host}:${proxy.address.port}` }, `proxy serving ${proxyConfig.tls ? 'https' : 'http'}://${proxy.address.host}:${proxy.address.port}`);
+    logger.info(
+      { listen: `${proxy.address.host}:${proxy.address.port}` },
+      `proxy serving ${proxyConfig.tls ? 'https' : 'http'}://${proxy.address.host}:${proxy.address.port}`,
+    );
     return {
       proxyAddress: proxy.address,
       adminAddress: daemon.address,
@@ -87,7 +95,10 @@ export async function runProxy(options: ProxyCommandOptions): Promise<RunningPro
   const bound = admin.server.address();
   const adminAddress = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port };
   const proxy = await startProxy({ config: proxyConfig, upstreams: set, clock: realClock, logger, registry });
-  logger.info({ listen: `${proxy.address.host}:${proxy.address.port}`, follow: options.follow }, `proxy serving ${proxyConfig.tls ? 'https' : 'http'}://${proxy.address.host}:${proxy.address.port}, following ${options.follow}`);
+  logger.info(
+    { listen: `${proxy.address.host}:${proxy.address.port}`, follow: options.follow },
+    `proxy serving ${proxyConfig.tls ? 'https' : 'http'}://${proxy.address.host}:${proxy.address.port}, following ${options.follow}`,
+  );
   return {
     proxyAddress: proxy.address,
     adminAddress,

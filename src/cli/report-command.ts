@@ -41,7 +41,10 @@ export interface ReportCommandIo {
 }
 
 function list(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** Run the command; resolves with the exit code. */
@@ -56,14 +59,15 @@ export async function runReportCommand(o: ReportCommandOptions, io: ReportComman
   let request: ReportRequest;
   let format: ReportFormat;
   try {
-    if (!o.config === !o.db) throw new UsageError('give --config FILE (the daemon\'s config) or --db FILE (a SQLite history file), one of them');
+    if (!o.config === !o.db) throw new UsageError("give --config FILE (the daemon's config) or --db FILE (a SQLite history file), one of them");
     const type = o.type ?? 'summary';
     const found = REPORT_TYPES.find((t): t is ReportType => t === type);
     if (!found) throw new UsageError(`type: "${type}" is not a report type (use ${REPORT_TYPES.join(', ')})`);
     const inferred = o.out ? formatOfFile(o.out) : undefined;
     if (o.format) format = parseFormat(o.format);
     else if (inferred) format = inferred;
-    else if (o.out) throw new UsageError(`format: cannot tell it from "${o.out}" (give --format json|html|csv|markdown|xlsx, or an .html/.json/.csv/.zip/.md/.xlsx file)`);
+    else if (o.out)
+      throw new UsageError(`format: cannot tell it from "${o.out}" (give --format json|html|csv|markdown|xlsx, or an .html/.json/.csv/.zip/.md/.xlsx file)`);
     else format = 'json';
     if (o.out && inferred && inferred !== format) say(`note: writing ${format} to ${o.out} (its extension says ${inferred})`);
     const tz = o.tz ?? 'UTC';
@@ -158,7 +162,10 @@ export async function runReportCommand(o: ReportCommandOptions, io: ReportComman
 async function progressReporter(io: ReportCommandIo): Promise<{ listener: ProgressListener; stop(): void }> {
   if (io.stderr.isTTY) {
     const { SingleBar, Presets } = (await import('cli-progress')).default;
-    const bar = new SingleBar({ stream: io.stderr, format: '{stage} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+    const bar = new SingleBar(
+      { stream: io.stderr, format: '{stage} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}', hideCursor: true, clearOnComplete: true },
+      Presets.shades_classic,
+    );
     let stage = '';
     let started = false;
     return {

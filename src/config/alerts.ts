@@ -31,7 +31,10 @@ const comparison = z.enum(['<', '<=', '>', '>=', '==', '!=']);
 /** `status`: the thresholded status of a check, an instance or a service is one of `is`. */
 const statusCondition = z.strictObject({
   kind: z.literal('status'),
-  is: z.union([statusName, z.array(statusName).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])).default(['UNHEALTHY']),
+  is: z
+    .union([statusName, z.array(statusName).min(1)])
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .default(['UNHEALTHY']),
 });
 
 /** `reason`: the newest result of a check has one of these reason codes (families: tls, dns, grpc, plugin, ttl, connect, threshold), optionally with a result metric compared. */
@@ -47,10 +50,7 @@ const reasonCondition = z.strictObject({
 /** `threshold`: an aggregate of a numeric series over a window compared with a value. */
 const thresholdCondition = z.strictObject({
   kind: z.literal('threshold'),
-  series: z
-    .string()
-    .min(1)
-    .meta({ description: 'latency_ms, failure (1/0 per result), score, or any result metric (days_left, cpu_percent, …)' }),
+  series: z.string().min(1).meta({ description: 'latency_ms, failure (1/0 per result), score, or any result metric (days_left, cpu_percent, …)' }),
   agg: z.enum(['avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99', 'last', 'rate', 'count']).default('avg'),
   window: positiveDuration.default(300_000),
   op: comparison,
@@ -82,14 +82,17 @@ const forecastCondition = z.strictObject({
   edge: z
     .enum(['at', 'earliest', 'latest'])
     .default('at')
-    .meta({ description: 'Date the crossing by the point forecast (at), the 90 % interval near edge (earliest: plausible by then) or far edge (latest: likely by then)' }),
+    .meta({
+      description:
+        'Date the crossing by the point forecast (at), the 90 % interval near edge (earliest: plausible by then) or far edge (latest: likely by then)',
+    }),
 });
 
 /** `anomaly`: the newest minute of the series scored at least `min_score` (src/analysis/anomaly/robust.ts). */
 const anomalyCondition = z.strictObject({
   kind: z.literal('anomaly'),
   series: analysisSeries.default('latency_ms'),
-  min_score: z.number().min(0).max(1).default(0.6).meta({ description: 'Anomaly score in [0, 1]; 0.6 is the detector\'s own flag (p ≤ 10⁻⁶)' }),
+  min_score: z.number().min(0).max(1).default(0.6).meta({ description: "Anomaly score in [0, 1]; 0.6 is the detector's own flag (p ≤ 10⁻⁶)" }),
 });
 
 /** `burn_rate`: the service's SLO burns its error budget too fast (multi-window, multi-burn-rate). */
@@ -100,19 +103,28 @@ const burnRateCondition = z
       .enum(['page', 'ticket', '1h/5m', '6h/30m', '3d/6h'])
       .default('page')
       .meta({ description: 'page: 1h/5m over 14.4× or 6h/30m over 6×; ticket: 3d/6h over 1×; or one named window' }),
-    factor: z.number().positive().optional().meta({ description: 'Burn rate both windows must exceed (a named window only; default the workbook\'s)' }),
+    factor: z.number().positive().optional().meta({ description: "Burn rate both windows must exceed (a named window only; default the workbook's)" }),
   })
-  .refine((c) => c.factor === undefined || (c.window !== 'page' && c.window !== 'ticket'), { message: 'factor applies to a named window (1h/5m, 6h/30m, 3d/6h)', path: ['factor'] });
+  .refine((c) => c.factor === undefined || (c.window !== 'page' && c.window !== 'ticket'), {
+    message: 'factor applies to a named window (1h/5m, 6h/30m, 3d/6h)',
+    path: ['factor'],
+  });
 
 /**
  * Condition kinds. Adding one (trend, forecast, anomaly, SLO burn rate from
  * src/analysis/) is one schema here, one file in src/alerts/conditions/ and
  * one line in its map.
  */
-export const conditionSchema = z.discriminatedUnion('kind', [statusCondition, reasonCondition, thresholdCondition, trendCondition, forecastCondition, anomalyCondition, burnRateCondition], {
-  error: (issue) =>
-    issue.code === 'invalid_union' ? 'unknown or missing condition kind (allowed: status, reason, threshold, trend, forecast, anomaly, burn_rate)' : undefined,
-});
+export const conditionSchema = z.discriminatedUnion(
+  'kind',
+  [statusCondition, reasonCondition, thresholdCondition, trendCondition, forecastCondition, anomalyCondition, burnRateCondition],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? 'unknown or missing condition kind (allowed: status, reason, threshold, trend, forecast, anomaly, burn_rate)'
+        : undefined,
+  },
+);
 
 /** Condition kinds read from the daemon's analysis (samples published by src/wiring/analysis.ts). */
 export const ANALYSIS_CONDITION_KINDS = ['trend', 'forecast', 'anomaly', 'burn_rate'] as const;
@@ -126,7 +138,12 @@ const execAction = z.strictObject({
     .meta({ description: 'argv, no shell; {{service}}, {{instance}}, {{check}}, {{rule}}, {{level}} are filled in' }),
   timeout: positiveDuration.default(30_000),
   min_interval: duration.default(600_000).meta({ description: 'Run at most once this often per alert' }),
-  max_output_bytes: z.number().int().min(1).max(1024 * 1024).default(8192),
+  max_output_bytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024)
+    .default(8192),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use a variable name'), z.string()).default({}),
 });
 
@@ -214,7 +231,9 @@ export const notifierSchema = z.discriminatedUnion(
 );
 
 /** Label matchers of a silence or maintenance window: label → value (`*` wildcards) or list. */
-export const matchersSchema = z.record(z.string().min(1), oneOrMany).refine((m) => Object.keys(m).length > 0, { message: 'give at least one matcher, e.g. { service: api }' });
+export const matchersSchema = z
+  .record(z.string().min(1), oneOrMany)
+  .refine((m) => Object.keys(m).length > 0, { message: 'give at least one matcher, e.g. { service: api }' });
 
 const isoTime = z.union([z.iso.datetime({ offset: true }), z.number()]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
@@ -235,10 +254,7 @@ export const maintenanceSchema = z
     matchers: matchersSchema,
     start: isoTime.optional(),
     end: isoTime.optional(),
-    cron: z
-      .string()
-      .refine(validCron, { message: 'not a cron expression (e.g. "0 2 * * SUN": minute hour day month weekday)' })
-      .optional(),
+    cron: z.string().refine(validCron, { message: 'not a cron expression (e.g. "0 2 * * SUN": minute hour day month weekday)' }).optional(),
     duration: positiveDuration.optional().meta({ description: 'Length of each recurring window' }),
     timezone: z.string().optional(),
   })
@@ -307,7 +323,10 @@ export type Level = z.output<typeof level>;
 /** What the cross-checks need of the whole config (kept structural so this file does not import schema.ts). */
 export interface AlertsHost {
   alerts?: AlertsConfig;
-  services: Record<string, { checks: Array<{ name?: string; kind: string }>; instances: Array<{ checks: Array<{ name?: string; kind: string }> }>; slo?: unknown }>;
+  services: Record<
+    string,
+    { checks: Array<{ name?: string; kind: string }>; instances: Array<{ checks: Array<{ name?: string; kind: string }> }>; slo?: unknown }
+  >;
 }
 
 /**
@@ -345,7 +364,8 @@ export function alertCrossChecks(config: AlertsHost): Array<{ path: Array<string
       problems.push({ path: [...at, 'notify'], message: 'no notifier: give notify: [name] here or alerts.defaults.notify' });
     }
     rule.match.service?.forEach((s, j) => {
-      if (!s.includes('*') && !services.includes(s)) problems.push({ path: [...at, 'match', 'service', j], message: `no service named "${s}" (define it under services:)` });
+      if (!s.includes('*') && !services.includes(s))
+        problems.push({ path: [...at, 'match', 'service', j], message: `no service named "${s}" (define it under services:)` });
     });
     rule.match.check?.forEach((c, j) => {
       if (!c.includes('*') && !checkNames.has(c)) problems.push({ path: [...at, 'match', 'check', j], message: `no check named "${c}" in any service` });
@@ -359,21 +379,32 @@ export function alertCrossChecks(config: AlertsHost): Array<{ path: Array<string
 }
 
 /** Scope and subject checks of a rule's condition. */
-function scopeProblems(rule: RuleConfig, at: Array<string | number>, services: string[], config: AlertsHost): Array<{ path: Array<string | number>; message: string }> {
+function scopeProblems(
+  rule: RuleConfig,
+  at: Array<string | number>,
+  services: string[],
+  config: AlertsHost,
+): Array<{ path: Array<string | number>; message: string }> {
   const when = rule.when;
   const out: Array<{ path: Array<string | number>; message: string }> = [];
   if (when.kind === 'reason' || when.kind === 'threshold') {
-    if (rule.scope !== undefined && rule.scope !== 'check') out.push({ path: [...at, 'scope'], message: `a ${when.kind} condition is about one check: use scope: check (or leave it out)` });
+    if (rule.scope !== undefined && rule.scope !== 'check')
+      out.push({ path: [...at, 'scope'], message: `a ${when.kind} condition is about one check: use scope: check (or leave it out)` });
   } else if (when.kind === 'burn_rate') {
-    if (rule.scope !== undefined && rule.scope !== 'service') out.push({ path: [...at, 'scope'], message: 'a burn_rate condition is about a service: use scope: service (or leave it out)' });
+    if (rule.scope !== undefined && rule.scope !== 'service')
+      out.push({ path: [...at, 'scope'], message: 'a burn_rate condition is about a service: use scope: service (or leave it out)' });
     const test = globs(rule.match.service);
     const withSlo = services.filter((s) => config.services[s]?.slo !== undefined);
     if (!withSlo.some((s) => !test || test(s))) {
-      out.push({ path: [...at, 'when', 'kind'], message: `no service this rule matches has an slo: (give services.<name>.slo${withSlo.length ? `; with one: ${withSlo.join(', ')}` : ''})` });
+      out.push({
+        path: [...at, 'when', 'kind'],
+        message: `no service this rule matches has an slo: (give services.<name>.slo${withSlo.length ? `; with one: ${withSlo.join(', ')}` : ''})`,
+      });
     }
   } else if (when.kind !== 'status') {
     const scoreScopes = ['instance', 'service'];
-    if (when.series === 'score' && rule.scope === 'check') out.push({ path: [...at, 'scope'], message: 'score is kept per instance and per service: use scope: instance or service' });
+    if (when.series === 'score' && rule.scope === 'check')
+      out.push({ path: [...at, 'scope'], message: 'score is kept per instance and per service: use scope: instance or service' });
     if (when.series !== 'score' && rule.scope !== undefined && scoreScopes.includes(rule.scope)) {
       out.push({ path: [...at, 'scope'], message: `${when.series} is kept per check: use scope: check (or leave it out)` });
     }
@@ -384,7 +415,15 @@ function scopeProblems(rule: RuleConfig, at: Array<string | number>, services: s
 /** A `*` glob list as a test (rules.ts has the same for matchers; kept here so config/ does not import alerts/). */
 function globs(list: readonly string[] | undefined): ((value: string) => boolean) | undefined {
   if (!list) return undefined;
-  const res = list.map((p) => new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  const res = list.map(
+    (p) =>
+      new RegExp(
+        `^${p
+          .split('*')
+          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
+  );
   return (value) => res.some((re) => re.test(value));
 }
 

@@ -32,9 +32,7 @@ const outlierSchema = z.strictObject({
   interval: positiveDuration.default(10_000).meta({ description: 'Sweep period of the success-rate and failure-percentage detectors' }),
   base_ejection_time: positiveDuration.default(30_000).meta({ description: 'Ejection time × times ejected, capped' }),
   max_ejection_time: positiveDuration.default(300_000),
-  max_ejection_percent: percent
-    .default(10)
-    .meta({ description: 'At most ceil(instances × percent / 100) ejected at once: 3 instances at 10 % → 1' }),
+  max_ejection_percent: percent.default(10).meta({ description: 'At most ceil(instances × percent / 100) ejected at once: 3 instances at 10 % → 1' }),
   consecutive_5xx: z.union([z.number().int().min(1), z.literal(false)]).default(5),
   consecutive_gateway_failure: z.union([z.number().int().min(1), z.literal(false)]).default(false),
   success_rate: z
@@ -57,10 +55,7 @@ const outlierSchema = z.strictObject({
       z.literal(false),
     ])
     .default(false),
-  uneject_on_active_healthy: z
-    .boolean()
-    .default(true)
-    .meta({ description: 'Return an ejected instance early when its active checks pass again' }),
+  uneject_on_active_healthy: z.boolean().default(true).meta({ description: 'Return an ejected instance early when its active checks pass again' }),
 });
 
 const slowStartSchema = z.strictObject({
@@ -71,9 +66,7 @@ const slowStartSchema = z.strictObject({
 
 const zoneSchema = z.strictObject({
   local: z.string().min(1).meta({ description: "The caller's zone; instances there are preferred" }),
-  min_healthy_percent: percent
-    .default(70)
-    .meta({ description: 'Prefer the local zone while at least this share of its instances can take traffic' }),
+  min_healthy_percent: percent.default(70).meta({ description: 'Prefer the local zone while at least this share of its instances can take traffic' }),
 });
 
 const adaptiveIntervalSchema = z.strictObject({
@@ -86,10 +79,7 @@ export const balancerSchema = z.strictObject({
     .enum(['wrr', 'p2c', 'least-latency', 'maglev', 'random'])
     .default('wrr')
     .meta({ description: 'wrr: smooth weighted round robin; p2c: least outstanding of two; least-latency: peak EWMA; maglev: consistent hash on a key' }),
-  hash_key: z
-    .string()
-    .optional()
-    .meta({ description: 'With picker: maglev, the request header whose value is the key (default: the client address)' }),
+  hash_key: z.string().optional().meta({ description: 'With picker: maglev, the request header whose value is the key (default: the client address)' }),
   use_score: z.boolean().default(true).meta({ description: 'Scale weights by the health score (score 50 → half the weight)' }),
   panic_threshold: percent.default(50).meta({ description: 'Below this share of usable instances, balance over all; 0 = never' }),
   slow_start: slowStartSchema.prefault({}),
@@ -118,19 +108,12 @@ export const proxySchema = z.strictObject({
   retries: z
     .strictObject({
       attempts: z.number().int().min(0).max(10).default(2).meta({ description: 'Extra attempts, each on another instance' }),
-      on: z
-        .array(z.enum(['connect-failure', 'reset', 'timeout', '502', '503', '504']))
-        .default(['connect-failure', 'reset', '502', '503', '504']),
+      on: z.array(z.enum(['connect-failure', 'reset', 'timeout', '502', '503', '504'])).default(['connect-failure', 'reset', '502', '503', '504']),
       budget_percent: percent.default(20).meta({ description: 'Retries may add at most this share of requests…' }),
       min_per_second: z.number().min(0).default(10).meta({ description: '…plus this many retries a second' }),
     })
     .prefault({}),
-  max_body_bytes: z
-    .number()
-    .int()
-    .min(0)
-    .optional()
-    .meta({ description: 'Reject request bodies larger than this (413); bodies stream either way' }),
+  max_body_bytes: z.number().int().min(0).optional().meta({ description: 'Reject request bodies larger than this (413); bodies stream either way' }),
   tunnel_idle_timeout: positiveDuration
     .default(3_600_000)
     .meta({ description: 'An upgraded connection (WebSocket...) with no byte either way for this long is closed' }),

@@ -26,10 +26,7 @@ export const duration = z
 export const positiveDuration = duration.refine((ms) => ms > 0, { message: 'must be greater than 0' });
 
 /** host:port, [v6]:port or a bare host. */
-export const address = z
-  .string()
-  .min(1)
-  .meta({ description: 'host:port of the instance, e.g. 10.0.0.5:8080 or [::1]:9000' });
+export const address = z.string().min(1).meta({ description: 'host:port of the instance, e.g. 10.0.0.5:8080 or [::1]:9000' });
 
 /** Settings every check has; `defaults:` supplies any left out. */
 export const timingFields = {
@@ -41,9 +38,7 @@ export const timingFields = {
   rise: z.number().int().min(1).max(100).optional().meta({ description: 'Consecutive better results to recover' }),
   fall: z.number().int().min(1).max(100).optional().meta({ description: 'Consecutive worse results to fail' }),
   unhealthy_interval: positiveDuration.optional().meta({ description: 'Interval while UNHEALTHY (default: interval)' }),
-  edge_interval: positiveDuration
-    .optional()
-    .meta({ description: 'Interval while a transition is pending or just happened (default: interval)' }),
+  edge_interval: positiveDuration.optional().meta({ description: 'Interval while a transition is pending or just happened (default: interval)' }),
 };
 
 export const commonCheckFields = {
@@ -54,4 +49,3 @@ export const commonCheckFields = {
     .meta({ description: 'Check name, unique within the instance (default: the kind)' }),
   ...timingFields,
 };
-

@@ -32,7 +32,8 @@ export function hostPortProblem(text: string): string | undefined {
     if (colon !== text.lastIndexOf(':')) return `${shown}: an IPv6 address goes in brackets before the port, e.g. [::1]:8080`;
     const host = text.slice(0, colon);
     if (host === '') return `${shown} has no host: write host:port, e.g. 10.0.0.5${text}`;
-    if (!HOST_NAME.test(host)) return `${shown}: the host ${JSON.stringify(host)} may hold only letters, digits, ".", "-" and "_" (a name or an IPv4 address; IPv6 goes in brackets)`;
+    if (!HOST_NAME.test(host))
+      return `${shown}: the host ${JSON.stringify(host)} may hold only letters, digits, ".", "-" and "_" (a name or an IPv4 address; IPv6 goes in brackets)`;
     port = text.slice(colon + 1);
   }
   if (!/^\d{1,5}$/.test(port)) return `${shown}: the port ${JSON.stringify(port)} is not a number from 1 to 65535`;

@@ -70,7 +70,10 @@ export function parseConfig(text: string, options: LoadOptions = {}): Config {
     // A message may quote a value: one taken from the environment is a secret.
     const secrets = new SecretSet();
     secrets.addAll(envValues);
-    throw new ConfigError(sortIssues(issues).map((i) => ({ ...i, message: secrets.redact(i.message) })), options.file);
+    throw new ConfigError(
+      sortIssues(issues).map((i) => ({ ...i, message: secrets.redact(i.message) })),
+      options.file,
+    );
   }
   envValuesByConfig.set(parsed.data, envValues);
   return parsed.data;
@@ -163,7 +166,10 @@ function crossChecks(config: Config): Array<{ path: PathPart[]; message: string 
     service.depends_on.forEach((dep, i) => {
       if (!config.services[dep]) problems.push({ path: ['services', serviceName, 'depends_on', i], message: `no service named "${dep}"` });
       else if (dependsOnPath(config, dep, serviceName)) {
-        problems.push({ path: ['services', serviceName, 'depends_on', i], message: `"${dep}" depends on "${serviceName}" already: dependencies must not form a cycle` });
+        problems.push({
+          path: ['services', serviceName, 'depends_on', i],
+          message: `"${dep}" depends on "${serviceName}" already: dependencies must not form a cycle`,
+        });
       }
     });
     const quorumNeeded = (policy: string | undefined, quorum: number | undefined, at: PathPart[]) => {

@@ -35,11 +35,14 @@ export type PerCheckMode = (typeof PER_CHECK_MODES)[number];
 /** The `metrics:` section. */
 export const metricsSchema = z.strictObject({
   protect: z.boolean().default(false).meta({ description: 'Require a token with the read scope on /metrics (README, "Security")' }),
-  per_check: z.enum(PER_CHECK_MODES).default('status').meta({
-    description:
-      'Series per check and per instance: full (every status series, flapping, balancer gauges), status (only the ' +
-      'series that are set: current status, scores, open breakers; the default), none (per service only)',
-  }),
+  per_check: z
+    .enum(PER_CHECK_MODES)
+    .default('status')
+    .meta({
+      description:
+        'Series per check and per instance: full (every status series, flapping, balancer gauges), status (only the ' +
+        'series that are set: current status, scores, open breakers; the default), none (per service only)',
+    }),
   labels_from: z
     .array(labelName)
     .max(MAX_LABELS_FROM)

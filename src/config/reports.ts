@@ -30,9 +30,16 @@ function validZone(tz: string): boolean {
 const names = z.array(z.string().min(1)).default([]);
 
 export const reportScheduleSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"').meta({ description: 'Names the schedule and its sub-folder' }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"')
+    .meta({ description: 'Names the schedule and its sub-folder' }),
   cron: z.string().refine(validCron, { message: 'not a cron expression (e.g. "0 8 * * MON": minute hour day month weekday)' }),
-  timezone: z.string().refine(validZone, { message: 'not an IANA time zone (e.g. UTC, Europe/Paris)' }).default('UTC').meta({ description: 'Zone of the cron and of the report' }),
+  timezone: z
+    .string()
+    .refine(validZone, { message: 'not an IANA time zone (e.g. UTC, Europe/Paris)' })
+    .default('UTC')
+    .meta({ description: 'Zone of the cron and of the report' }),
   type: z.enum(REPORT_TYPES).default('summary'),
   format: z.enum(REPORT_FORMATS).default('html'),
   range: positiveDuration.default(7 * 86_400_000).meta({ description: 'The report covers this long before each run' }),
@@ -53,7 +60,10 @@ export const reportScheduleSchema = z.strictObject({
 export const reportsSchema = z
   .strictObject({
     folder: z.string().min(1).default('reports').meta({ description: 'Folder of scheduled report files' }),
-    link_base: z.url({ protocol: /^https?$/ }).optional().meta({ description: 'Base URL of this daemon for links in webhook notices' }),
+    link_base: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .meta({ description: 'Base URL of this daemon for links in webhook notices' }),
     schedules: z.array(reportScheduleSchema).default([]),
   })
   .superRefine((r, ctx) => {
@@ -61,7 +71,8 @@ export const reportsSchema = z
     r.schedules.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['schedules', i, 'name'], message: `"${s.name}" is used twice`, input: s.name });
       seen.add(s.name);
-      if (!s.write && s.notify.length === 0) ctx.addIssue({ code: 'custom', path: ['schedules', i, 'write'], message: 'write: false needs notify: (else the report goes nowhere)', input: s.write });
+      if (!s.write && s.notify.length === 0)
+        ctx.addIssue({ code: 'custom', path: ['schedules', i, 'write'], message: 'write: false needs notify: (else the report goes nowhere)', input: s.write });
     });
   });
 

@@ -51,8 +51,7 @@ const kindSchemas = [
 export const CHECK_KINDS = kindSchemas.map((k) => k.shape.kind.value);
 
 export const checkSchema = z.discriminatedUnion('kind', kindSchemas, {
-  error: (issue) =>
-    issue.code === 'invalid_union' ? `unknown or missing check kind (allowed: ${CHECK_KINDS.join(', ')})` : undefined,
+  error: (issue) => (issue.code === 'invalid_union' ? `unknown or missing check kind (allowed: ${CHECK_KINDS.join(', ')})` : undefined),
 });
 
 const flapSchema = z.strictObject({
@@ -82,7 +81,10 @@ const checkPolicy = z
 export const instanceSchema = z.strictObject({
   check_policy: checkPolicy.optional().meta({ description: "Overrides the service's check_policy" }),
   check_quorum: z.number().int().min(1).optional(),
-  id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" and "-"').optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" and "-"')
+    .optional(),
   address: hostPort,
   tags: z.array(z.string()).default([]),
   weight: z.number().int().min(0).max(10_000).default(1),
@@ -100,29 +102,16 @@ const dnsSrvDiscoverySchema = z.strictObject({
 
 export const serviceSchema = z.strictObject({
   description: z.string().optional(),
-  depends_on: z
-    .array(z.string())
-    .default([])
-    .meta({ description: 'Services this one needs: while one is UNHEALTHY this one is at most DEGRADED' }),
+  depends_on: z.array(z.string()).default([]).meta({ description: 'Services this one needs: while one is UNHEALTHY this one is at most DEGRADED' }),
   check_policy: checkPolicy.default('worst'),
   check_quorum: z.number().int().min(1).optional().meta({ description: 'k for check_policy: k_of_n' }),
-  deregister_after: positiveDuration
-    .optional()
-    .meta({ description: 'Remove instances registered at run time (API, discovery) that stay UNHEALTHY this long' }),
+  deregister_after: positiveDuration.optional().meta({ description: 'Remove instances registered at run time (API, discovery) that stay UNHEALTHY this long' }),
   discover: z
     .strictObject({ dns_srv: dnsSrvDiscoverySchema })
     .optional()
     .meta({ description: 'Discover instances besides the listed ones; each gets the service checks' }),
-  min_healthy: z
-    .number()
-    .int()
-    .min(0)
-    .default(1)
-    .meta({ description: 'Fewer passing (HEALTHY or DEGRADED) instances → service UNHEALTHY' }),
-  critical: z
-    .boolean()
-    .default(true)
-    .meta({ description: 'This service UNHEALTHY makes the mesh UNHEALTHY (/health 503); false: only DEGRADED' }),
+  min_healthy: z.number().int().min(0).default(1).meta({ description: 'Fewer passing (HEALTHY or DEGRADED) instances → service UNHEALTHY' }),
+  critical: z.boolean().default(true).meta({ description: 'This service UNHEALTHY makes the mesh UNHEALTHY (/health 503); false: only DEGRADED' }),
   instances: z.array(instanceSchema).default([]),
   checks: z.array(checkSchema).default([]).meta({ description: 'Checks run against every instance' }),
   balancer: balancerSchema.prefault({}).meta({ description: 'How traffic to this service is balanced (proxy, library, balancer API)' }),
@@ -159,7 +148,9 @@ export const configSchema = z.strictObject({
   alerts: alertsSchema.optional().meta({ description: 'Alert rules, notifiers, silences and maintenance windows (README, "Alerts")' }),
   reports: reportsSchema.optional().meta({ description: 'Scheduled reports: cron, folder, notifiers, retention (README, "Reports")' }),
   status_pages: statusPagesSchema,
-  registration: registrationPolicySchema.prefault({}).meta({ description: 'Limits of run-time registrations: networks, ports, counts, body size (README, "Security")' }),
+  registration: registrationPolicySchema
+    .prefault({})
+    .meta({ description: 'Limits of run-time registrations: networks, ports, counts, body size (README, "Security")' }),
   services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
 });
 

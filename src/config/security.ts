@@ -58,6 +58,12 @@ export const registrationPolicySchema = z.strictObject({
   max_total: z.number().int().min(0).default(10_000).meta({ description: 'Run-time registrations in all' }),
   max_per_token: z.number().int().min(0).default(1_000).meta({ description: 'Run-time registrations made with one token' }),
   max_per_service: z.number().int().min(0).default(1_000).meta({ description: 'Instances of one service (all sources) a registration may bring it to' }),
-  max_body_bytes: z.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024).meta({ description: 'Largest registration body' }),
+  max_body_bytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024)
+    .meta({ description: 'Largest registration body' }),
 });
 export type RegistrationPolicyConfig = z.output<typeof registrationPolicySchema>;

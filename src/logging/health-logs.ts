@@ -54,6 +54,9 @@ export function logBalancerEvent(logger: Logger, event: BalancerEvent): void {
     logger.warn({ service: event.service, instance: id, detector, figures }, `${event.service}/${id} ejected by ${detector}`);
   } else if (event.type === 'panic') {
     const usable = Math.round(event.healthyShare * 100);
-    logger.warn({ service: event.service, panic: event.panic, healthyShare: event.healthyShare }, `${event.service} ${event.panic ? 'enters' : 'leaves'} panic mode (${usable}% usable)`);
+    logger.warn(
+      { service: event.service, panic: event.panic, healthyShare: event.healthyShare },
+      `${event.service} ${event.panic ? 'enters' : 'leaves'} panic mode (${usable}% usable)`,
+    );
   }
 }

@@ -99,7 +99,8 @@ export function registerBalancerMetrics(
             if (breaker.state !== 'closed') out.push({ value: 1, labels: { state: breaker.state, service: snap.service, service_instance: m.id } });
             continue;
           }
-          for (const state of BREAKER_STATES) out.push({ value: breaker.state === state ? 1 : 0, labels: { state, service: snap.service, service_instance: m.id } });
+          for (const state of BREAKER_STATES)
+            out.push({ value: breaker.state === state ? 1 : 0, labels: { state, service: snap.service, service_instance: m.id } });
         }
       }
     });

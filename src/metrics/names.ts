@@ -403,14 +403,10 @@ export type FamilyKey = keyof typeof FAMILIES;
  * 1-2.5-5 steps. Probes on a LAN answer in 1-10 ms, across regions in
  * 50-250 ms; timeouts are 1-10 s.
  */
-export const CHECK_DURATION_BUCKETS_SECONDS: readonly number[] = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-];
+export const CHECK_DURATION_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Quantiles exposed for the scheduler's start lag, by the SchedulerStats.recentLag field that holds each. */
-export const SCHEDULER_LAG_QUANTILES = { p50: 0.5, p99: 0.99 } as const satisfies Partial<
-  Record<keyof SchedulerStats['recentLag'], number>
->;
+export const SCHEDULER_LAG_QUANTILES = { p50: 0.5, p99: 0.99 } as const satisfies Partial<Record<keyof SchedulerStats['recentLag'], number>>;
 
 /** Families of the alerting module (metrics/alert-metrics.ts), registered when `alerts:` is configured. */
 export const ALERT_FAMILIES = {
@@ -476,7 +472,7 @@ export const ANALYSIS_FAMILIES = {
     name: 'healthmesh_trend_slope',
     type: 'gauge',
     labelNames: ['service'],
-    help: 'Slope of the service score trend (its instances\' Theil-Sen slopes, median), score points per second.',
+    help: "Slope of the service score trend (its instances' Theil-Sen slopes, median), score points per second.",
   },
   trendConfidence: {
     name: 'healthmesh_trend_confidence',
@@ -519,16 +515,10 @@ export const OTHER_REASON = 'other';
  * gauges with a `_total` suffix, which `promtool check metrics` rejects.
  * Each equals `sum without (type) (<same name without _total>)`.
  */
-export const DROPPED_DEFAULT_METRICS: readonly string[] = [
-  'nodejs_active_handles_total',
-  'nodejs_active_requests_total',
-  'nodejs_active_resources_total',
-];
+export const DROPPED_DEFAULT_METRICS: readonly string[] = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /**
  * Upper bounds (seconds) of the attempt duration histogram: 0.5 ms to 30 s
  * (the default proxy timeout). Attempts on a LAN take 0.5-5 ms.
  */
-export const PROXY_ATTEMPT_BUCKETS_SECONDS: readonly number[] = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
-];
+export const PROXY_ATTEMPT_BUCKETS_SECONDS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -47,13 +47,7 @@ function checkLabels(spec: CheckSpec, extra: ExtraLabels): Labels {
  * per-check and per-instance ones, `perCheck` says which of those to expose
  * (config/metrics.ts).
  */
-export function registerStateFamilies(
-  r: Registrar,
-  engine: StateEngine,
-  rollup: StateRollup,
-  labels: InstanceLabels,
-  perCheck: PerCheckMode = 'full',
-): void {
+export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup: StateRollup, labels: InstanceLabels, perCheck: PerCheckMode = 'full'): void {
   const sparse = perCheck === 'status';
   const extraNames = labels.names;
   const withExtra = (names: readonly string[], before: number): string[] => [...names.slice(0, before), ...extraNames, ...names.slice(before)];
@@ -101,14 +95,16 @@ export function registerStateFamilies(
     r.computedGauge(
       instanceStatus,
       (out) => {
-        for (const { service, instance } of membership().instances) pushStatus(out, rollup.instance(service, instance), instanceLabels(service, instance), sparse);
+        for (const { service, instance } of membership().instances)
+          pushStatus(out, rollup.instance(service, instance), instanceLabels(service, instance), sparse);
       },
       withExtra(instanceStatus.labelNames, 2),
     );
     r.computedGauge(
       instanceScore,
       (out) => {
-        for (const { service, instance } of membership().instances) out.push({ value: rollup.instanceScore(service, instance), labels: instanceLabels(service, instance) });
+        for (const { service, instance } of membership().instances)
+          out.push({ value: rollup.instanceScore(service, instance), labels: instanceLabels(service, instance) });
       },
       withExtra(instanceScore.labelNames, 2),
     );

@@ -35,7 +35,6 @@ export interface LeanHost {
 /** Bytes of pipelined requests read ahead while one is served; past it the socket pauses. */
 const MAX_READ_AHEAD_BYTES = 64 * 1024;
 
-
 /** Largest first body chunk sent in the same write as the head (copied into one Buffer), bytes. */
 const MERGE_BYTES = 16 * 1024;
 

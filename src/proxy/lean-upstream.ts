@@ -59,7 +59,6 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 /** Default cap of open connections per upstream address. */
 export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 
-
 /**
  * One read buffer for every upstream socket of the process (`onread`): the
  * callback runs synchronously after each read, before the next one, so no
@@ -426,7 +425,6 @@ class AddressPool {
     for (const c of [...this.all]) c.fail(coded('ECONNRESET', 'proxy closing'));
   }
 }
-
 
 /** Every lean upstream pool of one proxy, by address. */
 export class LeanUpstreams {

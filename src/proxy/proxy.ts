@@ -164,7 +164,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     stats: () => core.snapshot(),
     upstreamPools: () => core.poolAddresses(),
     close: () => (closing ??= core.close(server)),
-    reloadTls: () => (options.config.tls && isTlsServer(httpServer) ? reloadListenerTls(httpServer, options.config.tls, 'proxy.tls', realClock, options.logger) : false),
+    reloadTls: () =>
+      options.config.tls && isTlsServer(httpServer) ? reloadListenerTls(httpServer, options.config.tls, 'proxy.tls', realClock, options.logger) : false,
   };
 }
 

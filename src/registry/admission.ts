@@ -72,11 +72,17 @@ export class Admission {
     const reg = registrationSchema.parse(body);
     reg.checks.forEach((check, i) => {
       if (CODE_KINDS.has(check.kind)) {
-        throw new HealthmeshError('forbidden', `checks[${i}].kind: "${check.kind}" runs code on the daemon's host; such checks come only from the config file (rule: registration check kinds)`);
+        throw new HealthmeshError(
+          'forbidden',
+          `checks[${i}].kind: "${check.kind}" runs code on the daemon's host; such checks come only from the config file (rule: registration check kinds)`,
+        );
       }
       for (const field of ['ca_file', 'client_cert'] as const) {
         if (field in check && (check as Record<string, unknown>)[field] !== undefined) {
-          throw new HealthmeshError('forbidden', `checks[${i}].${field}: reads a file on the daemon's host; set it in the config file (rule: registration check files)`);
+          throw new HealthmeshError(
+            'forbidden',
+            `checks[${i}].${field}: reads a file on the daemon's host; set it in the config file (rule: registration check files)`,
+          );
         }
       }
     });
@@ -108,12 +114,21 @@ export class Admission {
     const p = this.policy;
     let total = 0;
     for (const rec of this.registry.allInstances()) if (rec.source === 'api') total++;
-    if (total >= p.max_total) throw new HealthmeshError('limit_exceeded', `registration.max_total: ${p.max_total} run-time registrations exist already; deregister some or raise the limit`);
+    if (total >= p.max_total)
+      throw new HealthmeshError(
+        'limit_exceeded',
+        `registration.max_total: ${p.max_total} run-time registrations exist already; deregister some or raise the limit`,
+      );
     let mine = 0;
     for (const [key, who] of this.owners) if (who === owner && this.registry.instance(key)?.source === 'api') mine++;
-    if (mine >= p.max_per_token) throw new HealthmeshError('limit_exceeded', `registration.max_per_token: token "${owner}" has ${mine} registrations, the most one token may have`);
+    if (mine >= p.max_per_token)
+      throw new HealthmeshError('limit_exceeded', `registration.max_per_token: token "${owner}" has ${mine} registrations, the most one token may have`);
     const inService = this.registry.instancesOf(service).length;
-    if (inService >= p.max_per_service) throw new HealthmeshError('limit_exceeded', `registration.max_per_service: service "${service}" has ${inService} instances, the most one service may have`);
+    if (inService >= p.max_per_service)
+      throw new HealthmeshError(
+        'limit_exceeded',
+        `registration.max_per_service: service "${service}" has ${inService} instances, the most one service may have`,
+      );
   }
 
   private async targetProblem(target: Target): Promise<string | undefined> {

@@ -79,16 +79,26 @@ export class ChangeIndex {
     if (this.of(service) !== index) return Promise.resolve(this.of(service));
     const waiters = this.waiting.get(service) ?? new Set<() => void>();
     this.waiting.set(service, waiters);
-    return this.park(waiters, () => this.of(service), timeoutMs, () => {
-      // A wait on a name that never changes must not leave an empty set behind.
-      if (waiters.size === 0 && this.waiting.get(service) === waiters) this.waiting.delete(service);
-    });
+    return this.park(
+      waiters,
+      () => this.of(service),
+      timeoutMs,
+      () => {
+        // A wait on a name that never changes must not leave an empty set behind.
+        if (waiters.size === 0 && this.waiting.get(service) === waiters) this.waiting.delete(service);
+      },
+    );
   }
 
   /** Resolve with the highest index once it passes `index`, or after `timeoutMs`. */
   waitAny(index: number, timeoutMs: number): Promise<number> {
     if (this.last > index) return Promise.resolve(this.last);
-    return this.park(this.waitingAny, () => this.last, timeoutMs, () => {});
+    return this.park(
+      this.waitingAny,
+      () => this.last,
+      timeoutMs,
+      () => {},
+    );
   }
 
   /** Listen to every change; returns the function that stops listening. */

@@ -49,7 +49,11 @@ export class DnsDiscovery {
         const refused = valid.success && this.admit ? await this.admit(address) : undefined;
         if (refused) this.logger?.warn({ service, query: settings.query, target: r.target, port: r.port }, `SRV record of ${service} left out: ${refused}`);
         else if (valid.success) found.push({ id: address, address, weight: Math.max(1, r.weight) });
-        else this.logger?.warn({ service, query: settings.query, target: r.target, port: r.port }, `SRV record of ${service} left out: ${valid.error.issues[0]?.message}`);
+        else
+          this.logger?.warn(
+            { service, query: settings.query, target: r.target, port: r.port },
+            `SRV record of ${service} left out: ${valid.error.issues[0]?.message}`,
+          );
       }
       await this.registry.setDiscovered(service, found);
     } catch (err) {

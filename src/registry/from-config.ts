@@ -30,9 +30,7 @@ export function servicesFromConfig(config: Config): ServiceDef[] {
     minHealthy: service.min_healthy,
     instances: service.instances.map((inst) => {
       const id = inst.id ?? inst.address;
-      const checks = [...service.checks, ...inst.checks].map((check) =>
-        resolveCheck(check, config.defaults, name, id, inst.address),
-      );
+      const checks = [...service.checks, ...inst.checks].map((check) => resolveCheck(check, config.defaults, name, id, inst.address));
       return {
         id,
         service: name,
@@ -53,13 +51,7 @@ export function checksFromConfig(config: Config): CheckSpec[] {
 }
 
 /** One check with defaults applied and its identity fixed: service/instance/name. */
-export function resolveCheck(
-  check: CheckConfig,
-  defaults: Defaults,
-  service: string,
-  instance: string,
-  address: string,
-): CheckSpec {
+export function resolveCheck(check: CheckConfig, defaults: Defaults, service: string, instance: string, address: string): CheckSpec {
   const name = check.name ?? check.kind;
   return {
     id: `${service}/${instance}/${name}`,

@@ -252,7 +252,9 @@ export class Registry {
     for (const f of found) {
       const key = `${service}/${f.id}`;
       if (this.instances.has(key)) continue;
-      this.addInstance(this.build({ id: f.id, service, address: f.address, weight: f.weight, tags: [], metadata: {}, checks: [] }, 'dns', this.registrationTime()));
+      this.addInstance(
+        this.build({ id: f.id, service, address: f.address, weight: f.weight, tags: [], metadata: {}, checks: [] }, 'dns', this.registrationTime()),
+      );
     }
   }
 

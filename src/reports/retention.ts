@@ -9,7 +9,10 @@ import { join } from 'node:path';
 
 /** The file name of a schedule's run at `at` (epoch ms). */
 export function reportFileName(schedule: string, at: number, extension: string): string {
-  const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = new Date(at)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   return `${schedule}-${stamp}.${extension}`;
 }
 

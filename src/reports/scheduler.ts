@@ -64,8 +64,13 @@ export function checkReportNotifiers(config: ReportsConfig, notifiers: Readonly<
     s.notify.forEach((name, j) => {
       const n = notifiers[name];
       const where = `reports.schedules[${i}].notify[${j}]`;
-      if (!n) throw new HealthmeshError('config_invalid', `${where}: no notifier "${name}" in alerts.notifiers (known: ${Object.keys(notifiers).join(', ') || 'none'})`);
-      if (n.kind !== 'email' && n.kind !== 'webhook') throw new HealthmeshError('config_invalid', `${where}: notifier "${name}" is ${n.kind}; reports go by email or webhook`);
+      if (!n)
+        throw new HealthmeshError(
+          'config_invalid',
+          `${where}: no notifier "${name}" in alerts.notifiers (known: ${Object.keys(notifiers).join(', ') || 'none'})`,
+        );
+      if (n.kind !== 'email' && n.kind !== 'webhook')
+        throw new HealthmeshError('config_invalid', `${where}: notifier "${name}" is ${n.kind}; reports go by email or webhook`);
     });
   });
 }
@@ -203,7 +208,10 @@ export class ReportScheduler {
           if (e.timer !== null) this.options.clock.clearTimeout(e.timer);
           this.armAt(e, retryAt, at);
         } else {
-          this.options.logger.warn({ schedule: e.config.name, err: message }, `scheduled report ${e.config.name} failed ${tries} times; waiting for its next run`);
+          this.options.logger.warn(
+            { schedule: e.config.name, err: message },
+            `scheduled report ${e.config.name} failed ${tries} times; waiting for its next run`,
+          );
           e.pendingAt = null;
           if (scheduled || e.timer === null) this.armNext(e);
         }
@@ -276,7 +284,10 @@ export class ReportScheduler {
       }
       if (s.write) {
         e.status.lastFile = file;
-        const cleanup = cleanupReports(e.folder, s.name, clock.now(), { ...(s.keep !== undefined ? { keep: s.keep } : {}), ...(s.max_age !== undefined ? { maxAgeMs: s.max_age } : {}) });
+        const cleanup = cleanupReports(e.folder, s.name, clock.now(), {
+          ...(s.keep !== undefined ? { keep: s.keep } : {}),
+          ...(s.max_age !== undefined ? { maxAgeMs: s.max_age } : {}),
+        });
         e.status.files = cleanup.kept.length;
       }
       if (failures.length) throw new Error(failures.join('; '));

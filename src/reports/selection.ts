@@ -32,7 +32,9 @@ export async function selectSubjects(source: ReportSource, request: Pick<ReportR
   for (const s of request.services) {
     if (!known.has(s)) {
       const list = [...known].sort().slice(0, 10).join(', ');
-      throw new UsageError(`service: no history of service "${s}" in this store${list ? ` (services: ${list}${known.size > 10 ? ', …' : ''})` : ' (it holds no history yet)'}`);
+      throw new UsageError(
+        `service: no history of service "${s}" in this store${list ? ` (services: ${list}${known.size > 10 ? ', …' : ''})` : ' (it holds no history yet)'}`,
+      );
     }
   }
   const services = new Set(request.services);

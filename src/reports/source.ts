@@ -49,7 +49,12 @@ export interface ReportSource {
    * in [from, to), minute by minute like scanResults; results without any
    * are skipped.
    */
-  scanMetrics(checks: readonly string[], from: number, to: number, visit: (check: number, observedAt: number, metrics: Record<string, number>) => void): Promise<void>;
+  scanMetrics(
+    checks: readonly string[],
+    from: number,
+    to: number,
+    visit: (check: number, observedAt: number, metrics: Record<string, number>) => void,
+  ): Promise<void>;
   /** Oldest time raw results are kept from (epoch ms), or null when unknown. */
   rawFrom(): Promise<number | null>;
   /** Tags and zone of `service/instance`, or undefined when neither the config nor a registration names it. */

@@ -83,7 +83,12 @@ export async function sqliteReportSource(store: SqliteHistoryStore, config?: Con
     alerts,
     topology: (service, instance) => topologies.get(`${service}/${instance}`),
     async catalog(): Promise<CatalogCheck[]> {
-      return (st.checks.all() as [number, string, string, string, string][]).map(([, checkId, service, instance, kind]) => ({ checkId, service, instance, kind }));
+      return (st.checks.all() as [number, string, string, string, string][]).map(([, checkId, service, instance, kind]) => ({
+        checkId,
+        service,
+        instance,
+        kind,
+      }));
     },
     async rawFrom(): Promise<number | null> {
       const first = st.firstMinute.get() as number | null;

@@ -50,7 +50,13 @@ export async function uptimeFigures(history: History, subject: Subject, from: nu
 }
 
 /** Figures from time per status (outside maintenance). */
-export function figuresOf(ms: Record<HealthStatus, number>, maintenanceMs: number, incidents: number, recoveries: number, mttrMs: number | null): UptimeFigures {
+export function figuresOf(
+  ms: Record<HealthStatus, number>,
+  maintenanceMs: number,
+  incidents: number,
+  recoveries: number,
+  mttrMs: number | null,
+): UptimeFigures {
   const known = ms.HEALTHY + ms.DEGRADED + ms.UNHEALTHY;
   return {
     healthyMs: ms.HEALTHY,
@@ -101,7 +107,13 @@ export async function statusWalk(history: History, subject: Subject, from: numbe
  * first transition in the range, or, without one, the `to` of its last
  * transition before it.
  */
-export async function instanceWalks(history: History, service: string, instances: readonly string[], from: number, to: number): Promise<Map<string, StatusWalk>> {
+export async function instanceWalks(
+  history: History,
+  service: string,
+  instances: readonly string[],
+  from: number,
+  to: number,
+): Promise<Map<string, StatusWalk>> {
   const rows = await allTransitions(history, { service, levels: ['instance'], from, to });
   const byInstance = new Map<string, TransitionRecord[]>(instances.map((i) => [i, []]));
   for (const t of rows) byInstance.get(t.instance)?.push(t);
@@ -173,7 +185,12 @@ const SHOW_RANK: Record<string, number> = { UNHEALTHY: 5, DEGRADED: 4, MAINTENAN
  * [from, to) is cut into `max` equal slots, each showing the worst status
  * seen in it, and equal neighbours are merged. Tables keep the exact times.
  */
-export function compactSegments<S extends string>(segments: ReadonlyArray<{ from: number; to: number; status: S }>, from: number, to: number, max = MAX_SEGMENTS): Array<{ from: number; to: number; status: S }> {
+export function compactSegments<S extends string>(
+  segments: ReadonlyArray<{ from: number; to: number; status: S }>,
+  from: number,
+  to: number,
+  max = MAX_SEGMENTS,
+): Array<{ from: number; to: number; status: S }> {
   if (segments.length <= max) return segments.map((s) => ({ ...s }));
   const width = (to - from) / max;
   const out: Array<{ from: number; to: number; status: S }> = [];

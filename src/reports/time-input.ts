@@ -33,5 +33,7 @@ export function parseReportTime(value: string, now: number, field: string, tz: s
       return wall - zoneOffset(guess, tz);
     }
   }
-  throw new UsageError(`${field}: "${value}" is not a time (use now, a duration back from now such as 30d or 12h, epoch ms, or an ISO date such as 2026-11-01 or 2026-11-01T08:00)`);
+  throw new UsageError(
+    `${field}: "${value}" is not a time (use now, a duration back from now such as 30d or 12h, epoch ms, or an ISO date such as 2026-11-01 or 2026-11-01T08:00)`,
+  );
 }

@@ -20,12 +20,7 @@ export interface AttemptHooks {
  * honours the abort: a runner that ignores it is abandoned, never waited for.
  * Never rejects: a runner that throws yields UNKNOWN `error`.
  */
-export function attemptWithTimeout(
-  runner: CheckRunner,
-  clock: Clock,
-  timeoutMs: number,
-  hooks: AttemptHooks = {},
-): Promise<ProbeOutcome> {
+export function attemptWithTimeout(runner: CheckRunner, clock: Clock, timeoutMs: number, hooks: AttemptHooks = {}): Promise<ProbeOutcome> {
   const controller = new AbortController();
   hooks.onStart?.(controller);
   return new Promise<ProbeOutcome>((resolve) => {
@@ -55,9 +50,7 @@ export function attemptWithTimeout(
       promise = Promise.reject(err);
     }
     // Runners should never throw; one that does has a bug, the target is not to blame.
-    promise.then(finish, (err: unknown) =>
-      finish({ status: 'UNKNOWN', reason: 'error', output: `check failed to run: ${errorText(err)}` }),
-    );
+    promise.then(finish, (err: unknown) => finish({ status: 'UNKNOWN', reason: 'error', output: `check failed to run: ${errorText(err)}` }));
   });
 }
 

@@ -73,12 +73,26 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
     if (access === 'public' && request.headers.authorization !== undefined) {
       // A status page or badge checks tokens itself: guessing there is held back by the same limit (counted in onResponse).
       const wait = limiter.retryAfterMs(address);
-      if (wait > 0) return refuse(reply, 429, 'too_many_failures', `too many failed authentications from ${address}; retry in ${Math.ceil(wait / 1000)} s`, Math.ceil(wait / 1000));
+      if (wait > 0)
+        return refuse(
+          reply,
+          429,
+          'too_many_failures',
+          `too many failed authentications from ${address}; retry in ${Math.ceil(wait / 1000)} s`,
+          Math.ceil(wait / 1000),
+        );
     }
     const needed = neededScope(access, request.method, options);
     if (needed === null || options.tokens.size === 0) return;
     const wait = limiter.retryAfterMs(address);
-    if (wait > 0) return refuse(reply, 429, 'too_many_failures', `too many failed authentications from ${address}; retry in ${Math.ceil(wait / 1000)} s`, Math.ceil(wait / 1000));
+    if (wait > 0)
+      return refuse(
+        reply,
+        429,
+        'too_many_failures',
+        `too many failed authentications from ${address}; retry in ${Math.ceil(wait / 1000)} s`,
+        Math.ceil(wait / 1000),
+      );
     const principal = options.tokens.authenticate(request.headers.authorization);
     if (!principal) {
       limiter.fail(address);
@@ -86,7 +100,12 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
     }
     request.principal = principal;
     if (!hasScope(principal, needed)) {
-      return refuse(reply, 403, 'forbidden', `token "${principal.name}" lacks the ${needed} scope that ${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]} needs`);
+      return refuse(
+        reply,
+        403,
+        'forbidden',
+        `token "${principal.name}" lacks the ${needed} scope that ${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]} needs`,
+      );
     }
   });
 

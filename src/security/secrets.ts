@@ -81,7 +81,8 @@ export function settingSecrets(value: unknown, path: readonly string[] = []): st
       const key = p[p.length - 1] ?? '';
       const parent = p[p.length - 2] ?? '';
       if (SECRET_KEY.test(key)) found.push(v);
-      else if ((parent === 'headers' || parent === 'metadata') && SECRET_HEADER.test(key) && p[p.length - 3] !== undefined && isCheckOrNotifier(p)) found.push(v);
+      else if ((parent === 'headers' || parent === 'metadata') && SECRET_HEADER.test(key) && p[p.length - 3] !== undefined && isCheckOrNotifier(p))
+        found.push(v);
       else if (p[0] === 'alerts' && p[1] === 'notifiers' && /url$/i.test(key)) found.push(v);
       else if (parent === 'metadata' && key.startsWith(SECRET_METADATA_PREFIX)) found.push(v);
       return;
@@ -90,8 +91,7 @@ export function settingSecrets(value: unknown, path: readonly string[] = []): st
       v.forEach((item, i) => {
         walk(item, [...p, String(i)]);
       });
-    }
-    else if (v && typeof v === 'object') for (const [k, item] of Object.entries(v)) walk(item, [...p, k]);
+    } else if (v && typeof v === 'object') for (const [k, item] of Object.entries(v)) walk(item, [...p, k]);
   };
   walk(value, path);
   return found;

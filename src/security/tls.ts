@@ -83,7 +83,10 @@ export function httpsServerFactory(options: ListenerTlsOptions): (handler: (req:
 }
 
 /** An HTTPS server typed as node:http's (same request and upgrade events), for code written against http.Server. */
-export function createHttpsListener(options: ListenerTlsOptions & Pick<HttpsOptions, 'requestTimeout'>, handler: Parameters<typeof createHttpsServer>[1]): HttpServer {
+export function createHttpsListener(
+  options: ListenerTlsOptions & Pick<HttpsOptions, 'requestTimeout'>,
+  handler: Parameters<typeof createHttpsServer>[1],
+): HttpServer {
   return createHttpsServer(options, handler) as unknown as HttpServer;
 }
 

@@ -31,7 +31,8 @@ export const SINGLE_TOKEN_NAME = 'server.token';
 export function tokenEntries(server: { token?: string | undefined; tokens?: readonly TokenEntry[] | undefined }, envToken?: string): TokenEntry[] {
   const entries: TokenEntry[] = [...(server.tokens ?? [])];
   const single = server.token ?? envToken;
-  if (single !== undefined && single !== '' && !entries.some((e) => e.token === single)) entries.push({ name: SINGLE_TOKEN_NAME, token: single, scopes: ['admin'] });
+  if (single !== undefined && single !== '' && !entries.some((e) => e.token === single))
+    entries.push({ name: SINGLE_TOKEN_NAME, token: single, scopes: ['admin'] });
   return entries;
 }
 

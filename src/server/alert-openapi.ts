@@ -23,11 +23,22 @@ export function alertOpenApiPaths(): Record<string, unknown> {
     '/api/v1/alerts': {
       get: {
         summary: 'Alerts (pending, firing, resolved), newest first, without their timelines',
-        parameters: [...page, list('state', ['pending', 'firing', 'resolved']), list('level', ['info', 'warning', 'critical']), { name: 'rule', in: 'query', schema: { type: 'string' } }, { name: 'service', in: 'query', schema: { type: 'string' } }],
+        parameters: [
+          ...page,
+          list('state', ['pending', 'firing', 'resolved']),
+          list('level', ['info', 'warning', 'critical']),
+          { name: 'rule', in: 'query', schema: { type: 'string' } },
+          { name: 'service', in: 'query', schema: { type: 'string' } },
+        ],
         responses: { 200: ok('{ items, nextCursor }') },
       },
     },
-    '/api/v1/alerts/{id}': { get: { summary: 'One alert with its timeline (fired, notified where and when, suppressed by what, resolved)', responses: { 200: ok('the alert'), 404: ok('unknown') } } },
+    '/api/v1/alerts/{id}': {
+      get: {
+        summary: 'One alert with its timeline (fired, notified where and when, suppressed by what, resolved)',
+        responses: { 200: ok('the alert'), 404: ok('unknown') },
+      },
+    },
     '/api/v1/silences': {
       get: { summary: 'Silences from the config and the API', responses: { 200: ok('{ items }') } },
       post: {
@@ -37,7 +48,15 @@ export function alertOpenApiPaths(): Record<string, unknown> {
         responses: { 201: ok('the silence'), 400: ok('the field at fault'), 401: ok('token') },
       },
     },
-    '/api/v1/silences/{id}': { delete: { summary: 'Expire a silence made over the API', security: [{ bearer: [] }], responses: { 204: ok('gone'), 400: ok('from the config file'), 404: ok('unknown') } } },
-    '/api/v1/notifiers': { get: { summary: 'Each notifier: queue depth, delivered, dead letters, last error (never its settings)', responses: { 200: ok('{ items }') } } },
+    '/api/v1/silences/{id}': {
+      delete: {
+        summary: 'Expire a silence made over the API',
+        security: [{ bearer: [] }],
+        responses: { 204: ok('gone'), 400: ok('from the config file'), 404: ok('unknown') },
+      },
+    },
+    '/api/v1/notifiers': {
+      get: { summary: 'Each notifier: queue depth, delivered, dead letters, last error (never its settings)', responses: { 200: ok('{ items }') } },
+    },
   };
 }

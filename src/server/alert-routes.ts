@@ -55,11 +55,17 @@ const time = z.union([z.iso.datetime({ offset: true }).transform((s) => Date.par
 export const silenceBody = z
   .strictObject({
     matchers: z
-      .record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])))
+      .record(
+        z.string().min(1),
+        z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
+      )
       .refine((m) => Object.keys(m).length > 0, { message: 'give at least one matcher, e.g. {"service": "api"}' }),
     starts_at: time.optional(),
     ends_at: time.optional(),
-    duration: z.string().refine((d) => (parseDuration(d) ?? 0) > 0, { message: 'not a duration (use e.g. 30m, 2h)' }).optional(),
+    duration: z
+      .string()
+      .refine((d) => (parseDuration(d) ?? 0) > 0, { message: 'not a duration (use e.g. 30m, 2h)' })
+      .optional(),
     comment: z.string().max(1000).optional(),
     created_by: z.string().max(200).optional(),
   })

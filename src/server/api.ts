@@ -121,7 +121,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       const checks: Record<string, unknown[]> = {};
       for (const name of rollup.serviceNames()) {
         checks[`${name}:status`] = [
-          { componentId: name, componentType: 'service', status: HEALTH_WORD[rollup.service(name)], observedValue: rollup.serviceScore(name), observedUnit: 'score' },
+          {
+            componentId: name,
+            componentType: 'service',
+            status: HEALTH_WORD[rollup.service(name)],
+            observedValue: rollup.serviceScore(name),
+            observedUnit: 'score',
+          },
         ];
       }
       const body = JSON.stringify({ status: HEALTH_WORD[mesh], version: deps.version, description: `healthmesh mesh status ${mesh}`, checks });
@@ -206,7 +212,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const balancer = balancerOf(deps.balancers, request.params.service);
     const { reports } = balancerReportsSchema.parse(request.body);
     reports.forEach((r, i) => {
-      if (!balancer.has(r.instance)) throw new HealthmeshError('invalid', `reports[${i}].instance: no instance "${r.instance}" in service "${request.params.service}"`);
+      if (!balancer.has(r.instance))
+        throw new HealthmeshError('invalid', `reports[${i}].instance: no instance "${r.instance}" in service "${request.params.service}"`);
     });
     // observe(), not report(): these requests were not picked here, so nothing in flight ends.
     for (const r of reports) balancer.observe(r.instance, { ok: r.ok, latencyMs: r.latency_ms, ...(r.status !== undefined ? { status: r.status } : {}) });
@@ -270,7 +277,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/api/v1/events', (request, reply) => streamTransitions(request, reply, deps.transitions, deps.alertEvents));
-  registerHistoryRoutes(app, { store: deps.historyStore, instance: (key) => registry.instance(key), clock: deps.clock ?? realClock, ...(deps.maintenance ? { maintenance: deps.maintenance } : {}) });
+  registerHistoryRoutes(app, {
+    store: deps.historyStore,
+    instance: (key) => registry.instance(key),
+    clock: deps.clock ?? realClock,
+    ...(deps.maintenance ? { maintenance: deps.maintenance } : {}),
+  });
 
   if (deps.reload) {
     const reload = deps.reload;
@@ -278,7 +290,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   }
 
   /** A page of a service's instances in id order (cursor: the last id of the previous page). */
-  function instancePage(service: string, filter: InstanceFilter, limit: number, cursor: string | undefined): { items: InstanceRecord[]; nextCursor: string | null } {
+  function instancePage(
+    service: string,
+    filter: InstanceFilter,
+    limit: number,
+    cursor: string | undefined,
+  ): { items: InstanceRecord[]; nextCursor: string | null } {
     const { items, more } = lists.page(service, filter, limit, cursor === undefined ? undefined : decodeCursor(cursor));
     return { items, nextCursor: more && items.length ? encodeCursor(items[items.length - 1]!.id) : null };
   }
@@ -330,7 +347,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 }
 
 function resultView(r: CheckResult): unknown {
-  return { status: r.status, reason: r.reason, output: r.output, durationMs: Math.round(r.durationMs * 1000) / 1000, observedAt: Math.round(r.observedAt), attempts: r.attempts, metrics: r.metrics };
+  return {
+    status: r.status,
+    reason: r.reason,
+    output: r.output,
+    durationMs: Math.round(r.durationMs * 1000) / 1000,
+    observedAt: Math.round(r.observedAt),
+    attempts: r.attempts,
+    metrics: r.metrics,
+  };
 }
 
 /**

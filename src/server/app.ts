@@ -11,7 +11,12 @@ import { registerWeb, type ServerDeps } from './web.js';
  * /health, /metrics and the API. Errors are mapped in one handler.
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024, ...(deps.https ? { serverFactory: httpsServerFactory(deps.https) } : {}) });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 1024 * 1024,
+    ...(deps.https ? { serverFactory: httpsServerFactory(deps.https) } : {}),
+  });
   app.setErrorHandler(errorHandler);
   // Before any route: the guard's onRoute hook gives every route (extensions' too) its access.
   installSecurity(app, {

@@ -92,7 +92,17 @@ export class TransitionLog {
     if (change.level === 'mesh') return null;
     const slash = change.id.indexOf('/');
     const [service, instance] = change.level === 'instance' ? [change.id.slice(0, slash), change.id.slice(slash + 1)] : [change.id, ''];
-    return this.push({ level: change.level, check: '', service, instance, from: change.from, to: change.to, reason: 'rollup', output: change.cause, at: change.at });
+    return this.push({
+      level: change.level,
+      check: '',
+      service,
+      instance,
+      from: change.from,
+      to: change.to,
+      reason: 'rollup',
+      output: change.cause,
+      at: change.at,
+    });
   }
 
   /** Number a transition (level check when left out) and pass it on. */
@@ -201,5 +211,16 @@ export function logged(r: TransitionRecord): LoggedTransition {
 
 /** The store row of a numbered transition. */
 export function transitionRow(t: LoggedTransition): TransitionRecord {
-  return { id: t.id, level: t.level, checkId: t.check, service: t.service, instance: t.instance, from: t.from, to: t.to, reason: t.reason, output: t.output, at: t.at };
+  return {
+    id: t.id,
+    level: t.level,
+    checkId: t.check,
+    service: t.service,
+    instance: t.instance,
+    from: t.from,
+    to: t.to,
+    reason: t.reason,
+    output: t.output,
+    at: t.at,
+  };
 }

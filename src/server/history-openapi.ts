@@ -21,11 +21,13 @@ export const rollupsResponse = z.strictObject({
       failures: z.number().int().meta({ description: 'Results that were not HEALTHY' }),
       minMs: z.number(),
       avgMs: z.number(),
-      p95Ms: z.number().meta({ description: 'Nearest-rank p95 of all the results in the bucket (an instance\'s or service\'s too, never merged from its checks\' p95s)' }),
+      p95Ms: z
+        .number()
+        .meta({ description: "Nearest-rank p95 of all the results in the bucket (an instance's or service's too, never merged from its checks' p95s)" }),
       maxMs: z.number(),
       statusCounts: perStatus,
       minScore: score.meta({ description: 'Lowest health score: of the check; of the instance; of any instance (service)' }),
-      avgScore: score.meta({ description: 'Mean health score: of the check; of the instance; the mean of its instances\' (service)' }),
+      avgScore: score.meta({ description: "Mean health score: of the check; of the instance; the mean of its instances' (service)" }),
     }),
   ),
 });
@@ -80,7 +82,12 @@ const rollupParams = [step, time('from', 'to − 24h (1m) or to − 7d (1h)'), t
 const uptimeParams = [
   time('from', 'to − 30d'),
   time('to', 'now (a later to ends now)'),
-  { name: 'exclude_maintenance', in: 'query', schema: { type: 'boolean', default: false }, description: 'Leave out time inside maintenance windows (alerts.maintenance) covering the subject' },
+  {
+    name: 'exclude_maintenance',
+    in: 'query',
+    schema: { type: 'boolean', default: false },
+    description: 'Leave out time inside maintenance windows (alerts.maintenance) covering the subject',
+  },
 ];
 
 /** The history routes' paths, keyed like openapi.ts's. */
@@ -90,21 +97,30 @@ export const historyPaths = {
   },
   '/api/v1/instances/{id}/rollups': {
     get: {
-      summary: 'Minute or hour rollups of one instance (all its checks\' results); id is service/id or a unique id',
+      summary: "Minute or hour rollups of one instance (all its checks' results); id is service/id or a unique id",
       parameters: rollupParams,
       responses: { 200: ok('rollups, oldest first', 'Rollups'), 400: bad, 404: { description: 'unknown instance' } },
     },
   },
   '/api/v1/services/{service}/rollups': {
-    get: { summary: 'Minute or hour rollups of one service (all its checks\' results)', parameters: rollupParams, responses: { 200: ok('rollups, oldest first', 'Rollups'), 400: bad } },
+    get: {
+      summary: "Minute or hour rollups of one service (all its checks' results)",
+      parameters: rollupParams,
+      responses: { 200: ok('rollups, oldest first', 'Rollups'), 400: bad },
+    },
   },
   '/api/v1/transitions': {
     get: {
       summary: 'Stored transitions of checks, instances and services, newest first',
       parameters: [
-        { name: 'service', in: 'query', schema: { type: 'string' }, description: 'The service\'s own, its instances\' and its checks\' transitions' },
-        { name: 'instance', in: 'query', schema: { type: 'string' }, description: 'service/id, or an instance name in any service: its own and its checks\' transitions' },
-        { name: 'check', in: 'query', schema: { type: 'string' }, description: 'One check\'s transitions (alone, without service or instance)' },
+        { name: 'service', in: 'query', schema: { type: 'string' }, description: "The service's own, its instances' and its checks' transitions" },
+        {
+          name: 'instance',
+          in: 'query',
+          schema: { type: 'string' },
+          description: "service/id, or an instance name in any service: its own and its checks' transitions",
+        },
+        { name: 'check', in: 'query', schema: { type: 'string' }, description: "One check's transitions (alone, without service or instance)" },
         { name: 'level', in: 'query', schema: { type: 'string' }, description: 'Comma-separated levels to keep: check, instance, service' },
         time('from', 'none'),
         time('to', 'none'),
@@ -115,7 +131,11 @@ export const historyPaths = {
     },
   },
   '/api/v1/services/{service}/uptime': {
-    get: { summary: 'Uptime of a service from its transitions, exact for any range', parameters: uptimeParams, responses: { 200: ok('the uptime', 'Uptime'), 400: bad } },
+    get: {
+      summary: 'Uptime of a service from its transitions, exact for any range',
+      parameters: uptimeParams,
+      responses: { 200: ok('the uptime', 'Uptime'), 400: bad },
+    },
   },
   '/api/v1/instances/{id}/uptime': {
     get: {
@@ -133,7 +153,10 @@ export function withHistoryApi(doc: unknown): unknown {
   const schemas = isRecord(components.schemas) ? components.schemas : {};
   return {
     ...doc,
-    components: { ...components, schemas: { ...schemas, Rollups: json(rollupsResponse), Transitions: json(transitionsResponse), Uptime: json(uptimeResponse) } },
+    components: {
+      ...components,
+      schemas: { ...schemas, Rollups: json(rollupsResponse), Transitions: json(transitionsResponse), Uptime: json(uptimeResponse) },
+    },
     paths: { ...(isRecord(doc.paths) ? doc.paths : {}), ...historyPaths },
   };
 }

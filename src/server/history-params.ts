@@ -58,7 +58,9 @@ export function parseStep(value: unknown): Resolution {
 /** A comma-separated list of transition levels (default all). */
 export function parseLevels(value: unknown): TransitionLevel[] | undefined {
   if (value === undefined || value === '') return undefined;
-  const levels = String(value).split(',').map((l) => l.trim());
+  const levels = String(value)
+    .split(',')
+    .map((l) => l.trim());
   for (const l of levels) {
     if (!TRANSITION_LEVELS.some((known) => known === l)) throw invalid('level', `"${l}" is not one of ${TRANSITION_LEVELS.join(', ')}`);
   }

@@ -59,7 +59,10 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryRoutesD
     const resolution = parseStep(query.step);
     const { from, to } = parseRange(query, now(), DEFAULT_SPAN[resolution]);
     if ((to - from) / STEP_MS[resolution] > MAX_BUCKETS) {
-      throw invalid('from', `[from, to) spans more than ${MAX_BUCKETS} buckets of step=${query.step ?? '1m'}${resolution === 'minute' ? ' (use step=1h)' : ''}`);
+      throw invalid(
+        'from',
+        `[from, to) spans more than ${MAX_BUCKETS} buckets of step=${query.step ?? '1m'}${resolution === 'minute' ? ' (use step=1h)' : ''}`,
+      );
     }
     // Buckets that began before `from` but overlap it are included.
     const start = from - (((from % STEP_MS[resolution]) + STEP_MS[resolution]) % STEP_MS[resolution]);
@@ -84,7 +87,9 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryRoutesD
     const id = `${req.params.service}/${req.params.instance}/${req.params.name}`;
     return rollups({ checkId: id }, id, req.query);
   });
-  app.get<{ Params: { id: string }; Querystring: Query }>('/api/v1/checks/:id/rollups', async (req) => rollups({ checkId: req.params.id }, req.params.id, req.query));
+  app.get<{ Params: { id: string }; Querystring: Query }>('/api/v1/checks/:id/rollups', async (req) =>
+    rollups({ checkId: req.params.id }, req.params.id, req.query),
+  );
 
   const instanceRollups = async (key: string, query: Query) => {
     const { service, instance } = instanceOf(key);

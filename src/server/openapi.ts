@@ -50,7 +50,11 @@ export function buildOpenApi(version: string): unknown {
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: ok('text exposition') } } },
       '/api/v1/services': { get: { summary: 'Services with status, score and instance counts', parameters: page, responses: { 200: ok('a page') } } },
       '/api/v1/services/{service}': {
-        get: { summary: 'One service, with a page of its instances in id order (nextCursor for the next)', parameters: page, responses: { 200: ok('the service'), 404: ok('unknown') } },
+        get: {
+          summary: 'One service, with a page of its instances in id order (nextCursor for the next)',
+          parameters: page,
+          responses: { 200: ok('the service'), 404: ok('unknown') },
+        },
       },
       '/api/v1/services/{service}/instances': {
         get: {
@@ -59,14 +63,22 @@ export function buildOpenApi(version: string): unknown {
           parameters: [
             ...page,
             { name: 'status', in: 'query', schema: { enum: ['any', 'healthy', 'passing'] } },
-            { name: 'index', in: 'query', schema: { type: 'integer' }, description: "Return when the service's index is no longer this (X-Healthmesh-Index of the previous answer)" },
+            {
+              name: 'index',
+              in: 'query',
+              schema: { type: 'integer' },
+              description: "Return when the service's index is no longer this (X-Healthmesh-Index of the previous answer)",
+            },
             { name: 'wait', in: 'query', schema: { type: 'string' }, description: 'Longest wait, e.g. 30s (max 5m)' },
           ],
           responses: { 200: ok("a page; header X-Healthmesh-Index: the service's index") },
         },
       },
       '/api/v1/services/{service}/balancer': {
-        get: { summary: 'Live balancer state: panic, healthy share, per instance rotation, weights, breaker, ejection with its figures', responses: { 200: ok('the state'), 404: ok('unknown service') } },
+        get: {
+          summary: 'Live balancer state: panic, healthy share, per instance rotation, weights, breaker, ejection with its figures',
+          responses: { 200: ok('the state'), 404: ok('unknown service') },
+        },
       },
       '/api/v1/services/{service}/balancer/reports': {
         post: {
@@ -77,11 +89,20 @@ export function buildOpenApi(version: string): unknown {
         },
       },
       '/api/v1/instances': {
-        post: { summary: 'Register an instance', security: [{ bearer: [] }], requestBody: { content: { 'application/json': { schema: ref('Registration') } } }, responses: { 201: ok('registered'), 400: ok('invalid, the field is named') } },
+        post: {
+          summary: 'Register an instance',
+          security: [{ bearer: [] }],
+          requestBody: { content: { 'application/json': { schema: ref('Registration') } } },
+          responses: { 201: ok('registered'), 400: ok('invalid, the field is named') },
+        },
       },
       '/api/v1/instances/{id}': {
         get: { summary: 'One instance (id or service/id)', responses: { 200: ok('the instance'), 404: ok('unknown') } },
-        delete: { summary: 'Deregister an instance', security: [{ bearer: [] }], responses: { 204: ok('gone'), 404: ok('unknown'), 409: ok('comes from the config file') } },
+        delete: {
+          summary: 'Deregister an instance',
+          security: [{ bearer: [] }],
+          responses: { 204: ok('gone'), 404: ok('unknown'), 409: ok('comes from the config file') },
+        },
       },
       '/api/v1/checks': { get: { summary: 'Checks with their state', parameters: page, responses: { 200: ok('a page') } } },
       '/api/v1/checks/{id}': { get: { summary: 'One check (id = service/instance/name, URL-encoded or not)', responses: { 200: ok('the check') } } },
@@ -97,10 +118,21 @@ export function buildOpenApi(version: string): unknown {
         },
       },
       '/api/v1/checks/{id}/ttl': {
-        put: { summary: 'Heartbeat of a ttl check', security: [{ bearer: [] }], requestBody: { content: { 'application/json': { schema: ref('TtlUpdate') } } }, responses: { 200: ok('accepted'), 409: ok('not a ttl check') } },
+        put: {
+          summary: 'Heartbeat of a ttl check',
+          security: [{ bearer: [] }],
+          requestBody: { content: { 'application/json': { schema: ref('TtlUpdate') } } },
+          responses: { 200: ok('accepted'), 409: ok('not a ttl check') },
+        },
       },
       '/api/v1/events': { get: { summary: 'Server-Sent Events of transitions; Last-Event-ID resumes', responses: { 200: ok('text/event-stream') } } },
-      '/api/v1/reload': { post: { summary: 'Reload the config file (validated first)', security: [{ bearer: [] }], responses: { 200: ok('reloaded'), 400: ok('invalid config; the old one keeps running') } } },
+      '/api/v1/reload': {
+        post: {
+          summary: 'Reload the config file (validated first)',
+          security: [{ bearer: [] }],
+          responses: { 200: ok('reloaded'), 400: ok('invalid config; the old one keeps running') },
+        },
+      },
       ...webOpenApiPaths(),
     },
   };

@@ -7,7 +7,9 @@ const q = (name: string, description: string, schema: Record<string, unknown> = 
 export function reportOpenApiSchemas(): Record<string, unknown> {
   const { $schema: _schema, $id: _id, definitions, ...report } = REPORT_JSON_SCHEMA;
   const ref = (s: unknown): unknown =>
-    JSON.parse(JSON.stringify(s).replace('#/definitions/table', '#/components/schemas/ReportTable').replace('#/definitions/chart', '#/components/schemas/ReportChart'));
+    JSON.parse(
+      JSON.stringify(s).replace('#/definitions/table', '#/components/schemas/ReportTable').replace('#/definitions/chart', '#/components/schemas/ReportChart'),
+    );
   return {
     Report: ref(report),
     ReportTable: ref(definitions.table),
@@ -41,7 +43,10 @@ export function reportOpenApiPaths(): Record<string, unknown> {
         summary: 'A report of the stored history, streamed as a file (README "Reports")',
         parameters: [
           q('type', 'summary (default), detailed, metrics, alerts, trends', { type: 'string', enum: ['summary', 'detailed', 'metrics', 'alerts', 'trends'] }),
-          q('format', 'json (default), html, csv (a zip of tables unless `table`), markdown, xlsx', { type: 'string', enum: ['json', 'html', 'csv', 'markdown', 'md', 'xlsx'] }),
+          q('format', 'json (default), html, csv (a zip of tables unless `table`), markdown, xlsx', {
+            type: 'string',
+            enum: ['json', 'html', 'csv', 'markdown', 'md', 'xlsx'],
+          }),
           q('from', 'start: a duration back from now (30d, default), a date, a date-time or epoch ms'),
           q('to', 'end, exclusive (default now); same forms'),
           q('tz', 'IANA time zone for shown times and day periods (default UTC)'),
@@ -73,14 +78,27 @@ export function reportOpenApiPaths(): Record<string, unknown> {
     '/api/v1/reports/schedules': {
       get: {
         summary: 'Scheduled reports: last run, next run, last error',
-        responses: { 200: { description: '{ items }', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/ReportSchedule' } } } } } } } },
+        responses: {
+          200: {
+            description: '{ items }',
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/ReportSchedule' } } } },
+              },
+            },
+          },
+        },
       },
     },
     '/api/v1/reports/files/{schedule}/{file}': {
       get: { summary: 'A kept file of a scheduled report', responses: { 200: { description: 'the file' }, 404: { description: 'unknown schedule or file' } } },
     },
     '/api/v1/reports/schedules/{name}/run': {
-      post: { summary: 'Run a scheduled report now', security: [{ bearer: [] }], responses: { 200: { description: 'its status after the run' }, 401: { description: 'token' }, 404: { description: 'unknown' } } },
+      post: {
+        summary: 'Run a scheduled report now',
+        security: [{ bearer: [] }],
+        responses: { 200: { description: 'its status after the run' }, 401: { description: 'token' }, 404: { description: 'unknown' } },
+      },
     },
   };
 }

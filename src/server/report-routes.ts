@@ -55,7 +55,10 @@ function one(q: Query, name: string): string | undefined {
 
 function many(q: Query, name: string): string[] {
   const v = q[name];
-  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  return (Array.isArray(v) ? v : v === undefined ? [] : [v])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** The request a query asks for (fields named in errors as in the query). */
@@ -100,7 +103,8 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
   app.get<{ Querystring: Query }>('/api/v1/reports', async (request, reply) => {
     guard(request, false);
     const source = options.source;
-    if (!source) throw new HealthmeshError('not_found', 'this daemon keeps no history to report on (storage.path is ":memory:" or the backend has no report source)');
+    if (!source)
+      throw new HealthmeshError('not_found', 'this daemon keeps no history to report on (storage.path is ":memory:" or the backend has no report source)');
     const now = Math.floor(options.now());
     const req = reportRequestOf(request.query, now);
     const format = parseFormat(one(request.query, 'format') ?? 'json');
@@ -112,7 +116,14 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
     running++;
     let prepared;
     try {
-      prepared = await prepareReport({ source, request: req, format, now, ...(table ? { render: { table } } : {}), ...(options.redact ? { redact: options.redact } : {}) });
+      prepared = await prepareReport({
+        source,
+        request: req,
+        format,
+        now,
+        ...(table ? { render: { table } } : {}),
+        ...(options.redact ? { redact: options.redact } : {}),
+      });
     } catch (err) {
       running--;
       throw err;

@@ -70,7 +70,11 @@ export function registerBadges(app: FastifyInstance, deps: BadgeDeps): void {
   /** The service of the request when the caller may see it, else the answer already sent. */
   const gate = (request: FastifyRequest, reply: FastifyReply, label: string): string | null => {
     const { service } = request.params as { service: string };
-    const allowed = !deps.readsProtected() || onPublicPage(service) || (deps.serverToken !== undefined && bearerMatches(request.headers.authorization, deps.serverToken)) || deps.readAllowed?.(request.headers.authorization) === true;
+    const allowed =
+      !deps.readsProtected() ||
+      onPublicPage(service) ||
+      (deps.serverToken !== undefined && bearerMatches(request.headers.authorization, deps.serverToken)) ||
+      deps.readAllowed?.(request.headers.authorization) === true;
     if (!allowed) {
       reply.header('www-authenticate', 'Bearer'); // as every 401 of the API says
       send(reply, 401, renderBadge(label, 'token needed', 'grey'), 0);

@@ -55,7 +55,10 @@ export class ServiceIncidents {
   of(services: readonly string[], limit: number, _now?: number): Incident[] {
     const all: Incident[] = [];
     for (const s of services) all.push(...(this.byService.get(s) ?? []));
-    return all.sort((a, b) => b.start - a.start).slice(0, limit).map((i) => ({ ...i }));
+    return all
+      .sort((a, b) => b.start - a.start)
+      .slice(0, limit)
+      .map((i) => ({ ...i }));
   }
 
   /** Forget a service that is gone. */

@@ -60,7 +60,11 @@ export function registerStatusPages(app: FastifyInstance, deps: StatusPageDeps):
       // A page with a token of its own opens with that token only.
       const byScope = page.token === undefined && deps.readAllowed?.(request.headers.authorization) === true;
       if (!byToken && !byScope) {
-        return reply.code(401).header('www-authenticate', 'Bearer').header('cache-control', 'no-store').send({ error: 'unauthorized', message: 'this status page needs its token' });
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .header('cache-control', 'no-store')
+          .send({ error: 'unauthorized', message: 'this status page needs its token' });
       }
     }
     reply.header('cache-control', page.public ? 'public, max-age=30' : 'private, no-store');

@@ -128,7 +128,6 @@ export class UptimeDays {
     }
     return out;
   }
-
 }
 
 /** Answers kept for CACHE_MS, at most CACHE_ENTRIES of them. */

@@ -93,14 +93,20 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
     await scope.register(fastifyCompress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
     await scope.register(fastifyStatic, { root: assets, serve: false, preCompressed: true, cacheControl: false, etag: true, lastModified: false });
 
-    const page = (file: string) => async (_request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-      securityHeaders(reply);
-      if (!existsSync(join(assets, file))) {
-        return reply.code(503).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('The dashboard is not built: run `npm run build:web`.\n');
-      }
-      // no-cache: revalidated each time (ETag), so a new build shows at once while its assets stay cached.
-      return reply.header('cache-control', 'no-cache').sendFile(file, assets);
-    };
+    const page =
+      (file: string) =>
+      async (_request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+        securityHeaders(reply);
+        if (!existsSync(join(assets, file))) {
+          return reply
+            .code(503)
+            .header('cache-control', 'no-store')
+            .type('text/plain; charset=utf-8')
+            .send('The dashboard is not built: run `npm run build:web`.\n');
+        }
+        // no-cache: revalidated each time (ETag), so a new build shows at once while its assets stay cached.
+        return reply.header('cache-control', 'no-cache').sendFile(file, assets);
+      };
     const asset = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       reply.header('cache-control', IMMUTABLE).header('x-content-type-options', 'nosniff');
       return reply.sendFile((request.params as { '*': string })['*'], join(assets, 'assets'));

@@ -284,7 +284,10 @@ export class StatusRollup {
     const settings = this.settings(name); // read each time: a reload may change them
     service.minHealthy = settings.minHealthy;
     const policy = settings.policy?.(instanceId) ?? 'worst';
-    const instStatus = instanceStatus([...instance.checks.values()].map((c) => c.status), policy);
+    const instStatus = instanceStatus(
+      [...instance.checks.values()].map((c) => c.status),
+      policy,
+    );
     if (instStatus !== instance.status) {
       this.emit({ level: 'instance', id: `${name}/${instanceId}`, from: instance.status, to: instStatus, cause, at });
       if (service.instances.has(instanceId)) {
@@ -293,7 +296,10 @@ export class StatusRollup {
       }
       instance.status = instStatus;
     }
-    service.ownStatus = serviceStatus([...service.instances.values()].map((i) => i.status), service.minHealthy);
+    service.ownStatus = serviceStatus(
+      [...service.instances.values()].map((i) => i.status),
+      service.minHealthy,
+    );
     this.applyDependencies(name, service, cause, at, new Set());
   }
 

@@ -56,10 +56,12 @@ export async function connectHistory(parts: HistoryFeedParts): Promise<HistoryFe
     stop(at) {
       for (const service of rollup.serviceNames()) {
         for (const [instance, status] of rollup.instanceStatuses(service)) {
-          if (status !== 'UNKNOWN') log.push({ level: 'instance', check: '', service, instance, from: status, to: 'UNKNOWN', reason: 'stopped', output: 'healthmesh stopped', at });
+          if (status !== 'UNKNOWN')
+            log.push({ level: 'instance', check: '', service, instance, from: status, to: 'UNKNOWN', reason: 'stopped', output: 'healthmesh stopped', at });
         }
         const status = rollup.service(service);
-        if (status !== 'UNKNOWN') log.push({ level: 'service', check: '', service, instance: '', from: status, to: 'UNKNOWN', reason: 'stopped', output: 'healthmesh stopped', at });
+        if (status !== 'UNKNOWN')
+          log.push({ level: 'service', check: '', service, instance: '', from: status, to: 'UNKNOWN', reason: 'stopped', output: 'healthmesh stopped', at });
       }
       for (const off of offs.splice(0)) off();
     },

@@ -86,7 +86,8 @@ export function openSqliteAlertStore(options: SqliteAlertStoreOptions): SqliteAl
     db.exec(SCHEMA);
     const row = db.prepare('SELECT version FROM alert_schema').get() as { version: number } | undefined;
     if (!row) db.prepare('INSERT INTO alert_schema (version) VALUES (?)').run(ALERT_SCHEMA_VERSION);
-    else if (row.version > ALERT_SCHEMA_VERSION) throw new Error(`alert tables are version ${row.version}, newer than this healthmesh (${ALERT_SCHEMA_VERSION})`);
+    else if (row.version > ALERT_SCHEMA_VERSION)
+      throw new Error(`alert tables are version ${row.version}, newer than this healthmesh (${ALERT_SCHEMA_VERSION})`);
   } catch (err) {
     db.close();
     throw err;
@@ -115,7 +116,9 @@ export class SqliteAlertStore implements AlertStore {
        ORDER BY next_attempt_at, rowid LIMIT ?`,
     );
     this.lease = db.prepare('UPDATE alert_outbox SET lease_owner = ?, lease_until = ? WHERE id = ?');
-    this.delivered = db.prepare(`UPDATE alert_outbox SET state = 'delivered', delivered_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? RETURNING notifier`);
+    this.delivered = db.prepare(
+      `UPDATE alert_outbox SET state = 'delivered', delivered_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? RETURNING notifier`,
+    );
     this.failed = db.prepare(
       `UPDATE alert_outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
        WHERE id = ? AND state != 'delivered' RETURNING notifier`,
@@ -139,7 +142,15 @@ export class SqliteAlertStore implements AlertStore {
   async enqueue(rows: readonly OutboxRow[]): Promise<void> {
     const insert = this.db.transaction((list: readonly OutboxRow[]) => {
       for (const r of list) {
-        this.insertRow.run({ id: r.id, notifier: r.notifier, notification: JSON.stringify(r.notification), attempts: r.attempts, nextAttemptAt: Math.floor(r.nextAttemptAt), createdAt: Math.floor(r.createdAt), lastError: r.lastError });
+        this.insertRow.run({
+          id: r.id,
+          notifier: r.notifier,
+          notification: JSON.stringify(r.notification),
+          attempts: r.attempts,
+          nextAttemptAt: Math.floor(r.nextAttemptAt),
+          createdAt: Math.floor(r.createdAt),
+          lastError: r.lastError,
+        });
       }
     });
     insert(rows);
@@ -164,7 +175,9 @@ export class SqliteAlertStore implements AlertStore {
   }
 
   async nextDue(notifier: string): Promise<number | null> {
-    const r = this.db.prepare(`SELECT MIN(next_attempt_at) AS next FROM alert_outbox WHERE notifier = ? AND state = 'pending'`).get(notifier) as { next: number | null };
+    const r = this.db.prepare(`SELECT MIN(next_attempt_at) AS next FROM alert_outbox WHERE notifier = ? AND state = 'pending'`).get(notifier) as {
+      next: number | null;
+    };
     return r.next;
   }
 
@@ -174,9 +187,16 @@ export class SqliteAlertStore implements AlertStore {
 
   async notifierStats(): Promise<NotifierStats[]> {
     const counts = this.db
-      .prepare(`SELECT notifier, SUM(state = 'pending') AS queued, SUM(state = 'dead') AS dead, SUM(state = 'delivered') AS delivered FROM alert_outbox GROUP BY notifier`)
+      .prepare(
+        `SELECT notifier, SUM(state = 'pending') AS queued, SUM(state = 'dead') AS dead, SUM(state = 'delivered') AS delivered FROM alert_outbox GROUP BY notifier`,
+      )
       .all() as Array<{ notifier: string; queued: number; dead: number; delivered: number }>;
-    const status = this.db.prepare('SELECT * FROM alert_notifier_status').all() as Array<{ notifier: string; last_error: string | null; last_error_at: number | null; last_delivered_at: number | null }>;
+    const status = this.db.prepare('SELECT * FROM alert_notifier_status').all() as Array<{
+      notifier: string;
+      last_error: string | null;
+      last_error_at: number | null;
+      last_delivered_at: number | null;
+    }>;
     const byName = new Map<string, NotifierStats>();
     const get = (notifier: string): NotifierStats => {
       let s = byName.get(notifier);
@@ -204,7 +224,9 @@ export class SqliteAlertStore implements AlertStore {
   }
 
   async saveAlerts(records: readonly AlertRecord[]): Promise<void> {
-    const put = this.db.prepare('INSERT INTO alert_alerts (id, state, updated_at, record) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, record = excluded.record');
+    const put = this.db.prepare(
+      'INSERT INTO alert_alerts (id, state, updated_at, record) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, record = excluded.record',
+    );
     this.db.transaction((list: readonly AlertRecord[]) => {
       for (const r of list) put.run(r.id, r.state, Math.floor(r.updatedAt), JSON.stringify(r));
     })(records);
@@ -213,7 +235,9 @@ export class SqliteAlertStore implements AlertStore {
   async loadAlerts(q: { states?: readonly AlertState[]; limit?: number } = {}): Promise<AlertRecord[]> {
     const limit = q.limit ?? -1;
     const rows = q.states
-      ? this.db.prepare(`SELECT record FROM alert_alerts WHERE state IN (${q.states.map(() => '?').join(',')}) ORDER BY updated_at DESC, id LIMIT ?`).all(...q.states, limit)
+      ? this.db
+          .prepare(`SELECT record FROM alert_alerts WHERE state IN (${q.states.map(() => '?').join(',')}) ORDER BY updated_at DESC, id LIMIT ?`)
+          .all(...q.states, limit)
       : this.db.prepare('SELECT record FROM alert_alerts ORDER BY updated_at DESC, id LIMIT ?').all(limit);
     return (rows as Array<{ record: string }>).map((r) => JSON.parse(r.record) as AlertRecord);
   }
@@ -224,7 +248,11 @@ export class SqliteAlertStore implements AlertStore {
   }
 
   async putSilence(s: Silence): Promise<void> {
-    this.db.prepare('INSERT INTO alert_silences (id, end_at, silence) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET end_at = excluded.end_at, silence = excluded.silence').run(s.id, Math.floor(s.end), JSON.stringify(s));
+    this.db
+      .prepare(
+        'INSERT INTO alert_silences (id, end_at, silence) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET end_at = excluded.end_at, silence = excluded.silence',
+      )
+      .run(s.id, Math.floor(s.end), JSON.stringify(s));
   }
 
   async deleteSilence(id: string): Promise<boolean> {
@@ -232,7 +260,9 @@ export class SqliteAlertStore implements AlertStore {
   }
 
   async listSilences(): Promise<Silence[]> {
-    return (this.db.prepare('SELECT silence FROM alert_silences ORDER BY end_at, id').all() as Array<{ silence: string }>).map((r) => JSON.parse(r.silence) as Silence);
+    return (this.db.prepare('SELECT silence FROM alert_silences ORDER BY end_at, id').all() as Array<{ silence: string }>).map(
+      (r) => JSON.parse(r.silence) as Silence,
+    );
   }
 
   async close(): Promise<void> {

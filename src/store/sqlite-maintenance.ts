@@ -42,14 +42,10 @@ export class SqliteMaintenance {
         )
         .raw(),
       earliestDirty: db.prepare('SELECT min(start) FROM buckets WHERE gen <> rolled_gen').pluck(),
-      oldMinuteBuckets: db
-        .prepare(`SELECT start, min_id, max_id FROM buckets WHERE resolution = 0 AND start + ${MINUTE_MS} <= ? ORDER BY start`)
-        .raw(),
+      oldMinuteBuckets: db.prepare(`SELECT start, min_id, max_id FROM buckets WHERE resolution = 0 AND start + ${MINUTE_MS} <= ? ORDER BY start`).raw(),
       deleteResultRange: db.prepare('DELETE FROM results WHERE id >= ? AND id <= ? AND observed_at < ?'),
       deleteBucket: db.prepare('DELETE FROM buckets WHERE resolution = ? AND start = ?'),
-      deleteOldHourBuckets: db.prepare(
-        `DELETE FROM buckets WHERE resolution = 1 AND start + ${RESOLUTION_MS.hour} <= ? AND gen = rolled_gen`,
-      ),
+      deleteOldHourBuckets: db.prepare(`DELETE FROM buckets WHERE resolution = 1 AND start + ${RESOLUTION_MS.hour} <= ? AND gen = rolled_gen`),
       deleteOldMinuteRollups: deleteOld('rollups_minute', 'bucket'),
       deleteOldHourRollups: deleteOld('rollups_hour', 'bucket'),
       deleteOldGroupMinuteRollups: deleteOld('group_rollups_minute', 'bucket'),
@@ -58,9 +54,7 @@ export class SqliteMaintenance {
       oldCheckTransitions: db.prepare('SELECT id FROM transitions WHERE at < ? AND level = 0 ORDER BY at LIMIT ?').pluck(),
       oldAggregateTransitions: db.prepare('SELECT id FROM transitions WHERE at < ? AND level <> 0 ORDER BY at LIMIT ?').pluck(),
       deleteTransitions: db.prepare('DELETE FROM transitions WHERE id IN (SELECT value FROM json_each(?))'),
-      deleteOldStatusDays: db.prepare(
-        'DELETE FROM status_days WHERE (level, ref, day) IN (SELECT level, ref, day FROM status_days WHERE day < ? LIMIT ?)',
-      ),
+      deleteOldStatusDays: db.prepare('DELETE FROM status_days WHERE (level, ref, day) IN (SELECT level, ref, day FROM status_days WHERE day < ? LIMIT ?)'),
     };
   }
 

@@ -29,7 +29,10 @@ export type KeyedRow = [number, number, number, ...unknown[]];
 
 /** Throw a UsageError naming `from` or `to` when it is given and not a finite time. */
 export function checkRange(from: number | undefined, to: number | undefined): void {
-  for (const [name, v] of [['from', from], ['to', to]] as const) {
+  for (const [name, v] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
     if (v !== undefined && !Number.isFinite(v)) throw new UsageError(`${name}: ${v} is not a time (epoch ms)`);
   }
 }

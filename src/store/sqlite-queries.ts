@@ -10,16 +10,7 @@
 import type Database from 'better-sqlite3';
 import { UsageError } from '../core/errors.js';
 import type { SqliteNames } from './sqlite-names.js';
-import {
-  mergePages,
-  minutePages,
-  pageRequest,
-  runPage,
-  toPage,
-  type KeyedRow,
-  type PageRequest,
-  type PageStatements,
-} from './sqlite-paging.js';
+import { mergePages, minutePages, pageRequest, runPage, toPage, type KeyedRow, type PageRequest, type PageStatements } from './sqlite-paging.js';
 import { minuteOf, MINUTE_MS, offsetOf } from './sqlite-schema.js';
 import { STATUS_OF_CODE, type Page, type RangeQuery, type ResultRecord, type Selector } from './types.js';
 
@@ -44,9 +35,7 @@ export class SqliteQueries {
     this.st = {
       resultsByCheck: minutePages(db, RESULT_COLS, 'check_ref'),
       resultsByService: minutePages(db, RESULT_COLS, 'service_ref'),
-      checksOfInstance: db
-        .prepare('SELECT c.id FROM checks c JOIN instances i ON i.id = c.instance_id WHERE i.name = ? ORDER BY c.id')
-        .pluck(),
+      checksOfInstance: db.prepare('SELECT c.id FROM checks c JOIN instances i ON i.id = c.instance_id WHERE i.name = ? ORDER BY c.id').pluck(),
       checksOfServiceInstance: db
         .prepare(
           `SELECT c.id FROM checks c JOIN instances i ON i.id = c.instance_id
@@ -100,7 +89,11 @@ export class SqliteQueries {
     if (target.by === 'none') rows = [];
     else if (target.by === 'service') rows = runPage<Row>(byService, target.ref, req);
     else if (target.refs.length === 1) rows = runPage<Row>(byCheck, target.refs[0]!, req);
-    else rows = mergePages(target.refs.map((ref) => runPage<Row>(byCheck, ref, req)), req);
+    else
+      rows = mergePages(
+        target.refs.map((ref) => runPage<Row>(byCheck, ref, req)),
+        req,
+      );
     return toPage(rows, req, map);
   }
 
@@ -114,9 +107,7 @@ export class SqliteQueries {
       return ref === undefined ? { by: 'none' } : { by: 'check', refs: [ref] };
     }
     if (instance !== undefined) {
-      const refs = (
-        service !== undefined ? this.st.checksOfServiceInstance.all(instance, service) : this.st.checksOfInstance.all(instance)
-      ) as number[];
+      const refs = (service !== undefined ? this.st.checksOfServiceInstance.all(instance, service) : this.st.checksOfInstance.all(instance)) as number[];
       return refs.length ? { by: 'check', refs } : { by: 'none' };
     }
     if (service !== undefined) {

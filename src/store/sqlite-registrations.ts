@@ -21,9 +21,7 @@ export class SqliteRegistrations {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       delete: db.prepare('DELETE FROM registrations WHERE id = ?'),
-      list: db
-        .prepare('SELECT id, service, address, tags, weight, zone, metadata, checks, registered_at FROM registrations ORDER BY id')
-        .raw(),
+      list: db.prepare('SELECT id, service, address, tags, weight, zone, metadata, checks, registered_at FROM registrations ORDER BY id').raw(),
     };
   }
 

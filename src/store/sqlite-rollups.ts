@@ -24,7 +24,9 @@ export const ROLLUP_COUNTER: Record<Resolution, string> = { minute: 'rollups_min
 export const GROUP_ROLLUP_COUNTER: Record<Resolution, string> = { minute: 'group_rollups_minute', hour: 'group_rollups_hour' };
 
 const FIGURE_COLS = 'count, failures, min_us, sum_us, p95_us, max_us, healthy, degraded, unhealthy, unknown, min_score, sum_score, score_count';
-const FIGURE_PARAMS = FIGURE_COLS.split(', ').map(() => '?').join(', ');
+const FIGURE_PARAMS = FIGURE_COLS.split(', ')
+  .map(() => '?')
+  .join(', ');
 
 /** How maintenance work is split and stopped (owned by the maintenance run). */
 export interface ChunkControl {
@@ -62,9 +64,7 @@ export class SqliteRollups {
       insertCheck: db.prepare(`INSERT OR REPLACE INTO ${checks} (check_ref, bucket, ${FIGURE_COLS}) VALUES (?, ?, ${FIGURE_PARAMS})`),
       insertGroup: db.prepare(`INSERT OR REPLACE INTO ${groups} (level, ref, bucket, ${FIGURE_COLS}) VALUES (?, ?, ?, ${FIGURE_PARAMS})`),
       queryCheck: db.prepare(`SELECT bucket, ${FIGURE_COLS} FROM ${checks} WHERE check_ref = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`).raw(),
-      queryGroup: db
-        .prepare(`SELECT bucket, ${FIGURE_COLS} FROM ${groups} WHERE level = ? AND ref = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`)
-        .raw(),
+      queryGroup: db.prepare(`SELECT bucket, ${FIGURE_COLS} FROM ${groups} WHERE level = ? AND ref = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`).raw(),
       deleteCheckBucket: db.prepare(`DELETE FROM ${checks} WHERE rowid IN (SELECT rowid FROM ${checks} WHERE bucket = ? LIMIT ?)`),
       deleteGroupBucket: db.prepare(`DELETE FROM ${groups} WHERE rowid IN (SELECT rowid FROM ${groups} WHERE bucket = ? LIMIT ?)`),
     });

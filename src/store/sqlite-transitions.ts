@@ -12,15 +12,7 @@ import type Database from 'better-sqlite3';
 import { UsageError } from '../core/errors.js';
 import type { SqliteNames } from './sqlite-names.js';
 import { mergePages, pageLimit, pageRequest, toPage, type PageRequest } from './sqlite-paging.js';
-import {
-  STATUS_OF_CODE,
-  TRANSITION_LEVELS,
-  type Page,
-  type RangeQuery,
-  type TransitionIds,
-  type TransitionLevel,
-  type TransitionRecord,
-} from './types.js';
+import { STATUS_OF_CODE, TRANSITION_LEVELS, type Page, type RangeQuery, type TransitionIds, type TransitionLevel, type TransitionRecord } from './types.js';
 
 const COLS = 'id, check_ref, at, level, service_ref, instance_ref, from_status, to_status, reason_ref, output';
 /** Raw row: id, check_ref, at, level, service_ref, instance_ref, from_status, to_status, reason_ref, output. */
@@ -55,7 +47,11 @@ export class SqliteTransitions {
     if (!target || levels.length === 0) rows = [];
     else if (target.key === null) rows = this.run(null, 0, levels, req);
     else if (target.refs.length === 1) rows = this.run(target.key, target.refs[0]!, levels, req);
-    else rows = mergePages(target.refs.map((ref) => this.run(target.key, ref, levels, req)), req);
+    else
+      rows = mergePages(
+        target.refs.map((ref) => this.run(target.key, ref, levels, req)),
+        req,
+      );
     return toPage(rows, req, (row) => this.toRecord(row));
   }
 
@@ -139,9 +135,11 @@ export class SqliteTransitions {
 /** Storage codes of the levels asked for (all when left out); a UsageError naming `levels` for a bad one. */
 function levelCodes(levels: readonly TransitionLevel[] | undefined): number[] {
   if (levels === undefined) return [0, 1, 2];
-  return [...new Set(levels)].map((l) => {
-    const code = TRANSITION_LEVELS.indexOf(l);
-    if (code < 0) throw new UsageError(`levels: "${String(l)}" is not one of ${TRANSITION_LEVELS.join(', ')}`);
-    return code;
-  }).sort();
+  return [...new Set(levels)]
+    .map((l) => {
+      const code = TRANSITION_LEVELS.indexOf(l);
+      if (code < 0) throw new UsageError(`levels: "${String(l)}" is not one of ${TRANSITION_LEVELS.join(', ')}`);
+      return code;
+    })
+    .sort();
 }

@@ -41,9 +41,7 @@ export class UptimeQueries {
            FROM status_days WHERE level = ? AND ref = ? AND day >= ? AND day < ?`,
         )
         .raw(),
-      lastRowBefore: db
-        .prepare(`SELECT to_status, incident_since FROM transitions WHERE ${subjectRows} AND at < ? ORDER BY at DESC, id DESC LIMIT 1`)
-        .raw(),
+      lastRowBefore: db.prepare(`SELECT to_status, incident_since FROM transitions WHERE ${subjectRows} AND at < ? ORDER BY at DESC, id DESC LIMIT 1`).raw(),
       firstRowFrom: db.prepare(`SELECT from_status FROM transitions WHERE ${subjectRows} AND at >= ? ORDER BY at, id LIMIT 1`).raw(),
       rowsIn: db
         .prepare(`SELECT at, to_status, opened, recovery_ms, incident_since FROM transitions WHERE ${subjectRows} AND at >= ? AND at < ? ORDER BY at, id`)

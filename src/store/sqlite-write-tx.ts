@@ -207,7 +207,18 @@ export class SqliteWriteTransaction {
     const id = tr.id !== undefined && st.transitionExists.get(tr.id) === undefined ? tr.id : lastId + 1;
     const at = Math.floor(tr.at);
     const to = STATUS_CODE[tr.to] ?? 3;
-    st.insertTransition.run(id, level, checkRef, serviceRef, instanceRef, at, STATUS_CODE[tr.from] ?? 3, to, names.internReason(tr.reason), truncateOutput(tr.output ?? ''));
+    st.insertTransition.run(
+      id,
+      level,
+      checkRef,
+      serviceRef,
+      instanceRef,
+      at,
+      STATUS_CODE[tr.from] ?? 3,
+      to,
+      names.internReason(tr.reason),
+      truncateOutput(tr.output ?? ''),
+    );
     if (level !== 0) this.timeline.apply({ level, serviceRef, instanceRef }, id, at, to);
     return id;
   }

@@ -261,7 +261,10 @@ export class SqliteHistoryStore implements HistoryStore {
   async queryUptime(query: UptimeQuery): Promise<Uptime> {
     this.assertOpen();
     checkRange(query.from, query.to);
-    for (const [name, v] of [['from', query.from], ['to', query.to]] as const) {
+    for (const [name, v] of [
+      ['from', query.from],
+      ['to', query.to],
+    ] as const) {
       if (v === undefined) throw new UsageError(`${name}: an uptime needs both ends of its range (epoch ms)`);
     }
     if (query.to < query.from) throw new UsageError(`from: ${query.from} is after to (${query.to})`);

@@ -102,7 +102,15 @@ export async function startDaemonAlerting(core: Core, options: DaemonAlertingOpt
     topology,
     onEntry(record, entry) {
       if (listeners.size === 0) return;
-      const event: AlertEvent = { id: record.id, rule: record.rule, level: record.level, state: record.state, labels: record.labels, summary: record.summary, entry };
+      const event: AlertEvent = {
+        id: record.id,
+        rule: record.rule,
+        level: record.level,
+        state: record.state,
+        labels: record.labels,
+        summary: record.summary,
+        entry,
+      };
       for (const l of listeners) l(event);
     },
     onDelivery: (notifier, outcome) => metrics?.delivery(notifier, outcome),
@@ -155,13 +163,23 @@ export async function startDaemonAlerting(core: Core, options: DaemonAlertingOpt
   };
   const offs = [
     engine.bus.on('result', ({ spec, result, state }) => input.result({ check: refOf(spec), status: state.status, result })),
-    engine.bus.on('transition', ({ spec, from, to, result, at }) => input.transition({ check: refOf(spec), from, to, reason: result.reason, output: result.output, at })),
+    engine.bus.on('transition', ({ spec, from, to, result, at }) =>
+      input.transition({ check: refOf(spec), from, to, reason: result.reason, output: result.output, at }),
+    ),
     engine.bus.on('flap', ({ spec, flapping, at }) => input.flap({ check: refOf(spec), flapping, at })),
     rollup.onChange((change) => {
       if (change.level === 'mesh') return;
       const slash = change.id.indexOf('/');
       const [service, instance] = change.level === 'instance' ? [change.id.slice(0, slash), change.id.slice(slash + 1)] : [change.id, undefined];
-      input.status({ level: change.level, service, ...(instance !== undefined ? { instance } : {}), from: change.from, to: change.to, cause: change.cause, at: change.at });
+      input.status({
+        level: change.level,
+        service,
+        ...(instance !== undefined ? { instance } : {}),
+        from: change.from,
+        to: change.to,
+        cause: change.cause,
+        at: change.at,
+      });
     }),
     rollup.onScored(({ event, instanceScore }) => {
       const { service, instance } = event.spec;

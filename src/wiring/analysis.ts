@@ -230,7 +230,8 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
         running.add(`${spec.service}/${spec.instance}`);
         services.add(spec.service);
       }
-      for (const s of tracker.subjectsOf('instance')) if (!running.has(s.key) && !registry.instanceOf(s.service, s.instance ?? '')) tracker.remove('instance', s.key);
+      for (const s of tracker.subjectsOf('instance'))
+        if (!running.has(s.key) && !registry.instanceOf(s.service, s.instance ?? '')) tracker.remove('instance', s.key);
       for (const s of tracker.subjectsOf('service')) {
         if (!services.has(s.service) && !registry.hasService(s.service) && !config.services[s.service]) {
           tracker.remove('service', s.key);

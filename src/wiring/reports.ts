@@ -40,7 +40,14 @@ export async function startDaemonReports(options: DaemonReportsOptions): Promise
   if (reportsConfig && reportsConfig.schedules.length > 0) {
     if (!opened) options.logger.warn({}, 'reports.schedules: this history store has no report source (SQLite file needed); schedules are off');
     else {
-      scheduler = new ReportScheduler({ config: reportsConfig, notifiers: config.alerts?.notifiers ?? {}, source: opened.source, clock, logger: options.logger, ...(options.redact ? { redact: options.redact } : {}) });
+      scheduler = new ReportScheduler({
+        config: reportsConfig,
+        notifiers: config.alerts?.notifiers ?? {},
+        source: opened.source,
+        clock,
+        logger: options.logger,
+        ...(options.redact ? { redact: options.redact } : {}),
+      });
       scheduler.start();
     }
   }

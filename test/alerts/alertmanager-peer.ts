@@ -52,7 +52,13 @@ export async function startAlertmanager(webhookUrl: string): Promise<RunningAler
 async function launch(dir: string, port: number): Promise<RunningAlertmanager> {
   const child: ChildProcess = spawn(
     BINARY,
-    [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${join(dir, `data-${port}`)}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=info'],
+    [
+      `--config.file=${join(dir, 'am.yml')}`,
+      `--storage.path=${join(dir, `data-${port}`)}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=info',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';

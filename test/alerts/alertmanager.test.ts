@@ -28,7 +28,11 @@ describe('Alertmanager notifier against a real Alertmanager', () => {
   it('Alertmanager lists the alert through its own API with labels and annotations mapped, then shows it resolved', async () => {
     const hooks = track(await startReceiver());
     const am = track(await startAlertmanager(`${hooks.url}/am`));
-    const notifier = createNotifier(alertmanagerNotifierSchema.parse({ kind: 'alertmanager', url: am.url }), { clock: realClock, logger: silentLogger, name: 'am' });
+    const notifier = createNotifier(alertmanagerNotifierSchema.parse({ kind: 'alertmanager', url: am.url }), {
+      clock: realClock,
+      logger: silentLogger,
+      name: 'am',
+    });
     const firing = notification('n1');
     const started = new Date(Date.now() - 60_000).toISOString();
     firing.items[0]!.startsAt = started;
@@ -43,7 +47,12 @@ describe('Alertmanager notifier against a real Alertmanager', () => {
     expect(alerts[0]!.status.state).toBe('active');
     await until(() => hooks.requests.some((r) => JSON.parse(r.body).status === 'firing'), 10_000, 'Alertmanager to send the firing alert on');
 
-    const resolved: Notification = { ...firing, id: 'n2', status: 'resolved', items: [{ ...firing.items[0]!, event: 'resolved', state: 'resolved', endsAt: new Date().toISOString() }] };
+    const resolved: Notification = {
+      ...firing,
+      id: 'n2',
+      status: 'resolved',
+      items: [{ ...firing.items[0]!, event: 'resolved', state: 'resolved', endsAt: new Date().toISOString() }],
+    };
     expect(await notifier.send(resolved, { idempotencyKey: 'n2:am', signal: AbortSignal.timeout(5000) })).toMatchObject({ ok: true });
     expect(await listed(am.url)).toEqual([]); // no longer active
     await until(() => hooks.requests.some((r) => JSON.parse(r.body).status === 'resolved'), 10_000, 'Alertmanager to send the resolve on');
@@ -56,7 +65,11 @@ describe('Alertmanager notifier against a real Alertmanager', () => {
   it('Alertmanager refuses a malformed alert with 400, which is not retried', async () => {
     const hooks = track(await startReceiver());
     const am = track(await startAlertmanager(`${hooks.url}/am`));
-    const notifier = createNotifier(alertmanagerNotifierSchema.parse({ kind: 'alertmanager', url: am.url }), { clock: realClock, logger: silentLogger, name: 'am' });
+    const notifier = createNotifier(alertmanagerNotifierSchema.parse({ kind: 'alertmanager', url: am.url }), {
+      clock: realClock,
+      logger: silentLogger,
+      name: 'am',
+    });
     const bad = notification('n1');
     bad.items[0]!.startsAt = 'not a time';
     const outcome = await notifier.send(bad, { idempotencyKey: 'k', signal: AbortSignal.timeout(5000) });

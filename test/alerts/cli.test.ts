@@ -35,7 +35,12 @@ describe('healthmesh alerts test', () => {
     const dead = await startReceiver();
     await dead.stop();
     const lines: string[] = [];
-    const code = await alertsTest({ config: configFile(`${hook.url}/in`, `${dead.url}/in`), rule: 'db-down', env: { HOOK_SECRET: 'hook-secret-0123456789' }, out: (l) => lines.push(l) });
+    const code = await alertsTest({
+      config: configFile(`${hook.url}/in`, `${dead.url}/in`),
+      rule: 'db-down',
+      env: { HOOK_SECRET: 'hook-secret-0123456789' },
+      out: (l) => lines.push(l),
+    });
     expect(code).toBe(1);
     expect(lines[0]).toBe('sending a sample notification of rule "db-down" to 3 notifiers');
     expect(lines.find((l) => l.startsWith('ok     good (webhook): HTTP 200'))).toBeDefined();

@@ -53,13 +53,20 @@ describe('status condition', () => {
     expect(h.alerts()).toHaveLength(1);
     expect(h.alerts()[0]!.id).toBe(first.id);
     expect(first.id).toBe(alertId('down', { rule: 'down', service: 'api', instance: 'a1', check: 'http', check_kind: 'http' }));
-    expect(h.alerts()[0]!.timeline.map((e) => e.type).filter((t) => ['pending', 'firing', 'resolved'].includes(t))).toEqual(['pending', 'firing', 'resolved', 'pending', 'firing']);
+    expect(
+      h
+        .alerts()[0]!
+        .timeline.map((e) => e.type)
+        .filter((t) => ['pending', 'firing', 'resolved'].includes(t)),
+    ).toEqual(['pending', 'firing', 'resolved', 'pending', 'firing']);
   });
 });
 
 describe('reason condition', () => {
   it('reason: tls with days_left < 14 fires on a certificate with 9 days left, not 20', async () => {
-    h = await harness(section([{ name: 'cert', when: { kind: 'reason', reason: 'tls', metric: { name: 'days_left', op: '<', value: 14 } }, level: 'warning' }]));
+    h = await harness(
+      section([{ name: 'cert', when: { kind: 'reason', reason: 'tls', metric: { name: 'days_left', op: '<', value: 14 } }, level: 'warning' }]),
+    );
     h.result('db/d1/tls', 'DEGRADED', { reason: 'cert_expiring', metrics: { days_left: 20 } });
     await h.advance(SEC);
     expect(h.sent).toHaveLength(0);
@@ -75,7 +82,9 @@ describe('reason condition', () => {
 
 describe('threshold condition', () => {
   it('p95 latency over a window: fires once the window p95 passes the threshold, resolves when it falls', async () => {
-    h = await harness(section([{ name: 'slow', when: { kind: 'threshold', series: 'latency_ms', agg: 'p95', window: '1m', op: '>', value: 300, min_samples: 5 } }]));
+    h = await harness(
+      section([{ name: 'slow', when: { kind: 'threshold', series: 'latency_ms', agg: 'p95', window: '1m', op: '>', value: 300, min_samples: 5 } }]),
+    );
     for (let i = 0; i < 10; i++) {
       h.result('api/a1/http', 'HEALTHY', { durationMs: 100 });
       await h.advance(5 * SEC);

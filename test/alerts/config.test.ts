@@ -5,7 +5,11 @@ import { parseConfig } from '../../src/config/load.js';
 import { isConfigError, type ConfigError } from '../../src/core/errors.js';
 
 const EXAMPLE = readFileSync(new URL('../../examples/alerts.yaml', import.meta.url), 'utf8');
-const ENV = { ALERT_WEBHOOK_SECRET: 'example-secret-0123456789', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/XYZSECRET', SMTP_PASSWORD: 'smtp-password-xyz' };
+const ENV = {
+  ALERT_WEBHOOK_SECRET: 'example-secret-0123456789',
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/XYZSECRET',
+  SMTP_PASSWORD: 'smtp-password-xyz',
+};
 
 function problems(text: string, env: NodeJS.ProcessEnv = ENV): ConfigError {
   try {
@@ -32,9 +36,25 @@ describe('alerts: config section', () => {
     const config = parseConfig(EXAMPLE, { file: 'examples/alerts.yaml', env: ENV });
     const a = config.alerts!;
     expect(Object.keys(a.notifiers).sort()).toEqual(['alertmanager', 'log', 'oncall-mail', 'ops-webhook', 'slack']);
-    expect(a.rules.map((r) => r.when.kind).sort()).toEqual(['anomaly', 'burn_rate', 'forecast', 'reason', 'status', 'status', 'threshold', 'threshold', 'trend']);
+    expect(a.rules.map((r) => r.when.kind).sort()).toEqual([
+      'anomaly',
+      'burn_rate',
+      'forecast',
+      'reason',
+      'status',
+      'status',
+      'threshold',
+      'threshold',
+      'trend',
+    ]);
     expect(config.services.orders!.slo).toMatchObject({ objective: 99.9, window: 30 * 86_400_000, kind: 'availability', exclude_maintenance: true });
-    expect(a.rules[0]).toMatchObject({ for: 60_000, keep_firing_for: 120_000, repeat: 3_600_000, max_reminders: 3, escalate: { after: 900_000, to: 'critical' } });
+    expect(a.rules[0]).toMatchObject({
+      for: 60_000,
+      keep_firing_for: 120_000,
+      repeat: 3_600_000,
+      max_reminders: 3,
+      escalate: { after: 900_000, to: 'critical' },
+    });
     expect(a.rules[1]!.exec).toMatchObject({ timeout: 30_000, min_interval: 600_000 });
     expect(a.maintenance.map((m) => m.name)).toEqual(['nightly-vacuum', 'migration']);
     expect(a.defaults).toMatchObject({ group_wait: 30_000, group_interval: 300_000, send_resolved: true });
@@ -42,7 +62,9 @@ describe('alerts: config section', () => {
 
   it('an unset secret is reported with its line, never with a value', () => {
     const err = problems(EXAMPLE, { ...ENV, SMTP_PASSWORD: undefined });
-    expect(err.issues).toEqual([expect.objectContaining({ path: 'alerts.notifiers.oncall-mail.password', message: expect.stringContaining('SMTP_PASSWORD is not set') })]);
+    expect(err.issues).toEqual([
+      expect.objectContaining({ path: 'alerts.notifiers.oncall-mail.password', message: expect.stringContaining('SMTP_PASSWORD is not set') }),
+    ]);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows the ${VAR} syntax itself
     expect(err.issues[0]!.line).toBe(EXAMPLE.split('\n').findIndex((l) => l.includes('${SMTP_PASSWORD}')) + 1);
   });
@@ -58,12 +80,24 @@ describe('alerts: config section', () => {
     [`    - { name: r1, match: { service: orders }, when: { kind: status } }`, 'alerts.rules[0].match.service[0]', 'no service named "orders"'],
     [`    - { name: r1, match: { check: nope }, when: { kind: status } }`, 'alerts.rules[0].match.check[0]', 'no check named "nope"'],
     [`    - { name: r1, when: { kind: status } }\n    - { name: r1, when: { kind: status } }`, 'alerts.rules[1].name', 'already used by rules[0]'],
-    [`    - { name: r1, when: { kind: trending } }`, 'alerts.rules[0].when.kind', 'unknown or missing condition kind (allowed: status, reason, threshold, trend, forecast, anomaly, burn_rate) (found: "trending")'],
+    [
+      `    - { name: r1, when: { kind: trending } }`,
+      'alerts.rules[0].when.kind',
+      'unknown or missing condition kind (allowed: status, reason, threshold, trend, forecast, anomaly, burn_rate) (found: "trending")',
+    ],
     [`    - { name: r1, scope: check, when: { kind: trend, series: score } }`, 'alerts.rules[0].scope', 'score is kept per instance and per service'],
     [`    - { name: r1, scope: service, when: { kind: anomaly, series: latency_ms } }`, 'alerts.rules[0].scope', 'latency_ms is kept per check'],
     [`    - { name: r1, when: { kind: burn_rate, window: page, factor: 3 } }`, 'alerts.rules[0].when.factor', 'factor applies to a named window'],
-    [`    - { name: r1, when: { kind: threshold, series: latency_ms, op: ">", value: 1, window: "5 parsecs" } }`, 'alerts.rules[0].when.window', 'is not a duration'],
-    [`    - { name: r1, when: { kind: status }, level: warning, escalate: { after: 1m, to: info } }`, 'alerts.rules[0].escalate.to', 'escalation must go above'],
+    [
+      `    - { name: r1, when: { kind: threshold, series: latency_ms, op: ">", value: 1, window: "5 parsecs" } }`,
+      'alerts.rules[0].when.window',
+      'is not a duration',
+    ],
+    [
+      `    - { name: r1, when: { kind: status }, level: warning, escalate: { after: 1m, to: info } }`,
+      'alerts.rules[0].escalate.to',
+      'escalation must go above',
+    ],
     [`    - { name: r1, scope: service, when: { kind: reason, reason: tls } }`, 'alerts.rules[0].scope', 'use scope: check'],
   ])('names the culprit: %s', (rules, path, message) => {
     const err = problems(base + rules);

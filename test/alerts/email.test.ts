@@ -37,7 +37,12 @@ async function startSmtp(options: { reject?: number; password?: string } = {}) {
       let raw = '';
       stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
       stream.on('end', () => {
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw, user: session.user as string | undefined });
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw,
+          user: session.user as string | undefined,
+        });
         cb();
       });
     },
@@ -49,11 +54,22 @@ async function startSmtp(options: { reject?: number; password?: string } = {}) {
 }
 
 function mailer(port: number, over: Record<string, unknown> = {}) {
-  return createNotifier(emailNotifierSchema.parse({ kind: 'email', host: '127.0.0.1', port, from: 'healthmesh@example.test', to: ['ops@example.test', 'db@example.test'], timeout: '5s', ...over }), {
-    clock: realClock,
-    logger: silentLogger,
-    name: 'mail',
-  });
+  return createNotifier(
+    emailNotifierSchema.parse({
+      kind: 'email',
+      host: '127.0.0.1',
+      port,
+      from: 'healthmesh@example.test',
+      to: ['ops@example.test', 'db@example.test'],
+      timeout: '5s',
+      ...over,
+    }),
+    {
+      clock: realClock,
+      logger: silentLogger,
+      name: 'mail',
+    },
+  );
 }
 
 describe('e-mail notifier against a real SMTP server on loopback', () => {

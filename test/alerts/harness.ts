@@ -104,7 +104,14 @@ export async function harness(section: z.input<typeof alertsSchema>, options: Ha
       alerting.input.result({
         check: ref(checkId),
         status,
-        result: { status, reason: extra.reason ?? (status === 'HEALTHY' ? 'ok' : 'connect_refused'), output: extra.output ?? status.toLowerCase(), durationMs: extra.durationMs ?? 5, observedAt: clock.now(), metrics: extra.metrics },
+        result: {
+          status,
+          reason: extra.reason ?? (status === 'HEALTHY' ? 'ok' : 'connect_refused'),
+          output: extra.output ?? status.toLowerCase(),
+          durationMs: extra.durationMs ?? 5,
+          observedAt: clock.now(),
+          metrics: extra.metrics,
+        },
       });
     },
     serviceStatus(service, to, from) {

@@ -31,7 +31,14 @@ function runtime(now: number): AlertRuntime {
   };
 }
 
-const timing = (over: Partial<RuleTiming> = {}): RuleTiming => ({ forMs: 0, keepFiringForMs: 0, escalate: null, repeatMs: null, maxReminders: Infinity, ...over });
+const timing = (over: Partial<RuleTiming> = {}): RuleTiming => ({
+  forMs: 0,
+  keepFiringForMs: 0,
+  escalate: null,
+  repeatMs: null,
+  maxReminders: Infinity,
+  ...over,
+});
 
 /**
  * Drive one alert through a script of (time in s, verdict or "tick") and
@@ -70,22 +77,95 @@ function drive(t: RuleTiming, script: Array<[number, boolean]>, until: number, l
 describe('for: (pending until the condition has held this long)', () => {
   it.each([
     ['for 0 fires on the first verdict', 0, [[0, true]], ['0:firing']],
-    ['for 30s fires at 30 s, not at 29', 30, [[0, true], [29, true]], ['30:firing']],
-    ['cleared at 20 s: cancelled, never fires', 30, [[0, true], [20, false]], ['20:cancelled']],
-    ['cleared then back at 25 s: the wait starts again, fires at 55 s', 30, [[0, true], [20, false], [25, true]], ['20:cancelled', '55:firing']],
+    [
+      'for 30s fires at 30 s, not at 29',
+      30,
+      [
+        [0, true],
+        [29, true],
+      ],
+      ['30:firing'],
+    ],
+    [
+      'cleared at 20 s: cancelled, never fires',
+      30,
+      [
+        [0, true],
+        [20, false],
+      ],
+      ['20:cancelled'],
+    ],
+    [
+      'cleared then back at 25 s: the wait starts again, fires at 55 s',
+      30,
+      [
+        [0, true],
+        [20, false],
+        [25, true],
+      ],
+      ['20:cancelled', '55:firing'],
+    ],
   ] as const)('%s', (_name, forS, script, expected) => {
-    expect(drive(timing({ forMs: forS * S }), script.map(([a, b]) => [a, b]), 120)).toEqual(expected);
+    expect(
+      drive(
+        timing({ forMs: forS * S }),
+        script.map(([a, b]) => [a, b]),
+        120,
+      ),
+    ).toEqual(expected);
   });
 });
 
 describe('keep_firing_for (stays firing after the condition clears)', () => {
   it.each([
-    ['0: resolves at once', 0, [[0, true], [10, false]], ['0:firing', '10:resolved']],
-    ['60s: resolves 60 s after clearing', 60, [[0, true], [10, false]], ['0:firing', '10:cleared', '70:resolved']],
-    ['60s: back within 60 s, no resolve', 60, [[0, true], [10, false], [40, true], [200, true]], ['0:firing', '10:cleared']],
-    ['60s: a second clearing restarts the wait', 60, [[0, true], [10, false], [40, true], [50, false]], ['0:firing', '10:cleared', '50:cleared', '110:resolved']],
+    [
+      '0: resolves at once',
+      0,
+      [
+        [0, true],
+        [10, false],
+      ],
+      ['0:firing', '10:resolved'],
+    ],
+    [
+      '60s: resolves 60 s after clearing',
+      60,
+      [
+        [0, true],
+        [10, false],
+      ],
+      ['0:firing', '10:cleared', '70:resolved'],
+    ],
+    [
+      '60s: back within 60 s, no resolve',
+      60,
+      [
+        [0, true],
+        [10, false],
+        [40, true],
+        [200, true],
+      ],
+      ['0:firing', '10:cleared'],
+    ],
+    [
+      '60s: a second clearing restarts the wait',
+      60,
+      [
+        [0, true],
+        [10, false],
+        [40, true],
+        [50, false],
+      ],
+      ['0:firing', '10:cleared', '50:cleared', '110:resolved'],
+    ],
   ] as const)('%s', (_name, keepS, script, expected) => {
-    expect(drive(timing({ keepFiringForMs: keepS * S }), script.map(([a, b]) => [a, b]), 300)).toEqual(expected);
+    expect(
+      drive(
+        timing({ keepFiringForMs: keepS * S }),
+        script.map(([a, b]) => [a, b]),
+        300,
+      ),
+    ).toEqual(expected);
   });
 });
 
@@ -101,7 +181,15 @@ describe('reminders (repeat, capped by max_reminders)', () => {
   });
 
   it('counts again from zero in a new firing episode', () => {
-    const events = drive(timing({ repeatMs: 600 * S, maxReminders: 1 }), [[0, true], [700, false], [800, true]], 2000);
+    const events = drive(
+      timing({ repeatMs: 600 * S, maxReminders: 1 }),
+      [
+        [0, true],
+        [700, false],
+        [800, true],
+      ],
+      2000,
+    );
     expect(events).toEqual(['0:firing', '600:reminder', '700:resolved', '800:pending', '800:firing', '1400:reminder']);
   });
 });
@@ -122,6 +210,16 @@ describe('escalation', () => {
 
   it('does not escalate an alert that resolved before `after`, and a new episode starts at the base level', () => {
     const t = timing({ escalate: { afterMs: 900 * S, to: 'critical' } });
-    expect(drive(t, [[0, true], [600, false], [700, true]], 1800)).toEqual(['0:firing', '600:resolved', '700:pending', '700:firing', '1600:escalated']);
+    expect(
+      drive(
+        t,
+        [
+          [0, true],
+          [600, false],
+          [700, true],
+        ],
+        1800,
+      ),
+    ).toEqual(['0:firing', '600:resolved', '700:pending', '700:firing', '1600:escalated']);
   });
 });

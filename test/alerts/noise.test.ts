@@ -120,7 +120,12 @@ describe('silences and maintenance', () => {
     expect(h.lines()).toEqual(['firing web/w1']);
     await h.advance(2 * MIN, 10 * SEC);
     expect(h.lines()).toEqual(['firing web/w1', 'firing api/a1']);
-    expect(h.alerts().find((a) => a.labels.service === 'api')!.timeline.some((e) => e.type === 'silenced')).toBe(true);
+    expect(
+      h
+        .alerts()
+        .find((a) => a.labels.service === 'api')!
+        .timeline.some((e) => e.type === 'silenced'),
+    ).toBe(true);
   });
 
   it('an alert that fires and resolves inside a silence sends nothing at all', async () => {
@@ -150,9 +155,11 @@ describe('silences and maintenance', () => {
     ['inside the nightly window (02:30) sends nothing', 2.5 * HOUR, 0],
     ['before it (01:30) is sent', 1.5 * HOUR, 1],
     ['after it (03:00, the end is exclusive) is sent', 3 * HOUR, 1],
-    ['inside the next night\'s window (26:10) sends nothing', 26 * HOUR + 10 * MIN, 0],
+    ["inside the next night's window (26:10) sends nothing", 26 * HOUR + 10 * MIN, 0],
   ])('recurring maintenance (cron 0 2 * * *, 1h): an alert %s', async (_name, at, expected) => {
-    h = await harness(section([down()], { maintenance: [{ name: 'nightly', matchers: { service: 'db' }, cron: '0 2 * * *', duration: '1h', timezone: 'UTC' }] }));
+    h = await harness(
+      section([down()], { maintenance: [{ name: 'nightly', matchers: { service: 'db' }, cron: '0 2 * * *', duration: '1h', timezone: 'UTC' }] }),
+    );
     await h.advance(at, 10 * MIN);
     h.result('db/d1/tcp', 'UNHEALTHY');
     await h.advance(10 * SEC);
@@ -160,7 +167,9 @@ describe('silences and maintenance', () => {
   });
 
   it('an alert muted by maintenance is sent when the window ends if it still fires', async () => {
-    h = await harness(section([down()], { maintenance: [{ name: 'nightly', matchers: { service: 'db' }, cron: '0 2 * * *', duration: '1h', timezone: 'UTC' }] }));
+    h = await harness(
+      section([down()], { maintenance: [{ name: 'nightly', matchers: { service: 'db' }, cron: '0 2 * * *', duration: '1h', timezone: 'UTC' }] }),
+    );
     await h.advance(2 * HOUR + 10 * MIN, 10 * MIN);
     h.result('db/d1/tcp', 'UNHEALTHY');
     await h.advance(49 * MIN, MIN);

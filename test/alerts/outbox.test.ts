@@ -13,7 +13,10 @@ interface Try {
 }
 
 /** An outbox with one notifier "hook" whose answers follow `answer(tryNumber)`. */
-function setup(answer: (n: number) => DeliveryOutcome | 'hang', opts: { maxAttempts?: number; rate?: { perMinute: number; burst?: number }; store?: MemoryAlertStore; clock?: FakeClock } = {}) {
+function setup(
+  answer: (n: number) => DeliveryOutcome | 'hang',
+  opts: { maxAttempts?: number; rate?: { perMinute: number; burst?: number }; store?: MemoryAlertStore; clock?: FakeClock } = {},
+) {
   const clock = opts.clock ?? new FakeClock(T0);
   const store = opts.store ?? new MemoryAlertStore();
   const tries: Try[] = [];
@@ -26,7 +29,8 @@ function setup(answer: (n: number) => DeliveryOutcome | 'hang', opts: { maxAttem
       send(_n: Notification, ctx) {
         tries.push({ at: clock.now() - T0, key: ctx.idempotencyKey });
         const a = answer(tries.length);
-        if (a === 'hang') return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ ok: false, retryable: true, error: 'aborted' })));
+        if (a === 'hang')
+          return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ ok: false, retryable: true, error: 'aborted' })));
         return Promise.resolve(a);
       },
     },

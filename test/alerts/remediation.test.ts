@@ -9,12 +9,23 @@ afterEach(async () => {
   h = undefined;
 });
 
-const remediations = (h: Harness) => h.alerts()[0]!.timeline.filter((e) => e.type === 'remediation').map((e) => e.detail ?? '');
+const remediations = (h: Harness) =>
+  h
+    .alerts()[0]!
+    .timeline.filter((e) => e.type === 'remediation')
+    .map((e) => e.detail ?? '');
 
 describe('remediation (exec action)', () => {
   it('runs the action when the alert fires, keeps its output, and not again within min_interval', async () => {
     h = await harness(
-      section([{ name: 'down', when: { kind: 'status' }, repeat: '5m', exec: { command: ['/bin/sh', '-c', 'echo restarting {{service}}/{{instance}} at {{level}}; exit 3'], timeout: '10s', min_interval: '1h' } }]),
+      section([
+        {
+          name: 'down',
+          when: { kind: 'status' },
+          repeat: '5m',
+          exec: { command: ['/bin/sh', '-c', 'echo restarting {{service}}/{{instance}} at {{level}}; exit 3'], timeout: '10s', min_interval: '1h' },
+        },
+      ]),
     );
     h.result('api/a1/http', 'UNHEALTHY');
     await h.advance(SEC);
@@ -23,7 +34,11 @@ describe('remediation (exec action)', () => {
     expect(remediations(h)[0]).toBe('started sh');
     expect(remediations(h)[1]).toMatch(/^sh failed \(exit 3, \d+ ms\): restarting api\/a1 at warning$/);
     await h.advance(30 * MIN, MIN); // reminders at 5, 10, … min: skipped, min_interval 1 h
-    expect(remediations(h).slice(2).every((d) => d.startsWith('skipped: ran'))).toBe(true);
+    expect(
+      remediations(h)
+        .slice(2)
+        .every((d) => d.startsWith('skipped: ran')),
+    ).toBe(true);
     expect(remediations(h).length).toBeGreaterThan(3);
     await h.advance(HOUR, 5 * MIN); // past min_interval: runs again on a reminder
     await h.alerting.remediation.idle();

@@ -20,7 +20,13 @@ describe('restart of the alerting module on the same store', () => {
     await second.advance(40 * MIN, MIN);
     expect(second.lines()).toEqual([]);
     await second.advance(20 * MIN, MIN); // T0 + 1 h: the first reminder, on the schedule from before the restart
-    expect(second.lines(), second.alerts()[0]!.timeline.map((e) => `${(e.at - T0) / 60000} ${e.type} ${e.detail ?? ''}`).join('\n')).toEqual(['reminder api/a1']);
+    expect(
+      second.lines(),
+      second
+        .alerts()[0]!
+        .timeline.map((e) => `${(e.at - T0) / 60000} ${e.type} ${e.detail ?? ''}`)
+        .join('\n'),
+    ).toEqual(['reminder api/a1']);
     expect(second.sent[0]!.at).toBe(T0 + HOUR);
     second.result('api/a1/http', 'HEALTHY');
     await second.advance(2 * MIN, SEC * 10);

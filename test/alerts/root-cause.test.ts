@@ -97,7 +97,9 @@ describe('drill: 50 services depending on one database', () => {
     const services = Array.from({ length: 50 }, (_, i) => `svc${String(i).padStart(2, '0')}`);
     const dependsOn = Object.fromEntries(services.map((s) => [s, ['postgres']]));
     h = await harness(
-      section([{ name: 'instance-down', scope: 'instance', when: { kind: 'status', is: 'UNHEALTHY' }, level: 'critical' }], { defaults: { group_by: ['rule'], group_wait: '30s', group_interval: '5m' } }),
+      section([{ name: 'instance-down', scope: 'instance', when: { kind: 'status', is: 'UNHEALTHY' }, level: 'critical' }], {
+        defaults: { group_by: ['rule'], group_wait: '30s', group_interval: '5m' },
+      }),
       { dependsOn },
     );
     const t0 = h.clock.now();

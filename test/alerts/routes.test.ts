@@ -15,9 +15,17 @@ afterEach(async () => {
 });
 
 async function setup(options: { token?: string; protectReads?: boolean } = { token: TOKEN }) {
-  h = await harness(section([{ name: 'down', when: { kind: 'status' }, level: 'critical' }, { name: 'svc', scope: 'service', when: { kind: 'status' } }], {
-    notifiers: { hook: { kind: 'webhook', url: 'http://127.0.0.1:9/hook?token=SECRET-IN-URL', secret: 'webhook-secret-0123456789' } },
-  }));
+  h = await harness(
+    section(
+      [
+        { name: 'down', when: { kind: 'status' }, level: 'critical' },
+        { name: 'svc', scope: 'service', when: { kind: 'status' } },
+      ],
+      {
+        notifiers: { hook: { kind: 'webhook', url: 'http://127.0.0.1:9/hook?token=SECRET-IN-URL', secret: 'webhook-secret-0123456789' } },
+      },
+    ),
+  );
   app = Fastify();
   app.setErrorHandler(errorHandler);
   await app.register(alertRoutes, { alerts: h.alerting.api, now: () => h!.clock.now(), ...options });

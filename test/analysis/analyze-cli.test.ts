@@ -74,7 +74,10 @@ describe('healthmesh analyze', { timeout: 30_000 }, () => {
 
   it('forecast mode dates a crossing, and refuses a random walk with its reason', async () => {
     const r0 = seeded(3);
-    const rising = Array.from({ length: 300 }, (_, i) => [formats['epoch-ms']!(START + i * 60_000), (100 + i * 0.5 + 3 * gauss(r0)).toFixed(2)] as [string, string]);
+    const rising = Array.from(
+      { length: 300 },
+      (_, i) => [formats['epoch-ms']!(START + i * 60_000), (100 + i * 0.5 + 3 * gauss(r0)).toFixed(2)] as [string, string],
+    );
     const f = await runCli(['analyze', '-i', csv('f.csv', rising), '-m', 'forecast', '--threshold', '300', '--json']);
     expect(f.code).toBe(0);
     const parsed = JSON.parse(f.stdout);
@@ -94,7 +97,10 @@ describe('healthmesh analyze', { timeout: 30_000 }, () => {
 
   it('reports bad rows with their line numbers, skips them and exits 1', async () => {
     const file = join(dir, 'bad.csv');
-    writeFileSync(file, 'timestamp,value\n2024-01-01T00:00:00Z,1\nyesterday,2\n2024-01-01T00:10:00Z,abc\n2024-01-01T00:15:00Z,3\n2023-12-31 00:00:00,4\n2024-02-30 00:00:00,5\n\n2024-01-01T00:20:00Z,6\n');
+    writeFileSync(
+      file,
+      'timestamp,value\n2024-01-01T00:00:00Z,1\nyesterday,2\n2024-01-01T00:10:00Z,abc\n2024-01-01T00:15:00Z,3\n2023-12-31 00:00:00,4\n2024-02-30 00:00:00,5\n\n2024-01-01T00:20:00Z,6\n',
+    );
     const r = await runCli(['analyze', '-i', file, '-m', 'anomaly']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}:3: timestamp "yesterday" is not ISO 8601`);

@@ -54,7 +54,11 @@ describe('forecast', () => {
     let made = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const y = series('walk', seed, 64);
-      const a = forecastOf(y.map((_, i) => i * MIN), y, { threshold: 200 });
+      const a = forecastOf(
+        y.map((_, i) => i * MIN),
+        y,
+        { threshold: 200 },
+      );
       if (a.ok) made++;
       else {
         expect(a.reason).toBe('no_significant_trend');
@@ -88,6 +92,11 @@ describe('forecast', () => {
   it('refuses too few points and a constant series', () => {
     expect(forecastOf([0, 1, 2], [1, 2, 3])).toMatchObject({ ok: false, reason: 'too_few_points' });
     const flat = Array(30).fill(7);
-    expect(forecastOf(flat.map((_, i) => i), flat)).toMatchObject({ ok: false, reason: 'constant' });
+    expect(
+      forecastOf(
+        flat.map((_, i) => i),
+        flat,
+      ),
+    ).toMatchObject({ ok: false, reason: 'constant' });
   });
 });

@@ -43,7 +43,11 @@ describe('SLO', () => {
     const clock = new FakeClock(100 * DAY);
     const now = clock.now();
     // 15 bad in 1,000 in the last hour: burn 15 over both 1 h and 5 m (> 14.4); 6 h burn = 15 × 1/6 = 2.5.
-    const firing = await evaluateSlo({ objective: 0.999, windowMs: 30 * DAY }, source(clock, 30, (s) => (s >= now - HOUR ? 15 : 0)), clock);
+    const firing = await evaluateSlo(
+      { objective: 0.999, windowMs: 30 * DAY },
+      source(clock, 30, (s) => (s >= now - HOUR ? 15 : 0)),
+      clock,
+    );
     const fast = firing.burns.find((b) => b.condition.name === '1h/5m')!;
     expect(fast.longBurn).toBeCloseTo(15, 10);
     expect(fast.shortBurn).toBeCloseTo(15, 10);
@@ -51,7 +55,11 @@ describe('SLO', () => {
     expect(firing.burns.find((b) => b.condition.name === '6h/30m')!.longBurn).toBeCloseTo(2.5, 10);
     expect(firing.firing).toBe('page');
     // 14 bad in 1,000: burn 14 < 14.4.
-    const quiet = await evaluateSlo({ objective: 0.999, windowMs: 30 * DAY }, source(clock, 30, (s) => (s >= now - HOUR ? 14 : 0)), clock);
+    const quiet = await evaluateSlo(
+      { objective: 0.999, windowMs: 30 * DAY },
+      source(clock, 30, (s) => (s >= now - HOUR ? 14 : 0)),
+      clock,
+    );
     expect(quiet.burns.find((b) => b.condition.name === '1h/5m')!.firing).toBe(false);
   });
 
@@ -88,8 +96,19 @@ describe('SLO', () => {
   it('reads availability from rollups: good = count − failures', async () => {
     const clock = new FakeClock(10 * HOUR);
     const rollup = (bucketStart: number, count: number, failures: number): Rollup => ({
-      level: 'check', id: 'api/a1/health', resolution: 'minute', bucketStart, count, failures, minMs: 1, avgMs: 1, p95Ms: 1, maxMs: 1,
-      statusCounts: { HEALTHY: count - failures, DEGRADED: 0, UNHEALTHY: failures, UNKNOWN: 0 }, minScore: null, avgScore: null,
+      level: 'check',
+      id: 'api/a1/health',
+      resolution: 'minute',
+      bucketStart,
+      count,
+      failures,
+      minMs: 1,
+      avgMs: 1,
+      p95Ms: 1,
+      maxMs: 1,
+      statusCounts: { HEALTHY: count - failures, DEGRADED: 0, UNHEALTHY: failures, UNKNOWN: 0 },
+      minScore: null,
+      avgScore: null,
     });
     const store = { queryRollups: async () => [rollup(10 * HOUR - 2 * MIN, 6, 3), rollup(10 * HOUR - MIN, 6, 0)] };
     const st = await evaluateSlo({ objective: 0.9, windowMs: HOUR }, rollupAvailability(store, 'api/a1/health'), clock, [

@@ -75,7 +75,13 @@ describe('trend', () => {
 
   it('refuses with too few points or no time span', () => {
     expect(trendOf([0, 1, 2], [1, 2, 3], { polarity: 'lower_is_better' })).toMatchObject({ ok: false, reason: 'too_few_points', n: 3 });
-    expect(trendOf(Array(12).fill(5), Array.from({ length: 12 }, (_, i) => i), { polarity: 'lower_is_better' })).toMatchObject({ ok: false, reason: 'no_time_span' });
+    expect(
+      trendOf(
+        Array(12).fill(5),
+        Array.from({ length: 12 }, (_, i) => i),
+        { polarity: 'lower_is_better' },
+      ),
+    ).toMatchObject({ ok: false, reason: 'no_time_span' });
   });
 
   it('gives a service the trend its instances share, surer than its typical instance', () => {

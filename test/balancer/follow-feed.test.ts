@@ -49,7 +49,13 @@ services:
       set.close();
     });
     await feed.start();
-    const usable = () => set.snapshot('api')!.instances.filter((m) => m.usable).map((m) => m.id).sort().join(',');
+    const usable = () =>
+      set
+        .snapshot('api')!
+        .instances.filter((m) => m.usable)
+        .map((m) => m.id)
+        .sort()
+        .join(',');
     await waitFor(() => usable() === 'a1,a2', 5_000, 'both instances usable in the follower');
     await waitFor(() => feed.status().connected, 5_000, 'the event stream');
 

@@ -24,7 +24,10 @@ describe('LocalFeed and the rollup', () => {
       const clock = new FakeClock(1_000);
       let a2Up = true;
       const runner = (instance: string): CheckRunner => ({
-        run: async () => (instance === 'a2' && !a2Up ? { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' } : { status: 'HEALTHY', reason: 'ok', output: 'ok' }),
+        run: async () =>
+          instance === 'a2' && !a2Up
+            ? { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' }
+            : { status: 'HEALTHY', reason: 'ok', output: 'ok' },
       });
       const engine = new Engine({ clock, random: seeded(1), concurrency: 10, spreadFirstRun: false, runnerFor: (spec) => runner(spec.instance) });
       const config = parseConfig(yaml, { env: {} });
@@ -45,7 +48,12 @@ describe('LocalFeed and the rollup', () => {
         }
       };
       await step(300);
-      const usable = () => set.snapshot('api')!.instances.filter((m) => m.usable).map((m) => m.id).sort();
+      const usable = () =>
+        set
+          .snapshot('api')!
+          .instances.filter((m) => m.usable)
+          .map((m) => m.id)
+          .sort();
       expect(usable(), `rollup first: ${rollupFirst}`).toEqual(['a1', 'a2']);
       a2Up = false;
       await step(1_100);

@@ -24,10 +24,18 @@ const COLD_INSTANCES = 5;
 function yaml(coldWeight = 1): string {
   const lines = ['defaults: { interval: 1h, rise: 1, fall: 100, jitter: 0 }', 'services:'];
   for (let s = 0; s < COLD_SERVICES; s++) {
-    const instances = Array.from({ length: COLD_INSTANCES }, (_, i) => `{ id: c${i}, address: "127.0.0.1:${1000 + s * 10 + i}"${s === 0 && i === 0 ? `, weight: ${coldWeight}` : ''} }`);
+    const instances = Array.from(
+      { length: COLD_INSTANCES },
+      (_, i) => `{ id: c${i}, address: "127.0.0.1:${1000 + s * 10 + i}"${s === 0 && i === 0 ? `, weight: ${coldWeight}` : ''} }`,
+    );
     lines.push(`  cold${s}:`, `    instances: [${instances.join(', ')}]`, '    checks: [{ kind: tcp }]', '    balancer: { outlier: { enabled: false } }');
   }
-  lines.push('  hot:', '    instances: [{ id: h1, address: "127.0.0.1:1" }]', '    checks: [{ kind: tcp, interval: 1s }]', '    balancer: { outlier: { enabled: false } }');
+  lines.push(
+    '  hot:',
+    '    instances: [{ id: h1, address: "127.0.0.1:1" }]',
+    '    checks: [{ kind: tcp, interval: 1s }]',
+    '    balancer: { outlier: { enabled: false } }',
+  );
   return lines.join('\n');
 }
 
@@ -104,7 +112,12 @@ describe('LocalFeed score refresh', () => {
 describe('ServiceBalancer.updateScores (the feed tick port)', () => {
   const build = (useScore: boolean) => {
     const clock = new FakeClock(1_000_000);
-    const b = new ServiceBalancer({ service: 'api', config: balancerSchema.parse({ use_score: useScore, outlier: { enabled: false }, breaker: { enabled: false } }), clock, random: seeded(7) });
+    const b = new ServiceBalancer({
+      service: 'api',
+      config: balancerSchema.parse({ use_score: useScore, outlier: { enabled: false }, breaker: { enabled: false } }),
+      clock,
+      random: seeded(7),
+    });
     b.setMembers(['i1', 'i2'].map((id, n) => ({ id, address: `127.0.0.1:${9001 + n}`, weight: 1, status: 'HEALTHY' as const, score: 100 })));
     return b;
   };

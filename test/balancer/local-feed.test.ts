@@ -25,14 +25,18 @@ services:
 /** A whole in-process stack on a fake clock; each instance's check answers what `up` says. */
 function setup() {
   const clock = new FakeClock(1_000);
-  const up = new Map<string, boolean>([['a1', true], ['a2', true]]);
+  const up = new Map<string, boolean>([
+    ['a1', true],
+    ['a2', true],
+  ]);
   const runs = new Map<string, number>();
-  const runner = (instance: string): CheckRunner => ({
-    run: async (): Promise<Omit<CheckResult, 'observedAt' | 'durationMs'> & Partial<CheckResult>> => {
-      runs.set(instance, (runs.get(instance) ?? 0) + 1);
-      return up.get(instance) ? { status: 'HEALTHY', reason: 'ok', output: 'ok' } : { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' };
-    },
-  }) as CheckRunner;
+  const runner = (instance: string): CheckRunner =>
+    ({
+      run: async (): Promise<Omit<CheckResult, 'observedAt' | 'durationMs'> & Partial<CheckResult>> => {
+        runs.set(instance, (runs.get(instance) ?? 0) + 1);
+        return up.get(instance) ? { status: 'HEALTHY', reason: 'ok', output: 'ok' } : { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' };
+      },
+    }) as CheckRunner;
   const engine = new Engine({ clock, random: seeded(1), concurrency: 10, spreadFirstRun: false, runnerFor: (spec) => runner(spec.instance) });
   const config = parseConfig(yaml, { env: {} });
   const registry = new Registry(engine, config, undefined, () => clock.now());
@@ -60,7 +64,11 @@ async function advance(clock: FakeClock, ms: number, step = 100): Promise<void> 
 }
 
 const usable = (set: BalancerSet): string[] =>
-  set.snapshot('api')!.instances.filter((m) => m.usable).map((m) => m.id).sort();
+  set
+    .snapshot('api')!
+    .instances.filter((m) => m.usable)
+    .map((m) => m.id)
+    .sort();
 
 describe('LocalFeed', () => {
   it('keeps the balancer in step with check transitions, without polling', async () => {
@@ -117,9 +125,19 @@ describe('LocalFeed', () => {
     await advance(clock, 200);
     await registry.register({ service: 'api', id: 'a3', address: '127.0.0.1:3' });
     await advance(clock, 200);
-    expect(set.snapshot('api')!.instances.map((m) => m.id).sort()).toEqual(['a1', 'a2', 'a3']);
+    expect(
+      set
+        .snapshot('api')!
+        .instances.map((m) => m.id)
+        .sort(),
+    ).toEqual(['a1', 'a2', 'a3']);
     await registry.deregister('api/a3');
     await flushMicrotasks();
-    expect(set.snapshot('api')!.instances.map((m) => m.id).sort()).toEqual(['a1', 'a2']);
+    expect(
+      set
+        .snapshot('api')!
+        .instances.map((m) => m.id)
+        .sort(),
+    ).toEqual(['a1', 'a2']);
   });
 });

@@ -82,7 +82,12 @@ describe('OutlierDetection: interval detectors', () => {
   });
 
   it('uses only the requests since the last sweep', () => {
-    const { od } = build({ successRate: false, failurePercentage: { threshold: 50, minimumHosts: 3, requestVolume: 10 }, consecutive5xx: false, maxEjectionPercent: 100 });
+    const { od } = build({
+      successRate: false,
+      failurePercentage: { threshold: 50, minimumHosts: 3, requestVolume: 10 },
+      consecutive5xx: false,
+      maxEjectionPercent: 100,
+    });
     for (const id of ['a', 'b', 'c']) traffic(od, id, 10, 0);
     traffic(od, 'd', 10, 4);
     od.sweep();
@@ -96,7 +101,12 @@ describe('OutlierDetection: interval detectors', () => {
     { failed: 85, ejected: true },
     { failed: 100, ejected: true },
   ])('failure percentage: $failed % failing with threshold 85 → ejected $ejected', ({ failed, ejected }) => {
-    const { od } = build({ successRate: false, failurePercentage: { threshold: 85, minimumHosts: 5, requestVolume: 50 }, consecutive5xx: false, maxEjectionPercent: 100 });
+    const { od } = build({
+      successRate: false,
+      failurePercentage: { threshold: 85, minimumHosts: 5, requestVolume: 50 },
+      consecutive5xx: false,
+      maxEjectionPercent: 100,
+    });
     for (const id of ['a', 'b', 'c', 'd']) traffic(od, id, 100, 0);
     traffic(od, 'e', 100, failed);
     od.sweep();
@@ -105,7 +115,12 @@ describe('OutlierDetection: interval detectors', () => {
   });
 
   it('failure percentage needs minimumHosts instances at requestVolume', () => {
-    const { od } = build({ successRate: false, failurePercentage: { threshold: 85, minimumHosts: 5, requestVolume: 50 }, consecutive5xx: false, maxEjectionPercent: 100 });
+    const { od } = build({
+      successRate: false,
+      failurePercentage: { threshold: 85, minimumHosts: 5, requestVolume: 50 },
+      consecutive5xx: false,
+      maxEjectionPercent: 100,
+    });
     for (const id of ['a', 'b', 'c', 'd']) traffic(od, id, 49, 0);
     traffic(od, 'e', 100, 100);
     od.sweep();

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
 import { seeded } from '../../src/core/random.js';
-import {
-  LeastLatencyPicker,
-  MaglevPicker,
-  P2cPicker,
-  RandomPicker,
-  WrrPicker,
-  pickerKinds,
-  type PickerKind,
-} from '../../src/balancer/pickers/index.js';
+import { LeastLatencyPicker, MaglevPicker, P2cPicker, RandomPicker, WrrPicker, pickerKinds, type PickerKind } from '../../src/balancer/pickers/index.js';
 import type { Instance, Picker } from '../../src/balancer/types.js';
 
-const members = (weights: number[], prefix = 'i'): Instance[] =>
-  weights.map((weight, i) => ({ id: `${prefix}${i}`, weight }));
+const members = (weights: number[], prefix = 'i'): Instance[] => weights.map((weight, i) => ({ id: `${prefix}${i}`, weight }));
 
 const picksOf = (p: Picker, n: number, key?: (i: number) => string): string[] => {
   const out: string[] = [];
@@ -75,7 +66,10 @@ describe('WrrPicker (EDF)', () => {
         if (seq[k] !== seq[k - 1]) continue;
         const w = ws[Number(seq[k]!.slice(1))]!;
         const others = ws.filter((_, i) => `i${i}` !== seq[k]);
-        expect(others.every((o) => o < w), `weights ${ws}: ${seq[k]} twice at ${k}`).toBe(true);
+        expect(
+          others.every((o) => o < w),
+          `weights ${ws}: ${seq[k]} twice at ${k}`,
+        ).toBe(true);
       }
     }
   });
@@ -150,7 +144,10 @@ describe('P2cPicker', () => {
     p.begin('i1');
     p.begin('i1');
     p.begin('i2');
-    p.update([{ id: 'x', weight: 1 }, { id: 'i1', weight: 1 }]);
+    p.update([
+      { id: 'x', weight: 1 },
+      { id: 'i1', weight: 1 },
+    ]);
     expect(p.outstanding('i1')).toBe(2);
     expect(p.outstanding('i2')).toBe(0);
     p.end('i2');
@@ -257,6 +254,11 @@ describe('every picker kind', () => {
     p.update([{ id: 'only', weight: 3 }]);
     expect(new Set(picksOf(p, 50, (i) => `k${i}`))).toEqual(new Set(['only']));
     expect(() => p.update([{ id: 'a', weight: 0 }])).toThrow(/positive integer/);
-    expect(() => p.update([{ id: 'a', weight: 1 }, { id: 'a', weight: 1 }])).toThrow(/duplicate/);
+    expect(() =>
+      p.update([
+        { id: 'a', weight: 1 },
+        { id: 'a', weight: 1 },
+      ]),
+    ).toThrow(/duplicate/);
   });
 });

@@ -24,7 +24,11 @@ function three(statuses: HealthStatus[] = ['HEALTHY', 'HEALTHY', 'HEALTHY']): Up
 }
 
 /** Pick n times, reporting each pick as `ok` at once; returns picks by id. */
-function load(b: ServiceBalancer, n: number, outcome: (id: string) => { ok: boolean; status?: number } = () => ({ ok: true, status: 200 })): Record<string, number> {
+function load(
+  b: ServiceBalancer,
+  n: number,
+  outcome: (id: string) => { ok: boolean; status?: number } = () => ({ ok: true, status: 200 }),
+): Record<string, number> {
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
     const p = b.pick();
@@ -114,8 +118,7 @@ describe('ServiceBalancer: panic mode', () => {
 });
 
 describe('ServiceBalancer: zones', () => {
-  const zoned = (statuses: HealthStatus[]) =>
-    ['a', 'a', 'a', 'b', 'b'].map((zone, i) => member(`i${i + 1}`, statuses[i], { zone }));
+  const zoned = (statuses: HealthStatus[]) => ['a', 'a', 'a', 'b', 'b'].map((zone, i) => member(`i${i + 1}`, statuses[i], { zone }));
 
   it.each([
     { statuses: ['HEALTHY', 'HEALTHY', 'HEALTHY', 'HEALTHY', 'HEALTHY'], local: true, picked: ['i1', 'i2', 'i3'] },
@@ -233,7 +236,9 @@ describe('ServiceBalancer: slow start', () => {
     const { b } = build({ ...quiet, slow_start: { window: '10s' } }, three(['UNKNOWN', 'UNKNOWN', 'UNKNOWN']));
     b.setMembers(three(['HEALTHY', 'UNKNOWN', 'UNKNOWN']));
     b.setMembers(three());
-    expect(b.snapshot().instances.map((m) => m.slowStart)).toEqual([null, null, null].map((_, i) => (i === 0 ? null : expect.objectContaining({ factor: 0.1 }))));
+    expect(b.snapshot().instances.map((m) => m.slowStart)).toEqual(
+      [null, null, null].map((_, i) => (i === 0 ? null : expect.objectContaining({ factor: 0.1 }))),
+    );
   });
 
   it('never ramps with maglev: weights stay as configured', () => {

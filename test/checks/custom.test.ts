@@ -37,9 +37,7 @@ async function runOnce(module: string, input: Omit<CustomInput, 'module'> = {}, 
  * Runs `healthy` over and over until `hostile` settles, so a test sees that
  * other checks keep answering while one misbehaves. Returns both.
  */
-async function alongsideHealthy(
-  hostile: Promise<TimedOutcome>,
-): Promise<{ result: TimedOutcome; healthy: TimedOutcome[] }> {
+async function alongsideHealthy(hostile: Promise<TimedOutcome>): Promise<{ result: TimedOutcome; healthy: TimedOutcome[] }> {
   const healthy = checkOf('healthy', {}, 5000, 'healthy');
   let settled = false;
   const result = hostile.finally(() => (settled = true));
@@ -352,22 +350,40 @@ describe('custom check config', () => {
 
 describe('inProcessCheck', () => {
   it('validates and maps returns as a module check does', async () => {
-    expect(await attempt(inProcessCheck(() => ({ status: 'pass', metrics: { n: 1 } })), 1000)).toMatchObject({
+    expect(
+      await attempt(
+        inProcessCheck(() => ({ status: 'pass', metrics: { n: 1 } })),
+        1000,
+      ),
+    ).toMatchObject({
       status: 'HEALTHY',
       reason: 'ok',
       output: 'ok',
       metrics: { n: 1 },
     });
-    expect(await attempt(inProcessCheck(async () => ({ status: 'warn', output: 'hmm' })), 1000)).toMatchObject({
+    expect(
+      await attempt(
+        inProcessCheck(async () => ({ status: 'warn', output: 'hmm' })),
+        1000,
+      ),
+    ).toMatchObject({
       status: 'DEGRADED',
       reason: 'threshold_warning',
       output: 'hmm',
     });
-    expect(await attempt(inProcessCheck(() => ({ status: 'fail' })), 1000)).toMatchObject({
+    expect(
+      await attempt(
+        inProcessCheck(() => ({ status: 'fail' })),
+        1000,
+      ),
+    ).toMatchObject({
       status: 'UNHEALTHY',
       reason: 'threshold_critical',
     });
-    const bad = await attempt(inProcessCheck(() => ({ status: 'green' }) as never), 1000);
+    const bad = await attempt(
+      inProcessCheck(() => ({ status: 'green' }) as never),
+      1000,
+    );
     expect(bad).toMatchObject({ status: 'UNKNOWN', reason: 'custom_failed' });
     expect(bad.output).toContain('status "green"');
   });
@@ -381,7 +397,10 @@ describe('inProcessCheck', () => {
     );
     expect(sync).toMatchObject({ status: 'UNHEALTHY', reason: 'custom_failed' });
     expect(sync.output).toContain('sync boom');
-    const rejected = await attempt(inProcessCheck(() => Promise.reject(new TypeError('async boom'))), 1000);
+    const rejected = await attempt(
+      inProcessCheck(() => Promise.reject(new TypeError('async boom'))),
+      1000,
+    );
     expect(rejected).toMatchObject({ status: 'UNHEALTHY', reason: 'custom_failed' });
     expect(rejected.output).toContain('TypeError: async boom');
   });

@@ -51,13 +51,8 @@ describe('grpc check schema', () => {
   });
 
   it('names TLS settings given without tls: true, and degraded_after in watch mode', () => {
-    const paths = (input: object) =>
-      grpcCheckSchema.safeParse({ kind: 'grpc', ...input }).error?.issues.map((i) => i.path.join('.'));
-    expect(paths({ ca_file: '/ca.pem', tls_server_name: 'x', tls_verify: false })).toEqual([
-      'ca_file',
-      'tls_server_name',
-      'tls_verify',
-    ]);
+    const paths = (input: object) => grpcCheckSchema.safeParse({ kind: 'grpc', ...input }).error?.issues.map((i) => i.path.join('.'));
+    expect(paths({ ca_file: '/ca.pem', tls_server_name: 'x', tls_verify: false })).toEqual(['ca_file', 'tls_server_name', 'tls_verify']);
     expect(paths({ tls: true, ca_file: '/ca.pem', tls_server_name: 'x', tls_verify: false })).toBeUndefined();
     expect(paths({ mode: 'watch', degraded_after: '1s' })).toEqual(['degraded_after']);
   });
@@ -149,12 +144,15 @@ describe('grpc Watch reconnect backoff', () => {
 });
 
 describe('grpc Watch dependencies', () => {
-  it('times its reconnect on the injected clock with the injected jitter, not on a run\'s clock', async () => {
+  it("times its reconnect on the injected clock with the injected jitter, not on a run's clock", async () => {
     const s = await rawServer((socket) => socket.destroy());
     cleanups.push(() => s.close());
     const clock = new FakeClock(realClock.now());
     // random 0 → the least backoff: 100 ms × (1 − 20 %) = 80 ms.
-    const r = grpcCheck(grpcSpec(s.address, { mode: 'watch' }), checkDeps(clock, () => 0));
+    const r = grpcCheck(
+      grpcSpec(s.address, { mode: 'watch' }),
+      checkDeps(clock, () => 0),
+    );
     cleanups.push(() => r.close?.());
     // The run itself is timed on the wall clock, as `attempt` does.
     expect(await attempt(r, 2000)).toMatchObject({ status: 'UNHEALTHY', reason: 'connect_reset' });

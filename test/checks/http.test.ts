@@ -117,10 +117,7 @@ describe.each(CLIENTS)('http check: status, $name', ({ reuse }) => {
 
   it('uses config.url over scheme, address and path', async () => {
     const s = await app();
-    const r = await runOnce(
-      httpCheck,
-      httpSpec('127.0.0.1:1', { url: `http://${s.address}/status/202?x=1`, expect_status: [202], reuse_connections: reuse }),
-    );
+    const r = await runOnce(httpCheck, httpSpec('127.0.0.1:1', { url: `http://${s.address}/status/202?x=1`, expect_status: [202], reuse_connections: reuse }));
     expect(r.status).toBe('HEALTHY');
     expect(s.requests[0]?.url).toBe('/status/202?x=1');
   });
@@ -163,7 +160,7 @@ describe.each(CLIENTS)('http check: body, $name', ({ reuse }) => {
     const wrong = await check(s, { path: '/json', expect_body: { json: [{ path: '$.status', equals: 'down' }] } });
     expect(wrong).toMatchObject({ status: 'UNHEALTHY', reason: 'body_mismatch' });
     expect(wrong.output).toBe('$.status is "up", expected "down"');
-    const missing = await check(s, { path: '/json', expect_body: { json: [{ path: '$.checks[3].ok', equals: true } ] } });
+    const missing = await check(s, { path: '/json', expect_body: { json: [{ path: '$.checks[3].ok', equals: true }] } });
     expect(missing.reason).toBe('body_mismatch');
     const notJson = await check(s, { expect_body: { json: [{ path: '$.a', equals: 1 }] } });
     expect(notJson.output).toContain('not JSON');
@@ -484,26 +481,22 @@ describe.each(CLIENTS)('http check: hostile targets, $name', ({ reuse }) => {
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
-  it(
-    'times out on a port that never accepts, releasing the pending connect',
-    async () => {
-      const s = await neverAcceptingServer();
-      cleanups.push(() => s.close());
-      const baseline = openFds();
-      const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000), checkDeps());
-      try {
-        const r = await attempt(runner, 300);
-        expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
-        expect(r.output).toContain('connecting');
-        expect(r.elapsedMs).toBeLessThan(300 + SLACK_MS);
-        // Released at the timeout, not at close() nor at undici's 2 s connect timeout.
-        expect(await settleFds(baseline, 1000)).toBeLessThanOrEqual(baseline);
-      } finally {
-        await runner.close?.();
-      }
-    },
-    15_000,
-  );
+  it('times out on a port that never accepts, releasing the pending connect', async () => {
+    const s = await neverAcceptingServer();
+    cleanups.push(() => s.close());
+    const baseline = openFds();
+    const runner = httpCheck(httpSpec(s.address, { reuse_connections: reuse }, 2000), checkDeps());
+    try {
+      const r = await attempt(runner, 300);
+      expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+      expect(r.output).toContain('connecting');
+      expect(r.elapsedMs).toBeLessThan(300 + SLACK_MS);
+      // Released at the timeout, not at close() nor at undici's 2 s connect timeout.
+      expect(await settleFds(baseline, 1000)).toBeLessThanOrEqual(baseline);
+    } finally {
+      await runner.close?.();
+    }
+  }, 15_000);
 });
 
 /** A raw server answering every request with `response` (as latin1 bytes), then closing. */
@@ -654,9 +647,7 @@ describe('http check: lean HTTP/1.1 client only', () => {
     const spec = httpSpec(s.address, { reuse_connections: false, path: '/h?x=1', headers: { 'X-Probe': 'yes' } });
     const results = await runSeries(httpCheck, spec, 2);
     expect(results.map((r) => r.status)).toEqual(['HEALTHY', 'HEALTHY']);
-    expect(seen[0]).toBe(
-      `GET /h?x=1 HTTP/1.1\r\nhost: ${s.address}\r\nX-Probe: yes\r\nuser-agent: healthmesh/0.1\r\nconnection: close\r\n\r\n`,
-    );
+    expect(seen[0]).toBe(`GET /h?x=1 HTTP/1.1\r\nhost: ${s.address}\r\nX-Probe: yes\r\nuser-agent: healthmesh/0.1\r\nconnection: close\r\n\r\n`);
     expect(seen[1]).toBe(seen[0]);
   });
 

@@ -54,8 +54,7 @@ describe('ping output parser', () => {
   });
 
   it('reads duplicates and ICMP errors when ping reports them', () => {
-    const text =
-      '--- 10.0.0.9 ping statistics ---\n5 packets transmitted, 2 received, +1 duplicates, +3 errors, 60% packet loss, time 4005ms\n';
+    const text = '--- 10.0.0.9 ping statistics ---\n5 packets transmitted, 2 received, +1 duplicates, +3 errors, 60% packet loss, time 4005ms\n';
     expect(parsePingOutput(text, '')).toMatchObject({ transmitted: 5, received: 2, duplicates: 1, errors: 3, loss: 0.6 });
   });
 

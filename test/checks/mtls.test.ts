@@ -56,9 +56,7 @@ beforeAll(async () => {
   grpcServer = new Server();
   new HealthImplementation({ '': 'SERVING' }).addToServer(grpcServer);
   const creds = ServerCredentials.createSsl(readFileSync(ca.cert), [{ private_key: readFileSync(server.key), cert_chain: readFileSync(server.cert) }], true);
-  const port = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const port = await new Promise<number>((resolve, reject) => grpcServer.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))));
   grpcAddress = `127.0.0.1:${port}`;
 });
 

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  normalisedValue,
-  parsePerfdata,
-  parsePluginOutput,
-  perfMetrics,
-  sanitizeLabel,
-  statusOfExitCode,
-  type PerfDatum,
-} from '../../src/checks/nagios.js';
+import { normalisedValue, parsePerfdata, parsePluginOutput, perfMetrics, sanitizeLabel, statusOfExitCode, type PerfDatum } from '../../src/checks/nagios.js';
 
 /** Metrics of one plugin output, as the exec check would report them. */
 function metricsOf(stdout: string): Record<string, number> {
@@ -64,11 +56,7 @@ describe('nagios plugin output', () => {
 
   // Real outputs of Debian's monitoring-plugins 2.3 on this machine.
   it.each([
-    [
-      'check_tcp',
-      'TCP OK - 0.000 second response time on 127.0.0.1 port 18089|time=0.000236s;;;0.000000;10.000000',
-      { time: 0.000236 },
-    ],
+    ['check_tcp', 'TCP OK - 0.000 second response time on 127.0.0.1 port 18089|time=0.000236s;;;0.000000;10.000000', { time: 0.000236 }],
     [
       'check_http',
       'HTTP OK: HTTP/1.0 200 OK - 932 bytes in 0.003 second response time |time=0.002870s;;;0.000000;10.000000 size=932B;;;0;',
@@ -81,16 +69,8 @@ describe('nagios plugin output', () => {
       'LOAD OK - total load average: 3.70, 2.47, 1.32|load1=3.700;5.000;10.000;0; load5=2.470;5.000;10.000;0; load15=1.320;5.000;10.000;0; ',
       { load1: 3.7, load5: 2.47, load15: 1.32 },
     ],
-    [
-      'check_disk',
-      'DISK OK - free space: / 80816MiB (77% inode=97%);| /=24201134080B;267847005634;270552530944;0;270552530944',
-      { root: 24201134080 },
-    ],
-    [
-      'check_swap',
-      'SWAP CRITICAL - 0% free (0MB out of 0MB) - Swap is either disabled, not present, or of zero size. |swap=0B;0;0;0;0',
-      { swap: 0 },
-    ],
+    ['check_disk', 'DISK OK - free space: / 80816MiB (77% inode=97%);| /=24201134080B;267847005634;270552530944;0;270552530944', { root: 24201134080 }],
+    ['check_swap', 'SWAP CRITICAL - 0% free (0MB out of 0MB) - Swap is either disabled, not present, or of zero size. |swap=0B;0;0;0;0', { swap: 0 }],
   ])('parses real %s output', (_plugin, stdout, metrics) => {
     expect(metricsOf(stdout)).toEqual(metrics);
   });

@@ -23,8 +23,7 @@ const fixture = (name: string): string => readFileSync(`${FIXTURES}${name}`, 'la
 
 /** `cpu` line with the given busy (user) and idle ticks. */
 const cpuLine = (busy: number, idle: number): string => `cpu  ${busy} 0 0 ${idle} 0 0 0 0 0 0\ncpu0 1 2 3 4\n`;
-const meminfo = (totalKb: number, availKb: number): string =>
-  `MemTotal:       ${totalKb} kB\nMemFree:        1 kB\nMemAvailable:   ${availKb} kB\n`;
+const meminfo = (totalKb: number, availKb: number): string => `MemTotal:       ${totalKb} kB\nMemFree:        1 kB\nMemAvailable:   ${availKb} kB\n`;
 const GiB = 1024 ** 3;
 /** statfs of a disk of `sizeGiB` with `usedShare` used (4 KiB blocks, no root reserve). */
 const disk = (sizeGiB: number, usedShare: number): StatfsReading => {

@@ -138,20 +138,16 @@ describe('tcp check', () => {
     expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
   });
 
-  it(
-    'times out on a port that never accepts, releasing the socket',
-    async () => {
-      const s = await neverAcceptingServer();
-      cleanups.push(() => s.close());
-      const baseline = openFds();
-      const r = await check(s.address, {}, 2000, 300);
-      expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
-      expect(r.output).toContain('connecting');
-      expect(r.elapsedMs).toBeLessThan(300 + SLACK_MS);
-      expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
-    },
-    15_000,
-  );
+  it('times out on a port that never accepts, releasing the socket', async () => {
+    const s = await neverAcceptingServer();
+    cleanups.push(() => s.close());
+    const baseline = openFds();
+    const r = await check(s.address, {}, 2000, 300);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+    expect(r.output).toContain('connecting');
+    expect(r.elapsedMs).toBeLessThan(300 + SLACK_MS);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  }, 15_000);
 
   it('goes DEGRADED slow when the run takes longer than degraded_after (on ctx.clock)', async () => {
     const clock = new FakeClock(0);

@@ -41,10 +41,7 @@ async function serve(leaf: KeyCert, chain: string[] = []): Promise<CertServer> {
 
 let pems: PemDir;
 let caFile: string;
-const certs = {} as Record<
-  'valid' | 'in20' | 'in3' | 'expired' | 'other' | 'selfSigned' | 'selfSignedIn20' | 'notYet' | 'viaIntermediate',
-  KeyCert
->;
+const certs = {} as Record<'valid' | 'in20' | 'in3' | 'expired' | 'other' | 'selfSigned' | 'selfSignedIn20' | 'notYet' | 'viaIntermediate', KeyCert>;
 let intermediate: KeyCert;
 
 beforeAll(async () => {
@@ -73,9 +70,7 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
     const s = await serve(certs.valid);
     const r = await check(s.address, { server_name: 'localhost', ca_file: caFile });
     expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok' });
-    expect(r.output).toMatch(
-      /^CN=localhost, issuer CN=healthmesh test CA, (59\.\d|60) days left \(not after \d{4}-\d\d-\d\dT[\d:.]+Z\)$/,
-    );
+    expect(r.output).toMatch(/^CN=localhost, issuer CN=healthmesh test CA, (59\.\d|60) days left \(not after \d{4}-\d\d-\d\dT[\d:.]+Z\)$/);
     expect(r.metrics?.days_left).toBeCloseTo(60, 1);
     // The leaf, then the CA that Node found in the trust store.
     expect(r.metrics?.chain_length).toBe(2);

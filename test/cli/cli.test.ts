@@ -206,7 +206,9 @@ services:
       await waitFor(() => output().includes('web/w1/http UNKNOWN → HEALTHY') && output().includes('down/d1/tcp UNKNOWN → UNHEALTHY'), 8000, 'transitions');
       const livez = await fetch(`http://127.0.0.1:${port}/livez`);
       expect(livez.status).toBe(200);
-      const line = output().split('\n').find((l) => l.includes('down/d1/tcp UNKNOWN'))!;
+      const line = output()
+        .split('\n')
+        .find((l) => l.includes('down/d1/tcp UNKNOWN'))!;
       expect(JSON.parse(line)).toMatchObject({ check: 'down/d1/tcp', from: 'UNKNOWN', to: 'UNHEALTHY', reason: 'connect_refused' });
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
       child.kill('SIGTERM');

@@ -15,8 +15,7 @@ async function upstream(name: string, slowMs = 0, onSlow = (): void => {}): Prom
     if (req.url === '/slow') {
       onSlow();
       setTimeout(() => res.end(`${name} slow`), slowMs);
-    }
-    else res.end(req.url === '/health' ? 'ok' : `${name} ${req.url}`);
+    } else res.end(req.url === '/health' ? 'ok' : `${name} ${req.url}`);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanups.push(() => {
@@ -65,7 +64,10 @@ ${proxyLines}
   // Until the first check passes every instance is UNKNOWN and the balancer is in panic; wait for the check.
   await waitFor(
     async () => {
-      const state = (await fetch(`http://${admin}/api/v1/services/api/balancer`).then((r) => r.json())) as { instances: { usable?: boolean }[]; panic: boolean };
+      const state = (await fetch(`http://${admin}/api/v1/services/api/balancer`).then((r) => r.json())) as {
+        instances: { usable?: boolean }[];
+        panic: boolean;
+      };
       return state.instances[0]?.usable === true && state.panic === false;
     },
     { timeoutMs: 10_000, what: 'the instance to be usable and the balancer out of panic' },

@@ -7,7 +7,17 @@ const at = new Date(2026, 0, 1, 12, 1, 55).getTime();
 
 describe('one log line for a terminal', () => {
   it('shows a transition as time and message, its fields only repeating the message are left out', () => {
-    const log = { level: 40, time: at, check: 'legacy-billing/billing-1/tcp', service: 'legacy-billing', from: 'UNKNOWN', to: 'UNHEALTHY', reason: 'connect_refused', output: 'ECONNREFUSED 127.0.0.1:1', msg: 'legacy-billing/billing-1/tcp UNKNOWN → UNHEALTHY connect_refused (ECONNREFUSED 127.0.0.1:1)' };
+    const log = {
+      level: 40,
+      time: at,
+      check: 'legacy-billing/billing-1/tcp',
+      service: 'legacy-billing',
+      from: 'UNKNOWN',
+      to: 'UNHEALTHY',
+      reason: 'connect_refused',
+      output: 'ECONNREFUSED 127.0.0.1:1',
+      msg: 'legacy-billing/billing-1/tcp UNKNOWN → UNHEALTHY connect_refused (ECONNREFUSED 127.0.0.1:1)',
+    };
     expect(formatLogLine(log, false)).toBe('12:01:55 WARN legacy-billing/billing-1/tcp UNKNOWN → UNHEALTHY connect_refused (ECONNREFUSED 127.0.0.1:1)');
   });
 
@@ -17,15 +27,19 @@ describe('one log line for a terminal', () => {
   });
 
   it('shows an error object by its message', () => {
-    expect(formatLogLine({ level: 50, time: at, msg: 'stop failed', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n at x' } }, false)).toBe('12:01:55 ERROR stop failed err="boom"');
+    expect(formatLogLine({ level: 50, time: at, msg: 'stop failed', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n at x' } }, false)).toBe(
+      '12:01:55 ERROR stop failed err="boom"',
+    );
   });
 
   it('writes exactly one line per record through the pretty logger', () => {
     let text = '';
-    const sink = new Writable({ write: (chunk, _e, done) => {
+    const sink = new Writable({
+      write: (chunk, _e, done) => {
         text += chunk.toString();
         done();
-      } });
+      },
+    });
     const logger = createLogger({ level: 'info', format: 'pretty' }, sink);
     logger.info({ check: 'a/b/c', from: 'HEALTHY', to: 'DEGRADED' }, 'a/b/c HEALTHY → DEGRADED slow');
     logger.warn({ err: 'x y' }, 'something failed');

@@ -84,7 +84,9 @@ describe('the daemon as a spawned process', () => {
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/healthmesh_check_status\{status="UNHEALTHY",service="api",service_instance="a1",check="api\/a1\/port",kind="tcp"\} 1/);
-    const failures = metrics.split('\n').find((l) => l.startsWith('healthmesh_check_failures_total{') && l.includes('reason="connect_refused"') && l.includes('service="api"'));
+    const failures = metrics
+      .split('\n')
+      .find((l) => l.startsWith('healthmesh_check_failures_total{') && l.includes('reason="connect_refused"') && l.includes('service="api"'));
     expect(Number(failures?.split(' ').pop())).toBeGreaterThanOrEqual(1);
     events.destroy();
   }, 60_000);
@@ -127,7 +129,9 @@ describe('the daemon as a spawned process', () => {
     const second = startCli(['start', '--config', config]);
     children.push(second.child);
     await waitUntilTrue(() => second.output().includes('watching'), 15_000, 'daemon restart');
-    const listed = ((await (await fetch(`${base}/api/v1/services/api/instances?limit=1000`)).json()) as { items: Array<{ id: string }> }).items.map((i: { id: string }) => i.id);
+    const listed = ((await (await fetch(`${base}/api/v1/services/api/instances?limit=1000`)).json()) as { items: Array<{ id: string }> }).items.map(
+      (i: { id: string }) => i.id,
+    );
     for (const id of acknowledged) expect(listed).toContain(id);
 
     // Results observed up to one flush interval (200 ms) before the kill are in history.

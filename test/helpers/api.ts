@@ -35,11 +35,15 @@ const OK: ProbeOutcome = { status: 'HEALTHY', reason: 'ok', output: 'ok' };
  */
 export async function apiHarness(
   source: string | ConfigInput,
-  options: { outcomes?: Outcomes; deps?: Partial<ApiDeps> | ((parts: { clock: FakeClock; engine: Engine; registry: Registry; rollup: StatusRollup }) => Partial<ApiDeps>) } = {},
+  options: {
+    outcomes?: Outcomes;
+    deps?: Partial<ApiDeps> | ((parts: { clock: FakeClock; engine: Engine; registry: Registry; rollup: StatusRollup }) => Partial<ApiDeps>);
+  } = {},
 ): Promise<ApiHarness> {
   const clock = new FakeClock(1_000_000);
   const outcomes = options.outcomes ?? {};
-  const runnerFor = (spec: CheckSpec, deps: CheckDeps): CheckRunner => (spec.kind === 'ttl' ? createRunner(spec, deps) : { run: async () => outcomes[spec.instance] ?? OK });
+  const runnerFor = (spec: CheckSpec, deps: CheckDeps): CheckRunner =>
+    spec.kind === 'ttl' ? createRunner(spec, deps) : { run: async () => outcomes[spec.instance] ?? OK };
   const engine = new Engine({ clock, random: seeded(1), concurrency: 1024, spreadFirstRun: false, runnerFor });
   const config = typeof source === 'string' ? parseConfig(source, { env: {} }) : configSchema.parse(source);
   const registry = new Registry(engine, config, undefined, clock);

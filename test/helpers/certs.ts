@@ -119,14 +119,14 @@ export function tlsServer(leaf: KeyCert, chain: string[] = []): Promise<CertServ
 
 /** Accepts TCP connections and never starts (or answers) a TLS handshake. */
 export function noHandshakeServer(): Promise<CertServer> {
-  return track(createNetServer((socket) => socket.resume()), [], []);
+  return track(
+    createNetServer((socket) => socket.resume()),
+    [],
+    [],
+  );
 }
 
-function track(
-  server: ReturnType<typeof createNetServer>,
-  servernames: (string | false | null)[],
-  handshakeErrors: string[],
-): Promise<CertServer> {
+function track(server: ReturnType<typeof createNetServer>, servernames: (string | false | null)[], handshakeErrors: string[]): Promise<CertServer> {
   const sockets = new Set<Socket>();
   let accepted = 0;
   server.on('connection', (socket: Socket) => {

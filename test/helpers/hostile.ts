@@ -202,11 +202,9 @@ export function selfSignedCert(): { key: Buffer; cert: Buffer } {
   try {
     const k = join(dir, 'k');
     const c = join(dir, 'c');
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', k, '-out', c, '-days', '2', '-subj', '/CN=localhost'],
-      { stdio: 'ignore' },
-    );
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', k, '-out', c, '-days', '2', '-subj', '/CN=localhost'], {
+      stdio: 'ignore',
+    });
     return { key: readFileSync(k), cert: readFileSync(c) };
   } finally {
     rmSync(dir, { recursive: true, force: true });

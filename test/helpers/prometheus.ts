@@ -164,12 +164,7 @@ async function launch(dir: string, configFile: string, port: number, readyTimeou
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     'prometheus',
-    [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${join(dir, `data-${port}`)}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=info',
-    ],
+    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, `data-${port}`)}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=info'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';

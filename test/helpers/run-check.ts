@@ -29,11 +29,7 @@ export async function attempt(runner: CheckRunner, timeoutMs: number): Promise<T
 }
 
 /** Builds the runner, runs it once with an abort at timeoutMs, and closes it. */
-export async function runOnce<C extends CheckConfig>(
-  factory: CheckFactory<C>,
-  spec: CheckSpec<C>,
-  timeoutMs = spec.timeoutMs,
-): Promise<TimedOutcome> {
+export async function runOnce<C extends CheckConfig>(factory: CheckFactory<C>, spec: CheckSpec<C>, timeoutMs = spec.timeoutMs): Promise<TimedOutcome> {
   const runner = factory(spec, checkDeps());
   try {
     return await attempt(runner, timeoutMs);

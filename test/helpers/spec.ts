@@ -6,12 +6,7 @@ import { grpcCheckSchema, type GrpcCheckConfig } from '../../src/config/kinds/gr
 import { icmpCheckSchema, type IcmpCheckConfig } from '../../src/config/kinds/icmp.js';
 import { systemCheckSchema, type SystemCheckConfig } from '../../src/config/kinds/system.js';
 import { ttlCheckSchema, type TtlCheckConfig } from '../../src/config/kinds/ttl.js';
-import {
-  httpCheckSchema,
-  tcpCheckSchema,
-  type HttpCheckConfig,
-  type TcpCheckConfig,
-} from '../../src/config/schema.js';
+import { httpCheckSchema, tcpCheckSchema, type HttpCheckConfig, type TcpCheckConfig } from '../../src/config/schema.js';
 
 /** A complete CheckSpec for scheduler/engine tests; timing overridable. */
 export function fakeSpec(id: string, timing: Partial<CheckSpec> = {}): CheckSpec {
@@ -42,12 +37,7 @@ export function fakeSpec(id: string, timing: Partial<CheckSpec> = {}): CheckSpec
  * no retries, rise and fall 1. `timeoutMs` is the attempt timeout (ms);
  * `extra` overrides any field (id, name, intervals).
  */
-export function checkSpec<C extends { kind: string }>(
-  config: C,
-  address: string,
-  timeoutMs: number,
-  extra: Partial<CheckSpec<C>> = {},
-): CheckSpec<C> {
+export function checkSpec<C extends { kind: string }>(config: C, address: string, timeoutMs: number, extra: Partial<CheckSpec<C>> = {}): CheckSpec<C> {
   return {
     id: `svc/i1/${config.kind}`,
     name: config.kind,

@@ -12,12 +12,7 @@ describe('http1 request encoding', () => {
       body: null,
     });
     expect(bytes.toString('latin1')).toBe(
-      'GET /health?full=1 HTTP/1.1\r\n' +
-        'host: 127.0.0.1:8080\r\n' +
-        'X-Probe: yes\r\n' +
-        'user-agent: healthmesh/0.1\r\n' +
-        'connection: close\r\n' +
-        '\r\n',
+      'GET /health?full=1 HTTP/1.1\r\n' + 'host: 127.0.0.1:8080\r\n' + 'X-Probe: yes\r\n' + 'user-agent: healthmesh/0.1\r\n' + 'connection: close\r\n' + '\r\n',
     );
   });
 

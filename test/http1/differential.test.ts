@@ -11,15 +11,7 @@
  */
 import * as fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ALLOWED_STRICTER,
-  headArbitrary,
-  judge,
-  newTally,
-  NodeOracle,
-  oursVerdict,
-  runCase,
-} from '../../bench/lib/http1-differential/index.js';
+import { ALLOWED_STRICTER, headArbitrary, judge, newTally, NodeOracle, oursVerdict, runCase } from '../../bench/lib/http1-differential/index.js';
 
 const CASES = 2000;
 const IN_FLIGHT = 16;

@@ -15,7 +15,11 @@ describe('head-bytes', () => {
 
   it('writes a request head of exactly its bytes, equal to its text form', () => {
     const headers = ['Host', 'a:1', 'X-Obs', 'caf\xe9', 'Empty', ''];
-    for (const [method, path, hs] of [['GET', '/', headers], ['OPTIONS', '*', []], ['DELETE', '/x?y=%20', headers]] as const) {
+    for (const [method, path, hs] of [
+      ['GET', '/', headers],
+      ['OPTIONS', '*', []],
+      ['DELETE', '/x?y=%20', headers],
+    ] as const) {
       const bytes = requestHeadBytes(method, path, hs);
       // Exact length: a spare byte would go on the wire before the next request on the connection.
       expect(bytes.toString('latin1')).toBe(requestHeadText(method, path, hs));

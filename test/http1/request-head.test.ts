@@ -8,7 +8,17 @@ function read(text: string) {
 describe('lean request-head reader', () => {
   it('reads a request line and headers, keeping order, case and repeats', () => {
     const r = read('GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-A:  1 \r\nx-a: 2\r\n\r\nNEXT');
-    expect(r).toMatchObject({ ok: true, method: 'GET', target: '/a?b=1', minor: 1, raw: ['Host', 'x', 'X-A', '1', 'x-a', '2'], contentLength: -1, chunked: false, close: false, special: false });
+    expect(r).toMatchObject({
+      ok: true,
+      method: 'GET',
+      target: '/a?b=1',
+      minor: 1,
+      raw: ['Host', 'x', 'X-A', '1', 'x-a', '2'],
+      contentLength: -1,
+      chunked: false,
+      close: false,
+      special: false,
+    });
     expect(r?.ok === true && r.end).toBe('GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-A:  1 \r\nx-a: 2\r\n\r\n'.length);
   });
 
@@ -43,7 +53,12 @@ describe('lean request-head reader', () => {
 
   // Request smuggling defenses: every one of these is refused, never guessed at.
   it.each([
-    ['CL and TE together', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400, 'content_length_and_transfer_encoding'],
+    [
+      'CL and TE together',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n',
+      400,
+      'content_length_and_transfer_encoding',
+    ],
     ['duplicate CL, equal', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n', 400, 'duplicate_content_length'],
     ['conflicting CL', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\ncontent-length: 4\r\n\r\n', 400, 'duplicate_content_length'],
     ['CL list', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\n', 400, 'bad_content_length'],

@@ -240,9 +240,7 @@ describe('http1 parser: malformed responses are protocol', () => {
     expect(failure(`${head}1000000000000\r\n`)).toBe('chunk size too large');
     expect(failure(`${head}2\r\nokX\r\n0\r\n\r\n`)).toBe('missing CRLF after chunk data');
     expect(failure(`${head}2\nok\r\n0\r\n\r\n`)).toContain('bad chunk size');
-    expect(failure(`${head}2;${'e'.repeat(5000)}\r\nok\r\n0\r\n\r\n`, { cuts: [head.length + 10] })).toContain(
-      'chunk-size line over',
-    );
+    expect(failure(`${head}2;${'e'.repeat(5000)}\r\nok\r\n0\r\n\r\n`, { cuts: [head.length + 10] })).toContain('chunk-size line over');
     expect(failure(`${head}2${' '.repeat(5000)};x\r\nok\r\n0\r\n\r\n`)).toContain('chunk-size line over');
     // Whitespace only before an extension.
     expect(failure(`${head}2 \r\nok\r\n0\r\n\r\n`)).toBe('bad chunk size: unexpected byte 0x0d');
@@ -275,10 +273,7 @@ describe('http1 parser: malformed responses are protocol', () => {
   });
 
   it('ignores folded lines, except when they continue a framing header', () => {
-    expect(parse('HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\nContent-Length: 2\r\n\r\nok').events).toEqual([
-      'head 200',
-      'end',
-    ]);
+    expect(parse('HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\nContent-Length: 2\r\n\r\nok').events).toEqual(['head 200', 'end']);
     expect(failure('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok')).toContain('folded');
   });
 

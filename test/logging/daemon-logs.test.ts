@@ -98,7 +98,11 @@ describe('the daemon log', () => {
       await beat('api/a1/ttl', 'fail');
       await beat('api/a2/ttl', 'fail');
       // a registration that stays UNHEALTHY is deregistered
-      const reg = await app.inject({ method: 'POST', url: '/api/v1/instances', payload: { service: 'api', id: 'r1', address: '127.0.0.1:1', checks: [{ kind: 'tcp' }] } });
+      const reg = await app.inject({
+        method: 'POST',
+        url: '/api/v1/instances',
+        payload: { service: 'api', id: 'r1', address: '127.0.0.1:1', checks: [{ kind: 'tcp' }] },
+      });
       expect(reg.statusCode).toBeLessThan(300);
       await settleUntil([/^history flush failed/, /^SRV lookup for found failed/, /^deregistering api\/r1/], 4000); // within 2 s deregister_after and a 1 s interval
       await settleUntil([/^store maintenance failed/], 61_000, 1000); // hourly-ish job: every 60 s; the 1 s steps keep the 1 s timers in order
@@ -136,7 +140,11 @@ describe('the daemon log', () => {
       listenChanged: /^server.listen changed/,
       reloaded: /^config reloaded/,
     };
-    for (const [kind, pattern] of Object.entries(kinds)) expect(messages.some((m) => pattern.test(m)), `${kind}: ${pattern}`).toBe(true);
+    for (const [kind, pattern] of Object.entries(kinds))
+      expect(
+        messages.some((m) => pattern.test(m)),
+        `${kind}: ${pattern}`,
+      ).toBe(true);
 
     // the terminal line of a transition is the message alone, as the README shows it
     const transition = records.find((r) => kinds.checkWorse!.test(r.msg as string))!;

@@ -65,8 +65,16 @@ describe('createMetrics with labelsFrom', () => {
         return infos.get(`${service}/${instance}`);
       },
     });
-    cleanups.push(() => engine.stop(), () => metrics.detach());
-    for (const [instance, name] of [['a1', 'tcp'], ['a1', 'http'], ['a2', 'tcp'], ['a3', 'tcp']] as const) {
+    cleanups.push(
+      () => engine.stop(),
+      () => metrics.detach(),
+    );
+    for (const [instance, name] of [
+      ['a1', 'tcp'],
+      ['a1', 'http'],
+      ['a2', 'tcp'],
+      ['a3', 'tcp'],
+    ] as const) {
       engine.add({ ...fakeSpec(`api/${instance}/${name}`), service: 'api', instance, name }, 0);
     }
     engine.add({ ...sys, id: 'api/a1/system', service: 'api', instance: 'a1', name: 'system' }, 0);

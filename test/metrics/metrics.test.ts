@@ -64,7 +64,10 @@ function harness(options: Partial<MetricsOptions> & { concurrency?: number } = {
   const rollup = new StatusRollup(() => 1);
   rollup.attach(engine.bus);
   const metrics = createMetrics({ engine, rollup, processMetrics: false, ...options });
-  cleanups.push(() => engine.stop(), () => metrics.detach());
+  cleanups.push(
+    () => engine.stop(),
+    () => metrics.detach(),
+  );
   return { clock, engine, rollup, metrics, outcomes, scrape: async () => parseExposition(await metrics.render()) };
 }
 
@@ -125,7 +128,20 @@ describe('createMetrics: result counters', () => {
     const s = await h.scrape();
     const bucket = (le: string) => sampleValue(s, `${N.checkDuration.name}_bucket`, { service: 'web', kind: 'http', le });
     expect(samplesOf(s, `${N.checkDuration.name}_bucket`).map((x) => x.labels.le)).toEqual([
-      '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf',
+      '0.001',
+      '0.0025',
+      '0.005',
+      '0.01',
+      '0.025',
+      '0.05',
+      '0.1',
+      '0.25',
+      '0.5',
+      '1',
+      '2.5',
+      '5',
+      '10',
+      '+Inf',
     ]);
     expect([bucket('0.001'), bucket('0.0025'), bucket('0.005'), bucket('0.025'), bucket('0.05')]).toEqual([0, 0, 1, 1, 2]);
     expect([bucket('0.5'), bucket('1'), bucket('10'), bucket('+Inf')]).toEqual([2, 3, 3, 4]);
@@ -203,7 +219,9 @@ describe('createMetrics: statuses computed on scrape', () => {
     h.engine.add(check('api', 'a2', 'tcp'), 0);
     h.engine.add(check('db', 'd1', 'tcp'), 0);
     const one = (s: ParsedSample[], name: string, match: Record<string, string>) =>
-      samplesOf(s, name, match).filter((x) => x.value === 1).map((x) => x.labels.status);
+      samplesOf(s, name, match)
+        .filter((x) => x.value === 1)
+        .map((x) => x.labels.status);
 
     let s = await h.scrape();
     expect(one(s, N.meshStatus.name, {})).toEqual(['UNKNOWN']);
@@ -315,7 +333,8 @@ describe('createMetrics: scheduler and store', () => {
       dropped: 0,
     };
     let reads = 0;
-    const h = harness({ storeStats: () => {
+    const h = harness({
+      storeStats: () => {
         reads++;
         return stats;
       },
@@ -477,9 +496,12 @@ describe('createMetrics: cost', () => {
       events.push({ spec, result, state: initialState(0), transition: 'unchanged' });
     }
     const { bus } = engine;
-    const loop = (n: number): number => (cpuMsOf(() => {
-      for (let i = 0; i < n; i++) bus.emit('result', events[i % 1000]!);
-    }) * 1e6) / n;
+    const loop = (n: number): number =>
+      (cpuMsOf(() => {
+        for (let i = 0; i < n; i++) bus.emit('result', events[i % 1000]!);
+      }) *
+        1e6) /
+      n;
     // Best of three 300k-event loops: the machine may be busy with other test files.
     const best = () => Math.min(loop(300_000), loop(300_000), loop(300_000));
     loop(100_000); // warm up

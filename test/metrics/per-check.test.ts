@@ -28,7 +28,10 @@ async function scrapeWith(perCheck: PerCheckMode) {
   const rollup = new StatusRollup(() => 1);
   rollup.attach(engine.bus);
   const metrics = createMetrics({ engine, rollup, processMetrics: false, perCheck });
-  cleanups.push(() => engine.stop(), () => metrics.detach());
+  cleanups.push(
+    () => engine.stop(),
+    () => metrics.detach(),
+  );
   for (const instance of ['a1', 'a2']) engine.add({ ...fakeSpec(`api/${instance}/tcp`), service: 'api', instance, name: 'tcp', kind: 'tcp' }, 0);
   await clock.advanceAsync(10, 10);
   return parseExposition(await metrics.render());

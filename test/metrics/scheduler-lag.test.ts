@@ -52,7 +52,10 @@ describe('healthmesh_scheduler_lag_seconds', () => {
     const rollup = new StatusRollup(() => 1);
     rollup.attach(engine.bus);
     const metrics = createMetrics({ engine, rollup, processMetrics: false });
-    cleanups.push(() => engine.stop(), () => metrics.detach());
+    cleanups.push(
+      () => engine.stop(),
+      () => metrics.detach(),
+    );
     const timing = { intervalMs: 1000, edgeIntervalMs: 1000, unhealthyIntervalMs: 1000, timeoutMs: 5000 };
     for (const name of ['slow', 'a', 'b', 'c', 'd', 'e']) engine.add({ ...fakeSpec(`svc/i1/${name}`, timing), name }, 0);
 

@@ -36,7 +36,10 @@ function harness() {
   const rollup = new StatusRollup(() => 1);
   rollup.attach(engine.bus);
   const metrics: Metrics = createMetrics({ engine, rollup, processMetrics: false });
-  cleanups.push(() => engine.stop(), () => metrics.detach());
+  cleanups.push(
+    () => engine.stop(),
+    () => metrics.detach(),
+  );
   return { clock, engine, rollup, metrics, outcomes, delays, scrape: async (): Promise<ParsedSample[]> => parseExposition(await metrics.render()) };
 }
 
@@ -147,7 +150,11 @@ describe('the system check’s readings as gauges', () => {
     text = await h.metrics.render();
     let s = parseExposition(text);
     expect(samplesOf(s, N.systemCpu.name).length).toBe(1);
-    expect(samplesOf(s, N.systemDisk.name).map((x) => x.labels.mount).sort()).toEqual(['/', '/var']);
+    expect(
+      samplesOf(s, N.systemDisk.name)
+        .map((x) => x.labels.mount)
+        .sort(),
+    ).toEqual(['/', '/var']);
     const lint = promtoolCheckMetrics(text);
     expect(lint.output).toBe('');
     expect(lint.code).toBe(0);

@@ -179,7 +179,11 @@ describe('dns check against a real DNS server on loopback', () => {
 
   it('truncates a long answer list in the output', async () => {
     const s = await server();
-    s.set('many.test', 'A', Array.from({ length: 12 }, (_, i) => `10.0.1.${i + 1}`));
+    s.set(
+      'many.test',
+      'A',
+      Array.from({ length: 12 }, (_, i) => `10.0.1.${i + 1}`),
+    );
     const r = await check(s.address, { query: 'many.test' });
     expect(r).toMatchObject({ status: 'HEALTHY', metrics: { answers: 12 } });
     expect(r.output).toMatch(/10\.0\.1\.5, … \+7 more$/);

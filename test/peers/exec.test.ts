@@ -141,10 +141,7 @@ describe('exec check with Debian monitoring-plugins', () => {
   });
 
   it('runs a shell command with shell: true, placeholders shell-safe, perfdata in ms normalised to seconds', async () => {
-    const r = await check(
-      { shell: true, command: ['echo "WARNING {{host}} port {{port}} | t=5ms;10;20"; exit 1'] },
-      '127.0.0.1:8080',
-    );
+    const r = await check({ shell: true, command: ['echo "WARNING {{host}} port {{port}} | t=5ms;10;20"; exit 1'] }, '127.0.0.1:8080');
     expect(r).toMatchObject({ status: 'DEGRADED', reason: 'plugin_warning', output: 'WARNING 127.0.0.1 port 8080' });
     expect(r.metrics).toEqual({ t: 0.005 });
   });
@@ -213,100 +210,80 @@ describe('exec check against hostile commands', () => {
     expect(r.output).toContain('permission denied (EACCES)');
   });
 
-  it(
-    'a plugin ignoring SIGTERM with a forked child times out at once; SIGKILL after the grace leaves no process',
-    async () => {
-      const baseline = openFds();
-      const pidFile = join(tmp, 'pids-timeout');
-      const grace = 1000;
-      const exec = runner({ command: ['/bin/bash', join(FIXTURES, 'ignore-term.sh'), pidFile], kill_grace: grace });
-      const r = await attempt(exec, 800);
-      expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
-      // Resolved at the abort, not after the grace.
-      expect(r.elapsedMs).toBeLessThan(800 + 400);
-      expect(r.output).toMatch(/^bash timed out after [\d.]+ ms; SIGTERM sent to its process group \(SIGKILL after 1000 ms if still alive\)$/);
+  it('a plugin ignoring SIGTERM with a forked child times out at once; SIGKILL after the grace leaves no process', async () => {
+    const baseline = openFds();
+    const pidFile = join(tmp, 'pids-timeout');
+    const grace = 1000;
+    const exec = runner({ command: ['/bin/bash', join(FIXTURES, 'ignore-term.sh'), pidFile], kill_grace: grace });
+    const r = await attempt(exec, 800);
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+    // Resolved at the abort, not after the grace.
+    expect(r.elapsedMs).toBeLessThan(800 + 400);
+    expect(r.output).toMatch(/^bash timed out after [\d.]+ ms; SIGTERM sent to its process group \(SIGKILL after 1000 ms if still alive\)$/);
 
-      const [leader, child] = (await waitForFile(pidFile, 2000)).trim().split(/\s+/).map(Number) as [number, number];
-      expect(leader).toBeGreaterThan(1);
-      expect(child).toBeGreaterThan(1);
-      // Both ignore SIGTERM: still alive right after the abort.
-      expect(isDead(leader) || isDead(child)).toBe(false);
+    const [leader, child] = (await waitForFile(pidFile, 2000)).trim().split(/\s+/).map(Number) as [number, number];
+    expect(leader).toBeGreaterThan(1);
+    expect(child).toBeGreaterThan(1);
+    // Both ignore SIGTERM: still alive right after the abort.
+    expect(isDead(leader) || isDead(child)).toBe(false);
 
-      const gone = await waitUntil(() => isDead(leader) && isDead(child), grace + 1000);
-      expect(gone, `pids ${leader} ${child} states ${procState(leader)} ${procState(child)}`).toBe(true);
-      // The leader is our child: Node reaps it, no zombie stays behind.
-      expect(await waitUntil(() => procState(leader) === undefined, 1000)).toBe(true);
-      expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
-    },
-    15_000,
-  );
+    const gone = await waitUntil(() => isDead(leader) && isDead(child), grace + 1000);
+    expect(gone, `pids ${leader} ${child} states ${procState(leader)} ${procState(child)}`).toBe(true);
+    // The leader is our child: Node reaps it, no zombie stays behind.
+    expect(await waitUntil(() => procState(leader) === undefined, 1000)).toBe(true);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  }, 15_000);
 
-  it(
-    'close() waits for the kill sequence of a timed-out plugin to finish',
-    async () => {
-      const pidFile = join(tmp, 'pids-close');
-      const exec = runner({ command: ['/bin/bash', join(FIXTURES, 'ignore-term.sh'), pidFile], kill_grace: '600ms' });
-      const r = await attempt(exec, 500);
-      expect(r.reason).toBe('timeout');
-      const [leader, child] = (await waitForFile(pidFile, 2000)).trim().split(/\s+/).map(Number) as [number, number];
-      const t0 = Date.now();
-      await exec.close?.();
-      const waited = Date.now() - t0;
-      expect(waited).toBeGreaterThan(300);
-      expect(waited).toBeLessThan(600 + 1500);
-      expect(procState(leader)).toBeUndefined();
-      // SIGKILL went out before close() resolved; the kernel takes a moment to finish the child.
-      expect(await waitUntil(() => isDead(child), 500)).toBe(true);
-    },
-    15_000,
-  );
+  it('close() waits for the kill sequence of a timed-out plugin to finish', async () => {
+    const pidFile = join(tmp, 'pids-close');
+    const exec = runner({ command: ['/bin/bash', join(FIXTURES, 'ignore-term.sh'), pidFile], kill_grace: '600ms' });
+    const r = await attempt(exec, 500);
+    expect(r.reason).toBe('timeout');
+    const [leader, child] = (await waitForFile(pidFile, 2000)).trim().split(/\s+/).map(Number) as [number, number];
+    const t0 = Date.now();
+    await exec.close?.();
+    const waited = Date.now() - t0;
+    expect(waited).toBeGreaterThan(300);
+    expect(waited).toBeLessThan(600 + 1500);
+    expect(procState(leader)).toBeUndefined();
+    // SIGKILL went out before close() resolved; the kernel takes a moment to finish the child.
+    expect(await waitUntil(() => isDead(child), 500)).toBe(true);
+  }, 15_000);
 
-  it(
-    'close() during a run ends it as aborted and kills the process group',
-    async () => {
-      const pidFile = join(tmp, 'pids-closing');
-      const exec = runner({ command: ['/bin/bash', join(FIXTURES, 'ignore-term.sh'), pidFile], kill_grace: '200ms' });
-      const pending = attempt(exec, 10_000);
-      const [leader, child] = (await waitForFile(pidFile, 3000)).trim().split(/\s+/).map(Number) as [number, number];
-      await exec.close?.();
-      const r = await pending;
-      expect(r).toMatchObject({ status: 'UNKNOWN', reason: 'aborted' });
-      expect(procState(leader)).toBeUndefined();
-      // SIGKILL went out before close() resolved; the kernel takes a moment to finish the child.
-      expect(await waitUntil(() => isDead(child), 500)).toBe(true);
-    },
-    15_000,
-  );
+  it('close() during a run ends it as aborted and kills the process group', async () => {
+    const pidFile = join(tmp, 'pids-closing');
+    const exec = runner({ command: ['/bin/bash', join(FIXTURES, 'ignore-term.sh'), pidFile], kill_grace: '200ms' });
+    const pending = attempt(exec, 10_000);
+    const [leader, child] = (await waitForFile(pidFile, 3000)).trim().split(/\s+/).map(Number) as [number, number];
+    await exec.close?.();
+    const r = await pending;
+    expect(r).toMatchObject({ status: 'UNKNOWN', reason: 'aborted' });
+    expect(procState(leader)).toBeUndefined();
+    // SIGKILL went out before close() resolved; the kernel takes a moment to finish the child.
+    expect(await waitUntil(() => isDead(child), 500)).toBe(true);
+  }, 15_000);
 
-  it(
-    'a plugin printing 10 MiB keeps max_output_bytes, drains the rest and finishes',
-    async () => {
-      const baseline = openFds();
-      const heap0 = process.memoryUsage().heapUsed;
-      const r = await check({ command: [join(FIXTURES, 'big-output.sh')], max_output_bytes: 64 * 1024 }, undefined, 20_000);
-      expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok', metrics: { lines: 1 } });
-      const total = 'OK big output|lines=1;;;0;\n'.length + 10 * 1024 * 1024;
-      expect(r.output).toBe(`OK big output [stdout cut at 65536 of ${total} bytes]`);
-      // Loose: the 10 MiB never sat in memory at once.
-      expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(8 * 1024 * 1024);
-      expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
-    },
-    30_000,
-  );
+  it('a plugin printing 10 MiB keeps max_output_bytes, drains the rest and finishes', async () => {
+    const baseline = openFds();
+    const heap0 = process.memoryUsage().heapUsed;
+    const r = await check({ command: [join(FIXTURES, 'big-output.sh')], max_output_bytes: 64 * 1024 }, undefined, 20_000);
+    expect(r).toMatchObject({ status: 'HEALTHY', reason: 'ok', metrics: { lines: 1 } });
+    const total = 'OK big output|lines=1;;;0;\n'.length + 10 * 1024 * 1024;
+    expect(r.output).toBe(`OK big output [stdout cut at 65536 of ${total} bytes]`);
+    // Loose: the 10 MiB never sat in memory at once.
+    expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(8 * 1024 * 1024);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  }, 30_000);
 
-  it(
-    'a plugin that exits but leaves a child holding its stdout gets the child killed and still reports',
-    async () => {
-      const pidFile = join(tmp, 'pid-lingering');
-      const r = await check({
-        command: ['/bin/sh', '-c', `sleep 1000 & echo $! > ${pidFile}; echo "OK done | a=1"; exit 0`],
-        kill_grace: '300ms',
-      });
-      expect(r).toMatchObject({ status: 'HEALTHY', output: 'OK done', metrics: { a: 1 } });
-      const child = Number(readFileSync(pidFile, 'utf8'));
-      expect(await waitUntil(() => isDead(child), 2000)).toBe(true);
-      expect(r.elapsedMs).toBeLessThan(3000);
-    },
-    15_000,
-  );
+  it('a plugin that exits but leaves a child holding its stdout gets the child killed and still reports', async () => {
+    const pidFile = join(tmp, 'pid-lingering');
+    const r = await check({
+      command: ['/bin/sh', '-c', `sleep 1000 & echo $! > ${pidFile}; echo "OK done | a=1"; exit 0`],
+      kill_grace: '300ms',
+    });
+    expect(r).toMatchObject({ status: 'HEALTHY', output: 'OK done', metrics: { a: 1 } });
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    expect(await waitUntil(() => isDead(child), 2000)).toBe(true);
+    expect(r.elapsedMs).toBeLessThan(3000);
+  }, 15_000);
 });

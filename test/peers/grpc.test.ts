@@ -146,9 +146,7 @@ async function healthServer(opts: HealthServerOptions = {}): Promise<HealthServe
       },
     } as unknown as Server);
   }
-  const creds = opts.tls
-    ? ServerCredentials.createSsl(null, [{ private_key: opts.tls.key, cert_chain: opts.tls.cert }])
-    : ServerCredentials.createInsecure();
+  const creds = opts.tls ? ServerCredentials.createSsl(null, [{ private_key: opts.tls.key, cert_chain: opts.tls.cert }]) : ServerCredentials.createInsecure();
   s.port = await bind(server, opts.port ?? 0, creds);
   s.address = `127.0.0.1:${s.port}`;
   cleanups.push(() => server.forceShutdown());
@@ -159,9 +157,7 @@ async function healthServer(opts: HealthServerOptions = {}): Promise<HealthServe
 async function bind(server: Server, port: number, creds: ServerCredentials): Promise<number> {
   for (let i = 0; ; i++) {
     try {
-      return await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
-      );
+      return await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
     } catch (err) {
       if (i >= 20) throw err;
       await new Promise((r) => setTimeout(r, 50));

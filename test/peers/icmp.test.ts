@@ -83,26 +83,26 @@ describe('icmp check with iputils ping', () => {
     expect(r).toMatchObject({ status: 'DEGRADED', reason: 'threshold_warning' });
   });
 
-  it(
-    'an abort mid-ping returns timeout at once and the ping process is gone',
-    async () => {
-      const baseline = openFds();
-      const before = new Set(pingChildren());
-      // 50 packets 200 ms apart: ~10 s of ping, aborted after 700 ms.
-      const pending = attempt(runner({ count: 50, packet_interval: '200ms' }, undefined, 20_000), 700);
-      let pid: number | undefined;
-      await waitUntil(() => {
+  it('an abort mid-ping returns timeout at once and the ping process is gone', async () => {
+    const baseline = openFds();
+    const before = new Set(pingChildren());
+    // 50 packets 200 ms apart: ~10 s of ping, aborted after 700 ms.
+    const pending = attempt(runner({ count: 50, packet_interval: '200ms' }, undefined, 20_000), 700);
+    let pid: number | undefined;
+    await waitUntil(
+      () => {
         pid = pingChildren().find((p) => !before.has(p));
         return pid !== undefined;
-      }, 2000, 10);
-      expect(pid, 'a ping child process while the check runs').toBeDefined();
-      const r = await pending;
-      expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
-      expect(r.elapsedMs).toBeLessThan(700 + 400);
-      // ping dies on SIGTERM; the grace is 500 ms, give it a second more.
-      expect(await waitUntil(() => !exists(pid as number), 1500, 10)).toBe(true);
-      expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
-    },
-    15_000,
-  );
+      },
+      2000,
+      10,
+    );
+    expect(pid, 'a ping child process while the check runs').toBeDefined();
+    const r = await pending;
+    expect(r).toMatchObject({ status: 'UNHEALTHY', reason: 'timeout' });
+    expect(r.elapsedMs).toBeLessThan(700 + 400);
+    // ping dies on SIGTERM; the grace is 500 ms, give it a second more.
+    expect(await waitUntil(() => !exists(pid as number), 1500, 10)).toBe(true);
+    expect(await settleFds(baseline)).toBeLessThanOrEqual(baseline);
+  }, 15_000);
 });

@@ -14,18 +14,32 @@ const { track, cleanups } = useCleanups();
 async function setup(balancer: Record<string, unknown>, statuses: number[] = [200, 200, 200]) {
   const ups = await Promise.all(
     statuses.map(async (status, i) =>
-      track(await startUpstream((_req, res) => {
-        res.writeHead(status);
-        res.end(`u${i + 1}`);
-      })),
+      track(
+        await startUpstream((_req, res) => {
+          res.writeHead(status);
+          res.end(`u${i + 1}`);
+        }),
+      ),
     ),
   );
   const set = new BalancerSet({ clock: realClock, random: seeded(5) });
   set.configure(new Map([['api', balancerSchema.parse(balancer)]]));
-  set.setMembers('api', ups.map((u, i) => ({ id: `u${i + 1}`, address: u.address, weight: 1, status: 'HEALTHY' as const, score: 100 })));
+  set.setMembers(
+    'api',
+    ups.map((u, i) => ({ id: `u${i + 1}`, address: u.address, weight: 1, status: 'HEALTHY' as const, score: 100 })),
+  );
   cleanups.push(() => set.close());
   const registry = new Registry();
-  const proxy = track(await startProxy({ engine: engine(), config: proxyConfig({ routes: [{ path_prefix: '/', service: 'api' }] }), upstreams: set, clock: realClock, logger: silentLogger, registry }));
+  const proxy = track(
+    await startProxy({
+      engine: engine(),
+      config: proxyConfig({ routes: [{ path_prefix: '/', service: 'api' }] }),
+      upstreams: set,
+      clock: realClock,
+      logger: silentLogger,
+      registry,
+    }),
+  );
   return { set, proxy, ups, registry };
 }
 
@@ -63,7 +77,10 @@ describe.each(ENGINES)('%s engine', (eng) => {
       for (let i = 0; i < 6; i++) await fetchVia(proxy, '/');
       const series = async () => (await registry.metrics()).split('\n').filter((l) => l.startsWith('healthmesh_proxy_upstream_requests_total{'));
       expect((await series()).some((l) => l.includes('service_instance="u3"'))).toBe(true);
-      set.setMembers('api', ups.slice(0, 2).map((u, i) => ({ id: `u${i + 1}`, address: u.address, weight: 1, status: 'HEALTHY' as const, score: 100 })));
+      set.setMembers(
+        'api',
+        ups.slice(0, 2).map((u, i) => ({ id: `u${i + 1}`, address: u.address, weight: 1, status: 'HEALTHY' as const, score: 100 })),
+      );
       expect((await series()).some((l) => l.includes('service_instance="u3"'))).toBe(false);
       expect((await series()).some((l) => l.includes('service_instance="u1"'))).toBe(true);
     });

@@ -114,7 +114,14 @@ describe.each(ENGINES)('%s engine', (eng) => {
       const logger = pino({ level: 'silent' });
       const daemon: Daemon = await startDaemon({ config: cfg, logger });
       cleanups.push(() => daemon.stop());
-      const proxy = await startProxy({ engine: engine(), config: cfg.proxy!, upstreams: daemon.balancers, clock: realClock, logger, registry: daemon.metricsRegistry });
+      const proxy = await startProxy({
+        engine: engine(),
+        config: cfg.proxy!,
+        upstreams: daemon.balancers,
+        clock: realClock,
+        logger,
+        registry: daemon.metricsRegistry,
+      });
       cleanups.push(() => proxy.close());
       const pool = new Pool(`http://127.0.0.1:${proxy.address.port}`, { connections: 16 });
       cleanups.push(() => pool.close());
@@ -162,14 +169,29 @@ describe.each(ENGINES)('%s engine', (eng) => {
       await waitFor(() => !member('u1').usable, { timeoutMs: 5_000, what: 'u1 out of rotation' });
 
       // The figures behind the verdict, for the issue note and for whoever debugs a failure.
-      console.info(JSON.stringify({ drill: { total, failed, slow: slow.served, flaky: { ...flaky.served, statuses: flaky.statuses }, back: back.served, killed: { ...killed.served, statuses: killed.statuses }, ejections: member('u3').outlier!.timesEjected, stats: proxy.stats() } }));
+      console.info(
+        JSON.stringify({
+          drill: {
+            total,
+            failed,
+            slow: slow.served,
+            flaky: { ...flaky.served, statuses: flaky.statuses },
+            back: back.served,
+            killed: { ...killed.served, statuses: killed.statuses },
+            ejections: member('u3').outlier!.timesEjected,
+            stats: proxy.stats(),
+          },
+        }),
+      );
       expect(total).toBeGreaterThan(5000); // the loop ran to its count, not to its deadline
       expect(failed / total).toBeLessThan(0.001);
 
       // What happened is visible in /metrics, and the exposition is valid.
       const text = await fetch(`http://127.0.0.1:${daemon.address.port}/metrics`).then((r) => r.text());
       const samples = parseExposition(text);
-      expect(sampleValue(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'u3', detector: 'consecutive_5xx' })).toBeGreaterThanOrEqual(1);
+      expect(
+        sampleValue(samples, 'healthmesh_balancer_ejections_total', { service: 'api', service_instance: 'u3', detector: 'consecutive_5xx' }),
+      ).toBeGreaterThanOrEqual(1);
       expect(sampleValue(samples, 'healthmesh_proxy_retries_total', { service: 'api' })).toBeGreaterThan(0);
       expect(sampleValue(samples, 'healthmesh_proxy_upstream_requests_total', { service: 'api', service_instance: 'u2', code: '2xx' })).toBeGreaterThan(100);
       const check = promtoolCheckMetrics(text);

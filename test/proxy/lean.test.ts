@@ -10,10 +10,24 @@ import { startProxy, type RunningProxy } from '../../src/proxy/proxy.js';
 import { openFds, settleFds } from '../helpers/fds.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { rawServer } from '../helpers/hostile.js';
-import { engine, ENGINES, fetchVia, proxyConfig, proxyFor, rawClient, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, type RawClient, type Upstream, waitFor } from './helpers.js';
+import {
+  engine,
+  ENGINES,
+  fetchVia,
+  proxyConfig,
+  proxyFor,
+  rawClient,
+  RoundRobin,
+  silentLogger,
+  startUpstream,
+  upstreamsOf,
+  useEngine,
+  type RawClient,
+  type Upstream,
+  waitFor,
+} from './helpers.js';
 
 const { track, cleanups } = useCleanups();
-
 
 const raw = (proxy: RunningProxy): RawClient => rawClient(proxy.address.port, cleanups);
 
@@ -171,10 +185,21 @@ describe.each(ENGINES)('%s engine: hostile clients', (eng) => {
     const before = openFds();
     const balancer = new RoundRobin([{ id: 'u', address: up.address }]);
     const proxy = await proxyFor(
-      proxyConfig({ routes: [{ path_prefix: '/hang', service: 'h' }, { path_prefix: '/', service: 's' }] }),
+      proxyConfig({
+        routes: [
+          { path_prefix: '/hang', service: 'h' },
+          { path_prefix: '/', service: 's' },
+        ],
+      }),
       upstreamsOf({ s: balancer, h: new RoundRobin([{ id: 'h', address: hang.address }]) }),
     );
-    const stages = ['GET / HT', 'GET / HTTP/1.1\r\nHost: x\r\n', 'GET /hang HTTP/1.1\r\nHost: x\r\n\r\n', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', 'GARBAGE\r\n\r\n'];
+    const stages = [
+      'GET / HT',
+      'GET / HTTP/1.1\r\nHost: x\r\n',
+      'GET /hang HTTP/1.1\r\nHost: x\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc',
+      'GARBAGE\r\n\r\n',
+    ];
     const socks = stages.map((text) => {
       const c = raw(proxy);
       c.sock.write(text);
@@ -221,7 +246,9 @@ describe.each(ENGINES)('%s engine: hostile upstreams', (eng) => {
     );
     const { proxy } = await proxyTo(split.address);
     expect((await fetchVia(proxy, '/')).status).toBe(502);
-    const fine = track(await rawServer((s) => s.once('data', () => s.end(Buffer.from('HTTP/1.1 200 OK\r\nX-A: a\tb\r\nX-B: caf\xe9\r\nContent-Length: 1\r\n\r\na', 'latin1')))));
+    const fine = track(
+      await rawServer((s) => s.once('data', () => s.end(Buffer.from('HTTP/1.1 200 OK\r\nX-A: a\tb\r\nX-B: caf\xe9\r\nContent-Length: 1\r\n\r\na', 'latin1')))),
+    );
     const { proxy: p2 } = await proxyTo(fine.address);
     const c = raw(p2);
     c.sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -288,7 +315,6 @@ describe('lean engine only', () => {
     // node:http answers 400 alone here: its parser fails the whole read before the first response.
     expect(c.data()).toMatch(/^HTTP\/1.1 200 [\s\S]*GET \/a 0\r\n0\r\n\r\nHTTP\/1.1 400 /);
   });
-
 
   it('reuses one upstream connection for sequential requests, and survives an upstream that closes idle connections', async () => {
     const up = await echo();
@@ -382,7 +408,15 @@ describe('lean engine only', () => {
     const up = await echo();
     const clock = new FakeClock(0);
     const config = proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] });
-    const proxy = track(await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) }), clock, logger: silentLogger }));
+    const proxy = track(
+      await startProxy({
+        engine: engine(),
+        config,
+        upstreams: upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) }),
+        clock,
+        logger: silentLogger,
+      }),
+    );
     const slow = raw(proxy);
     slow.sock.write('GET / HTTP/1.1\r\nHo');
     const idle = raw(proxy);
@@ -401,7 +435,15 @@ describe('lean engine only', () => {
     const up = await echo();
     const clock = new FakeClock(0);
     const config = proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] });
-    const proxy = track(await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) }), clock, logger: silentLogger }));
+    const proxy = track(
+      await startProxy({
+        engine: engine(),
+        config,
+        upstreams: upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) }),
+        clock,
+        logger: silentLogger,
+      }),
+    );
     expect((await fetchVia(proxy, '/')).status).toBe(200);
     let closed = false;
     up.requests[0]!.socket.on('close', () => (closed = true));

@@ -5,7 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { useCleanups } from '../helpers/cleanups.js';
-import { engine, ENGINES, fetchVia, proxyConfig, proxyFor, refusedAddress, RoundRobin, silentLogger, startUpstream, upstreamsOf, useEngine, type Upstream, waitFor } from './helpers.js';
+import {
+  engine,
+  ENGINES,
+  fetchVia,
+  proxyConfig,
+  proxyFor,
+  refusedAddress,
+  RoundRobin,
+  silentLogger,
+  startUpstream,
+  upstreamsOf,
+  useEngine,
+  type Upstream,
+  waitFor,
+} from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 
@@ -22,7 +36,6 @@ async function named(name: string, status = 200): Promise<Upstream> {
 function rr(...ups: { id: string; address: string }[]): RoundRobin {
   return new RoundRobin(ups);
 }
-
 
 describe.each(ENGINES)('%s engine', (eng) => {
   useEngine(eng);
@@ -78,7 +91,14 @@ describe.each(ENGINES)('%s engine', (eng) => {
       const config = proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] });
       const proxy = track(await proxyFor(config, upstreamsOf({ s: rr({ id: 's1', address: up.address }) }), undefined, '1.1 healthmesh'));
       const r = await fetchVia(proxy, '/', {
-        headers: { connection: 'keep-alive, X-Client-Hop', 'x-client-hop': 'x', te: 'trailers', 'proxy-authorization': 'Basic y', 'x-forwarded-for': '9.9.9.9', 'x-keep': 'yes' },
+        headers: {
+          connection: 'keep-alive, X-Client-Hop',
+          'x-client-hop': 'x',
+          te: 'trailers',
+          'proxy-authorization': 'Basic y',
+          'x-forwarded-for': '9.9.9.9',
+          'x-keep': 'yes',
+        },
       });
       expect(r.status).toBe(200);
       expect(seen['x-client-hop']).toBeUndefined();
@@ -190,7 +210,9 @@ describe.each(ENGINES)('%s engine', (eng) => {
       // 0 % and 0.2 retries/s over the 10 s window: exactly 2 retries in the window
       const config = proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], retries: { budget_percent: 0, min_per_second: 0.2 } });
       const registry = new Registry();
-      const proxy = track(await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: balancer }), clock: new FakeClock(0), logger: silentLogger, registry }));
+      const proxy = track(
+        await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: balancer }), clock: new FakeClock(0), logger: silentLogger, registry }),
+      );
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) statuses.push((await fetchVia(proxy, '/')).status ?? 0);
       // round robin: sick → retry good, sick → retry good, sick → budget gone: 503, good, sick → 503, good
@@ -283,7 +305,9 @@ describe.each(ENGINES)('%s engine', (eng) => {
           res.write(Buffer.alloc(1000, 65), () => setTimeout(() => res.socket?.destroy(), 20));
         }),
       );
-      const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: rr({ id: 'r', address: resetting.address }) })));
+      const proxy = track(
+        await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: rr({ id: 'r', address: resetting.address }) })),
+      );
       const r = await fetchVia(proxy, '/');
       expect(r.status).toBe(200);
       expect(r.error).toBeDefined();
@@ -298,7 +322,9 @@ describe.each(ENGINES)('%s engine', (eng) => {
           res.write('partial', () => setTimeout(() => res.socket?.destroy(), 20));
         }),
       );
-      const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: rr({ id: 'r', address: resetting.address }) })));
+      const proxy = track(
+        await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: rr({ id: 'r', address: resetting.address }) })),
+      );
       const r = await fetchVia(proxy, '/');
       expect(r.status).toBe(200);
       expect(r.error).toBeDefined();
@@ -307,18 +333,18 @@ describe.each(ENGINES)('%s engine', (eng) => {
     it('answers 502 to a malformed upstream response', async () => {
       const { rawServer } = await import('../helpers/hostile.js');
       const garbage = track(await rawServer((s) => s.once('data', () => s.end('NOT HTTP AT ALL\r\n\r\n'))));
-      const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: rr({ id: 'g', address: garbage.address }) })));
+      const proxy = track(
+        await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: rr({ id: 'g', address: garbage.address }) })),
+      );
       const r = await fetchVia(proxy, '/', { method: 'POST', body: 'x' });
       expect(r.status).toBe(502);
     });
   });
 
   describe('proxy against more hostile upstreams', () => {
-    it('answers 502 to response headers over undici\'s limit and does not retry it (a protocol error is not in retries.on)', async () => {
+    it("answers 502 to response headers over undici's limit and does not retry it (a protocol error is not in retries.on)", async () => {
       const { rawServer } = await import('../helpers/hostile.js');
-      const huge = track(
-        await rawServer((s) => s.once('data', () => s.write(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`))),
-      );
+      const huge = track(await rawServer((s) => s.once('data', () => s.write(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`))));
       const good = await named('good');
       const only = rr({ id: 'huge', address: huge.address });
       const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: only })));
@@ -356,7 +382,9 @@ describe.each(ENGINES)('%s engine', (eng) => {
       const a = await named('a');
       const clock = new FakeClock(0);
       const config = proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] });
-      const proxy = track(await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: rr({ id: 'a', address: a.address }) }), clock, logger: silentLogger }));
+      const proxy = track(
+        await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: rr({ id: 'a', address: a.address }) }), clock, logger: silentLogger }),
+      );
       expect((await fetchVia(proxy, '/')).body).toBe('a');
       expect(proxy.upstreamPools()).toEqual([a.address]);
       clock.advance(60_000); // used in this period: kept
@@ -392,10 +420,13 @@ describe.each(ENGINES)('%s engine', (eng) => {
       const balancer = rr({ id: 'u', address: sink.address });
       const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], max_body_bytes: 100_000 }), upstreamsOf({ s: balancer })));
       const r = await new Promise<number | string>((resolve) => {
-        const req = request({ host: '127.0.0.1', port: proxy.address.port, method: 'PUT', path: '/', headers: { host: 'x', 'transfer-encoding': 'chunked' }, agent: false }, (res) => {
-          resolve(res.statusCode ?? 0);
-          res.resume();
-        });
+        const req = request(
+          { host: '127.0.0.1', port: proxy.address.port, method: 'PUT', path: '/', headers: { host: 'x', 'transfer-encoding': 'chunked' }, agent: false },
+          (res) => {
+            resolve(res.statusCode ?? 0);
+            res.resume();
+          },
+        );
         req.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? 'error'));
         let sent = 0;
         const chunk = Buffer.alloc(16 * 1024);
@@ -418,7 +449,9 @@ describe.each(ENGINES)('%s engine', (eng) => {
       const good = await named('good');
       const sick = await named('sick', 503);
       const balancer = rr({ id: 'good', address: good.address }, { id: 'sick', address: sick.address }, { id: 'bad', address: await refusedAddress() });
-      const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], retries: { min_per_second: 100 } }), upstreamsOf({ s: balancer })));
+      const proxy = track(
+        await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }], retries: { min_per_second: 100 } }), upstreamsOf({ s: balancer })),
+      );
       const results = await Promise.all(Array.from({ length: 30 }, (_, i) => fetchVia(proxy, '/', i % 3 === 0 ? { method: 'POST', body: 'b' } : {})));
       expect(results.every((r) => r.status !== undefined)).toBe(true);
       const picks = balancer.calls.filter((c) => c.op === 'pick').length;
@@ -428,7 +461,9 @@ describe.each(ENGINES)('%s engine', (eng) => {
 
     it('keeps one raw connection to the proxy working across requests (keep-alive)', async () => {
       const up = await named('k');
-      const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: rr({ id: 'k', address: up.address }) })));
+      const proxy = track(
+        await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: rr({ id: 'k', address: up.address }) })),
+      );
       const sock = connect(proxy.address.port, '127.0.0.1');
       cleanups.push(() => void sock.destroy());
       let data = '';

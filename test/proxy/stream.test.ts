@@ -64,15 +64,12 @@ function download(port: number, bytes: number): Promise<number> {
 /** Chunked POST of `bytes` through the proxy; resolves with the upstream's count of bytes received. */
 function upload(port: number, bytes: number): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/', headers: { host: 'x', 'transfer-encoding': 'chunked' }, agent: false },
-      (res) => {
-        let answer = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (answer += c));
-        res.on('end', () => resolve(answer));
-      },
-    );
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { host: 'x', 'transfer-encoding': 'chunked' }, agent: false }, (res) => {
+      let answer = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (answer += c));
+      res.on('end', () => resolve(answer));
+    });
     req.on('error', reject);
     let sent = 0;
     const more = (): void => {
@@ -110,7 +107,9 @@ describe.each(ENGINES)('%s engine', (eng) => {
           pump();
         }),
       );
-      const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) })));
+      const proxy = track(
+        await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) })),
+      );
       expect(await download(proxy.address.port, 32 * MB)).toBe(32 * MB);
       let got = 0;
       const growth = await rssGrowthMb(async () => {
@@ -128,7 +127,9 @@ describe.each(ENGINES)('%s engine', (eng) => {
           req.on('end', () => res.end(String(received)));
         }),
       );
-      const proxy = track(await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) })));
+      const proxy = track(
+        await proxyFor(proxyConfig({ routes: [{ path_prefix: '/', service: 's' }] }), upstreamsOf({ s: new RoundRobin([{ id: 'u', address: up.address }]) })),
+      );
       expect(await upload(proxy.address.port, 32 * MB)).toBe(String(32 * MB));
       let answer = '';
       const growth = await rssGrowthMb(async () => {
@@ -157,7 +158,14 @@ describe.each(ENGINES)('%s engine', (eng) => {
       // The 200 ms timeout runs on a FakeClock: on a loaded machine a real 200 ms also cut good requests.
       const clock = new FakeClock(0);
       const proxy = await proxyFor(
-        proxyConfig({ routes: [{ path_prefix: '/hang', service: 'h' }, { path_prefix: '/', service: 's' }], timeout: 200, retries: { min_per_second: 1000 } }),
+        proxyConfig({
+          routes: [
+            { path_prefix: '/hang', service: 'h' },
+            { path_prefix: '/', service: 's' },
+          ],
+          timeout: 200,
+          retries: { min_per_second: 1000 },
+        }),
         upstreamsOf({ s: balancer, h: hangs }),
         clock,
       );

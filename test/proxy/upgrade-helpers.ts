@@ -12,7 +12,10 @@ export interface SeenUpgrade {
 }
 
 /** An upstream whose 'upgrade' handler is `answer`; `track` closes it after the test (useCleanups). */
-export async function upgradeUpstream(track: <T extends { close(): Promise<void> }>(s: T) => T, answer: (seen: SeenUpgrade) => void): Promise<{ up: Upstream; seen: SeenUpgrade[] }> {
+export async function upgradeUpstream(
+  track: <T extends { close(): Promise<void> }>(s: T) => T,
+  answer: (seen: SeenUpgrade) => void,
+): Promise<{ up: Upstream; seen: SeenUpgrade[] }> {
   const up = track(await startUpstream((_req, res) => res.end('plain')));
   const seen: SeenUpgrade[] = [];
   up.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {

@@ -1,4 +1,3 @@
-
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, type Clock } from '../../src/core/clock.js';
@@ -56,7 +55,12 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
 
   it.each([
     ['an own answer to an upgrade (404)', '/nowhere', '404', (_: SeenUpgrade): void => {}],
-    ['a relayed non-101 answer (403)', '/ws', '403', ({ socket }: SeenUpgrade): void => void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope')],
+    [
+      'a relayed non-101 answer (403)',
+      '/ws',
+      '403',
+      ({ socket }: SeenUpgrade): void => void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope'),
+    ],
   ])('%s leaves no socket behind: proxy.close() resolves though the client never sends its FIN', async (_what, path, status, answer) => {
     const { up } = await upgradeUpstream(answer);
     const { proxy } = await proxyTo(up.address);
@@ -70,7 +74,9 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
 
   it('a tunnel whose upstream ended is still tracked while the client keeps its side open: proxy.close() and tunnel_idle_timeout still close it', async () => {
     const clock = new FakeClock(0);
-    const { up, seen } = await upgradeUpstream(({ socket }) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n'));
+    const { up, seen } = await upgradeUpstream(({ socket }) =>
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n'),
+    );
     const { proxy } = await proxyTo(up.address, clock, { tunnel_idle_timeout: '10s' });
     const c = halfOpenClient(proxy.address.port);
     c.sock.write(UPGRADE('/ws'));
@@ -82,10 +88,14 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
     clock.advance(3_600_000);
     // Poke until the reset shows (a write after the proxy's close meets a reset; the next write fails with
     // EPIPE / ECONNRESET), instead of two writes 50 ms apart that a loaded machine can outrun.
-    const closedByIdle = await holdsWithin(() => {
-      if (!c.closed()) c.sock.write('still there?');
-      return c.closed();
-    }, 2000, 20);
+    const closedByIdle = await holdsWithin(
+      () => {
+        if (!c.closed()) c.sock.write('still there?');
+        return c.closed();
+      },
+      2000,
+      20,
+    );
     // ...and the proxy must still be able to close.
     const closedProxy = await within(proxy.close(), 2000);
     expect({ closedByIdle, closedProxy }).toEqual({ closedByIdle: true, closedProxy: true });
@@ -110,7 +120,13 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+    );
     const { proxy } = await proxyTo(`127.0.0.1:${(server.address() as AddressInfo).port}`);
     const c = rawClient(proxy.address.port, cleanups);
     // /admin has no route on the proxy; the bytes after the upgrade head are a second request, with a forged X-Forwarded-For.
@@ -181,4 +197,3 @@ describe.each(ENGINES)('%s engine: upgrades against hostile peers', (eng) => {
     expect(proxy.stats().failures.timeout).toBe(1);
   });
 });
-

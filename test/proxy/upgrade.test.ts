@@ -1,4 +1,3 @@
-
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
@@ -9,7 +8,20 @@ import { openFds, settleFds } from '../helpers/fds.js';
 import { holdsWithin } from '../helpers/wait.js';
 import { promtoolCheckMetrics } from '../helpers/prometheus.js';
 import { UPGRADE, upgradeUpstream as upstreamFor, type SeenUpgrade } from './upgrade-helpers.js';
-import { engine, ENGINES, proxyConfig, proxyFor, rawClient, refusedAddress, RoundRobin, silentLogger, upstreamsOf, useEngine, waitFor, type RawClient } from './helpers.js';
+import {
+  engine,
+  ENGINES,
+  proxyConfig,
+  proxyFor,
+  rawClient,
+  refusedAddress,
+  RoundRobin,
+  silentLogger,
+  upstreamsOf,
+  useEngine,
+  waitFor,
+  type RawClient,
+} from './helpers.js';
 
 const { track, cleanups } = useCleanups();
 const upgradeUpstream = (answer: (seen: SeenUpgrade) => void) => upstreamFor(track, answer);
@@ -197,7 +209,9 @@ describe.each(ENGINES)('%s engine: upgraded connections', (eng) => {
     const balancer = new RoundRobin([{ id: 'u', address: up.address }]);
     const registry = new Registry();
     const config = proxyConfig({ routes: [{ path_prefix: '/ws', service: 's' }] });
-    const proxy = track(await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: balancer }), clock: realClock, logger: silentLogger, registry }));
+    const proxy = track(
+      await startProxy({ engine: engine(), config, upstreams: upstreamsOf({ s: balancer }), clock: realClock, logger: silentLogger, registry }),
+    );
     const gauge = async (): Promise<string | undefined> => (await registry.metrics()).split('\n').find((l) => l.startsWith('healthmesh_proxy_tunnels_open{'));
     const a = raw(proxy.address.port);
     const b = raw(proxy.address.port);

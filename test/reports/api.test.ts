@@ -64,7 +64,14 @@ describe('GET /api/v1/reports', () => {
     const lines = res.body.trim().split('\r\n');
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join('/'))).toEqual(['api/a1', 'web/w1']);
     const json = await app.inject({ method: 'GET', url: `/api/v1/reports?type=detailed&service=web&${range}` });
-    expect(new Set(json.json().tables.find((t: { id: string }) => t.id === 'latency').rows.map((r: unknown[]) => r[1]))).toEqual(new Set(['web']));
+    expect(
+      new Set(
+        json
+          .json()
+          .tables.find((t: { id: string }) => t.id === 'latency')
+          .rows.map((r: unknown[]) => r[1]),
+      ),
+    ).toEqual(new Set(['web']));
   });
 
   it('answers 400 naming the parameter, 404 without history, 429 when busy', async () => {
@@ -122,17 +129,32 @@ services:
       expect(res.headers.get('content-disposition')).toBe('attachment; filename="healthmesh-summary-20261101-20261103.html"');
       expect((await res.text()).startsWith('<!doctype html>')).toBe(true);
       const schedules = (await (await fetch(`${base}/api/v1/reports/schedules`)).json()) as { items: unknown[] };
-      expect(schedules.items).toEqual([expect.objectContaining({ name: 'daily', cron: '0 6 * * *', lastRunAt: null, lastError: null, nextRunAt: expect.any(Number) })]);
+      expect(schedules.items).toEqual([
+        expect.objectContaining({ name: 'daily', cron: '0 6 * * *', lastRunAt: null, lastError: null, nextRunAt: expect.any(Number) }),
+      ]);
       const unauth = await fetch(`${base}/api/v1/reports/schedules/daily/run`, { method: 'POST' });
       expect(unauth.status).toBe(401);
-      const run = await fetch(`${base}/api/v1/reports/schedules/daily/run`, { method: 'POST', headers: { authorization: 'Bearer a-token-of-16-chars-at-least' } });
+      const run = await fetch(`${base}/api/v1/reports/schedules/daily/run`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer a-token-of-16-chars-at-least' },
+      });
       const status = (await run.json()) as { lastFile: string };
       expect(status).toMatchObject({ name: 'daily', lastError: null, files: 1 });
       const kept = await fetch(`${base}/api/v1/reports/files/daily/${status.lastFile}`);
       expect(kept.status).toBe(200);
       expect(kept.headers.get('content-type')).toMatch(/^text\/html/);
-      const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as { paths: object; components: { schemas: { Report: { properties: { tables: { items: unknown } } } } } };
-      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/reports', '/api/v1/reports/schedules', '/api/v1/reports/schedules/{name}/run', '/api/v1/reports/files/{schedule}/{file}']));
+      const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as {
+        paths: object;
+        components: { schemas: { Report: { properties: { tables: { items: unknown } } } } };
+      };
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/reports',
+          '/api/v1/reports/schedules',
+          '/api/v1/reports/schedules/{name}/run',
+          '/api/v1/reports/files/{schedule}/{file}',
+        ]),
+      );
       expect(doc.components.schemas.Report.properties.tables.items).toEqual({ $ref: '#/components/schemas/ReportTable' });
     } finally {
       await daemon.stop();

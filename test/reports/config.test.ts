@@ -10,7 +10,22 @@ describe('reports config', () => {
     expect(c.reports).toEqual({
       folder: 'reports',
       schedules: [
-        { name: 'daily', cron: '0 6 * * *', timezone: 'UTC', type: 'summary', format: 'html', range: 7 * 86_400_000, services: [], tags: [], zones: [], granularity: 'auto', write: true, notify: [], retries: 3, retry_backoff: 60_000 },
+        {
+          name: 'daily',
+          cron: '0 6 * * *',
+          timezone: 'UTC',
+          type: 'summary',
+          format: 'html',
+          range: 7 * 86_400_000,
+          services: [],
+          tags: [],
+          zones: [],
+          granularity: 'auto',
+          write: true,
+          notify: [],
+          retries: 3,
+          retry_backoff: 60_000,
+        },
       ],
     });
   });
@@ -28,6 +43,8 @@ describe('reports config', () => {
   });
 
   it('refuses two schedules of one name', () => {
-    expect(() => parseConfig(`${base}reports:\n  schedules:\n    - { name: d, cron: "0 6 * * *" }\n    - { name: d, cron: "0 7 * * *" }\n`)).toThrow(/reports\.schedules\[1\]\.name.*"d" is used twice/);
+    expect(() => parseConfig(`${base}reports:\n  schedules:\n    - { name: d, cron: "0 6 * * *" }\n    - { name: d, cron: "0 7 * * *" }\n`)).toThrow(
+      /reports\.schedules\[1\]\.name.*"d" is used twice/,
+    );
   });
 });

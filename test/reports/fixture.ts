@@ -126,10 +126,32 @@ export async function writeFixture(options: { alerts?: boolean } = {}): Promise<
   });
   for (const [key, timeline] of Object.entries(INSTANCE_TIMELINES)) {
     const [service, instance] = key.split('/') as [string, string];
-    for (const [at, to] of timeline) transitions.push({ level: 'instance', checkId: '', service, instance, from: statusAt(timeline, at - 1).status, to, reason: 'rollup', output: `${key} is ${to}`, at });
+    for (const [at, to] of timeline)
+      transitions.push({
+        level: 'instance',
+        checkId: '',
+        service,
+        instance,
+        from: statusAt(timeline, at - 1).status,
+        to,
+        reason: 'rollup',
+        output: `${key} is ${to}`,
+        at,
+      });
   }
   for (const [service, timeline] of Object.entries(SERVICE_TIMELINES)) {
-    for (const [at, to] of timeline) transitions.push({ level: 'service', checkId: '', service, instance: '', from: statusAt(timeline, at - 1).status, to, reason: 'rollup', output: `${service} is ${to}`, at });
+    for (const [at, to] of timeline)
+      transitions.push({
+        level: 'service',
+        checkId: '',
+        service,
+        instance: '',
+        from: statusAt(timeline, at - 1).status,
+        to,
+        reason: 'rollup',
+        output: `${service} is ${to}`,
+        at,
+      });
   }
   transitions.sort((a, b) => a.at - b.at);
   for (let k = 0; k < (END - T0) / MIN; k++) {
@@ -164,7 +186,12 @@ export async function writeFixture(options: { alerts?: boolean } = {}): Promise<
   }
   // A late row: a result of 11:00 day 1 arriving with the last flush, so its minute's rowid range spans the
   // whole file (readers must go by time, and read long ranges in slices).
-  const late: ResultRecord = { ...results.find((r) => r.checkId === 'api/a1/tcp' && r.observedAt === T0 + 11 * HOUR + 7_000)!, observedAt: T0 + 11 * HOUR + 30_000, durationMs: 977.5, output: 'late' };
+  const late: ResultRecord = {
+    ...results.find((r) => r.checkId === 'api/a1/tcp' && r.observedAt === T0 + 11 * HOUR + 7_000)!,
+    observedAt: T0 + 11 * HOUR + 30_000,
+    durationMs: 977.5,
+    output: 'late',
+  };
   results.push(late);
   await store.write({ results: [late], transitions: [] });
   await store.maintain(END + HOUR, { lateMs: 0 });
@@ -181,7 +208,14 @@ export async function writeFixture(options: { alerts?: boolean } = {}): Promise<
   };
 }
 
-function record(id: string, rule: string, labels: Record<string, string>, state: AlertRecord['state'], timeline: TimelineEntry[], summary: string): AlertRecord {
+function record(
+  id: string,
+  rule: string,
+  labels: Record<string, string>,
+  state: AlertRecord['state'],
+  timeline: TimelineEntry[],
+  summary: string,
+): AlertRecord {
   const fired = timeline.filter((e) => e.type === 'firing').map((e) => e.at);
   const resolved = timeline.filter((e) => e.type === 'resolved').map((e) => e.at);
   return {
@@ -207,24 +241,45 @@ function record(id: string, rule: string, labels: Record<string, string>, state:
 
 /** Alert records matching the scripted incidents. */
 export const ALERTS: AlertRecord[] = [
-  record('a1-down', 'instance_down', { service: 'api', instance: 'a1' }, 'resolved', [
-    { at: T0 + 10 * HOUR + 2 * MIN, type: 'firing' },
-    { at: T0 + 10 * HOUR + 2 * MIN + 1000, type: 'delivered', notifier: 'ops-mail' },
-    { at: T0 + 10 * HOUR + 2 * MIN + 1000, type: 'delivery_failed', notifier: 'hook', detail: 'HTTP 503' },
-    { at: T0 + 12.5 * HOUR + MIN, type: 'resolved' },
-    { at: T0 + 12.5 * HOUR + MIN + 1000, type: 'delivered', notifier: 'ops-mail' },
-    { at: T0 + 30 * HOUR + MIN, type: 'firing' },
-    { at: T0 + 30 * HOUR + MIN + 1000, type: 'delivered', notifier: 'ops-mail' },
-    { at: T0 + 31 * HOUR + MIN, type: 'resolved' },
-  ], 'a1 is UNHEALTHY'),
-  record('w1-down', 'instance_down', { service: 'web', instance: 'w1' }, 'firing', [
-    { at: T0 + 40 * HOUR + MIN, type: 'firing' },
-    { at: T0 + 40 * HOUR + MIN + 1000, type: 'delivered', notifier: 'ops-mail' },
-  ], 'w1 is UNHEALTHY'),
-  record('web-slow', 'latency_high', { service: 'web' }, 'firing', [
-    { at: T0 + 40 * HOUR + 2 * MIN, type: 'firing' },
-    { at: T0 + 40 * HOUR + 2 * MIN, type: 'suppressed', detail: 'folded into w1-down' },
-  ], 'web p95 high'),
+  record(
+    'a1-down',
+    'instance_down',
+    { service: 'api', instance: 'a1' },
+    'resolved',
+    [
+      { at: T0 + 10 * HOUR + 2 * MIN, type: 'firing' },
+      { at: T0 + 10 * HOUR + 2 * MIN + 1000, type: 'delivered', notifier: 'ops-mail' },
+      { at: T0 + 10 * HOUR + 2 * MIN + 1000, type: 'delivery_failed', notifier: 'hook', detail: 'HTTP 503' },
+      { at: T0 + 12.5 * HOUR + MIN, type: 'resolved' },
+      { at: T0 + 12.5 * HOUR + MIN + 1000, type: 'delivered', notifier: 'ops-mail' },
+      { at: T0 + 30 * HOUR + MIN, type: 'firing' },
+      { at: T0 + 30 * HOUR + MIN + 1000, type: 'delivered', notifier: 'ops-mail' },
+      { at: T0 + 31 * HOUR + MIN, type: 'resolved' },
+    ],
+    'a1 is UNHEALTHY',
+  ),
+  record(
+    'w1-down',
+    'instance_down',
+    { service: 'web', instance: 'w1' },
+    'firing',
+    [
+      { at: T0 + 40 * HOUR + MIN, type: 'firing' },
+      { at: T0 + 40 * HOUR + MIN + 1000, type: 'delivered', notifier: 'ops-mail' },
+    ],
+    'w1 is UNHEALTHY',
+  ),
+  record(
+    'web-slow',
+    'latency_high',
+    { service: 'web' },
+    'firing',
+    [
+      { at: T0 + 40 * HOUR + 2 * MIN, type: 'firing' },
+      { at: T0 + 40 * HOUR + 2 * MIN, type: 'suppressed', detail: 'folded into w1-down' },
+    ],
+    'web p95 high',
+  ),
 ];
 
 async function writeAlerts(path: string): Promise<void> {

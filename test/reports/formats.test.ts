@@ -89,7 +89,10 @@ function mdTables(text: string): Map<string, { header: string[]; rows: string[][
       const rows: string[][] = [];
       let j = i + 2;
       for (; j < lines.length && lines[j]!.startsWith('|'); j++) rows.push(mdRow(lines[j]!));
-      expect(rows.every((r) => r.length === header.length), `${title}: every row has ${header.length} cells`).toBe(true);
+      expect(
+        rows.every((r) => r.length === header.length),
+        `${title}: every row has ${header.length} cells`,
+      ).toBe(true);
       out.set(title, { header, rows });
       i = j;
     }
@@ -218,9 +221,25 @@ describe.each(REPORT_TYPES)('the %s report', (type) => {
 describe('table helpers', () => {
   it('quotes CSV fields holding commas, quotes and line breaks', async () => {
     const { csvLines } = await import('../../src/reports/formats/csv.js');
-    const t: Table = { id: 't', title: 'T', description: '', columns: [{ key: 'a', title: 'A', type: 'text' }, { key: 'b', title: 'B', type: 'integer' }], rows: [['x,"y"\r\nz', 1], [null, null]] };
+    const t: Table = {
+      id: 't',
+      title: 'T',
+      description: '',
+      columns: [
+        { key: 'a', title: 'A', type: 'text' },
+        { key: 'b', title: 'B', type: 'integer' },
+      ],
+      rows: [
+        ['x,"y"\r\nz', 1],
+        [null, null],
+      ],
+    };
     const text = [...csvLines(t, 'UTC')].join('');
     expect(text).toBe('a,b\r\n"x,""y""\r\nz",1\r\n,\r\n');
-    expect(parseCsv(text)).toEqual([['a', 'b'], ['x,"y"\r\nz', '1'], ['', '']]);
+    expect(parseCsv(text)).toEqual([
+      ['a', 'b'],
+      ['x,"y"\r\nz', '1'],
+      ['', ''],
+    ]);
   });
 });

@@ -54,7 +54,13 @@ describe.each(REPORT_TYPES)('the %s report as HTML', (type) => {
     expect(errors).toEqual([]);
 
     // Every chart of the document is drawn, with shapes in it.
-    const charts = await page.$$eval('svg[data-chart]', (els) => els.map((e) => ({ kind: e.getAttribute('data-chart'), shapes: e.querySelectorAll('rect,path,circle,line').length, width: e.getBoundingClientRect().width })));
+    const charts = await page.$$eval('svg[data-chart]', (els) =>
+      els.map((e) => ({
+        kind: e.getAttribute('data-chart'),
+        shapes: e.querySelectorAll('rect,path,circle,line').length,
+        width: e.getBoundingClientRect().width,
+      })),
+    );
     expect(charts.map((c) => c.kind)).toEqual(r.doc.charts.map((c) => c.kind));
     for (const c of charts) {
       expect(c.shapes).toBeGreaterThan(0);

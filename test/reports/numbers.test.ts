@@ -189,7 +189,15 @@ describe('detailed', () => {
     expect(rows.reduce((n, r) => n + (r.count as number), 0)).toBe(failed.length);
     const a1http = rows.filter((r) => r.instance === 'a1' && r.check === 'http');
     expect(a1http).toEqual([
-      { service: 'api', instance: 'a1', check: 'http', rank: 1, reason: 'timeout', count: failed.filter((r) => r.checkId === 'api/a1/http').length, share_percent: 100 },
+      {
+        service: 'api',
+        instance: 'a1',
+        check: 'http',
+        rank: 1,
+        reason: 'timeout',
+        count: failed.filter((r) => r.checkId === 'api/a1/http').length,
+        share_percent: 100,
+      },
     ]);
   });
 
@@ -233,7 +241,11 @@ describe('metrics', () => {
     const rows = records(doc, 'instances').filter((r) => r.instance === 'a2');
     // Paris is UTC+1 in November: days begin at 23:00 UTC; the range's first day is cut at T0.
     expect(rows.map((r) => r.period)).toEqual([T0, T0 + 23 * HOUR, T0 + 47 * HOUR]);
-    for (const [i, [a, b]] of [[T0, T0 + 23 * HOUR], [T0 + 23 * HOUR, T0 + 47 * HOUR], [T0 + 47 * HOUR, END]].entries()) {
+    for (const [i, [a, b]] of [
+      [T0, T0 + 23 * HOUR],
+      [T0 + 23 * HOUR, T0 + 47 * HOUR],
+      [T0 + 47 * HOUR, END],
+    ].entries()) {
       const mine = fixture.results.filter((r) => r.instance === 'a2' && r.observedAt >= a! && r.observedAt < b!);
       expect(rows[i]!.results).toBe(mine.length);
       // The period p95 shown is the highest hourly p95: never below the true p95.
@@ -264,7 +276,9 @@ describe('alerts', () => {
     expect(notifiers.find((n) => n.notifier === 'hook')?.failed_tries ?? 0).toBe(inRange('hook', 'delivery_failed'));
     const whole = records(await build({ type: 'alerts' }), 'notifiers');
     expect(whole.find((n) => n.notifier === 'hook')).toMatchObject({ delivered: 0, failed_tries: 1 });
-    expect(records(doc, 'suppressed')).toEqual([{ at: T0 + 40 * HOUR + 2 * MIN, rule: 'latency_high', service: 'web', instance: null, detail: 'folded into w1-down' }]);
+    expect(records(doc, 'suppressed')).toEqual([
+      { at: T0 + 40 * HOUR + 2 * MIN, rule: 'latency_high', service: 'web', instance: null, detail: 'folded into w1-down' },
+    ]);
   });
 
   it('says there is no alert data instead of inventing figures when the store has none', async () => {
@@ -282,10 +296,17 @@ describe('alerts', () => {
 });
 
 describe('trends', () => {
-  it('runs the analyze CLI\'s trend code over the service rollup series', async () => {
+  it("runs the analyze CLI's trend code over the service rollup series", async () => {
     const doc = await build({ type: 'trends' });
     const rows = records(doc, 'trends');
-    expect(rows.map((r) => `${r.service}:${r.series}`)).toEqual(['api:latency_ms', 'api:failure_rate_percent', 'api:score', 'web:latency_ms', 'web:failure_rate_percent', 'web:score']);
+    expect(rows.map((r) => `${r.service}:${r.series}`)).toEqual([
+      'api:latency_ms',
+      'api:failure_rate_percent',
+      'api:score',
+      'web:latency_ms',
+      'web:failure_rate_percent',
+      'web:score',
+    ]);
     const rollups = await fixture.store.queryRollups({ service: 'web', resolution: 'minute', from: T0, to: END });
     const down = new Downsampler(256);
     for (const r of rollups) down.add(r.bucketStart, r.avgMs);

@@ -96,7 +96,10 @@ describe('progress', () => {
   it('draws a bar (cli-progress) on a TTY', async () => {
     const stderr = sink(true);
     const stdout = sink(false);
-    const code = await runReportCommand({ db: fixture.path, type: 'detailed', from: '2026-11-01', to: '2026-11-02', format: 'json' }, { stdout, stderr, clock: new FakeClock(END) });
+    const code = await runReportCommand(
+      { db: fixture.path, type: 'detailed', from: '2026-11-01', to: '2026-11-02', format: 'json' },
+      { stdout, stderr, clock: new FakeClock(END) },
+    );
     expect(code).toBe(0);
     expect(stderr.text).toMatch(/results \[[█░]+\]/);
     expect(JSON.parse(stdout.text).type).toBe('detailed');

@@ -69,7 +69,10 @@ describe('retention', () => {
 describe('the scheduler', () => {
   it('runs on its cron in its zone, keeps 3 files, and shows last and next run', async () => {
     const dir = folder();
-    const config = reportsSchema.parse({ folder: dir, schedules: [{ name: 'daily', cron: '0 6 * * *', timezone: 'Europe/Paris', type: 'summary', format: 'markdown', range: '1d', keep: 3 }] });
+    const config = reportsSchema.parse({
+      folder: dir,
+      schedules: [{ name: 'daily', cron: '0 6 * * *', timezone: 'Europe/Paris', type: 'summary', format: 'markdown', range: '1d', keep: 3 }],
+    });
     const clock = new FakeClock(T0);
     const scheduler = new ReportScheduler({ config, notifiers: {}, source: opened.source, clock, logger: quiet });
     scheduler.start();
@@ -77,7 +80,14 @@ describe('the scheduler', () => {
     expect(scheduler.list()[0]).toMatchObject({ name: 'daily', nextRunAt: T0 + 5 * HOUR, lastRunAt: null, lastError: null, files: 0 });
     for (let d = 0; d < 5; d++) await advance(clock, scheduler, d === 0 ? 5 * HOUR : DAY);
     const status = scheduler.list()[0]!;
-    expect(status).toMatchObject({ lastError: null, files: 3, nextRunAt: T0 + 5 * DAY + 5 * HOUR, lastFile: 'daily-20261105T050000Z.md', running: false, failedTries: 0 });
+    expect(status).toMatchObject({
+      lastError: null,
+      files: 3,
+      nextRunAt: T0 + 5 * DAY + 5 * HOUR,
+      lastFile: 'daily-20261105T050000Z.md',
+      running: false,
+      failedTries: 0,
+    });
     expect(status.lastSuccessAt).toBe(T0 + 4 * DAY + 5 * HOUR);
     expect(readdirSync(join(dir, 'daily')).sort()).toEqual(['daily-20261103T050000Z.md', 'daily-20261104T050000Z.md', 'daily-20261105T050000Z.md']);
     expect(statSync(join(dir, 'daily', 'daily-20261105T050000Z.md')).mode & 0o777).toBe(0o600);
@@ -86,13 +96,21 @@ describe('the scheduler', () => {
 
   it('deletes files older than max_age', async () => {
     const dir = folder();
-    const config = reportsSchema.parse({ folder: dir, schedules: [{ name: 'h', cron: '0 * * * *', type: 'summary', format: 'json', range: '1h', max_age: '3h' }] });
+    const config = reportsSchema.parse({
+      folder: dir,
+      schedules: [{ name: 'h', cron: '0 * * * *', type: 'summary', format: 'json', range: '1h', max_age: '3h' }],
+    });
     const clock = new FakeClock(T0 + 30 * MIN);
     const scheduler = new ReportScheduler({ config, notifiers: {}, source: opened.source, clock, logger: quiet });
     scheduler.start();
     for (let i = 0; i < 6; i++) await advance(clock, scheduler, i === 0 ? 30 * MIN : HOUR);
     // Runs at 01:00 … 06:00; at 06:00 those older than 03:00 are gone.
-    expect(readdirSync(join(dir, 'h')).sort()).toEqual(['h-20261101T030000Z.json', 'h-20261101T040000Z.json', 'h-20261101T050000Z.json', 'h-20261101T060000Z.json']);
+    expect(readdirSync(join(dir, 'h')).sort()).toEqual([
+      'h-20261101T030000Z.json',
+      'h-20261101T040000Z.json',
+      'h-20261101T050000Z.json',
+      'h-20261101T060000Z.json',
+    ]);
     await scheduler.stop();
   }, 30_000);
 
@@ -100,7 +118,10 @@ describe('the scheduler', () => {
     const dir = folder();
     const blocked = join(dir, 'blocked');
     writeFileSync(blocked, 'a file where the folder should be');
-    const config = reportsSchema.parse({ folder: dir, schedules: [{ name: 's', folder: blocked, cron: '0 12 * * *', format: 'html', range: '1d', retries: 2, retry_backoff: '5m' }] });
+    const config = reportsSchema.parse({
+      folder: dir,
+      schedules: [{ name: 's', folder: blocked, cron: '0 12 * * *', format: 'html', range: '1d', retries: 2, retry_backoff: '5m' }],
+    });
     const clock = new FakeClock(T0);
     const scheduler = new ReportScheduler({ config, notifiers: {}, source: opened.source, clock, logger: quiet });
     scheduler.start();
@@ -125,7 +146,10 @@ describe('the scheduler', () => {
     const dir = folder();
     const blocked = join(dir, 'blocked');
     writeFileSync(blocked, 'x');
-    const config = reportsSchema.parse({ folder: dir, schedules: [{ name: 's', folder: blocked, cron: '0 12 * * *', format: 'json', range: '1d', retries: 1, retry_backoff: '1m' }] });
+    const config = reportsSchema.parse({
+      folder: dir,
+      schedules: [{ name: 's', folder: blocked, cron: '0 12 * * *', format: 'json', range: '1d', retries: 1, retry_backoff: '1m' }],
+    });
     const clock = new FakeClock(T0);
     const scheduler = new ReportScheduler({ config, notifiers: {}, source: opened.source, clock, logger: quiet });
     scheduler.start();

@@ -104,7 +104,8 @@ describe('Scheduler', () => {
     const order: string[] = [];
     for (let i = 0; i < 5; i++) {
       const id = `c${i}`;
-      const runner: CheckRunner = { run: (ctx) => {
+      const runner: CheckRunner = {
+        run: (ctx) => {
           order.push(id);
           return m.runner.run(ctx);
         },
@@ -176,7 +177,8 @@ describe('Scheduler', () => {
     const { clock, scheduler, results } = setup();
     const seq = [FAIL, FAIL, HEALTHY];
     const starts: number[] = [];
-    const runner: CheckRunner = { run: async () => {
+    const runner: CheckRunner = {
+      run: async () => {
         starts.push(clock.now());
         return seq.shift() ?? HEALTHY;
       },

@@ -15,7 +15,8 @@ describe('failed authentication', () => {
   it('answers 429 after 10 bad tokens from one address within a second, even to the right token, until the second is over', async () => {
     const h = await apiHarness(YAML, { deps: { token: GOOD, protectReads: true } });
     try {
-      const get = (token: string, remoteAddress = '10.0.0.7') => h.app.inject({ url: '/api/v1/services', remoteAddress, headers: { authorization: `Bearer ${token}` } });
+      const get = (token: string, remoteAddress = '10.0.0.7') =>
+        h.app.inject({ url: '/api/v1/services', remoteAddress, headers: { authorization: `Bearer ${token}` } });
       for (let i = 0; i < 10; i++) expect((await get(`wrong-${i}`)).statusCode).toBe(401);
       const limited = await get(GOOD);
       expect(limited.statusCode).toBe(429);
@@ -68,7 +69,13 @@ describe('metrics.protect', () => {
     const h = await apiHarness(YAML, {
       deps: ({ engine, rollup }) => ({
         metrics: createMetrics({ engine, rollup, processMetrics: false }),
-        security: { tokens: new TokenSet([{ name: 'prom', token: 'prometheus-token-0123', scopes: ['read'] }, { name: 'w', token: 'writer-token-012345678', scopes: ['write'] }]), protectMetrics: true },
+        security: {
+          tokens: new TokenSet([
+            { name: 'prom', token: 'prometheus-token-0123', scopes: ['read'] },
+            { name: 'w', token: 'writer-token-012345678', scopes: ['write'] },
+          ]),
+          protectMetrics: true,
+        },
       }),
     });
     try {

@@ -28,6 +28,9 @@ export function makeCert(dir: string, ca: CertFiles, name: string, options: { da
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, options.client ? 'extendedKeyUsage=clientAuth\n' : 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   openssl(['req', ...KEY, '-keyout', files.key, '-out', csr, '-subj', `/CN=${name}`], dir);
-  openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', String(options.days ?? 2), '-extfile', ext, '-out', files.cert], dir);
+  openssl(
+    ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', String(options.days ?? 2), '-extfile', ext, '-out', files.cert],
+    dir,
+  );
   return files;
 }

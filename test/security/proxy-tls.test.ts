@@ -12,11 +12,21 @@ import { tempDir } from './harness.js';
 
 function get(port: number, ca: string, client?: CertFiles): Promise<{ status: number; body: string; serial: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/x', agent: false, ca: readFileSync(ca), ...(client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {}) }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, serial: (res.socket as TLSSocket).getPeerCertificate().serialNumber }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/x',
+        agent: false,
+        ca: readFileSync(ca),
+        ...(client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {}),
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, serial: (res.socket as TLSSocket).getPeerCertificate().serialNumber }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });

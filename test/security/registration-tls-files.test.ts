@@ -21,7 +21,12 @@ services: {}
 afterAll(async () => s?.stop());
 
 async function register(body: unknown): Promise<{ status: number; message: string }> {
-  const res = await s.daemon.server.inject({ method: 'POST', url: '/api/v1/instances', headers: { authorization: `Bearer ${TOKEN}` }, payload: body as object });
+  const res = await s.daemon.server.inject({
+    method: 'POST',
+    url: '/api/v1/instances',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    payload: body as object,
+  });
   return { status: res.statusCode, message: res.statusCode >= 400 ? (res.json() as { message: string }).message : '' };
 }
 
@@ -43,7 +48,15 @@ describe('registrations and TLS files', () => {
   });
 
   it('takes the same checks without the files', async () => {
-    const res = await register({ service: 'web', id: 'y', address: '10.0.0.9:443', checks: [{ kind: 'http', scheme: 'https' }, { kind: 'grpc', tls: true }] });
+    const res = await register({
+      service: 'web',
+      id: 'y',
+      address: '10.0.0.9:443',
+      checks: [
+        { kind: 'http', scheme: 'https' },
+        { kind: 'grpc', tls: true },
+      ],
+    });
     expect(res).toEqual({ status: 201, message: '' });
   });
 });

@@ -25,7 +25,12 @@ services:
 }
 
 async function register(s: SecureDaemon, body: unknown, token = TOKENS.a): Promise<{ status: number; message: string }> {
-  const res = await s.daemon.server.inject({ method: 'POST', url: '/api/v1/instances', headers: { authorization: `Bearer ${token}` }, payload: body as object });
+  const res = await s.daemon.server.inject({
+    method: 'POST',
+    url: '/api/v1/instances',
+    headers: { authorization: `Bearer ${token}` },
+    payload: body as object,
+  });
   return { status: res.statusCode, message: res.statusCode >= 400 ? (res.json() as { message: string }).message : '' };
 }
 
@@ -37,7 +42,14 @@ describe('run-time registrations with the default rules (loopback and private ra
   afterAll(async () => s?.stop());
 
   it('takes loopback and private addresses', async () => {
-    for (const [id, address] of [['l', '127.0.0.1:80'], ['p10', '10.1.2.3:80'], ['p192', '192.168.1.1:80'], ['p172', '172.16.0.1:80'], ['ula', '[fd00::1]:80'], ['name', 'localhost:80']]) {
+    for (const [id, address] of [
+      ['l', '127.0.0.1:80'],
+      ['p10', '10.1.2.3:80'],
+      ['p192', '192.168.1.1:80'],
+      ['p172', '172.16.0.1:80'],
+      ['ula', '[fd00::1]:80'],
+      ['name', 'localhost:80'],
+    ]) {
       expect(await register(s, { service: 'web', id, address }), address).toEqual({ status: 201, message: '' });
     }
   });
@@ -77,7 +89,10 @@ describe('run-time registrations with the default rules (loopback and private ra
   });
 
   it('refuses exec and custom checks over the API: they run code and come only from the config file', async () => {
-    for (const check of [{ kind: 'exec', command: ['/bin/sh', '-c', 'id'] }, { kind: 'custom', module: './x.js' }]) {
+    for (const check of [
+      { kind: 'exec', command: ['/bin/sh', '-c', 'id'] },
+      { kind: 'custom', module: './x.js' },
+    ]) {
       const res = await register(s, { service: 'web', id: 'z', address: '10.0.0.9:80', checks: [check] });
       expect(res.status, `${check.kind}: ${res.message}`).toBe(403);
       expect(res.message).toMatch(/^checks\[0\]\.kind: "(exec|custom)" runs code .*registration check kinds/);
@@ -89,7 +104,9 @@ describe('run-time registrations with the default rules (loopback and private ra
 describe('registration.allowed_networks, allowed_ports and the limits', () => {
   let s: SecureDaemon;
   beforeAll(async () => {
-    s = await secureDaemon(yaml('{ allowed_networks: [10.0.0.0/8], allowed_ports: [80, "8000-8999"], max_total: 2, max_per_token: 1, max_per_service: 3, max_body_bytes: 1024 }'));
+    s = await secureDaemon(
+      yaml('{ allowed_networks: [10.0.0.0/8], allowed_ports: [80, "8000-8999"], max_total: 2, max_per_token: 1, max_per_service: 3, max_body_bytes: 1024 }'),
+    );
   });
   afterAll(async () => s?.stop());
 
@@ -104,14 +121,22 @@ describe('registration.allowed_networks, allowed_ports and the limits', () => {
 
   it('answers 4xx naming each limit: per token, in total, per service, body size', async () => {
     // Token a has its one registration (above).
-    expect(await register(s, { service: 'web', id: 'n2', address: '10.0.0.2:80' })).toEqual({ status: 429, message: 'registration.max_per_token: token "a" has 1 registrations, the most one token may have' });
+    expect(await register(s, { service: 'web', id: 'n2', address: '10.0.0.2:80' })).toEqual({
+      status: 429,
+      message: 'registration.max_per_token: token "a" has 1 registrations, the most one token may have',
+    });
     // Re-registering the same instance is no new registration.
     expect((await register(s, { service: 'web', id: 'n', address: '10.0.0.1:80' })).status).toBe(201);
     expect(await register(s, { service: 'api', id: 'b1', address: '10.0.0.3:80' }, TOKENS.b)).toEqual({ status: 201, message: '' });
-    expect((await register(s, { service: 'web', id: 'c1', address: '10.0.0.4:80' }, TOKENS.c)).message).toMatch(/^registration\.max_total: 2 run-time registrations/);
+    expect((await register(s, { service: 'web', id: 'c1', address: '10.0.0.4:80' }, TOKENS.c)).message).toMatch(
+      /^registration\.max_total: 2 run-time registrations/,
+    );
     await s.daemon.server.inject({ method: 'DELETE', url: '/api/v1/instances/web/n', headers: { authorization: `Bearer ${TOKENS.a}` } });
     // api has 2 config instances and b1: the next one would be its fourth.
-    expect(await register(s, { service: 'api', id: 'c2x', address: '10.0.0.5:80' }, TOKENS.c)).toEqual({ status: 429, message: 'registration.max_per_service: service "api" has 3 instances, the most one service may have' });
+    expect(await register(s, { service: 'api', id: 'c2x', address: '10.0.0.5:80' }, TOKENS.c)).toEqual({
+      status: 429,
+      message: 'registration.max_per_service: service "api" has 3 instances, the most one service may have',
+    });
     const big = await register(s, { service: 'web', id: 'big', address: '10.0.0.6:80', metadata: { blob: 'x'.repeat(2000) } }, TOKENS.c);
     expect(big).toEqual({ status: 413, message: '(body): larger than registration.max_body_bytes (1024 bytes)' });
   });
@@ -129,7 +154,13 @@ describe('DNS discovery', () => {
         { target: '169.254.169.254', port: 80, weight: 1 },
         { target: '0.0.0.0', port: 80, weight: 1 },
       ];
-      const discovery = new DnsDiscovery(h.registry, new FakeClock(0), logger, async () => records, (a) => admission.addressProblem(a));
+      const discovery = new DnsDiscovery(
+        h.registry,
+        new FakeClock(0),
+        logger,
+        async () => records,
+        (a) => admission.addressProblem(a),
+      );
       await discovery.refresh('disc', { query: '_x._tcp.example', server: '127.0.0.1:53', interval: 60_000 });
       discovery.stop();
       expect(h.registry.instancesOf('disc').map((r) => r.address)).toEqual(['10.0.0.7:80']);

@@ -46,7 +46,11 @@ const SAMPLES: Record<string, { url: string; payload?: unknown }> = {
 function sample(route: GuardedRoute): { url: string; payload?: unknown } {
   const key = `${route.method === 'HEAD' ? 'GET' : route.method} ${route.url}`;
   if (SAMPLES[key]) return SAMPLES[key];
-  const url = route.url.replace(/:service\b/g, 'api').replace(/:instance\b/g, 'a1').replace(/:name\b/g, 'ttl').replace(/:(id|slug)\b/g, 'x');
+  const url = route.url
+    .replace(/:service\b/g, 'api')
+    .replace(/:instance\b/g, 'a1')
+    .replace(/:name\b/g, 'ttl')
+    .replace(/:(id|slug)\b/g, 'x');
   if (url.includes('*')) throw new Error(`no sample request for ${key}: add one to SAMPLES`);
   return { url };
 }
@@ -75,7 +79,15 @@ describe('every route × every scope', () => {
   it('has every route of the daemon in the table, the mutating ones and the alert routes among them', () => {
     const mutating = routes.filter((r) => !['GET', 'HEAD'].includes(r.method));
     expect(mutating.map((r) => `${r.method} ${r.url}`)).toEqual(
-      expect.arrayContaining(['DELETE /api/v1/instances/*', 'DELETE /api/v1/silences/:id', 'POST /api/v1/instances', 'POST /api/v1/reload', 'POST /api/v1/services/:service/balancer/reports', 'POST /api/v1/silences', 'PUT /api/v1/checks/*']),
+      expect.arrayContaining([
+        'DELETE /api/v1/instances/*',
+        'DELETE /api/v1/silences/:id',
+        'POST /api/v1/instances',
+        'POST /api/v1/reload',
+        'POST /api/v1/services/:service/balancer/reports',
+        'POST /api/v1/silences',
+        'PUT /api/v1/checks/*',
+      ]),
     );
     // A mutating route must be in the table or declare its access (config.access); a GET of an extension not in it is read.
     expect(mutating.filter((r) => r.source === 'default').map((r) => `${r.method} ${r.url}`)).toEqual([]);
@@ -101,13 +113,15 @@ describe('every route × every scope', () => {
       for (const caller of callers) {
         const { url, payload } = sample(route);
         const stream = route.url.endsWith('/events') && caller.scopes.includes('read');
-        const res = stream ? await streamStatus(url, caller.header!) : await s.daemon.server.inject({
-          method: route.method as 'GET',
-          url,
-          remoteAddress: nextAddress(),
-          ...(payload !== undefined ? { payload: payload as object } : {}),
-          headers: caller.header ? { authorization: caller.header } : {},
-        });
+        const res = stream
+          ? await streamStatus(url, caller.header!)
+          : await s.daemon.server.inject({
+              method: route.method as 'GET',
+              url,
+              remoteAddress: nextAddress(),
+              ...(payload !== undefined ? { payload: payload as object } : {}),
+              headers: caller.header ? { authorization: caller.header } : {},
+            });
         const what = `${caller.who} ${route.method} ${route.url} -> ${res.statusCode} ${res.body.slice(0, 120)}`;
         walked++;
         if (needed === 'open') expect(res.statusCode, what).not.toBeOneOf([401, 403, 429]);
@@ -124,10 +138,25 @@ describe('every route × every scope', () => {
 
   it('writes an audit line for every mutating call: token name, method, route, status, client; never the value', async () => {
     const before = s.logs.length;
-    await s.daemon.server.inject({ method: 'POST', url: '/api/v1/instances', remoteAddress: '10.1.2.3', headers: { authorization: `Bearer ${TOKENS.writer}` }, payload: { service: 'api', id: 'aud', address: '127.0.0.1:11' } });
-    await s.daemon.server.inject({ method: 'DELETE', url: '/api/v1/instances/api/aud', remoteAddress: '10.1.2.4', headers: { authorization: `Bearer ${TOKENS.reader}` } });
+    await s.daemon.server.inject({
+      method: 'POST',
+      url: '/api/v1/instances',
+      remoteAddress: '10.1.2.3',
+      headers: { authorization: `Bearer ${TOKENS.writer}` },
+      payload: { service: 'api', id: 'aud', address: '127.0.0.1:11' },
+    });
+    await s.daemon.server.inject({
+      method: 'DELETE',
+      url: '/api/v1/instances/api/aud',
+      remoteAddress: '10.1.2.4',
+      headers: { authorization: `Bearer ${TOKENS.reader}` },
+    });
     await s.daemon.server.inject({ method: 'POST', url: '/api/v1/reload', remoteAddress: '10.1.2.5' });
-    const audit = s.logs.slice(before).map((l) => JSON.parse(l) as { audit?: Record<string, unknown> }).filter((l) => l.audit).map((l) => l.audit);
+    const audit = s.logs
+      .slice(before)
+      .map((l) => JSON.parse(l) as { audit?: Record<string, unknown> })
+      .filter((l) => l.audit)
+      .map((l) => l.audit);
     expect(audit).toEqual([
       { token: 'writer', method: 'POST', route: '/api/v1/instances', path: '/api/v1/instances', status: 201, client: '10.1.2.3' },
       { token: 'reader', method: 'DELETE', route: '/api/v1/instances/*', path: '/api/v1/instances/api/aud', status: 403, client: '10.1.2.4' },

@@ -88,7 +88,12 @@ alerts:
   expect(reg.statusCode, reg.body).toBe(201);
   // Wait for the secret to travel: check output, transitions on both streams, a failed delivery.
   await until(() => streamed.every((t) => t.includes('body_mismatch') || t.includes('UNHEALTHY')), 15_000, 'transitions on both streams');
-  await until(async () => JSON.stringify((await s.daemon.server.inject({ url: '/api/v1/notifiers', headers: { authorization: `Bearer ${TOKEN}` } })).json()).includes('rror'), 15_000, 'a failed delivery');
+  await until(
+    async () =>
+      JSON.stringify((await s.daemon.server.inject({ url: '/api/v1/notifiers', headers: { authorization: `Bearer ${TOKEN}` } })).json()).includes('rror'),
+    15_000,
+    'a failed delivery',
+  );
 }, 40_000);
 
 afterAll(async () => {
@@ -112,7 +117,14 @@ describe('secrets never leak', () => {
     };
     for (const route of guardOf(s.daemon.server)!.routes) {
       if (route.method !== 'GET' || route.url.endsWith('/events')) continue;
-      const url = samples[route.url] ?? route.url.replace(/:service\b/g, 'api').replace(/:instance\b/g, 'a1').replace(/:name\b/g, 'http').replace(/:id\b/g, 'a1').replace(/:slug\b/g, 'x');
+      const url =
+        samples[route.url] ??
+        route.url
+          .replace(/:service\b/g, 'api')
+          .replace(/:instance\b/g, 'a1')
+          .replace(/:name\b/g, 'http')
+          .replace(/:id\b/g, 'a1')
+          .replace(/:slug\b/g, 'x');
       for (const u of [url, url.replace('a1', 'r1'), url.replace(/http$/, 'keyed')]) {
         const res = await s.daemon.server.inject({ url: u, headers: { authorization: `Bearer ${TOKEN}` } });
         answers.push(`${u} ${res.statusCode} ${res.body}`);
@@ -123,7 +135,10 @@ describe('secrets never leak', () => {
     // Reports carry stored outputs and reasons: every text format of the detailed report.
     const reports: string[] = [];
     for (const format of ['json', 'html', 'csv', 'markdown']) {
-      const res = await s.daemon.server.inject({ url: `/api/v1/reports?type=detailed&format=${format}&from=1h`, headers: { authorization: `Bearer ${TOKEN}` } });
+      const res = await s.daemon.server.inject({
+        url: `/api/v1/reports?type=detailed&format=${format}&from=1h`,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(res.statusCode, `${format}: ${res.body.slice(0, 200)}`).toBe(200);
       reports.push(res.body);
     }
@@ -150,7 +165,12 @@ describe('secrets never leak', () => {
     for (const payload of [
       { service: 'api', id: 'bad', address: SECRET },
       { service: 'api', id: 'bad', address: `${REG_SECRET}:80` },
-      { service: 'api', id: 'bad', address: '127.0.0.1:80', checks: [{ kind: 'http', url: `http://x/${SECRET}`, headers: { authorization: REG_SECRET }, expect_status: [SECRET] }] },
+      {
+        service: 'api',
+        id: 'bad',
+        address: '127.0.0.1:80',
+        checks: [{ kind: 'http', url: `http://x/${SECRET}`, headers: { authorization: REG_SECRET }, expect_status: [SECRET] }],
+      },
     ]) {
       const res = await s.daemon.server.inject({ method: 'POST', url: '/api/v1/instances', headers: { authorization: `Bearer ${TOKEN}` }, payload });
       expect(res.statusCode).toBeGreaterThanOrEqual(400);

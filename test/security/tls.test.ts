@@ -81,7 +81,10 @@ describe('server.tls', () => {
     expect(events.status).toBe(200);
     expect(events.body).toContain('retry:');
     // Plain HTTP to the TLS port gets no answer of the API.
-    const plain = await fetch(`http://127.0.0.1:${port}/livez`).then((r) => r.status, (err: Error) => err.message);
+    const plain = await fetch(`http://127.0.0.1:${port}/livez`).then(
+      (r) => r.status,
+      (err: Error) => err.message,
+    );
     expect(plain).not.toBe(200);
     // A client that does not trust the CA refuses the server.
     await expect(get(port, '/livez', { ca: otherCa.cert })).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
@@ -130,7 +133,11 @@ describe('server.tls with client_ca (mTLS)', () => {
     const port = s.daemon.address.port;
     const wrong = makeCert(dir, otherCa, 'client-other', { client: true });
     const expired = makeCert(dir, ca, 'client-expired', { client: true, days: -1 });
-    for (const [what, clientCert] of [['none', undefined], ['other CA', wrong], ['expired', expired]] as const) {
+    for (const [what, clientCert] of [
+      ['none', undefined],
+      ['other CA', wrong],
+      ['expired', expired],
+    ] as const) {
       const outcome = await get(port, '/api/v1/services', { ca: ca.cert, ...(clientCert ? { client: clientCert } : {}) }).then(
         (r) => `answered ${r.status}`,
         (err: Error) => `refused: ${err.message}`,
@@ -144,7 +151,11 @@ describe('a bad server.tls at start', () => {
   it('stops the start with the field and the reason', async () => {
     const expired = makeCert(dir, ca, 'start-expired', { days: -1 });
     await expect(secureDaemon(config(`{ cert: "${expired.cert}", key: "${expired.key}" }`))).rejects.toThrow(/server\.tls\.cert: .* expired on/);
-    await expect(secureDaemon(config(`{ cert: "${server.cert}", key: "${client.key}" }`))).rejects.toThrow(/server\.tls\.key: .* is not the key of the certificate/);
-    await expect(secureDaemon(config(`{ cert: "${dir}/missing.pem", key: "${server.key}" }`))).rejects.toThrow(/server\.tls\.cert: cannot read .*missing\.pem \(ENOENT\)/);
+    await expect(secureDaemon(config(`{ cert: "${server.cert}", key: "${client.key}" }`))).rejects.toThrow(
+      /server\.tls\.key: .* is not the key of the certificate/,
+    );
+    await expect(secureDaemon(config(`{ cert: "${dir}/missing.pem", key: "${server.key}" }`))).rejects.toThrow(
+      /server\.tls\.cert: cannot read .*missing\.pem \(ENOENT\)/,
+    );
   });
 });

@@ -15,7 +15,12 @@ describe('status pages and badges with scoped tokens', () => {
     const h = await apiHarness(YAML, {
       deps: ({ clock }) => ({
         protectReads: true,
-        security: { tokens: new TokenSet([{ name: 'r', token: 'reader-token-0123456789', scopes: ['read'] }, { name: 'w', token: 'writer-token-0123456789', scopes: ['write'] }]) },
+        security: {
+          tokens: new TokenSet([
+            { name: 'r', token: 'reader-token-0123456789', scopes: ['read'] },
+            { name: 'w', token: 'writer-token-0123456789', scopes: ['write'] },
+          ]),
+        },
         web: {
           clock,
           statusPages: () => ({
@@ -40,9 +45,15 @@ describe('status pages and badges with scoped tokens', () => {
       const guess = (i: number) => h.app.inject({ url: '/api/v1/status/partners', remoteAddress: '10.3.3.3', headers: { authorization: `Bearer guess-${i}` } });
       for (let i = 0; i < 10; i++) expect((await guess(i)).statusCode).toBe(401);
       expect((await guess(10)).statusCode).toBe(429);
-      expect((await h.app.inject({ url: '/api/v1/status/partners', remoteAddress: '10.3.3.3', headers: { authorization: 'Bearer partner-token-0123456789' } })).statusCode).toBe(429);
+      expect(
+        (await h.app.inject({ url: '/api/v1/status/partners', remoteAddress: '10.3.3.3', headers: { authorization: 'Bearer partner-token-0123456789' } }))
+          .statusCode,
+      ).toBe(429);
       h.clock.advance(1000);
-      expect((await h.app.inject({ url: '/api/v1/status/partners', remoteAddress: '10.3.3.3', headers: { authorization: 'Bearer partner-token-0123456789' } })).statusCode).toBe(200);
+      expect(
+        (await h.app.inject({ url: '/api/v1/status/partners', remoteAddress: '10.3.3.3', headers: { authorization: 'Bearer partner-token-0123456789' } }))
+          .statusCode,
+      ).toBe(200);
     } finally {
       await h.close();
     }

@@ -143,7 +143,11 @@ describe('registration API', () => {
 
   it('answers 400 naming the field for a bad body, 409 for a config instance', async () => {
     const { app } = await setup();
-    const bad = await app.inject({ method: 'POST', url: '/api/v1/instances', payload: { service: 'api', id: 'x', address: 'h:1', weight: -1, checks: [{ kind: 'tcp', interval: 'soon' }] } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/v1/instances',
+      payload: { service: 'api', id: 'x', address: 'h:1', weight: -1, checks: [{ kind: 'tcp', interval: 'soon' }] },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toContain('weight:');
     expect(bad.json().message).toContain('checks[0].interval: "soon" is not a duration');

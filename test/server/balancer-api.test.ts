@@ -87,7 +87,10 @@ describe('balancer API', () => {
     const bad = await report(app, [{ instance: 'a1', ok: 'yes', latency_ms: 1 }]);
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/reports\[0\]\.ok/);
-    const unknown = await report(app, [{ instance: 'a1', ok: true, latency_ms: 1 }, { instance: 'zz', ok: true, latency_ms: 1 }]);
+    const unknown = await report(app, [
+      { instance: 'a1', ok: true, latency_ms: 1 },
+      { instance: 'zz', ok: true, latency_ms: 1 },
+    ]);
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().message).toMatch(/reports\[1\]\.instance: no instance "zz"/);
     const state = (await app.inject('/api/v1/services/api/balancer')).json();

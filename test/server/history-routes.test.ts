@@ -51,7 +51,7 @@ async function raw(q: { checkId?: string; service?: string; instance?: string },
 }
 
 describe('GET …/rollups', () => {
-  it('gives a check\'s minute rollups, its id as path segments or URL-encoded, times as epoch ms, ISO 8601 or a duration back', async () => {
+  it("gives a check's minute rollups, its id as path segments or URL-encoded, times as epoch ms, ISO 8601 or a duration back", async () => {
     const from = START;
     const to = START + 10 * MIN;
     const byEpoch = await get(`/api/v1/checks/api/a1/tcp/rollups?step=1m&from=${from}&to=${to}`);
@@ -72,7 +72,7 @@ describe('GET …/rollups', () => {
     expect(back.body).toEqual(byEpoch.body);
   });
 
-  it('gives an instance\'s and a service\'s rollups from all their checks\' results, minute and hour', async () => {
+  it("gives an instance's and a service's rollups from all their checks' results, minute and hour", async () => {
     const from = START;
     const to = T0;
     const minutes = (await get(`/api/v1/instances/api/a1/rollups?from=${from}&to=${to}`)).body;
@@ -107,7 +107,10 @@ describe('GET …/rollups', () => {
 describe('GET /api/v1/transitions', () => {
   /** The stored transitions matching `keep`, newest first. */
   const expected = async (keep: (t: TransitionRecord) => boolean) =>
-    (await d.store.transitionsAfter(0, 10_000)).filter(keep).sort((a, b) => b.at - a.at || b.id! - a.id!).map((t) => t.id);
+    (await d.store.transitionsAfter(0, 10_000))
+      .filter(keep)
+      .sort((a, b) => b.at - a.at || b.id! - a.id!)
+      .map((t) => t.id);
   const pages = async (query: string) => {
     const ids: number[] = [];
     let cursor = '';
@@ -130,7 +133,18 @@ describe('GET /api/v1/transitions', () => {
     const iso = new Date(downAt).toISOString();
     expect(await pages(`from=${iso}&to=${upAt}`)).toEqual(await expected((t) => t.at >= downAt && t.at < upAt));
     const { body } = await get('/api/v1/transitions?instance=api/a1&level=instance&limit=1');
-    expect(body.items[0]).toEqual({ id: expect.any(Number), level: 'instance', check: null, service: 'api', instance: 'a1', from: 'UNHEALTHY', to: 'HEALTHY', reason: 'rollup', output: 'api/a1/tcp', at: upAt });
+    expect(body.items[0]).toEqual({
+      id: expect.any(Number),
+      level: 'instance',
+      check: null,
+      service: 'api',
+      instance: 'a1',
+      from: 'UNHEALTHY',
+      to: 'HEALTHY',
+      reason: 'rollup',
+      output: 'api/a1/tcp',
+      at: upAt,
+    });
   });
 
   it('answers 400 naming the parameter', async () => {
@@ -150,10 +164,19 @@ describe('GET /api/v1/transitions', () => {
 });
 
 describe('GET …/uptime', () => {
-  it('gives an instance\'s and a service\'s uptime over the range, ending now at the latest', async () => {
+  it("gives an instance's and a service's uptime over the range, ending now at the latest", async () => {
     const now = d.clock.now();
     const instance = (await get(`/api/v1/instances/api/a1/uptime?from=${START}&to=${now + 3_600_000}`)).body;
-    expect(instance).toMatchObject({ service: 'api', instance: 'a1', from: START, to: now, incidents: 1, recoveries: 1, mttrMs: upAt - downAt, openIncidentSince: null });
+    expect(instance).toMatchObject({
+      service: 'api',
+      instance: 'a1',
+      from: START,
+      to: now,
+      incidents: 1,
+      recoveries: 1,
+      mttrMs: upAt - downAt,
+      openIncidentSince: null,
+    });
     expect(instance.ms.UNHEALTHY).toBe(upAt - downAt);
     expect(instance.knownMs + instance.unknownMs).toBe(now - START);
     expect(instance.uptimePercent).toBeCloseTo(((instance.knownMs - (upAt - downAt)) / instance.knownMs) * 100, 9);

@@ -31,7 +31,11 @@ function bigService(n: number): ConfigInput {
 type Page = { items: Array<{ id: string }>; nextCursor: string | null };
 
 /** Every id, page after page, following nextCursor. */
-async function walk(h: ApiHarness, url: (cursor: string | null) => string, itemsOf: (body: unknown) => Page = (b) => b as Page): Promise<{ ids: string[]; pages: number }> {
+async function walk(
+  h: ApiHarness,
+  url: (cursor: string | null) => string,
+  itemsOf: (body: unknown) => Page = (b) => b as Page,
+): Promise<{ ids: string[]; pages: number }> {
   const ids: string[] = [];
   let cursor: string | null = null;
   let pages = 0;
@@ -54,10 +58,14 @@ describe('GET /api/v1/services/:service', () => {
     expect(first).toMatchObject({ name: 'big', counts: { HEALTHY: 1500 } });
     expect(first.instances).toHaveLength(100); // the default page, as on every list
     expect(first.nextCursor).toEqual(expect.any(String));
-    const all = await walk(h, (c) => `/api/v1/services/big?limit=1000${c ? `&cursor=${c}` : ''}`, (b) => {
-      const body = b as { instances: Page['items']; nextCursor: string | null };
-      return { items: body.instances, nextCursor: body.nextCursor };
-    });
+    const all = await walk(
+      h,
+      (c) => `/api/v1/services/big?limit=1000${c ? `&cursor=${c}` : ''}`,
+      (b) => {
+        const body = b as { instances: Page['items']; nextCursor: string | null };
+        return { items: body.instances, nextCursor: body.nextCursor };
+      },
+    );
     expect(all).toEqual({ ids: expected, pages: 2 });
     expect((await h.app.inject('/api/v1/services/big?limit=1001')).statusCode).toBe(400);
   });
@@ -81,7 +89,11 @@ describe('GET /api/v1/services/:service/instances', () => {
     const down = { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' } as const;
     const id = (i: number) => `i${String(i).padStart(5, '0')}`;
     const healthy = (i: number) => i % 200 === 7;
-    const outcomes = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => i).filter((i) => !healthy(i)).map((i) => [id(i), down]));
+    const outcomes = Object.fromEntries(
+      Array.from({ length: 2000 }, (_, i) => i)
+        .filter((i) => !healthy(i))
+        .map((i) => [id(i), down]),
+    );
     const h = await setup(bigService(2000), outcomes);
     expect(h.rollup.serviceCounts('big')).toMatchObject({ HEALTHY: 10, UNHEALTHY: 1990 });
     await h.app.inject('/api/v1/services/big/instances?status=healthy'); // the first read builds the lists
@@ -97,7 +109,11 @@ describe('GET /api/v1/services/:service/instances', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('register' as const), id: fc.constantFrom(...ids), port: fc.integer({ min: 1, max: 3 }) }),
       fc.record({ kind: fc.constant('deregister' as const), id: fc.constantFrom(...ids) }),
-      fc.record({ kind: fc.constant('heartbeat' as const), id: fc.constantFrom(...ids), status: fc.constantFrom('pass', 'warn', 'fail') as fc.Arbitrary<'pass' | 'warn' | 'fail'> }),
+      fc.record({
+        kind: fc.constant('heartbeat' as const),
+        id: fc.constantFrom(...ids),
+        status: fc.constantFrom('pass', 'warn', 'fail') as fc.Arbitrary<'pass' | 'warn' | 'fail'>,
+      }),
       fc.record({ kind: fc.constant('read' as const), limit: fc.integer({ min: 1, max: 4 }) }),
     );
     await fc.assert(
@@ -112,9 +128,16 @@ describe('GET /api/v1/services/:service/instances', () => {
             } else {
               await flushMicrotasks();
               const model = h.registry.instancesOf('s').map((r) => ({ id: r.id, status: h.rollup.instance('s', r.id) }));
-              const wanted = { any: () => true, healthy: (s: HealthStatus) => s === 'HEALTHY', passing: (s: HealthStatus) => s === 'HEALTHY' || s === 'DEGRADED' };
+              const wanted = {
+                any: () => true,
+                healthy: (s: HealthStatus) => s === 'HEALTHY',
+                passing: (s: HealthStatus) => s === 'HEALTHY' || s === 'DEGRADED',
+              };
               for (const [filter, keep] of Object.entries(wanted)) {
-                const expected = model.filter((m) => keep(m.status)).map((m) => m.id).sort();
+                const expected = model
+                  .filter((m) => keep(m.status))
+                  .map((m) => m.id)
+                  .sort();
                 const got = await walk(h, (c) => `/api/v1/services/s/instances?status=${filter}&limit=${o.limit}${c ? `&cursor=${c}` : ''}`);
                 expect(got.ids, filter).toEqual(expected);
               }

@@ -127,7 +127,12 @@ describe('GET /api/v1/events resumes', () => {
       }
       // After a reset the stream goes on live.
       let open = false;
-      const after = events(d, 'abc', (e) => e.length >= 2, () => (open = true));
+      const after = events(
+        d,
+        'abc',
+        (e) => e.length >= 2,
+        () => (open = true),
+      );
       await waitFor(() => open, { timeoutMs: 5000, what: 'the stream to open' });
       await flap(d, 1);
       const [reset, live] = await after;

@@ -53,7 +53,12 @@ describe('serviceStatus (README table)', () => {
   ];
   const named = rows.map((r) => ({ ...r, name: `H=${r.h} D=${r.d} U=${r.u} ?=${r.x} min_healthy=${r.min} → ${r.want} (${r.why})` }));
   it.each(named)('$name', ({ h, d, u, x, min, want }) => {
-    const instances = [...Array<HealthStatus>(u).fill(U), ...Array<HealthStatus>(x).fill(X), ...Array<HealthStatus>(d).fill(D), ...Array<HealthStatus>(h).fill(H)];
+    const instances = [
+      ...Array<HealthStatus>(u).fill(U),
+      ...Array<HealthStatus>(x).fill(X),
+      ...Array<HealthStatus>(d).fill(D),
+      ...Array<HealthStatus>(h).fill(H),
+    ];
     expect(serviceStatus(instances, min)).toBe(want);
     expect(serviceStatus([...instances].reverse(), min)).toBe(want); // order does not matter
   });

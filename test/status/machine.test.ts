@@ -285,10 +285,7 @@ function referenceShares(statuses: readonly HealthStatus[], window: number): num
     let changes = 0;
     for (let x = 1; x < window; x++) {
       if (history[x] !== history[x - 1]) {
-        changes +=
-          window === 2
-            ? 1
-            : ((x - 1) * (FLAP_WEIGHT_NEWEST - FLAP_WEIGHT_OLDEST)) / (window - 2) + FLAP_WEIGHT_OLDEST;
+        changes += window === 2 ? 1 : ((x - 1) * (FLAP_WEIGHT_NEWEST - FLAP_WEIGHT_OLDEST)) / (window - 2) + FLAP_WEIGHT_OLDEST;
       }
     }
     out.push(changes / (window - 1));
@@ -317,18 +314,15 @@ function randomStatuses(seed: number, n: number): HealthStatus[] {
 }
 
 describe('status machine: flap detection', () => {
-  it.each([2, 3, 5, 21, 31, 32, 33, 34, 48, 63, 64])(
-    'computes the same weighted change share as Nagios with a %i-result window',
-    (window) => {
-      const t: MachineSettings = { rise: 2, fall: 3, flap: { window, low: 0.05, high: 0.2 } };
-      const statuses = [...randomStatuses(window * 7 + 1, 300), ...alternating(70), ...Array<HealthStatus>(70).fill(H)];
-      const got = run(statuses, t).map((s) => flapShare(s.state));
-      const want = referenceShares(statuses, window);
-      got.forEach((g, i) => {
-        expect(g, `result #${i}`).toBeCloseTo(want[i]!, 12);
-      });
-    },
-  );
+  it.each([2, 3, 5, 21, 31, 32, 33, 34, 48, 63, 64])('computes the same weighted change share as Nagios with a %i-result window', (window) => {
+    const t: MachineSettings = { rise: 2, fall: 3, flap: { window, low: 0.05, high: 0.2 } };
+    const statuses = [...randomStatuses(window * 7 + 1, 300), ...alternating(70), ...Array<HealthStatus>(70).fill(H)];
+    const got = run(statuses, t).map((s) => flapShare(s.state));
+    const want = referenceShares(statuses, window);
+    got.forEach((g, i) => {
+      expect(g, `result #${i}`).toBeCloseTo(want[i]!, 12);
+    });
+  });
 
   it.each([
     { name: 'scores 0 for a run of equal results', results: Array<HealthStatus>(30).fill(H), share: 0 },

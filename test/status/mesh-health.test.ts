@@ -34,7 +34,11 @@ describe('mesh /health over the real daemon', () => {
     try {
       const base = `http://127.0.0.1:${daemon.address.port}`;
       const beat = (id: string, status: string) =>
-        fetch(`${base}/api/v1/checks/${encodeURIComponent(id)}/ttl`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status }) });
+        fetch(`${base}/api/v1/checks/${encodeURIComponent(id)}/ttl`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status }),
+        });
       expect((await beat('billing/b1/ttl', 'warn')).status).toBe(200);
       expect((await beat('api/a1/ttl', 'pass')).status).toBe(200);
       await until(() => daemon.rollup.service('reports') === 'UNHEALTHY' && daemon.rollup.service('billing') === 'DEGRADED');

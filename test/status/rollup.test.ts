@@ -9,7 +9,10 @@ function spec(service: string, instance: string, name: string) {
 describe('StatusRollup', () => {
   it('rolls check transitions up to instance, service and mesh, reporting each change once', () => {
     const changes: RollupChange[] = [];
-    const rollup = new StatusRollup(() => 2, (c) => changes.push(c));
+    const rollup = new StatusRollup(
+      () => 2,
+      (c) => changes.push(c),
+    );
     const a1http = spec('api', 'a1', 'http');
     const a1tcp = spec('api', 'a1', 'tcp');
     const a2http = spec('api', 'a2', 'http');
@@ -138,7 +141,10 @@ describe('check policies and dependencies', () => {
     rollup.track(db, 'UNHEALTHY', 2);
     expect(rollup.service('web')).toBe('DEGRADED');
     expect(rollup.serviceCause('web')).toBe('dependency db is UNHEALTHY');
-    expect(changes.find((c) => c.level === 'service' && c.id === 'web' && c.to === 'DEGRADED')).toMatchObject({ to: 'DEGRADED', cause: 'dependency db is UNHEALTHY' });
+    expect(changes.find((c) => c.level === 'service' && c.id === 'web' && c.to === 'DEGRADED')).toMatchObject({
+      to: 'DEGRADED',
+      cause: 'dependency db is UNHEALTHY',
+    });
     rollup.track(db, 'HEALTHY', 3);
     expect(rollup.service('web')).toBe('HEALTHY');
     expect(rollup.serviceCause('web')).toBeNull();

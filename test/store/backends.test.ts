@@ -27,7 +27,9 @@ describe('storage backends', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).issues.map((i) => `${i.path}: ${i.message}`)).toEqual(['storage.backend: unknown storage backend (allowed: sqlite) (found: "mongo")']);
+    expect((error as ConfigError).issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'storage.backend: unknown storage backend (allowed: sqlite) (found: "mongo")',
+    ]);
   });
 
   it('opens the store the section names, with its retention', async () => {

@@ -158,7 +158,7 @@ export function historyContract(withStore: WithStore): void {
   );
 
   it(
-    'rolls instances and services up from all their checks\' raw rows (p95 of the results, not of the checks\' p95s), with scores',
+    "rolls instances and services up from all their checks' raw rows (p95 of the results, not of the checks' p95s), with scores",
     withStore(async (store) => {
       const rows: ResultRecord[] = [];
       const at = (k: number) => T0 + MIN + k * 1000;
@@ -211,7 +211,11 @@ export function historyContract(withStore: WithStore): void {
       const batches: TransitionRecord[][] = [];
       for (let i = 0; i < instance.length; i += 20) batches.push(instance.slice(i, i + 20));
       batches.push(service);
-      for (const order of [[0, 2, 1, 3, 5, 4], [6, 8, 7]]) for (const b of order) await store.write({ results: [], transitions: batches[b]! });
+      for (const order of [
+        [0, 2, 1, 3, 5, 4],
+        [6, 8, 7],
+      ])
+        for (const b of order) await store.write({ results: [], transitions: batches[b]! });
       const last = instance[instance.length - 1]!.at;
       const random = seeded(5);
       const ranges: [number, number][] = [

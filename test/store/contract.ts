@@ -7,15 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { historyContract } from './contract-history.js';
 import type { HealthStatus } from '../../src/core/status.js';
-import type {
-  HistoryStore,
-  MaintainOptions,
-  Page,
-  RangeQuery,
-  Registration,
-  ResultRecord,
-  TransitionRecord,
-} from '../../src/store/types.js';
+import type { HistoryStore, MaintainOptions, Page, RangeQuery, Registration, ResultRecord, TransitionRecord } from '../../src/store/types.js';
 
 export interface ContractOptions {
   /** Open the storage of `closed` (already closed by the test) again. */
@@ -92,11 +84,7 @@ export async function allPages<T>(fetch: (cursor: string | null) => Promise<Page
 const NO_LATE: MaintainOptions = { lateMs: 0 };
 
 /** Declare the contract tests for one backend. */
-export function runHistoryStoreContract(
-  name: string,
-  makeStore: () => Promise<HistoryStore>,
-  options: ContractOptions = {},
-): void {
+export function runHistoryStoreContract(name: string, makeStore: () => Promise<HistoryStore>, options: ContractOptions = {}): void {
   /** Run a test body with a fresh store, closing it afterwards even on failure. */
   const withStore = (fn: (store: HistoryStore) => Promise<void>) => async () => {
     const store = await makeStore();
@@ -179,8 +167,7 @@ export function runHistoryStoreContract(
             results: [0, 1000, 2000, 3000].map((d) => result('s/i/c', T0 + d, { output: String(d) })),
             transitions: [],
           });
-          const outputs = async (q: Partial<RangeQuery>) =>
-            (await store.queryResults({ checkId: 's/i/c', ...q })).items.map((r) => r.output);
+          const outputs = async (q: Partial<RangeQuery>) => (await store.queryResults({ checkId: 's/i/c', ...q })).items.map((r) => r.output);
           expect(await outputs({ from: T0 + 1000, to: T0 + 3000 })).toEqual(['1000', '2000']);
           expect(await outputs({ from: T0 + 1000, to: T0 + 3000, order: 'desc' })).toEqual(['2000', '1000']);
           expect(await outputs({ from: T0 + 3000 })).toEqual(['3000']);
@@ -355,38 +342,40 @@ export function runHistoryStoreContract(
           expect(report.bucketsRolledUp).toEqual({ minute: 2, hour: 1 });
 
           const minutes = await store.queryRollups({ checkId: 's/i/a', resolution: 'minute' });
-          expect(minutes).toEqual([
-            {
-              level: 'check',
-              id: 's/i/a',
-              resolution: 'minute',
-              bucketStart: T0 + MIN,
-              count: 20,
-              failures: 3,
-              minMs: 1,
-              avgMs: 10.5,
-              p95Ms: 19,
-              maxMs: 20,
-              statusCounts: { HEALTHY: 17, DEGRADED: 1, UNHEALTHY: 1, UNKNOWN: 1 },
-              minScore: null,
-              avgScore: null,
-            },
-            {
-              level: 'check',
-              id: 's/i/a',
-              resolution: 'minute',
-              bucketStart: T0 + 2 * MIN,
-              count: 3,
-              failures: 1,
-              minMs: 5,
-              avgMs: 112 / 3 ,
-              p95Ms: 100,
-              maxMs: 100,
-              statusCounts: { HEALTHY: 2, DEGRADED: 0, UNHEALTHY: 1, UNKNOWN: 0 },
-              minScore: null,
-              avgScore: null,
-            },
-          ].map((r) => ({ ...r, avgMs: expect.closeTo(r.avgMs, 9) })));
+          expect(minutes).toEqual(
+            [
+              {
+                level: 'check',
+                id: 's/i/a',
+                resolution: 'minute',
+                bucketStart: T0 + MIN,
+                count: 20,
+                failures: 3,
+                minMs: 1,
+                avgMs: 10.5,
+                p95Ms: 19,
+                maxMs: 20,
+                statusCounts: { HEALTHY: 17, DEGRADED: 1, UNHEALTHY: 1, UNKNOWN: 1 },
+                minScore: null,
+                avgScore: null,
+              },
+              {
+                level: 'check',
+                id: 's/i/a',
+                resolution: 'minute',
+                bucketStart: T0 + 2 * MIN,
+                count: 3,
+                failures: 1,
+                minMs: 5,
+                avgMs: 112 / 3,
+                p95Ms: 100,
+                maxMs: 100,
+                statusCounts: { HEALTHY: 2, DEGRADED: 0, UNHEALTHY: 1, UNKNOWN: 0 },
+                minScore: null,
+                avgScore: null,
+              },
+            ].map((r) => ({ ...r, avgMs: expect.closeTo(r.avgMs, 9) })),
+          );
           const hours = await store.queryRollups({ checkId: 's/i/a', resolution: 'hour' });
           expect(hours).toHaveLength(1);
           expect(hours[0]).toMatchObject({ bucketStart: T0, count: 23, failures: 4, minMs: 1, p95Ms: 20, maxMs: 100 });

@@ -13,7 +13,7 @@ const freshPath = (): string => join(root, `f${fileNo++}`, 'history.db');
 
 describe('history feed (rollup and transition log → writer → store)', () => {
   it.each([false, true])(
-    'stores each result with its check\'s and instance\'s score after it, its status change included (log attached first: %s)',
+    "stores each result with its check's and instance's score after it, its status change included (log attached first: %s)",
     async (logFirst) => {
       const d = await startHistoryDaemon(freshPath(), T0, { logFirst });
       try {

@@ -55,7 +55,10 @@ function legacyFile(path: string, version: 1 | 2): void {
   db.transaction(() => {
     for (let i = 0; i < 600; i++) insert.run((i % 3) + 1, T0 + i * 1000, `row ${i}`);
   })();
-  for (const [res, size] of [[0, 60_000], [1, 3_600_000]]) {
+  for (const [res, size] of [
+    [0, 60_000],
+    [1, 3_600_000],
+  ]) {
     db.exec(`INSERT INTO buckets SELECT ${res}, observed_at - observed_at % ${size} AS start, min(id), max(id), 1, 0 FROM results GROUP BY start`);
   }
   if (version === 2) db.exec('UPDATE checks SET last_minute = (SELECT max(observed_at) - max(observed_at) % 60000 FROM results WHERE check_ref = checks.id)');
@@ -199,7 +202,10 @@ describe('SqliteHistoryStore', () => {
           .map((r) => r.detail)
           .join(' | ');
       const pages = store.queries.resultPages;
-      for (const [by, key] of [['byCheck', 'check'], ['byService', 'service']] as const) {
+      for (const [by, key] of [
+        ['byCheck', 'check'],
+        ['byService', 'service'],
+      ] as const) {
         for (const sql of [pages[by].asc.source, pages[by].descAfter.source]) {
           expect(plan(sql)).toMatch(new RegExp(`USING INDEX results_minute_${key} \\(<expr>=\\? AND ${key}_ref=\\? AND <expr>>\\? AND <expr><\\?\\)`));
           expect(plan(sql)).not.toMatch(/TEMP B-TREE/);
@@ -323,10 +329,7 @@ describe('ResultWriter', () => {
     control.gate = null;
     await writer.close();
     const written = control.writes.flatMap(outputs);
-    expect(written).toEqual([
-      ...Array.from({ length: 10 }, (_, i) => `first${i}`),
-      ...Array.from({ length: 100 }, (_, i) => `r${i + 50}`),
-    ]);
+    expect(written).toEqual([...Array.from({ length: 10 }, (_, i) => `first${i}`), ...Array.from({ length: 100 }, (_, i) => `r${i + 50}`)]);
     expect(control.writes.reduce((n, w) => n + w.transitions.length, 0)).toBe(120);
     expect(control.writes.every((w) => w.results.length + w.transitions.length <= 10)).toBe(true);
   });

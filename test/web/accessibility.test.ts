@@ -22,10 +22,13 @@ services:
 
 /** Relative luminance of a CSS rgb() colour (WCAG). */
 function luminance(rgb: string): number {
-  const [r, g, b] = rgb.match(/\d+/g)!.slice(0, 3).map((v) => {
-    const c = Number(v) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  }) as [number, number, number];
+  const [r, g, b] = rgb
+    .match(/\d+/g)!
+    .slice(0, 3)
+    .map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    }) as [number, number, number];
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
@@ -60,10 +63,12 @@ describe('the dashboard for keyboards, screen readers, dark themes and phones', 
       const focused: string[] = [];
       for (let i = 0; i < 12; i++) {
         await page.keyboard.press('Tab');
-        focused.push(await page.evaluate(() => {
-          const el = document.activeElement as HTMLElement;
-          return `${el.tagName.toLowerCase()}:${el.getAttribute('name') ?? el.textContent?.trim().slice(0, 20) ?? ''}`;
-        }));
+        focused.push(
+          await page.evaluate(() => {
+            const el = document.activeElement as HTMLElement;
+            return `${el.tagName.toLowerCase()}:${el.getAttribute('name') ?? el.textContent?.trim().slice(0, 20) ?? ''}`;
+          }),
+        );
       }
       expect(focused[0]).toBe('a:Skip to content');
       expect(focused).toContain('input:q');
@@ -88,9 +93,11 @@ describe('the dashboard for keyboards, screen readers, dark themes and phones', 
       const { page } = b;
       await page.goto(`${base}/`);
       await page.locator('tr[data-service="web"]').waitFor();
-      const cells = await page.locator('tr[data-service] .st').evaluateAll((els) =>
-        els.map((el) => ({ status: el.getAttribute('data-status'), text: el.textContent?.trim(), shape: el.querySelector('svg')!.innerHTML })),
-      );
+      const cells = await page
+        .locator('tr[data-service] .st')
+        .evaluateAll((els) =>
+          els.map((el) => ({ status: el.getAttribute('data-status'), text: el.textContent?.trim(), shape: el.querySelector('svg')!.innerHTML })),
+        );
       expect(cells.map((c) => [c.status, c.text])).toEqual([
         ['UNHEALTHY', 'Unhealthy'],
         ['DEGRADED', 'Degraded'],
@@ -117,7 +124,12 @@ describe('the dashboard for keyboards, screen readers, dark themes and phones', 
       await page.locator('tr[data-service="web"]').waitFor();
       const colors = await page.evaluate(() => {
         const cs = (sel: string) => getComputedStyle(document.querySelector(sel)!);
-        return { bg: cs('body').backgroundColor, fg: cs('body').color, bad: cs('tr[data-service="web"] .st').color, link: cs('tr[data-service="web"] a').color };
+        return {
+          bg: cs('body').backgroundColor,
+          fg: cs('body').color,
+          bad: cs('tr[data-service="web"] .st').color,
+          link: cs('tr[data-service="web"] a').color,
+        };
       });
       expect(luminance(colors.bg)).toBeLessThan(0.05);
       expect(contrast(colors.fg, colors.bg)).toBeGreaterThan(7);
@@ -131,7 +143,10 @@ describe('the dashboard for keyboards, screen readers, dark themes and phones', 
     try {
       await light.page.goto(`${base}/`);
       await light.page.locator('tr[data-service="web"]').waitFor();
-      const colors = await light.page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor, bad: getComputedStyle(document.querySelector('tr[data-service="web"] .st')!).color }));
+      const colors = await light.page.evaluate(() => ({
+        bg: getComputedStyle(document.body).backgroundColor,
+        bad: getComputedStyle(document.querySelector('tr[data-service="web"] .st')!).color,
+      }));
       expect(luminance(colors.bg)).toBeGreaterThan(0.9);
       expect(contrast(colors.bad, colors.bg)).toBeGreaterThan(4.5);
     } finally {
@@ -147,7 +162,9 @@ describe('the dashboard for keyboards, screen readers, dark themes and phones', 
       await page.locator('tr[data-service="web"]').waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow).toBeLessThanOrEqual(0);
-      const visible = await page.locator('.mesh-table thead th').evaluateAll((ths) => ths.filter((th) => (th as HTMLElement).offsetParent !== null).map((th) => th.textContent?.trim()));
+      const visible = await page
+        .locator('.mesh-table thead th')
+        .evaluateAll((ths) => ths.filter((th) => (th as HTMLElement).offsetParent !== null).map((th) => th.textContent?.trim()));
       expect(visible).toEqual(['Status', 'Service', 'Score', 'Instances']);
       await b.screenshot('mesh-phone');
       await page.goto(`${base}/#/service/api`);

@@ -18,11 +18,26 @@ const svc = (name: string, status: Status, score: number, extra: Partial<Service
   ...extra,
 });
 
-const result = (observedAt: number, durationMs: number, status: Status = 'HEALTHY'): ResultRecord => ({ checkId: 'a/1/x', status, reason: 'ok', durationMs, observedAt, attempts: 1, output: '' });
+const result = (observedAt: number, durationMs: number, status: Status = 'HEALTHY'): ResultRecord => ({
+  checkId: 'a/1/x',
+  status,
+  reason: 'ok',
+  durationMs,
+  observedAt,
+  attempts: 1,
+  output: '',
+});
 
 describe('the mesh view order and filters', () => {
   it('sorts worst first (UNHEALTHY, UNKNOWN, DEGRADED, HEALTHY), then by score, then by name', () => {
-    const rows = [svc('b', 'HEALTHY', 100), svc('a', 'HEALTHY', 100), svc('c', 'DEGRADED', 80), svc('d', 'UNKNOWN', 50), svc('e', 'UNHEALTHY', 10), svc('f', 'DEGRADED', 60)];
+    const rows = [
+      svc('b', 'HEALTHY', 100),
+      svc('a', 'HEALTHY', 100),
+      svc('c', 'DEGRADED', 80),
+      svc('d', 'UNKNOWN', 50),
+      svc('e', 'UNHEALTHY', 10),
+      svc('f', 'DEGRADED', 60),
+    ];
     expect(rows.sort(compareWorstFirst).map((r) => r.name)).toEqual(['e', 'd', 'f', 'c', 'a', 'b']);
   });
 
@@ -87,7 +102,16 @@ describe('history for the charts', () => {
 
   it('gives each rollup bucket its worst status and joins neighbours', () => {
     const c = (u: number, d: number) => ({ HEALTHY: 5, DEGRADED: d, UNHEALTHY: u, UNKNOWN: 0 });
-    const r = (bucketStart: number, u: number, d = 0) => ({ bucketStart, count: 5 + u + d, failures: u + d, minMs: 1, avgMs: 1, p95Ms: 1, maxMs: 1, statusCounts: c(u, d) });
+    const r = (bucketStart: number, u: number, d = 0) => ({
+      bucketStart,
+      count: 5 + u + d,
+      failures: u + d,
+      minMs: 1,
+      avgMs: 1,
+      p95Ms: 1,
+      maxMs: 1,
+      statusCounts: c(u, d),
+    });
     expect(worstOf(c(0, 1))).toBe('DEGRADED');
     expect(segmentsFromRollups([r(0, 0), r(60, 0), r(120, 1), r(240, 0)], 60)).toEqual([
       { from: 0, to: 120, status: 'HEALTHY' },

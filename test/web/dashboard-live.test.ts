@@ -4,8 +4,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { Locator } from 'playwright-core';
-import { ARTIFACTS, FUTURE_ROUTES, foreignRequests, missingRoute, openBrowser, unexpectedConsoleErrors, type Expected, type RecordingBrowser } from './helpers/browser.js';
-import { runDaemon, tempDir, } from './helpers/daemon.js';
+import {
+  ARTIFACTS,
+  FUTURE_ROUTES,
+  foreignRequests,
+  missingRoute,
+  openBrowser,
+  unexpectedConsoleErrors,
+  type Expected,
+  type RecordingBrowser,
+} from './helpers/browser.js';
+import { runDaemon, tempDir } from './helpers/daemon.js';
 import { standInFutureRoutes, standInHistoryRoutes } from './helpers/future-api.js';
 
 const TOKEN = 'dashboard-e2e-token-0123456789';
@@ -146,7 +155,8 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
 
     expect(browser.pageErrors.map((e) => e.message)).toEqual([]);
     // While the daemon is down, the browser logs each refused reconnection of the stream, and nothing else.
-    const refusedWhileDown: Expected = (m, i) => i >= downFrom && i < downTo && m.text().includes('net::ERR_CONNECTION_REFUSED') && m.location().url.endsWith('/api/v1/web/events');
+    const refusedWhileDown: Expected = (m, i) =>
+      i >= downFrom && i < downTo && m.text().includes('net::ERR_CONNECTION_REFUSED') && m.location().url.endsWith('/api/v1/web/events');
     expect(unexpectedConsoleErrors(browser.console, missingRoute(FUTURE_ROUTES), refusedWhileDown)).toEqual([]);
     expect(foreignRequests(browser.requests, base)).toEqual([]);
   }, 120_000);

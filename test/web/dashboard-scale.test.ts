@@ -33,7 +33,11 @@ describe('the mesh view with 1,000 services × 10 instances on the real daemon',
     // One service down (every instance failing), one degraded (one instance of ten failing).
     for (let i = 0; i < SHAPE.instances; i++) daemon.engine.heartbeat(`${serviceName(42)}/i${i}/beat`, 'fail');
     daemon.engine.heartbeat(`${serviceName(7)}/i0/beat`, 'fail');
-    await until(() => daemon.rollup.service(serviceName(42)) === 'UNHEALTHY' && daemon.rollup.service(serviceName(7)) === 'DEGRADED', 10_000, 'two services to fail');
+    await until(
+      () => daemon.rollup.service(serviceName(42)) === 'UNHEALTHY' && daemon.rollup.service(serviceName(7)) === 'DEGRADED',
+      10_000,
+      'two services to fail',
+    );
     browser = await openBrowser();
   }, 120_000);
 
@@ -72,7 +76,9 @@ describe('the mesh view with 1,000 services × 10 instances on the real daemon',
     expect(loading.cpuMs).toBeLessThan(FIRST_RENDER_CPU_BOUND_MS);
     expect(await page.locator('tr[data-service]').count()).toBe(PAGE_SIZE);
     expect(await page.locator('tr').count()).toBeLessThanOrEqual(PAGE_SIZE + 1);
-    const order = await page.locator('tr[data-service]').evaluateAll((rows) => rows.slice(0, 3).map((r) => [r.getAttribute('data-service'), r.getAttribute('data-status')]));
+    const order = await page
+      .locator('tr[data-service]')
+      .evaluateAll((rows) => rows.slice(0, 3).map((r) => [r.getAttribute('data-service'), r.getAttribute('data-status')]));
     expect(order[0]).toEqual([serviceName(42), 'UNHEALTHY']);
     expect(order[1]).toEqual([serviceName(7), 'DEGRADED']);
     expect(await page.locator('[data-testid="match-count"]').textContent()).toContain('Showing all 1000 services');

@@ -85,7 +85,10 @@ describe('status pages and badges', () => {
     for (const b of bodies) expect(b).not.toContain('secret-ledger');
     await browser.screenshot('status-page');
 
-    const data = (await (await fetch(`${base}/api/v1/status/public`)).json()) as { services: Array<{ name: string; days: unknown[] }>; incidents: { current: Array<{ service: string }> } };
+    const data = (await (await fetch(`${base}/api/v1/status/public`)).json()) as {
+      services: Array<{ name: string; days: unknown[] }>;
+      incidents: { current: Array<{ service: string }> };
+    };
     expect(data.services.map((s) => s.name)).toEqual(['storefront', 'api']);
     expect(data.services[0]!.days).toHaveLength(90);
     expect(data.incidents.current.map((i) => i.service)).toEqual(['storefront']);
@@ -138,7 +141,11 @@ describe('status pages and badges', () => {
       const streams = other.requests.filter((r) => new URL(r.url()).pathname === '/api/v1/web/events');
       expect(streams.length).toBeGreaterThan(0);
       expect((await streams[0]!.allHeaders()).authorization).toBe(`Bearer ${TOKEN}`);
-      expect(await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }))).toEqual({ local: 0, session: 0, cookie: '' });
+      expect(await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }))).toEqual({
+        local: 0,
+        session: 0,
+        cookie: '',
+      });
       // The first, refused read of the mesh is the one console line (the browser logs every 401).
       const refused: Expected = (m) => m.text().includes('status of 401') && m.location().url.endsWith('/api/v1/web/summary');
       expect(unexpectedConsoleErrors(other.console, refused)).toEqual([]);
@@ -166,7 +173,13 @@ describe('status pages and badges', () => {
       const parsed = await page.evaluate((text) => {
         const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
         const root = doc.documentElement;
-        return { error: doc.getElementsByTagName('parsererror').length, root: root.localName, ns: root.namespaceURI, label: root.getAttribute('aria-label'), title: root.querySelector('title')?.textContent };
+        return {
+          error: doc.getElementsByTagName('parsererror').length,
+          root: root.localName,
+          ns: root.namespaceURI,
+          label: root.getAttribute('aria-label'),
+          title: root.querySelector('title')?.textContent,
+        };
       }, svg);
       expect(parsed).toMatchObject({ error: 0, root: 'svg', ns: 'http://www.w3.org/2000/svg' });
       expect(parsed.label).toMatch(label);

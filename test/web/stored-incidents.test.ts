@@ -64,7 +64,12 @@ describe('status-page incidents from the store', () => {
   });
 
   it('with a truncated read, keeps a first incident only when a row proves nothing was open before it', () => {
-    const rows = [svc('s', 1, 'UNKNOWN', 'UNHEALTHY'), svc('s', 2, 'UNHEALTHY', 'HEALTHY'), svc('s', 3, 'HEALTHY', 'UNHEALTHY'), svc('s', 4, 'UNHEALTHY', 'HEALTHY')];
+    const rows = [
+      svc('s', 1, 'UNKNOWN', 'UNHEALTHY'),
+      svc('s', 2, 'UNHEALTHY', 'HEALTHY'),
+      svc('s', 3, 'HEALTHY', 'UNHEALTHY'),
+      svc('s', 4, 'UNHEALTHY', 'HEALTHY'),
+    ];
     expect(incidentsFrom('s', rows, false).map((i) => i.start)).toEqual([3]);
     expect(incidentsFrom('s', rows, true).map((i) => i.start)).toEqual([1, 3]);
   });

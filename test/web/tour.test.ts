@@ -23,13 +23,21 @@ const DOCS = process.env.HM_DOCS_SCREENSHOTS === '1';
 const OUT = DOCS ? resolve(import.meta.dirname, '../../docs/screenshots') : ARTIFACTS;
 
 function yaml(db: string, up: number, down: number): string {
-  const svc = (name: string, n: number, opts: { deps?: string[]; zone?: (i: number) => string; tags?: string[]; addr?: (i: number) => number; critical?: boolean; extra?: string } = {}) =>
+  const svc = (
+    name: string,
+    n: number,
+    opts: { deps?: string[]; zone?: (i: number) => string; tags?: string[]; addr?: (i: number) => number; critical?: boolean; extra?: string } = {},
+  ) =>
     `  ${name}:\n` +
     (opts.extra ?? '') +
     (opts.deps ? `    depends_on: [${opts.deps.join(', ')}]\n` : '') +
     (opts.critical === false ? '    critical: false\n' : '') +
     `    instances:\n` +
-    Array.from({ length: n }, (_, i) => `      - { id: ${name}-${i + 1}, address: "127.0.0.1:${(opts.addr ?? (() => up))(i)}", zone: ${(opts.zone ?? ((j) => `eu-${(j % 2) + 1}`))(i)}, tags: [${(opts.tags ?? []).join(', ')}] }\n`).join('') +
+    Array.from(
+      { length: n },
+      (_, i) =>
+        `      - { id: ${name}-${i + 1}, address: "127.0.0.1:${(opts.addr ?? (() => up))(i)}", zone: ${(opts.zone ?? ((j) => `eu-${(j % 2) + 1}`))(i)}, tags: [${(opts.tags ?? []).join(', ')}] }\n`,
+    ).join('') +
     `    checks: [{ kind: tcp, name: port }]\n`;
   return (
     `server: { token: ${TOKEN} }\n` +
@@ -40,7 +48,12 @@ function yaml(db: string, up: number, down: number): string {
     svc('web', 4, { deps: ['checkout', 'search', 'auth'], tags: ['frontend'] }) +
     svc('checkout', 3, { deps: ['payments', 'orders'], tags: ['core'] }) +
     // Kept ejected while its port check passes, so the screenshot shows the balancer's explanation.
-    svc('payments', 3, { deps: ['postgres'], tags: ['core', 'pci'], addr: (i) => (i === 2 ? down : up), extra: '    balancer: { outlier: { uneject_on_active_healthy: false, max_ejection_percent: 50 } }\n' }) +
+    svc('payments', 3, {
+      deps: ['postgres'],
+      tags: ['core', 'pci'],
+      addr: (i) => (i === 2 ? down : up),
+      extra: '    balancer: { outlier: { uneject_on_active_healthy: false, max_ejection_percent: 50 } }\n',
+    }) +
     svc('orders', 2, { deps: ['postgres', 'kafka'], tags: ['core'], addr: () => down }) +
     svc('search', 3, { deps: ['catalog'], tags: ['frontend'] }) +
     svc('catalog', 2, { deps: ['postgres'] }) +
@@ -74,7 +87,11 @@ describe('a tour of the dashboard', () => {
     await until(() => daemon.rollup.service('orders') === 'UNHEALTHY' && daemon.rollup.service('web') === 'HEALTHY', 20_000, 'the mesh to settle');
     // Real traffic reported by a client: payments-2 fails five times in a row and is ejected.
     const reports = Array.from({ length: 6 }, () => ({ instance: 'payments-2', ok: false, latency_ms: 1200, status: 503 }));
-    const res = await fetch(`${base}/api/v1/services/payments/balancer/reports`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ reports }) });
+    const res = await fetch(`${base}/api/v1/services/payments/balancer/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ reports }),
+    });
     expect(res.status).toBe(202);
     browser = await openBrowser();
   }, 60_000);

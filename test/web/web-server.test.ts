@@ -139,13 +139,25 @@ describe('the daemon’s web routes', () => {
     expect(Number(body.lastEventId)).toBe(daemon.transitions.lastId);
     expect(daemon.transitions.lastId).toBeGreaterThan(0);
     const api = body.services.find((s) => s.name === 'api')!;
-    expect(api).toMatchObject({ status: 'HEALTHY', score: expect.any(Number), counts: { HEALTHY: 2, DEGRADED: 0, UNHEALTHY: 0, UNKNOWN: 0 }, tags: ['core'], zones: ['z1', 'z2'], dependsOn: ['db'], critical: true });
+    expect(api).toMatchObject({
+      status: 'HEALTHY',
+      score: expect.any(Number),
+      counts: { HEALTHY: 2, DEGRADED: 0, UNHEALTHY: 0, UNKNOWN: 0 },
+      tags: ['core'],
+      zones: ['z1', 'z2'],
+      dependsOn: ['db'],
+      critical: true,
+    });
     // Run-length encoded: [value, count, …] covering 60 minutes, the current one known.
     const runs = api.spark as Array<number | null>;
     expect(runs.filter((_, i) => i % 2 === 1).reduce((n, c) => n! + c!, 0)).toBe(60);
     expect(runs.at(-2)).toEqual(expect.any(Number));
 
-    const detail = JSON.parse((await get(`${base}/api/v1/web/services/api?limit=1`, auth)).body.toString()) as { total: number; instances: unknown[]; dependents: string[] };
+    const detail = JSON.parse((await get(`${base}/api/v1/web/services/api?limit=1`, auth)).body.toString()) as {
+      total: number;
+      instances: unknown[];
+      dependents: string[];
+    };
     expect(detail.total).toBe(2);
     expect(detail.instances).toHaveLength(1);
     expect(JSON.parse((await get(`${base}/api/v1/web/services/db`, auth)).body.toString()).dependents).toEqual(['api']);
@@ -161,7 +173,14 @@ describe('the daemon’s web routes', () => {
     daemon.engine.heartbeat('db/d1/ttl', 'fail');
     await until(() => stream.events.some((e) => e.event === 'transition'), 5000, 'a transition');
     const t = stream.events.find((e) => e.event === 'transition')!;
-    const data = JSON.parse(t.data) as { id: number; check: string; to: string; svcs: Array<{ name: string; status: string; cause: string | null }>; inst: { status: string }; mesh: string };
+    const data = JSON.parse(t.data) as {
+      id: number;
+      check: string;
+      to: string;
+      svcs: Array<{ name: string; status: string; cause: string | null }>;
+      inst: { status: string };
+      mesh: string;
+    };
     expect(data.check).toBe('db/d1/ttl');
     expect(data.to).toBe('UNHEALTHY');
     expect(t.id).toBe(String(data.id));
@@ -195,7 +214,16 @@ describe('the daemon’s web routes', () => {
 
   it('lists its routes in the OpenAPI document', async () => {
     const doc = JSON.parse((await get(`${base}/api/v1/openapi.json`, auth)).body.toString()) as { paths: Record<string, unknown> };
-    for (const path of ['/api/v1/web/summary', '/api/v1/web/services/{service}', '/api/v1/web/services/{service}/uptime', '/api/v1/web/events', '/api/v1/status/{slug}', '/badge/{service}/status.svg', '/badge/{service}/uptime.svg', '/badge/{service}/latency.svg']) {
+    for (const path of [
+      '/api/v1/web/summary',
+      '/api/v1/web/services/{service}',
+      '/api/v1/web/services/{service}/uptime',
+      '/api/v1/web/events',
+      '/api/v1/status/{slug}',
+      '/badge/{service}/status.svg',
+      '/badge/{service}/uptime.svg',
+      '/badge/{service}/latency.svg',
+    ]) {
       expect(doc.paths).toHaveProperty([path]);
     }
   });

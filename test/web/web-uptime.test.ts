@@ -7,7 +7,11 @@ const NOW = 1_700_006_400_000 + 12.5 * HOUR; // 12:30 UTC
 const TODAY = Math.floor(NOW / DAY_MS) * DAY_MS;
 
 const counts = (h: number, d: number, u: number, k = 0): Record<HealthStatus, number> => ({ HEALTHY: h, DEGRADED: d, UNHEALTHY: u, UNKNOWN: k });
-const row = (bucketStart: number, c: Record<HealthStatus, number>): RollupRow => ({ bucketStart, count: c.HEALTHY + c.DEGRADED + c.UNHEALTHY + c.UNKNOWN, statusCounts: c });
+const row = (bucketStart: number, c: Record<HealthStatus, number>): RollupRow => ({
+  bucketStart,
+  count: c.HEALTHY + c.DEGRADED + c.UNHEALTHY + c.UNKNOWN,
+  statusCounts: c,
+});
 
 /** A store holding rollups per check: hour rows, and minute rows for the current hour. */
 function rollupStore(rows: Record<string, { hour: RollupRow[]; minute: RollupRow[] }>): UptimeStore & { asked: number } {

@@ -25,16 +25,27 @@ describe('createCore', () => {
     const clock = new FakeClock(1_000);
     const down = new Set<string>();
     const lines: string[] = [];
-    const logger = createLogger({ level: 'info', format: 'json' }, new Writable({ write: (c, _e, done) => {
+    const logger = createLogger(
+      { level: 'info', format: 'json' },
+      new Writable({
+        write: (c, _e, done) => {
           lines.push(String(c));
           done();
         },
       }),
     );
     const runner = (instance: string): CheckRunner => ({
-      run: async () => (down.has(instance) ? { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' } : { status: 'HEALTHY', reason: 'ok', output: 'ok' }),
+      run: async () =>
+        down.has(instance) ? { status: 'UNHEALTHY', reason: 'connect_refused', output: 'refused' } : { status: 'HEALTHY', reason: 'ok', output: 'ok' },
     });
-    const core = createCore({ config: config('{ id: a1, address: "127.0.0.1:1" }'), clock, random: seeded(1), logger, spreadFirstRun: false, runnerFor: (spec) => runner(spec.instance) });
+    const core = createCore({
+      config: config('{ id: a1, address: "127.0.0.1:1" }'),
+      clock,
+      random: seeded(1),
+      logger,
+      spreadFirstRun: false,
+      runnerFor: (spec) => runner(spec.instance),
+    });
     const step = async (ms: number) => {
       for (let t = 0; t < ms; t += 100) {
         clock.advance(100);
@@ -56,7 +67,12 @@ describe('createCore', () => {
     const report = core.apply(config('{ id: a1, address: "127.0.0.1:1" }, { id: a2, address: "127.0.0.1:2" }'));
     expect(report).toEqual({ added: 1, removed: 0, changed: 0, kept: 1 });
     await step(200);
-    expect(core.balancers.snapshot('api')!.instances.map((m) => m.id).sort()).toEqual(['a1', 'a2']);
+    expect(
+      core.balancers
+        .snapshot('api')!
+        .instances.map((m) => m.id)
+        .sort(),
+    ).toEqual(['a1', 'a2']);
     expect(core.rollup.service('api')).toBe('DEGRADED');
     expect(core.config.services.api!.instances).toHaveLength(2);
 

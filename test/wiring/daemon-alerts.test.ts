@@ -9,11 +9,12 @@ import { waitFor } from '../helpers/wait.js';
 // Real clock here: the webhook is delivered over a real socket by the outbox, whose timeouts fake time would outrun.
 const until = (cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => waitFor(cond, { timeoutMs, what });
 
-const readBody = (req: IncomingMessage) => new Promise<string>((resolve) => {
-  let body = '';
-  req.on('data', (c) => (body += c));
-  req.on('end', () => resolve(body));
-});
+const readBody = (req: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => resolve(body));
+  });
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -58,10 +59,18 @@ alerts:
     const sse = new AbortController();
     cleanups.push(async () => sse.abort());
     let streamed = '';
-    void fetch(`${base}/api/v1/events`, { signal: sse.signal }).then(async (res) => {
-      for await (const chunk of res.body!) streamed += Buffer.from(chunk).toString();
-    }).catch(() => {});
-    const beat = (status: string) => daemon.server.inject({ method: 'PUT', url: '/api/v1/checks/db%2Fd1%2Fttl/ttl', payload: { status }, headers: { authorization: 'Bearer a-token-of-enough-length' } });
+    void fetch(`${base}/api/v1/events`, { signal: sse.signal })
+      .then(async (res) => {
+        for await (const chunk of res.body!) streamed += Buffer.from(chunk).toString();
+      })
+      .catch(() => {});
+    const beat = (status: string) =>
+      daemon.server.inject({
+        method: 'PUT',
+        url: '/api/v1/checks/db%2Fd1%2Fttl/ttl',
+        payload: { status },
+        headers: { authorization: 'Bearer a-token-of-enough-length' },
+      });
     expect((await beat('pass')).statusCode).toBe(200);
     // Alert events are live only: the stream must be subscribed (its first line sent) before the alert fires.
     await until(() => streamed.startsWith('retry:'), 5_000, 'the event stream to open');
@@ -72,7 +81,8 @@ alerts:
     expect(firing.headers['x-healthmesh-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
     const list = (await daemon.server.inject('/api/v1/alerts?state=firing')).json() as { items: Array<{ id: string; rule: string; level: string }> };
     expect(list.items).toEqual([expect.objectContaining({ rule: 'db-down', level: 'critical' })]);
-    const timeline = async () => ((await daemon.server.inject(`/api/v1/alerts/${list.items[0]!.id}`)).json() as { timeline: Array<{ type: string }> }).timeline.map((e) => e.type);
+    const timeline = async () =>
+      ((await daemon.server.inject(`/api/v1/alerts/${list.items[0]!.id}`)).json() as { timeline: Array<{ type: string }> }).timeline.map((e) => e.type);
     await until(async () => (await timeline()).includes('delivered'), 5_000, 'the delivery on the timeline');
     expect(await timeline()).toEqual(['pending', 'firing', 'queued', 'delivered']);
     await until(() => streamed.includes('event: alert'), 5_000, 'an alert event on the stream');
@@ -89,7 +99,10 @@ alerts:
   });
 
   it('has no alert routes or families without an alerts: section', async () => {
-    const daemon = await startDaemon({ config: parseConfig('server: { listen: "127.0.0.1:0" }\nstorage: { path: ":memory:" }\nservices: {}\n', { env: {} }), logger: pino({ level: 'silent' }) });
+    const daemon = await startDaemon({
+      config: parseConfig('server: { listen: "127.0.0.1:0" }\nstorage: { path: ":memory:" }\nservices: {}\n', { env: {} }),
+      logger: pino({ level: 'silent' }),
+    });
     cleanups.push(() => daemon.stop());
     expect(daemon.alerts).toBeNull();
     expect((await daemon.server.inject('/api/v1/alerts')).statusCode).toBe(404);

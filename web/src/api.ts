@@ -62,7 +62,9 @@ async function call<T>(path: string, options: CallOptions = {}): Promise<T> {
     try {
       res = await fetch(path, {
         method: options.method ?? 'GET',
-        headers: options.plain ? authHeaders() : { accept: 'application/json', ...authHeaders(), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: options.plain
+          ? authHeaders()
+          : { accept: 'application/json', ...authHeaders(), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: options.signal,
       });
@@ -328,7 +330,11 @@ export interface Rollup {
 
 export async function getRollups(level: Level, id: string, step: Step, from: number, to: number): Promise<Rollup[]> {
   const path = level === 'services' ? encodeURIComponent(id) : idPath(id);
-  return items(await call<{ items: Rollup[] } | Rollup[]>(`/api/v1/${level}/${path}/rollups${q({ step, from, to })}`, { future: `Rollups (GET /api/v1/${level}/:id/rollups)` }));
+  return items(
+    await call<{ items: Rollup[] } | Rollup[]>(`/api/v1/${level}/${path}/rollups${q({ step, from, to })}`, {
+      future: `Rollups (GET /api/v1/${level}/:id/rollups)`,
+    }),
+  );
 }
 
 /**
@@ -348,8 +354,15 @@ export interface TransitionRecord {
   at: number;
 }
 
-export const getTransitions = (p: { service?: string; instance?: string; check?: string; from?: number; to?: number; limit?: number; cursor?: string | null }) =>
-  call<Page<TransitionRecord>>(`/api/v1/transitions${q(p)}`, { future: 'Transitions (GET /api/v1/transitions)' });
+export const getTransitions = (p: {
+  service?: string;
+  instance?: string;
+  check?: string;
+  from?: number;
+  to?: number;
+  limit?: number;
+  cursor?: string | null;
+}) => call<Page<TransitionRecord>>(`/api/v1/transitions${q(p)}`, { future: 'Transitions (GET /api/v1/transitions)' });
 
 /**
  * ASSUMED: GET /api/v1/services/:service/uptime?from=&to= and /api/v1/instances/:service/:id/uptime
@@ -407,7 +420,12 @@ export interface SloView {
   total: number;
   attainment: number | null;
   budgetRemaining: number;
-  burns: Array<{ condition: { name: string; severity: 'page' | 'ticket'; longMs: number; shortMs: number; factor: number }; longBurn: number; shortBurn: number; firing: boolean }>;
+  burns: Array<{
+    condition: { name: string; severity: 'page' | 'ticket'; longMs: number; shortMs: number; factor: number };
+    longBurn: number;
+    shortBurn: number;
+    firing: boolean;
+  }>;
   firing: 'page' | 'ticket' | null;
 }
 
@@ -495,7 +513,12 @@ export const createSilence = (body: NewSilence) =>
 
 /** ASSUMED: DELETE /api/v1/silences/:id (bearer token) expires it: 204. */
 export const expireSilence = (id: string) =>
-  call<void>(`/api/v1/silences/${encodeURIComponent(id)}`, { method: 'DELETE', future: 'Silences (DELETE /api/v1/silences/:id)', tokenReason: WRITE_REASON, requireToken: true });
+  call<void>(`/api/v1/silences/${encodeURIComponent(id)}`, {
+    method: 'DELETE',
+    future: 'Silences (DELETE /api/v1/silences/:id)',
+    tokenReason: WRITE_REASON,
+    requireToken: true,
+  });
 
 // --------------------------------------------------------------- status page
 

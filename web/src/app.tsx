@@ -40,10 +40,14 @@ export function App({ store }: { store: MeshStore }) {
   return (
     <>
       {/* biome-ignore lint/a11y/useValidAnchor: a skip link is an anchor by convention; the hash router needs its default prevented */}
-      <a class="skip-link" href="#main" onClick={(e) => {
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(e) => {
           e.preventDefault();
           main.current?.querySelector<HTMLElement>('h1')?.focus();
-        }}>
+        }}
+      >
         Skip to content
       </a>
       <header class="top">

@@ -73,7 +73,14 @@ export function pointsFromResults(results: ResultRecord[], stepMs: number): Late
     .map(([t, list]) => {
       list.sort((a, b) => a - b);
       const sum = list.reduce((s, v) => s + v, 0);
-      return { t, minMs: list[0]!, avgMs: sum / list.length, p95Ms: list[Math.max(0, Math.ceil(0.95 * list.length) - 1)]!, maxMs: list[list.length - 1]!, count: list.length };
+      return {
+        t,
+        minMs: list[0]!,
+        avgMs: sum / list.length,
+        p95Ms: list[Math.max(0, Math.ceil(0.95 * list.length) - 1)]!,
+        maxMs: list[list.length - 1]!,
+        count: list.length,
+      };
     });
 }
 

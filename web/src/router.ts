@@ -19,7 +19,10 @@ export interface Route {
 export function parseHash(hash: string): Route {
   const raw = hash.replace(/^#/, '') || '/';
   const [path = '/', query = ''] = raw.split('?', 2);
-  const parts = path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  const parts = path
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p));
   const params = new URLSearchParams(query);
   const head = parts.shift();
   if (head === undefined) return { view: 'mesh', parts, params };

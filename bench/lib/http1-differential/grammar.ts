@@ -44,7 +44,8 @@ function withByte(base: fc.Arbitrary<string>, byte: fc.Arbitrary<string>): fc.Ar
 export function headArbitrary(): fc.Arbitrary<string> {
   const eol = mostly(fc.constant('\r\n'), 40, fc.constantFrom('\n', '\r', '\r\r\n', '\n\r', ' \r\n', '\t\r\n'));
   const sp = mostly(fc.constant(' '), 40, fc.constantFrom('  ', '\t', '', '\x0b', ' \t', '\x0c', '\r'));
-  const method = mostly(fc.constantFrom('GET', 'GET', 'GET', 'POST', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH'),
+  const method = mostly(
+    fc.constantFrom('GET', 'GET', 'GET', 'POST', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH'),
     20,
     fc.constantFrom(...METHODS),
     fc.constantFrom('get', 'Get', 'PRI', 'DESCRIBE', 'SETUP', 'PLAY', 'FOO', 'GETS', 'GE', 'POS', 'M-SEARCH', 'CONNECT', 'TRACE', ''),
@@ -52,7 +53,8 @@ export function headArbitrary(): fc.Arbitrary<string> {
     withByte(fc.constant('GET'), anyByte()),
   );
   const visible = stringOf([...Array(94)].map((_, i) => String.fromCharCode(0x21 + i)).join(''), 0, 12);
-  const target = mostly(fc.constantFrom('/', '/', '/health', '/a/b?c=d&e=f', '/api/v1/x?y=%20'),
+  const target = mostly(
+    fc.constantFrom('/', '/', '/health', '/a/b?c=d&e=f', '/api/v1/x?y=%20'),
     20,
     fc.constantFrom(
       '*',
@@ -78,26 +80,42 @@ export function headArbitrary(): fc.Arbitrary<string> {
     visible,
     withByte(fc.constant('/path'), anyByte()),
   );
-  const version = mostly(fc.constant('HTTP/1.1'),
+  const version = mostly(
+    fc.constant('HTTP/1.1'),
     20,
     fc.constant('HTTP/1.0'),
-    fc.constantFrom('HTTP/2.0', 'HTTP/0.9', 'HTTP/1.2', 'HTTP/3.0', 'HTTP/9.9', 'http/1.1', 'HTTP/1', 'HTTP/11', 'HTTP/1.10', 'HTTP/1.1 ', 'HTTP /1.1', 'RTSP/1.0', 'ICE/1.0', 'HTTP/1.1\x00', ''),
+    fc.constantFrom(
+      'HTTP/2.0',
+      'HTTP/0.9',
+      'HTTP/1.2',
+      'HTTP/3.0',
+      'HTTP/9.9',
+      'http/1.1',
+      'HTTP/1',
+      'HTTP/11',
+      'HTTP/1.10',
+      'HTTP/1.1 ',
+      'HTTP /1.1',
+      'RTSP/1.0',
+      'ICE/1.0',
+      'HTTP/1.1\x00',
+      '',
+    ),
   );
 
   const colon = mostly(fc.constant(': '), 20, fc.constantFrom(':', ':\t', ': \t ', ' :', '\t:', ' : ', ':  ', '::'));
   // Whitespace around a value: llhttp trims it from most values but reads an HT after a length or a coding as part of it.
   const ows = mostly(fc.constant(''), 6, fc.constantFrom(' ', '\t', ' \t', '\t ', '  '));
   const plain = stringOf(' \tabcxyz0189,;=/-"', 0, 10);
-  const oddValue = mostly(plain,
+  const oddValue = mostly(
+    plain,
     2,
     withByte(plain, anyByte()),
     withByte(plain, fc.constantFrom('\r', '\n', '\0', '\x7f', '\x01', '\x1b', '\xe9', '\xff', '\x80', '\t')),
   );
   /** A header line of one kind: its names (case and odd spellings) and, mostly, values of its kind. */
   const kind = (names: fc.Arbitrary<string>, values: fc.Arbitrary<string>): fc.Arbitrary<string> =>
-    fc
-      .tuple(names, colon, ows, mostly(values, 6, oddValue), ows, eol)
-      .map(([n, c, w1, v, w2, e]) => `${n}${c}${w1}${v}${w2}${e}`);
+    fc.tuple(names, colon, ows, mostly(values, 6, oddValue), ows, eol).map(([n, c, w1, v, w2, e]) => `${n}${c}${w1}${v}${w2}${e}`);
   const lengthDigits = fc.oneof(
     fc.constantFrom('0', '3', '5', '15', '16', '100', '003', '000'),
     fc.integer({ min: 0, max: 40 }).map(String),
@@ -105,16 +123,31 @@ export function headArbitrary(): fc.Arbitrary<string> {
   );
   const contentLength = kind(
     fc.constantFrom('Content-Length', 'content-length', 'CONTENT-LENGTH', 'Content-length', 'Content-Length ', 'Content_Length', 'Content-Lengths'),
-    mostly(lengthDigits,
+    mostly(
+      lengthDigits,
       4,
       fc.constantFrom('+3', '-1', '3,3', '3, 3', '3, 4', '3 3', '', '0x3', '3a', '1e2', '3.0', '18446744073709551616', '18446744073709551615'),
       fc.tuple(lengthDigits, fc.constantFrom(',', ', ', ' ,', '\t', ' '), lengthDigits).map(([a, sep, b]) => `${a}${sep}${b}`),
     ),
   );
-  const coding = fc.constantFrom('chunked', 'chunked', 'CHUNKED', 'Chunked', 'gzip', 'identity', 'deflate', 'xchunked', 'chunkedx', 'chunked;q=1', 'chunked ;q=1', '');
+  const coding = fc.constantFrom(
+    'chunked',
+    'chunked',
+    'CHUNKED',
+    'Chunked',
+    'gzip',
+    'identity',
+    'deflate',
+    'xchunked',
+    'chunkedx',
+    'chunked;q=1',
+    'chunked ;q=1',
+    '',
+  );
   const transferEncoding = kind(
     fc.constantFrom('Transfer-Encoding', 'transfer-encoding', 'TRANSFER-ENCODING', 'Transfer-encoding', 'Transfer-Encoding ', 'Transfer_Encoding'),
-    mostly(coding,
+    mostly(
+      coding,
       4,
       fc.constantFrom('chunked, gzip', 'gzip, chunked', 'gzip,chunked', 'chunked,chunked', ',chunked', 'chunked,', ', ', ',', 'gzip,,chunked'),
       fc
@@ -124,11 +157,30 @@ export function headArbitrary(): fc.Arbitrary<string> {
   );
   const hopAndRouting = kind(
     fc.constantFrom('Host', 'host', 'Connection', 'connection', 'Upgrade', 'Expect', 'TE', 'Trailer', 'Keep-Alive', 'Proxy-Connection'),
-    fc.constantFrom('close', 'Close', 'keep-alive, close', 'upgrade', 'Upgrade', 'keep-alive, Upgrade', 'websocket', 'h2c', '100-continue', 'foo', 'a', 'example.com:80', 'TE, close', 'trailers'),
+    fc.constantFrom(
+      'close',
+      'Close',
+      'keep-alive, close',
+      'upgrade',
+      'Upgrade',
+      'keep-alive, Upgrade',
+      'websocket',
+      'h2c',
+      '100-continue',
+      'foo',
+      'a',
+      'example.com:80',
+      'TE, close',
+      'trailers',
+    ),
   );
-  const generic = kind(fc.constantFrom('X-A', 'Accept', 'User-Agent', 'x-forwarded-for', 'Cookie', 'Via'), fc.constantFrom('1', 'text/html', 'keep-alive', 'a b', 'x', '', '"q"'));
+  const generic = kind(
+    fc.constantFrom('X-A', 'Accept', 'User-Agent', 'x-forwarded-for', 'Cookie', 'Via'),
+    fc.constantFrom('1', 'text/html', 'keep-alive', 'a b', 'x', '', '"q"'),
+  );
   const oddName = kind(
-    mostly(stringOf(TCHARS, 1, 10),
+    mostly(
+      stringOf(TCHARS, 1, 10),
       3,
       withByte(fc.constant('X-B'), anyByte()),
       fc.constantFrom('', 'Content Length', ' Content-Length', 'Transfer-Encoding\t', 'X(A)', 'X"A', 'H\xe9llo', 'X:A'),
@@ -145,7 +197,8 @@ export function headArbitrary(): fc.Arbitrary<string> {
   const value = fc.oneof(oddValue, fc.constantFrom('chunked', '3', 'x'));
   const fold = fc.tuple(fc.constantFrom(' ', '\t', '  '), value, eol).map(([w, v, e]) => `${w}${v}${e}`);
   const headerOrFold = mostly(header, 12, fold);
-  const host = mostly(fc.constant('Host: a\r\n'),
+  const host = mostly(
+    fc.constant('Host: a\r\n'),
     10,
     fc.constant(''),
     fc.constant('Host: a\r\nHost: b\r\n'),
@@ -155,7 +208,8 @@ export function headArbitrary(): fc.Arbitrary<string> {
   const leading = mostly(fc.constant(''), 30, fc.constantFrom('\r\n', '\n', '\r\n\r\n', ' ', '\r'));
   const end = mostly(fc.constant('\r\n'), 30, fc.constantFrom('\n', '\r', '\r\r\n', ' \r\n'));
   // Near the size cap (node and ours count differently) or over the line cap.
-  const size = mostly(fc.constant<{ pad?: number; lines?: number }>({}),
+  const size = mostly(
+    fc.constant<{ pad?: number; lines?: number }>({}),
     30,
     fc.integer({ min: MAX_REQUEST_HEAD_BYTES - 200, max: MAX_REQUEST_HEAD_BYTES + 100 }).map((pad) => ({ pad })),
     fc.integer({ min: 95, max: 105 }).map((lines) => ({ lines })),

@@ -73,7 +73,11 @@ export const ALLOWED_STRICTER: readonly AllowedStricter[] = [
   {
     name: 'transfer-coding-before-chunked',
     codes: ['transfer_encoding_not_supported', 'bad_transfer_encoding'],
-    when: (h) => namedValues(h, 'transfer-encoding').join(',').split(',').filter((x) => x.trim() !== '').length > 1,
+    when: (h) =>
+      namedValues(h, 'transfer-encoding')
+        .join(',')
+        .split(',')
+        .filter((x) => x.trim() !== '').length > 1,
     why: 'a coding before chunked (gzip, chunked) or TE given twice: 501, the lean engine does not decode codings and does not guess which header counts',
     example: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n',
   },

@@ -35,7 +35,11 @@ export const reasonCondition: ConditionFactory<ReasonConfig> = (config) => {
       const value = result.metrics?.[metric.name];
       if (value === undefined) return { active: false, value: null, summary: `${check.checkId}: no ${metric.name} in the result` };
       const active = compare(value, metric.op, metric.value);
-      return { active, value, summary: `${check.checkId}: ${metric.name} ${value} ${active ? '' : 'not '}${metric.op} ${metric.value} (${result.reason}: ${result.output})` };
+      return {
+        active,
+        value,
+        summary: `${check.checkId}: ${metric.name} ${value} ${active ? '' : 'not '}${metric.op} ${metric.value} (${result.reason}: ${result.output})`,
+      };
     },
   };
 };

@@ -18,7 +18,11 @@ export const statusCondition: ConditionFactory<StatusConfig> = (config, scope = 
     evaluate(event, _ctx, detail) {
       if (event.type === 'result') {
         const status = event.input.status;
-        return { active: wanted.has(status), value: null, summary: detail ? `${event.input.check.checkId} is ${status} (${event.input.result.reason}: ${event.input.result.output})` : '' };
+        return {
+          active: wanted.has(status),
+          value: null,
+          summary: detail ? `${event.input.check.checkId} is ${status} (${event.input.result.reason}: ${event.input.result.output})` : '',
+        };
       }
       if (event.type === 'status' && event.input.level === scope) {
         const to = event.input.to;

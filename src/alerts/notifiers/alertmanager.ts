@@ -30,7 +30,12 @@ export const alertmanagerNotifier: NotifierFactory<AlertmanagerNotifierConfig> =
   return {
     send(notification, ctx) {
       const body = JSON.stringify(toAlertmanager(notification));
-      const headers = { ...config.headers, 'content-type': 'application/json', 'user-agent': `healthmesh/${VERSION}`, [IDEMPOTENCY_HEADER]: ctx.idempotencyKey };
+      const headers = {
+        ...config.headers,
+        'content-type': 'application/json',
+        'user-agent': `healthmesh/${VERSION}`,
+        [IDEMPOTENCY_HEADER]: ctx.idempotencyKey,
+      };
       return poster.post(url, body, headers, ctx.signal);
     },
     close: () => poster.close(),
@@ -49,7 +54,11 @@ function toAlert(item: NotificationItem): PostableAlert {
   labels.severity = item.level;
   const annotations: Record<string, string> = { ...item.annotations, healthmesh_alert_id: item.alertId };
   annotations.summary ??= item.summary;
-  if (item.dependents.length) annotations.root_cause = rootCauseSentence(item.labels.service ?? item.rule, item.dependents.map((d) => d.service));
+  if (item.dependents.length)
+    annotations.root_cause = rootCauseSentence(
+      item.labels.service ?? item.rule,
+      item.dependents.map((d) => d.service),
+    );
   if (item.event === 'flapping') annotations.flapping = 'true';
   const alert: PostableAlert = { labels, annotations, startsAt: item.startsAt };
   if (item.endsAt) alert.endsAt = item.endsAt;

@@ -10,7 +10,16 @@ export const logNotifier: NotifierFactory<LogNotifierConfig> = (config, deps) =>
       notification: n.id,
       key: ctx.idempotencyKey,
       status: n.status,
-      alerts: n.items.map((i) => ({ id: i.alertId, event: i.event, level: i.level, rule: i.rule, service: i.labels.service, instance: i.labels.instance, check: i.labels.check, dependents: i.dependents.length })),
+      alerts: n.items.map((i) => ({
+        id: i.alertId,
+        event: i.event,
+        level: i.level,
+        rule: i.rule,
+        service: i.labels.service,
+        instance: i.labels.instance,
+        check: i.labels.check,
+        dependents: i.dependents.length,
+      })),
     };
     deps.logger[config.level](fields, `alert ${n.status}: ${notificationTitle(n.items, n.status)}`);
     return { ok: true };

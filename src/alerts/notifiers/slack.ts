@@ -19,7 +19,12 @@ export const slackNotifier: NotifierFactory<SlackNotifierConfig> = (config) => {
   return {
     send(notification, ctx) {
       const body = JSON.stringify(slackMessage(notification));
-      return poster.post(config.url, body, { 'content-type': 'application/json', 'user-agent': `healthmesh/${VERSION}`, [IDEMPOTENCY_HEADER]: ctx.idempotencyKey }, ctx.signal);
+      return poster.post(
+        config.url,
+        body,
+        { 'content-type': 'application/json', 'user-agent': `healthmesh/${VERSION}`, [IDEMPOTENCY_HEADER]: ctx.idempotencyKey },
+        ctx.signal,
+      );
     },
     close: () => poster.close(),
   };
@@ -29,13 +34,22 @@ export const slackNotifier: NotifierFactory<SlackNotifierConfig> = (config) => {
 export function slackMessage(n: Notification): { text: string; blocks: unknown[] } {
   const lines = n.items.slice(0, MAX_LINES).map((i) => `• ${escapeMrkdwn(itemLine(i))}`);
   if (n.items.length > MAX_LINES) lines.push(`… and ${n.items.length - MAX_LINES} more`);
-  const emoji = n.status === 'resolved' ? ':white_check_mark:' : n.level === 'critical' ? ':red_circle:' : n.level === 'warning' ? ':warning:' : ':information_source:';
+  const emoji =
+    n.status === 'resolved' ? ':white_check_mark:' : n.level === 'critical' ? ':red_circle:' : n.level === 'warning' ? ':warning:' : ':information_source:';
   return {
     text: `${n.status.toUpperCase()}: ${n.title}`,
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: `${n.status === 'firing' ? 'Firing' : 'Resolved'}: ${n.title}`.slice(0, 150) } },
       { type: 'section', text: { type: 'mrkdwn', text: `${emoji} ${lines.join('\n')}`.slice(0, 3000) } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `healthmesh · ${n.counts.firing} firing, ${n.counts.resolved} resolved${n.counts.dependents ? `, ${n.counts.dependents} folded into root causes` : ''} · ${n.id}` }] },
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `healthmesh · ${n.counts.firing} firing, ${n.counts.resolved} resolved${n.counts.dependents ? `, ${n.counts.dependents} folded into root causes` : ''} · ${n.id}`,
+          },
+        ],
+      },
     ],
   };
 }

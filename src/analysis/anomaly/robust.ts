@@ -240,8 +240,7 @@ export class RobustDetector implements AnomalyDetector {
     const total = this.varianceEw;
     if (!(total > 0)) return null;
     // A shape counts once two periods were seen and it repeats (this period's shape like the last one's).
-    const strength = (p: SeasonalProfile): number =>
-      p.periodsSeen(t) >= 2 && p.consistency() >= MIN_SEASONAL_CONSISTENCY ? p.shapeVariance() / total : 0;
+    const strength = (p: SeasonalProfile): number => (p.periodsSeen(t) >= 2 && p.consistency() >= MIN_SEASONAL_CONSISTENCY ? p.shapeVariance() / total : 0);
     const week = strength(this.weekly);
     const day = strength(this.daily);
     if (week >= MIN_SEASONAL_STRENGTH && week > day * 1.2) return this.weekly;

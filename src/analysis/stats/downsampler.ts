@@ -15,7 +15,8 @@ export class Downsampler {
 
   /** `capacity` ≥ 2 buckets, even. */
   constructor(readonly capacity = 256) {
-    if (!(Number.isInteger(capacity) && capacity >= 2 && capacity % 2 === 0)) throw new RangeError(`Downsampler: capacity must be an even integer ≥ 2, got ${capacity}`);
+    if (!(Number.isInteger(capacity) && capacity >= 2 && capacity % 2 === 0))
+      throw new RangeError(`Downsampler: capacity must be an even integer ≥ 2, got ${capacity}`);
     this.sums = new Float64Array(capacity);
     this.counts = new Float64Array(capacity);
   }

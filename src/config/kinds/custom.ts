@@ -15,37 +15,17 @@ import { commonCheckFields } from '../common.js';
 export const customCheckSchema = z.strictObject({
   kind: z.literal('custom'),
   ...commonCheckFields,
-  module: z
-    .string()
-    .min(1)
-    .meta({
-      description:
-        'ES module file exporting default async (ctx) => ({ status, output?, metrics? }); absolute, or relative to the working directory',
-    }),
-  params: z
-    .record(z.string(), z.json())
-    .default({})
-    .meta({ description: 'JSON values handed to the check as ctx.params' }),
-  memory_limit_mb: z
-    .number()
-    .int()
-    .min(8)
-    .max(16_384)
-    .default(64)
-    .meta({
-      description:
-        'JS heap limit of the worker in MiB (resourceLimits.maxOldGenerationSizeMb); past it the worker dies and the check is UNKNOWN memory_limit. Buffers and ArrayBuffers are not counted',
-    }),
-  workers: z
-    .number()
-    .int()
-    .min(1)
-    .max(64)
-    .default(1)
-    .meta({
-      description:
-        'Worker threads for this module, shared by every check using it (the largest asked for wins); each runs one call at a time',
-    }),
+  module: z.string().min(1).meta({
+    description: 'ES module file exporting default async (ctx) => ({ status, output?, metrics? }); absolute, or relative to the working directory',
+  }),
+  params: z.record(z.string(), z.json()).default({}).meta({ description: 'JSON values handed to the check as ctx.params' }),
+  memory_limit_mb: z.number().int().min(8).max(16_384).default(64).meta({
+    description:
+      'JS heap limit of the worker in MiB (resourceLimits.maxOldGenerationSizeMb); past it the worker dies and the check is UNKNOWN memory_limit. Buffers and ArrayBuffers are not counted',
+  }),
+  workers: z.number().int().min(1).max(64).default(1).meta({
+    description: 'Worker threads for this module, shared by every check using it (the largest asked for wins); each runs one call at a time',
+  }),
 });
 
 /** A validated custom check. */

@@ -43,9 +43,7 @@ export const dnsCheckSchema = z.strictObject({
     .regex(/^[^\s]+$/, 'a DNS name has no spaces')
     .meta({ description: 'The name to query, e.g. api.example.com or _http._tcp.api.example.com' }),
   type: z.enum(dnsRecordTypes).default('A').meta({ description: 'Record type to query' }),
-  server: address
-    .optional()
-    .meta({ description: 'Resolver to ask, host:port, [v6]:port or host (port 53); default: the instance address' }),
+  server: address.optional().meta({ description: 'Resolver to ask, host:port, [v6]:port or host (port 53); default: the instance address' }),
   expect: dnsExpectSchema.optional(),
   degraded_after: positiveDuration.optional().meta({ description: 'Answer latency above this gives DEGRADED (slow)' }),
 });

@@ -27,18 +27,12 @@ export const execCheckSchema = z
           'Program and arguments (argv, no shell), e.g. ["check_tcp", "-H", "{{host}}", "-p", "{{port}}"]; ' +
           'with shell: true, exactly one element run by /bin/sh -c. Placeholders: {{address}}, {{host}}, {{port}}',
       }),
-    shell: z
-      .boolean()
-      .default(false)
-      .meta({ description: 'Run the single command string with /bin/sh -c (pipes, redirections, globbing)' }),
+    shell: z.boolean().default(false).meta({ description: 'Run the single command string with /bin/sh -c (pipes, redirections, globbing)' }),
     env: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use a variable name: letters, digits and "_"'), argument)
       .default({})
       .meta({ description: 'Environment variables, set over the inherited ones' }),
-    inherit_env: z
-      .boolean()
-      .default(false)
-      .meta({ description: "Pass the daemon's whole environment (default: only PATH, HOME and LANG)" }),
+    inherit_env: z.boolean().default(false).meta({ description: "Pass the daemon's whole environment (default: only PATH, HOME and LANG)" }),
     cwd: z.string().min(1).optional().meta({ description: "Working directory (default: the daemon's)" }),
     max_output_bytes: z
       .number()

@@ -12,32 +12,12 @@ export const grpcCheckSchema = z
     kind: z.literal('grpc'),
     ...commonCheckFields,
     address: address.optional().meta({ description: 'host:port of the gRPC server; default: the instance address' }),
-    port: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
-      .optional()
-      .meta({ description: 'Port on the instance host (overrides the port of the address)' }),
-    service: z
-      .string()
-      .default('')
-      .meta({ description: 'Service name sent in HealthCheckRequest; "" asks for the whole server' }),
+    port: z.number().int().min(1).max(65535).optional().meta({ description: 'Port on the instance host (overrides the port of the address)' }),
+    service: z.string().default('').meta({ description: 'Service name sent in HealthCheckRequest; "" asks for the whole server' }),
     tls: z.boolean().default(false).meta({ description: 'Connect with TLS instead of plaintext HTTP/2' }),
-    tls_verify: z
-      .boolean()
-      .default(true)
-      .meta({ description: 'Verify the server certificate chain and host name (only with tls)' }),
-    tls_server_name: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: 'Name sent as SNI and checked against the certificate; default: the target host' }),
-    ca_file: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: 'PEM file of CA certificates to trust instead of the system roots (only with tls)' }),
+    tls_verify: z.boolean().default(true).meta({ description: 'Verify the server certificate chain and host name (only with tls)' }),
+    tls_server_name: z.string().min(1).optional().meta({ description: 'Name sent as SNI and checked against the certificate; default: the target host' }),
+    ca_file: z.string().min(1).optional().meta({ description: 'PEM file of CA certificates to trust instead of the system roots (only with tls)' }),
     client_cert: clientCertSchema.optional(),
     metadata: z
       .record(
@@ -50,16 +30,10 @@ export const grpcCheckSchema = z
       )
       .default({})
       .meta({ description: 'Call metadata (request headers) sent with every call, e.g. authorization' }),
-    mode: z
-      .enum(['check', 'watch'])
-      .default('check')
-      .meta({
-        description:
-          'check: one unary Check call a run; watch: keep a Watch stream open and report the latest pushed status',
-      }),
-    degraded_after: positiveDuration
-      .optional()
-      .meta({ description: 'A SERVING answer slower than this gives DEGRADED (slow); check mode only' }),
+    mode: z.enum(['check', 'watch']).default('check').meta({
+      description: 'check: one unary Check call a run; watch: keep a Watch stream open and report the latest pushed status',
+    }),
+    degraded_after: positiveDuration.optional().meta({ description: 'A SERVING answer slower than this gives DEGRADED (slow); check mode only' }),
   })
   .superRefine((c, ctx) => {
     // Settings that would be silently ignored are errors, named by field.

@@ -20,27 +20,18 @@ export const icmpCheckSchema = z
       .regex(/^[^\s-][^\s]*$/, 'a host name or IP address (no spaces, not starting with "-")')
       .optional()
       .meta({ description: 'Host name or IP to ping (default: the instance host)' }),
-    family: z
-      .enum(['auto', 'ipv4', 'ipv6'])
-      .default('auto')
-      .meta({ description: 'Address family; auto follows an IP literal and lets ping choose for names' }),
+    family: z.enum(['auto', 'ipv4', 'ipv6']).default('auto').meta({ description: 'Address family; auto follows an IP literal and lets ping choose for names' }),
     count: z.number().int().min(1).max(100).default(3).meta({ description: 'Echo requests sent per run' }),
     // Not `interval`: that common field is the time between check runs.
     packet_interval: positiveDuration
       .default(200)
       .refine((ms) => ms >= 2, { message: 'must be at least 2ms (the iputils minimum without root)' })
       .meta({ description: 'Time between echo requests within a run (ping -i)' }),
-    packet_timeout: positiveDuration
-      .default(1000)
-      .meta({ description: 'Wait for a reply (ping -W), shortened to fit in the check timeout' }),
+    packet_timeout: positiveDuration.default(1000).meta({ description: 'Wait for a reply (ping -W), shortened to fit in the check timeout' }),
     loss_warn: fraction.default(0.2).meta({ description: 'Loss share (0..1) at or above which the check is DEGRADED' }),
-    loss_critical: fraction
-      .default(0.6)
-      .meta({ description: 'Loss share (0..1) at or above which the check is UNHEALTHY' }),
+    loss_critical: fraction.default(0.6).meta({ description: 'Loss share (0..1) at or above which the check is UNHEALTHY' }),
     rtt_warn: duration.optional().meta({ description: 'Average round-trip time at or above which it is DEGRADED' }),
-    rtt_critical: duration
-      .optional()
-      .meta({ description: 'Average round-trip time at or above which it is UNHEALTHY' }),
+    rtt_critical: duration.optional().meta({ description: 'Average round-trip time at or above which it is UNHEALTHY' }),
   })
   .superRefine((c, ctx) => {
     if (c.loss_warn > c.loss_critical) {

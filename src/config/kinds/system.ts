@@ -42,10 +42,7 @@ const loadResource = z
   .strictObject({
     warn: z.number().min(0).optional().meta({ description: '1-minute load at or above which the check is DEGRADED' }),
     critical: z.number().min(0).optional().meta({ description: '1-minute load at or above which it is UNHEALTHY' }),
-    per_cpu: z
-      .boolean()
-      .default(false)
-      .meta({ description: 'Compare the 1-minute load divided by the number of CPUs' }),
+    per_cpu: z.boolean().default(false).meta({ description: 'Compare the 1-minute load divided by the number of CPUs' }),
   })
   .superRefine(orderedThresholds);
 
@@ -63,17 +60,9 @@ export const systemCheckSchema = z.strictObject({
   ...commonCheckFields,
   resources: z
     .strictObject({
-      cpu: fractionThresholds
-        .optional()
-        .meta({ description: 'Busy share of all CPUs since the previous run (metric cpu_busy)' }),
-      memory: fractionThresholds
-        .optional()
-        .meta({ description: 'Used share of memory, 1 - MemAvailable/MemTotal (metric memory_used)' }),
-      disk: z
-        .array(diskResource)
-        .min(1)
-        .optional()
-        .meta({ description: 'Filesystems by path (metrics disk_used_<path>, / is disk_used_root)' }),
+      cpu: fractionThresholds.optional().meta({ description: 'Busy share of all CPUs since the previous run (metric cpu_busy)' }),
+      memory: fractionThresholds.optional().meta({ description: 'Used share of memory, 1 - MemAvailable/MemTotal (metric memory_used)' }),
+      disk: z.array(diskResource).min(1).optional().meta({ description: 'Filesystems by path (metrics disk_used_<path>, / is disk_used_root)' }),
       load: loadResource.optional().meta({ description: '1-minute load average (metrics load1, load5, load15)' }),
     })
     .refine((r) => r.cpu !== undefined || r.memory !== undefined || r.disk !== undefined || r.load !== undefined, {
@@ -82,8 +71,7 @@ export const systemCheckSchema = z.strictObject({
     .prefault(DEFAULT_SYSTEM_RESOURCES)
     .meta({
       description:
-        'Resources to measure, each with optional warn/critical thresholds. Default: cpu, load (per CPU) and ' +
-        'memory and / (warn 0.9, critical 0.95)',
+        'Resources to measure, each with optional warn/critical thresholds. Default: cpu, load (per CPU) and ' + 'memory and / (warn 0.9, critical 0.95)',
     }),
 });
 

@@ -12,7 +12,12 @@ export const tcpCheckSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).optional().meta({ description: 'Port on the instance host' }),
   send: z.string().optional().meta({ description: 'Bytes to send after connecting (\\r\\n escapes allowed)' }),
   expect: z.string().optional().meta({ description: 'Substring the banner/response must contain' }),
-  max_bytes: z.number().int().min(1).max(1024 * 1024).default(4096),
+  max_bytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024)
+    .default(4096),
   degraded_after: positiveDuration.optional(),
 });
 

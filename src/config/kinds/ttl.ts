@@ -33,12 +33,9 @@ export const ttlCheckSchema = z
       description:
         'How long a heartbeat stays valid; none within it gives UNHEALTHY ttl_expired. Runs notice an expiry, so keep interval ≤ ttl/2 (default interval: ttl/2, at most 10s)',
     }),
-    initial_status: z
-      .enum(['HEALTHY', 'UNHEALTHY', 'UNKNOWN'])
-      .default('UNKNOWN')
-      .meta({
-        description: 'Status before the first heartbeat; once ttl has passed since start without one it is ttl_expired anyway',
-      }),
+    initial_status: z.enum(['HEALTHY', 'UNHEALTHY', 'UNKNOWN']).default('UNKNOWN').meta({
+      description: 'Status before the first heartbeat; once ttl has passed since start without one it is ttl_expired anyway',
+    }),
   })
   // A check (not a transform) so the schema stays an object for the kinds' discriminated union.
   .overwrite((c) => {

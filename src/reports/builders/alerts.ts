@@ -42,21 +42,28 @@ export async function buildAlerts(ctx: BuildContext): Promise<ReportDocument> {
     ['queued_now', 'Queued now', 'integer'],
     ['last_error', 'Last error', 'text'],
   ] as const);
-  const suppressed = new TableBuilder('suppressed', 'Suppressed as root cause', 'Alerts folded into a root alert (their service depends on one that was down).', [
-    ['at', 'At', 'time'],
-    ['rule', 'Rule', 'text'],
-    ['service', 'Service', 'text'],
-    ['instance', 'Instance', 'text'],
-    ['detail', 'Detail', 'text'],
-  ] as const);
+  const suppressed = new TableBuilder(
+    'suppressed',
+    'Suppressed as root cause',
+    'Alerts folded into a root alert (their service depends on one that was down).',
+    [
+      ['at', 'At', 'time'],
+      ['rule', 'Rule', 'text'],
+      ['service', 'Service', 'text'],
+      ['instance', 'Instance', 'text'],
+      ['detail', 'Detail', 'text'],
+    ] as const,
+  );
   doc.tables.push(rules.table, episodes.table, notifiers.table, suppressed.table);
 
   if (!source.alerts) {
-    doc.notes.push('No alert data: this store holds no alert records (alerting is not configured, or its state is kept in another file, alerts.outbox.path). No alert figures are shown.');
+    doc.notes.push(
+      'No alert data: this store holds no alert records (alerting is not configured, or its state is kept in another file, alerts.outbox.path). No alert figures are shown.',
+    );
     return doc;
   }
   doc.notes.push(
-    'From the alert records\' timelines (each keeps its newest 200 entries): a firing counts when it began in the range, a resolve when it happened in the range; time to resolve is from the firing to its resolve.',
+    "From the alert records' timelines (each keeps its newest 200 entries): a firing counts when it began in the range, a resolve when it happened in the range; time to resolve is from the firing to its resolve.",
   );
   const services = new Set(selection.services);
   const filtered = request.services.length > 0 || request.tags.length > 0 || request.zones.length > 0;
@@ -126,7 +133,14 @@ export async function buildAlerts(ctx: BuildContext): Promise<ReportDocument> {
   for (const name of [...names].sort()) {
     const p = perNotifier.get(name) ?? { delivered: 0, failed: 0, dead: 0 };
     const s = stats.find((x) => x.notifier === name);
-    notifiers.add({ notifier: name, delivered: p.delivered, failed_tries: p.failed, dead_letters: p.dead, queued_now: s?.queued ?? 0, last_error: s?.lastError ?? null });
+    notifiers.add({
+      notifier: name,
+      delivered: p.delivered,
+      failed_tries: p.failed,
+      dead_letters: p.dead,
+      queued_now: s?.queued ?? 0,
+      last_error: s?.lastError ?? null,
+    });
   }
   if (records.length === 0) doc.notes.push('The alert state holds no alerts' + (filtered ? ' of the selected services.' : '.'));
   return doc;

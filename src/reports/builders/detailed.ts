@@ -20,7 +20,9 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
   const { source, request, selection } = ctx;
   const { from, to, granularity, timeZone } = request;
   const doc = documentFrame(ctx, 'detailed', 'Detailed check history');
-  doc.notes.push('Latency percentiles are nearest-rank (the value at rank ⌈q·n⌉) over the raw results of each period; failures are results that were not HEALTHY.');
+  doc.notes.push(
+    'Latency percentiles are nearest-rank (the value at rank ⌈q·n⌉) over the raw results of each period; failures are results that were not HEALTHY.',
+  );
 
   // Transitions of checks and instances, per service (one paged query each).
   const transitions = new TableBuilder('transitions', 'Transitions', 'Every status change of a selected instance or check, oldest first.', [
@@ -44,7 +46,17 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
       for (const t of page.items) {
         if (!selectedInstances.has(`${t.service}/${t.instance}`)) continue;
         const check = t.checkId ? t.checkId.slice(t.service.length + t.instance.length + 2) : null;
-        transitions.add({ at: t.at, service: t.service, instance: t.instance, check, level: t.level ?? 'check', from: t.from, to: t.to, reason: t.reason, output: t.output });
+        transitions.add({
+          at: t.at,
+          service: t.service,
+          instance: t.instance,
+          check,
+          level: t.level ?? 'check',
+          from: t.from,
+          to: t.to,
+          reason: t.reason,
+          output: t.output,
+        });
       }
       cursor = page.nextCursor;
     } while (cursor);
@@ -121,7 +133,15 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
       all.sort();
       let sum = 0;
       for (const x of all) sum += x;
-      chart.points.push({ t: p.start, p50: round(percentile(all, 0.5)), p95: round(percentile(all, 0.95)), p99: round(percentile(all, 0.99)), avg: round(sum / all.length), min: round(all[0]!), max: round(all[all.length - 1]!) });
+      chart.points.push({
+        t: p.start,
+        p50: round(percentile(all, 0.5)),
+        p95: round(percentile(all, 0.95)),
+        p99: round(percentile(all, 0.99)),
+        avg: round(sum / all.length),
+        min: round(all[0]!),
+        max: round(all[all.length - 1]!),
+      });
     }
     counts.fill(0);
     periodFailures = new Uint32Array(checks.length);
@@ -171,7 +191,15 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
   checks.forEach((c, i) => {
     const ranked = [...reasonCounts[i]!.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     ranked.forEach(([reason, count], r) =>
-      reasons.add({ service: c.service, instance: c.instance, check: c.checkId.slice(c.service.length + c.instance.length + 2), rank: r + 1, reason, count, share_percent: round((count / failures[i]!) * 100, 2) }),
+      reasons.add({
+        service: c.service,
+        instance: c.instance,
+        check: c.checkId.slice(c.service.length + c.instance.length + 2),
+        rank: r + 1,
+        reason,
+        count,
+        share_percent: round((count / failures[i]!) * 100, 2),
+      }),
     );
   });
 
@@ -191,7 +219,8 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
     );
   }
   if (selection.services.length > MAX_CHARTS) doc.notes.push(`Latency charts are drawn for the first ${MAX_CHARTS} services; the tables hold every check.`);
-  if (selection.instances.length > MAX_TIMELINE_ROWS) doc.notes.push(`The status timeline shows the first ${MAX_TIMELINE_ROWS} instances; the transitions table holds them all.`);
+  if (selection.instances.length > MAX_TIMELINE_ROWS)
+    doc.notes.push(`The status timeline shows the first ${MAX_TIMELINE_ROWS} instances; the transitions table holds them all.`);
   doc.tables.push(transitions.table, reasons.table, latency.table);
   doc.charts.push(...[...charts.values()].filter((c) => c.points.length > 0), timeline);
   return doc;

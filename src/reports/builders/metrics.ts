@@ -51,7 +51,9 @@ export async function buildMetrics(ctx: BuildContext): Promise<ReportDocument> {
   doc.notes.push(
     `From ${resolution} rollups. Results, failures (results not HEALTHY), min, mean and max are exact; p95 is exact for a period of one ${resolution} and otherwise the highest ${resolution} p95 in the period, an upper bound of its p95.`,
   );
-  doc.notes.push('Scores (0–100): the lowest seen and the mean of the buckets\' means weighted by their results. Rollups are made once a bucket is complete (daemon maintenance, every minute): the newest minutes may not be in yet.');
+  doc.notes.push(
+    "Scores (0–100): the lowest seen and the mean of the buckets' means weighted by their results. Rollups are made once a bucket is complete (daemon maintenance, every minute): the newest minutes may not be in yet.",
+  );
   const periods = periodsOf(from, to, granularity, timeZone);
   // Buckets that began before `from` are left out: a period holds whole buckets of the range.
   const bucketMs = resolution === 'minute' ? 60_000 : 3_600_000;
@@ -106,7 +108,8 @@ export async function buildMetrics(ctx: BuildContext): Promise<ReportDocument> {
     ...COLUMNS,
   ]);
   const narrowed = narrowsInstances(request);
-  if (narrowed) doc.notes.push('Tags or zones narrow the instances: the service table is left out (service rollups cover every instance); see the instance table.');
+  if (narrowed)
+    doc.notes.push('Tags or zones narrow the instances: the service table is left out (service rollups cover every instance); see the instance table.');
   else {
     for (const service of selection.services) {
       const rollups = await source.history.queryRollups({ service, resolution, from: first, to });
@@ -114,19 +117,20 @@ export async function buildMetrics(ctx: BuildContext): Promise<ReportDocument> {
       for (const [period, f] of folded) services.add({ period, service, ...cells(f) });
       if (doc.charts.length < MAX_CHARTS && folded.length > 0) {
         const chart: LatencyChart = { kind: 'latency', id: `latency-${service}`, title: `Latency of ${service}`, subject: service, points: [] };
-        for (const [t, f] of folded) chart.points.push({ t, p50: null, p95: round(f.p95), p99: null, avg: round(f.sum / f.count), min: round(f.min), max: round(f.max) });
+        for (const [t, f] of folded)
+          chart.points.push({ t, p50: null, p95: round(f.p95), p99: null, avg: round(f.sum / f.count), min: round(f.min), max: round(f.max) });
         doc.charts.push(chart);
       }
       ctx.progress({ stage: 'services', done: ++done, total });
     }
     doc.tables.push(services.table);
   }
-  const instances = new TableBuilder<'period' | 'service' | 'instance' | Key>('instances', 'Instances per period', `One row per instance and ${granularity} with results.`, [
-    ['period', 'Period', 'time'],
-    ['service', 'Service', 'text'],
-    ['instance', 'Instance', 'text'],
-    ...COLUMNS,
-  ]);
+  const instances = new TableBuilder<'period' | 'service' | 'instance' | Key>(
+    'instances',
+    'Instances per period',
+    `One row per instance and ${granularity} with results.`,
+    [['period', 'Period', 'time'], ['service', 'Service', 'text'], ['instance', 'Instance', 'text'], ...COLUMNS],
+  );
   for (const inst of selection.instances) {
     const rollups = await source.history.queryRollups({ service: inst.service, instance: inst.instance, resolution, from: first, to });
     for (const [period, f] of fold(rollups)) instances.add({ period, service: inst.service, instance: inst.instance, ...cells(f) });
@@ -135,7 +139,9 @@ export async function buildMetrics(ctx: BuildContext): Promise<ReportDocument> {
   doc.tables.push(instances.table);
   doc.tables.push(await systemValues(ctx, periods));
   if (selection.checks.some((c) => c.kind === 'system')) {
-    doc.notes.push('System values (what system checks measure) come from raw results, kept for the results retention (7 days by default): older periods have none.');
+    doc.notes.push(
+      'System values (what system checks measure) come from raw results, kept for the results retention (7 days by default): older periods have none.',
+    );
   }
   return doc;
 }

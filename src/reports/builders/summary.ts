@@ -9,7 +9,17 @@
 import type { HealthStatus } from '../../core/status.js';
 import { maintenanceIntervals } from '../maintenance.js';
 import { narrowsInstances, type SelectedInstance } from '../selection.js';
-import { compactSegments, figuresOf, instanceWalks, MAX_SEGMENTS, statusWalk, UPTIME_RULE, uptimeFigures, type StatusWalk, type UptimeFigures } from '../subject-history.js';
+import {
+  compactSegments,
+  figuresOf,
+  instanceWalks,
+  MAX_SEGMENTS,
+  statusWalk,
+  UPTIME_RULE,
+  uptimeFigures,
+  type StatusWalk,
+  type UptimeFigures,
+} from '../subject-history.js';
 import { round, TableBuilder } from '../table.js';
 import type { ReportDocument, StatusTimelineChart, UptimeBarsChart } from '../types.js';
 import { documentFrame, type BuildContext } from './context.js';
@@ -54,7 +64,7 @@ export async function buildSummary(ctx: BuildContext): Promise<ReportDocument> {
   doc.notes.push(
     `SLO: availability objective ${round(objective * 100, 4)} % of known time outside maintenance; error budget = (1 − objective) × that time; budget left = 1 − UNHEALTHY time / budget (negative once overspent).`,
   );
-  doc.notes.push('Score: the health score (0–100) of the newest result before the end of the range; a service\'s is the mean of its instances\'.');
+  doc.notes.push("Score: the health score (0–100) of the newest result before the end of the range; a service's is the mean of its instances'.");
   if (source.maintenance.length === 0) doc.notes.push('Maintenance: no maintenance windows are configured (alerts.maintenance), so none is taken out.');
 
   const total = selection.instances.length + selection.services.length;
@@ -88,7 +98,10 @@ export async function buildSummary(ctx: BuildContext): Promise<ReportDocument> {
   }
 
   const narrowed = narrowsInstances(request);
-  if (narrowed) doc.notes.push('Tags or zones narrow the instances: a service row adds up its selected instances\' time (incidents and MTTR too) instead of the service\'s own status.');
+  if (narrowed)
+    doc.notes.push(
+      "Tags or zones narrow the instances: a service row adds up its selected instances' time (incidents and MTTR too) instead of the service's own status.",
+    );
   const serviceRows: Row[] = [];
   const timeline: StatusTimelineChart = { kind: 'status_timeline', id: 'service-status', title: 'Service status over the range', from, to, rows: [] };
   for (const service of selection.services) {
@@ -96,10 +109,19 @@ export async function buildSummary(ctx: BuildContext): Promise<ReportDocument> {
     const scores = mine.map((r) => r.score).filter((s): s is number => s !== null);
     const score = scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null;
     if (narrowed) {
-      serviceRows.push({ label: service, figures: sumFigures(mine.map((r) => r.figures)), longestMs: Math.max(0, ...mine.map((r) => r.longestMs)), status: worst(mine.map((r) => r.status)), score });
+      serviceRows.push({
+        label: service,
+        figures: sumFigures(mine.map((r) => r.figures)),
+        longestMs: Math.max(0, ...mine.map((r) => r.longestMs)),
+        status: worst(mine.map((r) => r.status)),
+        score,
+      });
     } else {
       const windows = maintenanceIntervals(source.maintenance, { service }, from, to);
-      const [figures, walk] = await Promise.all([uptimeFigures(source.history, { service }, from, to, windows), statusWalk(source.history, { service }, from, to)]);
+      const [figures, walk] = await Promise.all([
+        uptimeFigures(source.history, { service }, from, to, windows),
+        statusWalk(source.history, { service }, from, to),
+      ]);
       serviceRows.push({ label: service, figures, longestMs: walk.longestIncidentMs, status: walk.last, score });
       if (timeline.rows.length < MAX_TIMELINE_ROWS) {
         timeline.rows.push({ label: service, segments: compactSegments(withMaintenance(walk.segments, windows), from, to) });
@@ -113,7 +135,8 @@ export async function buildSummary(ctx: BuildContext): Promise<ReportDocument> {
     ['instances', 'Instances', 'integer'],
     ...COLUMNS,
   ]);
-  for (const r of serviceRows) services.add({ service: r.label, instances: selection.instances.filter((i) => i.service === r.label).length, ...cells(r, objective) });
+  for (const r of serviceRows)
+    services.add({ service: r.label, instances: selection.instances.filter((i) => i.service === r.label).length, ...cells(r, objective) });
   const instances = new TableBuilder<'service' | 'instance' | 'zone' | 'tags' | Key>('instances', 'Instances', 'One row per instance over the range.', [
     ['service', 'Service', 'text'],
     ['instance', 'Instance', 'text'],
@@ -121,13 +144,20 @@ export async function buildSummary(ctx: BuildContext): Promise<ReportDocument> {
     ['tags', 'Tags', 'text'],
     ...COLUMNS,
   ]);
-  for (const [inst, r] of instanceRows) instances.add({ service: inst.service, instance: inst.instance, zone: inst.zone, tags: inst.tags.join(' '), ...cells(r, objective) });
+  for (const [inst, r] of instanceRows)
+    instances.add({ service: inst.service, instance: inst.instance, zone: inst.zone, tags: inst.tags.join(' '), ...cells(r, objective) });
   doc.tables.push(services.table, instances.table);
 
-  const bars: UptimeBarsChart = { kind: 'uptime_bars', id: 'service-uptime', title: 'Uptime per service', bars: serviceRows.map((r) => bar(r.label, r.figures, to - from)) };
+  const bars: UptimeBarsChart = {
+    kind: 'uptime_bars',
+    id: 'service-uptime',
+    title: 'Uptime per service',
+    bars: serviceRows.map((r) => bar(r.label, r.figures, to - from)),
+  };
   doc.charts.push(bars);
   if (timeline.rows.length > 0) doc.charts.push(timeline);
-  if (timeline.rows.some((r) => r.segments.length >= MAX_SEGMENTS / 2)) doc.notes.push(`Status timelines with many changes are drawn in ${MAX_SEGMENTS} slots, each showing the worst status in it; the tables hold exact times.`);
+  if (timeline.rows.some((r) => r.segments.length >= MAX_SEGMENTS / 2))
+    doc.notes.push(`Status timelines with many changes are drawn in ${MAX_SEGMENTS} slots, each showing the worst status in it; the tables hold exact times.`);
   if (selection.instances.length === 0) doc.notes.push('No instance matches the filters: the tables are empty.');
   return doc;
 }

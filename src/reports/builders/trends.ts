@@ -29,7 +29,13 @@ interface SeriesSpec {
 
 const SERIES: readonly SeriesSpec[] = [
   { name: 'latency_ms', title: 'Mean latency', unit: 'ms', polarity: 'lower_is_better', value: (r) => (r.count ? r.avgMs : null) },
-  { name: 'failure_rate_percent', title: 'Failure rate', unit: '%', polarity: 'lower_is_better', value: (r) => (r.count ? (r.failures / r.count) * 100 : null) },
+  {
+    name: 'failure_rate_percent',
+    title: 'Failure rate',
+    unit: '%',
+    polarity: 'lower_is_better',
+    value: (r) => (r.count ? (r.failures / r.count) * 100 : null),
+  },
   { name: 'score', title: 'Health score', unit: 'score', polarity: 'higher_is_better', value: (r) => r.avgScore },
 ];
 
@@ -40,7 +46,7 @@ export async function buildTrends(ctx: BuildContext): Promise<ReportDocument> {
   const resolution: Resolution = to - from <= 2 * 86_400_000 ? 'minute' : 'hour';
   doc.notes.push(
     `Series: each service's ${resolution} rollups (mean latency, failure rate, mean score). Trend: Theil–Sen slope with the Mann–Kendall test over at most 256 evenly spaced means; ` +
-      'forecast: Holt\'s method with a 90 % prediction interval a quarter of the range ahead, refused (with the reason) when the data shows no significant trend; ' +
+      "forecast: Holt's method with a 90 % prediction interval a quarter of the range ahead, refused (with the reason) when the data shows no significant trend; " +
       'anomalies: the robust detector of `healthmesh analyze --mode anomaly` over every bucket in order. Same code as the CLI.',
   );
   const trends = new TableBuilder('trends', 'Trends', 'One row per service and series.', [
@@ -116,7 +122,16 @@ export async function buildTrends(ctx: BuildContext): Promise<ReportDocument> {
           subject: service,
           unit: spec.unit,
           points: Array.from(t, (ti, i) => ({ t: Math.round(ti), value: round(y[i]!, 4)! })),
-          forecast: forecast.ok ? [{ t: forecast.forecast.interval.at, value: forecast.forecast.interval.value, lower: forecast.forecast.interval.lower, upper: forecast.forecast.interval.upper }] : [],
+          forecast: forecast.ok
+            ? [
+                {
+                  t: forecast.forecast.interval.at,
+                  value: forecast.forecast.interval.value,
+                  lower: forecast.forecast.interval.lower,
+                  upper: forecast.forecast.interval.upper,
+                },
+              ]
+            : [],
           anomalies: flagged.map((a) => a.t),
         };
         doc.charts.push(chart);

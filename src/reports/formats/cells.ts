@@ -61,18 +61,19 @@ export function machineCell(col: Column, v: Cell, tz: string): string {
 
 /** Write a chunk, waiting for 'drain' when the stream's buffer is full. */
 export async function write(out: Writable, chunk: string | Buffer): Promise<void> {
-  if (!out.write(chunk)) await new Promise<void>((resolve, reject) => {
-    const onDrain = (): void => {
-      out.off('error', onError);
-      resolve();
-    };
-    const onError = (err: Error): void => {
-      out.off('drain', onDrain);
-      reject(err);
-    };
-    out.once('drain', onDrain);
-    out.once('error', onError);
-  });
+  if (!out.write(chunk))
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => {
+        out.off('error', onError);
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        out.off('drain', onDrain);
+        reject(err);
+      };
+      out.once('drain', onDrain);
+      out.once('error', onError);
+    });
 }
 
 /** Collects string pieces and writes them in ~64 KiB chunks. */

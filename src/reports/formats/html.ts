@@ -92,7 +92,17 @@ async function render(doc: ReportDocument, out: Writable): Promise<void> {
       continue;
     }
     await w.add(`<div class="scroll"><table><thead><tr>${t.columns.map((c) => `<th scope="col">${esc(c.title)}</th>`).join('')}</tr></thead><tbody>`);
-    const classes = t.columns.map((c) => (c.type === 'text' ? (c.key === 'output' || c.key === 'summary' || c.key === 'note' || c.key === 'detail' ? 'wrap' : '') : c.type === 'status' ? 's' : c.type === 'time' ? '' : 'n'));
+    const classes = t.columns.map((c) =>
+      c.type === 'text'
+        ? c.key === 'output' || c.key === 'summary' || c.key === 'note' || c.key === 'detail'
+          ? 'wrap'
+          : ''
+        : c.type === 'status'
+          ? 's'
+          : c.type === 'time'
+            ? ''
+            : 'n',
+    );
     for (const row of t.rows) {
       let tr = '<tr>';
       row.forEach((v, i) => {

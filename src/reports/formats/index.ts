@@ -16,7 +16,16 @@ export const reportFormats = {
   xlsx: xlsxFormat,
 } satisfies Record<ReportFormat, ReportRenderer>;
 
-const BY_EXTENSION: Record<string, ReportFormat> = { json: 'json', html: 'html', htm: 'html', csv: 'csv', zip: 'csv', md: 'markdown', markdown: 'markdown', xlsx: 'xlsx' };
+const BY_EXTENSION: Record<string, ReportFormat> = {
+  json: 'json',
+  html: 'html',
+  htm: 'html',
+  csv: 'csv',
+  zip: 'csv',
+  md: 'markdown',
+  markdown: 'markdown',
+  xlsx: 'xlsx',
+};
 
 /** The format a file name's extension implies, or undefined. */
 export function formatOfFile(path: string): ReportFormat | undefined {

@@ -78,7 +78,9 @@ function chartLines(c: Chart, tz: string): string[] {
     case 'series': {
       const f = c.forecast[0];
       const forecast = f ? `; forecast ${fmt(f.value)} (${fmt(f.lower)}–${fmt(f.upper)}) at ${localTime(f.t, tz)}` : '';
-      return [`**${c.title}** (${c.unit}): \`${sparkline(c.points.map((p) => p.value))}\`${forecast}; ${c.anomalies.length} anomal${c.anomalies.length === 1 ? 'y' : 'ies'}`];
+      return [
+        `**${c.title}** (${c.unit}): \`${sparkline(c.points.map((p) => p.value))}\`${forecast}; ${c.anomalies.length} anomal${c.anomalies.length === 1 ? 'y' : 'ies'}`,
+      ];
     }
   }
 }

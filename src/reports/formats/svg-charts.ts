@@ -42,7 +42,13 @@ function uptimeBars(c: UptimeBarsChart): string {
     const y = 4 + i * rowH;
     s += `<text x="${left - 8}" y="${y + 14}" text-anchor="end" class="lbl">${esc(b.label.length > 28 ? `${b.label.slice(0, 27)}…` : b.label)}</text>`;
     let x = left;
-    for (const [k, v] of [['HEALTHY', b.healthy], ['DEGRADED', b.degraded], ['UNHEALTHY', b.unhealthy], ['MAINTENANCE', b.maintenance], ['UNKNOWN', b.unknown]] as const) {
+    for (const [k, v] of [
+      ['HEALTHY', b.healthy],
+      ['DEGRADED', b.degraded],
+      ['UNHEALTHY', b.unhealthy],
+      ['MAINTENANCE', b.maintenance],
+      ['UNKNOWN', b.unknown],
+    ] as const) {
       const w = (v / 100) * barW;
       if (w <= 0) continue;
       s += `<rect x="${n1(x)}" y="${y + 2}" width="${n1(Math.max(w, 0.5))}" height="${rowH - 6}" fill="${STATUS_COLOR[k]}"><title>${esc(b.label)}: ${k.toLowerCase()} ${fmtValue(v)} % of the range</title></rect>`;
@@ -101,11 +107,27 @@ function latency(c: LatencyChart, tz: string): string {
   const ts = pts.map((p) => p.t);
   const clip = (v: number | null): number | null => (v === null ? null : Math.min(v, yMax));
   let s = svgOpen(c.kind, c.id, c.title, h) + axes;
-  const outer = band(ts, pts.map((p) => clip(p.min)), pts.map((p) => clip(p.p99 ?? p.max)), x, y);
+  const outer = band(
+    ts,
+    pts.map((p) => clip(p.min)),
+    pts.map((p) => clip(p.p99 ?? p.max)),
+    x,
+    y,
+  );
   if (outer) s += `<path d="${outer}" class="band-outer"><title>${pts.some((p) => p.p99 !== null) ? 'min to p99' : 'min to max (clipped)'}</title></path>`;
-  const inner = band(ts, pts.map((p) => clip(p.p50 ?? p.avg)), pts.map((p) => clip(p.p95)), x, y);
+  const inner = band(
+    ts,
+    pts.map((p) => clip(p.p50 ?? p.avg)),
+    pts.map((p) => clip(p.p95)),
+    x,
+    y,
+  );
   if (inner) s += `<path d="${inner}" class="band-inner"><title>${pts.some((p) => p.p50 !== null) ? 'p50 to p95' : 'mean to p95'}</title></path>`;
-  for (const [key, cls] of [['p95', 'line-p95'], ['p50', 'line-p50'], ['avg', 'line-avg']] as const) {
+  for (const [key, cls] of [
+    ['p95', 'line-p95'],
+    ['p50', 'line-p50'],
+    ['avg', 'line-avg'],
+  ] as const) {
     const line = pts.filter((p) => p[key] !== null).map((p): [number, number] => [x(p.t), y(Math.min(p[key]!, yMax))]);
     if (line.length > 1) s += `<path d="${path(line)}" class="${cls}"><title>${key}</title></path>`;
     else if (line.length === 1) s += `<circle cx="${n1(line[0]![0])}" cy="${n1(line[0]![1])}" r="3" class="${cls}"/>`;

@@ -61,7 +61,12 @@ export function DepGraph({ focus, services, dependents }: { focus: string; servi
         {[...pos].map(([name, p]) => {
           const status = services.get(name)?.status ?? 'UNKNOWN';
           return (
-            <a key={name} href={href.service(name)} class={`node ${statusClass(status)} ${name === focus ? 'focus' : ''}`} aria-label={`${name}: ${statusWord(status)}`}>
+            <a
+              key={name}
+              href={href.service(name)}
+              class={`node ${statusClass(status)} ${name === focus ? 'focus' : ''}`}
+              aria-label={`${name}: ${statusWord(status)}`}
+            >
               <rect x={p.x} y={p.y} width={NODE_W} height={NODE_H} rx="6" />
               <svg x={p.x + 8} y={p.y + 8} width="16" height="16" aria-hidden="true">
                 <StatusIcon status={status} />

@@ -44,7 +44,8 @@ export function LatencyChart({ points, label }: { points: LatencyPoint[]; label:
       <div ref={box} class="chart-box" role="img" aria-label={`${label}: mean ${formatMs(avg)}, highest p95 ${formatMs(p95)}, max ${formatMs(max)}`} />
       {failed && <p class="notice notice-error">The chart could not be drawn: {failed}</p>}
       <figcaption class="muted">
-        {points.length} buckets, {total} results. Mean {formatMs(avg)}, highest p95 {formatMs(p95)}, max {formatMs(max)}. Bands: min–max (light), mean–p95 (dark).
+        {points.length} buckets, {total} results. Mean {formatMs(avg)}, highest p95 {formatMs(p95)}, max {formatMs(max)}. Bands: min–max (light), mean–p95
+        (dark).
       </figcaption>
     </figure>
   );

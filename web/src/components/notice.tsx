@@ -28,7 +28,17 @@ export function Loading({ what }: { what: string }) {
 }
 
 /** Render a Loaded value: the value with `children`, or the state it is in. */
-export function Show<T>({ loaded, what, children, unavailable }: { loaded: Loaded<T>; what: string; children: (value: T) => ComponentChildren; unavailable?: ComponentChildren }) {
+export function Show<T>({
+  loaded,
+  what,
+  children,
+  unavailable,
+}: {
+  loaded: Loaded<T>;
+  what: string;
+  children: (value: T) => ComponentChildren;
+  unavailable?: ComponentChildren;
+}) {
   if (loaded.state === 'loading') return <Loading what={what} />;
   if (loaded.state === 'error') return <ErrorNotice message={loaded.message} />;
   if (loaded.state === 'unavailable') return <NotAvailable route={loaded.route}>{unavailable}</NotAvailable>;

@@ -8,7 +8,6 @@ import type { Segment } from '../history';
 import { formatDuration, formatTime } from '../format';
 import { statusClass, StatusLabel, statusWord } from './status';
 
-
 const W = 1000;
 
 export function Timeline({ segments, from, to, label }: { segments: Segment[]; from: number; to: number; label: string }) {

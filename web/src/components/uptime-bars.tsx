@@ -32,7 +32,8 @@ export function UptimeBars({ days, label }: { days: DayBar[]; label: string }) {
         })}
       </ol>
       <figcaption class="muted">
-        {days.length} days (UTC), oldest first. {known.length === 0 ? 'No data yet.' : `Lowest: ${formatPercent(worst!.uptimePercent, 2)} on ${formatDay(worst!.start)}.`}
+        {days.length} days (UTC), oldest first.{' '}
+        {known.length === 0 ? 'No data yet.' : `Lowest: ${formatPercent(worst!.uptimePercent, 2)} on ${formatDay(worst!.start)}.`}
       </figcaption>
     </figure>
   );

@@ -88,7 +88,9 @@ function AlertItem({ alert }: { alert: Alert }) {
         <strong>{alert.rule}</strong>
         <span>{alert.summary}</span>
         <span class="muted">
-          {alert.state === 'resolved' && alert.resolvedAt ? `resolved ${formatAgo(alert.resolvedAt)}` : `since ${formatTime(alert.firedAt ?? alert.activeSince)}`}
+          {alert.state === 'resolved' && alert.resolvedAt
+            ? `resolved ${formatAgo(alert.resolvedAt)}`
+            : `since ${formatTime(alert.firedAt ?? alert.activeSince)}`}
         </span>
         <button type="button" aria-expanded={open} aria-controls={panel} onClick={() => setOpen(!open)}>
           {open ? 'Hide timeline' : 'Timeline'}
@@ -257,4 +259,3 @@ function SilenceForm({ onCreated }: { onCreated: () => void }) {
     </form>
   );
 }
-

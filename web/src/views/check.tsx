@@ -100,12 +100,28 @@ export function CheckView({ store, id, params }: { store: MeshStore; id: string;
 
       <h2>Status timeline</h2>
       {transitions.state === 'ok' ? (
-        <Timeline segments={segmentsFrom(transitions.value.items, range.from, range.to, current)} from={range.from} to={range.to} label={`Status of ${id} over the range`} />
+        <Timeline
+          segments={segmentsFrom(transitions.value.items, range.from, range.to, current)}
+          from={range.from}
+          to={range.to}
+          label={`Status of ${id} over the range`}
+        />
       ) : transitions.state === 'unavailable' ? (
         <>
-          <NotAvailable route={transitions.route}>The timeline below is drawn from raw results (each result's own status, before rise/fall thresholds).</NotAvailable>
+          <NotAvailable route={transitions.route}>
+            The timeline below is drawn from raw results (each result's own status, before rise/fall thresholds).
+          </NotAvailable>
           <Show loaded={raw} what="results">
-            {(r) => r && <Timeline segments={segmentsFromResults(r.results, range.from, range.to)} from={range.from} to={range.to} label={`Raw result status of ${id} over the range`} />}
+            {(r) =>
+              r && (
+                <Timeline
+                  segments={segmentsFromResults(r.results, range.from, range.to)}
+                  from={range.from}
+                  to={range.to}
+                  label={`Raw result status of ${id} over the range`}
+                />
+              )
+            }
           </Show>
         </>
       ) : (
@@ -179,4 +195,3 @@ export function CheckView({ store, id, params }: { store: MeshStore; id: string;
     </section>
   );
 }
-

@@ -98,7 +98,9 @@ export function InstanceView({ store, service, id, params }: { store: MeshStore;
                         <a href={href.check(c.id)}>{c.id.split('/').pop()}</a>
                       </th>
                       <td>{c.kind}</td>
-                      <td class="output">{c.lastResult ? `${c.lastResult.reason} at ${formatTime(c.lastResult.observedAt)}: ${c.lastResult.output}` : 'none yet'}</td>
+                      <td class="output">
+                        {c.lastResult ? `${c.lastResult.reason} at ${formatTime(c.lastResult.observedAt)}: ${c.lastResult.output}` : 'none yet'}
+                      </td>
                       <td class="num">{formatMs(c.lastResult?.durationMs)}</td>
                     </tr>
                   ))}

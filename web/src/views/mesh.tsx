@@ -16,7 +16,6 @@ import { href, replaceParams } from '../router';
 
 export const PAGE_SIZE = 50;
 
-
 let firstRenderMarked = false;
 
 export function MeshView({ store, params }: { store: MeshStore; params: URLSearchParams }) {

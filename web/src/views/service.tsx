@@ -6,7 +6,16 @@
  * on a timer).
  */
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { getAnalysis, getBalancer, getServiceDetail, getServiceUptimeDays, type Analysis, type BalancerSnapshot, type InstanceRow, type ServiceDetail } from '../api';
+import {
+  getAnalysis,
+  getBalancer,
+  getServiceDetail,
+  getServiceUptimeDays,
+  type Analysis,
+  type BalancerSnapshot,
+  type InstanceRow,
+  type ServiceDetail,
+} from '../api';
 import { DepGraph, type GraphService } from '../components/dep-graph';
 import { Show } from '../components/notice';
 import { StatusLabel } from '../components/status';
@@ -185,7 +194,8 @@ type Member = BalancerSnapshot['instances'][number];
 function ejection(m: Member | undefined): string {
   if (!m) return '–';
   const parts: string[] = [];
-  if (m.outlier?.ejected) parts.push(`ejected${m.outlier.reason ? `: ${m.outlier.reason}` : ''}${m.outlier.returnsAt ? ` (returns ${formatTime(m.outlier.returnsAt)})` : ''}`);
+  if (m.outlier?.ejected)
+    parts.push(`ejected${m.outlier.reason ? `: ${m.outlier.reason}` : ''}${m.outlier.returnsAt ? ` (returns ${formatTime(m.outlier.returnsAt)})` : ''}`);
   if (m.breaker?.state === 'open') parts.push(`breaker open${m.breaker.reopensAt ? ` until ${formatTime(m.breaker.reopensAt)}` : ''}`);
   if (m.slowStart) parts.push(`slow start at ${Math.round(m.slowStart.factor * 100)}%`);
   if (!m.usable && parts.length === 0) parts.push(m.weight === 0 ? 'weight 0' : `not healthy (${m.status.toLowerCase()})`);
@@ -301,7 +311,9 @@ function AnalysisFacts({ a }: { a: Analysis }) {
           <div>
             <dt>Objective</dt>
             <dd>
-              {formatPercent(slo.objective * 100, 3)} {slo.kind === 'latency' ? `of minutes with p95 ≤ ${formatMs(slo.latencyThresholdMs ?? 0)}` : 'of results passing'} over {formatDuration(slo.windowMs)}
+              {formatPercent(slo.objective * 100, 3)}{' '}
+              {slo.kind === 'latency' ? `of minutes with p95 ≤ ${formatMs(slo.latencyThresholdMs ?? 0)}` : 'of results passing'} over{' '}
+              {formatDuration(slo.windowMs)}
               {slo.excludeMaintenance ? ', maintenance left out' : ''}
             </dd>
           </div>
@@ -346,7 +358,8 @@ function AnalysisFacts({ a }: { a: Analysis }) {
         <p class="muted">{a.reasons.anomalies}</p>
       ) : a.anomalies.length > 0 ? (
         <p>
-          {a.anomalies.length} anomal{a.anomalies.length === 1 ? 'y' : 'ies'} flagged recently, the last at {formatTime(a.anomalies[0]!.at)} ({a.anomalies[0]!.series} of {a.anomalies[0]!.subject}).
+          {a.anomalies.length} anomal{a.anomalies.length === 1 ? 'y' : 'ies'} flagged recently, the last at {formatTime(a.anomalies[0]!.at)} (
+          {a.anomalies[0]!.series} of {a.anomalies[0]!.subject}).
         </p>
       ) : (
         <p class="muted">No anomaly flagged recently.</p>
