@@ -79,13 +79,9 @@ const forecastCondition = z.strictObject({
   series: analysisSeries.default('score'),
   threshold: z.number().meta({ description: 'The value whose crossing is forecast (e.g. score 50, latency_ms 500, disk_percent 95)' }),
   within: positiveDuration.default(3_600_000).meta({ description: 'Holds when the crossing is forecast this soon or sooner' }),
-  edge: z
-    .enum(['at', 'earliest', 'latest'])
-    .default('at')
-    .meta({
-      description:
-        'Date the crossing by the point forecast (at), the 90 % interval near edge (earliest: plausible by then) or far edge (latest: likely by then)',
-    }),
+  edge: z.enum(['at', 'earliest', 'latest']).default('at').meta({
+    description: 'Date the crossing by the point forecast (at), the 90 % interval near edge (earliest: plausible by then) or far edge (latest: likely by then)',
+  }),
 });
 
 /** `anomaly`: the newest minute of the series scored at least `min_score` (src/analysis/anomaly/robust.ts). */

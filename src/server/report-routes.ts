@@ -114,7 +114,7 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
       return reply.code(429).send({ error: 'busy', message: `${max} reports are being built; try again shortly` });
     }
     running++;
-    let prepared;
+    let prepared: Awaited<ReturnType<typeof prepareReport>>;
     try {
       prepared = await prepareReport({
         source,

@@ -65,7 +65,17 @@ function setup() {
   const feed = new LocalFeed({ set, engine, registry, rollup: counted, clock, scoreRefreshMs: 2_000 });
   feed.start();
   registry.applyConfig(config);
-  return { clock, engine, registry, set, feed, reads, fail: () => void (h1Up = false) };
+  return {
+    clock,
+    engine,
+    registry,
+    set,
+    feed,
+    reads,
+    fail: () => {
+      h1Up = false;
+    },
+  };
 }
 
 async function advance(clock: FakeClock, ms: number, step = 100): Promise<void> {

@@ -140,7 +140,9 @@ describe.each(REPORT_TYPES)('the %s report', (type) => {
       const records: string[][] = parseCsv(text, { relax_column_count: false });
       expect(records[0]).toEqual(t.columns.map((c) => c.key));
       expect(records.length - 1).toBe(t.rows.length);
-      t.rows.forEach((row, i) => expect(records[i + 1]).toEqual(row.map((v, j) => machineCell(t.columns[j]!, v, 'UTC'))));
+      t.rows.forEach((row, i) => {
+        expect(records[i + 1]).toEqual(row.map((v, j) => machineCell(t.columns[j]!, v, 'UTC')));
+      });
     }
   });
 
@@ -168,7 +170,10 @@ describe.each(REPORT_TYPES)('the %s report', (type) => {
         row.forEach((v, j) => {
           const col = t.columns[j]!;
           const cell = ws.getRow(i + 2).getCell(j + 1);
-          if (v === null) return expect(cell.value ?? null).toBeNull();
+          if (v === null) {
+            expect(cell.value ?? null).toBeNull();
+            return;
+          }
           switch (col.type) {
             case 'time':
               expect(cell.value).toBeInstanceOf(Date);
@@ -211,7 +216,9 @@ describe.each(REPORT_TYPES)('the %s report', (type) => {
       // Text cells read back exactly (pipes and line breaks escaped).
       t.columns.forEach((c, j) => {
         if (c.type !== 'text' && c.type !== 'status') return;
-        t.rows.forEach((row, i) => expect(parsed.rows[i]![j]).toBe(row[j] === null ? '—' : String(row[j]).replace(/\r?\n/g, ' ')));
+        t.rows.forEach((row, i) => {
+          expect(parsed.rows[i]![j]).toBe(row[j] === null ? '—' : String(row[j]).replace(/\r?\n/g, ' '));
+        });
       });
     }
     if (r.doc.charts.some((c) => c.kind === 'latency' || c.kind === 'series')) expect(text).toMatch(/`[▁▂▃▄▅▆▇█ ]{3,}`/);

@@ -75,7 +75,10 @@ export async function buildAlerts(ctx: BuildContext): Promise<ReportDocument> {
   const perNotifier = new Map<string, { delivered: number; failed: number; dead: number }>();
   const agg = (r: AlertRecord): RuleAgg => {
     let a = byRule.get(r.rule);
-    if (!a) byRule.set(r.rule, (a = { level: r.level, fired: 0, resolved: 0, ttr: [], reminders: 0, suppressed: 0 }));
+    if (!a) {
+      a = { level: r.level, fired: 0, resolved: 0, ttr: [], reminders: 0, suppressed: 0 };
+      byRule.set(r.rule, a);
+    }
     return a;
   };
   const inRange = (t: number): boolean => t >= from && t < to;
@@ -142,7 +145,7 @@ export async function buildAlerts(ctx: BuildContext): Promise<ReportDocument> {
       last_error: s?.lastError ?? null,
     });
   }
-  if (records.length === 0) doc.notes.push('The alert state holds no alerts' + (filtered ? ' of the selected services.' : '.'));
+  if (records.length === 0) doc.notes.push(`The alert state holds no alerts${filtered ? ' of the selected services.' : '.'}`);
   return doc;
 }
 

@@ -82,7 +82,6 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
     ['avg_ms', 'Avg (ms)', 'number'],
     ['max_ms', 'Max (ms)', 'number'],
   ] as const);
-  const serviceOfCheck = checks.map((c) => c.service);
   const chartServices = selection.services.slice(0, MAX_CHARTS);
   const charts = new Map<string, LatencyChart>(
     chartServices.map((s) => [s, { kind: 'latency', id: `latency-${s}`, title: `Latency of ${s}`, subject: s, points: [] }]),
@@ -190,7 +189,7 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
   ] as const);
   checks.forEach((c, i) => {
     const ranked = [...reasonCounts[i]!.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    ranked.forEach(([reason, count], r) =>
+    ranked.forEach(([reason, count], r) => {
       reasons.add({
         service: c.service,
         instance: c.instance,
@@ -199,8 +198,8 @@ export async function buildDetailed(ctx: BuildContext): Promise<ReportDocument> 
         reason,
         count,
         share_percent: round((count / failures[i]!) * 100, 2),
-      }),
-    );
+      });
+    });
   });
 
   const timeline: StatusTimelineChart = { kind: 'status_timeline', id: 'instance-status', title: 'Instance status over the range', from, to, rows: [] };
