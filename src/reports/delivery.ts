@@ -7,7 +7,6 @@
  * them at start.
  */
 import { basename } from 'node:path';
-import nodemailer from 'nodemailer';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody } from '../alerts/notifiers/webhook.js';
 import type { EmailNotifierConfig, NotifierConfig, WebhookNotifierConfig } from '../config/alerts.js';
 import { VERSION } from '../version.js';
@@ -57,6 +56,8 @@ function subject(d: ReportDelivery): string {
 }
 
 async function sendMail(config: EmailNotifierConfig, d: ReportDelivery): Promise<void> {
+  // Loaded on the first mailed report (see the e-mail notifier).
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: config.host,
     port: config.port,

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { EmailNotifierConfig } from '../../config/alerts.js';
 import { itemLine, notificationText } from '../render.js';
 import type { DeliveryOutcome, Notification } from '../types.js';
@@ -12,17 +12,22 @@ import type { NotifierFactory } from './types.js';
  * anything else is retried.
  */
 export const emailNotifier: NotifierFactory<EmailNotifierConfig> = (config) => {
-  const transport = nodemailer.createTransport({
-    host: config.host,
-    port: config.port,
-    secure: config.secure,
-    requireTLS: config.require_tls,
-    tls: { rejectUnauthorized: config.tls_verify },
-    connectionTimeout: config.timeout,
-    greetingTimeout: config.timeout,
-    socketTimeout: config.timeout,
-    ...(config.user !== undefined ? { auth: { user: config.user, pass: config.password ?? '' } } : {}),
-  });
+  // nodemailer is loaded on the first send: it adds ~14 MB to a daemon that may never mail.
+  let transport: Promise<Transporter> | undefined;
+  const transportOf = (): Promise<Transporter> =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: config.host,
+        port: config.port,
+        secure: config.secure,
+        requireTLS: config.require_tls,
+        tls: { rejectUnauthorized: config.tls_verify },
+        connectionTimeout: config.timeout,
+        greetingTimeout: config.timeout,
+        socketTimeout: config.timeout,
+        ...(config.user !== undefined ? { auth: { user: config.user, pass: config.password ?? '' } } : {}),
+      }),
+    ));
   const secrets = [config.password, config.user].filter((s): s is string => !!s && s.length >= 4);
   const redact = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
   return {
@@ -32,28 +37,30 @@ export const emailNotifier: NotifierFactory<EmailNotifierConfig> = (config) => {
         if (ctx.signal.aborted) onAbort();
         else ctx.signal.addEventListener('abort', onAbort, { once: true });
       });
-      const sending = transport
-        .sendMail({
-          from: config.from,
-          to: config.to,
-          subject: `[healthmesh] ${notification.status.toUpperCase()}: ${notification.title}`.slice(0, 200),
-          text: notificationText(notification),
-          html: emailHtml(notification),
-          messageId: `<${ctx.idempotencyKey}@healthmesh>`,
-          headers: { 'X-Healthmesh-Idempotency-Key': ctx.idempotencyKey },
-        })
-        .then(
-          (info): DeliveryOutcome => ({ ok: true, detail: oneLine(String(info.response ?? 'accepted')) }),
-          (err: Error & { responseCode?: number; code?: string }): DeliveryOutcome => ({
-            ok: false,
-            retryable: !(err.responseCode !== undefined && err.responseCode >= 500),
-            error: redact(`${err.code ?? 'SMTP'}${err.responseCode ? ` ${err.responseCode}` : ''}: ${oneLine(err.message)}`),
-          }),
-        );
+      const sending = transportOf().then((t) =>
+        t
+          .sendMail({
+            from: config.from,
+            to: config.to,
+            subject: `[healthmesh] ${notification.status.toUpperCase()}: ${notification.title}`.slice(0, 200),
+            text: notificationText(notification),
+            html: emailHtml(notification),
+            messageId: `<${ctx.idempotencyKey}@healthmesh>`,
+            headers: { 'X-Healthmesh-Idempotency-Key': ctx.idempotencyKey },
+          })
+          .then(
+            (info): DeliveryOutcome => ({ ok: true, detail: oneLine(String(info.response ?? 'accepted')) }),
+            (err: Error & { responseCode?: number; code?: string }): DeliveryOutcome => ({
+              ok: false,
+              retryable: !(err.responseCode !== undefined && err.responseCode >= 500),
+              error: redact(`${err.code ?? 'SMTP'}${err.responseCode ? ` ${err.responseCode}` : ''}: ${oneLine(err.message)}`),
+            }),
+          ),
+      );
       return Promise.race([sending, aborted]);
     },
     async close() {
-      transport.close();
+      if (transport) (await transport).close();
     },
   };
 };

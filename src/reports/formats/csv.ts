@@ -7,7 +7,6 @@
  * range, filters and notes.
  */
 import { Readable, type Writable } from 'node:stream';
-import { ZipFile } from 'yazl';
 import { UsageError } from '../../core/errors.js';
 import type { ReportDocument, Table } from '../types.js';
 import { ChunkWriter, finish, isoTime, machineCell } from './cells.js';
@@ -77,6 +76,8 @@ async function render(doc: ReportDocument, out: Writable, options?: RenderOption
     await finish(out);
     return;
   }
+  // Loaded when a zip of tables is asked for (most CSV reports are one table).
+  const { ZipFile } = await import('yazl');
   const zip = new ZipFile();
   const done = new Promise<void>((resolve, reject) => {
     out.once('finish', resolve);

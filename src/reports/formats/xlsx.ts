@@ -9,7 +9,7 @@
  * formatting. Charts stay in the HTML report (exceljs writes none).
  */
 import type { Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type { CellValue } from 'exceljs';
 import { zoneOffset } from '../periods.js';
 import type { Cell, ColumnType, ReportDocument } from '../types.js';
 import { isoTime } from './cells.js';
@@ -31,7 +31,7 @@ export const NUM_FMT: Record<ColumnType, string | undefined> = {
 /** Fill colour of each status (conditional formatting). */
 const STATUS_FILL: Record<string, string> = { HEALTHY: 'FFC6EFCE', DEGRADED: 'FFFFEB9C', UNHEALTHY: 'FFFFC7CE', UNKNOWN: 'FFE0E0E0' };
 
-function cellValue(type: ColumnType, v: Cell, tz: string): ExcelJS.CellValue {
+function cellValue(type: ColumnType, v: Cell, tz: string): CellValue {
   if (v === null) return null;
   if (typeof v === 'string') return v;
   switch (type) {
@@ -67,6 +67,8 @@ async function render(doc: ReportDocument, out: Writable): Promise<void> {
     out.once('finish', resolve);
     out.once('error', reject);
   });
+  // Loaded when an XLSX is asked for: exceljs adds ~27 MB to a daemon that may never write one.
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   wb.creator = 'healthmesh';
   wb.created = new Date(doc.generatedAt);
