@@ -1,9 +1,12 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import type { Redactor } from '../security/secrets.js';
 import { formatLogLine } from './log-line.js';
 
 export type { Logger };
+
+// pino-pretty (CommonJS, some 30 modules) is required only when a log is pretty: a daemon writing JSON never loads it.
+const requireCjs = createRequire(import.meta.url);
 
 /** Log settings from the config's `log:` section. */
 export interface LogSettings {
@@ -23,6 +26,7 @@ export function createLogger(settings: LogSettings, stream: NodeJS.WritableStrea
   if (!usePretty) return pino(options, stream);
   // One line per record (see log-line.ts): pino-pretty parses, our format writes the whole line.
   const colorize = settings.format === 'auto' || (stream as NodeJS.WriteStream).isTTY === true;
+  const pretty = requireCjs('pino-pretty') as typeof import('pino-pretty');
   return pino(
     options,
     pretty({
