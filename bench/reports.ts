@@ -39,6 +39,7 @@ async function child(path: string, range: [number, number], type: ReportType, fo
     request: { type, from: range[0], to: range[1], timeZone: 'UTC', services: [], tags: [], zones: [], granularity: 'auto' },
     format,
     now: range[1],
+    render: { consumeRows: true }, // as the CLI, the API and schedules write it
   });
   const built = performance.now();
   await prepared.write(createWriteStream(out));

@@ -131,7 +131,8 @@ export async function runReportCommand(o: ReportCommandOptions, io: ReportComman
       format,
       now: Math.floor(io.clock.now()),
       ...(progress ? { progress: progress.listener } : {}),
-      ...(o.table ? { render: { table: o.table } } : {}),
+      // Written once, then only its counts are read: rows may go as they are written.
+      render: { consumeRows: true, ...(o.table ? { table: o.table } : {}) },
     });
     progress?.stop();
     if (tmp) {

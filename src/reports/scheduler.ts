@@ -244,6 +244,8 @@ export class ReportScheduler {
       },
       format: s.format,
       now: Math.floor(clock.now()),
+      // Written once; delivery reads only its headings: rows may go as they are written.
+      render: { consumeRows: true },
       ...(this.options.redact ? { redact: this.options.redact } : {}),
     });
     const file = reportFileName(s.name, at, reportFormats[s.format].extension(prepared.document));

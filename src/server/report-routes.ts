@@ -121,7 +121,8 @@ export async function reportRoutes(app: FastifyInstance, options: ReportRoutesOp
         request: req,
         format,
         now,
-        ...(table ? { render: { table } } : {}),
+        // Streamed once: rows may go as they are written.
+        render: { consumeRows: true, ...(table ? { table } : {}) },
         ...(options.redact ? { redact: options.redact } : {}),
       });
     } catch (err) {

@@ -6,6 +6,12 @@ import type { ReportDocument } from '../types.js';
 export interface RenderOptions {
   /** CSV: write only this table (by id) as one file instead of a zip of every table. */
   table?: string;
+  /**
+   * XLSX: drop each row from the document once it is written, so a large
+   * document's memory is given back while the file streams out (the caller
+   * renders it once and reads only its counts and headings afterwards).
+   */
+  consumeRows?: boolean;
 }
 
 /** Writes documents in one format. */

@@ -13,7 +13,10 @@ import type { CellValue } from 'exceljs';
 import { zoneOffset } from '../periods.js';
 import type { Cell, ColumnType, ReportDocument } from '../types.js';
 import { isoTime } from './cells.js';
-import type { ReportRenderer } from './types.js';
+import type { RenderOptions, ReportRenderer } from './types.js';
+
+/** What a consumed row becomes (RenderOptions.consumeRows): one shared empty row. */
+const WRITTEN: Cell[] = [];
 
 const DAY_MS = 86_400_000;
 
@@ -61,7 +64,7 @@ function columnLetter(i: number): string {
   return s;
 }
 
-async function render(doc: ReportDocument, out: Writable): Promise<void> {
+async function render(doc: ReportDocument, out: Writable, options?: RenderOptions): Promise<void> {
   const tz = doc.range.timeZone;
   const finished = new Promise<void>((resolve, reject) => {
     out.once('finish', resolve);
@@ -129,6 +132,7 @@ async function render(doc: ReportDocument, out: Writable): Promise<void> {
     });
     for (const [n, r] of t.rows.entries()) {
       ws.addRow(r.map((v, i) => cellValue(t.columns[i]!.type, v, tz))).commit();
+      if (options?.consumeRows) t.rows[n] = WRITTEN;
       // Let the event loop run on long sheets: a daemon serving an API report keeps answering.
       if (n % 2000 === 1999) await new Promise((resolve) => setImmediate(resolve));
     }
