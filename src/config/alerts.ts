@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { globTest } from '../core/glob.js';
 import { z } from 'zod';
 import { duration, positiveDuration } from './common.js';
 
@@ -408,19 +409,9 @@ function scopeProblems(
   return out;
 }
 
-/** A `*` glob list as a test (rules.ts has the same for matchers; kept here so config/ does not import alerts/). */
+/** A `*` glob list as a test, or undefined without a list. */
 function globs(list: readonly string[] | undefined): ((value: string) => boolean) | undefined {
-  if (!list) return undefined;
-  const res = list.map(
-    (p) =>
-      new RegExp(
-        `^${p
-          .split('*')
-          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-          .join('.*')}$`,
-      ),
-  );
-  return (value) => res.some((re) => re.test(value));
+  return list ? globTest(list) : undefined;
 }
 
 /** info 0, warning 1, critical 2. */

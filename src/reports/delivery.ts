@@ -6,6 +6,7 @@
  * is set. Other notifier kinds cannot carry a report: the wiring refuses
  * them at start.
  */
+import { smtpTransportOptions } from '../alerts/notifiers/email.js';
 import { basename } from 'node:path';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody } from '../alerts/notifiers/webhook.js';
 import type { EmailNotifierConfig, NotifierConfig, WebhookNotifierConfig } from '../config/alerts.js';
@@ -58,17 +59,7 @@ function subject(d: ReportDelivery): string {
 async function sendMail(config: EmailNotifierConfig, d: ReportDelivery): Promise<void> {
   // Loaded on the first mailed report (see the e-mail notifier).
   const { default: nodemailer } = await import('nodemailer');
-  const transport = nodemailer.createTransport({
-    host: config.host,
-    port: config.port,
-    secure: config.secure,
-    requireTLS: config.require_tls,
-    tls: { rejectUnauthorized: config.tls_verify },
-    connectionTimeout: config.timeout,
-    greetingTimeout: config.timeout,
-    socketTimeout: config.timeout,
-    ...(config.user !== undefined ? { auth: { user: config.user, pass: config.password ?? '' } } : {}),
-  });
+  const transport = nodemailer.createTransport(smtpTransportOptions(config));
   try {
     await transport.sendMail({
       from: config.from,

@@ -67,32 +67,26 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
     }
   });
 
+  const tooManyFailures = (reply: FastifyReply, address: string, waitMs: number) =>
+    refuse(
+      reply,
+      429,
+      'too_many_failures',
+      `too many failed authentications from ${address}; retry in ${Math.ceil(waitMs / 1000)} s`,
+      Math.ceil(waitMs / 1000),
+    );
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config?.access ?? accessOf(request.method, '', undefined).access;
     const address = request.ip;
     if (access === 'public' && request.headers.authorization !== undefined) {
       // A status page or badge checks tokens itself: guessing there is held back by the same limit (counted in onResponse).
       const wait = limiter.retryAfterMs(address);
-      if (wait > 0)
-        return refuse(
-          reply,
-          429,
-          'too_many_failures',
-          `too many failed authentications from ${address}; retry in ${Math.ceil(wait / 1000)} s`,
-          Math.ceil(wait / 1000),
-        );
+      if (wait > 0) return tooManyFailures(reply, address, wait);
     }
     const needed = neededScope(access, request.method, options);
     if (needed === null || options.tokens.size === 0) return;
     const wait = limiter.retryAfterMs(address);
-    if (wait > 0)
-      return refuse(
-        reply,
-        429,
-        'too_many_failures',
-        `too many failed authentications from ${address}; retry in ${Math.ceil(wait / 1000)} s`,
-        Math.ceil(wait / 1000),
-      );
+    if (wait > 0) return tooManyFailures(reply, address, wait);
     const principal = options.tokens.authenticate(request.headers.authorization);
     if (!principal) {
       limiter.fail(address);

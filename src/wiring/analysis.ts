@@ -16,6 +16,7 @@
  * (analysis-metrics.ts) and alert rules, as samples of the series named in
  * alerts/conditions/analysis-samples.ts.
  */
+import { globTest } from '../core/glob.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { AlertInput, Subject } from '../alerts/input.js';
 import { analysisScope, anomalySample, DIRECTION_CODE, forecastSample, trendSample, type ForecastEdge } from '../alerts/conditions/analysis-samples.js';
@@ -90,24 +91,11 @@ function demandsOf(config: Config): Demands {
     const when = rule.when;
     if (when.kind !== 'trend' && when.kind !== 'forecast') continue;
     const level = analysisScope(when.series, rule.scope);
-    const services = rule.match.service ? glob(rule.match.service) : null;
+    const services = rule.match.service ? globTest(rule.match.service) : null;
     if (when.kind === 'trend') demands.trend.push({ series: when.series, level, services });
     else demands.forecast.push({ series: when.series, level, threshold: when.threshold, edge: when.edge, services });
   }
   return demands;
-}
-
-function glob(list: readonly string[]): (s: string) => boolean {
-  const res = list.map(
-    (p) =>
-      new RegExp(
-        `^${p
-          .split('*')
-          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-          .join('.*')}$`,
-      ),
-  );
-  return (s) => res.some((re) => re.test(s));
 }
 
 /** The alert subject of a tracked subject. */

@@ -15,19 +15,7 @@ export const emailNotifier: NotifierFactory<EmailNotifierConfig> = (config) => {
   // nodemailer is loaded on the first send: it adds ~14 MB to a daemon that may never mail.
   let transport: Promise<Transporter> | undefined;
   const transportOf = (): Promise<Transporter> =>
-    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
-      nodemailer.createTransport({
-        host: config.host,
-        port: config.port,
-        secure: config.secure,
-        requireTLS: config.require_tls,
-        tls: { rejectUnauthorized: config.tls_verify },
-        connectionTimeout: config.timeout,
-        greetingTimeout: config.timeout,
-        socketTimeout: config.timeout,
-        ...(config.user !== undefined ? { auth: { user: config.user, pass: config.password ?? '' } } : {}),
-      }),
-    ));
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(smtpTransportOptions(config))));
   const secrets = [config.password, config.user].filter((s): s is string => !!s && s.length >= 4);
   const redact = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
   return {
@@ -77,4 +65,19 @@ function esc(text: string): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+/** The SMTP connection of an e-mail notifier's settings (the notifier and mailed reports share it). */
+export function smtpTransportOptions(config: EmailNotifierConfig) {
+  return {
+    host: config.host,
+    port: config.port,
+    secure: config.secure,
+    requireTLS: config.require_tls,
+    tls: { rejectUnauthorized: config.tls_verify },
+    connectionTimeout: config.timeout,
+    greetingTimeout: config.timeout,
+    socketTimeout: config.timeout,
+    ...(config.user !== undefined ? { auth: { user: config.user, pass: config.password ?? '' } } : {}),
+  };
 }
