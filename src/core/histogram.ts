@@ -76,8 +76,8 @@ export class LatencyHistogram {
  * windowMs × (slices - 1) / slices and windowMs. Times are epoch ms from the
  * caller's Clock.
  *
- * Not prom-client's Summary with maxAgeSeconds/ageBuckets: it reads
- * Date.now() (no injected clock, so no fake-clock test), pushes every value
+ * Not prom-client's Summary with maxAgeSeconds/ageBuckets: it reads the
+ * wall clock itself (no injected clock, so no fake-clock test), pushes every value
  * into each age bucket's t-digest (bench/metrics: 0.9–1.3 µs per start against
  * 0.03 µs here), and would need each start handed to it, while the scheduler
  * records every lag here anyway.

@@ -42,19 +42,13 @@ export class Registrar {
       labelNames,
       registers: [],
       collect() {
-        this.reset();
-        let set = 0;
-        try {
-          fill((labels, value) => {
-            set++;
-            this.set(labels, value);
-          });
-        } catch (err) {
-          onError(err, spec.name);
-          this.reset();
-          set = 0;
-        }
-        if (set === 0 && labelNames.length === 0) this.remove(); // reset() leaves a label-less gauge at 0
+        refill(
+          this,
+          (labels, value) => this.set(labels, value),
+          fill,
+          labelNames.length === 0,
+          (err) => onError(err, spec.name),
+        );
       },
     });
     this.register(spec.name, gauge);
@@ -69,19 +63,13 @@ export class Registrar {
       labelNames,
       registers: [],
       collect() {
-        this.reset();
-        let set = 0;
-        try {
-          fill((labels, value) => {
-            set++;
-            this.inc(labels, value);
-          });
-        } catch (err) {
-          onError(err, spec.name);
-          this.reset();
-          set = 0;
-        }
-        if (set === 0 && labelNames.length === 0) this.remove();
+        refill(
+          this,
+          (labels, value) => this.inc(labels, value),
+          fill,
+          labelNames.length === 0,
+          (err) => onError(err, spec.name),
+        );
       },
     });
     this.register(spec.name, counter);
@@ -135,4 +123,30 @@ export function perScrape<T>(read: () => T): () => T {
     }
     return cached.value;
   };
+}
+
+/**
+ * Set every value of a collected family anew from `fill`: a value not set is
+ * absent; a throwing `fill` leaves the family empty and is reported.
+ */
+function refill(
+  metric: Gauge<string> | Counter<string>,
+  write: SetValue,
+  fill: (set: SetValue) => void,
+  labelless: boolean,
+  report: (err: unknown) => void,
+): void {
+  metric.reset();
+  let set = 0;
+  try {
+    fill((labels, value) => {
+      set++;
+      write(labels, value);
+    });
+  } catch (err) {
+    report(err);
+    metric.reset();
+    set = 0;
+  }
+  if (set === 0 && labelless) metric.remove(); // reset() leaves a label-less family at 0
 }
