@@ -162,7 +162,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   async function reload(): Promise<ApplyReport> {
     if (!options.configPath) throw new Error('the daemon was started without a config file');
-    const next = await loadConfigFile(options.configPath);
+    const next = await loadConfigFile(options.configPath, process.env, core.config);
     if (next.server.listen !== core.config.server.listen) logger.warn('server.listen changed: it takes effect on restart');
     // A new certificate pair is taken now (a bad one keeps the old); turning TLS on or off needs a restart.
     if (next.server.tls && isTlsServer(server.server)) reloadListenerTls(server.server, next.server.tls, 'server.tls', realClock, logger);

@@ -2,13 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
-import { alertCrossChecks } from './alerts.js';
 import { SecretSet } from '../security/secrets.js';
-import { sloCrossChecks } from './slo.js';
+import { crossChecks } from './cross-checks.js';
 import { interpolateEnv } from './env.js';
+import { fastLoad, rememberServiceTexts } from './fast-load.js';
+import { formatPath, type PathPart } from './path.js';
 import { configSchema, type Config } from './schema.js';
-
-type PathPart = string | number;
 
 /** Options for loading a config. */
 export interface LoadOptions {
@@ -16,6 +15,8 @@ export interface LoadOptions {
   file?: string;
   /** Environment for ${VAR} interpolation; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The config loaded before (a reload): its services whose text did not change are reused as they are. */
+  previous?: Config;
 }
 
 const envValuesByConfig = new WeakMap<Config, readonly string[]>();
@@ -26,7 +27,7 @@ export function envValuesOf(config: Config): readonly string[] {
 }
 
 /** Read, interpolate, parse and validate a config file. Throws ConfigError with every problem. */
-export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, previous?: Config): Promise<Config> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -34,11 +35,26 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError([{ path: '', message: `cannot read file (${code})` }], path);
   }
-  return parseConfig(text, { file: path, env });
+  return parseConfig(text, { file: path, env, ...(previous ? { previous } : {}) });
 }
 
 /** Parse and validate config text. Throws ConfigError listing every problem with its YAML path and line. */
 export function parseConfig(text: string, options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const fast = fastLoad(text, env, options.previous);
+  if (fast) {
+    envValuesByConfig.set(fast.config, fast.envValues);
+    return fast.config;
+  }
+  return parseConfigWithLines(text, options);
+}
+
+/**
+ * The slow, thorough way: `yaml`'s document model, so every problem is
+ * reported with its line and column. parseConfig takes it when the quick
+ * path (config/fast-load.ts) finds anything to report.
+ */
+export function parseConfigWithLines(text: string, options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -76,6 +92,7 @@ export function parseConfig(text: string, options: LoadOptions = {}): Config {
     );
   }
   envValuesByConfig.set(parsed.data, envValues);
+  rememberServiceTexts(parsed.data, raw);
   return parsed.data;
 }
 
@@ -159,70 +176,6 @@ function findKeyNode(doc: Document, path: PathPart[]): unknown {
   return pair?.key;
 }
 
-/** Checks the schema cannot express: unique ids and names. */
-function crossChecks(config: Config): Array<{ path: PathPart[]; message: string }> {
-  const problems: Array<{ path: PathPart[]; message: string }> = [];
-  for (const [serviceName, service] of Object.entries(config.services)) {
-    service.depends_on.forEach((dep, i) => {
-      if (!config.services[dep]) problems.push({ path: ['services', serviceName, 'depends_on', i], message: `no service named "${dep}"` });
-      else if (dependsOnPath(config, dep, serviceName)) {
-        problems.push({
-          path: ['services', serviceName, 'depends_on', i],
-          message: `"${dep}" depends on "${serviceName}" already: dependencies must not form a cycle`,
-        });
-      }
-    });
-    const quorumNeeded = (policy: string | undefined, quorum: number | undefined, at: PathPart[]) => {
-      if (policy === 'k_of_n' && quorum === undefined) problems.push({ path: at, message: 'check_policy k_of_n needs check_quorum: k' });
-    };
-    quorumNeeded(service.check_policy, service.check_quorum, ['services', serviceName, 'check_policy']);
-    service.instances.forEach((inst, i) => {
-      quorumNeeded(inst.check_policy, inst.check_quorum ?? service.check_quorum, ['services', serviceName, 'instances', i, 'check_policy']);
-    });
-    const ids = new Map<string, number>();
-    service.instances.forEach((inst, i) => {
-      const id = inst.id ?? inst.address;
-      const first = ids.get(id);
-      if (first !== undefined) {
-        problems.push({
-          path: ['services', serviceName, 'instances', i, inst.id ? 'id' : 'address'],
-          message: `instance id "${id}" is already used by instances[${first}] (give each instance a distinct id:)`,
-        });
-      } else ids.set(id, i);
-      const names = new Map<string, string>();
-      const all = [
-        ...service.checks.map((c, j) => ({ c, at: ['services', serviceName, 'checks', j] as PathPart[] })),
-        ...inst.checks.map((c, j) => ({ c, at: ['services', serviceName, 'instances', i, 'checks', j] as PathPart[] })),
-      ];
-      for (const { c, at } of all) {
-        const name = c.name ?? c.kind;
-        if (names.has(name)) {
-          problems.push({
-            path: [...at, c.name ? 'name' : 'kind'],
-            message: `check name "${name}" is used twice for instance "${id}" (give the checks distinct name: fields)`,
-          });
-        } else names.set(name, formatPath(at));
-      }
-    });
-  }
-  config.proxy?.routes.forEach((route, i) => {
-    if (!config.services[route.service]) {
-      problems.push({ path: ['proxy', 'routes', i, 'service'], message: `no service named "${route.service}" (define it under services:)` });
-    }
-  });
-  problems.push(...alertCrossChecks(config));
-  problems.push(...sloCrossChecks(config));
-  return problems;
-}
-
-/** Whether `from` reaches `to` through depends_on (a cycle if `to` then depends on `from`). */
-function dependsOnPath(config: Config, from: string, to: string, seen = new Set<string>()): boolean {
-  if (from === to) return true;
-  if (seen.has(from)) return false;
-  seen.add(from);
-  return (config.services[from]?.depends_on ?? []).some((next) => dependsOnPath(config, next, to, seen));
-}
-
 function valueAt(root: unknown, path: PathPart[]): unknown {
   let cur: unknown = root;
   for (const p of path) {
@@ -235,13 +188,6 @@ function valueAt(root: unknown, path: PathPart[]): unknown {
 function preview(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/** services.api.checks[1].interval */
-export function formatPath(path: readonly PathPart[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
-  return out;
 }
 
 function firstLine(text: string): string {

@@ -118,6 +118,8 @@ export const serviceSchema = z.strictObject({
   slo: sloSchema.optional().meta({ description: 'Service-level objective: availability or latency, error budget and burn rates (README, "Analysis")' }),
 });
 
+const serviceNameSchema = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"');
+
 const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'use host:port, e.g. 127.0.0.1:7400');
 
 export const configSchema = z.strictObject({
@@ -151,8 +153,15 @@ export const configSchema = z.strictObject({
   registration: registrationPolicySchema
     .prefault({})
     .meta({ description: 'Limits of run-time registrations: networks, ports, counts, body size (README, "Security")' }),
-  services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-"'), serviceSchema),
+  services: z.record(serviceNameSchema, serviceSchema),
 });
+
+/**
+ * The config with each service left unchecked: config/fast-load.ts checks
+ * the services one by one, so a reload can keep the ones whose text did not
+ * change.
+ */
+export const configShellSchema = configSchema.extend({ services: z.record(serviceNameSchema, z.unknown()) });
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

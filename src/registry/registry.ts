@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CheckSpec } from '../core/check.js';
 import { realClock, type Clock } from '../core/clock.js';
 import { HealthmeshError } from '../core/errors.js';
-import { instanceSchema, type CheckConfig, type Config, type Defaults } from '../config/schema.js';
+import { instanceSchema, type CheckConfig, type Config, type Defaults, type ServiceConfig } from '../config/schema.js';
 import type { Engine } from '../engine.js';
 import type { Registration } from '../store/types.js';
 import type { InstancePolicy } from '../status/aggregate.js';
@@ -92,6 +92,8 @@ export class Registry {
   /** The same records by service, so a service's instances cost its size, not the mesh's. */
   private readonly byService = new Map<string, Map<string, InstanceRecord>>();
   private defaults: Defaults;
+  /** What applyConfig applied last: reused service objects are left alone next time. */
+  private applied?: { defaults: Defaults; services: Map<string, ServiceConfig> };
   private readonly clock: Clock;
   private readonly changes: ChangeIndex;
 
@@ -136,6 +138,7 @@ export class Registry {
    * checks and defaults.
    */
   applyConfig(config: Config): ApplyReport {
+    const dirty = this.changedServices(config);
     this.defaults = config.defaults;
     this.services.clear();
     for (const [name, svc] of Object.entries(config.services)) {
@@ -149,19 +152,26 @@ export class Registry {
         quorum: svc.check_quorum,
       });
     }
+    const report: ApplyReport = { added: 0, removed: 0, changed: 0, kept: 0 };
+    // A service whose config is the very object applied last time keeps its records and checks untouched.
+    for (const [service, records] of this.byService) {
+      if (dirty.has(service)) continue;
+      for (const rec of records.values()) report.kept += rec.checks.length;
+    }
     const wanted = new Map<string, InstanceRecord>();
-    for (const [service, svc] of Object.entries(config.services)) {
-      for (const inst of svc.instances) {
+    for (const service of dirty) {
+      for (const inst of config.services[service]?.instances ?? []) {
         const id = inst.id ?? inst.address;
         wanted.set(`${service}/${id}`, this.build({ ...inst, id, service }, 'config', this.instances.get(`${service}/${id}`)?.registeredAt));
       }
+      for (const [key, rec] of this.byService.get(service) ?? []) {
+        if (rec.source !== 'config' && !wanted.has(key)) wanted.set(key, this.build({ ...rec, checks: rec.ownChecks }, rec.source, rec.registeredAt));
+      }
     }
-    for (const [key, rec] of this.instances) {
-      if (rec.source !== 'config' && !wanted.has(key)) wanted.set(key, this.build({ ...rec, checks: rec.ownChecks }, rec.source, rec.registeredAt));
-    }
-    const report: ApplyReport = { added: 0, removed: 0, changed: 0, kept: 0 };
+    const before = new Map<string, InstanceRecord>();
+    for (const service of dirty) for (const [key, rec] of this.byService.get(service) ?? []) before.set(key, rec);
     const oldSpecs = new Map<string, CheckSpec>();
-    for (const rec of this.instances.values()) for (const spec of rec.checks) oldSpecs.set(spec.id, spec);
+    for (const rec of before.values()) for (const spec of rec.checks) oldSpecs.set(spec.id, spec);
     const newSpecs = new Map<string, CheckSpec>();
     for (const rec of wanted.values()) for (const spec of rec.checks) newSpecs.set(spec.id, spec);
     for (const [id, spec] of oldSpecs) {
@@ -182,14 +192,30 @@ export class Registry {
         report.added++;
       }
     }
-    const before = new Map(this.instances);
-    this.instances.clear();
-    this.byService.clear();
+    for (const key of before.keys()) this.instances.delete(key);
+    for (const service of dirty) this.byService.delete(service);
     for (const rec of wanted.values()) this.indexRecord(rec);
     // Only the instances a reload changed move their service's index.
     for (const [key, rec] of wanted) if (!sameRecord(before.get(key), rec)) this.changes.touch(rec.service, rec.id);
     for (const [key, rec] of before) if (!wanted.has(key)) this.changes.touch(rec.service, rec.id);
+    this.applied = { defaults: config.defaults, services: new Map(Object.entries(config.services)) };
     return report;
+  }
+
+  /**
+   * The services a new config may change: all of them when the defaults
+   * changed; else those whose config is not the object applied last time
+   * (config/fast-load.ts reuses the object of a service whose text did not
+   * change), those gone from the config, and those with run-time instances
+   * only (they may have just got a service entry).
+   */
+  private changedServices(config: Config): Set<string> {
+    const all = new Set([...Object.keys(config.services), ...this.byService.keys()]);
+    const last = this.applied;
+    if (!last || JSON.stringify(last.defaults) !== JSON.stringify(config.defaults)) return all;
+    const dirty = new Set<string>();
+    for (const service of all) if (last.services.get(service) !== config.services[service] || !config.services[service]) dirty.add(service);
+    return dirty;
   }
 
   /** Reload registrations stored by an earlier run. */

@@ -51,6 +51,47 @@ describe('Registry', () => {
     expect(engine.get('web/w1/tcp')!.state.status).toBe('UNKNOWN'); // changed: starts afresh
   });
 
+  it('reload with reused service objects leaves their checks alone, and re-resolves all when defaults change', async () => {
+    const { engine, registry } = setup(base);
+    const first = parseConfig(base, { env: {} });
+    registry.applyConfig(first);
+    const touched: string[] = [];
+    engine.bus.on('check-added', ({ spec }) => void touched.push(`+${spec.id}`));
+    engine.bus.on('check-removed', ({ spec }) => void touched.push(`-${spec.id}`));
+    await flushMicrotasks(); // first results and their transitions
+    const indexOfApi = registry.serviceIndex('api');
+    const a1 = registry.instanceOf('api', 'a1');
+
+    // Only web changed: api's object is reused (config/fast-load.ts), so api is not even compared.
+    const next = parseConfig(base.replace('interval: 5s', 'interval: 7s'), { env: {}, previous: first });
+    expect(next.services.api).toBe(first.services.api);
+    expect(registry.applyConfig(next)).toEqual({ added: 0, removed: 0, changed: 1, kept: 2 });
+    await flushMicrotasks();
+    expect(touched.sort()).toEqual(['+web/w1/tcp', '-web/w1/tcp']);
+    expect(registry.serviceIndex('api')).toBe(indexOfApi);
+    expect(registry.instancesOf('api').map((r) => r.id)).toEqual(['a1', 'a2']);
+    expect(registry.instanceOf('api', 'a1')).toBe(a1); // not even rebuilt
+
+    // New defaults reach every check, reused service objects included.
+    touched.length = 0;
+    const slower = parseConfig(`defaults: { interval: 30s }\n${base.replace('interval: 5s', 'interval: 7s')}`, { env: {}, previous: next });
+    expect(slower.services.api).toBe(first.services.api);
+    expect(registry.applyConfig(slower)).toEqual({ added: 0, removed: 0, changed: 2, kept: 1 });
+    expect(engine.get('api/a1/tcp')!.spec.intervalMs).toBe(30_000);
+
+    // A service gone from the config takes its checks with it.
+    const without = parseConfig(
+      `defaults: { interval: 30s }\nservices:\n  web:\n    instances: [{ id: w1, address: "127.0.0.1:3" }]\n    checks: [{ kind: tcp, interval: 7s }]\n`,
+      {
+        env: {},
+        previous: slower,
+      },
+    );
+    expect(registry.applyConfig(without)).toEqual({ added: 0, removed: 2, changed: 0, kept: 1 });
+    expect(registry.instancesOf('api')).toEqual([]);
+    expect(engine.get('web/w1/tcp')!.spec.intervalMs).toBe(7000);
+  });
+
   it('registers instances with their own checks plus the service checks, stores them and restores them', async () => {
     const store = memoryStore();
     const { engine, registry } = setup(base, store);
