@@ -10,8 +10,9 @@
  *   engine, the rollup and the callbacks (on-scrape.ts says why not
  *   `collect()` + `set()`), so they can never drift from what the API reports.
  *
- * prom-client owns the registry, the text format, the content type and the
- * process metrics. bench/metrics measures both paths (README: Metrics).
+ * prom-client owns the registry, the content type, the process metrics and
+ * the text of every family but the computed ones, which write their own
+ * (sample-text.ts says why). bench/metrics measures both (README: Metrics).
  */
 import { collectDefaultMetrics, register as globalRegistry, Registry } from 'prom-client';
 import type { Engine } from '../engine.js';
@@ -21,6 +22,7 @@ import type { PerCheckMode } from '../config/metrics.js';
 import { InstanceLabels, type InstanceInfoSource } from './instance-labels.js';
 import { DROPPED_DEFAULT_METRICS, FAMILIES } from './names.js';
 import { Registrar } from './registrar.js';
+import { renderExposition } from './sample-text.js';
 import { ResultCounters } from './result-counters.js';
 import { registerSchedulerFamilies, registerStoreFamilies, type StoreStatsSource } from './scheduler-families.js';
 import { registerStateFamilies } from './state-families.js';
@@ -126,7 +128,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     get contentType() {
       return registry.contentType;
     },
-    render: () => registry.metrics(),
+    render: () => renderExposition(registry),
     detach() {
       if (detached) return;
       detached = true;

@@ -22,6 +22,7 @@
  * The shell of the answer (name, help, type, aggregator) comes from
  * `super.get()`; only `values` is replaced. No cast, no undocumented method.
  */
+import { familyText } from './sample-text.js';
 import { Counter, Gauge, Summary, type CounterConfiguration, type GaugeConfiguration, type SummaryConfiguration } from 'prom-client';
 
 /** One sample of a gauge or counter: value and every label. */
@@ -54,12 +55,14 @@ type Config<C> = Omit<C, 'collect' | 'registers'> & { name: string };
 /** A Gauge whose samples are computed on every scrape (never `set()`). */
 export class ComputedGauge extends Gauge<string> {
   readonly #family: string;
+  readonly #help: string;
   readonly #sample: (out: Sample[]) => void;
   readonly #onError: OnCollectError;
 
   constructor(config: Config<GaugeConfiguration<string>>, sample: (out: Sample[]) => void, onError: OnCollectError) {
     super({ ...config, registers: [] });
     this.#family = config.name;
+    this.#help = config.help;
     this.#sample = sample;
     this.#onError = onError;
   }
@@ -70,17 +73,24 @@ export class ComputedGauge extends Gauge<string> {
     data.values = values;
     return data;
   }
+
+  /** This family's exposition text (sample-text.ts says why it is not prom-client's). */
+  text(): string {
+    return familyText(this.#family, this.#help, 'gauge', sampled(this.#family, this.#sample, this.#onError));
+  }
 }
 
 /** A Counter whose samples are computed on every scrape from counts kept elsewhere (never `inc()`). */
 export class ComputedCounter extends Counter<string> {
   readonly #family: string;
+  readonly #help: string;
   readonly #sample: (out: Sample[]) => void;
   readonly #onError: OnCollectError;
 
   constructor(config: Config<CounterConfiguration<string>>, sample: (out: Sample[]) => void, onError: OnCollectError) {
     super({ ...config, registers: [] });
     this.#family = config.name;
+    this.#help = config.help;
     this.#sample = sample;
     this.#onError = onError;
   }
@@ -90,6 +100,11 @@ export class ComputedCounter extends Counter<string> {
     const data = await super.get();
     data.values = values;
     return data;
+  }
+
+  /** This family's exposition text (sample-text.ts says why it is not prom-client's). */
+  text(): string {
+    return familyText(this.#family, this.#help, 'counter', sampled(this.#family, this.#sample, this.#onError));
   }
 }
 

@@ -30,12 +30,76 @@ interface Membership {
 }
 
 /** `status` first, as the exposition always had it; `sparse`: only the current status's series (value 1). */
-function pushStatus(out: Sample[], current: HealthStatus, base: Labels, sparse: boolean): void {
+function pushStatus(out: Sample[], current: HealthStatus, set: LabelSet, sparse: boolean): void {
   if (sparse) {
-    out.push({ value: 1, labels: { status: current, ...base } });
+    out.push({ value: 1, labels: set.withStatus(current) });
     return;
   }
-  for (const status of ALL_STATUSES) out.push({ value: status === current ? 1 : 0, labels: { status, ...base } });
+  for (const status of ALL_STATUSES) out.push({ value: status === current ? 1 : 0, labels: set.withStatus(status) });
+}
+
+/** The labels of one check or instance, and the same with each `status` first, made once. */
+class LabelSet {
+  private readonly byStatus = new Map<HealthStatus, Labels>();
+
+  constructor(readonly base: Labels) {}
+
+  withStatus(status: HealthStatus): Labels {
+    let labels = this.byStatus.get(status);
+    if (!labels) {
+      labels = { status, ...this.base };
+      this.byStatus.set(status, labels);
+    }
+    return labels;
+  }
+}
+
+/**
+ * Label sets kept between scrapes: per check spec (a changed check is a new
+ * spec), and per instance (those no longer scraped are dropped at the next
+ * scrape). With labels_from, whose values may change with an instance's
+ * metadata, a set is kept only while those values stay the same.
+ */
+class KeptLabels {
+  private readonly checks = new WeakMap<CheckSpec, { extra: ExtraLabels; set: LabelSet }>();
+  private instances = new Map<string, { extra: ExtraLabels; set: LabelSet }>();
+  private previous = new Map<string, { extra: ExtraLabels; set: LabelSet }>();
+
+  constructor(private readonly labels: InstanceLabels) {}
+
+  check(spec: CheckSpec): LabelSet {
+    const extra = this.labels.of(spec.service, spec.instance);
+    const entry = this.checks.get(spec);
+    if (entry && sameExtra(entry.extra, extra)) return entry.set;
+    const set = new LabelSet(checkLabels(spec, extra));
+    this.checks.set(spec, { extra, set });
+    return set;
+  }
+
+  /** Start a scrape: instances not asked for during it are forgotten at the next. */
+  newScrape(): void {
+    this.previous = this.instances;
+    this.instances = new Map();
+  }
+
+  instance(service: string, instance: string): LabelSet {
+    const key = `${service}\u0000${instance}`;
+    const extra = this.labels.of(service, instance);
+    const entry = this.instances.get(key) ?? this.previous.get(key);
+    if (entry && sameExtra(entry.extra, extra)) {
+      this.instances.set(key, entry);
+      return entry.set;
+    }
+    const set = new LabelSet({ service, service_instance: instance, ...extra });
+    this.instances.set(key, { extra, set });
+    return set;
+  }
+}
+
+function sameExtra(a: ExtraLabels, b: ExtraLabels): boolean {
+  if (a === b) return true;
+  for (const key in b) if (a[key] !== b[key]) return false;
+  return true;
 }
 
 function checkLabels(spec: CheckSpec, extra: ExtraLabels): Labels {
@@ -70,13 +134,15 @@ export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup:
   });
 
   // --- per check and per instance (none of it with per_check: none) ------------------
+  // Label objects are kept between scrapes (sample-text.ts formats each object once).
+  const kept = new KeptLabels(labels);
   const { checkStatus, checkFlapping, instanceStatus, instanceScore, serviceStatus, serviceScore, meshStatus } = FAMILIES;
   if (perCheck !== 'none') registerPerCheck();
   function registerPerCheck(): void {
     r.computedGauge(
       checkStatus,
       (out) => {
-        for (const { spec, state } of engine.all()) pushStatus(out, state.status, checkLabels(spec, labels.of(spec.service, spec.instance)), sparse);
+        for (const { spec, state } of engine.all()) pushStatus(out, state.status, kept.check(spec), sparse);
       },
       withExtra(checkStatus.labelNames, 4),
     );
@@ -85,18 +151,17 @@ export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup:
       (out) => {
         for (const { spec, state } of engine.all()) {
           if (sparse && !state.flapping) continue;
-          out.push({ value: state.flapping ? 1 : 0, labels: checkLabels(spec, labels.of(spec.service, spec.instance)) });
+          out.push({ value: state.flapping ? 1 : 0, labels: kept.check(spec).base });
         }
       },
       withExtra(checkFlapping.labelNames, 4),
     );
-
-    const instanceLabels = (service: string, instance: string): Labels => ({ service, service_instance: instance, ...labels.of(service, instance) });
     r.computedGauge(
       instanceStatus,
       (out) => {
+        kept.newScrape();
         for (const { service, instance } of membership().instances)
-          pushStatus(out, rollup.instance(service, instance), instanceLabels(service, instance), sparse);
+          pushStatus(out, rollup.instance(service, instance), kept.instance(service, instance), sparse);
       },
       withExtra(instanceStatus.labelNames, 2),
     );
@@ -104,7 +169,7 @@ export function registerStateFamilies(r: Registrar, engine: StateEngine, rollup:
       instanceScore,
       (out) => {
         for (const { service, instance } of membership().instances)
-          out.push({ value: rollup.instanceScore(service, instance), labels: instanceLabels(service, instance) });
+          out.push({ value: rollup.instanceScore(service, instance), labels: kept.instance(service, instance).base });
       },
       withExtra(instanceScore.labelNames, 2),
     );
