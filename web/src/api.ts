@@ -498,10 +498,29 @@ export type AlertSummary = Alert & { timelineEntries: number };
 /** GET /api/v1/alerts/:id: with the timeline. */
 export type AlertDetail = Alert & { timeline: TimelineEntry[] };
 
-/** GET /api/v1/alerts: `{ items, nextCursor }`, newest first, every state (the first 100). */
-export async function getAlerts(): Promise<AlertSummary[]> {
-  const page = await call<Page<AlertSummary>>('/api/v1/alerts', { future: 'Alerts (GET /api/v1/alerts)' });
-  return page.items;
+/** Most firing and pending alerts read (the route's largest page), and recently resolved ones shown. */
+export const MAX_ACTIVE_ALERTS = 1000;
+export const RECENT_RESOLVED = 50;
+
+export interface AlertLists {
+  /** Firing and pending, newest first; `activeMore` when more exist than were read. */
+  active: AlertSummary[];
+  activeMore: boolean;
+  /** The newest resolved ones. */
+  resolved: AlertSummary[];
+}
+
+/**
+ * GET /api/v1/alerts?state=&limit=: `{ items, nextCursor }`, newest first (by activeSince). Asked per state:
+ * unfiltered, its first page (100) can be all resolved alerts and hide older ones still firing.
+ */
+export async function getAlerts(): Promise<AlertLists> {
+  const future = 'Alerts (GET /api/v1/alerts)';
+  const [active, resolved] = await Promise.all([
+    call<Page<AlertSummary>>(`/api/v1/alerts${q({ state: 'firing,pending', limit: MAX_ACTIVE_ALERTS })}`, { future }),
+    call<Page<AlertSummary>>(`/api/v1/alerts${q({ state: 'resolved', limit: RECENT_RESOLVED })}`, { future }),
+  ]);
+  return { active: active.items, activeMore: active.nextCursor !== null, resolved: resolved.items };
 }
 
 /** Only asked after the list answered: a 404 means the alert is gone, not the route. */

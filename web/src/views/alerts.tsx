@@ -5,7 +5,18 @@
  * are read again after transitions (alerts follow them), never on a timer.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { createSilence, expireSilence, getAlert, getAlerts, getSilences, ApiError, type AlertSummary, type Silence } from '../api';
+import {
+  createSilence,
+  expireSilence,
+  getAlert,
+  getAlerts,
+  getSilences,
+  ApiError,
+  MAX_ACTIVE_ALERTS,
+  type AlertLists as Lists,
+  type AlertSummary,
+  type Silence,
+} from '../api';
 import { ErrorNotice, Show } from '../components/notice';
 import { formatAgo, formatDateTime, formatTime } from '../format';
 import { useLoad } from '../hooks';
@@ -41,7 +52,7 @@ export function AlertsView({ store }: { store: MeshStore }) {
         what="alerts"
         unavailable="Firing and recent alerts, their timelines and silences appear here when the daemon's config has an alerts: section."
       >
-        {(list) => <AlertLists alerts={list} />}
+        {(lists) => <AlertLists lists={lists} />}
       </Show>
       <h2>Silences</h2>
       <Show loaded={silences} what="silences">
@@ -58,15 +69,19 @@ export function AlertsView({ store }: { store: MeshStore }) {
 
 const LEVEL_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 
-function AlertLists({ alerts }: { alerts: AlertSummary[] }) {
-  const active = alerts.filter((a) => a.state !== 'resolved').sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || b.activeSince - a.activeSince);
-  const resolved = alerts.filter((a) => a.state === 'resolved').sort((a, b) => (b.resolvedAt ?? 0) - (a.resolvedAt ?? 0));
+function AlertLists({ lists }: { lists: Lists }) {
+  const active = [...lists.active].sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || b.activeSince - a.activeSince);
+  const resolved = [...lists.resolved].sort((a, b) => (b.resolvedAt ?? 0) - (a.resolvedAt ?? 0));
   return (
     <>
-      <h2>Firing and pending ({active.length})</h2>
+      <h2>
+        Firing and pending ({active.length}
+        {lists.activeMore ? '+' : ''})
+      </h2>
+      {lists.activeMore && <p class="muted small">The newest {MAX_ACTIVE_ALERTS} are shown.</p>}
       {active.length === 0 ? <p>Nothing is firing.</p> : <AlertTable alerts={active} />}
       <h2>Recently resolved ({resolved.length})</h2>
-      {resolved.length === 0 ? <p class="muted">None.</p> : <AlertTable alerts={resolved.slice(0, 50)} />}
+      {resolved.length === 0 ? <p class="muted">None.</p> : <AlertTable alerts={resolved} />}
     </>
   );
 }
