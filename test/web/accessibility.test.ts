@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { FUTURE_ROUTES, missingRoute, openBrowser, unexpectedConsoleErrors } from './helpers/browser.js';
+import { openBrowser, unexpectedConsoleErrors } from './helpers/browser.js';
 import { runDaemon, tempDir, until } from './helpers/daemon.js';
 
 const YAML = (db: string) => `
@@ -81,7 +81,7 @@ describe('the dashboard for keyboards, screen readers, dark themes and phones', 
       await page.keyboard.press('Enter');
       await page.locator('tr[data-instance="w1"]').waitFor();
       expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
-      expect(unexpectedConsoleErrors(b.console, missingRoute(FUTURE_ROUTES))).toEqual([]);
+      expect(unexpectedConsoleErrors(b.console)).toEqual([]);
     } finally {
       await b.close();
     }

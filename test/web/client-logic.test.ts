@@ -111,6 +111,8 @@ describe('history for the charts', () => {
       p95Ms: 1,
       maxMs: 1,
       statusCounts: c(u, d),
+      minScore: null,
+      avgScore: null,
     });
     expect(worstOf(c(0, 1))).toBe('DEGRADED');
     expect(segmentsFromRollups([r(0, 0), r(60, 0), r(120, 1), r(240, 0)], 60)).toEqual([

@@ -1,23 +1,27 @@
+/**
+ * The dashboard against the real daemon only: its alerting (an `alerts:`
+ * section with a webhook to a receiver the test owns), its history (an hour
+ * of a `db` check written into the SQLite file before the daemon starts, by
+ * the store's own module) and its analysis. Nothing is stood in.
+ */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import type { Locator } from 'playwright-core';
-import {
-  ARTIFACTS,
-  FUTURE_ROUTES,
-  foreignRequests,
-  missingRoute,
-  openBrowser,
-  unexpectedConsoleErrors,
-  type Expected,
-  type RecordingBrowser,
-} from './helpers/browser.js';
-import { runDaemon, tempDir } from './helpers/daemon.js';
-import { standInFutureRoutes, standInHistoryRoutes } from './helpers/future-api.js';
+import { formatDuration, formatMs } from '../../web/src/format.js';
+import { foreignRequests, missingRoute, openBrowser, unexpectedConsoleErrors, type Expected, type RecordingBrowser } from './helpers/browser.js';
+import { runDaemon, tempDir, until } from './helpers/daemon.js';
+import { seedHistory, type Seeded } from './helpers/history-seed.js';
 
 const TOKEN = 'dashboard-e2e-token-0123456789';
+/** The db service's SLO and its seeded outage (minutes 40–44 of the seeded hour). */
+const OBJECTIVE = 90;
+const OUTAGE = { services: ['db'], first: 40, last: 45 };
+const PER_MINUTE = 60;
+/** db's latency climbs over the seeded hour (20 → 315 ms, timeout 500 ms), so its score falls: a degrading trend. */
+const dbLatency = (i: number, k: number): number => 20 + i * 5 + (k % 5);
 
 /** A TCP target the test starts and stops (the api service's checks connect to it). */
 async function tcpTarget(port = 0): Promise<Server> {
@@ -26,11 +30,32 @@ async function tcpTarget(port = 0): Promise<Server> {
   return server;
 }
 
-function config(dbPath: string, tcpPort: number, httpPort: number): string {
+/** The webhook receiver of the `ops` notifier: every body it was sent. */
+async function hookReceiver(): Promise<{ server: HttpServer; bodies: Array<{ items: Array<{ alertId: string; event: string }> }> }> {
+  const bodies: Array<{ items: Array<{ alertId: string; event: string }> }> = [];
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, bodies };
+}
+
+function config(dbPath: string, tcpPort: number, httpPort: number, hookPort: number): string {
   return `
 server: { token: ${TOKEN} }
 storage: { path: "${dbPath}", flush_interval: 200ms }
 defaults: { interval: 250ms, timeout: 500ms, rise: 1, fall: 1 }
+alerts:
+  defaults: { notify: [ops], group_wait: 1s }
+  notifiers:
+    ops: { kind: webhook, url: "http://127.0.0.1:${hookPort}/hook" }
+  rules:
+    - { name: api-down, scope: service, match: { service: api }, when: { kind: status, is: UNHEALTHY }, level: critical }
 services:
   api:
     instances:
@@ -41,6 +66,11 @@ services:
     depends_on: [api]
     instances: [{ id: w1, address: "127.0.0.1:${httpPort}", zone: z1 }]
     checks: [{ kind: http, name: health, path: /health }]
+  db:
+    critical: false
+    slo: { objective: ${OBJECTIVE}, window: 3d }
+    instances: [{ id: d1, address: "127.0.0.1:${httpPort}", zone: z1 }]
+    checks: [{ kind: tcp, name: port, interval: 2s }]
 `;
 }
 
@@ -51,22 +81,58 @@ async function text(locator: Locator): Promise<string> {
   return ((await locator.first().textContent()) ?? '').trim();
 }
 
+interface ApiAlert {
+  id: string;
+  rule: string;
+  state: string;
+  summary: string;
+  timeline: Array<{ type: string; notifier?: string }>;
+}
+interface ApiSilence {
+  id: string;
+  matchers: Record<string, string[]>;
+  start: number | null;
+  end: number;
+  comment: string;
+  createdBy: string;
+  createdAt: number;
+  source: string;
+}
+
 describe('the dashboard against the real daemon, in headless Chromium', () => {
   let tcp: Server;
   let http: HttpServer;
+  let hook: Awaited<ReturnType<typeof hookReceiver>>;
   let daemon: Daemon;
   let base: string;
   let browser: RecordingBrowser;
+  let seeded: Seeded;
   const dir = tempDir();
   let yaml: string;
   let tcpPort: number;
+  const api = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${base}${path}`);
+    expect(res.status, path).toBe(200);
+    return (await res.json()) as T;
+  };
+  const apiDownAlert = async (): Promise<ApiAlert | undefined> => {
+    const { items } = await api<{ items: ApiAlert[] }>('/api/v1/alerts?rule=api-down');
+    return items[0] && api<ApiAlert>(`/api/v1/alerts/${items[0].id}`);
+  };
 
   beforeAll(async () => {
     tcp = await tcpTarget();
     http = createHttpServer((_req, res) => res.end('ok'));
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    hook = await hookReceiver();
     tcpPort = port(tcp);
-    yaml = config(join(dir, 'hm.db'), tcpPort, port(http));
+    const dbPath = join(dir, 'hm.db');
+    seeded = await seedHistory(dbPath, [{ service: 'db', instance: 'd1', name: 'port', kind: 'tcp' }], {
+      perMinute: PER_MINUTE,
+      outage: OUTAGE,
+      latency: dbLatency,
+    });
+    yaml = config(dbPath, tcpPort, port(http), port(hook.server));
     ({ daemon, base } = await runDaemon(yaml));
     browser = await openBrowser();
   }, 60_000);
@@ -76,9 +142,10 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
     await daemon?.stop();
     tcp?.close();
     http?.close();
+    hook?.server.close();
   });
 
-  it('shows the mesh, turns a service red over SSE without a reload, follows it into its views, and recovers after a daemon restart', async () => {
+  it('shows the mesh, turns a service red over SSE without a reload, fires a real alert, follows it into its views, and recovers after a daemon restart', async () => {
     const { page } = browser;
     await page.goto(`${base}/`);
     await page.locator('tr[data-service="api"][data-status="HEALTHY"]').waitFor({ timeout: 15_000 });
@@ -108,7 +175,7 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
     await page.locator('tr[data-instance="a1"][data-status="UNHEALTHY"]').waitFor();
     expect(await text(page.locator('h1'))).toContain('api');
     await page.locator('.dep-graph a[aria-label="web: Degraded"]').waitFor();
-    await page.getByText('No SLO: no slo: in services.api of the config').waitFor(); // the analysis: no slo: in this config
+    await page.getByText('No SLO: no slo: in services.api of the config').waitFor(); // the real analysis: api has no slo:
     await browser.screenshot('service');
 
     // Instance → check: recent results carry the reason and output.
@@ -117,20 +184,33 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
     await page.click('a[href="#/check/api/a1/port"]');
     await page.locator('table.results td code', { hasText: 'connect_refused' }).first().waitFor({ timeout: 10_000 });
     expect(await text(page.locator('table.results .output'))).toContain('ECONNREFUSED');
-    // The timeline comes from the stored transitions and the chart from rollups: no stand-in from raw results.
+    // The timeline comes from the stored transitions and the chart from rollups: no fallback to raw results.
     await page.locator('[aria-label="Status of api/a1/port over the range"]').waitFor({ timeout: 10_000 });
     expect(await page.locator('[data-unavailable]').count()).toBe(0);
     await browser.screenshot('check');
 
-    // Alerts: this daemon has no alerting yet.
+    // The rule fired a real alert, and the webhook receiver got it (after group_wait).
+    await until(async () => (await apiDownAlert())?.timeline.some((e) => e.type === 'delivered') ?? false, 10_000, 'the alert to be delivered');
+    const firing = (await apiDownAlert())!;
+    expect(firing).toMatchObject({ state: 'firing', summary: 'api is UNHEALTHY' });
+    expect(hook.bodies.flatMap((b) => b.items)).toContainEqual(expect.objectContaining({ alertId: firing.id, event: 'firing' }));
     await page.click('nav a[href="#/alerts"]');
-    await page.locator('[data-unavailable]').nth(1).waitFor();
-    expect(await page.locator('[data-unavailable]').allTextContents()).toEqual([
-      expect.stringContaining('Alerts (GET /api/v1/alerts) is not available on this daemon yet'),
-      expect.stringContaining('Silences (GET /api/v1/silences) is not available on this daemon yet'),
-    ]);
-    expect(await page.locator('.silence-form').count()).toBe(0);
-    await browser.screenshot('alerts-unavailable');
+    const item = page.locator(`li[data-alert="${firing.id}"]`);
+    await item.waitFor();
+    expect(await item.getAttribute('class')).toContain('state-firing');
+    expect(await text(item)).toContain('api is UNHEALTHY');
+    expect(await text(page.locator('h2', { hasText: 'Firing and pending' }))).toBe('Firing and pending (1)');
+    await item.locator('button[aria-controls]').click();
+    await item
+      .locator('.alert-timeline li')
+      .nth(firing.timeline.length - 1)
+      .waitFor();
+    // The page shows the real timeline, entry for entry.
+    const entries = await item.locator('.alert-timeline li strong').allTextContents();
+    expect(entries).toEqual(firing.timeline.map((e) => e.type));
+    expect(await text(item.locator('.alert-timeline li', { hasText: 'delivered' }))).toContain('via ops');
+    expect(await page.locator('[data-unavailable]').count()).toBe(0);
+    await browser.screenshot('alerts-firing');
 
     // Restart the target, then the daemon on the same port: the page reconnects with Last-Event-ID and recovers.
     tcp = await tcpTarget(tcpPort);
@@ -154,24 +234,33 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
 
     expect(browser.pageErrors.map((e) => e.message)).toEqual([]);
-    // While the daemon is down, the browser logs each refused reconnection of the stream, and nothing else.
+    // While the daemon is down, the browser logs each refused reconnection of the stream, and nothing else (no 404: every route exists).
     const refusedWhileDown: Expected = (m, i) =>
       i >= downFrom && i < downTo && m.text().includes('net::ERR_CONNECTION_REFUSED') && m.location().url.endsWith('/api/v1/web/events');
-    expect(unexpectedConsoleErrors(browser.console, missingRoute(FUTURE_ROUTES), refusedWhileDown)).toEqual([]);
+    expect(unexpectedConsoleErrors(browser.console, refusedWhileDown)).toEqual([]);
     expect(foreignRequests(browser.requests, base)).toEqual([]);
   }, 120_000);
 
-  it('creates and expires a silence with the token it asks for and keeps in memory only (alerting routes stood in)', async () => {
+  it('lists the resolved alert with its timeline, and creates and expires a real silence with the token it asks for and keeps in memory only', async () => {
+    // After the test above: its alert fired, and the restarted daemon sees api healthy again, so the alert resolves.
+    await until(async () => (await apiDownAlert())?.state === 'resolved', 15_000, 'the api-down alert to resolve');
+    const resolved = (await apiDownAlert())!;
+    expect(resolved.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['pending', 'firing', 'delivered', 'resolved']));
     const other = await openBrowser();
     try {
       const { page } = other;
-      const future = await standInFutureRoutes(page, TOKEN);
       await page.goto(`${base}/#/alerts`);
-      await page.locator('li[data-alert="a-1"]').waitFor();
-      expect(await text(page.locator('li[data-alert="a-1"]'))).toContain('api is UNHEALTHY');
-      await page.click('li[data-alert="a-1"] button[aria-controls]');
-      await page.locator('.alert-timeline li').nth(2).waitFor();
-      expect(await page.locator('.alert-timeline li').count()).toBe(3);
+      const item = page.locator(`li[data-alert="${resolved.id}"]`);
+      await item.waitFor();
+      expect(await item.getAttribute('class')).toContain('state-resolved');
+      expect(await text(page.locator('h2', { hasText: 'Firing and pending' }))).toBe('Firing and pending (0)');
+      expect(await text(page.locator('h2', { hasText: 'Recently resolved' }))).toBe('Recently resolved (1)');
+      await item.locator('button[aria-controls]').click();
+      await item
+        .locator('.alert-timeline li')
+        .nth(resolved.timeline.length - 1)
+        .waitFor();
+      expect(await item.locator('.alert-timeline li strong').allTextContents()).toEqual(resolved.timeline.map((e) => e.type));
 
       await page.getByLabel('Value (* wildcards)').fill('api');
       await page.getByLabel('Comment').fill('deploying api');
@@ -180,24 +269,54 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
       // The page asks for the token before the write.
       const dialog = page.locator('dialog.token-dialog');
       await dialog.waitFor({ state: 'visible' });
-      await page.screenshot({ path: join(ARTIFACTS, 'alerts-token.png') });
+      await other.screenshot('alerts-token');
       await dialog.getByLabel('Token').fill(TOKEN);
       await dialog.getByRole('button', { name: 'Use token' }).click();
-      await page.locator('li[data-silence="s-1"]').waitFor();
-      const post = future.calls.find((c) => c.method === 'POST');
-      expect(post?.authorization).toBe(`Bearer ${TOKEN}`);
-      expect(post?.body).toMatchObject({ matchers: { service: ['api'] }, comment: 'deploying api', createdBy: 'tester', start: null });
+      const listed = page.locator('li[data-silence]');
+      // Created, or refused with the daemon's reason (shown in the form).
+      await page.locator('li[data-silence], .silence-form [role="alert"]').first().waitFor();
+      expect(await page.locator('.silence-form [role="alert"]').allTextContents()).toEqual([]);
+      const id = (await listed.getAttribute('data-silence'))!;
+      const posts = other.requests.filter((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/silences');
+      expect(posts).toHaveLength(1);
+      expect((await posts[0]!.allHeaders()).authorization).toBe(`Bearer ${TOKEN}`);
+      expect(await (await posts[0]!.response())?.status()).toBe(201);
+      // The daemon has it, as the page asked: 1 h from the daemon's own now.
+      const { items: silences } = await api<{ items: ApiSilence[] }>('/api/v1/silences');
+      expect(silences).toHaveLength(1);
+      expect(silences[0]).toMatchObject({ id, matchers: { service: ['api'] }, comment: 'deploying api', createdBy: 'tester', source: 'api', start: null });
+      expect(silences[0]!.end - silences[0]!.createdAt).toBeGreaterThan(3_600_000 - 1000);
+      expect(silences[0]!.end - silences[0]!.createdAt).toBeLessThanOrEqual(3_600_000);
+      expect(await text(listed)).toContain('service=api');
       await other.screenshot('alerts');
 
       // Expiring uses the token already in memory: no second question.
-      await page.click('li[data-silence="s-1"] button');
-      await page.locator('li[data-silence="s-1"]').waitFor({ state: 'detached' });
+      await listed.getByRole('button', { name: 'Expire' }).click();
+      await page.locator(`li[data-silence="${id}"]`).waitFor({ state: 'detached' });
       expect(await dialog.isVisible()).toBe(false);
-      expect(future.calls.find((c) => c.method === 'DELETE')?.authorization).toBe(`Bearer ${TOKEN}`);
+      const del = other.requests.find((r) => r.method() === 'DELETE' && new URL(r.url()).pathname === `/api/v1/silences/${id}`);
+      expect((await del?.allHeaders())?.authorization).toBe(`Bearer ${TOKEN}`);
+      expect((await api<{ items: ApiSilence[] }>('/api/v1/silences')).items).toEqual([]);
+
+      // A silence expired elsewhere meanwhile: the daemon answers 404 for it, and the page says so and reads the list again.
+      await page.getByLabel('Value (* wildcards)').fill('db');
+      await page.getByLabel('Comment').fill('gone soon');
+      await page.getByLabel('Your name').fill('tester');
+      await page.getByRole('button', { name: 'Create silence' }).click();
+      await listed.waitFor();
+      const gone = (await listed.getAttribute('data-silence'))!;
+      const elsewhere = await fetch(`${base}/api/v1/silences/${gone}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(elsewhere.status).toBe(204);
+      await listed.getByRole('button', { name: 'Expire' }).click();
+      await page.locator(`li[data-silence="${gone}"]`).waitFor({ state: 'detached' });
+      expect(await text(page.locator('[role="alert"]', { hasText: 'Not expired' }))).toBe(`Not expired: no silence "${gone}"`);
+      expect(await dialog.isVisible()).toBe(false);
 
       // Memory only: nothing in storage or cookies, and a reload forgets it.
       const stored = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }));
       expect(stored).toEqual({ local: 0, session: 0, cookie: '' });
+      const silencePosts = () => other.requests.filter((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/silences').length;
+      const postsBefore = silencePosts();
       await page.reload();
       await page.locator('.silence-form').waitFor();
       await page.getByLabel('Value (* wildcards)').fill('web');
@@ -207,7 +326,77 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
       await dialog.waitFor({ state: 'visible' });
       await dialog.getByRole('button', { name: 'Cancel' }).click();
       expect(await text(page.locator('.silence-form [role="alert"]'))).toContain('A token is needed to create a silence');
-      expect(future.calls.filter((c) => c.method === 'POST')).toHaveLength(1);
+      expect(silencePosts()).toBe(postsBefore);
+      expect((await api<{ items: ApiSilence[] }>('/api/v1/silences')).items).toEqual([]);
+
+      expect(other.pageErrors.map((e) => e.message)).toEqual([]);
+      // The one 404 is the silence expired elsewhere: not a missing route, the point of that step.
+      expect(unexpectedConsoleErrors(other.console, missingRoute([new RegExp(`^/api/v1/silences/${gone}$`)]))).toEqual([]);
+      expect(foreignRequests(other.requests, base)).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
+  it('draws the check view from the stored rollups and transitions, and the SLO and trend from the analysis of that history', async () => {
+    const other = await openBrowser();
+    try {
+      const { page } = other;
+      const results = seeded.of('db/d1/port');
+      const durations = results.map((r) => r.durationMs);
+      const mean = durations.reduce((s, d) => s + d, 0) / durations.length;
+      const p95s = Array.from({ length: seeded.minutes }, (_, i) => {
+        const minute = durations.slice(i * PER_MINUTE, (i + 1) * PER_MINUTE).sort((a, b) => a - b);
+        return minute[Math.ceil(0.95 * minute.length) - 1]!;
+      });
+      // Exactly the seeded hour: what the daemon ran live since is outside it.
+      await page.goto(`${base}/#/check/db/d1/port?range=custom&from=${seeded.from}&to=${seeded.to}`);
+      await page.locator('.chart-box canvas').waitFor({ timeout: 10_000 });
+      expect(await page.locator('[data-unavailable]').count()).toBe(0);
+      expect(await text(page.locator('.latency-chart figcaption'))).toBe(
+        `${seeded.minutes} buckets, ${results.length} results. Mean ${formatMs(mean)}, highest p95 ${formatMs(Math.max(...p95s))}, max ${formatMs(Math.max(...durations))}. Bands: min–max (light), mean–p95 (dark).`,
+      );
+      // Three periods from the stored transitions: healthy, the 5-minute outage, healthy again.
+      const outage = seeded.outage!;
+      expect(await page.locator('.timeline .seg').count()).toBe(3);
+      const periods = await page
+        .locator('.timeline tbody tr')
+        .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent?.trim())));
+      const lasted = (from: number, to: number): string => formatDuration(to - from);
+      const start = outage.from + 137; // the first failing result of the outage (helpers/history-seed.ts)
+      const end = outage.to + 137;
+      expect(periods.map((p) => [p[0], p[3]])).toEqual([
+        ['Healthy', lasted(end, seeded.to)],
+        ['Unhealthy', lasted(start, end)],
+        ['Healthy', lasted(seeded.from, start)],
+      ]);
+      await other.screenshot('check-history');
+
+      // The SLO over the stored rollups (and the few live results since the daemon started, which all pass).
+      const seededTotal = results.length;
+      const bad = (OUTAGE.last - OUTAGE.first) * PER_MINUTE;
+      const analysis = await api<{ slo: { good: number; total: number }; trend: { direction: string } | null }>('/api/v1/services/db/analysis');
+      expect(analysis.slo.total - analysis.slo.good).toBe(bad);
+      expect(analysis.slo.total).toBeGreaterThanOrEqual(seededTotal);
+      const live = 100; // at most this many live results (one each 2 s) before the page reads it
+      const budget = (total: number): number => 1 - bad / ((1 - OBJECTIVE / 100) * total);
+      await page.goto(`${base}/#/service/db`);
+      await page.locator('meter').waitFor();
+      const body = await text(page.locator('main section'));
+      const shownBudget = Number(/Error budget left\s*(-?\d+)%/.exec(body)?.[1]);
+      expect(shownBudget).toBeGreaterThanOrEqual(Math.round(budget(seededTotal) * 100));
+      expect(shownBudget).toBeLessThanOrEqual(Math.round(budget(seededTotal + live) * 100));
+      const attained = Number(/Attained\s*([\d.]+)%/.exec(body)?.[1]);
+      expect(attained).toBeGreaterThanOrEqual(Math.floor(((seededTotal - bad) / seededTotal) * 100_000) / 1000);
+      expect(attained).toBeLessThanOrEqual(((seededTotal + live - bad) / (seededTotal + live)) * 100);
+      expect(body).toContain(`${OBJECTIVE}.000% of results passing over 3 d`);
+      // The score fell over the seeded hour (latency climbing towards the timeout, then the outage): the trend says so.
+      const trend = /Trend: (\w+) \(confidence (\d+)%\)/.exec(body);
+      expect(trend?.[1]).toBe('degrading');
+      expect(Number(trend?.[2])).toBeGreaterThanOrEqual(95);
+      // Uptime per day from the stored service transitions: today holds the outage.
+      await page.locator('.uptime-bars').waitFor();
+      await other.screenshot('service-slo');
 
       expect(other.pageErrors.map((e) => e.message)).toEqual([]);
       expect(unexpectedConsoleErrors(other.console)).toEqual([]);
@@ -216,33 +405,40 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
       await other.close();
     }
   }, 60_000);
+});
 
-  it('draws the check view from rollups and transitions, and the SLO from the analysis, when the daemon has those routes (stood in)', async () => {
-    const other = await openBrowser();
+describe('the alerts view on a daemon whose config has no alerts: section', () => {
+  let daemon: Daemon;
+  let base: string;
+  beforeAll(async () => {
+    ({ daemon, base } = await runDaemon(`
+services:
+  api:
+    instances: [{ id: a1, address: "127.0.0.1:9" }]
+    checks: [{ kind: ttl, ttl: 1h, interval: 30m }]
+`));
+  }, 30_000);
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('says plainly that alerts and silences are not available', async () => {
+    const b = await openBrowser();
     try {
-      const { page } = other;
-      await standInHistoryRoutes(page);
-      await standInFutureRoutes(page, TOKEN);
-      await page.goto(`${base}/#/check/api/a1/port?range=1h`);
-      await page.locator('.chart-box canvas').waitFor({ timeout: 10_000 });
-      expect(await page.locator('[data-unavailable]').count()).toBe(0);
-      expect(await text(page.locator('.latency-chart figcaption'))).toContain('60 buckets, 360 results');
-      // Three periods: healthy, the 5-minute outage, healthy again.
-      expect(await page.locator('.timeline .seg').count()).toBe(3);
-      await other.screenshot('check');
-
-      await page.goto(`${base}/#/service/api`);
-      await page.locator('meter').waitFor();
-      const body = await text(page.locator('main section'));
-      expect(body).toMatch(/Error budget left\s*50%/);
-      expect(body).toContain('Trend: degrading (confidence 97%)');
-
-      expect(other.pageErrors.map((e) => e.message)).toEqual([]);
-      // Only the routes not stood in here (uptime of an instance) may answer 404.
-      expect(unexpectedConsoleErrors(other.console, missingRoute(FUTURE_ROUTES))).toEqual([]);
-      expect(foreignRequests(other.requests, base)).toEqual([]);
+      const { page } = b;
+      await page.goto(`${base}/#/alerts`);
+      await page.locator('[data-unavailable]').nth(1).waitFor();
+      expect(await page.locator('[data-unavailable]').allTextContents()).toEqual([
+        expect.stringContaining('Alerts (GET /api/v1/alerts) is not available on this daemon'),
+        expect.stringContaining('Silences (GET /api/v1/silences) is not available on this daemon'),
+      ]);
+      expect(await page.locator('.silence-form').count()).toBe(0);
+      await b.screenshot('alerts-unavailable');
+      expect(b.pageErrors.map((e) => e.message)).toEqual([]);
+      // This daemon has no alert routes (no alerts: in its config): their 404s, and only those, are expected.
+      expect(unexpectedConsoleErrors(b.console, missingRoute([/^\/api\/v1\/alerts$/, /^\/api\/v1\/silences$/]))).toEqual([]);
     } finally {
-      await other.close();
+      await b.close();
     }
-  }, 60_000);
+  }, 30_000);
 });

@@ -1,12 +1,15 @@
 /**
  * The dashboard's whole view of the daemon's HTTP API: every route it calls
- * and the shapes it expects, in one file, so that the routes still being
- * built (history: issue 14, alerts: issue 16, analysis: issue 17) are
- * reconciled here when they land.
+ * and the shapes it reads, in one file. The shapes are the daemon's real
+ * answers (src/server/*-routes.ts), checked by the e2e tests in test/web
+ * against a running daemon.
  *
- * Routes marked FUTURE do not exist on every daemon: a 404 from them becomes
- * `Unavailable`, which the views show as "not available yet" instead of an
- * error. Times are epoch milliseconds, durations milliseconds.
+ * Some routes exist only on some daemons: the alert and silence routes when
+ * the config has an `alerts:` section, the history routes when it stores
+ * history (an older daemon may lack them too). A 404 from such a list route
+ * becomes `Unavailable`, which the views show as "not available" instead of
+ * an error. A 404 from a route about one item (an alert, a silence) means
+ * that item is gone. Times are epoch milliseconds, durations milliseconds.
  */
 import { askToken, getToken } from './auth';
 
@@ -14,10 +17,10 @@ export type Status = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'UNKNOWN';
 export const STATUSES: readonly Status[] = ['UNHEALTHY', 'UNKNOWN', 'DEGRADED', 'HEALTHY'];
 export type Counts = Record<Status, number>;
 
-/** A route this daemon does not have (yet). */
+/** A route this daemon does not have. */
 export class Unavailable extends Error {
   constructor(readonly route: string) {
-    super(`${route} is not available on this daemon yet`);
+    super(`${route} is not available on this daemon`);
   }
 }
 
@@ -36,7 +39,7 @@ export class ApiError extends Error {
 interface CallOptions {
   method?: string;
   body?: unknown;
-  /** A FUTURE route: a 404 means the route is missing, not the resource. */
+  /** A route some daemons lack: a 404 means the route is missing, not the resource. */
   future?: string;
   /** Why a token is needed, shown when the page asks for it. */
   tokenReason?: string;
@@ -102,11 +105,6 @@ const q = (params: Record<string, string | number | undefined | null>): string =
 };
 /** Ids hold slashes (service/instance/name) that the API reads as they are; each part is encoded. */
 const idPath = (id: string): string => id.split('/').map(encodeURIComponent).join('/');
-
-/** Accept `{ items }` or a bare array, so either answer shape of a FUTURE list route works. */
-function items<T>(body: { items: T[] } | T[]): T[] {
-  return Array.isArray(body) ? body : body.items;
-}
 
 // ------------------------------------------------- dashboard routes (ours)
 
@@ -306,14 +304,14 @@ export const getCheckResults = (id: string, p: { from?: number; to?: number; lim
     future: 'Stored results (GET /api/v1/checks/:id/history)',
   });
 
-// --------------------------------------------------- FUTURE: history (issue 14)
+// ------------------------------------------- history (src/server/history-routes.ts)
 
 export type Step = '1m' | '1h';
 export type Level = 'checks' | 'instances' | 'services';
 
 /**
- * ASSUMED: GET /api/v1/{checks/:id,instances/:service/:id,services/:service}/rollups?step=1m|1h&from=&to=
- * answers `{ items: Rollup[] }` (or a bare array), oldest first, fields as the store's Rollup.
+ * GET /api/v1/{checks/:id,instances/:service/:id,services/:service}/rollups?step=1m|1h&from=&to=
+ * answers a RollupPage: the buckets oldest first; `from` is the first bucket's start (a bucket overlapping `from` is included).
  */
 export interface Rollup {
   bucketStart: number;
@@ -324,29 +322,39 @@ export interface Rollup {
   p95Ms: number;
   maxMs: number;
   statusCounts: Counts;
-  minScore?: number | null;
-  avgScore?: number | null;
+  minScore: number | null;
+  avgScore: number | null;
+}
+
+export interface RollupPage {
+  id: string;
+  step: Step;
+  from: number;
+  to: number;
+  items: Rollup[];
 }
 
 export async function getRollups(level: Level, id: string, step: Step, from: number, to: number): Promise<Rollup[]> {
   const path = level === 'services' ? encodeURIComponent(id) : idPath(id);
-  return items(
-    await call<{ items: Rollup[] } | Rollup[]>(`/api/v1/${level}/${path}/rollups${q({ step, from, to })}`, {
-      future: `Rollups (GET /api/v1/${level}/:id/rollups)`,
-    }),
-  );
+  const page = await call<RollupPage>(`/api/v1/${level}/${path}/rollups${q({ step, from, to })}`, {
+    future: `Rollups (GET /api/v1/${level}/:id/rollups)`,
+  });
+  return page.items;
 }
 
 /**
- * ASSUMED: GET /api/v1/transitions?service=&instance=&check=&from=&to=&limit=&cursor=
- * answers `{ items, nextCursor }`, newest first; `level` and `id` may be absent (check level).
+ * GET /api/v1/transitions?service=&instance=&check=&level=&from=&to=&limit=&cursor=
+ * answers `{ items, nextCursor }`, newest first, of every level unless `level=` narrows it.
  */
 export interface TransitionRecord {
-  id?: number;
-  level?: 'check' | 'instance' | 'service';
-  checkId: string;
+  /** The SSE event id; null for a row stored without one. */
+  id: number | null;
+  level: 'check' | 'instance' | 'service';
+  /** The check id at level check, else null. */
+  check: string | null;
   service: string;
-  instance: string;
+  /** The instance at levels check and instance, else null. */
+  instance: string | null;
   from: Status;
   to: Status;
   reason: string;
@@ -358,19 +366,22 @@ export const getTransitions = (p: {
   service?: string;
   instance?: string;
   check?: string;
+  level?: string;
   from?: number;
   to?: number;
   limit?: number;
   cursor?: string | null;
 }) => call<Page<TransitionRecord>>(`/api/v1/transitions${q(p)}`, { future: 'Transitions (GET /api/v1/transitions)' });
 
-/**
- * ASSUMED: GET /api/v1/services/:service/uptime?from=&to= and /api/v1/instances/:service/:id/uptime
- * answer the store's Uptime.
- */
+/** GET /api/v1/services/:service/uptime?from=&to= and /api/v1/instances/:service/:id/uptime (`to` ends now at the latest). */
 export interface Uptime {
+  service: string;
+  instance: string | null;
   from: number;
   to: number;
+  /** Time with a known status, and UNKNOWN time (before anything was stored, or while the daemon was stopped). */
+  knownMs: number;
+  unknownMs: number;
   ms: Counts;
   uptimePercent: number | null;
   incidents: number;
@@ -449,12 +460,12 @@ export interface Analysis {
 
 export const getAnalysis = (service: string) => call<Analysis>(`/api/v1/services/${encodeURIComponent(service)}/analysis`);
 
-// ---------------------------------------------------- FUTURE: alerts (issue 16)
+// ---------------------- alerts (src/server/alert-routes.ts; with an alerts: section)
 
 export type AlertState = 'pending' | 'firing' | 'resolved';
 export type AlertLevel = 'info' | 'warning' | 'critical';
 
-/** ASSUMED: the alerting module's AlertRecord (src/alerts/types.ts on the alerts branch). */
+/** The alerting module's AlertRecord (src/alerts/types.ts). */
 export interface Alert {
   id: string;
   rule: string;
@@ -467,19 +478,55 @@ export interface Alert {
   resolvedAt: number | null;
   value: number | null;
   summary: string;
+  /** Reminders sent in this firing episode. */
+  reminders: number;
   foldedInto: string | null;
-  /** Present on GET /api/v1/alerts/:id; the list may leave it out. */
-  timeline?: Array<{ at: number; type: string; detail?: string; notifier?: string }>;
+  /** Epoch ms of the last change. */
+  updatedAt: number;
 }
 
-/** ASSUMED: GET /api/v1/alerts answers `{ items: Alert[] }` (or a bare array): firing, pending and recently resolved. */
-export async function getAlerts(): Promise<Alert[]> {
-  return items(await call<{ items: Alert[] } | Alert[]>('/api/v1/alerts', { future: 'Alerts (GET /api/v1/alerts)' }));
+export interface TimelineEntry {
+  at: number;
+  type: string;
+  detail?: string;
+  notifier?: string;
+  notification?: string;
 }
 
-export const getAlert = (id: string) => call<Alert>(`/api/v1/alerts/${encodeURIComponent(id)}`, { future: 'Alert details (GET /api/v1/alerts/:id)' });
+/** In the list: everything but the timeline, and how long it is. */
+export type AlertSummary = Alert & { timelineEntries: number };
+/** GET /api/v1/alerts/:id: with the timeline. */
+export type AlertDetail = Alert & { timeline: TimelineEntry[] };
 
-/** ASSUMED: the alerting module's Silence. */
+/** Most firing and pending alerts read (the route's largest page), and recently resolved ones shown. */
+export const MAX_ACTIVE_ALERTS = 1000;
+export const RECENT_RESOLVED = 50;
+
+export interface AlertLists {
+  /** Firing and pending, newest first; `activeMore` when more exist than were read. */
+  active: AlertSummary[];
+  activeMore: boolean;
+  /** The newest resolved ones. */
+  resolved: AlertSummary[];
+}
+
+/**
+ * GET /api/v1/alerts?state=&limit=: `{ items, nextCursor }`, newest first (by activeSince). Asked per state:
+ * unfiltered, its first page (100) can be all resolved alerts and hide older ones still firing.
+ */
+export async function getAlerts(): Promise<AlertLists> {
+  const future = 'Alerts (GET /api/v1/alerts)';
+  const [active, resolved] = await Promise.all([
+    call<Page<AlertSummary>>(`/api/v1/alerts${q({ state: 'firing,pending', limit: MAX_ACTIVE_ALERTS })}`, { future }),
+    call<Page<AlertSummary>>(`/api/v1/alerts${q({ state: 'resolved', limit: RECENT_RESOLVED })}`, { future }),
+  ]);
+  return { active: active.items, activeMore: active.nextCursor !== null, resolved: resolved.items };
+}
+
+/** Only asked after the list answered: a 404 means the alert is gone, not the route. */
+export const getAlert = (id: string) => call<AlertDetail>(`/api/v1/alerts/${encodeURIComponent(id)}`);
+
+/** The alerting module's Silence (src/alerts/silences.ts). */
 export interface Silence {
   id: string;
   /** label → accepted values (`*` wildcards). */
@@ -492,33 +539,29 @@ export interface Silence {
   source: 'config' | 'api';
 }
 
-/** ASSUMED: GET /api/v1/silences answers `{ items: Silence[] }` (or a bare array). */
+/** GET /api/v1/silences: `{ items }`, the silences not yet ended. */
 export async function getSilences(): Promise<Silence[]> {
-  return items(await call<{ items: Silence[] } | Silence[]>('/api/v1/silences', { future: 'Silences (GET /api/v1/silences)' }));
+  const page = await call<{ items: Silence[] }>('/api/v1/silences', { future: 'Silences (GET /api/v1/silences)' });
+  return page.items;
 }
 
+/** Body of POST /api/v1/silences (snake_case, `silenceBody` in src/server/alert-routes.ts): `duration` or `ends_at`, one of them. */
 export interface NewSilence {
   matchers: Record<string, string[]>;
-  start: number | null;
-  end: number;
+  /** From the daemon's now, e.g. "1h", "7d" (the daemon's clock, not the browser's). */
+  duration: string;
   comment: string;
-  createdBy: string;
+  created_by: string;
 }
 
 const WRITE_REASON = 'Silences are changed with the API token. The page keeps it in memory only (a reload forgets it).';
 
-/** ASSUMED: POST /api/v1/silences with a NewSilence (bearer token) answers 201 with the Silence. */
-export const createSilence = (body: NewSilence) =>
-  call<Silence>('/api/v1/silences', { method: 'POST', body, future: 'Silences (POST /api/v1/silences)', tokenReason: WRITE_REASON, requireToken: true });
+/** POST /api/v1/silences (bearer token) answers 201 with the Silence. */
+export const createSilence = (body: NewSilence) => call<Silence>('/api/v1/silences', { method: 'POST', body, tokenReason: WRITE_REASON, requireToken: true });
 
-/** ASSUMED: DELETE /api/v1/silences/:id (bearer token) expires it: 204. */
+/** DELETE /api/v1/silences/:id (bearer token) expires it: 204; 404 when it is already gone. */
 export const expireSilence = (id: string) =>
-  call<void>(`/api/v1/silences/${encodeURIComponent(id)}`, {
-    method: 'DELETE',
-    future: 'Silences (DELETE /api/v1/silences/:id)',
-    tokenReason: WRITE_REASON,
-    requireToken: true,
-  });
+  call<void>(`/api/v1/silences/${encodeURIComponent(id)}`, { method: 'DELETE', tokenReason: WRITE_REASON, requireToken: true });
 
 // --------------------------------------------------------------- status page
 

@@ -1,6 +1,6 @@
 /**
  * Turning history into what the charts draw: rollups into latency points,
- * and — while the rollup and transition routes are missing — raw results
+ * and — on a daemon without the rollup and transition routes — raw results
  * into the same points and into status periods, so the check view still
  * shows a chart and a timeline, labelled as coming from raw results.
  */

@@ -1,11 +1,11 @@
 import type { ComponentChildren } from 'preact';
 import type { Loaded } from '../hooks';
 
-/** The plain statement that a part of the daemon's API is missing (a route still being built). */
+/** The plain statement that a part of the daemon's API is missing (a part its config leaves out, or an older daemon). */
 export function NotAvailable({ route, children }: { route: string; children?: ComponentChildren }) {
   return (
     <div class="notice notice-unavailable" role="note" data-unavailable="true">
-      <strong>Not available yet.</strong> {route} is not available on this daemon yet (it answered 404).
+      <strong>Not available.</strong> {route} is not available on this daemon (it answered 404).
       {children ? <> {children}</> : null}
     </div>
   );

@@ -5,7 +5,18 @@
  * are read again after transitions (alerts follow them), never on a timer.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { createSilence, expireSilence, getAlert, getAlerts, getSilences, ApiError, Unavailable, type Alert, type Silence } from '../api';
+import {
+  createSilence,
+  expireSilence,
+  getAlert,
+  getAlerts,
+  getSilences,
+  ApiError,
+  MAX_ACTIVE_ALERTS,
+  type AlertLists as Lists,
+  type AlertSummary,
+  type Silence,
+} from '../api';
 import { ErrorNotice, Show } from '../components/notice';
 import { formatAgo, formatDateTime, formatTime } from '../format';
 import { useLoad } from '../hooks';
@@ -36,8 +47,12 @@ export function AlertsView({ store }: { store: MeshStore }) {
       <h1 id="alerts-title" tabIndex={-1}>
         Alerts
       </h1>
-      <Show loaded={alerts} what="alerts" unavailable="Firing and recent alerts, their timelines and silences appear here once the daemon has alerting.">
-        {(list) => <AlertLists alerts={list} />}
+      <Show
+        loaded={alerts}
+        what="alerts"
+        unavailable="Firing and recent alerts, their timelines and silences appear here when the daemon's config has an alerts: section."
+      >
+        {(lists) => <AlertLists lists={lists} />}
       </Show>
       <h2>Silences</h2>
       <Show loaded={silences} what="silences">
@@ -54,20 +69,24 @@ export function AlertsView({ store }: { store: MeshStore }) {
 
 const LEVEL_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 
-function AlertLists({ alerts }: { alerts: Alert[] }) {
-  const active = alerts.filter((a) => a.state !== 'resolved').sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || b.activeSince - a.activeSince);
-  const resolved = alerts.filter((a) => a.state === 'resolved').sort((a, b) => (b.resolvedAt ?? 0) - (a.resolvedAt ?? 0));
+function AlertLists({ lists }: { lists: Lists }) {
+  const active = [...lists.active].sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || b.activeSince - a.activeSince);
+  const resolved = [...lists.resolved].sort((a, b) => (b.resolvedAt ?? 0) - (a.resolvedAt ?? 0));
   return (
     <>
-      <h2>Firing and pending ({active.length})</h2>
+      <h2>
+        Firing and pending ({active.length}
+        {lists.activeMore ? '+' : ''})
+      </h2>
+      {lists.activeMore && <p class="muted small">The newest {MAX_ACTIVE_ALERTS} are shown.</p>}
       {active.length === 0 ? <p>Nothing is firing.</p> : <AlertTable alerts={active} />}
       <h2>Recently resolved ({resolved.length})</h2>
-      {resolved.length === 0 ? <p class="muted">None.</p> : <AlertTable alerts={resolved.slice(0, 50)} />}
+      {resolved.length === 0 ? <p class="muted">None.</p> : <AlertTable alerts={resolved} />}
     </>
   );
 }
 
-function AlertTable({ alerts }: { alerts: Alert[] }) {
+function AlertTable({ alerts }: { alerts: AlertSummary[] }) {
   return (
     <ul class="alert-list">
       {alerts.map((a) => (
@@ -77,7 +96,7 @@ function AlertTable({ alerts }: { alerts: Alert[] }) {
   );
 }
 
-function AlertItem({ alert }: { alert: Alert }) {
+function AlertItem({ alert }: { alert: AlertSummary }) {
   const [open, setOpen] = useState(false);
   const panel = `alert-${alert.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   return (
@@ -118,11 +137,11 @@ function AlertTimeline({ id }: { id: string }) {
   return (
     <Show loaded={detail} what="the timeline">
       {(a) =>
-        (a.timeline ?? []).length === 0 ? (
+        a.timeline.length === 0 ? (
           <p class="muted">No timeline entries.</p>
         ) : (
           <ol class="alert-timeline">
-            {a.timeline!.map((e, i) => (
+            {a.timeline.map((e, i) => (
               <li key={i}>
                 <time dateTime={new Date(e.at).toISOString()}>{formatDateTime(e.at)}</time> <strong>{e.type}</strong>
                 {e.notifier ? ` via ${e.notifier}` : ''}
@@ -146,7 +165,9 @@ function SilenceList({ silences, onChange }: { silences: Silence[]; onChange: ()
       await expireSilence(id);
       onChange();
     } catch (err) {
-      setError(err instanceof Unavailable ? err.message : (err as Error).message);
+      // 404: it ended or was expired elsewhere meanwhile; the list read again shows that.
+      if (err instanceof ApiError && err.status === 404) onChange();
+      setError((err as Error).message);
     }
   };
   return (
@@ -181,17 +202,13 @@ function SilenceList({ silences, onChange }: { silences: Silence[]; onChange: ()
   );
 }
 
-const DURATIONS = [
-  ['1h', 3_600_000],
-  ['4h', 4 * 3_600_000],
-  ['24h', 86_400_000],
-  ['7d', 7 * 86_400_000],
-] as const;
+/** Sent as they are: the daemon adds them to its own clock. */
+const DURATIONS = ['1h', '4h', '24h', '7d'] as const;
 
 function SilenceForm({ onCreated }: { onCreated: () => void }) {
   const [label, setLabel] = useState('service');
   const [value, setValue] = useState('');
-  const [duration, setDuration] = useState<number>(DURATIONS[0][1]);
+  const [duration, setDuration] = useState<string>(DURATIONS[0]);
   const [comment, setComment] = useState('');
   const [author, setAuthor] = useState('');
   const [state, setState] = useState<{ busy: boolean; error: string | null; done: string | null }>({ busy: false, error: null, done: null });
@@ -199,7 +216,7 @@ function SilenceForm({ onCreated }: { onCreated: () => void }) {
     e.preventDefault();
     setState({ busy: true, error: null, done: null });
     try {
-      const s = await createSilence({ matchers: { [label]: [value] }, start: null, end: Date.now() + duration, comment, createdBy: author });
+      const s = await createSilence({ matchers: { [label]: [value] }, duration, comment, created_by: author });
       setState({ busy: false, error: null, done: `Silence ${s.id} created.` });
       setValue('');
       setComment('');
@@ -233,9 +250,9 @@ function SilenceForm({ onCreated }: { onCreated: () => void }) {
       </label>
       <label>
         For
-        <select value={String(duration)} onChange={(e) => setDuration(Number(e.currentTarget.value))}>
-          {DURATIONS.map(([name, ms]) => (
-            <option key={name} value={String(ms)}>
+        <select value={duration} onChange={(e) => setDuration(e.currentTarget.value)}>
+          {DURATIONS.map((name) => (
+            <option key={name} value={name}>
               {name}
             </option>
           ))}

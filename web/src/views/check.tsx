@@ -1,7 +1,7 @@
 /**
  * One check: its state, a status timeline and a latency chart with
- * percentile bands over a chosen range (from rollups; from raw results while
- * the rollup and transition routes are missing, and saying so), and its
+ * percentile bands over a chosen range (from rollups; from raw results on a
+ * daemon without the rollup and transition routes, and saying so), and its
  * recent results with reason and output, read again when it changes.
  */
 import { useEffect, useState } from 'preact/hooks';
