@@ -13,7 +13,7 @@ import type { HistoryReader } from './server/api.js';
 import { buildServer, parseListen } from './server/app.js';
 import { TransitionLog } from './server/event-log.js';
 import { tokenEntries, TokenSet } from './security/tokens.js';
-import { instanceSecrets, SecretSet, settingSecrets } from './security/secrets.js';
+import { configSecrets, instanceSecrets, SecretSet } from './security/secrets.js';
 import { isTlsServer, loadListenerTls, reloadListenerTls } from './security/tls.js';
 import { createMetrics } from './metrics/metrics.js';
 import { openStore } from './store/backends.js';
@@ -106,7 +106,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const admission = new Admission(options.config.registration, registry);
   const secrets = options.secrets ?? new SecretSet();
-  const learnSecrets = (config: Config): void => secrets.addAll([...envValuesOf(config), ...settingSecrets(config)]);
+  const learnSecrets = (config: Config): void => secrets.addAll([...envValuesOf(config), ...configSecrets(config)]);
   learnSecrets(options.config);
   // A registration's secrets are known from the moment it is in the registry (restored ones included).
   const offSecrets = registry.onChange((service, id) => {

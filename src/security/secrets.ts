@@ -97,6 +97,24 @@ export function settingSecrets(value: unknown, path: readonly string[] = []): st
   return found;
 }
 
+/** The secrets of each service object already walked: a reload reuses unchanged services as the same objects (config/fast-load.ts). */
+const serviceSecrets = new WeakMap<object, string[]>();
+
+/** settingSecrets of a whole config, walking only the services not walked before. */
+export function configSecrets(config: { services: Record<string, object> }): string[] {
+  const { services, ...rest } = config;
+  const found = settingSecrets(rest);
+  for (const [name, service] of Object.entries(services)) {
+    let own = serviceSecrets.get(service);
+    if (!own) {
+      own = settingSecrets(service, ['services', name]);
+      serviceSecrets.set(service, own);
+    }
+    found.push(...own);
+  }
+  return found;
+}
+
 /** Whether a headers/metadata map at `path` belongs to a check or a notifier (an instance's `metadata` is not headers). */
 function isCheckOrNotifier(path: readonly string[]): boolean {
   const parent = path[path.length - 2];
