@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { realClock, type Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import { realRandom, type Random } from './core/random.js';
-import { envValuesOf, loadConfigFile } from './config/load.js';
+import { envValuesOf } from './config/load.js';
+import { loadConfigOffThread } from './config/off-thread.js';
 import type { Config } from './config/schema.js';
 import { registerBalancerMetrics } from './metrics/balancer-metrics.js';
 import { AutoDeregister } from './registry/auto-deregister.js';
@@ -162,7 +163,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   async function reload(): Promise<ApplyReport> {
     if (!options.configPath) throw new Error('the daemon was started without a config file');
-    const next = await loadConfigFile(options.configPath, process.env, core.config);
+    // Parsed on a thread of its own: at 100,000 checks the parse would stop every schedule for half a second.
+    const next = await loadConfigOffThread(options.configPath, process.env, core.config);
     if (next.server.listen !== core.config.server.listen) logger.warn('server.listen changed: it takes effect on restart');
     // A new certificate pair is taken now (a bad one keeps the old); turning TLS on or off needs a restart.
     if (next.server.tls && isTlsServer(server.server)) reloadListenerTls(server.server, next.server.tls, 'server.tls', realClock, logger);

@@ -26,16 +26,24 @@ export function envValuesOf(config: Config): readonly string[] {
   return envValuesByConfig.get(config) ?? [];
 }
 
+/** Note the environment values of a config assembled elsewhere (config/off-thread.ts). */
+export function rememberEnvValues(config: Config, values: readonly string[]): void {
+  envValuesByConfig.set(config, values);
+}
+
 /** Read, interpolate, parse and validate a config file. Throws ConfigError with every problem. */
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, previous?: Config): Promise<Config> {
-  let text: string;
+  return parseConfig(await readConfigText(path), { file: path, env, ...(previous ? { previous } : {}) });
+}
+
+/** The text of a config file; a ConfigError naming the file when it cannot be read. */
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError([{ path: '', message: `cannot read file (${code})` }], path);
   }
-  return parseConfig(text, { file: path, env, ...(previous ? { previous } : {}) });
 }
 
 /** Parse and validate config text. Throws ConfigError listing every problem with its YAML path and line. */

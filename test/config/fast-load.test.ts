@@ -64,6 +64,7 @@ describe('the quick config path', () => {
       ['a duplicate key', `${two}  api:\n    instances: []\n`, twoEnv],
       ['a schema problem', two.replace('interval: 5s', 'interval: soon'), twoEnv],
       ['a cross-check problem', two.replace('depends_on: [api]', 'depends_on: [nope]'), twoEnv],
+      ['a check named twice', two.replace('checks: [{ kind: tcp }]', 'checks: [{ kind: tcp }, { kind: tcp }]'), twoEnv],
       ['a YAML error', two.replace('[{ kind: tcp }]', '[{ kind: tcp }'), twoEnv],
     ] as const;
     for (const [what, text, vars] of cases) {
@@ -72,6 +73,9 @@ describe('the quick config path', () => {
       expect(message, what).toBe(failure(() => parseConfigWithLines(text, { env: vars })));
       expect(message, what).toMatch(/config:\d+:\d+ /);
     }
+    expect(failure(() => parseConfig(cases[4][1], { env: twoEnv }))).toMatch(
+      /services.api.checks\[1\].kind: check name "tcp" is used twice for instance "a1"[^]*instance "a2"/,
+    );
   });
 
   it('leaves anchors and aliases to the slow path, which still accepts them', () => {

@@ -1,0 +1,38 @@
+/**
+ * Thread entry (config/off-thread.ts starts it): read and validate a config
+ * file away from the main thread, and answer with only what the main thread
+ * does not hold already: the services whose fingerprint changed.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isConfigError } from '../core/errors.js';
+import { fastLoad, fingerprintsOf } from './fast-load.js';
+import { envValuesOf, parseConfig, readConfigText } from './load.js';
+import type { ParseAnswer, ParseRequest } from './off-thread.js';
+
+const { path, env, fingerprints } = workerData as ParseRequest;
+
+async function answer(): Promise<ParseAnswer> {
+  try {
+    const text = await readConfigText(path);
+    const quick = fingerprints ? fastLoad(text, env, fingerprints) : null;
+    if (quick) {
+      const { config, envValues, omitted, order } = quick;
+      return { ok: true, config, order, omitted, fingerprints: fingerprintsOf(config) ?? new Map(), envValues };
+    }
+    // First load, or anything the quick path leaves to the thorough one: everything, validated and cross-checked here.
+    const config = parseConfig(text, { file: path, env });
+    return {
+      ok: true,
+      config,
+      order: Object.keys(config.services),
+      omitted: [],
+      fingerprints: fingerprintsOf(config) ?? new Map(),
+      envValues: [...envValuesOf(config)],
+    };
+  } catch (err) {
+    if (isConfigError(err)) return { ok: false, issues: err.issues, file: err.file };
+    return { ok: false, message: (err as Error).message ?? String(err) };
+  }
+}
+
+parentPort!.postMessage(await answer());
