@@ -43,7 +43,7 @@ function labelText(labels: Sample['labels']): string {
   if (text === undefined) {
     const parts: string[] = [];
     for (const [name, value] of Object.entries(labels)) {
-      parts.push(`${name}="${typeof value === 'string' ? escape(value).replace(/"/g, '\\"') : value}"`);
+      parts.push(`${name}="${typeof value === 'string' ? escapeText(value).replace(/"/g, '\\"') : value}"`);
     }
     text = parts.length > 0 ? `{${parts.join(',')}}` : '';
     labelTexts.set(labels, text);
@@ -51,7 +51,7 @@ function labelText(labels: Sample['labels']): string {
   return text;
 }
 
-function escape(text: string): string {
+function escapeText(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
@@ -64,8 +64,8 @@ function valueText(value: number): string {
 
 /** One family's text: HELP, TYPE and a line per sample, no trailing newline. */
 export function familyText(name: string, help: string, type: string, samples: readonly Sample[]): string {
-  const escapedName = escape(name);
-  const lines = [`# HELP ${escapedName} ${escape(help)}`, `# TYPE ${escapedName} ${type}`];
+  const escapedName = escapeText(name);
+  const lines = [`# HELP ${escapedName} ${escapeText(help)}`, `# TYPE ${escapedName} ${type}`];
   for (const sample of samples) lines.push(`${escapedName}${labelText(sample.labels)} ${valueText(sample.value)}`);
   return lines.join('\n');
 }

@@ -74,7 +74,7 @@ describe('the quick config path', () => {
       expect(message, what).toMatch(/config:\d+:\d+ /);
     }
     expect(failure(() => parseConfig(cases[4][1], { env: twoEnv }))).toMatch(
-      /services.api.checks\[1\].kind: check name "tcp" is used twice for instance "a1"[^]*instance "a2"/,
+      /services.api.checks\[1\].kind: check name "tcp" is used twice for instance "a1"[\s\S]*instance "a2"/,
     );
   });
 
