@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Silence } from '../../src/alerts/silences.js';
 import type { Daemon } from '../../src/daemon.js';
 import { formatDuration, formatMs } from '../../web/src/format.js';
 import { foreignRequests, missingRoute, openBrowser, unexpectedConsoleErrors, type Expected, type RecordingBrowser } from './helpers/browser.js';
@@ -87,16 +88,6 @@ interface ApiAlert {
   state: string;
   summary: string;
   timeline: Array<{ type: string; notifier?: string }>;
-}
-interface ApiSilence {
-  id: string;
-  matchers: Record<string, string[]>;
-  start: number | null;
-  end: number;
-  comment: string;
-  createdBy: string;
-  createdAt: number;
-  source: string;
 }
 
 describe('the dashboard against the real daemon, in headless Chromium', () => {
@@ -282,7 +273,7 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
       expect((await posts[0]!.allHeaders()).authorization).toBe(`Bearer ${TOKEN}`);
       expect(await (await posts[0]!.response())?.status()).toBe(201);
       // The daemon has it, as the page asked: 1 h from the daemon's own now.
-      const { items: silences } = await api<{ items: ApiSilence[] }>('/api/v1/silences');
+      const { items: silences } = await api<{ items: Silence[] }>('/api/v1/silences');
       expect(silences).toHaveLength(1);
       expect(silences[0]).toMatchObject({ id, matchers: { service: ['api'] }, comment: 'deploying api', createdBy: 'tester', source: 'api', start: null });
       expect(silences[0]!.end - silences[0]!.createdAt).toBeGreaterThan(3_600_000 - 1000);
@@ -296,7 +287,7 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
       expect(await dialog.isVisible()).toBe(false);
       const del = other.requests.find((r) => r.method() === 'DELETE' && new URL(r.url()).pathname === `/api/v1/silences/${id}`);
       expect((await del?.allHeaders())?.authorization).toBe(`Bearer ${TOKEN}`);
-      expect((await api<{ items: ApiSilence[] }>('/api/v1/silences')).items).toEqual([]);
+      expect((await api<{ items: Silence[] }>('/api/v1/silences')).items).toEqual([]);
 
       // A silence expired elsewhere meanwhile: the daemon answers 404 for it, and the page says so and reads the list again.
       await page.getByLabel('Value (* wildcards)').fill('db');
@@ -327,7 +318,7 @@ describe('the dashboard against the real daemon, in headless Chromium', () => {
       await dialog.getByRole('button', { name: 'Cancel' }).click();
       expect(await text(page.locator('.silence-form [role="alert"]'))).toContain('A token is needed to create a silence');
       expect(silencePosts()).toBe(postsBefore);
-      expect((await api<{ items: ApiSilence[] }>('/api/v1/silences')).items).toEqual([]);
+      expect((await api<{ items: Silence[] }>('/api/v1/silences')).items).toEqual([]);
 
       expect(other.pageErrors.map((e) => e.message)).toEqual([]);
       // The one 404 is the silence expired elsewhere: not a missing route, the point of that step.
