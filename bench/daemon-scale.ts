@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../src/config/load.js';
-import { freePort, killAllSync, procCpuMs, sleep, startChild, stopAll, stopChild, type Child } from './lib/proc.js';
+import { freePort, killAllSync, procCpuMs, sleep, startChild, stopAll, stopChild, threadCpuMs, type Child } from './lib/proc.js';
 import { round3 } from './lib/stats.js';
 import { addressOf } from './lib/scale-targets.js';
 
@@ -258,6 +258,7 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
     await sleep(warm * 1000);
     const s1 = await scrape(base, pid);
     const cpu1 = procCpuMs(pid);
+    const threads1 = threadCpuMs(pid);
     const w0 = performance.now();
     const rssSamples: number[] = [];
     while (performance.now() - w0 < WINDOW_S * 1000) {
@@ -265,6 +266,7 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
       rssSamples.push(rssBytes(pid));
     }
     const cpu2 = procCpuMs(pid);
+    const threads2 = threadCpuMs(pid);
     const w1 = performance.now();
     const s2 = await scrape(base, pid);
     const runs1 = sum(s1.text, 'healthmesh_check_runs_total');
@@ -278,6 +280,13 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
     out.failuresInWindow = failures;
     out.cpuMsPerProbe = round3((cpu2 - cpu1) / probes);
     out.cpuCoreShare = round3((cpu2 - cpu1) / (w1 - w0));
+    // Where it goes: the main thread (the pid itself), and the others by name (libuv pool, V8 GC helpers, the SQLite writer…).
+    const byName: Record<string, number> = {};
+    for (const [tid, t] of threads2) {
+      const name = tid === pid ? 'main' : t.name;
+      byName[name] = (byName[name] ?? 0) + (t.ms - (threads1.get(tid)?.ms ?? 0)) / probes;
+    }
+    out.cpuMsPerProbeByThread = Object.fromEntries(Object.entries(byName).map(([k, v]) => [k, round3(v)]).filter(([, v]) => (v as number) > 0.0005));
     const rss = rssSamples[rssSamples.length - 1] ?? rssBytes(pid);
     out.rssMb = Math.round(rss / 1048576);
     out.rssKbPerCheck = round3(rss / 1024 / n);

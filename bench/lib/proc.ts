@@ -3,7 +3,7 @@
  * wait, CPU time of another process from /proc/PID/stat.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
 /** A port nobody listens on right now (bind 127.0.0.1:0, read it, close). */
@@ -33,13 +33,27 @@ export function clockTicks(): number {
 const TICKS = clockTicks();
 
 /** utime + stime of every thread of process `pid`, in ms (resolution 1000/CLK_TCK ms). */
-export function procCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export function procCpuMs(pid: number, statFile = `/proc/${pid}/stat`): number {
+  const stat = readFileSync(statFile, 'utf8');
   // Fields after "(comm)": state is field 3, utime 14, stime 15.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   return ((utime + stime) * 1000) / TICKS;
+}
+
+/** CPU ms of each thread of a process, by thread id, with its name (/proc/PID/task/TID/comm). */
+export function threadCpuMs(pid: number): Map<number, { name: string; ms: number }> {
+  const out = new Map<number, { name: string; ms: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(Number(tid), { name, ms: procCpuMs(pid, `/proc/${pid}/task/${tid}/stat`) });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }
 
 /** This process' user + system CPU in ms. */
