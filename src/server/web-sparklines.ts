@@ -22,6 +22,15 @@ interface Ring {
   latencyMax: Float64Array;
 }
 
+/** A past minute of a service, as read from the store. */
+export interface WarmMinute {
+  score: number;
+  worst: HealthStatus;
+  latencySum: number;
+  latencyCount: number;
+  latencyMax: number;
+}
+
 /** Latency of a service over recent minutes, ms. */
 export interface RecentLatency {
   avgMs: number;
@@ -35,7 +44,8 @@ export interface RecentLatency {
  * mesh view gets 1,000 sparklines in one cheap request instead of 10,000
  * rollup queries (the store's minute rollups also lag by a minute and a
  * half). Fed with O(1) work per result; memory is fixed per service (a few
- * kilobytes). It starts empty at each daemon start.
+ * kilobytes). After a restart, the minutes before it are read back from the
+ * store (web-sparkline-warmup.ts).
  */
 export class Sparklines {
   private readonly rings = new Map<string, Ring>();
@@ -105,6 +115,25 @@ export class Sparklines {
       max = Math.max(max, ring.latencyMax[slot]!);
     }
     return count === 0 ? null : { avgMs: sum / count, maxMs: max, count };
+  }
+
+  /**
+   * Fill one past minute from stored history (web-sparkline-warmup.ts), unless
+   * the daemon has seen it live or it is outside the last SPARK_MINUTES of `now`.
+   */
+  warm(service: string, minuteStart: number, now: number, figures: WarmMinute): void {
+    const minute = Math.floor(minuteStart / MINUTE_MS);
+    const current = Math.floor(now / MINUTE_MS);
+    if (minute > current || minute <= current - SPARK_MINUTES) return;
+    const ring = this.ring(service);
+    const slot = minute % SPARK_MINUTES;
+    if (ring.minute[slot] === minute) return;
+    ring.minute[slot] = minute;
+    ring.minScore[slot] = Math.max(0, Math.min(100, Math.round(figures.score)));
+    ring.worst[slot] = severity(figures.worst);
+    ring.latencySum[slot] = figures.latencySum;
+    ring.latencyCount[slot] = figures.latencyCount;
+    ring.latencyMax[slot] = figures.latencyMax;
   }
 
   /** Forget a service that is gone. */

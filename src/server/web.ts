@@ -15,6 +15,7 @@ import { MeshView } from './web-mesh.js';
 import { answerPublicRoutesFirst, publicRoute } from './web-public.js';
 import { registerWebRoutes } from './web-routes.js';
 import { Sparklines } from './web-sparklines.js';
+import { warmSparklines, type SparklineHistory } from './web-sparkline-warmup.js';
 import { registerStatusPages } from './web-status-pages.js';
 import { StoredIncidents, type TransitionStore } from './web-stored-incidents.js';
 import { UptimeDays, type UptimeStore } from './web-uptime.js';
@@ -25,6 +26,8 @@ export interface WebDeps {
   statusPages?: () => StatusPagesConfig;
   /** History for per-day uptime and status-page incidents; without it uptime figures are null ("n/a"). */
   store?: UptimeStore & Partial<TransitionStore>;
+  /** Where the sparklines' hour before a restart is read back from, and the services to read (web-sparkline-warmup.ts). */
+  history?: { store: SparklineHistory; services: () => readonly string[]; onError: (err: unknown) => void };
   clock?: Clock;
   /** The built dashboard (default: dist/web of this package). */
   assetsDir?: string;
@@ -82,6 +85,10 @@ export function registerWeb(app: FastifyInstance, deps: ServerDeps): void {
   const uptime = new UptimeDays(web.store, (service) => deps.registry.instancesOf(service).flatMap((r) => r.checks.map((c) => c.id)));
   const feed = new WebFeed({ transitions: deps.transitions, bus: deps.engine.bus, mesh, rollup: deps.rollup, sparklines, incidents, clock });
   feed.start();
+  if (web.history) {
+    const { store, services, onError } = web.history;
+    warmSparklines(sparklines, store, services(), clock.now()).catch(onError);
+  }
   // preClose runs before open connections are cut: streams end cleanly, then the feed stops.
   app.addHook('preClose', async () => feed.endClients());
   app.addHook('onClose', async () => feed.stop());
