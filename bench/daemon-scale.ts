@@ -286,7 +286,11 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
       const name = tid === pid ? 'main' : t.name;
       byName[name] = (byName[name] ?? 0) + (t.ms - (threads1.get(tid)?.ms ?? 0)) / probes;
     }
-    out.cpuMsPerProbeByThread = Object.fromEntries(Object.entries(byName).map(([k, v]) => [k, round3(v)]).filter(([, v]) => (v as number) > 0.0005));
+    out.cpuMsPerProbeByThread = Object.fromEntries(
+      Object.entries(byName)
+        .map(([k, v]) => [k, round3(v)])
+        .filter(([, v]) => (v as number) > 0.0005),
+    );
     const rss = rssSamples[rssSamples.length - 1] ?? rssBytes(pid);
     out.rssMb = Math.round(rss / 1048576);
     out.rssKbPerCheck = round3(rss / 1024 / n);

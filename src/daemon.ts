@@ -208,11 +208,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     historyStore: store,
     clock,
     maintenance: (labels, from, to) => analysis.maintenance().intervals(labels, from, to),
-    web: { statusPages: () => core.config.status_pages, store, history: {
+    web: {
+      statusPages: () => core.config.status_pages,
+      store,
+      history: {
         store,
         services: () => Object.keys(core.config.services),
         onError: (err) => logger.warn({ err: (err as Error).message }, 'the sparklines could not read their last hour from the store'),
-      }, clock },
+      },
+      clock,
+    },
     ...(alerts ? { alertEvents: alerts } : {}),
     extensions: [...(alerts ? [alerts.extension] : []), analysis.extension, reports.extension],
   });
