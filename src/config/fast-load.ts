@@ -48,7 +48,7 @@ export function rememberFingerprints(config: Config, fingerprints: ServiceFinger
 }
 
 /** Note the fingerprints of a config loaded the slow way, so the next load can reuse its services. */
-export function rememberServiceTexts(config: Config, raw: unknown): void {
+export function rememberServiceFingerprints(config: Config, raw: unknown): void {
   const services = (raw as { services?: Record<string, unknown> }).services;
   if (!services || typeof services !== 'object') return;
   const fingerprints: ServiceFingerprints = new Map();

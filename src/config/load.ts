@@ -5,7 +5,7 @@ import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { SecretSet } from '../security/secrets.js';
 import { crossChecks } from './cross-checks.js';
 import { interpolateEnv } from './env.js';
-import { fastLoad, rememberServiceTexts } from './fast-load.js';
+import { fastLoad, rememberServiceFingerprints } from './fast-load.js';
 import { formatPath, type PathPart } from './path.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -100,7 +100,7 @@ export function parseConfigWithLines(text: string, options: LoadOptions = {}): C
     );
   }
   envValuesByConfig.set(parsed.data, envValues);
-  rememberServiceTexts(parsed.data, raw);
+  rememberServiceFingerprints(parsed.data, raw);
   return parsed.data;
 }
 

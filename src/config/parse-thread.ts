@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isConfigError } from '../core/errors.js';
 import { fastLoad, fingerprintsOf } from './fast-load.js';
-import { envValuesOf, parseConfig, readConfigText } from './load.js';
+import { envValuesOf, parseConfig, parseConfigWithLines, readConfigText } from './load.js';
 import type { ParseAnswer, ParseRequest } from './off-thread.js';
 
 const { path, env, fingerprints } = workerData as ParseRequest;
@@ -19,8 +19,8 @@ async function answer(): Promise<ParseAnswer> {
       const { config, envValues, omitted, order } = quick;
       return { ok: true, config, order, omitted, fingerprints: fingerprintsOf(config) ?? new Map(), envValues };
     }
-    // First load, or anything the quick path leaves to the thorough one: everything, validated and cross-checked here.
-    const config = parseConfig(text, { file: path, env });
+    // First load (parseConfig tries the quick path itself), or what the quick path just left to the thorough one.
+    const config = fingerprints ? parseConfigWithLines(text, { file: path, env }) : parseConfig(text, { file: path, env });
     return {
       ok: true,
       config,

@@ -92,8 +92,8 @@ export class Registry {
   /** The same records by service, so a service's instances cost its size, not the mesh's. */
   private readonly byService = new Map<string, Map<string, InstanceRecord>>();
   private defaults: Defaults;
-  /** What applyConfig applied last: reused service objects are left alone next time. */
-  private applied?: { defaults: Defaults; services: Map<string, ServiceConfig> };
+  /** The service configs applyConfig applied last (with `defaults`): reused objects are left alone next time. */
+  private appliedServices?: Map<string, ServiceConfig>;
   private readonly clock: Clock;
   private readonly changes: ChangeIndex;
 
@@ -198,7 +198,7 @@ export class Registry {
     // Only the instances a reload changed move their service's index.
     for (const [key, rec] of wanted) if (!sameRecord(before.get(key), rec)) this.changes.touch(rec.service, rec.id);
     for (const [key, rec] of before) if (!wanted.has(key)) this.changes.touch(rec.service, rec.id);
-    this.applied = { defaults: config.defaults, services: new Map(Object.entries(config.services)) };
+    this.appliedServices = new Map(Object.entries(config.services));
     return report;
   }
 
@@ -211,10 +211,10 @@ export class Registry {
    */
   private changedServices(config: Config): Set<string> {
     const all = new Set([...Object.keys(config.services), ...this.byService.keys()]);
-    const last = this.applied;
-    if (!last || JSON.stringify(last.defaults) !== JSON.stringify(config.defaults)) return all;
+    const last = this.appliedServices;
+    if (!last || JSON.stringify(this.defaults) !== JSON.stringify(config.defaults)) return all;
     const dirty = new Set<string>();
-    for (const service of all) if (last.services.get(service) !== config.services[service] || !config.services[service]) dirty.add(service);
+    for (const service of all) if (last.get(service) !== config.services[service] || !config.services[service]) dirty.add(service);
     return dirty;
   }
 
