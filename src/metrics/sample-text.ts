@@ -4,9 +4,8 @@
  * escapes every label of every sample on every scrape; at 100,000 checks
  * (324,000 series with `per_check: status`) that was 2.4–2.6 s of CPU per
  * scrape, above the 1 s the daemon must answer /metrics in. Here the label
- * text of a labels object is formatted once and kept (WeakMap) for as long
- * as the families hand the same object back (state-families.ts keeps them
- * per check and instance), so a scrape mostly joins strings. The output is
+ * text of the labels objects state-families.ts keeps per check and instance
+ * is formatted once (keptLabels), so a scrape mostly joins strings. The output is
  * byte for byte what prom-client writes (test/metrics/exposition.test.ts).
  */
 import { Registry } from 'prom-client';
@@ -35,20 +34,31 @@ export async function renderExposition(registry: Registry): Promise<string> {
   return `${parts.join('\n\n')}\n`;
 }
 
+/** Label text of the label objects the families keep between scrapes (see keptLabels). */
 const labelTexts = new WeakMap<object, string>();
 
-/** `{a="1",b="2"}` of a labels object, formatted once per object. */
+/**
+ * Mark a labels object as kept between scrapes: its text is formatted now,
+ * once. Objects made afresh each scrape (the balancer's families) are
+ * formatted each time instead, as prom-client does: caching them would
+ * only add a WeakMap entry per sample per scrape.
+ */
+export function keptLabels<L extends Sample['labels']>(labels: L): L {
+  labelTexts.set(labels, formatLabels(labels));
+  return labels;
+}
+
+/** `{a="1",b="2"}` of a labels object. */
 function labelText(labels: Sample['labels']): string {
-  let text = labelTexts.get(labels);
-  if (text === undefined) {
-    const parts: string[] = [];
-    for (const [name, value] of Object.entries(labels)) {
-      parts.push(`${name}="${typeof value === 'string' ? escapeText(value).replace(/"/g, '\\"') : value}"`);
-    }
-    text = parts.length > 0 ? `{${parts.join(',')}}` : '';
-    labelTexts.set(labels, text);
+  return labelTexts.get(labels) ?? formatLabels(labels);
+}
+
+function formatLabels(labels: Sample['labels']): string {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(labels)) {
+    parts.push(`${name}="${typeof value === 'string' ? escapeText(value).replace(/"/g, '\\"') : value}"`);
   }
-  return text;
+  return parts.length > 0 ? `{${parts.join(',')}}` : '';
 }
 
 function escapeText(text: string): string {

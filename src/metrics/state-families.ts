@@ -12,6 +12,7 @@ import type { StatusRollup } from '../status/rollup.js';
 import type { PerCheckMode } from '../config/metrics.js';
 import type { ExtraLabels, InstanceLabels } from './instance-labels.js';
 import { FAMILIES } from './names.js';
+import { keptLabels } from './sample-text.js';
 import type { Sample } from './on-scrape.js';
 import { perScrape, type Registrar, type SetValue } from './registrar.js';
 
@@ -43,12 +44,16 @@ class LabelSet {
   // A plain object, not a Map: a Map's table is ~300 bytes, and there is a set per check and per instance.
   private readonly byStatus: Partial<Record<HealthStatus, Labels>> = {};
 
-  constructor(readonly base: Labels) {}
+  readonly base: Labels;
+
+  constructor(base: Labels) {
+    this.base = keptLabels(base);
+  }
 
   withStatus(status: HealthStatus): Labels {
     let labels = this.byStatus[status];
     if (!labels) {
-      labels = { status, ...this.base };
+      labels = keptLabels({ status, ...this.base });
       this.byStatus[status] = labels;
     }
     return labels;
