@@ -32,9 +32,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../src/config/load.js';
-import { freePort, killAllSync, procCpuMs, sleep, startChild, stopAll, stopChild, threadCpuMs, type Child } from './lib/proc.js';
+import { freePort, killAllSync, procCpuMs, sleep, startChild, stopAll, stopChild, threadCpuMs } from './lib/proc.js';
 import { round3 } from './lib/stats.js';
 import { addressOf } from './lib/scale-targets.js';
+import { startNginx } from './lib/targets.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,46 +67,6 @@ interface Scrape {
 
 function intervalFor(n: number): number {
   return n <= 1000 ? 1 : 10;
-}
-
-async function startNginx(): Promise<{ child: Child; port: number }> {
-  const port = await freePort();
-  const prefix = join(dir, 'nginx');
-  mkdirSync(join(prefix, 'tmp'), { recursive: true });
-  const tmp = join(prefix, 'tmp');
-  const conf = join(prefix, 'nginx.conf');
-  // 0.0.0.0: every 127.x.y.z reaches it. keepalive_timeout 60 s keeps reused connections of 10 s checks open.
-  writeFileSync(
-    conf,
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${join(prefix, 'nginx.pid')};
-error_log ${join(prefix, 'error.log')} error;
-worker_rlimit_nofile 19900;
-events { worker_connections 19800; multi_accept on; }
-http {
-  access_log off;
-  client_body_temp_path ${tmp}; proxy_temp_path ${tmp}; fastcgi_temp_path ${tmp}; uwsgi_temp_path ${tmp}; scgi_temp_path ${tmp};
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  server {
-    listen 0.0.0.0:${port} backlog=4096;
-    location / { default_type text/plain; return 200 "ok\\n"; }
-  }
-}
-`,
-  );
-  const child = startChild('nginx', NGINX, ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')]);
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      return { child, port };
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error(`nginx did not start: ${child.output()}`);
 }
 
 function writeConfig(n: number, nginxPort: number, apiPort: number, sub: string, tweak = ''): string {
@@ -389,7 +350,8 @@ async function measureBare(n: number, nginxPort: number, reuseHttp: boolean): Pr
 }
 
 try {
-  const nginx = await startNginx();
+  // Every 127.x.y.z reaches it; its 60 s keep-alive keeps reused connections of 10 s checks open.
+  const nginx = await startNginx(dir, { bin: NGINX, anyLoopback: true, connections: 19_800 });
   for (const n of values.n.split(',').map(Number)) {
     if (values['bare-only'] !== undefined) {
       console.log(JSON.stringify(await measureBare(n, nginx.port, values['bare-only'] === 'reuse')));

@@ -17,8 +17,13 @@ export interface Running {
 /**
  * nginx, one worker, keep-alive kept open: answers `200 ok` on every path, or
  * with `bodyBytes` a fixed text body of that size (served from a file).
+ * `anyLoopback`: listen on 0.0.0.0, so every 127.x.y.z reaches it
+ * (bench/daemon-scale); `connections`: its worker_connections (default 8192).
  */
-export async function startNginx(dir: string, options: { bodyBytes?: number; bin?: string } = {}): Promise<Running> {
+export async function startNginx(
+  dir: string,
+  options: { bodyBytes?: number; bin?: string; anyLoopback?: boolean; connections?: number } = {},
+): Promise<Running> {
   const bin = options.bin ?? process.env.NGINX_BIN ?? '/usr/sbin/nginx';
   const port = await freePort();
   const prefix = join(dir, 'nginx');
@@ -39,15 +44,15 @@ master_process off;
 worker_processes 1;
 pid ${join(prefix, 'nginx.pid')};
 error_log ${join(prefix, 'error.log')} warn;
-worker_rlimit_nofile 20000;
-events { worker_connections 8192; multi_accept on; }
+worker_rlimit_nofile ${Math.max(20_000, (options.connections ?? 0) + 100)};
+events { worker_connections ${options.connections ?? 8192}; multi_accept on; }
 http {
   access_log off;
   client_body_temp_path ${tmp}; proxy_temp_path ${tmp}; fastcgi_temp_path ${tmp}; uwsgi_temp_path ${tmp}; scgi_temp_path ${tmp};
   keepalive_requests 1000000;
   keepalive_timeout 60s;
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen ${options.anyLoopback ? '0.0.0.0' : '127.0.0.1'}:${port} backlog=4096;
     ${location}
   }
 }
