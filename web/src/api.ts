@@ -40,7 +40,7 @@ interface CallOptions {
   method?: string;
   body?: unknown;
   /** A route some daemons lack: a 404 means the route is missing, not the resource. */
-  future?: string;
+  optionalRoute?: string;
   /** Why a token is needed, shown when the page asks for it. */
   tokenReason?: string;
   /** A write: ask for the token before sending when the page has none (rather than after a 401). */
@@ -80,7 +80,7 @@ async function call<T>(path: string, options: CallOptions = {}): Promise<T> {
       const token = await askToken(options.tokenReason ?? 'This daemon protects its API (server.protect_reads): enter its token to read.');
       if (token) continue;
     }
-    if (res.status === 404 && options.future) throw new Unavailable(options.future);
+    if (res.status === 404 && options.optionalRoute) throw new Unavailable(options.optionalRoute);
     if (res.status === 204) return undefined as T;
     const text = await res.text();
     let body: unknown = null;
@@ -235,7 +235,9 @@ export interface BalancerSnapshot {
 }
 
 export const getBalancer = (service: string) =>
-  call<BalancerSnapshot>(`/api/v1/services/${encodeURIComponent(service)}/balancer`, { future: 'The balancer state (GET /api/v1/services/:service/balancer)' });
+  call<BalancerSnapshot>(`/api/v1/services/${encodeURIComponent(service)}/balancer`, {
+    optionalRoute: 'The balancer state (GET /api/v1/services/:service/balancer)',
+  });
 
 export interface LastResult {
   status: Status;
@@ -301,7 +303,7 @@ export interface Page<T> {
 
 export const getCheckResults = (id: string, p: { from?: number; to?: number; limit?: number; cursor?: string | null }) =>
   call<Page<ResultRecord>>(`/api/v1/checks/${idPath(id)}/history${q({ from: p.from, to: p.to, limit: p.limit, cursor: p.cursor })}`, {
-    future: 'Stored results (GET /api/v1/checks/:id/history)',
+    optionalRoute: 'Stored results (GET /api/v1/checks/:id/history)',
   });
 
 // ------------------------------------------- history (src/server/history-routes.ts)
@@ -337,7 +339,7 @@ export interface RollupPage {
 export async function getRollups(level: Level, id: string, step: Step, from: number, to: number): Promise<Rollup[]> {
   const path = level === 'services' ? encodeURIComponent(id) : idPath(id);
   const page = await call<RollupPage>(`/api/v1/${level}/${path}/rollups${q({ step, from, to })}`, {
-    future: `Rollups (GET /api/v1/${level}/:id/rollups)`,
+    optionalRoute: `Rollups (GET /api/v1/${level}/:id/rollups)`,
   });
   return page.items;
 }
@@ -371,7 +373,7 @@ export const getTransitions = (p: {
   to?: number;
   limit?: number;
   cursor?: string | null;
-}) => call<Page<TransitionRecord>>(`/api/v1/transitions${q(p)}`, { future: 'Transitions (GET /api/v1/transitions)' });
+}) => call<Page<TransitionRecord>>(`/api/v1/transitions${q(p)}`, { optionalRoute: 'Transitions (GET /api/v1/transitions)' });
 
 /** GET /api/v1/services/:service/uptime?from=&to= and /api/v1/instances/:service/:id/uptime (`to` ends now at the latest). */
 export interface Uptime {
@@ -392,7 +394,7 @@ export interface Uptime {
 
 export const getUptime = (level: 'services' | 'instances', id: string, from: number, to: number) =>
   call<Uptime>(`/api/v1/${level}/${level === 'services' ? encodeURIComponent(id) : idPath(id)}/uptime${q({ from, to })}`, {
-    future: `Uptime (GET /api/v1/${level}/:id/uptime)`,
+    optionalRoute: `Uptime (GET /api/v1/${level}/:id/uptime)`,
   });
 
 // ------------------------------------------------------------- analysis
@@ -515,10 +517,10 @@ export interface AlertLists {
  * unfiltered, its first page (100) can be all resolved alerts and hide older ones still firing.
  */
 export async function getAlerts(): Promise<AlertLists> {
-  const future = 'Alerts (GET /api/v1/alerts)';
+  const optionalRoute = 'Alerts (GET /api/v1/alerts)';
   const [active, resolved] = await Promise.all([
-    call<Page<AlertSummary>>(`/api/v1/alerts${q({ state: 'firing,pending', limit: MAX_ACTIVE_ALERTS })}`, { future }),
-    call<Page<AlertSummary>>(`/api/v1/alerts${q({ state: 'resolved', limit: RECENT_RESOLVED })}`, { future }),
+    call<Page<AlertSummary>>(`/api/v1/alerts${q({ state: 'firing,pending', limit: MAX_ACTIVE_ALERTS })}`, { optionalRoute }),
+    call<Page<AlertSummary>>(`/api/v1/alerts${q({ state: 'resolved', limit: RECENT_RESOLVED })}`, { optionalRoute }),
   ]);
   return { active: active.items, activeMore: active.nextCursor !== null, resolved: resolved.items };
 }
@@ -541,7 +543,7 @@ export interface Silence {
 
 /** GET /api/v1/silences: `{ items }`, the silences not yet ended. */
 export async function getSilences(): Promise<Silence[]> {
-  const page = await call<{ items: Silence[] }>('/api/v1/silences', { future: 'Silences (GET /api/v1/silences)' });
+  const page = await call<{ items: Silence[] }>('/api/v1/silences', { optionalRoute: 'Silences (GET /api/v1/silences)' });
   return page.items;
 }
 
