@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { buildConnector, Client } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { buildConnector, Client, Dispatcher } from 'undici';
 import type { CheckRunner, RunContext } from '../core/check.js';
 import { outcome, type ProbeOutcome } from '../core/result.js';
 import { reasonFromError } from './errors.js';
 import { requestOptions, type HttpPlan } from './http-plan.js';
+import { buildUndiciConnector, UndiciClient } from './undici-parts.js';
 import { PHASE_BODY, PHASE_CONNECT, PHASE_HEADERS, ProbeBase, quote } from './http-judge.js';
 
 /**
@@ -59,7 +59,7 @@ export class HttpCheckRunner implements CheckRunner {
   connects = 0;
 
   constructor(readonly plan: HttpPlan) {
-    const base = buildConnector(plan.connectOptions) as unknown as SocketConnector;
+    const base = buildUndiciConnector(plan.connectOptions) as unknown as SocketConnector;
     // One closure per runner; undici calls it only for new connections.
     const connect: SocketConnector = (options, callback) => {
       const socket = base(options, callback);
@@ -70,7 +70,7 @@ export class HttpCheckRunner implements CheckRunner {
       return socket;
     };
     this.clientOptions = { ...plan.clientOptions, connect: connect as buildConnector.connector };
-    this.client = new Client(plan.origin, this.clientOptions);
+    this.client = new UndiciClient(plan.origin, this.clientOptions);
   }
 
   run(ctx: RunContext): Promise<ProbeOutcome> {
@@ -82,7 +82,7 @@ export class HttpCheckRunner implements CheckRunner {
 
   /** The dispatcher for the check's own origin. */
   dispatcher(): Client {
-    if (this.client === null) this.client = new Client(this.plan.origin, this.clientOptions);
+    if (this.client === null) this.client = new UndiciClient(this.plan.origin, this.clientOptions);
     return this.client;
   }
 
@@ -289,7 +289,7 @@ class HttpProbe extends ProbeBase implements Dispatcher.DispatchHandler {
     if (sameOrigin) {
       d = this.runner.dispatcher();
     } else {
-      this.hopClient = new Client(next.origin, this.runner.clientOptions);
+      this.hopClient = new UndiciClient(next.origin, this.runner.clientOptions);
       d = this.hopClient;
     }
     this.dispatch(d, requestOptions(next.pathname + next.search, method, headers, body, plan.reuse));

@@ -6,26 +6,40 @@
  * cannot bloat the daemon. Error texts name the failure, never the URL (it
  * may hold a token) nor any secret.
  */
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import type { DeliveryOutcome } from '../types.js';
+
+/** undici's index is loaded on the first POST: 7 MB of RSS that a daemon whose alerts never fire does not need. */
+let undici: Promise<typeof import('undici')> | null = null;
+const loadUndici = () => {
+  undici ??= import('undici');
+  return undici;
+};
 
 /** Bytes of an answer read at most. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** An HTTP client for one notifier: its own small connection pool. */
 export class HttpPoster {
-  private readonly agent: Agent;
+  private agent: Agent | null = null;
 
   constructor(
     private readonly timeoutMs: number,
     private readonly secrets: readonly string[],
-  ) {
-    this.agent = new Agent({ connections: 4, connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 10_000 });
-  }
+  ) {}
 
   /** POST `body` to `url`; 2xx is delivered, 408/429/5xx and transport failures may be retried, other answers not. */
   async post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<DeliveryOutcome> {
     try {
+      const { Agent, request } = await loadUndici();
+      const timeoutMs = this.timeoutMs;
+      this.agent ??= new Agent({
+        connections: 4,
+        connect: { timeout: timeoutMs },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        keepAliveTimeout: 10_000,
+      });
       const res = await request(url, { method: 'POST', headers, body, signal, dispatcher: this.agent });
       let read = 0;
       let head = '';
@@ -54,7 +68,7 @@ export class HttpPoster {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent?.close();
   }
 }
 
