@@ -41,6 +41,11 @@ export class WriterClient {
     private readonly hooks: WriterClientHooks,
   ) {}
 
+  /** Whether the thread was started (by a first write). */
+  get started(): boolean {
+    return this.thread !== null;
+  }
+
   /** Post the batch to the writer thread; settles when its transaction committed or rolled back. */
   write(batch: WriteBatch): Promise<void> {
     const worker = this.thread ?? this.start();

@@ -19,7 +19,34 @@ runHistoryStoreContract('sqlite, writer thread, sorted rows', () => openSqliteSt
   reopen: (closed) => openSqliteStore({ path: (closed as SqliteHistoryStore).path, writes: 'worker', sortRows: true }),
 });
 
+// Small batches inline, the first of 3 rows or more on the thread: the contract's writes cross the switch.
+runHistoryStoreContract('sqlite, writer thread from 3 rows', () => openSqliteStore({ path: freshPath(), writes: 'worker', threadsFromRows: 3 }), {
+  reopen: (closed) => openSqliteStore({ path: (closed as SqliteHistoryStore).path, writes: 'worker', threadsFromRows: 3 }),
+});
+
 describe('SqliteHistoryStore writer thread', () => {
+  it('with threadsFromRows, commits small batches inline and starts its threads at the first big one, keeping the order', async () => {
+    const path = freshPath();
+    const store = await openSqliteStore({ path, writes: 'worker', threadsFromRows: 100 });
+    try {
+      await store.write({ results: [result('s/i/c', T0), result('s/i/c', T0 + 1)], transitions: [transition('s/i/c', T0, 'UNKNOWN', 'HEALTHY')] });
+      expect(store.liveThreads()).toBe(0);
+      expect((await store.stats()).results).toBe(2); // committed before write() settled: inline
+      const big = Array.from({ length: 100 }, (_, i) => result('s/i/c', T0 + 2 + i));
+      const bigWrite = store.write({ results: big, transitions: [] });
+      expect(store.liveThreads()).toBe(2); // writer and checkpointer
+      // A small batch after it goes to the thread too, behind the big one.
+      await store.write({ results: [result('s/i/c', T0 + 500)], transitions: [transition('s/i/c', T0 + 500, 'HEALTHY', 'UNHEALTHY')] });
+      await bigWrite;
+      const times = (await store.queryResults({ checkId: 's/i/c', limit: 1000 })).items.map((r) => r.observedAt - T0);
+      expect(times.sort((a, b) => a - b)).toEqual([0, 1, ...big.map((_, i) => 2 + i), 500]);
+      expect((await store.queryTransitions({ checkId: 's/i/c' })).items.map((t) => t.to)).toEqual(['HEALTHY', 'UNHEALTHY']);
+    } finally {
+      await store.close();
+    }
+    expect(store.liveThreads()).toBe(0);
+  });
+
   it('writes on its own thread: the main thread runs while a batch commits', async () => {
     const store = await openSqliteStore({ path: freshPath(), writes: 'worker' });
     try {
