@@ -31,9 +31,14 @@ export type ParseAnswer =
   | { ok: false; message: string };
 
 /** Read and validate `path` off the main thread; services unchanged since `previous` are `previous`'s own objects. */
-export async function loadConfigOffThread(path: string, env: NodeJS.ProcessEnv, previous?: Config): Promise<Config> {
+export async function loadConfigOffThread(
+  path: string,
+  env: NodeJS.ProcessEnv,
+  previous?: Config,
+  thread: ConfigThread = new ConfigThread(false),
+): Promise<Config> {
   const fingerprints = previous ? (fingerprintsOf(previous) ?? null) : null;
-  const answer = await ask({ path, env: { ...env }, fingerprints });
+  const answer = await thread.ask({ path, env: { ...env }, fingerprints });
   if (!answer.ok) {
     if ('issues' in answer) throw new ConfigError(answer.issues, answer.file);
     throw new HealthmeshError('config_thread', answer.message);
@@ -46,23 +51,77 @@ export async function loadConfigOffThread(path: string, env: NodeJS.ProcessEnv, 
   }
   const config: Config = { ...answer.config, services };
   // The thread could not cross-check services it did not validate; a problem now is told by the thorough path, with lines.
-  if (answer.omitted.length > 0 && crossChecks(config).length > 0) return loadConfigOffThread(path, env);
+  if (answer.omitted.length > 0 && crossChecks(config).length > 0) return loadConfigOffThread(path, env, undefined, thread);
   rememberFingerprints(config, answer.fingerprints);
   rememberEnvValues(config, answer.envValues);
   return config;
 }
 
-function ask(request: ParseRequest): Promise<ParseAnswer> {
-  return new Promise<ParseAnswer>((resolve, reject) => {
-    const thread = new Worker(threadEntryUrl('parse-thread', import.meta.url, 'config', 'config_thread'), { workerData: request });
-    let answered = false;
-    thread.once('message', (message: ParseAnswer) => {
-      answered = true;
-      resolve(message);
+/**
+ * The thread that parses: started for one reload and ended after it, or
+ * kept between reloads (`keep`). Starting it and loading its modules take
+ * about 0.25 s, as long as parsing 50,000 checks, so a big config keeps one
+ * warm (daemon.ts); an idle kept thread holds its own heap (see WARM_THREAD_CHECKS).
+ */
+export class ConfigThread {
+  private current: { worker: Worker; pending: Map<number, (answer: ParseAnswer | Error) => void> } | null = null;
+  private nextId = 0;
+
+  constructor(private keep: boolean) {}
+
+  /** Keep the thread between requests, or end it once idle. */
+  setKeep(keep: boolean): void {
+    this.keep = keep;
+    if (!keep && this.current?.pending.size === 0) void this.close();
+  }
+
+  /** The running thread's id, or null when none runs. */
+  get threadId(): number | null {
+    return this.current?.worker.threadId ?? null;
+  }
+
+  /** Start the thread now, so the next request does not wait for it. */
+  warm(): void {
+    this.thread();
+  }
+
+  ask(request: ParseRequest): Promise<ParseAnswer> {
+    const { worker, pending } = this.thread();
+    const id = ++this.nextId;
+    worker.ref(); // an answer is awaited: the process must not end before it
+    return new Promise<ParseAnswer>((resolve, reject) => {
+      pending.set(id, (answer) => (answer instanceof Error ? reject(answer) : resolve(answer)));
+      worker.postMessage({ id, request });
     });
-    thread.once('error', reject);
-    thread.once('exit', (code) => {
-      if (!answered) reject(new HealthmeshError('config_thread', `the config thread ended (code ${code}) without an answer`));
+  }
+
+  /** End the thread; requests in flight fail. */
+  async close(): Promise<void> {
+    const current = this.current;
+    this.current = null;
+    await current?.worker.terminate();
+  }
+
+  private thread(): NonNullable<ConfigThread['current']> {
+    if (this.current) return this.current;
+    const worker = new Worker(threadEntryUrl('parse-thread', import.meta.url, 'config', 'config_thread'));
+    worker.unref(); // an idle kept thread never holds the process open
+    const current = { worker, pending: new Map<number, (answer: ParseAnswer | Error) => void>() };
+    const settleAll = (answer: Error): void => {
+      if (this.current === current) this.current = null;
+      for (const settle of current.pending.values()) settle(answer);
+      current.pending.clear();
+    };
+    worker.on('message', ({ id, answer }: { id: number; answer: ParseAnswer }) => {
+      current.pending.get(id)?.(answer);
+      current.pending.delete(id);
+      if (current.pending.size > 0) return;
+      worker.unref();
+      if (!this.keep && this.current === current) void this.close();
     });
-  });
+    worker.on('error', settleAll);
+    worker.on('exit', (code) => settleAll(new HealthmeshError('config_thread', `the config thread ended (code ${code}) without an answer`)));
+    this.current = current;
+    return current;
+  }
 }

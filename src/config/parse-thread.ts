@@ -1,17 +1,16 @@
 /**
  * Thread entry (config/off-thread.ts starts it): read and validate a config
  * file away from the main thread, and answer with only what the main thread
- * does not hold already: the services whose fingerprint changed.
+ * does not hold already: the services whose fingerprint changed. It answers
+ * every request it is sent, so a thread kept warm serves every reload.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { isConfigError } from '../core/errors.js';
 import { fastLoad, fingerprintsOf } from './fast-load.js';
 import { envValuesOf, parseConfig, parseConfigWithLines, readConfigText } from './load.js';
 import type { ParseAnswer, ParseRequest } from './off-thread.js';
 
-const { path, env, fingerprints } = workerData as ParseRequest;
-
-async function answer(): Promise<ParseAnswer> {
+async function answer({ path, env, fingerprints }: ParseRequest): Promise<ParseAnswer> {
   try {
     const text = await readConfigText(path);
     const quick = fingerprints ? fastLoad(text, env, fingerprints) : null;
@@ -35,4 +34,6 @@ async function answer(): Promise<ParseAnswer> {
   }
 }
 
-parentPort!.postMessage(await answer());
+parentPort!.on('message', async ({ id, request }: { id: number; request: ParseRequest }) => {
+  parentPort!.postMessage({ id, answer: await answer(request) });
+});

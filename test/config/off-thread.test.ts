@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { envValuesOf, loadConfigFile } from '../../src/config/load.js';
-import { loadConfigOffThread } from '../../src/config/off-thread.js';
+import { ConfigThread, loadConfigOffThread } from '../../src/config/off-thread.js';
+import { waitFor } from '../helpers/wait.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
 const dir = mkdtempSync(join(tmpdir(), 'hm-off-thread-'));
@@ -73,5 +74,43 @@ describe('loading a config on a thread of its own', () => {
     const err = await loadConfigOffThread(broken, vars, running).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toMatch(/refs.yaml:\d+:\d+ services.web.depends_on\[1\]: "web" depends on "web" already/);
+  });
+});
+
+describe('the config thread', () => {
+  const request = (path: string) => ({ path, env: { OWNER: 'x' }, fingerprints: null });
+
+  it('ends after its answer unless kept', async () => {
+    const thread = new ConfigThread(false);
+    const answer = await thread.ask(request(file('once.yaml', two('127.0.0.1:3'))));
+    expect(answer.ok).toBe(true);
+    await waitFor(() => thread.threadId === null);
+  });
+
+  it('kept warm, answers every request on the same thread, each with its own answer', async () => {
+    const thread = new ConfigThread(true);
+    thread.warm();
+    const id = thread.threadId;
+    expect(id).not.toBeNull();
+    const [a, b] = await Promise.all([
+      loadConfigOffThread(file('a.yaml', two('127.0.0.1:3')), { OWNER: 'a' }, undefined, thread),
+      loadConfigOffThread(file('b.yaml', two('127.0.0.1:4')), { OWNER: 'b' }, undefined, thread),
+    ]);
+    expect(a.services.web!.instances[0]!.address).toBe('127.0.0.1:3');
+    expect(b.services.web!.instances[0]!.address).toBe('127.0.0.1:4');
+    expect(b.services.api!.instances[0]!.metadata.owner).toBe('b');
+    expect(thread.threadId).toBe(id);
+    thread.setKeep(false);
+    await waitFor(() => thread.threadId === null);
+  });
+
+  it('fails the requests in flight when the thread ends, and starts a new one for the next', async () => {
+    const thread = new ConfigThread(true);
+    const path = file('c.yaml', two('127.0.0.1:3'));
+    const pending = thread.ask(request(path));
+    await thread.close();
+    await expect(pending).rejects.toThrow(/config thread ended/);
+    expect((await thread.ask(request(path))).ok).toBe(true);
+    await thread.close();
   });
 });
