@@ -31,6 +31,7 @@ import type { Engine } from './engine.js';
 import type { BalancerSet } from './balancer/balancer-set.js';
 import type { StatusRollup } from './status/rollup.js';
 import { descriptorWarning, openFileLimit } from './scheduler/descriptors.js';
+import { watchSchedule } from './scheduler/schedule-watch.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -248,6 +249,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const fdWarning = descriptorWarning(specsOf(engine), core.config.scheduler.concurrency, openFileLimit());
   if (fdWarning !== null) logger.warn(fdWarning);
   keepConfigThreadWarm();
+  const stopScheduleWatch = watchSchedule({ clock, logger, stats: () => engine.schedulerStats(), concurrency: () => core.config.scheduler.concurrency });
   ready = true;
   logger.info(
     { listen: `${address.host}:${address.port}`, services: registry.serviceNames().length, checks: engine.size, restored },
@@ -276,6 +278,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       discovery.stop();
       autoDeregister.stop();
       clock.clearTimeout(maintainTimer);
+      stopScheduleWatch();
       await configThread.close();
       await core.stop();
       await analysis.stop();
