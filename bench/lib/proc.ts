@@ -76,8 +76,8 @@ const children = new Set<Child>();
  * Start a program; its pid is appended to $PROBES_PIDFILE when set, so the
  * wrapper script can kill it even if this process dies hard.
  */
-export function startChild(name: string, cmd: string, args: string[]): Child {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChild(name: string, cmd: string, args: string[], cwd?: string): Child {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   if (proc.pid === undefined) throw new Error(`${name}: could not start ${cmd}`);
   let tail = '';
   const keep = (b: Buffer): void => {
