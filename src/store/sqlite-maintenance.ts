@@ -70,7 +70,7 @@ export class SqliteMaintenance {
       chunks: 0,
     };
     const ctl: ChunkControl = {
-      chunk: Math.max(1, Math.floor(options.chunkRows ?? 10_000)),
+      chunk: Math.max(1, Math.floor(options.chunkRows ?? 2_000)),
       stopped: this.stopped,
       pause: yieldNow,
       report,

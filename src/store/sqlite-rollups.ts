@@ -186,15 +186,30 @@ export class SqliteRollups {
       ctl.report.chunks++;
       await ctl.pause();
     }
-    return this.figures(perCheck, instanceScores);
+    return this.figures(perCheck, instanceScores, ctl);
   }
 
   /** Figures of every check, instance and service of a scanned bucket. */
-  private figures(perCheck: Map<number, BucketAccumulator>, instanceScores: Map<number, ScoreAccumulator>): RollupRow[] {
+  /**
+   * The rollup rows of the scanned checks, their instances and services,
+   * yielding every `ctl.chunk` rows: at 10,000 checks a minute's rows took
+   * 40-50 ms in one go (null if the store closed meanwhile).
+   */
+  private async figures(
+    perCheck: Map<number, BucketAccumulator>,
+    instanceScores: Map<number, ScoreAccumulator>,
+    ctl: ChunkControl,
+  ): Promise<RollupRow[] | null> {
     const out: RollupRow[] = [];
     const byInstance = new Map<number, CheckBucket[]>();
     const byService = new Map<number, CheckBucket[]>();
+    const breathe = async (): Promise<boolean> => {
+      if (out.length % ctl.chunk !== 0) return true;
+      await ctl.pause();
+      return !ctl.stopped();
+    };
     for (const [ref, acc] of perCheck) {
+      if (!(await breathe())) return null;
       const sorted = acc.sorted();
       out.push([0, ref, figuresOf(sorted, acc.counts, acc.score)]);
       const check = this.names.checkOfRef(ref);
@@ -203,8 +218,12 @@ export class SqliteRollups {
       pushTo(byService, check.serviceRef, bucket);
     }
     const none = new ScoreAccumulator();
-    for (const [ref, checks] of byInstance) out.push([1, ref, groupFigures(checks, instanceScores.get(ref) ?? none)]);
+    for (const [ref, checks] of byInstance) {
+      if (!(await breathe())) return null;
+      out.push([1, ref, groupFigures(checks, instanceScores.get(ref) ?? none)]);
+    }
     for (const [ref, checks] of byService) {
+      if (!(await breathe())) return null;
       // A service scores the mean of its instances: its avg is the mean of their avgs, its min the lowest instance score.
       const score = { min: null as number | null, sum: 0, count: 0 };
       for (const instanceRef of new Set(checks.map((c) => c.instanceRef))) {

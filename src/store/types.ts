@@ -276,7 +276,12 @@ export interface MaintainOptions {
    * mark the bucket for a re-rollup, as long as its raw rows are kept.
    */
   lateMs?: number;
-  /** Most rows read or written per transaction (default 10 000). */
+  /**
+   * Most rows read or written per transaction, with a yield to the event loop
+   * after each (default 2,000). At 10,000 checks a minute's rollup stalled
+   * the loop 54 ms a step with 10,000, 15-22 ms with 2,000, for the same
+   * total time (bench/store-maintain).
+   */
   chunkRows?: number;
 }
 
