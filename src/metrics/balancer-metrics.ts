@@ -8,7 +8,7 @@ import type { BalancerSet } from '../balancer/balancer-set.js';
 import type { BalancerEvent } from '../balancer/service-balancer.js';
 import { BALANCER_FAMILIES, type FamilySpec } from './names.js';
 import type { Sample } from './on-scrape.js';
-import { Registrar } from './registrar.js';
+import { Registrar, untilScrapeEnds } from './registrar.js';
 import type { PerCheckMode } from '../config/metrics.js';
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
@@ -49,8 +49,11 @@ export function registerBalancerMetrics(
   let cache: { snaps: ReturnType<BalancerSet['snapshot']>[] } | null = null;
   const snapshots = () => {
     if (!cache) {
-      cache = { snaps: set.services().map((s) => set.snapshot(s)) };
-      queueMicrotask(() => (cache = null));
+      const entry = { snaps: set.services().map((s) => set.snapshot(s)) };
+      cache = entry;
+      untilScrapeEnds(() => {
+        if (cache === entry) cache = null;
+      });
     }
     return cache.snaps;
   };

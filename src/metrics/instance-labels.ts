@@ -8,6 +8,7 @@
  * the instance's metadata does.
  */
 import { RESERVED_LABEL_NAMES } from './names.js';
+import { untilScrapeEnds } from './registrar.js';
 
 /** What the metrics read about an instance to label its series. */
 export interface InstanceInfo {
@@ -77,8 +78,8 @@ export class InstanceLabels {
     if (this.cache === null) {
       this.cache = new Map();
       const done = this.cache;
-      // One scrape collects every family in one synchronous run; the next sees fresh metadata.
-      queueMicrotask(() => {
+      // Kept for the scrape in progress; the next sees fresh metadata.
+      untilScrapeEnds(() => {
         if (this.cache === done) this.cache = null;
       });
     }

@@ -10,6 +10,7 @@
  */
 import { Registry } from 'prom-client';
 import type { Sample } from './on-scrape.js';
+import { asOneScrape } from './registrar.js';
 
 /** A family that writes its own exposition text (on-scrape.ts). */
 export interface TextFamily {
@@ -28,10 +29,15 @@ function isTextFamily(metric: object): metric is TextFamily {
  */
 export async function renderExposition(registry: Registry): Promise<string> {
   if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return registry.metrics();
-  const parts = await Promise.all(
-    registry.getMetricsAsArray().map((metric) => (isTextFamily(metric) ? metric.text() : registry.getSingleMetricAsString(metric.name))),
-  );
-  return `${parts.join('\n\n')}\n`;
+  return asOneScrape(async () => {
+    const parts: string[] = [];
+    for (const metric of registry.getMetricsAsArray()) {
+      parts.push(isTextFamily(metric) ? metric.text() : await registry.getSingleMetricAsString(metric.name));
+      // One family per turn: checks keep their schedule while a big scrape renders.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return `${parts.join('\n\n')}\n`;
+  });
 }
 
 /** Label text of the label objects the families keep between scrapes (see keptLabels). */

@@ -214,10 +214,11 @@ describe('createMetrics: statuses computed on scrape', () => {
   it('takes instance, service and mesh statuses from the rollup', async () => {
     const h = harness();
     h.outcomes.set('api/a2/tcp', REFUSED);
-    h.engine.add(check('api', 'a1', 'tcp'), 0);
-    h.engine.add(check('api', 'a1', 'http', 'http'), 0);
-    h.engine.add(check('api', 'a2', 'tcp'), 0);
-    h.engine.add(check('db', 'd1', 'tcp'), 0);
+    // First runs 5 ms in: a scrape yields between families, and runs due now would finish during it.
+    h.engine.add(check('api', 'a1', 'tcp'), 5);
+    h.engine.add(check('api', 'a1', 'http', 'http'), 5);
+    h.engine.add(check('api', 'a2', 'tcp'), 5);
+    h.engine.add(check('db', 'd1', 'tcp'), 5);
     const one = (s: ParsedSample[], name: string, match: Record<string, string>) =>
       samplesOf(s, name, match)
         .filter((x) => x.value === 1)
@@ -324,6 +325,23 @@ describe('createMetrics: scheduler and store', () => {
     expect(sampleValue(s, `${N.schedulerLag.name}_count`)).toBe(2);
     const stats = h.engine.schedulerStats();
     expect(sampleValue(s, N.schedulerRuns.name)).toBe(stats.runs);
+  });
+
+  it('lets the event loop run between families while a scrape renders', async () => {
+    const h = harness();
+    h.engine.add(check('api', 'a1', 'tcp'), 5);
+    let turns = 0;
+    let rendering = true;
+    const tick = (): void => {
+      turns++;
+      if (rendering) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const text = await h.metrics.render();
+    rendering = false;
+    // A render in one synchronous run would let no turn pass; here one passes per family.
+    expect(turns).toBeGreaterThan(10);
+    expect(text).toContain(N.checkStatus.name);
   });
 
   it('reads the store callback on every scrape, and has no store families without one', async () => {
