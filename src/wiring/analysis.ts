@@ -265,7 +265,7 @@ export function startDaemonAnalysis(core: Core, options: DaemonAnalysisOptions):
   }
 
   async function tick(): Promise<void> {
-    tracker.tick(clock.now());
+    await tracker.tick(clock.now());
     for (const service of trendCache.keys()) if (!registry.hasService(service) && !config.services[service]) trendCache.delete(service);
     refreshing ??= refreshSlos().finally(() => (refreshing = null));
     await refreshing;
