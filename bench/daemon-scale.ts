@@ -16,7 +16,8 @@
  * - /metrics time, CPU and size; a page of services, a page of instances and
  *   /health; open descriptors; time from spawn to ready and to a first result
  *   of every check; config load time (the daemon's own loadConfigFile, here);
- *   a reload changing one check.
+ *   a reload changing one check; the schedule watch's "checks start late"
+ *   and "on time again" log lines (scheduleWatch).
  * - bare: a Node loop with no healthmesh code (child process) on the same
  *   probe mix, rate, addresses and connection policy: the CPU floor.
  *
@@ -27,7 +28,7 @@
  * `seconds` of window, plus bounded waits for start and first results.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -167,9 +168,13 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
     nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.profile}`);
   }
   const t0 = performance.now();
+  // The log goes to a file (as cheap for the daemon as /dev/null), read at the end for the schedule watch's lines.
+  const logFile = join(sub, 'daemon.log');
+  const logFd = openSync(logFile, 'w');
   const proc: ChildProcess = spawn('node', [...nodeArgs, values.cli, 'start', '--config', file], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', logFd, 'pipe'],
   });
+  closeSync(logFd);
   let stderr = '';
   proc.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   const pid = proc.pid!;
@@ -279,6 +284,8 @@ async function measureDaemon(n: number, nginxPort: number): Promise<Record<strin
     const kill = setTimeout(() => proc.kill('SIGKILL'), 60_000);
     await stopped;
     clearTimeout(kill);
+    const log = readFileSync(logFile, 'utf8');
+    out.scheduleWatch = { late: count(log, 'checks start late'), onTimeAgain: count(log, 'checks start on time again') };
   }
   return out;
 
@@ -369,4 +376,9 @@ try {
 } finally {
   await stopAll();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Occurrences of `needle` in `text`. */
+function count(text: string, needle: string): number {
+  return text.split(needle).length - 1;
 }
