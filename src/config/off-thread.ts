@@ -61,7 +61,7 @@ export async function loadConfigOffThread(
  * The thread that parses: started for one reload and ended after it, or
  * kept between reloads (`keep`). Starting it and loading its modules take
  * about 0.25 s, as long as parsing 50,000 checks, so a big config keeps one
- * warm (daemon.ts); an idle kept thread holds its own heap (see WARM_THREAD_CHECKS).
+ * warm (daemon.ts, WARM_CONFIG_THREAD_CHECKS); a kept thread holds its own heap.
  */
 export class ConfigThread {
   private current: { worker: Worker; pending: Map<number, (answer: ParseAnswer | Error) => void> } | null = null;

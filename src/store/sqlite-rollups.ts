@@ -189,7 +189,6 @@ export class SqliteRollups {
     return this.figures(perCheck, instanceScores, ctl);
   }
 
-  /** Figures of every check, instance and service of a scanned bucket. */
   /**
    * The rollup rows of the scanned checks, their instances and services,
    * yielding every `ctl.chunk` rows: at 10,000 checks a minute's rows took

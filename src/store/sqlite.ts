@@ -132,10 +132,26 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 }
 
 /**
+ * Rows in one flush from which the daemon's store moves its writes to the
+ * writer thread: about 100 checks at a 1 s interval, 1,000 at 10 s. Below
+ * it an inline commit costs the main thread 0.07 ms (6 rows) to 0.65 ms
+ * (100 rows) at the median.
+ */
+const DAEMON_THREADS_FROM_ROWS = 100;
+
+/**
+ * WAL pages between checkpoints while commits are inline: SQLite's own
+ * default. The checkpoint runs in the committing flush, on the main thread;
+ * at 10,000 pages (the inline store's setting) it took 70–80 ms, at 1,000
+ * about 11 ms, every few minutes at 6–50 rows a second.
+ */
+const BEFORE_THREADS_AUTOCHECKPOINT = 1000;
+
+/**
  * The SQLite backend of config-driven stores (store/backends.ts): the
  * daemon's settings, commits on the writer thread (so a flush never stalls
- * the scheduler; the thread starts at the first write) with rows sorted by
- * check.
+ * the scheduler; the thread starts at the first flush of
+ * DAEMON_THREADS_FROM_ROWS rows) with rows sorted by check.
  */
 export const sqliteBackend: StoreFactory<StorageSettings<'sqlite'>> = async (settings) =>
   openSqliteStore({
@@ -152,22 +168,6 @@ export const sqliteBackend: StoreFactory<StorageSettings<'sqlite'>> = async (set
       uptimeMs: settings.retention.uptime,
     },
   });
-
-/**
- * Rows in one flush from which the daemon's store moves its writes to the
- * writer thread: about 100 checks at a 1 s interval, 1,000 at 10 s. Below
- * it an inline commit costs the main thread 0.07 ms (6 rows) to 0.65 ms
- * (100 rows) at the median.
- */
-const DAEMON_THREADS_FROM_ROWS = 100;
-
-/**
- * WAL pages between checkpoints while commits are inline: SQLite's own
- * default. The checkpoint runs in the committing flush, on the main thread;
- * at 10,000 pages (the inline store's setting) it took 70–80 ms, at 1,000
- * about 11 ms, every few minutes at 6–50 rows a second.
- */
-const BEFORE_THREADS_AUTOCHECKPOINT = 1000;
 
 /** HistoryStore on one SQLite file. Use `openSqliteStore`. */
 export class SqliteHistoryStore implements HistoryStore {
