@@ -13,7 +13,7 @@
  * - lagWindow: ns per scheduler start of a prom-client Summary with a sliding
  *   window (maxAgeSeconds/ageBuckets) against the scheduler's
  *   SlidingLatencyHistogram.
- * - scrape at 10 000 and 100 000 checks: CPU ms, bytes and series of the whole
+ * - scrape at 10 000 and 100 000 checks: CPU ms, longest event-loop stall, bytes and series of the whole
  *   /metrics of createMetrics (the engine's families), and for
  *   healthmesh_check_status alone (4 series per check) two ways to build
  *   it: a Gauge with collect() + set() and the ComputedGauge (get() override)
@@ -29,6 +29,7 @@
  *   npm run build && node --expose-gc dist/bench/metrics.js [--rounds 5] [--checks 10000,100000]
  *     [--probe-ms 0.026] [--request-ms 0.026] [--check-interval 10] [--scrape-interval 15]
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Gauge, Registry, Summary } from 'prom-client';
 import { FakeClock } from '../src/core/clock.js';
@@ -378,6 +379,26 @@ async function timedRender(render: () => Promise<string>): Promise<{ ms: number;
   return { ms: cpuMs(c0), text };
 }
 
+/**
+ * Longest event-loop stall (ms) while `render` runs, over `times` renders:
+ * /metrics renders one family per turn, prom-client's Registry in one run.
+ */
+async function renderStallMs(render: () => Promise<string>, times = 3): Promise<number> {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  let max = 0;
+  for (let i = 0; i < times; i++) {
+    gc?.();
+    loop.reset();
+    loop.enable();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // its timer must have ticked once before a stall counts
+    await render();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a turn for the delay to be recorded
+    loop.disable();
+    max = Math.max(max, loop.max / 1e6);
+  }
+  return r3(max);
+}
+
 /** Scrape CPU per check, spread over the probes a check makes between two scrapes, in µs per probe. */
 const perProbeUs = (scrapeMs: number, checks: number): number => r3(((scrapeMs / checks) * 1000 * checkIntervalS) / scrapeIntervalS);
 
@@ -405,6 +426,7 @@ async function scrape(n: number) {
     collectSet: async () => (await timedRender(() => families.collectSet.metrics())).ms,
     computedGet: async () => (await timedRender(() => families.computedGet.metrics())).ms,
   });
+  const stallMs = { yielding: await renderStallMs(() => full.render()), byPromClientInOneRun: await renderStallMs(() => full.registry.metrics()) };
   const statusText = await families.computedGet.metrics();
   full.detach();
   await engine.stop();
@@ -412,7 +434,14 @@ async function scrape(n: number) {
   return {
     checks: n,
     // What /metrics serves (computed families written by sample-text.ts), and the same registry written by prom-client.
-    whole: { cpuMs: spread(ms.full), byPromClientCpuMs: spread(ms.fullByPromClient), bytes: first.length, series, perProbeUs: perProbeUs(med('full'), n) },
+    whole: {
+      cpuMs: spread(ms.full),
+      byPromClientCpuMs: spread(ms.fullByPromClient),
+      stallMs,
+      bytes: first.length,
+      series,
+      perProbeUs: perProbeUs(med('full'), n),
+    },
     checkStatusOnly: {
       bytes: statusText.length,
       series: 4 * n,
