@@ -90,3 +90,20 @@ export async function advanceUntil(clock: FakeClock, cond: () => boolean, option
     await clock.advanceAsync(stepMs, stepMs);
   }
 }
+
+/** Run `work` and count the event-loop turns (setImmediate callbacks) that pass while it runs: 0 for work done in one synchronous run. */
+export async function turnsDuring<T>(work: () => Promise<T>): Promise<{ turns: number; value: T }> {
+  let turns = 0;
+  let running = true;
+  const tick = (): void => {
+    turns++;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  try {
+    const value = await work();
+    return { turns, value };
+  } finally {
+    running = false;
+  }
+}

@@ -13,6 +13,7 @@ import { initialState } from '../../src/status/machine.js';
 import { StatusRollup } from '../../src/status/rollup.js';
 import { parseExposition, samplesOf, sampleValue, type ParsedSample } from '../helpers/prometheus.js';
 import { fakeSpec } from '../helpers/spec.js';
+import { turnsDuring } from '../helpers/wait.js';
 
 const OK: ProbeOutcome = { status: 'HEALTHY', reason: 'ok', output: 'ok' };
 const REFUSED: ProbeOutcome = {
@@ -330,15 +331,7 @@ describe('createMetrics: scheduler and store', () => {
   it('lets the event loop run between families while a scrape renders', async () => {
     const h = harness();
     h.engine.add(check('api', 'a1', 'tcp'), 5);
-    let turns = 0;
-    let rendering = true;
-    const tick = (): void => {
-      turns++;
-      if (rendering) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const text = await h.metrics.render();
-    rendering = false;
+    const { turns, value: text } = await turnsDuring(() => h.metrics.render());
     // A render in one synchronous run would let no turn pass; here one passes per family.
     expect(turns).toBeGreaterThan(10);
     expect(text).toContain(N.checkStatus.name);

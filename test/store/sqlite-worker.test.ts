@@ -6,6 +6,7 @@ import { realClock } from '../../src/core/clock.js';
 import { openSqliteStore, type SqliteHistoryStore } from '../../src/store/sqlite.js';
 import { ResultWriter } from '../../src/store/writer.js';
 import { result, runHistoryStoreContract, T0, transition } from './contract.js';
+import { turnsDuring } from '../helpers/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'healthmesh-store-worker-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -51,16 +52,8 @@ describe('SqliteHistoryStore writer thread', () => {
     const store = await openSqliteStore({ path: freshPath(), writes: 'worker' });
     try {
       const rows = Array.from({ length: 50_000 }, (_, i) => result(`s/i${i % 500}/c`, T0 + i, { output: `row ${i}` }));
-      let ticks = 0;
-      let running = true;
-      const tick = (): void => {
-        ticks++;
-        if (running) setImmediate(tick);
-      };
-      setImmediate(tick);
-      await store.write({ results: rows, transitions: [transition('s/i1/c', T0, 'UNKNOWN', 'HEALTHY')] });
-      running = false;
-      expect(ticks).toBeGreaterThan(1);
+      const { turns } = await turnsDuring(() => store.write({ results: rows, transitions: [transition('s/i1/c', T0, 'UNKNOWN', 'HEALTHY')] }));
+      expect(turns).toBeGreaterThan(1);
       expect((await store.stats()).results).toBe(50_000);
       expect((await store.queryTransitions({ checkId: 's/i1/c' })).items).toHaveLength(1);
     } finally {

@@ -8,6 +8,7 @@ import type { HealthEvents } from '../../src/status/health-events.js';
 import { initialState } from '../../src/status/machine.js';
 import Database from 'better-sqlite3';
 import { openSqliteStore, SCHEMA_VERSION, type SqliteHistoryStore } from '../../src/store/sqlite.js';
+import { turnsDuring } from '../helpers/wait.js';
 import { SCHEMA_V2 } from '../../src/store/sqlite-schema.js';
 import type { WriteBatch } from '../../src/store/types.js';
 import { ResultWriter } from '../../src/store/writer.js';
@@ -236,18 +237,12 @@ describe('SqliteHistoryStore', () => {
     try {
       const rows = Array.from({ length: 2000 }, (_, i) => result(`s/i/c${i % 20}`, T0 + i * 100));
       await store.write({ results: rows, transitions: [] });
-      let ticks = 0;
-      let running = true;
-      const tick = (): void => {
-        ticks++;
-        if (running) setImmediate(tick);
-      };
-      setImmediate(tick);
-      const report = await store.maintain(T0 + 2 * 3_600_000, { lateMs: 0, chunkRows: 100, retention: { resultsMs: 60_000 } });
-      running = false;
+      const { turns, value: report } = await turnsDuring(() =>
+        store.maintain(T0 + 2 * 3_600_000, { lateMs: 0, chunkRows: 100, retention: { resultsMs: 60_000 } }),
+      );
       expect(report.deleted.results).toBe(2000);
       expect(report.chunks).toBeGreaterThanOrEqual(20);
-      expect(ticks).toBeGreaterThanOrEqual(10);
+      expect(turns).toBeGreaterThanOrEqual(10);
     } finally {
       await store.close();
     }
