@@ -84,6 +84,15 @@ describe('webhook notifier against a real HTTP receiver', () => {
     await n.close?.();
   });
 
+  it('closed while its first POST starts: nothing is sent, the try is retryable, no connection outlives close()', async () => {
+    const r = track(await startReceiver());
+    const n = webhook(r.url);
+    const sending = send(n, notification('n1'));
+    await n.close?.();
+    expect(await sending).toEqual({ ok: false, retryable: true, error: 'notifier closed' });
+    expect(r.requests).toHaveLength(0);
+  });
+
   it('a receiver answering without end is read up to 64 KiB and cut off', async () => {
     let closed = false;
     const r = track(

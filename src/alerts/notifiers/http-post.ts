@@ -22,6 +22,7 @@ export const MAX_ANSWER_BYTES = 64 * 1024;
 /** An HTTP client for one notifier: its own small connection pool. */
 export class HttpPoster {
   private agent: Agent | null = null;
+  private closed = false;
 
   constructor(
     private readonly timeoutMs: number,
@@ -32,6 +33,8 @@ export class HttpPoster {
   async post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<DeliveryOutcome> {
     try {
       const { Agent, request } = await loadUndici();
+      // Closed while undici loaded: no agent (and no socket) may outlive close().
+      if (this.closed) return { ok: false, retryable: true, error: 'notifier closed' };
       const timeoutMs = this.timeoutMs;
       this.agent ??= new Agent({
         connections: 4,
@@ -68,6 +71,7 @@ export class HttpPoster {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.agent?.close();
   }
 }
